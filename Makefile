@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` and `make test`. Everything else is their set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# The first Python >= 3.12 found: the one named by .python-version (pyenv), then the usual names.
+PYTHON ?= $(shell for p in python$$(cat .python-version 2>/dev/null) python3.13 python3.12 python3 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help run test setup db migrate messages static demo stop-db bench clean
+
+help:
+	@echo "make run    serve the application with demo data on http://$(HOST):$(PORT)"
+	@echo "make test   run the whole test suite on PostgreSQL"
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.12 is required (see .python-version)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed messages
+
+# Compiled catalogues are build output (not committed): compile whenever a .po is newer.
+messages: $(VENV)/.installed
+	@$(PY) -m mass.i18n_compile locale
+
+db: setup
+	@$(PY) manage.py migrate --no-input -v 0
+	@echo "Database ready."
+
+static: setup
+	@$(PY) manage.py collectstatic --no-input -v 0
+
+run: export DEMO ?= 1
+run: db static
+	$(PY) manage.py seed_demo
+	$(VENV)/bin/gunicorn mass.wsgi:application --config mass/gunicorn.conf.py --bind $(HOST):$(PORT)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: db
+	$(PY) -m bench
+
+stop-db:
+	$(PY) -c "from pathlib import Path; from mass.embedded_db import stop; stop(Path('var'))"
+
+clean: stop-db
+	rm -rf $(VENV) var

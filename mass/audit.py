@@ -1,0 +1,33 @@
+"""The audit trail: one call, ``audit_record``, used by every service and view that reads a
+patient file or changes anything. It runs in the caller's transaction, so a change and its
+audit row are committed together or not at all."""
+
+from contextvars import ContextVar
+
+from mass.models import AuditEvent
+
+#: The client address of the request being served, set by ``AuditContextMiddleware`` so that
+#: services do not need the request to audit what they do.
+current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
+
+Action = AuditEvent.Action
+
+
+def audit_record(*, actor, action: str, patient=None, obj=None, summary: str = "",
+                 details: dict | None = None, username: str = "",
+                 ip_address: str | None = None) -> AuditEvent:
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    if obj is not None and patient is None:
+        patient = getattr(obj, "patient", None)
+    return AuditEvent.objects.create(
+        actor=actor,
+        username=username or (actor.get_username() if actor else ""),
+        action=action,
+        ip_address=ip_address or current_ip.get(),
+        patient=patient,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        summary=summary[:300],
+        details=details or {},
+    )

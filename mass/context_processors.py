@@ -1,0 +1,15 @@
+from django.conf import settings
+
+from mass.navigation import sections_for
+from mass.roles import user_roles
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_sections": [], "demo_mode": settings.DEMO}
+    return {
+        "nav_sections": sections_for(user),
+        "user_roles": user_roles(user),
+        "demo_mode": settings.DEMO,
+    }

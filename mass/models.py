@@ -1,0 +1,156 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A member of staff. Roles are the Django groups of ``mass.roles.Role``."""
+
+    language = models.CharField(
+        _("language"), max_length=2, choices=settings.LANGUAGES, blank=True,
+        help_text=_("Language of the interface, remembered between sessions."),
+    )
+    # Changed whenever the account's rights change (deactivation, roles, password reset): it
+    # is part of the session hash, so every open session of the account ends at once.
+    security_stamp = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+        ordering = ["last_name", "first_name", "username"]
+        permissions = [("manage_staff", _("Can manage staff accounts and roles"))]
+
+    def get_session_auth_hash(self):
+        from django.utils.crypto import salted_hmac
+        return salted_hmac(
+            "mass.User.get_session_auth_hash",
+            f"{self.password}:{self.security_stamp}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def role_names(self) -> list[str]:
+        from mass.roles import user_roles
+        return [role.label for role in user_roles(self)]
+
+
+class Site(models.Model):
+    """A place where a contact can happen: the centre itself or an outreach place."""
+
+    class Kind(models.TextChoices):
+        CENTRE = "centre", _("MASS centre")
+        SHELTER = "shelter", _("Shelter")
+        HOTEL = "hotel", _("Hotel")
+        CRISIS_HOUSING = "crisis_housing", _("Crisis housing")
+        PARTNER = "partner", _("Partner premises")
+        STREET = "street", _("Street")
+        HOME = "home", _("Patient's home")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    address = models.CharField(_("address"), max_length=250, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["-kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["centre", "shelter", "hotel", "crisis_housing",
+                                             "partner", "street", "home", "other"]),
+                name="mass_site_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_outreach(self) -> bool:
+        return self.kind != self.Kind.CENTRE
+
+
+class OpeningHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["site", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")),
+                                   name="mass_openinghours_opens_before_closes"),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6),
+                                   name="mass_openinghours_weekday_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, from where, to which patient. Append-only: the database refuses
+    UPDATE and DELETE on this table (trigger ``mass_forbid_change``)."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Login")
+        LOGOUT = "logout", _("Logout")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        VIEW = "view", _("View")
+        SEARCH = "search", _("Search")
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
+        EXPORT = "export", _("Export")
+        MERGE = "merge", _("Merge")
+        CANCEL = "cancel", _("Cancel")
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+", verbose_name=_("by"))
+    # Kept as typed so that a failed login with an unknown name still says who was tried.
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+", verbose_name=_("patient"))
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # "Who read this file": audit_for_patient() filters on patient, newest first.
+            models.Index(fields=["patient", "-at"], name="mass_audit_patient_at"),
+            # The audit page filtered on a staff member.
+            models.Index(fields=["actor", "-at"], name="mass_audit_actor_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.summary}"
+
+    def get_absolute_url(self):
+        return reverse("audit_list") + f"?id={self.pk}"

@@ -1,0 +1,60 @@
+"""The sections of the application and who sees them. A section appears in the navigation
+and on the start page of the users holding its permission; the view checks the same one."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str | Promise
+    url_name: str
+    permission: str
+    description: str | Promise = ""
+
+    @property
+    def url(self) -> str | None:
+        try:
+            return reverse(self.url_name)
+        except NoReverseMatch:  # the app that serves it is not installed yet
+            return None
+
+
+SECTIONS = [
+    Section("reception", _("Reception"), "reception:board", "patients.add_visit",
+            _("Today's walk-ins: log an arrival in two keystrokes.")),
+    Section("patients", _("Patients"), "patients:search", "patients.view_patient",
+            _("Find a person by alias, name, file number or birth year.")),
+    Section("consultations", _("Consultations"), "consultations:list",
+            "consultations.add_consultation", _("Your consultations and notes to sign.")),
+    Section("dispensary", _("Dispensary"), "dispensary:today", "dispensary.add_dispensation",
+            _("Today's dispensing list.")),
+    Section("prescriptions", _("Prescriptions"), "dispensary:prescriptions",
+            "dispensary.add_prescription", _("Substitution prescriptions to review.")),
+    Section("register", _("Drug register"), "dispensary:register",
+            "dispensary.view_registerentry", _("Controlled-drug register and stock.")),
+    Section("social", _("Social caseload"), "social:caseload", "social.view_socialaction",
+            _("Your open social actions, overdue first.")),
+    Section("groups", _("Groups"), "consultations:groups", "consultations.add_groupsession",
+            _("Open groups and their attendance.")),
+    Section("partners", _("Partners"), "consultations:partners", "consultations.view_partner",
+            _("The partner network and referrals.")),
+    Section("reporting", _("Yearly figures"), "reporting:index", "reporting.view_report",
+            _("File active figures for the funder and the TDI file.")),
+    Section("staff", _("Staff"), "staff_list", "mass.manage_staff",
+            _("Accounts, roles, passwords.")),
+    Section("audit", _("Audit trail"), "audit_list", "mass.view_auditevent",
+            _("Who did what, and who read a file.")),
+    Section("sites", _("Sites"), "site_list", "mass.view_site",
+            _("The centre, outreach places and opening hours.")),
+]
+
+
+def sections_for(user) -> list[Section]:
+    if not user.is_authenticated:
+        return []
+    return [s for s in SECTIONS if user.has_perm(s.permission) and s.url is not None]

@@ -1,0 +1,21 @@
+"""Settings for the test suite: the real PostgreSQL, a fast password hasher."""
+
+import os
+
+os.environ.setdefault("DEMO", "1")
+
+from mass.settings import *  # noqa: E402,F403
+from mass.settings import DATABASES, env  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Several test runs may share one server (a developer's and a helper's): TEST_DATABASE_NAME
+# keeps their databases apart.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_mass")}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests serve static files from the source folders; no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,24 @@
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from mass.audit import Action, audit_record
+from mass.middleware import client_ip
+
+
+@receiver(user_logged_in)
+def audit_login(sender, request, user, **kwargs):
+    audit_record(actor=user, action=Action.LOGIN, ip_address=client_ip(request))
+
+
+@receiver(user_logged_out)
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(actor=user, action=Action.LOGOUT, ip_address=client_ip(request))
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    # The password is never stored: Django already masks it in ``credentials``.
+    audit_record(actor=None, action=Action.LOGIN_FAILED,
+                 username=str(credentials.get("username", ""))[:150],
+                 ip_address=client_ip(request) if request is not None else None)

@@ -1,0 +1,127 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from mass import selectors, services
+from mass.forms import LanguageForm, SiteForm, StaffCreateForm, StaffPasswordForm, StaffUpdateForm
+from mass.models import Site, User
+from mass.navigation import sections_for
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # any failure to reach the database is the answer, not an error
+        return JsonResponse({"database": "unavailable"}, status=503)
+    return JsonResponse({"database": "ok"})
+
+
+def home(request):
+    """The start page: each section the user's roles give, most used first."""
+    return render(request, "mass/home.html", {"sections": sections_for(request.user)})
+
+
+@login_not_required
+@require_POST
+def language_set(request):
+    form = LanguageForm(request.POST)
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            services.user_set_language(user=request.user, language=language)
+        translation.activate(language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
+            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
+
+
+@permission_required("mass.manage_staff", raise_exception=True)
+def staff_list(request):
+    return render(request, "mass/staff_list.html", {"staff": selectors.staff_list()})
+
+
+@permission_required("mass.manage_staff", raise_exception=True)
+def staff_create(request):
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = services.staff_create(
+            username=data["username"], first_name=data["first_name"],
+            last_name=data["last_name"], email=data["email"], roles=data["roles"],
+            password=data["password"], language=data["language"], actor=request.user,
+        )
+        messages.success(request, _("Account %(name)s created.") % {"name": user.username})
+        return redirect("staff_list")
+    return render(request, "mass/staff_form.html", {"form": form, "creating": True})
+
+
+@permission_required("mass.manage_staff", raise_exception=True)
+def staff_update(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    form = StaffUpdateForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.staff_update(
+            user=user, first_name=data["first_name"], last_name=data["last_name"],
+            email=data["email"], roles=data["roles"], is_active=data["is_active"],
+            language=data["language"], actor=request.user,
+        )
+        messages.success(request, _("Account %(name)s saved.") % {"name": user.username})
+        return redirect("staff_list")
+    return render(request, "mass/staff_form.html", {"form": form, "staff_member": user})
+
+
+@permission_required("mass.manage_staff", raise_exception=True)
+def staff_password(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    form = StaffPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.staff_set_password(user=user, password=form.cleaned_data["new_password1"],
+                                    actor=request.user)
+        messages.success(request, _("New password set for %(name)s.") % {"name": user.username})
+        return redirect("staff_list")
+    return render(request, "mass/staff_password.html", {"form": form, "staff_member": user})
+
+
+@permission_required("mass.view_auditevent", raise_exception=True)
+def audit_list(request):
+    event_filter = selectors.audit_event_list(data=request.GET or None)
+    page = Paginator(event_filter.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "mass/audit_list.html", {"filter": event_filter, "page": page})
+
+
+@permission_required("mass.view_site", raise_exception=True)
+def site_list(request):
+    sites = Site.objects.prefetch_related("opening_hours")
+    return render(request, "mass/site_list.html", {"sites": sites})
+
+
+@permission_required("mass.change_site", raise_exception=True)
+def site_edit(request, pk=None):
+    site = get_object_or_404(Site, pk=pk) if pk else Site()
+    form = SiteForm(request.POST or None, instance=site)
+    if request.method == "POST" and form.is_valid():
+        services.site_save(site=form.save(commit=False), actor=request.user)
+        messages.success(request, _("Site saved."))
+        return redirect("site_list")
+    return render(request, "mass/site_form.html", {"form": form, "site": site})

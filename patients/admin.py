@@ -1,0 +1,1 @@
+# Patient files are clinical data: they are not edited in the admin.

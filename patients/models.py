@@ -1,0 +1,230 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from patients.validators import validate_niss
+
+
+class Patient(models.Model):
+    """A person known to the centre. An alias (street name) is all that is required."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+        OTHER = "X", _("Other")
+        UNKNOWN = "U", _("Unknown")
+
+    class Language(models.TextChoices):
+        FRENCH = "fr", _("French")
+        DUTCH = "nl", _("Dutch")
+        ENGLISH = "en", _("English")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
+        DECEASED = "deceased", _("Deceased")
+        MERGED = "merged", _("Merged into another file")
+
+    file_number = models.CharField(_("file number"), max_length=20, unique=True)
+    alias = models.CharField(_("alias"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # Often only the year is known; filled from birth_date when that is given.
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"), null=True, blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices,
+                                blank=True)
+    nationality = models.CharField(_("nationality"), max_length=60, blank=True)
+    niss = models.CharField(_("NISS/INSZ"), max_length=11, blank=True,
+                            validators=[validate_niss],
+                            help_text=_("Belgian national number, 11 digits."))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.CharField(_("reference address"), max_length=250, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.ACTIVE)
+    notes = models.TextField(_("notes (not clinical)"), blank=True, max_length=4000)
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="merged_files",
+                                    verbose_name=_("merged into"))
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["alias", "id"]
+        permissions = [
+            ("merge_patient", _("Can merge two patient files")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["niss"], condition=~Q(niss=""),
+                                    name="patients_patient_niss_unique"),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(status="merged"),
+                name="patients_patient_merged_has_status",
+            ),
+            models.CheckConstraint(condition=~Q(alias=""), name="patients_patient_alias_set"),
+        ]
+
+    def __str__(self):
+        return f"{self.alias} ({self.file_number})"
+
+    def get_absolute_url(self):
+        return reverse("patients:detail", args=[self.pk])
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
+
+class Episode(models.Model):
+    """A treatment episode ("prise en charge"): opens with a treatment request, closes with
+    a reason. Its kind (new or resumption) follows the rules of docs/domain.md."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("New request")
+        RESUMPTION = "resumption", _("Resumption request")
+
+    class ClosureReason(models.TextChoices):
+        REORIENTED = "reoriented", _("Re-oriented to the network")
+        LOST_CONTACT = "lost_contact", _("Lost contact")
+        MOVED = "moved", _("Moved")
+        INCARCERATED = "incarcerated", _("Incarcerated")
+        HOSPITALISED = "hospitalised", _("Hospitalised")
+        DECEASED = "deceased", _("Deceased")
+        OTHER = "other", _("Other")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
+    opened_on = models.DateField(_("opened on"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closure_reason = models.CharField(_("closure reason"), max_length=20,
+                                      choices=ClosureReason.choices, blank=True)
+    closure_note = models.CharField(_("closure note"), max_length=500, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("treatment episode")
+        verbose_name_plural = _("treatment episodes")
+        ordering = ["-opened_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True, closure_reason="")
+                | (Q(closed_on__isnull=False) & ~Q(closure_reason="")),
+                name="patients_episode_closed_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
+                name="patients_episode_closes_after_opening",
+            ),
+            models.UniqueConstraint(fields=["patient"], condition=Q(closed_on__isnull=True),
+                                    name="patients_episode_one_open_per_patient"),
+        ]
+        indexes = [
+            # Yearly figures: episodes opened in a year, and overlapping a year.
+            models.Index(fields=["opened_on"], name="patients_episode_opened_on"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.alias} {self.opened_on} ({self.get_kind_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+
+class Visit(models.Model):
+    """A walk-in: a person came to the desk (or met the mobile team) on a day. A contact."""
+
+    class Purpose(models.TextChoices):
+        CONSULTATION = "consultation", _("Consultation")
+        DISPENSING = "dispensing", _("Dispensing")
+        SOCIAL = "social", _("Social")
+        HARM_REDUCTION = "harm_reduction", _("Harm-reduction material")
+        HYGIENE = "hygiene", _("Shower, laundry, rest")
+        OTHER = "other", _("Other")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="visits")
+    site = models.ForeignKey("mass.Site", on_delete=models.PROTECT, related_name="+",
+                             null=True, blank=True)
+    date = models.DateField(_("date"))
+    time = models.TimeField(_("time"), null=True, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices,
+                               default=Purpose.OTHER)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("walk-in")
+        verbose_name_plural = _("walk-ins")
+        ordering = ["-date", "-time", "-id"]
+        indexes = [
+            # The reception board (today's walk-ins) and the yearly contacts.
+            models.Index(fields=["date", "patient"], name="patients_visit_date_patient"),
+            # A patient's contact timeline, newest first.
+            models.Index(fields=["patient", "-date"], name="patients_visit_patient_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.alias} {self.date}"
+
+
+class HarmReductionContact(models.Model):
+    """Anonymous harm-reduction contact: material handed out and returned, no file needed."""
+
+    class Material(models.TextChoices):
+        SYRINGE = "syringe", _("Syringes")
+        STERICUP = "stericup", _("Stericups")
+        WATER = "water", _("Water vials")
+        FILTER = "filter", _("Filters")
+        WIPE = "wipe", _("Alcohol wipes")
+        PIPE = "pipe", _("Crack pipes")
+        FOIL = "foil", _("Foil")
+        CONDOM = "condom", _("Condoms")
+        NALOXONE = "naloxone", _("Naloxone")
+        CONTAINER = "container", _("Sharps containers")
+        OTHER = "other", _("Other")
+
+    date = models.DateField(_("date"))
+    site = models.ForeignKey("mass.Site", on_delete=models.PROTECT, related_name="+",
+                             null=True, blank=True)
+    # Optional: most of these contacts are anonymous on purpose.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="harm_reduction_contacts")
+    material = models.CharField(_("material"), max_length=20, choices=Material.choices)
+    handed_out = models.PositiveIntegerField(_("handed out"), default=0,
+                                             validators=[MaxValueValidator(10000)])
+    returned = models.PositiveIntegerField(_("returned"), default=0,
+                                           validators=[MaxValueValidator(10000)])
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("harm-reduction contact")
+        verbose_name_plural = _("harm-reduction contacts")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(handed_out__gt=0) | Q(returned__gt=0),
+                                   name="patients_hrcontact_some_material"),
+        ]
+        indexes = [models.Index(fields=["date"], name="patients_hrcontact_date")]
+
+    def __str__(self):
+        return f"{self.date} {self.get_material_display()} +{self.handed_out}/-{self.returned}"

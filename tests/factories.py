@@ -1,0 +1,62 @@
+"""Factories for the whole suite. Each app's section is marked; keep them in this one file."""
+
+import factory
+from factory.django import DjangoModelFactory
+
+from mass.models import Site, User
+from patients.models import Episode, Patient, Visit
+
+# --- mass -----------------------------------------------------------------------------------
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    first_name = factory.Faker("first_name", locale="fr_BE")
+    last_name = factory.Faker("last_name", locale="fr_BE")
+    password = factory.django.Password("test-password-123")
+
+
+class SiteFactory(DjangoModelFactory):
+    class Meta:
+        model = Site
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Site {n}")
+    kind = Site.Kind.SHELTER
+
+
+def woeringen() -> Site:
+    return Site.objects.get(kind=Site.Kind.CENTRE, name="MASS Woeringen")
+
+
+# --- patients -------------------------------------------------------------------------------
+
+
+class PatientFactory(DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    file_number = factory.Sequence(lambda n: f"T{n:06d}")
+    alias = factory.Sequence(lambda n: f"Alias{n}")
+
+
+class EpisodeFactory(DjangoModelFactory):
+    class Meta:
+        model = Episode
+
+    patient = factory.SubFactory(PatientFactory)
+    opened_on = factory.Faker("date_between", start_date="-1y", end_date="today")
+    kind = Episode.Kind.NEW
+
+
+class VisitFactory(DjangoModelFactory):
+    class Meta:
+        model = Visit
+
+    patient = factory.SubFactory(PatientFactory)
+    date = factory.Faker("date_between", start_date="-1y", end_date="today")
+    purpose = Visit.Purpose.OTHER

@@ -1,0 +1,92 @@
+import pytest
+from django.urls import reverse
+
+from mass.roles import Role
+from tests.urlwalk import iter_url_patterns
+
+PUBLIC = {"/accounts/login/", "/healthz", "/language/"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name,url", list(iter_url_patterns()))
+def test_every_url_redirects_anonymous_to_login(client, name, url):
+    if url in PUBLIC:
+        pytest.skip("public by design")
+    response = client.get(url)
+    assert response.status_code == 302, (name, url)
+    assert response["Location"].startswith(reverse("login")), (name, url)
+
+
+def test_url_walk_finds_the_foundation_urls():
+    urls = {url for _, url in iter_url_patterns()}
+    assert {"/", "/staff/", "/audit/", "/staff/1/", "/healthz"} <= urls
+
+
+@pytest.mark.django_db
+def test_healthz_is_public_and_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok"}
+
+
+def test_healthz_503_when_database_unreachable():
+    """A real unreachable server (a closed port), not a mock: the probe must say so."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = ("import django, json; django.setup(); from django.test import Client; "
+              "r = Client().get('/healthz'); print(r.status_code, json.loads(r.content))")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": "1",
+           "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none", "ALLOWED_HOSTS": "testserver"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.startswith("503"), result.stdout + result.stderr
+    assert "'database': 'ok'" not in result.stdout
+
+
+@pytest.mark.parametrize("role,visible,hidden", [
+    (Role.RECEPTION, ["reception"], ["staff", "audit"]),
+    (Role.COORDINATOR, ["staff", "audit", "sites"], ["reception"]),
+    (Role.NURSE, [], ["staff", "audit", "reception"]),
+    (Role.PSYCHOLOGIST, [], ["staff", "audit", "reception"]),
+])
+def test_start_page_shows_each_role_its_sections(client, staff_factory, role, visible, hidden):
+    client.force_login(staff_factory(role))
+    response = client.get("/")
+    content = response.content.decode()
+    assert response.status_code == 200
+    for key in visible:
+        if reverse_or_none(key):
+            assert f'data-section="{key}"' in content, key
+    for key in hidden:
+        assert f'data-section="{key}"' not in content, key
+
+
+def reverse_or_none(key):
+    from mass.navigation import SECTIONS
+    return next(s.url for s in SECTIONS if s.key == key)
+
+
+@pytest.mark.parametrize("url", ["/staff/", "/staff/new/", "/audit/"])
+@pytest.mark.parametrize("role", [Role.RECEPTION, Role.NURSE, Role.DOCTOR, Role.PSYCHOLOGIST,
+                                  Role.SOCIAL_WORKER])
+def test_coordinator_pages_refused_to_other_roles(client, staff_factory, role, url):
+    client.force_login(staff_factory(role))
+    assert client.get(url).status_code == 403
+
+
+def test_user_without_role_is_told(client, staff_factory):
+    client.force_login(staff_factory())
+    response = client.get("/")
+    assert "no role yet" in response.content.decode() or "aucun rôle" in response.content.decode()
+
+
+def test_security_headers_on_pages(coordinator_client):
+    response = coordinator_client.get("/staff/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Frame-Options"] == "DENY"
