@@ -94,3 +94,19 @@ def test_staff_list_query_count_is_constant(coordinator_client, staff_factory,
     with django_assert_num_queries(STAFF_PAGE_QUERIES):
         response = coordinator_client.get("/staff/")
     assert response.content.decode().count('/password/"') == 6
+
+
+def test_create_staff_command_creates_coordinator(db, monkeypatch):
+    from django.core.management import call_command
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "Long-enough-pass-2026")
+    call_command("create_staff", "claire", "--role", "coordinator")
+    user = User.objects.get(username="claire")
+    assert user.has_perm("mass.manage_staff") and not user.is_superuser
+
+
+def test_create_staff_command_refuses_weak_password(db, monkeypatch):
+    from django.core.management import CommandError, call_command
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "short")
+    with pytest.raises(CommandError):
+        call_command("create_staff", "claire", "--role", "coordinator")
+    assert not User.objects.filter(username="claire").exists()
