@@ -53,7 +53,8 @@ def grant(apps, role_permissions: dict[str, list[str]]) -> None:
     labels = {perm.split(".")[0] for perms in role_permissions.values() for perm in perms}
     for label in labels:
         app_config = apps.get_app_config(label)
-        app_config.models_module = True
+        if not getattr(app_config, "models_module", None):  # a migration's app registry
+            app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
     for role, perms in role_permissions.items():
         group, _ = Group.objects.get_or_create(name=role)

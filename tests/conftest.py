@@ -96,3 +96,70 @@ def social_worker_client(client, social_worker_user):
 @pytest.fixture
 def coordinator_client(client, coordinator_user):
     return client_for(client, coordinator_user)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say plainly whether the browser tests ran, and where their screenshots are."""
+    from tests.e2e.conftest import CHROMIUM, SCREENSHOT_DIR
+    if not any("e2e" in getattr(r, "nodeid", "") for key in ("passed", "failed", "skipped")
+               for r in terminalreporter.stats.get(key, [])):
+        return
+    if CHROMIUM:
+        terminalreporter.write_line(f"Browser tests ran in {CHROMIUM}; screenshots in "
+                                    f"{SCREENSHOT_DIR}")
+    else:
+        terminalreporter.write_line("Browser tests SKIPPED: no Chromium found "
+                                    "(apt-get install chromium).")
+
+
+PROJECT_APPS = ["mass", "patients", "consultations", "dispensary", "social", "reporting"]
+
+
+def ensure_reference_data():
+    """Re-run the data migrations of the project (roles and their permissions, sites,
+    reference lists) when a transactional test emptied the tables. They are idempotent."""
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    if Group.objects.filter(name="coordinator", permissions__isnull=False).exists():
+        return
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    loader = MigrationLoader(connection)
+    plan = [key for key in loader.graph.leaf_nodes()]
+    ordered = []
+    for leaf in plan:
+        for key in loader.graph.forwards_plan(leaf):
+            if key not in ordered and key[0] in PROJECT_APPS:
+                ordered.append(key)
+    for key in ordered:
+        for operation in loader.graph.nodes[key].operations:
+            if isinstance(operation, RunPython):
+                operation.code(apps, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reference_data(django_db_setup, django_db_blocker):
+    # A reused test database may have been emptied by the last transactional test of the
+    # previous run.
+    with django_db_blocker.unblock():
+        ensure_reference_data()
+
+
+@pytest.fixture
+def _reference_data_for_transactional_test(transactional_db):
+    ensure_reference_data()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Transactional tests (browser tests, concurrency tests) empty every table when they
+    end; the next one gets the reference data of the migrations back first."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction"):
+            item.fixturenames.append("_reference_data_for_transactional_test")
