@@ -1,0 +1,448 @@
+"""Substitution prescriptions, the dispensing ledger and the controlled-drug register.
+
+The safety rules of the dispensary are enforced in three layers, so that a bug in one does not
+give a patient a second dose:
+
+1. :mod:`dispensary.services` locks the patient's row, then checks every rule (active
+   prescription, dose, missed-days hold, stock) and says why it refuses;
+2. the constraints below (one entry per prescription, day and dose part; no dose given with
+   signs of intoxication; a balance never below zero);
+3. triggers written in migration 0002: the ledger tables are append-only, a dispensation must
+   match an active prescription of the patient and never exceed the prescribed dose, and the
+   register's running balance must follow from the previous entry of the product.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+DOSE_DIGITS = {"max_digits": 8, "decimal_places": 2}
+STOCK_DIGITS = {"max_digits": 12, "decimal_places": 2}
+
+
+class Product(models.Model):
+    """A medication dispensed on site (reference data)."""
+
+    class Form(models.TextChoices):
+        SYRUP = "syrup", _("Syrup")
+        CAPSULE = "capsule", _("Capsules")
+        TABLET = "tablet", _("Tablets")
+        SUBLINGUAL = "sublingual", _("Sublingual tablets")
+        FILM = "film", _("Sublingual film")
+        OTHER = "other", _("Other")
+
+    class Unit(models.TextChoices):
+        MG = "mg", _("mg")
+        ML = "ml", _("ml")
+        UNIT = "unit", _("unit")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    # Products of one substance share the daily limits: methadone syrup and methadone
+    # capsules are one treatment, so a switch between them the same day cannot double a dose.
+    substance = models.SlugField(
+        _("substance"), max_length=40,
+        help_text=_("Products of the same substance count together for the daily dose."),
+    )
+    form = models.CharField(_("form"), max_length=20, choices=Form.choices)
+    unit = models.CharField(_("unit"), max_length=5, choices=Unit.choices, default=Unit.MG)
+    is_substitution = models.BooleanField(
+        _("substitution treatment"), default=False,
+        help_text=_("Counted in the patients on substitution (methadone, buprenorphine)."),
+    )
+    is_controlled = models.BooleanField(
+        _("controlled drug"), default=True,
+        help_text=_("Kept in the controlled-drug register: stock may never go below zero."),
+    )
+    max_daily_dose = models.DecimalField(
+        _("highest daily dose"), **DOSE_DIGITS,
+        help_text=_("A prescription above this daily dose is refused (typing errors)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["-is_substitution", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_daily_dose__gt=0),
+                                   name="dispensary_product_max_dose_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Pharmacy(models.Model):
+    """A partner pharmacy where a patient of the MASS may collect the doses instead."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    address = models.CharField(_("address"), max_length=250, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("partner pharmacy")
+        verbose_name_plural = _("partner pharmacies")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Prescription(models.Model):
+    """A doctor's substitution (or other) prescription. A change of dose is a new
+    prescription that ends the previous one (``replaces``); history is never rewritten."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
+                                related_name="prescriptions", verbose_name=_("patient"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("product"))
+    daily_dose = models.DecimalField(_("daily dose"), **DOSE_DIGITS,
+                                     validators=[MinValueValidator(Decimal("0.01"))])
+    # A split dose: the evening part is given apart; the morning part is the rest.
+    # Zero: not split, the whole daily dose at once.
+    evening_dose = models.DecimalField(_("evening part"), **DOSE_DIGITS, default=Decimal(0))
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"), null=True, blank=True,
+                                help_text=_("Empty: until a new prescription ends it."))
+    # Weekdays (0 = Monday ... 6 = Sunday) whose dose is handed the day before, to take home.
+    take_home_weekdays = ArrayField(models.PositiveSmallIntegerField(), default=list,
+                                    blank=True, verbose_name=_("take-home days"))
+    # Empty: dispensed at the MASS. Else the partner pharmacy that dispenses it.
+    pharmacy = models.ForeignKey(Pharmacy, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("dispensed at"))
+    instructions = models.CharField(_("instructions"), max_length=500, blank=True)
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="replaced_by",
+                                    verbose_name=_("replaces"))
+    # First day of the unbroken run of prescriptions of this substance this one belongs to:
+    # missed days are counted from here, not from the start of a mere dose change.
+    course_started_on = models.DateField(_("treatment running since"))
+    end_reason = models.CharField(_("reason for ending"), max_length=300, blank=True)
+    prescribed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                      null=True, blank=True, related_name="+",
+                                      verbose_name=_("prescribed by"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 null=True, blank=True, related_name="+",
+                                 verbose_name=_("ended by"))
+
+    class Meta:
+        verbose_name = _("prescription")
+        verbose_name_plural = _("prescriptions")
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evening_dose__gte=0) & Q(evening_dose__lt=F("daily_dose")),
+                name="dispensary_prescription_evening_part_below_daily",
+            ),
+            models.CheckConstraint(condition=Q(daily_dose__gt=0),
+                                   name="dispensary_prescription_dose_positive"),
+            # end = start - 1: written but never active (replaced before it began).
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(end_date__gte=F("start_date") - datetime.timedelta(days=1)),
+                name="dispensary_prescription_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(take_home_weekdays__contained_by=[0, 1, 2, 3, 4, 5, 6]),
+                name="dispensary_prescription_take_home_weekdays_valid",
+            ),
+            models.CheckConstraint(condition=Q(course_started_on__lte=F("start_date")),
+                                   name="dispensary_prescription_course_before_start"),
+        ]
+        indexes = [
+            # Today's dispensing list: prescriptions active today (start <= today <= end).
+            models.Index(fields=["start_date", "end_date"],
+                         name="dispensary_rx_active"),
+            # A patient's prescription history (panel, dose plot), newest first.
+            models.Index(fields=["patient", "-start_date"], name="dispensary_rx_patient"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} {self.daily_dose} {self.product.unit}"
+
+    @property
+    def is_split(self) -> bool:
+        return self.evening_dose > 0
+
+    @property
+    def morning_dose(self) -> Decimal:
+        return self.daily_dose - self.evening_dose
+
+    @property
+    def is_at_mass(self) -> bool:
+        return self.pharmacy_id is None
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+
+    def parts(self) -> list[str]:
+        """The dose parts due each day, in order."""
+        if self.is_split:
+            return [Dispensation.Part.MORNING, Dispensation.Part.EVENING]
+        return [Dispensation.Part.DAY]
+
+    def part_dose(self, part: str) -> Decimal:
+        return {Dispensation.Part.DAY: self.daily_dose,
+                Dispensation.Part.MORNING: self.morning_dose,
+                Dispensation.Part.EVENING: self.evening_dose}[part]
+
+    def take_home_label(self) -> str:
+        from django.utils.dates import WEEKDAYS_ABBR
+        return ", ".join(str(WEEKDAYS_ABBR[d]) for d in sorted(self.take_home_weekdays))
+
+
+class HoldReview(models.Model):
+    """A doctor's review of a patient held after missed days: lifts the hold on that day,
+    at the same dose or a lower one (a new prescription). Append-only."""
+
+    class Decision(models.TextChoices):
+        RESUME = "resume", _("Resume at the prescribed dose")
+        LOWER = "lower", _("Resume at a lower dose")
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
+                                related_name="hold_reviews", verbose_name=_("patient"))
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT,
+                                     related_name="reviews", verbose_name=_("prescription"))
+    substance = models.SlugField(_("substance"), max_length=40)
+    reviewed_on = models.DateField(_("valid on"))
+    missed_days = models.PositiveSmallIntegerField(_("missed days"))
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    new_prescription = models.OneToOneField(Prescription, on_delete=models.PROTECT,
+                                            null=True, blank=True, related_name="+",
+                                            verbose_name=_("new prescription"))
+    full_dose_confirmed = models.BooleanField(_("full dose confirmed"), default=False)
+    note = models.CharField(_("clinical reasoning"), max_length=1000)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hold review")
+        verbose_name_plural = _("hold reviews")
+        ordering = ["-reviewed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="dispensary_holdreview_note_set"),
+            models.CheckConstraint(
+                condition=Q(decision="resume", new_prescription__isnull=True)
+                | Q(decision="lower", new_prescription__isnull=False),
+                name="dispensary_holdreview_lower_has_prescription",
+            ),
+        ]
+        indexes = [
+            # Is this patient's hold lifted today (dispensing list, dispensing).
+            models.Index(fields=["patient", "substance", "reviewed_on"],
+                         name="dispensary_review_lookup"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} {self.reviewed_on} {self.get_decision_display()}"
+
+
+class Dispensation(models.Model):
+    """One entry of the dispensing ledger: a dose (or dose part) given, handed to take home,
+    or withheld, for one day. Append-only: a mistake is a :class:`DispensationCancellation`.
+
+    ``date`` is the day the patient was at the desk (a contact); ``dose_date`` the day the
+    dose is for: later than ``date`` for a take-home dose.
+    """
+
+    class Part(models.TextChoices):
+        DAY = "day", _("Daily dose")
+        MORNING = "morning", _("Morning part")
+        EVENING = "evening", _("Evening part")
+
+    class Status(models.TextChoices):
+        GIVEN = "given", _("Given")
+        WITHHELD = "withheld", _("Withheld")
+
+    class WithheldReason(models.TextChoices):
+        INTOXICATION = "intoxication", _("Signs of intoxication")
+        REFUSED = "refused", _("Patient refused")
+        OTHER = "other", _("Other")
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
+                                related_name="dispensations", verbose_name=_("patient"))
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT,
+                                     related_name="dispensations",
+                                     verbose_name=_("prescription"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("product"))
+    date = models.DateField(_("date"))
+    dose_date = models.DateField(_("dose for"))
+    part = models.CharField(_("part"), max_length=10, choices=Part.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    quantity = models.DecimalField(_("quantity"), **DOSE_DIGITS)
+    # The nurse's check before every dose, always answered explicitly.
+    intoxication_signs = models.BooleanField(_("signs of intoxication"))
+    observations = models.CharField(_("observations"), max_length=500, blank=True)
+    withheld_reason = models.CharField(_("reason withheld"), max_length=20,
+                                       choices=WithheldReason.choices, blank=True)
+    # A new entry for a slot whose previous entry was withheld or cancelled points at it
+    # (checked by trigger): the slot's entries form one chain with a single head.
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="replaced_by", verbose_name=_("replaces"))
+    review = models.ForeignKey(HoldReview, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+", verbose_name=_("after review"))
+    dispensed_at = models.DateTimeField(_("at"))
+    dispensed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("by"))
+
+    class Meta:
+        verbose_name = _("dispensation")
+        verbose_name_plural = _("dispensations")
+        ordering = ["-dose_date", "-dispensed_at", "-id"]
+        constraints = [
+            # Never twice: one head entry per prescription, day and dose part; a second one
+            # must replace a withheld or cancelled entry.
+            models.UniqueConstraint(fields=["prescription", "dose_date", "part"],
+                                    condition=Q(replaces__isnull=True),
+                                    name="dispensary_dispensation_once_per_day_part"),
+            models.CheckConstraint(
+                condition=Q(status="given", quantity__gt=0, withheld_reason="")
+                | Q(status="withheld", quantity=0) & ~Q(withheld_reason=""),
+                name="dispensary_dispensation_status_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(intoxication_signs=False) | Q(status="withheld"),
+                name="dispensary_dispensation_no_dose_when_intoxicated",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_date__gte=F("date"))
+                & Q(dose_date__lte=F("date") + datetime.timedelta(days=7)),
+                name="dispensary_dispensation_take_home_within_week",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_date=F("date")) | Q(status="given"),
+                name="dispensary_dispensation_take_home_is_given",
+            ),
+        ]
+        indexes = [
+            # Contacts per day (reporting) and what was done today (dispensing list).
+            models.Index(fields=["date", "patient"], name="dispensary_disp_date_patient"),
+            # A patient's last dose (missed days) and dose history, newest first.
+            models.Index(fields=["patient", "-dose_date"], name="dispensary_disp_patient_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} {self.dose_date} {self.get_part_display()} {self.quantity}"
+
+    @property
+    def is_take_home(self) -> bool:
+        return self.dose_date > self.date
+
+
+class DispensationCancellation(models.Model):
+    """Cancels a ledger entry recorded by mistake. Append-only; the dose quantity returns to
+    the register. One cancellation per entry."""
+
+    dispensation = models.OneToOneField(Dispensation, on_delete=models.PROTECT,
+                                        related_name="cancellation",
+                                        verbose_name=_("dispensation"))
+    reason = models.CharField(_("reason"), max_length=500)
+    cancelled_at = models.DateTimeField(_("at"))
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("by"))
+
+    class Meta:
+        verbose_name = _("dispensation cancellation")
+        verbose_name_plural = _("dispensation cancellations")
+        ordering = ["-cancelled_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""),
+                                   name="dispensary_cancellation_reason_set"),
+        ]
+
+    def __str__(self):
+        return f"{self.dispensation} cancelled"
+
+
+class RegisterEntry(models.Model):
+    """One line of the controlled-drug register of a product. Append-only; ``sequence``
+    orders a product's entries and ``balance_after`` is the running balance, checked by a
+    trigger against the previous entry, and never negative."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Receipt")
+        DISPENSED = "dispensed", _("Dispensed")
+        CANCELLED = "cancelled", _("Dispensation cancelled")
+        COUNT = "count", _("Stock count")
+        CORRECTION = "correction", _("Correction")
+
+    class Reason(models.TextChoices):
+        BREAKAGE = "breakage", _("Breakage")
+        SPILLAGE = "spillage", _("Spillage")
+        COUNT_ERROR = "count_error", _("Count error")
+        OTHER = "other", _("Other")
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("product"))
+    sequence = models.PositiveIntegerField(_("entry number"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    quantity = models.DecimalField(_("quantity"), **STOCK_DIGITS,
+                                   help_text=_("Into stock positive, out of stock negative."))
+    balance_after = models.DecimalField(_("balance"), **STOCK_DIGITS)
+    supplier = models.CharField(_("supplier"), max_length=120, blank=True)
+    batch = models.CharField(_("batch"), max_length=60, blank=True)
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    # A stock count: what was counted (the new balance); quantity is the discrepancy.
+    counted = models.DecimalField(_("counted"), **STOCK_DIGITS, null=True, blank=True)
+    reason_code = models.CharField(_("reason"), max_length=12, choices=Reason.choices,
+                                   blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    dispensation = models.ForeignKey(Dispensation, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="register_entries",
+                                     verbose_name=_("dispensation"))
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="corrections", verbose_name=_("corrects"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("by"))
+
+    class Meta:
+        verbose_name = _("register entry")
+        verbose_name_plural = _("register entries")
+        ordering = ["product", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "sequence"],
+                                    name="dispensary_registerentry_sequence_unique"),
+            models.UniqueConstraint(fields=["dispensation", "kind"],
+                                    condition=Q(dispensation__isnull=False),
+                                    name="dispensary_registerentry_once_per_dispensation"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0),
+                                   name="dispensary_registerentry_balance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(kind="receipt", quantity__gt=0) & ~Q(supplier="") & ~Q(batch="")
+                | Q(kind="dispensed", quantity__lt=0, dispensation__isnull=False)
+                | Q(kind="cancelled", quantity__gt=0, dispensation__isnull=False)
+                | Q(kind="count", counted__isnull=False, counted=F("balance_after"))
+                & (Q(quantity=0) | ~Q(reason_code=""))
+                | Q(kind="correction", corrects__isnull=False) & ~Q(quantity=0) & ~Q(note=""),
+                name="dispensary_registerentry_kind_consistent",
+            ),
+        ]
+        indexes = [
+            # The monthly register of a product.
+            models.Index(fields=["product", "date"], name="dispensary_register_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} #{self.sequence} {self.get_kind_display()} {self.quantity}"
+
+    @property
+    def quantity_in(self):
+        return self.quantity if self.quantity > 0 else None
+
+    @property
+    def quantity_out(self):
+        return -self.quantity if self.quantity < 0 else None
