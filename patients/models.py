@@ -1,11 +1,19 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Concat, Lower, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from patients.validators import validate_niss
+from patients.validators import validate_niss, validate_no_markup
+
+
+def unaccent_lower(expression):
+    """``lower(mass_unaccent(...))``: the form in which names are compared. mass_unaccent is
+    IMMUTABLE (mass/0003), so this can feed a generated column and an index."""
+    return Lower(Func(expression, function="mass_unaccent", output_field=models.TextField()))
 
 
 class Patient(models.Model):
@@ -29,10 +37,14 @@ class Patient(models.Model):
         DECEASED = "deceased", _("Deceased")
         MERGED = "merged", _("Merged into another file")
 
-    file_number = models.CharField(_("file number"), max_length=20, unique=True)
-    alias = models.CharField(_("alias"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100, blank=True)
-    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    file_number = models.CharField(_("file number"), max_length=20, unique=True,
+                                   validators=[validate_no_markup])
+    alias = models.CharField(_("alias"), max_length=100, validators=[validate_no_markup],
+                             help_text=_("The name the person gives: a street name is enough."))
+    last_name = models.CharField(_("last name"), max_length=100, blank=True,
+                                 validators=[validate_no_markup])
+    first_name = models.CharField(_("first name"), max_length=100, blank=True,
+                                  validators=[validate_no_markup])
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     # Often only the year is known; filled from birth_date when that is given.
     birth_year = models.PositiveSmallIntegerField(
@@ -42,12 +54,15 @@ class Patient(models.Model):
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     language = models.CharField(_("language"), max_length=5, choices=Language.choices,
                                 blank=True)
-    nationality = models.CharField(_("nationality"), max_length=60, blank=True)
+    nationality = models.CharField(_("nationality"), max_length=60, blank=True,
+                                   validators=[validate_no_markup])
     niss = models.CharField(_("NISS/INSZ"), max_length=11, blank=True,
                             validators=[validate_niss],
                             help_text=_("Belgian national number, 11 digits."))
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    address = models.CharField(_("reference address"), max_length=250, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True,
+                             validators=[validate_no_markup])
+    address = models.CharField(_("reference address"), max_length=250, blank=True,
+                               validators=[validate_no_markup])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.ACTIVE)
     notes = models.TextField(_("notes (not clinical)"), blank=True, max_length=4000)
@@ -58,6 +73,14 @@ class Patient(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # What the search compares: file number, alias and names, lower-case without accents.
+    # Maintained by PostgreSQL, so imports and bulk loads need not compute it.
+    search_text = models.GeneratedField(
+        expression=unaccent_lower(Concat(
+            "file_number", Value(" "), "alias", Value(" "), "last_name", Value(" "),
+            "first_name", output_field=models.TextField())),
+        output_field=models.TextField(), db_persist=True, editable=False,
+    )
 
     class Meta:
         verbose_name = _("patient")
@@ -67,13 +90,24 @@ class Patient(models.Model):
             ("merge_patient", _("Can merge two patient files")),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["niss"], condition=~Q(niss=""),
-                                    name="patients_patient_niss_unique"),
+            models.UniqueConstraint(
+                fields=["niss"], condition=~Q(niss=""), name="patients_patient_niss_unique",
+                violation_error_message=_("Another file already has this NISS/INSZ number."),
+            ),
             models.CheckConstraint(
                 condition=Q(merged_into__isnull=True) | Q(status="merged"),
                 name="patients_patient_merged_has_status",
             ),
             models.CheckConstraint(condition=~Q(alias=""), name="patients_patient_alias_set"),
+        ]
+        indexes = [
+            # patient_search(): trigram word similarity and substring match on the names.
+            GinIndex(OpClass(F("search_text"), name="gin_trgm_ops"),
+                     name="patients_patient_search_trgm"),
+            # patient_search(): a typed file number matches whatever its case.
+            models.Index(Upper("file_number"), name="patients_patient_file_upper"),
+            # patient_search(): a four-digit query is a birth year.
+            models.Index(fields=["birth_year"], name="patients_patient_birth_year"),
         ]
 
     def __str__(self):
@@ -228,3 +262,34 @@ class HarmReductionContact(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_material_display()} +{self.handed_out}/-{self.returned}"
+
+
+class PatientMerge(models.Model):
+    """Two files of one person made one: what moved from the merged file to the kept one,
+    who decided it and why. Append-only: the explanation stays as it was written."""
+
+    kept = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_received",
+                             verbose_name=_("kept file"))
+    merged = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="merge_record",
+                                  verbose_name=_("merged file"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    # {"app_label.model": rows moved}, e.g. {"patients.visit": 12}.
+    moved = models.JSONField(_("records moved"), default=dict)
+    # Identity fields that were empty on the kept file and were taken from the merged one.
+    copied_fields = models.JSONField(_("details copied"), default=dict)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("merged by"))
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("patient file merge")
+        verbose_name_plural = _("patient file merges")
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kept=F("merged")),
+                                   name="patients_patientmerge_distinct_files"),
+        ]
+
+    def __str__(self):
+        return f"{self.merged.file_number} → {self.kept.file_number}"

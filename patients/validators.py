@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -19,3 +21,22 @@ def validate_niss(value: str) -> None:
             _("This is not a valid NISS/INSZ number: 11 digits with correct check digits."),
             code="invalid_niss",
         )
+
+
+# A "<" directly followed by a letter, "/", "!" or "?" opens an HTML tag or comment; a lone
+# "<" (as in "dose < 60 mg") is harmless text.
+MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
+
+
+def validate_no_markup(value: str) -> None:
+    """Names and aliases never contain HTML; refusing it keeps pasted markup out of the file
+    (everything is escaped when shown anyway)."""
+    if value and MARKUP.search(value):
+        raise ValidationError(
+            _("This text must not contain HTML tags (“<…>”)."), code="markup",
+        )
+
+
+def normalize_niss(value: str) -> str:
+    """The 11 digits of a NISS typed with the usual dots, dashes or spaces."""
+    return "".join(ch for ch in value if ch.isdigit()) if value else ""
