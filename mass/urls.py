@@ -2,8 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from mass import views
+from mass import security_views, views
 from mass.forms_auth import LoginForm
+from mass.security import second_factor_exempt
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -12,11 +13,24 @@ urlpatterns = [
              template_name="registration/login.html", authentication_form=LoginForm,
              redirect_authenticated_user=True)),
          name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", second_factor_exempt(auth_views.LogoutView.as_view()),
+         name="logout"),
+    path("accounts/two-factor/", security_views.two_factor, name="two_factor"),
+    path("accounts/two-factor/verify/", security_views.two_factor_verify,
+         name="two_factor_verify"),
+    path("accounts/two-factor/setup/", security_views.two_factor_setup,
+         name="two_factor_setup"),
+    path("accounts/two-factor/recovery-codes/", security_views.two_factor_recovery_codes,
+         name="two_factor_recovery_codes"),
     path("language/", views.language_set, name="language_set"),
     path("", views.home, name="home"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/security/", security_views.staff_security, name="staff_security"),
+    path("staff/security/unlock/", security_views.staff_lockout_reset,
+         name="staff_lockout_reset"),
+    path("staff/<int:pk>/two-factor/reset/", security_views.staff_two_factor_reset,
+         name="staff_two_factor_reset"),
     path("staff/<int:pk>/", views.staff_update, name="staff_update"),
     path("staff/<int:pk>/password/", views.staff_password, name="staff_password"),
     path("audit/", views.audit_list, name="audit_list"),

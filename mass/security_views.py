@@ -1,0 +1,195 @@
+"""Second factor (verification after the password, setting up an authenticator, recovery
+codes) and the coordinator's page on staff second factors and login lockouts."""
+
+from base64 import b32encode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count, Exists, OuterRef
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mass import security, security_services
+from mass.forms_auth import AuthenticatorConfirmForm, LockoutResetForm, SecondFactorForm
+from mass.models import User
+
+#: Wrong codes in one session before it is ended (on top of django-otp's slowing down).
+MAX_CODE_FAILURES = 5
+SESSION_CODE_FAILURES = "mass_second_factor_failures"
+
+
+def _next_url(request) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return candidate
+    return settings.LOGIN_REDIRECT_URL
+
+
+def _mark_verified(request) -> None:
+    # A new session key at each step up in rights, as at login.
+    request.session.cycle_key()
+    request.session[security.SESSION_SECOND_FACTOR] = security.VERIFIED
+    request.session.pop(SESSION_CODE_FAILURES, None)
+
+
+def _is_verified(request) -> bool:
+    return request.session.get(security.SESSION_SECOND_FACTOR) == security.VERIFIED
+
+
+@security.second_factor_exempt
+def two_factor_verify(request):
+    """The page after the password for the accounts that need a second factor."""
+    next_url = _next_url(request)
+    if not security.second_factor_enforced() or _is_verified(request):
+        return redirect(next_url)
+    if not security.has_second_factor(request.user):
+        if security.second_factor_required(request.user):
+            return redirect(_url("two_factor_setup", next_url))
+        return redirect(next_url)
+    form = SecondFactorForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            _mark_verified(request)
+            if form.device.__class__.__name__ == "StaticDevice":
+                left = security_services.recovery_codes_left(user=request.user)
+                messages.warning(request, _(
+                    "You used a recovery code; %(left)d left. Make new ones on the "
+                    "two-factor page if you lost your phone.") % {"left": left})
+            return redirect(next_url)
+        failures = request.session.get(SESSION_CODE_FAILURES, 0) + 1
+        request.session[SESSION_CODE_FAILURES] = failures
+        if failures >= MAX_CODE_FAILURES:
+            logout(request)
+            messages.error(request, _("Too many wrong codes: log in again."))
+            return redirect(settings.LOGIN_URL)
+    return render(request, "registration/second_factor_verify.html",
+                  {"form": form, "next": next_url})
+
+
+@security.second_factor_exempt
+def two_factor_setup(request):
+    """Set up (or replace) the authenticator app. Between password and code it is open only
+    to an account that has none yet; replacing one takes a verified session."""
+    next_url = _next_url(request)
+    if (security.second_factor_enforced() and not _is_verified(request)
+            and security.has_second_factor(request.user)):
+        return redirect(_url("two_factor_verify", next_url))
+    device = security_services.totp_device_pending(user=request.user)
+    form = AuthenticatorConfirmForm(request.POST or None, device=device)
+    if request.method == "POST" and form.is_valid():
+        codes = security_services.totp_device_confirm(
+            device=device, code=form.cleaned_data["code"], actor=request.user)
+        if codes is not None:
+            _mark_verified(request)
+            return render(request, "mass/recovery_codes.html",
+                          {"codes": codes, "next": next_url, "first_time": True})
+        form.add_error("code", _("This code does not match. Check the time of your phone and "
+                                 "enter the code shown now."))
+    return render(request, "mass/two_factor_setup.html", {
+        "form": form, "next": next_url, "qr_code": _qr_data_uri(device.config_url),
+        "secret": _grouped(b32encode(device.bin_key).decode().rstrip("=")),
+        "replacing": security.has_second_factor(request.user),
+    })
+
+
+def two_factor(request):
+    """The signed-in user's own second factor: state, replace, new recovery codes."""
+    return render(request, "mass/two_factor.html", {
+        "has_authenticator": security.has_second_factor(request.user),
+        "required": security.second_factor_required(request.user),
+        "enforced": security.second_factor_enforced(),
+        "recovery_codes_left": security_services.recovery_codes_left(user=request.user),
+    })
+
+
+@require_POST
+def two_factor_recovery_codes(request):
+    if not security.has_second_factor(request.user):
+        return redirect("two_factor_setup")
+    codes = security_services.recovery_codes_regenerate(user=request.user, actor=request.user)
+    return render(request, "mass/recovery_codes.html",
+                  {"codes": codes, "next": settings.LOGIN_REDIRECT_URL})
+
+
+@permission_required("mass.manage_staff", raise_exception=True)
+def staff_security(request):
+    """Coordinators: who has a second factor, who must, who is locked out."""
+    from axes.models import AccessAttempt
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    staff = (
+        User.objects.filter(is_active=True)
+        .annotate(
+            has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"),
+                                                               confirmed=True)),
+            second_factor_role=Exists(User.groups.through.objects.filter(
+                user_id=OuterRef("pk"), group__name__in=list(security.SECOND_FACTOR_ROLES))),
+            recovery_codes_left=Count("staticdevice__token_set", distinct=True),
+        )
+        .order_by("username")
+    )
+    cool_off_start = timezone.now() - settings.AXES_COOLOFF_TIME
+    lockouts = (AccessAttempt.objects
+                .filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+                        attempt_time__gte=cool_off_start)
+                .order_by("-attempt_time"))
+    return render(request, "mass/staff_security.html", {
+        "staff": staff, "lockouts": lockouts, "enforced": security.second_factor_enforced(),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cool_off_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    })
+
+
+@require_POST
+@permission_required("mass.manage_staff", raise_exception=True)
+def staff_two_factor_reset(request, pk):
+    member = get_object_or_404(User, pk=pk)
+    security_services.second_factor_reset(user=member, actor=request.user)
+    messages.success(request, _("Second factor of %(name)s removed: they will set up a new "
+                                "one at their next login.") % {"name": member.username})
+    return redirect("staff_security")
+
+
+@require_POST
+@permission_required("mass.manage_staff", raise_exception=True)
+def staff_lockout_reset(request):
+    form = LockoutResetForm(request.POST)
+    if form.is_valid():
+        username = form.cleaned_data["username"]
+        security_services.lockout_reset(username=username, actor=request.user)
+        messages.success(request, _("%(name)s may try to log in again.") % {"name": username})
+    return redirect("staff_security")
+
+
+@security.second_factor_exempt
+def lockout_response(request, original_response=None, credentials=None):
+    """What django-axes answers to a login attempt on a locked username (HTTP 429), in the
+    language of the login page."""
+    return render(request, "registration/locked_out.html", {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }, status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+def _url(name: str, next_url: str) -> str:
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+    return f"{reverse(name)}?{urlencode({'next': next_url})}"
+
+
+def _grouped(secret: str) -> str:
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _qr_data_uri(text: str) -> str:
+    """The QR code as an SVG data URI for an <img>: the CSP allows data: images, not inline
+    scripts or styles."""
+    import segno
+    return segno.make(text, error="m").svg_data_uri(scale=5, border=2)
