@@ -1,0 +1,235 @@
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultations.models import (
+    MAX_DURATION_MINUTES,
+    Consultation,
+    GroupSession,
+    Partner,
+    Referral,
+    ScreeningTest,
+)
+from consultations.selectors import writable_disciplines
+from mass.models import Site, User
+from mass.roles import CLINICAL_ROLES
+from patients.models import Patient
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def _not_in_future(value):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(_("The date cannot be later than today."))
+    return value
+
+
+class ConsultationForm(forms.ModelForm):
+    sign = forms.BooleanField(
+        label=_("Sign now"), required=False,
+        help_text=_("A signed note is locked; later corrections are amendments. Unsigned notes "
+                    "are signed automatically at the end of the next day."),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), required=False, min_value=1,
+        max_value=MAX_DURATION_MINUTES,
+        error_messages={
+            "min_value": _("A duration is at least 1 minute."),
+            "max_value": _("A consultation lasts at most %(limit_value)s minutes."),
+            "invalid": _("Give the duration as a number of minutes."),
+        },
+    )
+
+    class Meta:
+        model = Consultation
+        fields = ["discipline", "form", "site", "date", "time", "duration_minutes", "note",
+                  "is_personal_note"]
+        widgets = {
+            "date": DATE_INPUT,
+            "time": TIME_INPUT,
+            "note": forms.Textarea(attrs={"rows": 10}),
+        }
+
+    def __init__(self, *args, user, creating=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = writable_disciplines(user)
+        self.fields["discipline"].choices = [
+            (value, label) for value, label in Consultation.Discipline.choices if value in allowed
+        ]
+        if allowed and not self.initial.get("discipline"):
+            self.initial["discipline"] = allowed[0]
+        self.fields["site"].queryset = Site.objects.filter(is_active=True)
+        self.fields["site"].empty_label = _("(not said)")
+        if creating:
+            self.initial.setdefault("date", timezone.localdate())
+            self.initial.setdefault("site", Site.objects.filter(kind=Site.Kind.CENTRE)
+                                    .values_list("pk", flat=True).first())
+        else:
+            del self.fields["sign"]
+
+    def clean_date(self):
+        return _not_in_future(self.cleaned_data.get("date"))
+
+
+class AmendmentForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the amendment"), max_length=300,
+                             error_messages={"required": _("Give the reason for the amendment.")})
+    text = forms.CharField(label=_("Amendment"), max_length=20000,
+                           widget=forms.Textarea(attrs={"rows": 6}),
+                           error_messages={"required": _("Write the amendment.")})
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give the reason for the amendment."))
+        return reason
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError(_("Write the amendment."))
+        return text
+
+
+def clinical_staff():
+    return (User.objects.filter(is_active=True, groups__name__in=[r.value for r in CLINICAL_ROLES])
+            .distinct().order_by("last_name", "first_name", "username"))
+
+
+class GroupSessionForm(forms.ModelForm):
+    class Meta:
+        model = GroupSession
+        fields = ["date", "time", "kind", "theme", "site", "facilitators"]
+        widgets = {"date": DATE_INPUT, "time": TIME_INPUT,
+                   "facilitators": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("date", timezone.localdate())
+        self.fields["site"].queryset = Site.objects.filter(is_active=True)
+        self.fields["facilitators"].queryset = clinical_staff()
+
+    def clean_date(self):
+        return _not_in_future(self.cleaned_data.get("date"))
+
+
+class AttendanceForm(forms.Form):
+    """A patient named by file number (exact) or by alias (when only one file has it)."""
+
+    patient = forms.CharField(
+        label=_("File number or alias"), max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+
+    def clean_patient(self):
+        text = self.cleaned_data["patient"].strip()
+        matches = list(Patient.objects.filter(Q(file_number__iexact=text) | Q(alias__iexact=text))
+                       .select_related("merged_into")[:5])
+        by_number = [p for p in matches if p.file_number.lower() == text.lower()]
+        if by_number:
+            matches = by_number
+        if not matches:
+            raise forms.ValidationError(_("No patient with this file number or alias."))
+        if len(matches) > 1:
+            raise forms.ValidationError(
+                _("Several patients have this alias: give the file number."))
+        patient = matches[0]
+        if patient.merged_into_id is not None:
+            raise forms.ValidationError(
+                _("This file was merged into %(kept)s: record it on that file.")
+                % {"kept": patient.merged_into})
+        return patient
+
+
+class PartnerForm(forms.ModelForm):
+    class Meta:
+        model = Partner
+        fields = ["name", "kind", "address", "phone", "email", "website", "contact_person",
+                  "notes", "is_active"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class PartnerFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False,
+                        widget=forms.TextInput(attrs={"data-search-box": True,
+                                                      "type": "search"}))
+    kind = forms.ChoiceField(label=_("Kind"), required=False,
+                             choices=[("", _("All kinds")), *Partner.Kind.choices])
+
+
+class ReferralForm(forms.ModelForm):
+    class Meta:
+        model = Referral
+        fields = ["partner", "date", "reason"]
+        widgets = {"date": DATE_INPUT, "reason": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("date", timezone.localdate())
+        self.fields["partner"].queryset = Partner.objects.filter(is_active=True)
+
+    def clean_date(self):
+        return _not_in_future(self.cleaned_data.get("date"))
+
+
+class ReferralOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Referral.Outcome.choices)
+    outcome_date = forms.DateField(label=_("Known on"), widget=DATE_INPUT)
+
+    def __init__(self, *args, referral, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.referral = referral
+        self.initial.setdefault("outcome_date", timezone.localdate())
+        self.initial.setdefault("outcome", referral.outcome)
+
+    def clean_outcome_date(self):
+        value = _not_in_future(self.cleaned_data.get("outcome_date"))
+        if value and value < self.referral.date:
+            raise forms.ValidationError(_("The outcome cannot be known before the referral."))
+        return value
+
+
+class ScreeningTestForm(forms.ModelForm):
+    class Meta:
+        model = ScreeningTest
+        fields = ["test", "date", "result", "result_date", "follow_up"]
+        widgets = {"date": DATE_INPUT, "result_date": DATE_INPUT}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("date", timezone.localdate())
+
+    def clean_date(self):
+        return _not_in_future(self.cleaned_data.get("date"))
+
+    def clean_result_date(self):
+        return _not_in_future(self.cleaned_data.get("result_date"))
+
+    def clean(self):
+        data = super().clean()
+        date, result_date = data.get("date"), data.get("result_date")
+        if date and result_date and result_date < date:
+            self.add_error("result_date", _("The result cannot be known before the test."))
+        return data
+
+
+class ScreeningResultForm(forms.Form):
+    result = forms.ChoiceField(
+        label=_("Result"),
+        choices=[c for c in ScreeningTest.Result.choices if c[0] != ScreeningTest.Result.PENDING])
+    result_date = forms.DateField(label=_("Result known on"), widget=DATE_INPUT)
+    follow_up = forms.CharField(label=_("Follow-up"), max_length=500, required=False)
+
+    def __init__(self, *args, screening, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.screening = screening
+        self.initial.setdefault("result_date", timezone.localdate())
+        self.initial.setdefault("follow_up", screening.follow_up)
+
+    def clean_result_date(self):
+        value = _not_in_future(self.cleaned_data.get("result_date"))
+        if value and value < self.screening.date:
+            raise forms.ValidationError(_("The result cannot be known before the test."))
+        return value

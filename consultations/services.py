@@ -1,0 +1,263 @@
+"""Every write of the consultations app: one transaction each, with its audit row.
+
+Audit summaries never contain note text: the audit trail is read by coordinators, who may not
+read clinical notes.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consultations import selectors
+from consultations.models import (
+    Consultation,
+    ConsultationAmendment,
+    GroupAttendance,
+    GroupSession,
+    Partner,
+    Referral,
+    ScreeningTest,
+)
+from mass.audit import Action, audit_record
+
+
+def _refuse_merged(patient) -> None:
+    if patient.merged_into_id is not None:
+        raise ValidationError(
+            _("This file was merged into %(kept)s: record it on that file.")
+            % {"kept": patient.merged_into}
+        )
+
+
+def _refuse_future(date: datetime.date) -> None:
+    if date > timezone.localdate():
+        raise ValidationError(_("The date cannot be later than today."))
+
+
+# --- consultations --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def consultation_create(*, patient, discipline: str, date: datetime.date,
+                        time: datetime.time | None = None, duration_minutes: int | None = None,
+                        form: str = Consultation.Form.INDIVIDUAL, site=None, note: str = "",
+                        is_personal_note: bool = False, sign: bool = False,
+                        actor) -> Consultation:
+    _refuse_merged(patient)
+    _refuse_future(date)
+    if discipline not in selectors.writable_disciplines(actor):
+        raise ValidationError(_("You cannot write a note in this discipline."))
+    consultation = Consultation(
+        patient=patient, author=actor, discipline=discipline, form=form, site=site, date=date,
+        time=time, duration_minutes=duration_minutes, note=note,
+        is_personal_note=is_personal_note,
+    )
+    if sign:
+        consultation.signed_at, consultation.signed_by = timezone.now(), actor
+    consultation.full_clean()
+    consultation.save()
+    audit_record(actor=actor, action=Action.CREATE, obj=consultation,
+                 summary=f"consultation {consultation.get_discipline_display()} {date}",
+                 details={"discipline": discipline, "signed": sign})
+    return consultation
+
+
+def _locked_for_update(consultation: Consultation) -> Consultation:
+    return Consultation.objects.select_for_update().get(pk=consultation.pk)
+
+
+@transaction.atomic
+def consultation_update(*, consultation: Consultation, date: datetime.date,
+                        time: datetime.time | None, duration_minutes: int | None, form: str,
+                        site, note: str, is_personal_note: bool, discipline: str,
+                        actor) -> Consultation:
+    """The author corrects an open note. Refused once the note is locked."""
+    current = _locked_for_update(consultation)
+    if current.author_id != actor.pk:
+        raise ValidationError(_("Only the author can edit a note."))
+    if current.is_locked:
+        raise ValidationError(_("This note is signed: add an amendment instead."))
+    _refuse_future(date)
+    if discipline not in selectors.writable_disciplines(actor):
+        raise ValidationError(_("You cannot write a note in this discipline."))
+    current.date, current.time, current.duration_minutes = date, time, duration_minutes
+    current.form, current.site, current.note = form, site, note
+    current.is_personal_note, current.discipline = is_personal_note, discipline
+    current.full_clean()
+    current.save(update_fields=["date", "time", "duration_minutes", "form", "site", "note",
+                                "is_personal_note", "discipline", "updated_at"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=current,
+                 summary=f"consultation {current.pk} edited before signature")
+    return current
+
+
+@transaction.atomic
+def consultation_sign(*, consultation: Consultation, actor) -> Consultation:
+    current = _locked_for_update(consultation)
+    if current.author_id != actor.pk:
+        raise ValidationError(_("Only the author can sign a note."))
+    if current.is_locked:
+        raise ValidationError(_("This note is already signed."))
+    current.signed_at, current.signed_by = timezone.now(), actor
+    current.save(update_fields=["signed_at", "signed_by", "updated_at"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=current,
+                 summary=f"consultation {current.pk} signed")
+    return current
+
+
+@transaction.atomic
+def consultation_amend(*, consultation: Consultation, text: str, reason: str,
+                       actor) -> ConsultationAmendment:
+    current = _locked_for_update(consultation)
+    if not current.is_locked:
+        raise ValidationError(_("This note is not signed yet: edit it instead."))
+    if not selectors.consultation_amendable(actor, current):
+        raise ValidationError(_("You cannot amend this note."))
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the amendment."))
+    if not text.strip():
+        raise ValidationError(_("Write the amendment."))
+    amendment = ConsultationAmendment.objects.create(
+        consultation=current, author=actor, text=text.strip(), reason=reason.strip())
+    audit_record(actor=actor, action=Action.UPDATE, patient=current.patient, obj=amendment,
+                 summary=f"consultation {current.pk} amended")
+    return amendment
+
+
+@transaction.atomic
+def consultations_sign_due(*, actor=None) -> int:
+    """Sign every note past the end of the day after its consultation (``sign_due_notes``).
+    Signed without a signer: the automatic signature of the issue."""
+    due = list(selectors.notes_due_for_signature().select_for_update()
+               .values_list("pk", flat=True))
+    if not due:
+        return 0
+    count = Consultation.objects.filter(pk__in=due, signed_at__isnull=True).update(
+        signed_at=timezone.now(), updated_at=timezone.now())
+    audit_record(actor=actor, action=Action.UPDATE,
+                 summary=f"{count} consultation notes signed automatically",
+                 details={"consultations": due[:1000]})
+    return count
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def group_session_create(*, date: datetime.date, kind: str, theme: str = "",
+                         time: datetime.time | None = None, site=None, facilitators=(),
+                         actor) -> GroupSession:
+    _refuse_future(date)
+    session = GroupSession(date=date, kind=kind, theme=theme, time=time, site=site,
+                           created_by=actor)
+    session.full_clean()
+    session.save()
+    session.facilitators.set(facilitators)
+    audit_record(actor=actor, action=Action.CREATE, obj=session,
+                 summary=f"group session {session.get_kind_display()} {date}")
+    return session
+
+
+@transaction.atomic
+def group_attendance_add(*, session: GroupSession, patient, actor) -> GroupAttendance:
+    _refuse_merged(patient)
+    if GroupAttendance.objects.filter(session=session, patient=patient).exists():
+        raise ValidationError(_("%(patient)s is already recorded in this session.")
+                              % {"patient": patient.alias})
+    attendance = GroupAttendance.objects.create(session=session, patient=patient,
+                                                recorded_by=actor)
+    audit_record(actor=actor, action=Action.CREATE, obj=attendance,
+                 summary=f"group attendance {session.get_kind_display()} {session.date}")
+    return attendance
+
+
+# --- partners and referrals -----------------------------------------------------------------
+
+
+@transaction.atomic
+def partner_save(*, partner: Partner, actor) -> Partner:
+    creating = partner.pk is None
+    partner.full_clean()
+    partner.save()
+    audit_record(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=partner,
+                 summary=f"partner {partner.name}")
+    return partner
+
+
+@transaction.atomic
+def referral_create(*, patient, partner: Partner, date: datetime.date, reason: str,
+                    actor) -> Referral:
+    _refuse_merged(patient)
+    _refuse_future(date)
+    referral = Referral(patient=patient, partner=partner, date=date, reason=reason.strip(),
+                        referred_by=actor)
+    referral.full_clean()
+    referral.save()
+    audit_record(actor=actor, action=Action.CREATE, obj=referral,
+                 summary=f"referral to {partner.name} {date}")
+    return referral
+
+
+@transaction.atomic
+def referral_set_outcome(*, referral: Referral, outcome: str, outcome_date: datetime.date,
+                         actor) -> Referral:
+    current = Referral.objects.select_for_update().get(pk=referral.pk)
+    _refuse_future(outcome_date)
+    if outcome_date < current.date:
+        raise ValidationError(_("The outcome cannot be known before the referral."))
+    previous = current.outcome
+    current.outcome, current.outcome_date = outcome, outcome_date
+    current.full_clean()
+    current.save(update_fields=["outcome", "outcome_date"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=current,
+                 summary=f"referral {current.pk} outcome {outcome}",
+                 details={"previous_outcome": previous, "outcome": outcome})
+    return current
+
+
+# --- screening ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def screening_test_create(*, patient, date: datetime.date, test: str,
+                          result: str = ScreeningTest.Result.PENDING,
+                          result_date: datetime.date | None = None, follow_up: str = "",
+                          actor) -> ScreeningTest:
+    _refuse_merged(patient)
+    _refuse_future(date)
+    if result != ScreeningTest.Result.PENDING and result_date is None:
+        result_date = date
+    screening = ScreeningTest(patient=patient, date=date, test=test, result=result,
+                              result_date=result_date, follow_up=follow_up,
+                              performed_by=actor)
+    screening.full_clean()
+    screening.save()
+    audit_record(actor=actor, action=Action.CREATE, obj=screening,
+                 summary=f"screening {screening.get_test_display()} {date}")
+    return screening
+
+
+@transaction.atomic
+def screening_test_record_result(*, screening: ScreeningTest, result: str,
+                                 result_date: datetime.date, follow_up: str,
+                                 actor) -> ScreeningTest:
+    """A pending test gets its result once; a recorded result is never overwritten."""
+    current = ScreeningTest.objects.select_for_update().get(pk=screening.pk)
+    if current.result != ScreeningTest.Result.PENDING:
+        raise ValidationError(_("This result is already recorded; a wrong result is corrected "
+                                "by recording a new test."))
+    if result == ScreeningTest.Result.PENDING:
+        raise ValidationError(_("Choose the result."))
+    _refuse_future(result_date)
+    if result_date < current.date:
+        raise ValidationError(_("The result cannot be known before the test."))
+    current.result, current.result_date = result, result_date
+    current.follow_up = follow_up or current.follow_up
+    current.full_clean()
+    current.save(update_fields=["result", "result_date", "follow_up"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=current,
+                 summary=f"screening {current.pk} result recorded")
+    return current

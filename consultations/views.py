@@ -1,0 +1,380 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from consultations import selectors, services
+from consultations.forms import (
+    AmendmentForm,
+    AttendanceForm,
+    ConsultationForm,
+    GroupSessionForm,
+    PartnerFilterForm,
+    PartnerForm,
+    ReferralForm,
+    ReferralOutcomeForm,
+    ScreeningResultForm,
+    ScreeningTestForm,
+)
+from consultations.models import Partner
+from mass.audit import Action, audit_record
+from patients.models import Patient
+
+PER_PAGE = 50
+
+
+def _patient_or_404(user, pk) -> Patient:
+    if not user.has_perm("patients.view_patient"):
+        raise Http404
+    try:
+        return Patient.objects.select_related("merged_into").get(pk=int(pk))
+    except (Patient.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def _patient_from_query(request) -> Patient:
+    return _patient_or_404(request.user, request.GET.get("patient") or request.POST.get("patient"))
+
+
+def _form_errors_from(form, error: ValidationError) -> None:
+    for message in error.messages:
+        form.add_error(None, message)
+
+
+def _patient_file_url(patient) -> str:
+    try:
+        return patient.get_absolute_url()
+    except NoReverseMatch:  # the patient file page is served by the reception app
+        return reverse("consultations:timeline", args=[patient.pk])
+
+
+# --- consultations --------------------------------------------------------------------------
+
+
+@permission_required("consultations.add_consultation", raise_exception=True)
+def consultation_list(request):
+    """The signed-in clinician's notes to sign, then all their consultations."""
+    page = Paginator(selectors.consultations_authored(request.user), PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "consultations/consultation_list.html", {
+        "to_sign": list(selectors.notes_to_sign(request.user)),
+        "page": page,
+    })
+
+
+@permission_required("consultations.add_consultation", raise_exception=True)
+def consultation_create(request):
+    """Quick entry: ``?patient=<id>`` from the patient file or the reception board; without it,
+    ask for the patient first."""
+    if not (request.GET.get("patient") or request.POST.get("patient")):
+        pick = AttendanceForm({"patient": request.GET["q"]} if request.GET.get("q") else None)
+        if pick.is_bound and pick.is_valid():
+            return redirect(reverse("consultations:create")
+                            + f"?patient={pick.cleaned_data['patient'].pk}")
+        return render(request, "consultations/consultation_pick_patient.html", {"form": pick})
+    patient = _patient_from_query(request)
+    form = ConsultationForm(request.POST or None, user=request.user)
+    if patient.is_merged:
+        messages.error(request, _("This file was merged into %(kept)s: record it on that file.")
+                       % {"kept": patient.merged_into})
+    if request.method == "POST" and form.is_valid() and not patient.is_merged:
+        data = form.cleaned_data
+        try:
+            consultation = services.consultation_create(
+                patient=patient, discipline=data["discipline"], form=data["form"],
+                site=data["site"], date=data["date"], time=data["time"],
+                duration_minutes=data["duration_minutes"], note=data["note"],
+                is_personal_note=data["is_personal_note"], sign=data["sign"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Consultation recorded."))
+            return redirect(consultation)
+    return render(request, "consultations/consultation_form.html",
+                  {"form": form, "patient": patient, "creating": True})
+
+
+@permission_required("consultations.view_consultation", raise_exception=True)
+def consultation_detail(request, pk):
+    consultation = selectors.consultation_get_for_user(user=request.user, pk=pk)
+    audit_record(actor=request.user, action=Action.VIEW, obj=consultation,
+                 summary=f"consultation {consultation.pk}",
+                 details={"text_shown": consultation.text_visible})
+    return _render_detail(request, consultation, AmendmentForm())
+
+
+def _render_detail(request, consultation, amendment_form, status=200):
+    user = request.user
+    return render(request, "consultations/consultation_detail.html", {
+        "consultation": consultation,
+        "patient": consultation.patient,
+        "can_edit": selectors.consultation_editable(user, consultation),
+        "can_sign": selectors.consultation_editable(user, consultation),
+        "can_amend": selectors.consultation_amendable(user, consultation),
+        "amendment_form": amendment_form,
+        "patient_url": _patient_file_url(consultation.patient),
+    }, status=status)
+
+
+@permission_required("consultations.add_consultation", raise_exception=True)
+def consultation_update(request, pk):
+    consultation = selectors.consultation_get_for_user(user=request.user, pk=pk)
+    if consultation.author_id != request.user.pk:
+        raise PermissionDenied
+    if consultation.is_locked:
+        messages.error(request, _("This note is signed: add an amendment instead."))
+        return redirect(consultation)
+    form = ConsultationForm(request.POST or None, instance=consultation, user=request.user,
+                            creating=False)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.consultation_update(
+                consultation=consultation, discipline=data["discipline"], form=data["form"],
+                site=data["site"], date=data["date"], time=data["time"],
+                duration_minutes=data["duration_minutes"], note=data["note"],
+                is_personal_note=data["is_personal_note"], actor=request.user,
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Note saved."))
+            return redirect(consultation)
+    return render(request, "consultations/consultation_form.html",
+                  {"form": form, "patient": consultation.patient, "consultation": consultation})
+
+
+@require_POST
+@permission_required("consultations.add_consultation", raise_exception=True)
+def consultation_sign(request, pk):
+    consultation = selectors.consultation_get_for_user(user=request.user, pk=pk)
+    if consultation.author_id != request.user.pk:
+        raise PermissionDenied
+    try:
+        services.consultation_sign(consultation=consultation, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Note signed."))
+    return redirect(request.POST.get("next") or consultation.get_absolute_url())
+
+
+@permission_required("consultations.add_consultationamendment", raise_exception=True)
+def consultation_amend(request, pk):
+    consultation = selectors.consultation_get_for_user(user=request.user, pk=pk)
+    if not consultation.text_visible:
+        raise Http404  # what one may not read, one may not know the text of
+    if not selectors.consultation_amendable(request.user, consultation):
+        if not consultation.is_locked:
+            messages.error(request, _("This note is not signed yet: edit it instead."))
+            return redirect(consultation)
+        raise PermissionDenied
+    form = AmendmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consultation_amend(consultation=consultation, text=form.cleaned_data["text"],
+                                        reason=form.cleaned_data["reason"], actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Amendment recorded."))
+            return redirect(consultation)
+    return render(request, "consultations/consultation_amend.html",
+                  {"form": form, "consultation": consultation,
+                   "patient": consultation.patient})
+
+
+# --- the patient timeline -------------------------------------------------------------------
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def timeline(request, patient_id):
+    patient = _patient_or_404(request.user, patient_id)
+    page = selectors.timeline_for_user(user=request.user, patient=patient,
+                                       page_number=request.GET.get("page"), per_page=PER_PAGE)
+    audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
+                 summary=f"timeline of {patient.file_number}",
+                 details={"page": page.number})
+    return render(request, "consultations/timeline.html", {
+        "patient": patient, "page": page, "patient_url": _patient_file_url(patient),
+    })
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+@permission_required("consultations.add_groupsession", raise_exception=True)
+def group_list(request):
+    page = Paginator(selectors.group_sessions(), PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "consultations/group_list.html", {"page": page})
+
+
+@permission_required("consultations.add_groupsession", raise_exception=True)
+def group_create(request):
+    form = GroupSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.group_session_create(
+                date=data["date"], time=data["time"], kind=data["kind"], theme=data["theme"],
+                site=data["site"], facilitators=data["facilitators"], actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Group session recorded."))
+            return redirect(session)
+    return render(request, "consultations/group_form.html", {"form": form})
+
+
+@permission_required("consultations.view_groupsession", raise_exception=True)
+def group_detail(request, pk):
+    session = selectors.group_session_get(pk=pk)
+    form = AttendanceForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("consultations.add_groupattendance"):
+            raise PermissionDenied
+        if form.is_valid():
+            patient = form.cleaned_data["patient"]
+            try:
+                services.group_attendance_add(session=session, patient=patient,
+                                              actor=request.user)
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("%(alias)s attended.") % {"alias": patient.alias})
+                return redirect(session)
+    return render(request, "consultations/group_detail.html",
+                  {"session": session, "form": form})
+
+
+# --- partners and referrals -----------------------------------------------------------------
+
+
+@permission_required("consultations.view_partner", raise_exception=True)
+def partner_list(request):
+    filters = PartnerFilterForm(request.GET or None)
+    query = kind = ""
+    if filters.is_valid():
+        query, kind = filters.cleaned_data["q"], filters.cleaned_data["kind"]
+    page = Paginator(selectors.partner_list(query=query, kind=kind), PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "consultations/partner_list.html", {"filters": filters, "page": page})
+
+
+@permission_required("consultations.view_partner", raise_exception=True)
+def partner_detail(request, pk):
+    partner = selectors.partner_get(pk=pk)
+    referrals = None
+    if request.user.has_perm("consultations.view_referral"):
+        referrals = Paginator(selectors.referrals_of_partner(partner=partner), PER_PAGE).get_page(
+            request.GET.get("page"))
+        for referral in referrals.object_list:
+            referral.reason_visible = selectors.referral_reason_visible(request.user, referral)
+    return render(request, "consultations/partner_detail.html",
+                  {"partner": partner, "referrals": referrals})
+
+
+def partner_edit(request, pk=None):
+    permission = "consultations.change_partner" if pk else "consultations.add_partner"
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    partner = selectors.partner_get(pk=pk) if pk else Partner()
+    form = PartnerForm(request.POST or None, instance=partner)
+    if request.method == "POST" and form.is_valid():
+        partner = services.partner_save(partner=form.save(commit=False), actor=request.user)
+        messages.success(request, _("Partner %(name)s saved.") % {"name": partner.name})
+        return redirect("consultations:partner_detail", pk=partner.pk)
+    return render(request, "consultations/partner_form.html",
+                  {"form": form, "partner": partner if pk else None})
+
+
+@permission_required("consultations.add_referral", raise_exception=True)
+def referral_create(request):
+    patient = _patient_from_query(request)
+    form = ReferralForm(request.POST or None)
+    if patient.is_merged:
+        messages.error(request, _("This file was merged into %(kept)s: record it on that file.")
+                       % {"kept": patient.merged_into})
+    if request.method == "POST" and form.is_valid() and not patient.is_merged:
+        data = form.cleaned_data
+        try:
+            services.referral_create(patient=patient, partner=data["partner"], date=data["date"],
+                                     reason=data["reason"], actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Referral recorded."))
+            return redirect(_patient_file_url(patient))
+    return render(request, "consultations/referral_form.html", {"form": form, "patient": patient})
+
+
+@permission_required("consultations.change_referral", raise_exception=True)
+def referral_outcome(request, pk):
+    referral = selectors.referral_get_for_user(user=request.user, pk=pk)
+    form = ReferralOutcomeForm(request.POST or None, referral=referral)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_set_outcome(referral=referral, outcome=form.cleaned_data["outcome"],
+                                          outcome_date=form.cleaned_data["outcome_date"],
+                                          actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Referral outcome saved."))
+            return redirect(_patient_file_url(referral.patient))
+    return render(request, "consultations/referral_outcome.html",
+                  {"form": form, "referral": referral, "patient": referral.patient})
+
+
+# --- screening ------------------------------------------------------------------------------
+
+
+@permission_required("consultations.add_screeningtest", raise_exception=True)
+def screening_create(request):
+    if not selectors.screening_visible(request.user):
+        raise Http404
+    patient = _patient_from_query(request)
+    form = ScreeningTestForm(request.POST or None)
+    if patient.is_merged:
+        messages.error(request, _("This file was merged into %(kept)s: record it on that file.")
+                       % {"kept": patient.merged_into})
+    if request.method == "POST" and form.is_valid() and not patient.is_merged:
+        data = form.cleaned_data
+        try:
+            services.screening_test_create(
+                patient=patient, date=data["date"], test=data["test"], result=data["result"],
+                result_date=data["result_date"], follow_up=data["follow_up"],
+                actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Screening test recorded."))
+            return redirect(_patient_file_url(patient))
+    return render(request, "consultations/screening_form.html",
+                  {"form": form, "patient": patient})
+
+
+@permission_required("consultations.change_screeningtest", raise_exception=True)
+def screening_result(request, pk):
+    screening = selectors.screening_test_get_for_user(user=request.user, pk=pk)
+    form = ScreeningResultForm(request.POST or None, screening=screening)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.screening_test_record_result(
+                screening=screening, result=data["result"], result_date=data["result_date"],
+                follow_up=data["follow_up"], actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Screening result recorded."))
+            return redirect(_patient_file_url(screening.patient))
+    return render(request, "consultations/screening_result.html",
+                  {"form": form, "screening": screening, "patient": screening.patient})

@@ -1,0 +1,215 @@
+"""The medical secret between disciplines, exhaustively: each role x each discipline x each page
+that can show a note's text (consultation page, timeline, patient file panels, the author's
+list, the amendment page). Refusals are an omitted text or a 404, never a leak."""
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.urls import NoReverseMatch, reverse
+
+from consultations import selectors
+from consultations.models import Consultation
+from mass.roles import Role
+from patients.panels import panels_for
+from tests.consultations.conftest import DISCIPLINES, READERS, ROLES
+from tests.factories import ConsultationFactory, PatientFactory, ReferralFactory, ScreeningTestFactory
+
+PAGES = ["detail", "timeline", "patient_file", "amend"]
+MY_PANELS = {"consultations", "referrals", "screening"}
+
+
+def render_my_panels(user, patient) -> str:
+    """The patient file's panels of this app, as the patient file renders them."""
+    request = RequestFactory().get("/")
+    request.user = user
+    return "".join(render_to_string(panel.template, context, request=request)
+                   for panel, context in panels_for(request, patient) if panel.key in MY_PANELS)
+
+
+def patient_file_page(client, patient) -> str | None:
+    try:
+        url = reverse("patients:detail", args=[patient.pk])
+    except NoReverseMatch:
+        return None
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def read(client, user, page, consultation) -> tuple[int, str]:
+    client.force_login(user)
+    if page == "detail":
+        response = client.get(reverse("consultations:detail", args=[consultation.pk]))
+    elif page == "timeline":
+        response = client.get(reverse("consultations:timeline", args=[consultation.patient_id]))
+    elif page == "amend":
+        response = client.get(reverse("consultations:amend", args=[consultation.pk]))
+    else:
+        html = render_my_panels(user, consultation.patient)
+        full_page = patient_file_page(client, consultation.patient)
+        return 200, html + (full_page or "")
+    return response.status_code, response.content.decode()
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("discipline", DISCIPLINES)
+@pytest.mark.parametrize("role", ROLES)
+def test_note_text_follows_the_rule(client, staff_factory, signed_note, role, discipline, page):
+    consultation = signed_note(discipline)
+    reader = staff_factory(role)
+
+    status, content = read(client, reader, page, consultation)
+
+    allowed = role in READERS[discipline]
+    note, amendment = f"SECRET-{discipline}-NOTE", f"SECRET-{discipline}-AMENDMENT"
+    if allowed and page == "amend" and status == 403:
+        pass  # reads the note, does not write in its discipline: may not amend it
+    elif allowed:
+        assert status == 200
+        assert note in content and amendment in content
+    else:
+        assert status in (200, 403, 404)
+        assert note not in content and amendment not in content
+        if page == "amend":
+            assert status in (403, 404)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("discipline", DISCIPLINES)
+@pytest.mark.parametrize("role", ROLES)
+def test_personal_note_is_read_by_its_author_only(client, staff_factory, signed_note, role,
+                                                  discipline, page):
+    consultation = signed_note(discipline, personal=True)
+    reader = staff_factory(role)
+
+    _, content = read(client, reader, page, consultation)
+    _, author_content = read(client, consultation.author, page, consultation)
+
+    assert f"SECRET-{discipline}-NOTE" not in content
+    assert f"SECRET-{discipline}-AMENDMENT" not in content
+    assert f"SECRET-{discipline}-NOTE" in author_content
+    assert f"SECRET-{discipline}-AMENDMENT" in author_content
+
+
+@pytest.mark.parametrize("discipline", DISCIPLINES)
+def test_author_reads_own_note_whatever_their_roles_now(client, staff_factory, discipline):
+    author = staff_factory(Role.RECEPTION)  # e.g. moved to the desk since writing it
+    consultation = ConsultationFactory(author=author, discipline=discipline,
+                                       note="MY-OWN-TEXT")
+    client.force_login(author)
+
+    response = client.get(reverse("consultations:detail", args=[consultation.pk]))
+
+    assert "MY-OWN-TEXT" in response.content.decode()
+    assert "MY-OWN-TEXT" in render_my_panels(author, consultation.patient)
+
+
+@pytest.mark.parametrize("role", [Role.RECEPTION, Role.COORDINATOR])
+def test_reception_and_coordinators_see_that_a_consultation_took_place(client, staff_factory,
+                                                                       signed_note, role):
+    consultation = signed_note("psychological")
+    client.force_login(staff_factory(role))
+
+    response = client.get(reverse("consultations:detail", args=[consultation.pk]),
+                          HTTP_ACCEPT_LANGUAGE="en")
+    timeline = client.get(reverse("consultations:timeline", args=[consultation.patient_id]),
+                          HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Psychological" in content and "SECRET" not in content
+    assert "Note not shown" in content
+    assert "Psychological" in timeline and "SECRET" not in timeline
+
+
+def test_user_without_role_gets_403_everywhere(client, staff_factory, signed_note):
+    consultation = signed_note("medical")
+    client.force_login(staff_factory())
+    for url in [reverse("consultations:detail", args=[consultation.pk]),
+                reverse("consultations:timeline", args=[consultation.patient_id]),
+                reverse("consultations:amend", args=[consultation.pk]),
+                reverse("consultations:list")]:
+        assert client.get(url).status_code == 403, url
+    assert render_my_panels(staff_factory(username="norole2"), consultation.patient) == ""
+
+
+def test_unknown_consultation_is_404(doctor_client):
+    assert doctor_client.get(reverse("consultations:detail", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("discipline", DISCIPLINES)
+@pytest.mark.parametrize("role", ROLES)
+def test_queryset_rule_and_python_rule_agree(staff_factory, role, discipline):
+    author = staff_factory(Role.DOCTOR)
+    reader = staff_factory(role)
+    public = ConsultationFactory(author=author, discipline=discipline)
+    personal = ConsultationFactory(author=author, discipline=discipline, is_personal_note=True)
+    visible = set(Consultation.objects.filter(selectors.consultation_text_visible_q(reader))
+                  .values_list("pk", flat=True))
+    assert (public.pk in visible) == selectors.consultation_text_visible(reader, public) \
+        == (role in READERS[discipline])
+    assert personal.pk not in visible
+    assert not selectors.consultation_text_visible(reader, personal)
+
+
+def test_several_roles_read_the_union(staff_factory, signed_note):
+    reader = staff_factory(Role.NURSE, Role.SOCIAL_WORKER)
+    readable = {c.discipline for c in (signed_note(d) for d in DISCIPLINES)
+                if selectors.consultation_text_visible(reader, c)}
+    assert readable == {"medical", "nursing", "social", "other"}
+
+
+# --- screening and referrals ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_screening_results_under_medical_confidentiality(client, staff_factory, role):
+    screening = ScreeningTestFactory(result="positive", follow_up="SCREENING-FOLLOW-UP")
+    reader = staff_factory(role)
+    client.force_login(reader)
+
+    html = render_my_panels(reader, screening.patient)
+    result_page = client.get(reverse("consultations:screening_result", args=[screening.pk]))
+
+    allowed = role in {Role.DOCTOR, Role.PSYCHIATRIST, Role.NURSE}
+    assert ("SCREENING-FOLLOW-UP" in html) is allowed
+    if allowed:
+        assert result_page.status_code == 200
+    else:
+        assert result_page.status_code in (403, 404)
+        assert "SCREENING-FOLLOW-UP" not in result_page.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_referral_reason_for_clinical_roles_only(client, staff_factory, role):
+    referral = ReferralFactory(reason="REFERRAL-REASON")
+    reader = staff_factory(role)
+    client.force_login(reader)
+
+    panel = render_my_panels(reader, referral.patient)
+    partner_page = client.get(reverse("consultations:partner_detail", args=[referral.partner_id]))
+
+    clinical = role not in (Role.RECEPTION, Role.COORDINATOR)
+    assert ("REFERRAL-REASON" in panel) is clinical
+    assert ("REFERRAL-REASON" in partner_page.content.decode()) is clinical
+    assert referral.partner.name in partner_page.content.decode()
+
+
+def test_amendment_page_of_unreadable_note_is_404(client, staff_factory, signed_note):
+    consultation = signed_note("psychological")
+    client.force_login(staff_factory(Role.NURSE))
+    response = client.get(reverse("consultations:amend", args=[consultation.pk]))
+    assert response.status_code == 404
+    response = client.post(reverse("consultations:amend", args=[consultation.pk]),
+                           {"reason": "x", "text": "y"})
+    assert response.status_code == 404
+    assert consultation.amendments.count() == 1
+
+
+def test_patient_of_another_file_is_not_mixed_in(client, psychiatrist_user, signed_note):
+    mine = signed_note("psychiatric", patient=PatientFactory())
+    other = signed_note("psychiatric", patient=PatientFactory())
+    client.force_login(psychiatrist_user)
+    content = client.get(reverse("consultations:timeline", args=[mine.patient_id])).content
+    assert content.decode().count("SECRET-psychiatric-NOTE") == 1
+    assert other.patient.alias not in content.decode()
