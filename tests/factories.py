@@ -60,3 +60,77 @@ class VisitFactory(DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     date = factory.Faker("date_between", start_date="-1y", end_date="today")
     purpose = Visit.Purpose.OTHER
+
+
+# --- consultations --------------------------------------------------------------------------
+
+
+def _today():
+    from django.utils import timezone
+    return timezone.localdate()
+
+
+class ConsultationFactory(DjangoModelFactory):
+    class Meta:
+        model = "consultations.Consultation"
+
+    patient = factory.SubFactory(PatientFactory)
+    author = factory.SubFactory(UserFactory)
+    discipline = "medical"
+    date = factory.LazyFunction(_today)
+    note = factory.Sequence(lambda n: f"Clinical note number {n}")
+
+
+class ConsultationAmendmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "consultations.ConsultationAmendment"
+
+    consultation = factory.SubFactory(ConsultationFactory)
+    author = factory.SelfAttribute("consultation.author")
+    text = factory.Sequence(lambda n: f"Amendment text {n}")
+    reason = "Correction"
+
+
+class GroupSessionFactory(DjangoModelFactory):
+    class Meta:
+        model = "consultations.GroupSession"
+
+    date = factory.Faker("date_between", start_date="-1y", end_date="today")
+    kind = "community_health"
+    theme = factory.Sequence(lambda n: f"Theme {n}")
+
+
+class GroupAttendanceFactory(DjangoModelFactory):
+    class Meta:
+        model = "consultations.GroupAttendance"
+
+    session = factory.SubFactory(GroupSessionFactory)
+    patient = factory.SubFactory(PatientFactory)
+
+
+class PartnerFactory(DjangoModelFactory):
+    class Meta:
+        model = "consultations.Partner"
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Partner {n}")
+    kind = "other"
+
+
+class ReferralFactory(DjangoModelFactory):
+    class Meta:
+        model = "consultations.Referral"
+
+    patient = factory.SubFactory(PatientFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    date = factory.Faker("date_between", start_date="-1y", end_date="today")
+    reason = factory.Sequence(lambda n: f"Referral reason {n}")
+
+
+class ScreeningTestFactory(DjangoModelFactory):
+    class Meta:
+        model = "consultations.ScreeningTest"
+
+    patient = factory.SubFactory(PatientFactory)
+    date = factory.Faker("date_between", start_date="-1y", end_date="today")
+    test = "hcv"
