@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class SocialConfig(AppConfig):
     name = "social"
     verbose_name = _("Social file")
+
+    def ready(self):
+        from social import panels
+        panels.register()

@@ -134,3 +134,36 @@ class ScreeningTestFactory(DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     date = factory.Faker("date_between", start_date="-1y", end_date="today")
     test = "hcv"
+
+
+# --- social ---------------------------------------------------------------------------------
+
+
+class IncomeRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = "social.IncomeRecord"
+
+    patient = factory.SubFactory(PatientFactory)
+    date = factory.Faker("date_between", start_date="-2y", end_date="-1d")
+    source = "cpas"
+
+
+class HousingRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = "social.HousingRecord"
+
+    patient = factory.SubFactory(PatientFactory)
+    date = factory.Faker("date_between", start_date="-2y", end_date="-1d")
+    situation = "street"
+
+
+class SocialActionFactory(DjangoModelFactory):
+    class Meta:
+        model = "social.SocialAction"
+
+    type = "housing"
+    patient = factory.SubFactory(PatientFactory)
+    social_worker = factory.SubFactory(UserFactory)
+    created_by = factory.SelfAttribute("social_worker")
+    opened_on = factory.LazyFunction(_today)
+    notes = factory.Sequence(lambda n: f"Social note number {n}")

@@ -1,0 +1,38 @@
+"""The social panel of the patient file (patients.panels)."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from patients.panels import Panel, register_panel
+from social import selectors
+from social.forms import SituationChangeForm
+
+
+def panel_context(request, patient) -> dict | None:
+    """Current situation and its history, the patient's actions, the quick change form.
+    Queries: one per dimension of the situation, one for the actions."""
+    user = request.user
+    see_situation = selectors.can_view_situation(user)
+    see_actions = selectors.can_view_actions(user)
+    if not (see_situation or see_actions):
+        return None
+    context = {"patient": patient, "today": timezone.localdate(),
+               "see_situation": see_situation, "see_actions": see_actions,
+               "can_record": selectors.can_record_situation(user),
+               "can_open_action": user.has_perm("social.add_socialaction")}
+    if see_situation:
+        context["history"] = selectors.situation_history(patient=patient)
+        if context["can_record"]:
+            context["change_form"] = SituationChangeForm(auto_id="id_social_%s")
+    if see_actions:
+        actions = selectors.patient_social_actions(patient=patient)
+        context["actions"] = [
+            (action, selectors.can_read_social_notes(user, author_id=action.created_by_id))
+            for action in actions
+        ]
+    return context
+
+
+def register() -> None:
+    register_panel(Panel(key="social", title=_("Social file"), template="social/_panel.html",
+                         context=panel_context, order=60))
