@@ -1,0 +1,118 @@
+"""The patient timeline: every kind of contact in one chronological, paginated view."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from mass.models import AuditEvent
+from patients.models import HarmReductionContact
+from tests.consultations.conftest import days_ago
+from tests.factories import (
+    ConsultationAmendmentFactory,
+    ConsultationFactory,
+    GroupAttendanceFactory,
+    GroupSessionFactory,
+    PatientFactory,
+    VisitFactory,
+)
+
+
+def add_entries(patient, author, count):
+    """``count`` entries of each kind, the i-th of each kind on the same day, so that the
+    first page holds every kind."""
+    for i in range(count):
+        day = days_ago(i)
+        VisitFactory(patient=patient, date=day, time=datetime.time(9, 0))
+        HarmReductionContact.objects.create(patient=patient, date=day, material="syringe",
+                                            handed_out=10)
+        consultation = ConsultationFactory(patient=patient, author=author, date=day,
+                                           time=datetime.time(10, 0), note=f"note {i}",
+                                           signed_at=timezone.now(), signed_by=author)
+        ConsultationAmendmentFactory(consultation=consultation, author=author)
+        GroupAttendanceFactory(patient=patient, session=GroupSessionFactory(date=day))
+    add_other_apps_entries(patient, count)
+
+
+def add_other_apps_entries(patient, count):
+    """Dispensations and social actions, when those apps provide factories."""
+    from tests import factories
+    for name in ("DispensationFactory", "SocialActionFactory"):
+        factory = getattr(factories, name, None)
+        if factory is None:
+            continue
+        for i in range(count):
+            factory(**timeline_factory_kwargs(name, patient, days_ago(i)))
+
+
+def timeline_factory_kwargs(name, patient, day):
+    from tests.consultations.test_timeline_other_apps import factory_kwargs
+    return factory_kwargs(name, patient, day)
+
+
+def test_timeline_lists_every_kind_newest_first(doctor_client, doctor_user):
+    patient = PatientFactory()
+    VisitFactory(patient=patient, date=days_ago(3))
+    HarmReductionContact.objects.create(patient=patient, date=days_ago(2), material="foil",
+                                        handed_out=5)
+    ConsultationFactory(patient=patient, author=doctor_user, date=days_ago(1), note="DOC NOTE")
+    GroupAttendanceFactory(patient=patient,
+                           session=GroupSessionFactory(date=days_ago(0), theme="Hepatitis C"))
+
+    response = doctor_client.get(reverse("consultations:timeline", args=[patient.pk]),
+                                 HTTP_ACCEPT_LANGUAGE="en")
+
+    kinds = [entry.kind for entry in response.context["page"].object_list]
+    assert kinds == ["group", "consultation", "harm_reduction", "visit"]
+    content = response.content.decode()
+    assert "DOC NOTE" in content and "Hepatitis C" in content and "Foil" in content
+
+
+def test_timeline_is_paginated(doctor_client, doctor_user):
+    patient = PatientFactory()
+    for i in range(55):
+        VisitFactory(patient=patient, date=days_ago(i))
+    url = reverse("consultations:timeline", args=[patient.pk])
+    first = doctor_client.get(url).context["page"]
+    second = doctor_client.get(url + "?page=2").context["page"]
+    assert len(first.object_list) == 50 and len(second.object_list) == 5
+    assert first.object_list[0].date == days_ago(0)
+    assert second.object_list[-1].date == days_ago(54)
+
+
+def test_reading_the_timeline_is_audited(doctor_client, doctor_user):
+    patient = PatientFactory()
+    doctor_client.get(reverse("consultations:timeline", args=[patient.pk]))
+    assert AuditEvent.objects.filter(action="view", patient=patient, actor=doctor_user).exists()
+
+
+def test_timeline_of_unknown_patient_is_404(doctor_client):
+    assert doctor_client.get(reverse("consultations:timeline", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("fixture,queries", [
+    ("doctor_user", 17), ("reception_user", 17), ("psychologist_user", 17),
+    ("social_worker_user", 17), ("nurse_user", 17), ("coordinator_user", 17),
+])
+def test_timeline_constant_queries_with_1_and_50_of_each_kind(client, request, staff_factory,
+                                                              django_assert_num_queries,
+                                                              fixture, queries):
+    from mass.roles import Role
+    reader = request.getfixturevalue(fixture)
+    author = staff_factory(Role.DOCTOR)
+    one, many = PatientFactory(), PatientFactory()
+    add_entries(one, author, 1)
+    add_entries(many, author, 50)
+    client.force_login(reader)
+    client.get(reverse("consultations:timeline", args=[one.pk]))  # session, caches
+
+    with django_assert_num_queries(queries):
+        first = client.get(reverse("consultations:timeline", args=[one.pk]))
+    with django_assert_num_queries(queries):
+        second = client.get(reverse("consultations:timeline", args=[many.pk]))
+
+    assert first.status_code == second.status_code == 200
+    assert len(second.context["page"].object_list) == 50
+    kinds_on_page = {entry.kind for entry in second.context["page"].object_list}
+    assert kinds_on_page == {entry.kind for entry in first.context["page"].object_list}
