@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class PatientsConfig(AppConfig):
     name = "patients"
     verbose_name = _("Patients")
+
+    def ready(self):
+        from patients import signals
+        signals.connect()

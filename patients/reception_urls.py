@@ -1,7 +1,12 @@
 from django.urls import path
 
+from patients import views
+
 app_name = "reception"
 
-urlpatterns: list = [
-    # The walk-in board arrives with the reception issue.
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("search/", views.board_search, name="search"),
+    path("arrivals/", views.arrival_log, name="arrival"),
+    path("harm-reduction/", views.harm_reduction_log, name="harm_reduction"),
 ]

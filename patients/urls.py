@@ -1,7 +1,16 @@
 from django.urls import path
 
+from patients import views
+
 app_name = "patients"
 
-urlpatterns: list = [
-    # Reception and patient views arrive with the reception issue.
+urlpatterns = [
+    path("", views.patient_search, name="search"),
+    path("new/", views.patient_create, name="create"),
+    path("<int:pk>/", views.patient_detail, name="detail"),
+    path("<int:pk>/edit/", views.patient_update, name="update"),
+    path("<int:pk>/merge/", views.patient_merge, name="merge"),
+    path("<int:pk>/walk-ins/new/", views.visit_create, name="visit_create"),
+    path("<int:pk>/episodes/open/", views.episode_open, name="episode_open"),
+    path("episodes/<int:pk>/close/", views.episode_close, name="episode_close"),
 ]

@@ -21,3 +21,66 @@
     }
   });
 })();
+
+// --- reception board (patients) ---
+// From the search box, ArrowDown goes to the first person found; on a person, ArrowUp and
+// ArrowDown move between people and the digits 1-9 log the arrival for that purpose (Enter
+// logs the first one): an arrival in two keystrokes.
+(function () {
+  "use strict";
+  function arrivalRows() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-arrival-row]"));
+  }
+  function focusRow(row) {
+    var button = row && row.querySelector("button[name=purpose]");
+    if (button) button.focus();
+    return !!button;
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (!target || !target.closest) return;
+    if (target.matches("[data-arrival-search]")) {
+      if (event.key === "ArrowDown" && focusRow(arrivalRows()[0])) event.preventDefault();
+      return;
+    }
+    var row = target.closest("[data-arrival-row]");
+    if (!row) return;
+    var rows = arrivalRows();
+    var index = rows.indexOf(row);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = rows[index + (event.key === "ArrowDown" ? 1 : -1)];
+      if (!focusRow(next) && event.key === "ArrowUp") {
+        var box = document.querySelector("[data-arrival-search]");
+        if (box) box.focus();
+      }
+    } else if (/^[1-9]$/.test(event.key)) {
+      var button = row.querySelectorAll("button[name=purpose]")[Number(event.key) - 1];
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    }
+  });
+  // After an arrival is logged: clear the search, ready for the next person.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var element = event.detail && event.detail.elt;
+    if (!element || !element.closest || !event.detail.successful) return;
+    if (!element.closest("[data-arrival-form]")) return;
+    var box = document.querySelector("[data-arrival-search]");
+    var results = document.getElementById("arrival-results");
+    if (results) results.innerHTML = "";
+    if (box) {
+      box.value = "";
+      box.focus();
+    }
+  });
+  // A select marked data-autosubmit submits its form when changed (the desk's site).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("[data-autosubmit]") && target.form) {
+      target.form.submit();
+    }
+  });
+})();

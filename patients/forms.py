@@ -1,0 +1,210 @@
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mass.models import Site
+from patients.models import Episode, HarmReductionContact, Patient, Visit
+from patients.validators import normalize_niss, validate_niss, validate_no_markup
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+OLDEST = datetime.date(1900, 1, 1)
+
+
+def check_not_future(value, message):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(message, code="future")
+    return value
+
+
+def check_plausible(value):
+    if value and value < OLDEST:
+        raise forms.ValidationError(_("This date is too far in the past."), code="too_old")
+    return value
+
+
+class PatientForm(forms.ModelForm):
+    """Registration and correction of a file. Only the alias is required."""
+
+    # Typed with dots and dashes as printed on the identity card; stored as 11 digits.
+    niss = forms.CharField(label=_("NISS/INSZ"), max_length=20, required=False,
+                           help_text=_("Belgian national number, 11 digits."))
+
+    class Meta:
+        model = Patient
+        fields = ["alias", "last_name", "first_name", "birth_date", "birth_year", "sex",
+                  "language", "nationality", "niss", "phone", "address", "notes"]
+        widgets = {"birth_date": DATE_WIDGET, "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_niss(self):
+        value = self.cleaned_data["niss"].strip()
+        validate_niss(value)
+        return normalize_niss(value)
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        check_not_future(value, _("A birth date cannot be in the future."))
+        return check_plausible(value)
+
+    def clean_birth_year(self):
+        value = self.cleaned_data["birth_year"]
+        if value and value > timezone.localdate().year:
+            raise forms.ValidationError(_("A birth year cannot be in the future."),
+                                        code="future")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        birth_date, birth_year = data.get("birth_date"), data.get("birth_year")
+        if birth_date and birth_year and birth_date.year != birth_year:
+            self.add_error("birth_year", _("The birth year differs from the birth date."))
+        elif birth_date:
+            data["birth_year"] = birth_date.year
+            self.instance.birth_year = birth_date.year
+        return data
+
+
+class PatientCreateForm(PatientForm):
+    file_number = forms.CharField(
+        label=_("File number"), max_length=20, required=False,
+        validators=[validate_no_markup],
+        help_text=_("Leave empty: a number is given. Fill in only to keep a paper file's "
+                    "number."))
+    not_a_duplicate = forms.BooleanField(
+        label=_("I checked the files above: none of them is this person."), required=False)
+
+    field_order = ["alias", "last_name", "first_name", "birth_date", "birth_year"]
+
+    def clean_file_number(self):
+        value = self.cleaned_data["file_number"].strip().upper()
+        if value and Patient.objects.filter(file_number__iexact=value).exists():
+            raise forms.ValidationError(_("A file with this file number already exists."),
+                                        code="duplicate")
+        return value
+
+
+class PatientUpdateForm(PatientForm):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[c for c in Patient.Status.choices if c[0] != Patient.Status.MERGED])
+
+    class Meta(PatientForm.Meta):
+        fields = [*PatientForm.Meta.fields, "status"]
+
+
+class ArrivalForm(forms.Form):
+    """One click at the desk: this person, for this, here, now."""
+
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all(),
+                                     widget=forms.HiddenInput)
+    purpose = forms.ChoiceField(choices=Visit.Purpose.choices)
+    site = forms.ModelChoiceField(queryset=Site.objects.filter(is_active=True), required=False)
+
+
+class VisitForm(forms.ModelForm):
+    """A walk-in logged afterwards or with details (outreach, another day)."""
+
+    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.filter(is_active=True))
+
+    class Meta:
+        model = Visit
+        fields = ["date", "time", "purpose", "site", "note"]
+        widgets = {"date": DATE_WIDGET, "time": TIME_WIDGET}
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        check_not_future(value, _("A walk-in cannot be in the future."))
+        return check_plausible(value)
+
+
+class HarmReductionForm(forms.Form):
+    """Material handed out and returned, by kind, without a file."""
+
+    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.filter(is_active=True),
+                                  widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for value, label in HarmReductionContact.Material.choices:
+            for prefix, verb in (("out", _("handed out")), ("ret", _("returned"))):
+                self.fields[f"{prefix}_{value}"] = forms.IntegerField(
+                    label=f"{label} ({verb})", required=False, min_value=0, max_value=10000,
+                    widget=forms.NumberInput(attrs={"min": 0, "max": 10000,
+                                                    "class": "form-control form-control-sm"}))
+
+    def rows(self):
+        """(label, handed-out field, returned field) per kind of material, for the template."""
+        return [(label, self[f"out_{value}"], self[f"ret_{value}"])
+                for value, label in HarmReductionContact.Material.choices]
+
+    def clean(self):
+        data = super().clean()
+        quantities = {}
+        for value in HarmReductionContact.Material.values:
+            handed_out, returned = data.get(f"out_{value}") or 0, data.get(f"ret_{value}") or 0
+            if handed_out or returned:
+                quantities[value] = (handed_out, returned)
+        if not quantities and not self.errors:
+            raise forms.ValidationError(
+                _("Enter at least one quantity handed out or returned."), code="empty")
+        data["quantities"] = quantities
+        return data
+
+
+class EpisodeOpenForm(forms.Form):
+    opened_on = forms.DateField(label=_("Date of the treatment request"), widget=DATE_WIDGET)
+
+    def clean_opened_on(self):
+        value = self.cleaned_data["opened_on"]
+        check_not_future(value, _("An episode cannot open in the future."))
+        return check_plausible(value)
+
+
+class EpisodeCloseForm(forms.Form):
+    closed_on = forms.DateField(label=_("Closed on"), widget=DATE_WIDGET)
+    closure_reason = forms.ChoiceField(
+        label=_("Reason"), choices=[("", "---------"), *Episode.ClosureReason.choices],
+        error_messages={"required": _("Choose why the episode closes.")})
+    closure_note = forms.CharField(label=_("Note"), max_length=500, required=False,
+                                   widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, episode: Episode, **kwargs):
+        self.episode = episode
+        super().__init__(*args, **kwargs)
+
+    def clean_closed_on(self):
+        value = self.cleaned_data["closed_on"]
+        check_not_future(value, _("An episode cannot close in the future."))
+        if value < self.episode.opened_on:
+            raise forms.ValidationError(
+                _("An episode cannot close before it opened (%(date)s)."),
+                params={"date": self.episode.opened_on.strftime("%d/%m/%Y")}, code="order")
+        return value
+
+
+class MergeForm(forms.Form):
+    """Which file is the same person as this one, and why."""
+
+    other = forms.CharField(label=_("File number of the duplicate file"), max_length=20)
+    reason = forms.CharField(label=_("Why are these the same person?"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, kept: Patient, **kwargs):
+        self.kept = kept
+        super().__init__(*args, **kwargs)
+
+    def clean_other(self):
+        value = self.cleaned_data["other"].strip()
+        other = Patient.objects.filter(file_number__iexact=value).first()
+        if other is None:
+            raise forms.ValidationError(_("No file has this file number."), code="unknown")
+        if other.pk == self.kept.pk:
+            raise forms.ValidationError(_("A file cannot be merged into itself."),
+                                        code="same")
+        if other.status == Patient.Status.MERGED:
+            raise forms.ValidationError(_("This file is already merged into another file."),
+                                        code="merged")
+        return other

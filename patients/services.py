@@ -1,0 +1,371 @@
+"""Writes on patient files, walk-ins, harm-reduction contacts and treatment episodes.
+
+Each is one transaction that writes its audit row. Bad input raises ``ValidationError``
+with a message for the user (forms have checked most of it already; services check again
+what depends on the database, such as a file that was merged meanwhile).
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mass.audit import Action, audit_record
+from patients import selectors
+from patients.models import Episode, HarmReductionContact, Patient, PatientMerge, Visit
+
+# --- patient files --------------------------------------------------------------------------
+
+IDENTITY_FIELDS = ["alias", "last_name", "first_name", "birth_date", "birth_year", "sex",
+                   "language", "nationality", "niss", "phone", "address", "notes"]
+
+
+def patient_check_open(patient: Patient, *, for_contact: bool = False) -> None:
+    """Refuse new records on a merged stub (they belong on the kept file) and, for contacts,
+    on the file of a person recorded as deceased. Other apps call this in their services."""
+    if patient.status == Patient.Status.MERGED or patient.merged_into_id:
+        kept = patient.merged_into
+        raise ValidationError(
+            _("File %(file)s was merged into file %(kept)s: record this on that file.")
+            % {"file": patient.file_number, "kept": kept.file_number if kept else "?"},
+            code="merged",
+        )
+    if for_contact and patient.status == Patient.Status.DECEASED:
+        raise ValidationError(
+            _("File %(file)s is recorded as deceased.") % {"file": patient.file_number},
+            code="deceased",
+        )
+
+
+def patient_file_number_next() -> str:
+    """The next free file number from the database sequence. Imported numbers may be plain
+    numbers too, so a number already taken is skipped."""
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT nextval('patients_file_number_seq')")
+            number = str(cursor.fetchone()[0])
+            if not Patient.objects.filter(file_number=number).exists():
+                return number
+
+
+def _birth_year(data: dict):
+    birth_date = data.get("birth_date")
+    return birth_date.year if birth_date else data.get("birth_year")
+
+
+@transaction.atomic
+def patient_create(*, alias: str, actor, file_number: str = "", **identity) -> Patient:
+    unknown = set(identity) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown patient fields: {sorted(unknown)}")
+    patient = Patient(alias=alias.strip(), created_by=actor if actor and
+                      actor.is_authenticated else None, **identity)
+    patient.birth_year = _birth_year(identity)
+    patient.file_number = file_number.strip().upper() or patient_file_number_next()
+    patient.full_clean()
+    patient.save()
+    audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=patient,
+                 summary=f"patient file {patient.file_number} registered")
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, actor, status: str | None = None, **identity
+                   ) -> Patient:
+    patient_check_open(patient)
+    unknown = set(identity) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown patient fields: {sorted(unknown)}")
+    if status == Patient.Status.MERGED:
+        raise ValidationError(_("A file becomes merged only through a merge."))
+    changed = []
+    for name, value in identity.items():
+        if getattr(patient, name) != value:
+            setattr(patient, name, value)
+            changed.append(name)
+    if "birth_date" in identity and patient.birth_date:
+        if patient.birth_year != patient.birth_date.year:
+            patient.birth_year = patient.birth_date.year
+            changed.append("birth_year")
+    if status is not None and status != patient.status:
+        patient.status = status
+        changed.append("status")
+    if not changed:
+        return patient
+    patient.full_clean()
+    patient.save(update_fields=[*sorted(set(changed)), "updated_at"])
+    # Field names only: the audit trail says what changed, the file says what it is now.
+    audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=patient,
+                 summary=f"patient file {patient.file_number} updated",
+                 details={"fields": sorted(set(changed))})
+    return patient
+
+
+# --- merging two files of one person ----------------------------------------------------------
+
+#: Relations that stay on the merged stub: the audit trail is history of what happened to
+#: that file, and merge records explain the stub itself.
+MERGE_KEEPS = {"mass.auditevent", "patients.patientmerge"}
+
+#: Identity details copied to the kept file when it has none.
+MERGE_COPIES = ["last_name", "first_name", "birth_date", "birth_year", "language",
+                "nationality", "niss", "phone", "address"]
+
+
+class MergeConflict(ValidationError):
+    pass
+
+
+def patient_relations():
+    """Every foreign key (or one-to-one) of any model that points at Patient, including the
+    hidden ones (``related_name="+"``) and the through tables of many-to-many fields: the
+    merge moves whatever another app attaches to a patient without knowing that app."""
+    for relation in Patient._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete
+                and (relation.one_to_many or relation.one_to_one)):
+            continue
+        model = relation.related_model
+        if model._meta.label_lower in MERGE_KEEPS or model._meta.proxy:
+            continue
+        yield model, relation.field
+
+
+def patient_merge_preview(*, kept: Patient, merged: Patient) -> dict[str, int]:
+    """What a merge would move: rows per model, for the confirmation page."""
+    counts = {}
+    for model, field in patient_relations():
+        count = model._base_manager.filter(**{field.name: merged}).count()
+        if count:
+            counts[_model_label(model, field)] = count
+    return counts
+
+
+def _model_label(model, field) -> str:
+    label = model._meta.label_lower
+    if model is Patient:
+        return f"{label}.{field.name}"
+    return label
+
+
+def _move(model, field, *, kept: Patient, merged: Patient) -> int:
+    rows = model._base_manager.filter(**{field.name: merged})
+    try:
+        with transaction.atomic():
+            return rows.update(**{field.name: kept})
+    except IntegrityError:
+        if not model._meta.auto_created:
+            raise MergeConflict(
+                _("Both files have %(what)s that cannot be combined; resolve this on one of "
+                  "them first.") % {"what": model._meta.verbose_name_plural},
+                code="conflict",
+            ) from None
+    # A many-to-many link present on both files (the same group session, say) is one
+    # link: the copy on the merged file is dropped, the rest moves.
+    other = next(f for f in model._meta.fields if f.is_relation and f is not field
+                 and f.name != "id")
+    already = model._base_manager.filter(**{field.name: kept}).values(other.attname)
+    rows.filter(**{f"{other.attname}__in": already}).delete()
+    return rows.update(**{field.name: kept})
+
+
+@transaction.atomic
+def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> PatientMerge:
+    """Make ``merged`` a stub of ``kept``: every record attached to it moves to ``kept`` (in
+    every app: see :func:`patient_relations`), empty identity details of ``kept`` are taken
+    from it, and a PatientMerge row and an audit row say what happened and why."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why these two files are the same person."), code="reason")
+    if kept.pk == merged.pk:
+        raise ValidationError(_("A file cannot be merged into itself."), code="same")
+    # Lock both files (in id order, so two merges cannot deadlock) and read them afresh.
+    locked = {p.pk: p for p in Patient.objects.select_for_update().filter(
+        pk__in=[kept.pk, merged.pk]).order_by("pk")}
+    kept, merged = locked[kept.pk], locked[merged.pk]
+    for patient in (kept, merged):
+        if patient.status == Patient.Status.MERGED:
+            raise ValidationError(
+                _("File %(file)s is already merged into another file.")
+                % {"file": patient.file_number}, code="merged")
+    if (Episode.objects.filter(patient__in=[kept, merged], closed_on__isnull=True)
+            .count() > 1):
+        raise MergeConflict(
+            _("Both files have an open treatment episode: close one of them first."),
+            code="open_episodes")
+
+    copied = {}
+    for name in MERGE_COPIES:
+        value = getattr(merged, name)
+        if value not in ("", None) and getattr(kept, name) in ("", None):
+            copied[name] = value.isoformat() if isinstance(value, datetime.date) else value
+            setattr(kept, name, value)
+    if kept.sex == Patient.Sex.UNKNOWN and merged.sex != Patient.Sex.UNKNOWN:
+        copied["sex"] = kept.sex = merged.sex
+
+    moved = {}
+    for model, field in patient_relations():
+        count = _move(model, field, kept=kept, merged=merged)
+        if count:
+            moved[_model_label(model, field)] = count
+
+    merged.status = Patient.Status.MERGED
+    merged.merged_into = kept
+    if "niss" in copied:
+        merged.niss = ""  # one NISS, one file: it now identifies the kept file
+    merged.save(update_fields=["status", "merged_into", "niss", "updated_at"])
+    if copied:
+        kept.save(update_fields=[*copied, "updated_at"])
+    record = PatientMerge.objects.create(kept=kept, merged=merged, reason=reason, moved=moved,
+                                         copied_fields=copied, merged_by=actor)
+    audit_record(actor=actor, action=Action.MERGE, patient=kept, obj=record,
+                 summary=f"file {merged.file_number} merged into {kept.file_number}",
+                 details={"merged_patient_id": merged.pk, "moved": moved,
+                          "copied": sorted(copied), "reason": reason[:200]})
+    return record
+
+
+# --- walk-ins and harm-reduction material ------------------------------------------------------
+
+#: A second click within this time on the same person and purpose is the same arrival.
+DOUBLE_CLICK = datetime.timedelta(minutes=2)
+
+
+@transaction.atomic
+def visit_log(*, patient: Patient, purpose: str, site, actor, date: datetime.date | None = None,
+              time: datetime.time | None = None, note: str = "") -> tuple[Visit, bool]:
+    """Log a walk-in. Returns (visit, created): the same person logged for the same purpose
+    moments ago is not logged twice (a double click, two people at the desk)."""
+    patient_check_open(patient, for_contact=True)
+    now = timezone.localtime()
+    date = date or now.date()
+    if date > now.date():
+        raise ValidationError(_("A walk-in cannot be in the future."), code="future")
+    if time is None and date == now.date():
+        time = now.time().replace(second=0, microsecond=0)
+    if purpose not in Visit.Purpose.values:
+        raise ValidationError(_("Unknown purpose."), code="purpose")
+    # Serialise arrivals of one person so that two clicks at once make one walk-in.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    recent = (Visit.objects.filter(patient=patient, date=date, purpose=purpose,
+                                   created_at__gte=timezone.now() - DOUBLE_CLICK)
+              .order_by("-id").first())
+    if recent is not None:
+        return recent, False
+    visit = Visit(patient=patient, purpose=purpose, site=site, date=date, time=time,
+                  note=note.strip(), logged_by=actor)
+    visit.full_clean()
+    visit.save()
+    audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=visit,
+                 summary=f"walk-in {visit.get_purpose_display()}")
+    return visit, True
+
+
+@transaction.atomic
+def harm_reduction_log(*, site, date: datetime.date, quantities: dict[str, tuple[int, int]],
+                       actor, patient: Patient | None = None) -> list[HarmReductionContact]:
+    """Record material handed out and returned, one row per kind of material. Anonymous
+    unless a patient is given."""
+    if patient is not None:
+        patient_check_open(patient)
+    if date > timezone.localdate():
+        raise ValidationError(_("A contact cannot be in the future."), code="future")
+    rows = []
+    for material, (handed_out, returned) in quantities.items():
+        if not (handed_out or returned):
+            continue
+        contact = HarmReductionContact(date=date, site=site, patient=patient,
+                                       material=material, handed_out=handed_out or 0,
+                                       returned=returned or 0, logged_by=actor)
+        contact.full_clean()
+        rows.append(contact)
+    if not rows:
+        raise ValidationError(_("Enter at least one quantity handed out or returned."),
+                              code="empty")
+    HarmReductionContact.objects.bulk_create(rows)
+    audit_record(actor=actor, action=Action.CREATE, patient=patient,
+                 summary="harm-reduction material: " + ", ".join(
+                     f"{r.material} +{r.handed_out}/-{r.returned}" for r in rows))
+    return rows
+
+
+# --- treatment episodes -----------------------------------------------------------------------
+
+@transaction.atomic
+def episode_open(*, patient: Patient, opened_on: datetime.date, actor
+                 ) -> tuple[Episode, Episode | None]:
+    """Open a treatment episode on a treatment request. Returns (episode, closed) where
+    ``closed`` is an episode this closed by the 6-month rule (or None).
+
+    The kind follows docs/domain.md: *new* when the person has no earlier episode,
+    *resumption* otherwise. A person whose episode is still open but who has had no contact
+    of any kind for 6 months or more starts a new episode (the TDI rule): the old one is
+    closed as "lost contact" on the day of the last contact. Otherwise an open episode means
+    the person is in treatment already and nothing is opened.
+    """
+    patient_check_open(patient, for_contact=True)
+    if opened_on > timezone.localdate():
+        raise ValidationError(_("An episode cannot open in the future."), code="future")
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    episodes = list(Episode.objects.filter(patient=patient).order_by("-opened_on", "-id"))
+    current = next((e for e in episodes if e.is_open), None)
+    closed = None
+    if episodes and episodes[0].opened_on > opened_on:
+        raise ValidationError(
+            _("An episode opened on %(date)s already; a new one cannot start before it.")
+            % {"date": episodes[0].opened_on.strftime("%d/%m/%Y")}, code="order")
+    if current is not None:
+        last = selectors.patient_last_contact(patient_id=patient.pk, before=opened_on)
+        since = max(filter(None, [last, current.opened_on]))
+        if not selectors.contact_gap_exceeded(since=since, on=opened_on):
+            raise ValidationError(
+                _("An episode is open since %(date)s and the last contact is less than "
+                  "6 months old: the person is still in treatment. Close that episode first "
+                  "if it has ended.") % {"date": current.opened_on.strftime("%d/%m/%Y")},
+                code="open")
+        current.closed_on = since
+        current.closure_reason = Episode.ClosureReason.LOST_CONTACT
+        current.closure_note = _("Closed when a new episode opened: no contact for 6 months "
+                                 "or more (TDI rule).")
+        current.closed_by = actor
+        current.save(update_fields=["closed_on", "closure_reason", "closure_note",
+                                    "closed_by"])
+        audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=current,
+                     summary="episode closed: no contact for 6 months",
+                     details={"closed_on": since.isoformat(), "reason": "lost_contact"})
+        closed = current
+    elif episodes and episodes[0].closed_on and episodes[0].closed_on > opened_on:
+        raise ValidationError(
+            _("The previous episode closed on %(date)s; a new one cannot start before.")
+            % {"date": episodes[0].closed_on.strftime("%d/%m/%Y")}, code="order")
+    kind = Episode.Kind.RESUMPTION if episodes else Episode.Kind.NEW
+    episode = Episode.objects.create(patient=patient, opened_on=opened_on, kind=kind,
+                                     opened_by=actor)
+    audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=episode,
+                 summary=f"episode opened ({kind})")
+    return episode, closed
+
+
+@transaction.atomic
+def episode_close(*, episode: Episode, closed_on: datetime.date, reason: str, actor,
+                  note: str = "") -> Episode:
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    patient_check_open(episode.patient)
+    if not episode.is_open:
+        raise ValidationError(_("This episode is already closed."), code="closed")
+    if reason not in Episode.ClosureReason.values:
+        raise ValidationError(_("Choose why the episode closes."), code="reason")
+    if closed_on > timezone.localdate():
+        raise ValidationError(_("An episode cannot close in the future."), code="future")
+    if closed_on < episode.opened_on:
+        raise ValidationError(
+            _("An episode cannot close before it opened (%(date)s).")
+            % {"date": episode.opened_on.strftime("%d/%m/%Y")}, code="order")
+    episode.closed_on, episode.closure_reason = closed_on, reason
+    episode.closure_note, episode.closed_by = note.strip(), actor
+    episode.save(update_fields=["closed_on", "closure_reason", "closure_note", "closed_by"])
+    audit_record(actor=actor, action=Action.UPDATE, patient=episode.patient, obj=episode,
+                 summary=f"episode closed ({reason})",
+                 details={"closed_on": closed_on.isoformat(), "reason": reason})
+    return episode

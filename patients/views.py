@@ -1,0 +1,336 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mass.audit import Action, audit_record
+from mass.models import Site
+from patients import selectors, services
+from patients.forms import (
+    ArrivalForm,
+    EpisodeCloseForm,
+    EpisodeOpenForm,
+    HarmReductionForm,
+    MergeForm,
+    PatientCreateForm,
+    PatientUpdateForm,
+    VisitForm,
+)
+from patients.models import Patient
+from patients.panels import panels_for
+from patients.validators import normalize_niss
+
+# --- patient files --------------------------------------------------------------------------
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_search(request):
+    query = request.GET.get("q", "").strip()
+    results = selectors.patient_search(q=query) if query else []
+    context = {"query": query, "results": results[: selectors.SEARCH_LIMIT],
+               "more": len(results) > selectors.SEARCH_LIMIT}
+    if request.htmx:
+        return render(request, "patients/search.html#results", context)
+    return render(request, "patients/search.html", context)
+
+
+def _form_errors_from(form, error: ValidationError):
+    for message in error.messages:
+        form.add_error(None, message)
+
+
+@permission_required("patients.add_patient", raise_exception=True)
+def patient_create(request):
+    form = PatientCreateForm(request.POST or None,
+                             initial={"alias": request.GET.get("alias", "")[:100]})
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not data["not_a_duplicate"]:
+            duplicates = selectors.patient_duplicates(
+                alias=data["alias"], last_name=data["last_name"], first_name=data["first_name"],
+                birth_date=data["birth_date"], birth_year=data["birth_year"], niss=data["niss"])
+        if not duplicates:
+            try:
+                patient = services.patient_create(
+                    file_number=data["file_number"], actor=request.user,
+                    **{name: data[name] for name in services.IDENTITY_FIELDS})
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("File %(file)s registered.")
+                                 % {"file": patient.file_number})
+                return redirect(patient)
+    elif request.method == "POST" and (niss := normalize_niss(request.POST.get("niss", ""))):
+        # A NISS of another file is refused: show which file, as for any likely duplicate.
+        if Patient.objects.filter(niss=niss).exists():
+            duplicates = selectors.patient_duplicates(
+                alias=request.POST.get("alias", "")[:100], niss=niss)
+    return render(request, "patients/patient_form.html",
+                  {"form": form, "duplicates": duplicates, "creating": True})
+
+
+def patient_detail(request, pk):
+    patient = selectors.patient_get_for_user(user=request.user, pk=pk)
+    audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
+                 summary=f"patient file {patient.file_number}")
+    if patient.status == Patient.Status.MERGED:
+        return render(request, "patients/merged_stub.html", {
+            "patient": patient, "merge": selectors.patient_merge_record(patient=patient)})
+    panels = [(panel, render_to_string(panel.template, {"patient": patient, **panel_context},
+                                       request=request))
+              for panel, panel_context in panels_for(request, patient)]
+    context = {"patient": patient, **selectors.patient_file(patient=patient),
+               "panels": panels,
+               "episode_form": EpisodeOpenForm(initial={"opened_on": timezone.localdate()}),
+               "purposes": ArrivalForm.base_fields["purpose"].choices}
+    return render(request, "patients/patient_detail.html", context)
+
+
+def _patient_for_change(request, pk, permission):
+    patient = selectors.patient_get_for_user(user=request.user, pk=pk)
+    if not request.user.has_perm(permission):
+        raise Http404
+    return patient
+
+
+def _refuse_merged(request, patient):
+    """A merged stub takes no new records: say where they go instead."""
+    try:
+        services.patient_check_open(patient)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(patient)
+    return None
+
+
+def patient_update(request, pk):
+    patient = _patient_for_change(request, pk, "patients.change_patient")
+    if refused := _refuse_merged(request, patient):
+        return refused
+    form = PatientUpdateForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        patient = Patient.objects.get(pk=pk)  # the form changed the instance already
+        try:
+            services.patient_update(patient=patient, actor=request.user, status=data["status"],
+                                    **{name: data[name] for name in services.IDENTITY_FIELDS})
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("File saved."))
+            return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+def patient_merge(request, pk):
+    kept = _patient_for_change(request, pk, "patients.merge_patient")
+    if refused := _refuse_merged(request, kept):
+        return refused
+    form = MergeForm(request.POST or None, kept=kept)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        other = form.cleaned_data["other"]
+        if form.cleaned_data["confirm"]:
+            try:
+                record = services.patient_merge(kept=kept, merged=other,
+                                                reason=form.cleaned_data["reason"],
+                                                actor=request.user)
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("File %(merged)s merged into this file.")
+                                 % {"merged": record.merged.file_number})
+                return redirect(kept)
+        else:
+            preview = {"other": other,
+                       "counts": services.patient_merge_preview(kept=kept, merged=other)}
+            form = MergeForm(initial={**form.cleaned_data, "other": other.file_number,
+                                      "confirm": True}, kept=kept)
+    return render(request, "patients/merge.html",
+                  {"form": form, "patient": kept, "preview": preview})
+
+
+# --- walk-ins -------------------------------------------------------------------------------
+
+def visit_create(request, pk):
+    patient = _patient_for_change(request, pk, "patients.add_visit")
+    if refused := _refuse_merged(request, patient):
+        return refused
+    form = VisitForm(request.POST or None, initial={
+        "date": timezone.localdate(), "site": _current_site(request)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.visit_log(patient=patient, purpose=data["purpose"], site=data["site"],
+                               date=data["date"], time=data["time"], note=data["note"],
+                               actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Walk-in recorded."))
+            return redirect(patient)
+    return render(request, "patients/visit_form.html", {"form": form, "patient": patient})
+
+
+# --- treatment episodes ---------------------------------------------------------------------
+
+def tdi_url_or_file(episode) -> str:
+    """After a treatment request: the TDI questionnaire of the episode when the reporting
+    app provides it, else the patient file."""
+    try:
+        return reverse("reporting:tdi", args=[episode.pk])
+    except NoReverseMatch:
+        return episode.patient.get_absolute_url()
+
+
+@require_POST
+def episode_open(request, pk):
+    patient = _patient_for_change(request, pk, "patients.add_episode")
+    form = EpisodeOpenForm(request.POST)
+    if form.is_valid():
+        try:
+            episode, closed = services.episode_open(
+                patient=patient, opened_on=form.cleaned_data["opened_on"], actor=request.user)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            if closed is not None:
+                messages.info(request, _("The previous episode was closed as of %(date)s: no "
+                                         "contact for 6 months or more.")
+                              % {"date": closed.closed_on.strftime("%d/%m/%Y")})
+            messages.success(request, _("Episode opened: %(kind)s.")
+                             % {"kind": episode.get_kind_display()})
+            return redirect(tdi_url_or_file(episode))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect(patient)
+
+
+def episode_close(request, pk):
+    episode = selectors.episode_get_for_user(user=request.user, pk=pk)
+    if not request.user.has_perm("patients.change_episode"):
+        raise Http404
+    patient = episode.patient
+    if refused := _refuse_merged(request, patient):
+        return refused
+    form = EpisodeCloseForm(request.POST or None, episode=episode,
+                            initial={"closed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.episode_close(episode=episode, closed_on=data["closed_on"],
+                                   reason=data["closure_reason"], note=data["closure_note"],
+                                   actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Episode closed."))
+            return redirect(patient)
+    return render(request, "patients/episode_close.html",
+                  {"form": form, "episode": episode, "patient": patient})
+
+
+# --- the reception board --------------------------------------------------------------------
+
+SITE_SESSION_KEY = "reception_site"
+
+
+def _current_site(request) -> Site | None:
+    """The site this desk works at: chosen on the board, remembered in the session, by
+    default the centre itself."""
+    sites = {site.pk: site for site in selectors.reception_sites()}
+    chosen = request.session.get(SITE_SESSION_KEY)
+    if chosen in sites:
+        return sites[chosen]
+    return next((s for s in sites.values() if s.kind == Site.Kind.CENTRE), None)
+
+
+def _board_context(request, site, *, sites=None):
+    sites = sites if sites is not None else selectors.reception_sites()
+    return {"site": site, "sites": sites, "today": timezone.localdate(),
+            "board": selectors.board_today(day=timezone.localdate()),
+            "purposes": ArrivalForm.base_fields["purpose"].choices}
+
+
+@permission_required("patients.add_visit", raise_exception=True)
+def board(request):
+    sites = selectors.reception_sites()
+    by_pk = {s.pk: s for s in sites}
+    if request.GET.get("site", "").isdigit() and int(request.GET["site"]) in by_pk:
+        request.session[SITE_SESSION_KEY] = int(request.GET["site"])
+    chosen = by_pk.get(request.session.get(SITE_SESSION_KEY))
+    site = chosen or next((s for s in sites if s.kind == Site.Kind.CENTRE), None)
+    context = _board_context(request, site, sites=sites)
+    context["hr_form"] = HarmReductionForm(initial={"site": site})
+    return render(request, "patients/board.html", context)
+
+
+@permission_required("patients.add_visit", raise_exception=True)
+def board_search(request):
+    query = request.GET.get("q", "").strip()
+    results = selectors.patient_search(q=query) if query else []
+    return render(request, "patients/board.html#arrival_results", {
+        "query": query, "results": results[: selectors.SEARCH_LIMIT],
+        "more": len(results) > selectors.SEARCH_LIMIT,
+        "purposes": ArrivalForm.base_fields["purpose"].choices})
+
+
+@require_POST
+@permission_required("patients.add_visit", raise_exception=True)
+def arrival_log(request):
+    """One click (or a digit key) on a search result: the person arrived, for this purpose.
+    With htmx the answer is the updated list of today; without, a redirect to the board."""
+    form = ArrivalForm(request.POST)
+    level, notice = "danger", _("This arrival could not be logged: choose a person and a "
+                                "purpose.")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            visit, created = services.visit_log(patient=data["patient"],
+                                                purpose=data["purpose"],
+                                                site=data["site"] or _current_site(request),
+                                                actor=request.user)
+        except ValidationError as error:
+            notice = error.messages[0]
+        else:
+            level, notice = ("success", _("%(alias)s arrived: %(purpose)s.")) if created else (
+                "info", _("%(alias)s was logged a moment ago already."))
+            notice = notice % {"alias": visit.patient.alias,
+                               "purpose": visit.get_purpose_display()}
+    if request.htmx:
+        context = _board_context(request, _current_site(request))
+        context["notice"] = {"level": level, "text": notice}
+        return render(request, "patients/board.html#today", context)
+    messages.add_message(request, messages.SUCCESS if level == "success" else
+                         messages.INFO if level == "info" else messages.ERROR, notice)
+    return redirect("reception:board")
+
+
+@require_POST
+@permission_required("patients.add_harmreductioncontact", raise_exception=True)
+def harm_reduction_log(request):
+    form = HarmReductionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.harm_reduction_log(site=form.cleaned_data["site"],
+                                        date=timezone.localdate(),
+                                        quantities=form.cleaned_data["quantities"],
+                                        actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("Harm-reduction material recorded."))
+            return redirect("reception:board")
+    site = _current_site(request)
+    context = _board_context(request, site)
+    context["hr_form"] = form
+    return render(request, "patients/board.html", context, status=200)
