@@ -1,3 +1,28 @@
+from django.urls import path
+
+from dispensary import views
+
 app_name = "dispensary"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.today, name="today"),
+    path("prescriptions/", views.prescriptions, name="prescriptions"),
+    path("prescriptions/<int:pk>/dispense/", views.dispense, name="dispense"),
+    path("prescriptions/<int:pk>/end/", views.prescription_end, name="prescription_end"),
+    path("prescriptions/<int:pk>/review/", views.review, name="review"),
+    path("patients/<int:pk>/", views.patient, name="patient"),
+    path("patients/<int:patient_pk>/prescribe/", views.prescription_create,
+         name="prescription_create"),
+    path("dispensations/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("register/", views.register, name="register"),
+    path("register/<int:product_pk>/<int:year>/<int:month>/", views.register_month,
+         name="register_month"),
+    path("register/receipt/", views.receipt, name="receipt"),
+    path("register/count/", views.stock_count, name="stock_count"),
+    path("register/entries/<int:pk>/correct/", views.correction, name="correction"),
+    path("products/", views.products, name="products"),
+    path("products/new/", views.product_edit, name="product_create"),
+    path("products/<int:pk>/", views.product_edit, name="product_update"),
+    path("pharmacies/new/", views.pharmacy_edit, name="pharmacy_create"),
+    path("pharmacies/<int:pk>/", views.pharmacy_edit, name="pharmacy_update"),
+]

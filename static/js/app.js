@@ -84,3 +84,21 @@
     }
   });
 })();
+// dispensary: filter today's list as the nurse types (the server filters too with ?q=), and
+// the print button of the monthly register.
+(function () {
+  "use strict";
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("[data-filter-rows]")) return;
+    var table = document.querySelector(box.getAttribute("data-filter-rows"));
+    if (!table) return;
+    var needle = box.value.trim().toLowerCase();
+    table.querySelectorAll("tbody tr[data-filter-text]").forEach(function (row) {
+      row.hidden = needle !== "" && row.getAttribute("data-filter-text").indexOf(needle) === -1;
+    });
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.matches && event.target.matches("[data-print]")) window.print();
+  });
+})();

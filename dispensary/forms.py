@@ -1,0 +1,281 @@
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
+
+from dispensary.models import (Dispensation, HoldReview, Pharmacy, Prescription, Product,
+                               RegisterEntry)
+
+DOSE = {"max_digits": 8, "decimal_places": 2}
+STOCK = {"max_digits": 12, "decimal_places": 2}
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class DispenseForm(forms.Form):
+    """The nurse's record of one dose part: the intoxication check, then give or withhold."""
+
+    GIVE, WITHHOLD = "give", "withhold"
+    NO_SIGNS, SIGNS = "none", "signs"
+
+    part = forms.ChoiceField(choices=Dispensation.Part.choices, widget=forms.HiddenInput)
+    intoxication = forms.ChoiceField(
+        label=_("Intoxication check"), widget=forms.RadioSelect,
+        choices=[(NO_SIGNS, _("No signs of intoxication")),
+                 (SIGNS, _("Signs of intoxication (drowsy, slurred speech, pinpoint pupils, "
+                           "smell of alcohol...)"))],
+        error_messages={"required": _("Record the intoxication check before every dose.")},
+    )
+    observations = forms.CharField(label=_("Observations"), max_length=500, required=False)
+    quantity = forms.DecimalField(
+        label=_("Quantity given"), required=False, **DOSE,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Empty: the prescribed dose. Less may be given, never more."),
+    )
+    withheld_reason = forms.ChoiceField(
+        label=_("Reason withheld"), required=False,
+        choices=[("", "---------"), *Dispensation.WithheldReason.choices])
+    hand_take_home = forms.BooleanField(
+        label=_("Hand the take-home doses of the following days"), required=False,
+        initial=True)
+    action = forms.ChoiceField(choices=[(GIVE, _("Give")), (WITHHOLD, _("Withhold"))],
+                               widget=forms.HiddenInput, initial=GIVE)
+
+    def __init__(self, *args, prescription: Prescription | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if prescription is not None:
+            self.fields["part"].choices = [(p, Dispensation.Part(p).label)
+                                           for p in prescription.parts()]
+
+    def clean(self):
+        data = super().clean()
+        signs = data.get("intoxication") == self.SIGNS
+        action = data.get("action")
+        if signs and action == self.GIVE:
+            self.add_error("intoxication", _("Signs of intoxication: the dose must be "
+                                             "withheld, not given."))
+        if action == self.WITHHOLD:
+            if signs and not data.get("withheld_reason"):
+                data["withheld_reason"] = Dispensation.WithheldReason.INTOXICATION
+            if not data.get("withheld_reason"):
+                self.add_error("withheld_reason", _("Say why the dose is withheld."))
+            if signs and not data.get("observations", "").strip():
+                self.add_error("observations", _("Describe the signs observed."))
+            if (data.get("withheld_reason") == Dispensation.WithheldReason.OTHER
+                    and not data.get("observations", "").strip()):
+                self.add_error("observations", _("Explain the reason in the observations."))
+        return data
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, min_length=5,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("E.g. recorded for the wrong patient, the dose was not taken."))
+
+
+class PrescriptionForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
+    daily_dose = forms.DecimalField(label=_("Daily dose"), **DOSE,
+                                    validators=[MinValueValidator(Decimal("0.01"))])
+    evening_dose = forms.DecimalField(
+        label=_("Evening part (split dose)"), required=False, **DOSE,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Empty or 0: the whole dose at once. Else the part given in the evening; "
+                    "the morning part is the rest."))
+    start_date = forms.DateField(label=_("From"), widget=DATE_INPUT)
+    end_date = forms.DateField(label=_("Until (last day)"), required=False, widget=DATE_INPUT,
+                               help_text=_("Empty: until a new prescription ends it."))
+    take_home_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Take-home days"), required=False, coerce=int,
+        choices=[(day, WEEKDAYS[day]) for day in range(7)],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The dose of these days is handed the day before, to take home."))
+    pharmacy = forms.ModelChoiceField(
+        label=_("Dispensed at"), required=False, queryset=Pharmacy.objects.none(),
+        empty_label=_("the MASS"))
+    instructions = forms.CharField(label=_("Instructions"), max_length=500, required=False,
+                                   widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, today: datetime.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+        self.fields["product"].queryset = Product.objects.filter(is_active=True)
+        self.fields["pharmacy"].queryset = Pharmacy.objects.filter(is_active=True)
+        self.fields["start_date"].initial = self.today
+
+    def clean_start_date(self):
+        start = self.cleaned_data["start_date"]
+        if start < self.today:
+            raise forms.ValidationError(_("A prescription cannot start in the past."))
+        return start
+
+    def clean_take_home_weekdays(self):
+        days = self.cleaned_data["take_home_weekdays"]
+        if len(set(days)) >= 7:
+            raise forms.ValidationError(_("At least one day a week must be dispensed under "
+                                          "supervision."))
+        return days
+
+    def clean(self):
+        data = super().clean()
+        product, daily = data.get("product"), data.get("daily_dose")
+        evening = data.get("evening_dose") or Decimal(0)
+        data["evening_dose"] = evening
+        if product and daily and daily > product.max_daily_dose:
+            self.add_error("daily_dose", _("Above the highest daily dose for this product "
+                                           "(%(max)s %(unit)s).")
+                           % {"max": f"{product.max_daily_dose.normalize():f}",
+                              "unit": product.unit})
+        if daily and evening >= daily:
+            self.add_error("evening_dose", _("The evening part must be less than the daily "
+                                             "dose."))
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The prescription cannot end before it starts."))
+        return data
+
+
+class PrescriptionEndForm(forms.Form):
+    end_date = forms.DateField(
+        label=_("Last day"), widget=DATE_INPUT,
+        help_text=_("Yesterday: nothing more is given from today."))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args, prescription: Prescription, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+        self.prescription = prescription
+        self.fields["end_date"].initial = self.today
+
+    def clean_end_date(self):
+        end = self.cleaned_data["end_date"]
+        if end < self.today - datetime.timedelta(days=1):
+            raise forms.ValidationError(_("The last day cannot be before yesterday."))
+        if self.prescription.end_date and end > self.prescription.end_date:
+            raise forms.ValidationError(_("To extend a prescription, write a new one."))
+        return end
+
+
+class HoldReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=HoldReview.Decision.choices,
+                                 widget=forms.RadioSelect)
+    new_daily_dose = forms.DecimalField(label=_("New daily dose"), required=False, **DOSE,
+                                        validators=[MinValueValidator(Decimal("0.01"))])
+    new_evening_dose = forms.DecimalField(
+        label=_("New evening part"), required=False, **DOSE,
+        validators=[MinValueValidator(Decimal(0))], help_text=_("Empty: not split."))
+    full_dose_confirmed = forms.BooleanField(
+        label=_("I confirm that the full prescribed dose is safe despite the missed days"),
+        required=False)
+    note = forms.CharField(label=_("Clinical reasoning"), max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, prescription: Prescription, missed_days: int,
+                 strong_warning: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prescription = prescription
+        self.strong_warning = strong_warning
+        self.missed_days = missed_days
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision")
+        new_dose = data.get("new_daily_dose")
+        data["new_evening_dose"] = data.get("new_evening_dose") or Decimal(0)
+        if decision == HoldReview.Decision.LOWER:
+            if new_dose is None:
+                self.add_error("new_daily_dose", _("Give the new, lower daily dose."))
+            elif new_dose >= self.prescription.daily_dose:
+                self.add_error("new_daily_dose",
+                               _("The new daily dose must be below the prescribed %(dose)s.")
+                               % {"dose": f"{self.prescription.daily_dose.normalize():f}"})
+            elif data["new_evening_dose"] >= new_dose:
+                self.add_error("new_evening_dose", _("The evening part must be less than the "
+                                                     "daily dose."))
+        if (decision == HoldReview.Decision.RESUME and self.strong_warning
+                and not data.get("full_dose_confirmed")):
+            self.add_error("full_dose_confirmed",
+                           _("%(days)s days without a dose: confirm explicitly, or lower the "
+                             "dose.") % {"days": self.missed_days})
+        return data
+
+
+class ReceiptForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
+    quantity = forms.DecimalField(label=_("Quantity received"), **STOCK,
+                                  validators=[MinValueValidator(Decimal("0.01"))])
+    supplier = forms.CharField(label=_("Supplier"), max_length=120)
+    batch = forms.CharField(label=_("Batch"), max_length=60)
+    received_on = forms.DateField(label=_("Received on"), widget=DATE_INPUT)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(is_controlled=True,
+                                                                 is_active=True)
+        self.fields["received_on"].initial = timezone.localdate()
+
+    def clean_received_on(self):
+        day = self.cleaned_data["received_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("A receipt cannot be in the future."))
+        return day
+
+
+class CountForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
+    counted = forms.DecimalField(label=_("Quantity counted"), **STOCK,
+                                 validators=[MinValueValidator(Decimal(0))])
+    reason_code = forms.ChoiceField(
+        label=_("Reason for a discrepancy"), required=False,
+        choices=[("", "---------"), *RegisterEntry.Reason.choices])
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(is_controlled=True,
+                                                                 is_active=True)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason_code") == RegisterEntry.Reason.OTHER and not data.get("note"):
+            self.add_error("note", _("Explain the discrepancy."))
+        return data
+
+
+class CorrectionForm(forms.Form):
+    quantity = forms.DecimalField(
+        label=_("Correction (+ or -)"), **STOCK,
+        validators=[MinValueValidator(Decimal("-9999999999")),
+                    MaxValueValidator(Decimal("9999999999"))],
+        help_text=_("E.g. -900 when 1000 was recorded instead of 100."))
+    note = forms.CharField(label=_("Reason"), max_length=500)
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity == 0:
+            raise forms.ValidationError(_("A correction cannot be zero."))
+        return quantity
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["name", "substance", "form", "unit", "is_substitution", "is_controlled",
+                  "max_daily_dose", "is_active"]
+
+    def clean_max_daily_dose(self):
+        dose = self.cleaned_data["max_daily_dose"]
+        if dose <= 0:
+            raise forms.ValidationError(_("Must be above zero."))
+        return dose
+
+
+class PharmacyForm(forms.ModelForm):
+    class Meta:
+        model = Pharmacy
+        fields = ["name", "address", "phone", "is_active"]

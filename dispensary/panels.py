@@ -1,0 +1,38 @@
+"""The substitution panel of the patient file (patients.panels)."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dispensary import selectors
+from patients.panels import Panel, register_panel
+
+
+def panel_context(request, patient) -> dict | None:
+    """Today's doses with the one-action buttons, current prescriptions, the dose plot, the
+    last 30 entries, the reviews and the prescription history; for nurses, doctors and
+    psychiatrists only. Five queries, whatever the length of the history."""
+    if not selectors.can_see_dispensing(request.user):
+        return None
+    return patient_context(request, patient, limit=30)
+
+
+def patient_context(request, patient, *, limit: int | None = 60) -> dict:
+    """What the panel and the patient's dispensing page show, in a fixed number of queries."""
+    today = timezone.localdate()
+    history = selectors.prescription_history(patient=patient)
+    return {
+        "states": selectors.dose_states(today=today, patient_id=patient.pk),
+        "prescriptions": history,
+        "current": [rx for rx in history if rx.is_active_on(today)
+                    or rx.start_date > today],
+        "entries": selectors.dispensation_history(patient=patient, limit=limit),
+        "reviews": selectors.hold_reviews(patient=patient),
+        "plot": selectors.dose_plot(prescriptions=history, today=today),
+        "today": today,
+        "next": request.get_full_path(),
+    }
+
+
+def register() -> None:
+    register_panel(Panel(key="dispensary", title=_("Substitution treatment"),
+                         template="dispensary/_panel.html", context=panel_context, order=30))

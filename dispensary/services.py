@@ -1,0 +1,462 @@
+"""Every write of the dispensary. Each is one transaction with its audit row.
+
+Writes that touch a patient's doses (dispensing, cancelling, prescribing, reviewing) first lock
+that patient's row, so that two nurses (or a nurse and a doctor) acting at the same moment
+are served one after the other and the second sees what the first did. Register writes then
+lock the product's row, which numbers its entries. The lock order is always patient, then
+product, so two writers never wait for each other in a circle.
+
+A rule that refuses raises :class:`Refused` with the sentence to show; nothing is written.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from dispensary import selectors
+from dispensary.models import (Dispensation, DispensationCancellation, HoldReview, Prescription,
+                               Product, RegisterEntry)
+from mass.audit import Action, audit_record
+from patients.models import Patient
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+class Refused(Exception):
+    """A dispensary rule refused the action. ``str(exc)`` says why, for the user."""
+
+
+def _lock_patient(patient_id: int) -> Patient:
+    return Patient.objects.select_for_update(no_key=True).get(pk=patient_id)
+
+
+def _quantity(value: Decimal, unit: str) -> str:
+    return f"{value.normalize():f} {unit}"
+
+
+def _database_refusal(exc: IntegrityError) -> Refused:
+    """Turn a refusal of the database (the last line of defence) into a sentence."""
+    cause = exc.__cause__
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", "") or ""
+    if constraint == "dispensary_dispensation_once_per_day_part":
+        return Refused(_("This dose has just been recorded by someone else. Nothing was "
+                         "recorded twice; reload the list to see who gave it."))
+    detail = getattr(getattr(cause, "diag", None), "message_primary", "") or str(exc)
+    return Refused(_("The database refused this entry: %(detail)s. Nothing was recorded.")
+                   % {"detail": detail})
+
+
+# --- dispensing -----------------------------------------------------------------------------
+
+
+def dispensation_record(*, prescription: Prescription, part: str, intoxication_signs: bool,
+                        actor, observations: str = "", quantity: Decimal | None = None,
+                        withhold: bool = False, withheld_reason: str = "",
+                        hand_take_home: bool = True,
+                        today: datetime.date | None = None) -> list[Dispensation]:
+    """Record one dose part of today: given (with the take-home doses of the following
+    days, when due) or withheld. Returns the new ledger entries, the dose of today first."""
+    today = today or timezone.localdate()
+    try:
+        with transaction.atomic():
+            return _dispense(prescription_id=prescription.pk, part=part,
+                             intoxication_signs=intoxication_signs, observations=observations,
+                             quantity=quantity, withhold=withhold,
+                             withheld_reason=withheld_reason, hand_take_home=hand_take_home,
+                             actor=actor, today=today)
+    except IntegrityError as exc:
+        raise _database_refusal(exc) from exc
+
+
+def _dispense(*, prescription_id, part, intoxication_signs, observations, quantity, withhold,
+              withheld_reason, hand_take_home, actor, today) -> list[Dispensation]:
+    try:
+        rx = Prescription.objects.select_related("product").get(pk=prescription_id)
+    except Prescription.DoesNotExist:
+        raise Refused(_("This prescription does not exist.")) from None
+    patient = _lock_patient(rx.patient_id)
+    # Read again under the lock: a doctor may just have ended or replaced it.
+    rx = Prescription.objects.select_related("product").get(pk=prescription_id)
+    unit = rx.product.unit
+    if patient.merged_into_id is not None:
+        raise Refused(_("This file was merged into another one: dispense from the kept file."))
+    if patient.status == Patient.Status.DECEASED:
+        raise Refused(_("This patient is recorded as deceased."))
+    if not rx.is_at_mass:
+        raise Refused(_("This prescription is dispensed by %(pharmacy)s, not at the MASS.")
+                      % {"pharmacy": rx.pharmacy})
+    if not rx.is_active_on(today):
+        raise Refused(_("No active prescription today: this prescription runs from "
+                        "%(start)s to %(end)s. A doctor must prescribe first.")
+                      % {"start": date_format(rx.start_date),
+                         "end": date_format(rx.end_date) if rx.end_date else "…"})
+    if part not in rx.parts():
+        raise Refused(_("This prescription has no %(part)s.")
+                      % {"part": Dispensation.Part(part).label if part in
+                         Dispensation.Part.values else part})
+    state = selectors.dose_state_for(prescription=rx, today=today)
+    part_state = state.part_state(part)
+    entry = part_state.entry
+    if entry is not None and entry.status == Dispensation.Status.GIVEN:
+        who = entry.dispensed_by or _("someone")
+        if entry.is_take_home:
+            raise Refused(_("Already dispensed: this dose was handed on %(date)s to take home "
+                            "(by %(who)s). It cannot be given twice.")
+                          % {"date": date_format(entry.date), "who": who})
+        raise Refused(_("Already dispensed today at %(time)s by %(who)s. A dose is never "
+                        "given twice the same day.")
+                      % {"time": timezone.localtime(entry.dispensed_at).strftime("%H:%M"),
+                         "who": who})
+    now = timezone.now()
+    common = {"patient_id": rx.patient_id, "prescription": rx, "product": rx.product,
+              "date": today, "part": part, "intoxication_signs": intoxication_signs,
+              "observations": observations.strip(), "dispensed_at": now,
+              "dispensed_by": actor}
+    if withhold or intoxication_signs:
+        if intoxication_signs and not withhold:
+            raise Refused(_("Signs of intoxication were recorded: the dose must be withheld."))
+        if not withheld_reason:
+            raise Refused(_("Say why the dose is withheld."))
+        withheld = Dispensation.objects.create(
+            **common, dose_date=today, status=Dispensation.Status.WITHHELD,
+            quantity=Decimal(0), withheld_reason=withheld_reason, replaces=part_state.head)
+        audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=withheld,
+                     summary=f"dose withheld ({withheld_reason}): {rx.product} {part}")
+        return [withheld]
+
+    # Giving a dose.
+    if state.is_held:
+        raise Refused(_("Held: %(days)s consecutive days without a dose. Tolerance may be "
+                        "lost; a doctor must review (and may lower the dose) before the next "
+                        "dose.") % {"days": state.missed_days})
+    part_dose = rx.part_dose(part)
+    quantity = part_dose if quantity is None else quantity
+    if quantity <= 0:
+        raise Refused(_("The quantity must be above zero."))
+    if quantity > part_dose:
+        raise Refused(_("More than prescribed: the prescription gives %(dose)s for this part.")
+                      % {"dose": _quantity(part_dose, unit)})
+    if state.given_today + quantity > rx.daily_dose:
+        raise Refused(_("More than prescribed: %(given)s already given today, the daily dose "
+                        "is %(daily)s.") % {"given": _quantity(state.given_today, unit),
+                                            "daily": _quantity(rx.daily_dose, unit)})
+    review = None
+    if state.missed_days >= selectors.HOLD_AFTER_MISSED_DAYS:
+        review = (HoldReview.objects.filter(patient_id=rx.patient_id,
+                                            substance=rx.product.substance,
+                                            reviewed_on=today)
+                  .order_by("-reviewed_at").first())
+    take_home = _take_home_entries(rx, today) if hand_take_home else []
+    total = quantity + sum((dose for _day, _part, dose in take_home), Decimal(0))
+    if rx.product.is_controlled:
+        _lock_product(rx.product)
+        balance = selectors.product_balance(rx.product)
+        if total > balance:
+            raise Refused(_("Not enough %(product)s in the register: the balance is "
+                            "%(balance)s and this dispensation needs %(total)s. Record the "
+                            "receipt (or a stock count) first; nothing was dispensed.")
+                          % {"product": rx.product, "balance": _quantity(balance, unit),
+                             "total": _quantity(total, unit)})
+    created = [Dispensation.objects.create(
+        **common, dose_date=today, status=Dispensation.Status.GIVEN, quantity=quantity,
+        replaces=part_state.head, review=review)]
+    for day, take_home_part, dose in take_home:
+        created.append(Dispensation.objects.create(
+            **{**common, "part": take_home_part}, dose_date=day,
+            status=Dispensation.Status.GIVEN, quantity=dose))
+    for entry in created:
+        if rx.product.is_controlled:
+            _register_append(product=rx.product, kind=RegisterEntry.Kind.DISPENSED,
+                             quantity=-entry.quantity, dispensation=entry, actor=actor,
+                             today=today, now=now, locked=True)
+        audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=entry,
+                     summary=f"dispensed {_quantity(entry.quantity, unit)} {rx.product} "
+                             f"{entry.part} for {entry.dose_date:%Y-%m-%d}")
+    return created
+
+
+def _take_home_entries(rx: Prescription, today) -> list[tuple]:
+    """(day, part, dose) of the take-home doses to hand today: each part of the take-home
+    days that follow, unless some dose of the substance was already handed for that day."""
+    days = selectors.take_home_days_after(rx, today)
+    if not days:
+        return []
+    covered = set(selectors.given_dispensations()
+                  .filter(patient_id=rx.patient_id, product__substance=rx.product.substance,
+                          dose_date__in=days)
+                  .values_list("dose_date", flat=True))
+    return [(day, part, rx.part_dose(part)) for day in days if day not in covered
+            for part in rx.parts()]
+
+
+def dispensation_cancel(*, dispensation: Dispensation, reason: str,
+                        actor) -> DispensationCancellation:
+    """Cancel a ledger entry recorded by mistake: a new entry with the reason; the quantity
+    returns to the register. Another person than the one who recorded it must cancel: a
+    cancellation frees that day's dose for a new one."""
+    reason = reason.strip()
+    if not reason:
+        raise Refused(_("Say why this entry is cancelled."))
+    try:
+        with transaction.atomic():
+            patient = _lock_patient(dispensation.patient_id)
+            entry = Dispensation.objects.select_related("product").get(pk=dispensation.pk)
+            if DispensationCancellation.objects.filter(dispensation=entry).exists():
+                raise Refused(_("This entry is already cancelled."))
+            if entry.dispensed_by_id is not None and entry.dispensed_by_id == actor.pk:
+                raise Refused(_("You recorded this entry: another authorised person must "
+                                "cancel it (two people see every cancellation)."))
+            now = timezone.now()
+            cancellation = DispensationCancellation.objects.create(
+                dispensation=entry, reason=reason, cancelled_at=now, cancelled_by=actor)
+            if entry.status == Dispensation.Status.GIVEN and entry.product.is_controlled:
+                _register_append(product=entry.product, kind=RegisterEntry.Kind.CANCELLED,
+                                 quantity=entry.quantity, dispensation=entry, actor=actor,
+                                 today=timezone.localdate(), now=now,
+                                 note=reason[:500])
+            audit_record(actor=actor, action=Action.CANCEL, patient=patient, obj=entry,
+                         summary=f"dispensation {entry.pk} cancelled: {reason}")
+            return cancellation
+    except IntegrityError as exc:
+        raise _database_refusal(exc) from exc
+
+
+# --- prescriptions --------------------------------------------------------------------------
+
+
+def prescription_create(*, patient: Patient, product: Product, daily_dose: Decimal,
+                        start_date: datetime.date, actor, evening_dose: Decimal = Decimal(0),
+                        end_date: datetime.date | None = None,
+                        take_home_weekdays: list[int] | None = None, pharmacy=None,
+                        instructions: str = "",
+                        today: datetime.date | None = None) -> Prescription:
+    """Prescribe. A prescription of the same substance still running on ``start_date`` (or
+    starting later) ends the day before: a dose change is a new prescription, the history
+    stays."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = _lock_patient(patient.pk)
+        if locked.merged_into_id is not None:
+            raise Refused(_("This file was merged into another one: prescribe in the kept "
+                            "file."))
+        return _prescription_create(
+            patient=locked, product=product, daily_dose=daily_dose, evening_dose=evening_dose,
+            start_date=start_date, end_date=end_date,
+            take_home_weekdays=take_home_weekdays or [], pharmacy=pharmacy,
+            instructions=instructions, actor=actor, today=today)
+
+
+def _prescription_create(*, patient, product, daily_dose, evening_dose, start_date, end_date,
+                         take_home_weekdays, pharmacy, instructions, actor,
+                         today) -> Prescription:
+    if start_date < today:
+        raise Refused(_("A prescription cannot start in the past."))
+    if daily_dose <= 0 or daily_dose > product.max_daily_dose:
+        raise Refused(_("The daily dose must be above zero and at most %(max)s.")
+                      % {"max": _quantity(product.max_daily_dose, product.unit)})
+    if evening_dose < 0 or evening_dose >= daily_dose:
+        raise Refused(_("The evening part must be less than the daily dose."))
+    if end_date is not None and end_date < start_date:
+        raise Refused(_("The prescription cannot end before it starts."))
+    if len(set(take_home_weekdays)) >= 7:
+        raise Refused(_("At least one day a week must be dispensed under supervision."))
+    same_substance = (Prescription.objects
+                      .filter(patient=patient, product__substance=product.substance)
+                      .select_related("product"))
+    # The prescription this one continues: the last one running the day before it starts.
+    previous = (same_substance.filter(start_date__lt=start_date)
+                .filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date - ONE_DAY))
+                .order_by("-start_date", "-id").first())
+    for running in same_substance.filter(Q(end_date__isnull=True)
+                                         | Q(end_date__gte=start_date)):
+        running.end_date = max(start_date, running.start_date) - ONE_DAY
+        running.ended_by = actor
+        running.end_reason = _("Replaced by a new prescription.")
+        running.save(update_fields=["end_date", "ended_by", "end_reason"])
+        audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=running,
+                     summary=f"prescription {running.pk} ends {running.end_date:%Y-%m-%d}: "
+                             "replaced")
+    continues = (previous is not None and previous.is_at_mass and pharmacy is None)
+    replaces = None
+    if previous is not None and not Prescription.objects.filter(replaces=previous).exists():
+        replaces = previous
+    rx = Prescription.objects.create(
+        patient=patient, product=product, daily_dose=daily_dose, evening_dose=evening_dose,
+        start_date=start_date, end_date=end_date,
+        take_home_weekdays=sorted(set(take_home_weekdays)), pharmacy=pharmacy,
+        instructions=instructions, replaces=replaces,
+        course_started_on=previous.course_started_on if continues else start_date,
+        prescribed_by=actor,
+    )
+    audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=rx,
+                 summary=f"prescription {product} {_quantity(daily_dose, product.unit)} "
+                         f"from {start_date:%Y-%m-%d}")
+    return rx
+
+
+def prescription_end(*, prescription: Prescription, end_date: datetime.date, reason: str,
+                     actor, today: datetime.date | None = None) -> Prescription:
+    """Stop a prescription: its last day is ``end_date`` (yesterday at the earliest, so that
+    nothing more is given from today)."""
+    today = today or timezone.localdate()
+    reason = reason.strip()
+    with transaction.atomic():
+        patient = _lock_patient(prescription.patient_id)
+        rx = Prescription.objects.get(pk=prescription.pk)
+        if not reason:
+            raise Refused(_("Say why the prescription ends."))
+        if rx.end_date is not None and rx.end_date < today:
+            raise Refused(_("This prescription has already ended."))
+        if end_date < today - ONE_DAY:
+            raise Refused(_("The last day cannot be before yesterday: history is not "
+                            "rewritten."))
+        if end_date < rx.start_date - ONE_DAY:
+            raise Refused(_("The last day cannot be before the prescription starts."))
+        if rx.end_date is not None and end_date > rx.end_date:
+            raise Refused(_("To extend a prescription, write a new one."))
+        rx.end_date = end_date
+        rx.end_reason = reason[:300]
+        rx.ended_by = actor
+        rx.save(update_fields=["end_date", "end_reason", "ended_by"])
+        audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=rx,
+                     summary=f"prescription {rx.pk} ends {end_date:%Y-%m-%d}: {reason}")
+        return rx
+
+
+def hold_review_record(*, prescription: Prescription, decision: str, note: str, actor,
+                       full_dose_confirmed: bool = False, new_daily_dose: Decimal | None = None,
+                       new_evening_dose: Decimal = Decimal(0),
+                       today: datetime.date | None = None) -> HoldReview:
+    """A doctor's review of a held patient: lifts the hold for today, at the prescribed dose
+    (confirmed explicitly from the strong-warning threshold) or at a lower one."""
+    today = today or timezone.localdate()
+    note = note.strip()
+    with transaction.atomic():
+        patient = _lock_patient(prescription.patient_id)
+        rx = Prescription.objects.select_related("product").get(pk=prescription.pk)
+        state = selectors.dose_state_for(prescription=rx, today=today)
+        if state is None:
+            raise Refused(_("This prescription is not dispensed at the MASS today."))
+        if state.missed_days < selectors.HOLD_AFTER_MISSED_DAYS:
+            raise Refused(_("This patient is not held: no review is needed."))
+        if not note:
+            raise Refused(_("Record your clinical reasoning."))
+        new_rx = None
+        if decision == HoldReview.Decision.RESUME:
+            if state.strong_warning and not full_dose_confirmed:
+                raise Refused(_("%(days)s days without a dose: confirm explicitly that the "
+                                "full dose is safe, or lower it.") % {"days": state.missed_days})
+        elif decision == HoldReview.Decision.LOWER:
+            if new_daily_dose is None or not 0 < new_daily_dose < rx.daily_dose:
+                raise Refused(_("The new daily dose must be below the prescribed %(dose)s.")
+                              % {"dose": _quantity(rx.daily_dose, rx.product.unit)})
+            new_rx = _prescription_create(
+                patient=patient, product=rx.product, daily_dose=new_daily_dose,
+                evening_dose=new_evening_dose, start_date=today, end_date=rx.end_date,
+                take_home_weekdays=rx.take_home_weekdays, pharmacy=None,
+                instructions=rx.instructions, actor=actor, today=today)
+        else:
+            raise Refused(_("Choose a decision."))
+        review = HoldReview.objects.create(
+            patient=patient, prescription=rx, substance=rx.product.substance,
+            reviewed_on=today, missed_days=state.missed_days, decision=decision,
+            new_prescription=new_rx, full_dose_confirmed=full_dose_confirmed, note=note,
+            reviewed_by=actor)
+        audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=review,
+                     summary=f"hold review after {state.missed_days} missed days: {decision}")
+        return review
+
+
+# --- register -------------------------------------------------------------------------------
+
+
+def _lock_product(product: Product) -> None:
+    Product.objects.select_for_update(no_key=True).filter(pk=product.pk).first()
+
+
+def _register_append(*, product: Product, kind: str, quantity: Decimal, actor, today=None,
+                     now=None, locked: bool = False, **fields) -> RegisterEntry:
+    """Append an entry to the product's register, with the next number and the running
+    balance. Refused when the balance would go below zero."""
+    if not locked:
+        _lock_product(product)
+    last = (RegisterEntry.objects.filter(product=product).order_by("-sequence")
+            .values("sequence", "balance_after").first())
+    sequence = (last["sequence"] if last else 0) + 1
+    balance = (last["balance_after"] if last else Decimal(0)) + quantity
+    if balance < 0:
+        raise Refused(_("The balance of %(product)s would go below zero (%(balance)s): "
+                        "refused.") % {"product": product,
+                                       "balance": _quantity(balance, product.unit)})
+    return RegisterEntry.objects.create(
+        product=product, sequence=sequence, kind=kind, date=today or timezone.localdate(),
+        quantity=quantity, balance_after=balance, recorded_at=now or timezone.now(),
+        recorded_by=actor, **fields)
+
+
+def register_receipt(*, product: Product, quantity: Decimal, supplier: str, batch: str,
+                     received_on: datetime.date, actor, note: str = "") -> RegisterEntry:
+    if not product.is_controlled:
+        raise Refused(_("%(product)s is not kept in the register.") % {"product": product})
+    if quantity <= 0:
+        raise Refused(_("The quantity received must be above zero."))
+    with transaction.atomic():
+        entry = _register_append(product=product, kind=RegisterEntry.Kind.RECEIPT,
+                                 quantity=quantity, actor=actor, supplier=supplier.strip(),
+                                 batch=batch.strip(), received_on=received_on,
+                                 note=note.strip())
+        audit_record(actor=actor, action=Action.CREATE, obj=entry,
+                     summary=f"register receipt {product} +{quantity} batch {batch}")
+        return entry
+
+
+def register_count(*, product: Product, counted: Decimal, actor, reason_code: str = "",
+                   note: str = "") -> RegisterEntry:
+    """A stock count: the counted quantity becomes the balance; a discrepancy needs a reason
+    code (and a note for "other")."""
+    if not product.is_controlled:
+        raise Refused(_("%(product)s is not kept in the register.") % {"product": product})
+    if counted < 0:
+        raise Refused(_("The counted quantity cannot be negative."))
+    with transaction.atomic():
+        _lock_product(product)
+        balance = selectors.product_balance(product)
+        discrepancy = counted - balance
+        if discrepancy != 0 and not reason_code:
+            raise Refused(_("The count differs from the register by %(diff)s: give the "
+                            "reason.") % {"diff": _quantity(discrepancy, product.unit)})
+        if reason_code == RegisterEntry.Reason.OTHER and not note.strip():
+            raise Refused(_("Explain the discrepancy in the note."))
+        entry = _register_append(product=product, kind=RegisterEntry.Kind.COUNT,
+                                 quantity=discrepancy, actor=actor, locked=True,
+                                 counted=counted,
+                                 reason_code=reason_code if discrepancy else "",
+                                 note=note.strip())
+        audit_record(actor=actor, action=Action.CREATE, obj=entry,
+                     summary=f"stock count {product}: {counted} ({discrepancy:+})")
+        return entry
+
+
+def register_correct(*, entry: RegisterEntry, quantity: Decimal, note: str,
+                     actor) -> RegisterEntry:
+    """Correct a receipt recorded with a wrong quantity: a new, linked entry with a reason."""
+    note = note.strip()
+    if entry.kind != RegisterEntry.Kind.RECEIPT:
+        raise Refused(_("Only receipts are corrected this way; a dispensation is cancelled "
+                        "and a count is followed by a new count."))
+    if quantity == 0:
+        raise Refused(_("A correction changes the quantity: it cannot be zero."))
+    if not note:
+        raise Refused(_("Say why the receipt is corrected."))
+    with transaction.atomic():
+        correction = _register_append(product=entry.product,
+                                      kind=RegisterEntry.Kind.CORRECTION, quantity=quantity,
+                                      actor=actor, corrects=entry, note=note)
+        audit_record(actor=actor, action=Action.CREATE, obj=correction,
+                     summary=f"register correction of entry {entry.sequence}: {quantity:+}")
+        return correction

@@ -1,0 +1,393 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dispensary import selectors, services
+from dispensary.panels import patient_context
+from dispensary.forms import (CancelForm, CorrectionForm, CountForm, DispenseForm,
+                              HoldReviewForm, PharmacyForm, PrescriptionEndForm,
+                              PrescriptionForm, ProductForm, ReceiptForm)
+from dispensary.models import Dispensation, Pharmacy, Product, RegisterEntry
+from mass.audit import Action, audit_record
+
+
+def _next_url(request, default: str) -> str:
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return url
+    return default
+
+
+def _today():
+    return timezone.localdate()
+
+
+# --- dispensing -----------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("dispensary.add_dispensation", raise_exception=True)
+def today(request):
+    query = request.GET.get("q", "").strip()[:100]
+    states = selectors.dispensing_list(today=_today(), query=query)
+    counts = {}
+    for state in states:
+        counts[state.desk_state] = counts.get(state.desk_state, 0) + 1
+    return render(request, "dispensary/today.html", {
+        "states": states, "query": query, "counts": counts, "today": _today(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.add_dispensation", raise_exception=True)
+def dispense(request, pk):
+    """Record a dose part: the one-click "give" of the list and patient file posts here; a
+    GET shows the full form (withhold, another quantity)."""
+    prescription = selectors.prescription_get_for_user(user=request.user, pk=pk)
+    today = _today()
+    default_next = reverse("dispensary:today")
+    next_url = _next_url(request, default_next)
+    form = DispenseForm(request.POST or None, prescription=prescription,
+                        initial={"part": request.GET.get("part") or prescription.parts()[0],
+                                 "action": request.GET.get("action") or DispenseForm.GIVE})
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entries = services.dispensation_record(
+                prescription=prescription, part=data["part"],
+                intoxication_signs=data["intoxication"] == DispenseForm.SIGNS,
+                observations=data["observations"], quantity=data["quantity"],
+                withhold=data["action"] == DispenseForm.WITHHOLD,
+                withheld_reason=data["withheld_reason"],
+                hand_take_home=data["hand_take_home"], actor=request.user, today=today)
+        except services.Refused as exc:
+            error = str(exc)
+            form.add_error(None, error)
+        else:
+            message = _dispensed_message(entries)
+            if request.htmx:
+                return _row(request, prescription, message=message, level="success")
+            messages.success(request, message)
+            return redirect(next_url)
+    elif request.method == "POST":
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    if request.method == "POST" and request.htmx:
+        return _row(request, prescription, message=error, level="danger")
+    state = selectors.dose_state_for(prescription=prescription, today=today)
+    return render(request, "dispensary/dispense.html", {
+        "form": form, "prescription": prescription, "state": state, "next": next_url,
+        "patient": prescription.patient,
+    })
+
+
+def _dispensed_message(entries: list[Dispensation]) -> str:
+    first = entries[0]
+    unit = first.product.unit
+    if first.status == Dispensation.Status.WITHHELD:
+        return _("%(alias)s: dose withheld (%(reason)s).") % {
+            "alias": first.patient.alias, "reason": first.get_withheld_reason_display()}
+    message = _("%(alias)s: %(quantity)s %(unit)s %(product)s given.") % {
+        "alias": first.patient.alias, "quantity": f"{first.quantity.normalize():f}",
+        "unit": unit, "product": first.product}
+    take_home = entries[1:]
+    if take_home:
+        message += " " + _("Take-home doses handed for: %(days)s.") % {
+            "days": ", ".join(sorted({e.dose_date.strftime("%d/%m") for e in take_home}))}
+    return message
+
+
+def _row(request, prescription, *, message=None, level="info"):
+    state = selectors.dose_state_for(prescription=prescription, today=_today())
+    return render(request, "dispensary/today.html#row", {
+        "state": state, "row_message": message, "row_level": level,
+        "prescription": prescription, "today": _today(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.add_dispensationcancellation", raise_exception=True)
+def cancel(request, pk):
+    entry = selectors.dispensation_get_for_user(user=request.user, pk=pk)
+    next_url = _next_url(request, reverse("dispensary:patient", args=[entry.patient_id]))
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dispensation_cancel(dispensation=entry, reason=form.cleaned_data["reason"],
+                                         actor=request.user)
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The entry is cancelled; the dose of that day may be "
+                                        "recorded again."))
+            return redirect(next_url)
+    return render(request, "dispensary/cancel.html", {"form": form, "entry": entry,
+                                                      "next": next_url})
+
+
+# --- prescriptions --------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("dispensary.add_prescription", raise_exception=True)
+def prescriptions(request):
+    return render(request, "dispensary/prescriptions.html",
+                  {**selectors.prescriptions_to_review(today=_today()), "today": _today()})
+
+
+@require_GET
+@permission_required("dispensary.view_prescription", raise_exception=True)
+def patient(request, pk):
+    """A patient's whole dispensing record: prescriptions, the dose plot, every entry."""
+    person = selectors.patient_get_for_user(user=request.user, pk=pk)
+    context = patient_context(request, person, limit=400)
+    audit_record(actor=request.user, action=Action.VIEW, patient=person,
+                 summary="dispensing record")
+    return render(request, "dispensary/patient.html", {**context, "patient": person})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.add_prescription", raise_exception=True)
+def prescription_create(request, patient_pk):
+    person = selectors.patient_get_for_user(user=request.user, pk=patient_pk)
+    today = _today()
+    initial = {}
+    replaced = None
+    if request.GET.get("from"):
+        try:
+            replaced = selectors.prescription_get_for_user(user=request.user,
+                                                           pk=int(request.GET["from"]))
+        except (ValueError, Http404):
+            replaced = None
+        if replaced is not None and replaced.patient_id == person.pk:
+            initial = {"product": replaced.product_id, "daily_dose": replaced.daily_dose,
+                       "evening_dose": replaced.evening_dose or None,
+                       "take_home_weekdays": replaced.take_home_weekdays,
+                       "pharmacy": replaced.pharmacy_id,
+                       "instructions": replaced.instructions}
+    form = PrescriptionForm(request.POST or None, initial=initial, today=today)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            rx = services.prescription_create(
+                patient=person, product=data["product"], daily_dose=data["daily_dose"],
+                evening_dose=data["evening_dose"], start_date=data["start_date"],
+                end_date=data["end_date"], take_home_weekdays=data["take_home_weekdays"],
+                pharmacy=data["pharmacy"], instructions=data["instructions"],
+                actor=request.user, today=today)
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Prescription recorded: %(rx)s from %(start)s.")
+                             % {"rx": rx, "start": rx.start_date.strftime("%d/%m/%Y")})
+            return redirect(_next_url(request, reverse("dispensary:patient",
+                                                       args=[person.pk])))
+    running = [rx for rx in selectors.prescription_history(patient=person)
+               if rx.end_date is None or rx.end_date >= today]
+    return render(request, "dispensary/prescription_form.html", {
+        "form": form, "patient": person, "running": running,
+        "next": _next_url(request, "")})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.change_prescription", raise_exception=True)
+def prescription_end(request, pk):
+    rx = selectors.prescription_get_for_user(user=request.user, pk=pk)
+    form = PrescriptionEndForm(request.POST or None, prescription=rx, today=_today())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.prescription_end(prescription=rx, end_date=form.cleaned_data["end_date"],
+                                      reason=form.cleaned_data["reason"], actor=request.user,
+                                      today=_today())
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The prescription ends on %(date)s.")
+                             % {"date": form.cleaned_data["end_date"].strftime("%d/%m/%Y")})
+            return redirect(_next_url(request, reverse("dispensary:patient",
+                                                       args=[rx.patient_id])))
+    return render(request, "dispensary/prescription_end.html",
+                  {"form": form, "prescription": rx, "next": _next_url(request, "")})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.add_holdreview", raise_exception=True)
+def review(request, pk):
+    rx = selectors.prescription_get_for_user(user=request.user, pk=pk)
+    state = selectors.dose_state_for(prescription=rx, today=_today())
+    if state is None:
+        raise Http404
+    form = HoldReviewForm(request.POST or None, prescription=rx,
+                          missed_days=state.missed_days, strong_warning=state.strong_warning)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.hold_review_record(
+                prescription=rx, decision=data["decision"], note=data["note"],
+                full_dose_confirmed=data["full_dose_confirmed"],
+                new_daily_dose=data["new_daily_dose"],
+                new_evening_dose=data["new_evening_dose"], actor=request.user,
+                today=_today())
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Review recorded: %(alias)s may be dispensed today.")
+                             % {"alias": rx.patient.alias})
+            return redirect(_next_url(request, reverse("dispensary:prescriptions")))
+    return render(request, "dispensary/review.html", {
+        "form": form, "prescription": rx, "state": state, "patient": rx.patient,
+        "next": _next_url(request, "")})
+
+
+# --- register -------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("dispensary.view_registerentry", raise_exception=True)
+def register(request):
+    today = _today()
+    return render(request, "dispensary/register.html", {
+        "balances": selectors.register_balances(),
+        "recent": selectors.register_recent(),
+        "today": today,
+    })
+
+
+@require_GET
+@permission_required("dispensary.view_registerentry", raise_exception=True)
+def register_month(request, product_pk, year, month):
+    product = get_object_or_404(Product, pk=product_pk, is_controlled=True)
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        raise Http404
+    detail = request.GET.get("detail") == "1"
+    month_register = selectors.monthly_register(product=product, year=year, month=month,
+                                                detail=detail)
+    first = datetime.date(year, month, 1)
+    previous = first - datetime.timedelta(days=1)
+    following = first + datetime.timedelta(days=32)
+    audit_record(actor=request.user, action=Action.VIEW, obj=product,
+                 summary=f"register {product} {year}-{month:02d}")
+    return render(request, "dispensary/register_month.html", {
+        "register": month_register, "product": product, "first": first,
+        "previous": previous, "following": following, "detail": detail})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.add_registerentry", raise_exception=True)
+def receipt(request):
+    form = ReceiptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.register_receipt(
+                product=data["product"], quantity=data["quantity"], supplier=data["supplier"],
+                batch=data["batch"], received_on=data["received_on"], note=data["note"],
+                actor=request.user)
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Receipt recorded; the balance is now %(balance)s.")
+                             % {"balance": _amount(entry)})
+            return redirect("dispensary:register")
+    return render(request, "dispensary/register_form.html",
+                  {"form": form, "title": _("Record a receipt")})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.add_registerentry", raise_exception=True)
+def stock_count(request):
+    form = CountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.register_count(
+                product=data["product"], counted=data["counted"],
+                reason_code=data["reason_code"], note=data["note"], actor=request.user)
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Count recorded; the balance is now %(balance)s.")
+                             % {"balance": _amount(entry)})
+            return redirect("dispensary:register")
+    return render(request, "dispensary/register_form.html",
+                  {"form": form, "title": _("Record a stock count"),
+                   "balances": selectors.register_balances()})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.add_registerentry", raise_exception=True)
+def correction(request, pk):
+    entry = get_object_or_404(RegisterEntry.objects.select_related("product"), pk=pk,
+                              kind=RegisterEntry.Kind.RECEIPT)
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.register_correct(entry=entry, quantity=form.cleaned_data["quantity"],
+                                            note=form.cleaned_data["note"], actor=request.user)
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Correction recorded; the balance is now %(balance)s.")
+                             % {"balance": _amount(new)})
+            return redirect("dispensary:register")
+    return render(request, "dispensary/register_form.html",
+                  {"form": form, "entry": entry,
+                   "title": _("Correct receipt no. %(n)s") % {"n": entry.sequence}})
+
+
+def _amount(entry: RegisterEntry) -> str:
+    return f"{entry.balance_after.normalize():f} {entry.product.unit}"
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("dispensary.view_product", raise_exception=True)
+def products(request):
+    return render(request, "dispensary/products.html", {
+        "products": Product.objects.all(), "pharmacies": Pharmacy.objects.all()})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.change_product", raise_exception=True)
+def product_edit(request, pk=None):
+    product = get_object_or_404(Product, pk=pk) if pk else Product()
+    form = ProductForm(request.POST or None, instance=product)
+    if pk:
+        # The substance groups a product's doses with the same substance's: changing it
+        # would regroup past doses.
+        form.fields["substance"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        audit_record(actor=request.user, action=Action.UPDATE if pk else Action.CREATE,
+                     obj=saved, summary=f"product {saved.name}")
+        messages.success(request, _("Product saved."))
+        return redirect("dispensary:products")
+    return render(request, "dispensary/reference_form.html",
+                  {"form": form, "title": product.name or _("New product")})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.change_pharmacy", raise_exception=True)
+def pharmacy_edit(request, pk=None):
+    pharmacy = get_object_or_404(Pharmacy, pk=pk) if pk else Pharmacy()
+    form = PharmacyForm(request.POST or None, instance=pharmacy)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        audit_record(actor=request.user, action=Action.UPDATE if pk else Action.CREATE,
+                     obj=saved, summary=f"partner pharmacy {saved.name}")
+        messages.success(request, _("Partner pharmacy saved."))
+        return redirect("dispensary:products")
+    return render(request, "dispensary/reference_form.html",
+                  {"form": form, "title": pharmacy.name or _("New partner pharmacy")})
+
