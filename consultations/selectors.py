@@ -210,7 +210,9 @@ def notes_due_for_signature() -> QuerySet:
 def contact_day_querysets() -> list[QuerySet]:
     """The (patient, date) pairs this app contributes to the contacts of docs/domain.md:
     consultations and group attendances (on the session's date). Each queryset has
-    ``.values("patient_id", "date")``, unordered, so that reporting can UNION them."""
+    ``.values("patient_id", "date")``, unordered, so that reporting can UNION them. Order the
+    union explicitly (``.order_by()`` or ``.order_by("date")``): Django would otherwise apply
+    the first model's default ordering to the union and fail on columns it does not select."""
     return [
         Consultation.objects.order_by().values("patient_id", "date"),
         GroupAttendance.objects.order_by().annotate(date=F("session__date"))
@@ -225,7 +227,8 @@ def group_sessions() -> QuerySet:
     from django.db.models import Count
     return (GroupSession.objects.select_related("site")
             .prefetch_related("facilitators")
-            .annotate(attendance_count=Count("attendances")))
+            .annotate(attendance_count=Count("attendances"))
+            .order_by("-date", "-time", "-id"))
 
 
 def group_session_get(*, pk: int) -> GroupSession:

@@ -131,7 +131,7 @@ def test_consultation_on_a_merged_file_is_refused(doctor_client):
     assert not Consultation.objects.exists()
 
 
-def test_database_refuses_absurd_duration():
+def test_database_refuses_absurd_duration(db):
     consultation = ConsultationFactory.build(patient=PatientFactory(), author=None,
                                              duration_minutes=5000)
     with pytest.raises(DatabaseError), transaction.atomic():

@@ -1,0 +1,206 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.models import Partner, Referral, ScreeningTest
+from mass.models import AuditEvent
+from mass.roles import Role
+from patients.models import Patient
+from tests.factories import PartnerFactory, PatientFactory, ReferralFactory, ScreeningTestFactory
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+
+
+# --- partners -------------------------------------------------------------------------------
+
+
+def test_partner_directory_search_and_filter(reception_client):
+    PartnerFactory(name="CPAS d'Anderlecht", kind="cpas", address="Rue d'Aumale 21")
+    PartnerFactory(name="CHU Saint-Pierre", kind="hospital")
+    url = reverse("consultations:partners")
+
+    assert "CHU Saint-Pierre" in reception_client.get(url).content.decode()
+    content = reception_client.get(url + "?q=anderlecht").content.decode()
+    assert "CPAS d&#x27;Anderlecht" in content and "Saint-Pierre" not in content
+    content = reception_client.get(url + "?kind=hospital").content.decode()
+    assert "Saint-Pierre" in content and "Anderlecht" not in content
+    # accent-insensitive
+    assert "Saint-Pierre" in reception_client.get(url + "?q=chu+saint").content.decode()
+
+
+def test_coordinator_adds_a_partner(coordinator_client):
+    response = coordinator_client.post(reverse("consultations:partner_create"), {
+        "name": "Projet Lama", "kind": "treatment", "phone": "02 270 69 49",
+        "is_active": "on"})
+    partner = Partner.objects.get(name="Projet Lama")
+    assert response.status_code == 302 and partner.kind == "treatment"
+    assert AuditEvent.objects.filter(object_id=str(partner.pk), action="create").exists()
+
+
+def test_bad_partner_input_writes_nothing(coordinator_client):
+    PartnerFactory(name="Transit")
+    response = coordinator_client.post(reverse("consultations:partner_create"), {
+        "name": "Transit", "kind": "treatment", "email": "not-an-email"}, **EN)
+    content = response.content.decode()
+    assert "Partner with this Name already exists." in content
+    assert "Enter a valid email address." in content
+    assert Partner.objects.count() == 1
+
+
+def test_reception_cannot_edit_partners(reception_client):
+    partner = PartnerFactory()
+    assert reception_client.get(reverse("consultations:partner_create")).status_code == 403
+    assert reception_client.post(reverse("consultations:partner_update", args=[partner.pk]),
+                                 {"name": "x", "kind": "other"}).status_code == 403
+
+
+def test_partner_list_constant_queries(reception_client, django_assert_num_queries):
+    url = reverse("consultations:partners")
+    PartnerFactory()
+    reception_client.get(url)
+    with django_assert_num_queries(10):
+        reception_client.get(url)
+    PartnerFactory.create_batch(3)
+    with django_assert_num_queries(10):
+        response = reception_client.get(url)
+    assert len(response.context["page"].object_list) == 4
+
+
+def test_partner_page_constant_queries(social_worker_client, django_assert_num_queries):
+    partner = PartnerFactory()
+    url = reverse("consultations:partner_detail", args=[partner.pk])
+    ReferralFactory(partner=partner)
+    social_worker_client.get(url)
+    with django_assert_num_queries(11):
+        social_worker_client.get(url)
+    ReferralFactory.create_batch(3, partner=partner)
+    with django_assert_num_queries(11):
+        response = social_worker_client.get(url)
+    assert len(response.context["referrals"].object_list) == 4
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
+def referral_url(patient):
+    return reverse("consultations:referral_create") + f"?patient={patient.pk}"
+
+
+def test_social_worker_refers_a_patient(social_worker_client, social_worker_user):
+    patient, partner = PatientFactory(), PartnerFactory(name="CPAS de Bruxelles")
+    response = social_worker_client.post(referral_url(patient), {
+        "partner": partner.pk, "date": timezone.localdate().isoformat(),
+        "reason": "Revenu d'intégration"})
+    referral = Referral.objects.get()
+    assert response.status_code == 302
+    assert (referral.patient, referral.partner, referral.outcome, referral.referred_by) == (
+        patient, partner, "pending", social_worker_user)
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"reason": ""}, "This field is required."),
+    ({"date": TOMORROW}, "The date cannot be later than today."),
+    ({"partner": ""}, "This field is required."),
+])
+def test_bad_referral_writes_nothing(social_worker_client, data, message):
+    patient, partner = PatientFactory(), PartnerFactory()
+    post = {"partner": partner.pk, "date": timezone.localdate().isoformat(), "reason": "r"}
+    post.update(data)
+    response = social_worker_client.post(referral_url(patient), post, **EN)
+    assert message in response.content.decode()
+    assert not Referral.objects.exists()
+
+
+def test_referral_of_a_merged_file_is_refused(social_worker_client):
+    kept = PatientFactory(alias="Kept")
+    merged = PatientFactory(status=Patient.Status.MERGED, merged_into=kept)
+    response = social_worker_client.post(referral_url(merged), {
+        "partner": PartnerFactory().pk, "date": timezone.localdate().isoformat(),
+        "reason": "r"}, **EN)
+    assert "merged into Kept" in response.content.decode()
+    assert not Referral.objects.exists()
+
+
+def test_referral_outcome(social_worker_client):
+    referral = ReferralFactory(date=timezone.localdate() - datetime.timedelta(days=10))
+    url = reverse("consultations:referral_outcome", args=[referral.pk])
+
+    response = social_worker_client.post(url, {
+        "outcome": "not_seen", "outcome_date": (referral.date - datetime.timedelta(days=1))
+        .isoformat()}, **EN)
+    assert "The outcome cannot be known before the referral." in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.outcome == "pending"
+
+    social_worker_client.post(url, {"outcome": "seen",
+                                    "outcome_date": timezone.localdate().isoformat()})
+    referral.refresh_from_db()
+    assert referral.outcome == "seen" and referral.outcome_date == timezone.localdate()
+
+
+def test_reception_cannot_refer(reception_client):
+    assert reception_client.get(referral_url(PatientFactory())).status_code == 403
+
+
+# --- screening ------------------------------------------------------------------------------
+
+
+def screening_url(patient):
+    return reverse("consultations:screening_create") + f"?patient={patient.pk}"
+
+
+def test_nurse_records_a_test_then_its_result(nurse_client, nurse_user):
+    patient = PatientFactory()
+    nurse_client.post(screening_url(patient), {
+        "test": "hcv", "date": timezone.localdate().isoformat(), "result": "pending"})
+    screening = ScreeningTest.objects.get()
+    assert screening.performed_by == nurse_user and screening.result == "pending"
+
+    nurse_client.post(reverse("consultations:screening_result", args=[screening.pk]), {
+        "result": "positive", "result_date": timezone.localdate().isoformat(),
+        "follow_up": "Referred to Saint-Pierre hepatology"})
+
+    screening.refresh_from_db()
+    assert screening.result == "positive"
+    assert screening.follow_up == "Referred to Saint-Pierre hepatology"
+    audit = AuditEvent.objects.filter(object_id=str(screening.pk)).values_list("summary",
+                                                                                flat=True)
+    assert all("positive" not in summary for summary in audit)
+
+
+def test_recorded_result_is_not_overwritten(nurse_client):
+    screening = ScreeningTestFactory(result="negative", result_date=timezone.localdate())
+    response = nurse_client.post(
+        reverse("consultations:screening_result", args=[screening.pk]),
+        {"result": "positive", "result_date": timezone.localdate().isoformat()}, **EN)
+    assert "already recorded" in response.content.decode()
+    screening.refresh_from_db()
+    assert screening.result == "negative"
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"date": TOMORROW}, "The date cannot be later than today."),
+    ({"test": "syphilis"}, "Select a valid choice."),
+    ({"result": "negative", "result_date": "2000-01-01"},
+     "The result cannot be known before the test."),
+])
+def test_bad_screening_writes_nothing(nurse_client, data, message):
+    post = {"test": "hiv", "date": timezone.localdate().isoformat(), "result": "pending"}
+    post.update(data)
+    response = nurse_client.post(screening_url(PatientFactory()), post, **EN)
+    assert message in response.content.decode()
+    assert not ScreeningTest.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.RECEPTION, Role.PSYCHOLOGIST, Role.SOCIAL_WORKER,
+                                  Role.COORDINATOR])
+def test_screening_refused_outside_medical_roles(client, staff_factory, role):
+    client.force_login(staff_factory(role))
+    patient = PatientFactory()
+    response = client.post(screening_url(patient), {
+        "test": "hiv", "date": timezone.localdate().isoformat(), "result": "pending"})
+    assert response.status_code in (403, 404)
+    assert not ScreeningTest.objects.exists()
