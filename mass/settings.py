@@ -217,6 +217,11 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# `manage.py backup` writes here unless given --output (README, "Backups").
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
+# Folder of pg_dump/pg_restore to use; else PATH, else the embedded server's (PostgreSQL 18).
+PG_BIN_DIR = env("PG_BIN_DIR", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

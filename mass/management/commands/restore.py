@@ -1,0 +1,69 @@
+import re
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from mass import backups
+
+
+class Command(BaseCommand):
+    help = ("Restore a file made by `manage.py backup`, all or nothing (one transaction). "
+            "By default into the configured database, which must be empty (a freshly created "
+            "one) unless --replace is given; with --into NAME into a new database NAME on the "
+            "same server (a restore drill, or a copy to inspect before switching over).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--into", metavar="NAME",
+                            help="create database NAME on the same server and restore there")
+        parser.add_argument("--replace", action="store_true",
+                            help="drop the objects of the configured database first")
+        parser.add_argument("--no-input", "--noinput", action="store_false", dest="interactive",
+                            help="do not ask for confirmation of --replace")
+
+    def handle(self, *args, file, into=None, replace=False, interactive=True, **options):
+        archive = Path(file).resolve()
+        if not archive.is_file():
+            raise CommandError(f"{archive}: no such file.")
+        if into and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", into):
+            raise CommandError("--into: letters, digits and _ only.")
+        if into and replace:
+            raise CommandError("--into makes a new database: --replace does not apply.")
+        major = backups.server_major_version()
+        pg_restore = backups.find_tool("pg_restore", minimum_major=major)
+        env = backups.client_env()
+        tables = backups.archive_table_count(pg_restore, archive, env)  # refuses a bad file
+        target = into or backups.database_name()
+        created = False
+        if into:
+            with backups.connect("postgres") as conn:
+                if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                [into]).fetchone():
+                    raise CommandError(f"Database {into} exists already: choose a new name.")
+                conn.execute(f'CREATE DATABASE "{into}" TEMPLATE template0 ENCODING \'UTF8\'')
+            created = True
+        elif backups.user_table_count(target) and not replace:
+            raise CommandError(
+                f"Database {target} is not empty. Restore into a new database with --into "
+                f"NAME, or give --replace to drop its objects first.")
+        elif replace and interactive:
+            answer = input(f"This deletes everything in database {target} and puts the backup "
+                           f"in its place. Type the database name to go on: ")
+            if answer.strip() != target:
+                raise CommandError("Restore cancelled.")
+        if not into:
+            # Our own connection would keep locks on what --clean drops.
+            connections.close_all()
+        command = [pg_restore, "--single-transaction", "--exit-on-error", "--no-owner",
+                   "--no-privileges", "--no-password", f"--dbname={target}"]
+        if replace:
+            command += ["--clean", "--if-exists"]
+        try:
+            backups.run(command + [str(archive)], env=backups.client_env(database=target))
+        except CommandError:
+            if created:
+                with backups.connect("postgres") as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{into}"')
+            raise
+        self.stdout.write(f"Restored {archive} ({tables} tables) into database {target}.")
