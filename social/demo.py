@@ -90,14 +90,14 @@ def seed(*, years: int, scale: float, stdout) -> None:
                       .order_by("pk").values_list("pk", flat=True))
     patient_ids = list(Patient.objects.exclude(status=Patient.Status.MERGED)
                        .order_by("pk").values_list("pk", flat=True))
+    # A patient with an income record already has a social file (an earlier run, an
+    # import): left alone, which is what makes a second run add nothing.
     with_file = set(IncomeRecord.objects.values_list("patient_id", flat=True).distinct())
-    with_actions = set(SocialAction.objects.values_list("patient_id", flat=True).distinct())
     new_file = [pk for pk in patient_ids if pk not in with_file]
-    new_actions = [pk for pk in patient_ids if pk not in with_actions]
     with transaction.atomic():
         situation_rows = _seed_situation(new_file, rng=rng, today=today,
                                          window_start=window_start, worker_ids=worker_ids)
-        action_count = _seed_actions(new_actions, rng=rng, today=today,
+        action_count = _seed_actions(new_file, rng=rng, today=today,
                                      window_start=window_start, worker_ids=worker_ids)
     stdout.write(f"social: {situation_rows} situation records, {action_count} social actions "
                  f"for {len(patient_ids)} patients")

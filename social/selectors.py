@@ -4,6 +4,7 @@ the income figures of the yearly report."""
 import datetime
 from collections.abc import Iterable
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Value, When
 from django.http import Http404
@@ -84,7 +85,8 @@ def income_as_of(*, patient, as_of: datetime.date | None = None) -> IncomeRecord
                                   as_of=as_of or timezone.localdate())
 
 
-def situation_as_of(*, patient, as_of: datetime.date | None = None) -> dict[str, SituationRecord | None]:
+def situation_as_of(*, patient,
+                    as_of: datetime.date | None = None) -> dict[str, SituationRecord | None]:
     """Every dimension of the situation on ``as_of``: one query per dimension."""
     as_of = as_of or timezone.localdate()
     return {key: situation_record_as_of(model, patient=patient, as_of=as_of)
@@ -139,7 +141,10 @@ def _cohort_sql(patient_ids) -> tuple[str, list]:
         queryset = patient_ids
         if queryset.model is Patient and not queryset.query.values_select:
             queryset = queryset.values("pk")
-        sql, params = queryset.order_by().query.sql_with_params()
+        try:
+            sql, params = queryset.order_by().query.sql_with_params()
+        except EmptyResultSet:  # e.g. .none() or pk__in=[]: nobody
+            return "SELECT NULL::bigint AS id WHERE false", []
         return f"SELECT DISTINCT cohort_source.id FROM ({sql}) AS cohort_source(id)", list(params)
     ids = sorted({int(pk) for pk in patient_ids})
     return "SELECT DISTINCT unnest(%s::bigint[]) AS id", [ids]
