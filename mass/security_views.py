@@ -193,3 +193,23 @@ def _qr_data_uri(text: str) -> str:
     scripts or styles."""
     import segno
     return segno.make(text, error="m").svg_data_uri(scale=5, border=2)
+
+
+def server_error(request):
+    """handler500: when the database cannot be reached (a restart, a failover), say so with
+    503 and Retry-After instead of an opaque 500. Nothing was written: every write of the
+    application is one transaction, which PostgreSQL rolls back when the connection drops.
+    The page needs no database (no user, no session)."""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.template.loader import render_to_string
+    from django.views.defaults import server_error as default_server_error
+
+    exception = sys.exc_info()[1]
+    if isinstance(exception, (OperationalError, InterfaceError)):
+        from django.http import HttpResponse
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "10"
+        return response
+    return default_server_error(request)

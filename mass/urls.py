@@ -6,6 +6,9 @@ from mass import security_views, views
 from mass.forms_auth import LoginForm
 from mass.security import second_factor_exempt
 
+# A database outage answers 503 with Retry-After rather than an opaque 500.
+handler500 = "mass.security_views.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/",
