@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("Reporting")
+
+    def ready(self):
+        from reporting import panels
+        panels.register()

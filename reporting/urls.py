@@ -1,3 +1,15 @@
+from django.urls import path
+
+from reporting import views
+
 app_name = "reporting"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("file-active/<int:year>/", views.file_active, name="file_active"),
+    path("file-active/<int:year>/explain/<slug:figure>/", views.file_active_explain,
+         name="file_active_explain"),
+    path("tdi/<int:episode_pk>/", views.tdi, name="tdi"),
+    path("tdi/year/<int:year>/", views.tdi_year, name="tdi_year"),
+    path("tdi/year/<int:year>/export/", views.tdi_export, name="tdi_export"),
+]

@@ -102,3 +102,11 @@
     if (event.target.matches && event.target.matches("[data-print]")) window.print();
   });
 })();
+// Reporting: a "Print" button (the yearly figures are printed and signed).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("[data-print]") : null;
+  if (button) {
+    event.preventDefault();
+    window.print();
+  }
+});

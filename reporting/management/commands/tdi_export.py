@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from reporting import services
+
+
+class Command(BaseCommand):
+    help = ("The TDI file of a year for Sciensano: one row per treatment episode opened in the "
+            "year, pseudonymised (see README). Audited as an export.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--output", help="Write to this file instead of stdout.")
+
+    def handle(self, *args, year, output, **options):
+        if not 1900 <= year <= 2999:
+            raise CommandError("--year must be a year, e.g. 2016.")
+        content, _name, count = services.tdi_file_export(
+            year=year, actor=None, username=services.command_username())
+        if output:
+            with open(output, "wb") as handle:
+                handle.write(content)
+            self.stderr.write(f"{count} episodes written to {output}")
+        else:
+            self.stdout.write(content.decode(), ending="")

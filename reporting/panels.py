@@ -1,0 +1,23 @@
+"""The TDI panel of the patient file (see patients/panels.py): each episode of the person and
+whether its TDI questionnaire is filled in. One query."""
+
+from django.utils.translation import gettext_lazy as _
+
+from patients.panels import Panel, register_panel
+from reporting import selectors
+
+
+def tdi_context(request, patient):
+    episodes = selectors.tdi_episodes_of_patient(user=request.user, patient=patient)
+    if episodes is None:
+        return None
+    return {
+        "patient": patient,
+        "episodes": episodes,
+        "can_fill": request.user.has_perm("reporting.add_tdirecord") and not patient.is_merged,
+    }
+
+
+def register() -> None:
+    register_panel(Panel(key="tdi", title=_("TDI questionnaires"),
+                         template="reporting/panel_tdi.html", context=tdi_context, order=90))

@@ -1,0 +1,278 @@
+"""The SQL of the yearly figures (docs/domain.md, "Definitions (binding)").
+
+Everything is counted by PostgreSQL. The contacts of a year are the UNION of the (patient,
+date) querysets that the apps publish as ``<app>.selectors.contact_day_querysets()``; their SQL
+is taken from Django and wrapped here, so that a change of what an app counts as a contact
+(e.g. a cancelled entry) is made once, in that app, and reaches every figure, export and
+explanation list.
+
+Table names come from the models' ``_meta`` rather than being typed, so that the SQL follows
+the models.
+"""
+
+import datetime
+import importlib
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
+from django.db.models import F, QuerySet
+
+#: The apps whose records are contacts, in the order of docs/domain.md.
+CONTACT_APPS = ("patients", "consultations", "dispensary")
+
+#: Age groups of the breakdown by age (age reached in the year): (label, lowest, highest).
+AGE_GROUPS = [("<25", None, 24), ("25-34", 25, 34), ("35-44", 35, 44), ("45-54", 45, 54),
+              ("55+", 55, None)]
+
+
+def year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+
+
+def table(label: str) -> str:
+    """The quoted table name of a model (``"patients.Episode"``)."""
+    return connection.ops.quote_name(apps.get_model(label)._meta.db_table)
+
+
+def model_installed(label: str) -> bool:
+    try:
+        apps.get_model(label)
+    except LookupError:
+        return False
+    return True
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactSource:
+    """One queryset of (patient_id, date) pairs, e.g. walk-ins, consultations."""
+
+    key: str  # the model's label, e.g. "patients.visit": the "route" of a contact
+    label: object
+    queryset: QuerySet
+    site_path: str | None  # how to reach the site of the record, if it has one
+
+
+def _site_path(model) -> str | None:
+    """``site_id`` for records with a site; ``session__site_id`` for group attendances."""
+    for path in ("site", "session__site"):
+        current, found = model, True
+        for part in path.split("__"):
+            try:
+                field = current._meta.get_field(part)
+            except FieldDoesNotExist:
+                found = False
+                break
+            current = field.related_model
+        if found:
+            return f"{path}_id"
+    return None
+
+
+def contact_sources() -> tuple[list[ContactSource], list[str]]:
+    """The contact querysets of every app, and the apps that publish none (yet)."""
+    sources, missing = [], []
+    for app in CONTACT_APPS:
+        try:
+            module = importlib.import_module(f"{app}.selectors")
+        except ModuleNotFoundError as error:
+            if error.name != f"{app}.selectors":
+                raise
+            missing.append(app)
+            continue
+        function = getattr(module, "contact_day_querysets", None)
+        if function is None:
+            missing.append(app)
+            continue
+        for queryset in function():
+            meta = queryset.model._meta
+            sources.append(ContactSource(meta.label_lower, meta.verbose_name, queryset,
+                                         _site_path(queryset.model)))
+    return sources, missing
+
+
+def contacts_union_sql(sources: list[ContactSource], start: datetime.date, end: datetime.date,
+                       *, route: bool = False, site: bool = False) -> tuple[str, list]:
+    """``SELECT patient_id, date [, route] [, site_id]`` of every contact record dated from
+    ``start`` to ``end`` (UNION ALL: one row per record, not yet per (patient, date)).
+
+    Each app's SQL is wrapped in a subquery whose date condition PostgreSQL pushes down to the
+    app's own index on the date.
+    """
+    parts, params = [], []
+    for source in sources:
+        queryset = source.queryset.order_by()
+        if site:
+            if source.site_path is None:
+                continue
+            queryset = queryset.values("patient_id", "date",
+                                       report_site_id=F(source.site_path))
+        inner_sql, inner_params = queryset.query.sql_with_params()
+        columns = "s.patient_id, s.date"
+        route_params = []
+        if route:
+            columns += ", %s::text AS route"
+            route_params = [source.key]
+        if site:
+            columns += ", s.report_site_id AS site_id"
+        parts.append(f"SELECT {columns} FROM ({inner_sql}) AS s "
+                     f"WHERE s.date BETWEEN %s AND %s")
+        params += [*route_params, *inner_params, start, end]
+    if not parts:
+        columns = "NULL::bigint AS patient_id, NULL::date AS date"
+        if route:
+            columns += ", NULL::text AS route"
+        if site:
+            columns += ", NULL::bigint AS site_id"
+        return f"SELECT {columns} WHERE false", []
+    return "\nUNION ALL\n".join(parts), params
+
+
+def contacts_cte(sources, start, end, *, route: bool = False) -> tuple[str, list]:
+    """``contacts``: one row per (patient, date) pair, with the routes when asked."""
+    union_sql, params = contacts_union_sql(sources, start, end, route=route)
+    routes = ", array_agg(DISTINCT u.route ORDER BY u.route) AS routes" if route else ""
+    return (f"contacts AS MATERIALIZED (SELECT u.patient_id, u.date{routes} "
+            f"FROM ({union_sql}) AS u GROUP BY u.patient_id, u.date)", params)
+
+
+# --- the figures of a year ------------------------------------------------------------------
+
+FIGURE_COLUMNS = [
+    "patient_contacts", "annual_active_patients", "activity_days",
+    "monthly_active_patients_avg", "weekly_active_patients_avg", "consultations",
+    "new_requests", "resumption_requests", "kind_mismatches", "patients_in_treatment",
+    "dispensations", "patients_on_substitution", "group_attendances",
+    "harm_reduction_contacts", "harm_reduction_items_handed_out",
+    "harm_reduction_items_returned",
+]
+
+
+def _earlier_episode_sql(alias: str) -> str:
+    """An earlier episode of the same person (same day: the one recorded first)."""
+    return (f"EXISTS (SELECT 1 FROM {table('patients.Episode')} AS prev "
+            f"WHERE prev.patient_id = {alias}.patient_id AND (prev.opened_on < {alias}.opened_on"
+            f" OR (prev.opened_on = {alias}.opened_on AND prev.id < {alias}.id)))")
+
+
+def _dispensing_sql(year: int) -> tuple[str, dict]:
+    """The dispensary's own definitions (``dispensary.selectors``): doses given in the year,
+    not cancelled; patients given a substitution product at least once."""
+    try:
+        from dispensary.selectors import dispensations_in_year, patients_on_substitution
+    except ImportError:
+        return ("SELECT NULL::bigint AS dispensations, "
+                "NULL::bigint AS patients_on_substitution"), {}
+    given_sql, given = embed(dispensations_in_year(year).values("pk"), "d")
+    patients_sql, patients = embed(patients_on_substitution(year).values("pk"), "p")
+    return (f"SELECT (SELECT count(*) FROM ({given_sql}) AS d) AS dispensations, "
+            f"(SELECT count(*) FROM ({patients_sql}) AS p) AS patients_on_substitution",
+            {**given, **patients})
+
+
+def _groups_sql() -> str:
+    if not model_installed("consultations.GroupAttendance"):
+        return "SELECT NULL::bigint AS group_attendances"
+    return f"""
+        SELECT count(*) AS group_attendances
+        FROM {table("consultations.GroupAttendance")} AS a
+        JOIN {table("consultations.GroupSession")} AS s ON s.id = a.session_id
+        WHERE s.date BETWEEN %(start)s AND %(end)s"""
+
+
+def _consultations_sql() -> str:
+    if not model_installed("consultations.Consultation"):
+        return "SELECT NULL::bigint AS consultations"
+    return (f"SELECT count(*) AS consultations FROM {table('consultations.Consultation')} "
+            f"WHERE date BETWEEN %(start)s AND %(end)s")
+
+
+def figures_sql(sources, year: int) -> tuple[str, dict]:
+    """One query: every figure of ``year`` but the income distribution (social's selector)."""
+    start, end = year_bounds(year)
+    union_sql, named = positional_to_named(*contacts_union_sql(sources, start, end), "u")
+    dispensing_sql, dispensing_params = _dispensing_sql(year)
+    episode = table("patients.Episode")
+    sql = f"""
+WITH contacts AS MATERIALIZED (
+    SELECT u.patient_id, u.date FROM ({union_sql}) AS u GROUP BY u.patient_id, u.date
+),
+contact_figures AS (
+    SELECT count(*) AS patient_contacts,
+           count(DISTINCT patient_id) AS annual_active_patients,
+           count(DISTINCT date) AS activity_days
+    FROM contacts
+),
+monthly AS (
+    SELECT coalesce(avg(n), 0)::float8 AS monthly_active_patients_avg
+    FROM (SELECT count(DISTINCT patient_id) AS n FROM contacts
+          GROUP BY date_trunc('month', date::timestamp)) AS m
+),
+weekly AS (
+    -- date_trunc('week') is the Monday of the ISO week; only days of the year are in
+    -- contacts, so a week straddling the new year counts its days of this year only.
+    SELECT coalesce(avg(n), 0)::float8 AS weekly_active_patients_avg
+    FROM (SELECT count(DISTINCT patient_id) AS n FROM contacts
+          GROUP BY date_trunc('week', date::timestamp)) AS w
+),
+consultation_figures AS ({_consultations_sql()}),
+episode_figures AS (
+    SELECT count(*) FILTER (WHERE NOT e.has_earlier) AS new_requests,
+           count(*) FILTER (WHERE e.has_earlier) AS resumption_requests,
+           count(*) FILTER (WHERE e.kind <> CASE WHEN e.has_earlier THEN 'resumption'
+                                                 ELSE 'new' END) AS kind_mismatches
+    FROM (SELECT e.kind, {_earlier_episode_sql("e")} AS has_earlier
+          FROM {episode} AS e WHERE e.opened_on BETWEEN %(start)s AND %(end)s) AS e
+),
+treatment AS (
+    SELECT count(DISTINCT patient_id) AS patients_in_treatment FROM {episode}
+    WHERE opened_on <= %(end)s AND (closed_on IS NULL OR closed_on >= %(start)s)
+),
+dispensing AS ({dispensing_sql}),
+groups AS ({_groups_sql()}),
+harm_reduction AS (
+    -- One hand-out at the desk is recorded as one row per kind of material, in one go: the
+    -- rows of one contact share day, site, person (or none: anonymous), staff member and the
+    -- second they were recorded.
+    SELECT count(DISTINCT (date, site_id, patient_id, logged_by_id,
+                           date_trunc('second', created_at))) AS harm_reduction_contacts,
+           coalesce(sum(handed_out), 0) AS harm_reduction_items_handed_out,
+           coalesce(sum(returned), 0) AS harm_reduction_items_returned
+    FROM {table("patients.HarmReductionContact")}
+    WHERE date BETWEEN %(start)s AND %(end)s
+)
+SELECT {", ".join(FIGURE_COLUMNS)}
+FROM contact_figures, monthly, weekly, consultation_figures, episode_figures, treatment,
+     dispensing, groups, harm_reduction"""
+    return sql, {**named, **dispensing_params, "start": start, "end": end}
+
+
+def fetch_one(sql: str, params) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column.name for column in cursor.description]
+        return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def fetch_all(sql: str, params) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column.name for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def embed(queryset: QuerySet, prefix: str) -> tuple[str, dict]:
+    """The SQL of a queryset, with named parameters, to embed as a subquery."""
+    return positional_to_named(*queryset.order_by().query.sql_with_params(), prefix)
+
+
+def positional_to_named(sql: str, params: list, prefix: str) -> tuple[str, dict]:
+    """Rename the ``%s`` placeholders of Django-generated SQL to ``%(prefixN)s`` so that it
+    can be embedded in a query that uses named parameters."""
+    named = {f"{prefix}{i}": value for i, value in enumerate(params)}
+    sql = sql.replace("%%", "%%%%")
+    return sql % tuple(f"%({prefix}{i})s" for i in range(len(params))), named

@@ -1,0 +1,311 @@
+"""Reads of the reporting app: the yearly figures, their breakdowns, the years that have data,
+and the TDI questionnaires of episodes.
+
+The figures follow docs/domain.md ("Definitions (binding)") word for word; the SQL is in
+:mod:`reporting.queries`. A year's figures take two queries: one for everything counted from
+the contacts, episodes, consultations, dispensations, groups and harm-reduction contacts, and
+one for the income distribution (``social.selectors.income_distribution``).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from patients.models import Episode
+from reporting import queries
+from reporting.models import TdiRecord
+from reporting.queries import AGE_GROUPS, table, year_bounds
+
+#: The keys of the ``file_active`` JSON, in order: those of docs/interfaces.md, then the other
+#: figures of the issue.
+FIGURE_KEYS = [
+    "year", "annual_active_patients", "monthly_active_patients_avg",
+    "weekly_active_patients_avg", "daily_distinct_patients_avg", "daily_consultations_avg",
+    "new_requests", "resumption_requests", "patient_contacts", "consultations",
+    "activity_days", "patients_in_treatment", "income_in_treatment",
+    "dispensations", "patients_on_substitution", "group_attendances",
+    "harm_reduction_contacts", "harm_reduction_items_handed_out",
+    "harm_reduction_items_returned",
+]
+
+INCOME_KEYS = ["pension", "salary", "sickness_benefit", "unemployment", "cpas", "none",
+               "other", "unknown"]
+
+
+@dataclass
+class YearFigures:
+    year: int
+    figures: dict
+    #: Episodes opened in the year whose recorded kind (new/resumption) disagrees with the
+    #: history of the person; the figures follow the history (docs/domain.md).
+    kind_mismatches: int = 0
+    #: Apps that publish no contacts yet: the figures would be incomplete.
+    missing_sources: list[str] = field(default_factory=list)
+
+
+def patients_in_treatment_ids(year: int) -> QuerySet:
+    """Patients with an episode that overlaps the year (one id column, for subqueries)."""
+    start, end = year_bounds(year)
+    return (Episode.objects.filter(opened_on__lte=end)
+            .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+            .order_by().values("patient_id"))
+
+
+def income_in_treatment(year: int) -> dict[str, float]:
+    from social.selectors import income_distribution
+    distribution = income_distribution(patient_ids=patients_in_treatment_ids(year),
+                                       as_of=year_bounds(year)[1])
+    return {key: float(distribution.get(key, 0.0)) for key in INCOME_KEYS}
+
+
+def file_active_figures(year: int) -> YearFigures:
+    """The figures of ``year`` as the ``file_active`` JSON has them (two queries)."""
+    sources, missing = queries.contact_sources()
+    row = queries.fetch_one(*queries.figures_sql(sources, year))
+    days = row["activity_days"]
+    figures = {
+        "year": year,
+        "annual_active_patients": row["annual_active_patients"],
+        "monthly_active_patients_avg": float(row["monthly_active_patients_avg"]),
+        "weekly_active_patients_avg": float(row["weekly_active_patients_avg"]),
+        "daily_distinct_patients_avg": row["patient_contacts"] / days if days else 0.0,
+        "daily_consultations_avg": row["consultations"] / days if days else 0.0,
+        "new_requests": row["new_requests"],
+        "resumption_requests": row["resumption_requests"],
+        "patient_contacts": row["patient_contacts"],
+        "consultations": row["consultations"],
+        "activity_days": days,
+        "patients_in_treatment": row["patients_in_treatment"],
+        "income_in_treatment": income_in_treatment(year),
+        "dispensations": row["dispensations"],
+        "patients_on_substitution": row["patients_on_substitution"],
+        "group_attendances": row["group_attendances"],
+        "harm_reduction_contacts": row["harm_reduction_contacts"],
+        "harm_reduction_items_handed_out": row["harm_reduction_items_handed_out"],
+        "harm_reduction_items_returned": row["harm_reduction_items_returned"],
+    }
+    return YearFigures(year=year, figures=figures, kind_mismatches=row["kind_mismatches"],
+                       missing_sources=missing)
+
+
+# --- breakdowns -----------------------------------------------------------------------------
+
+
+def monthly_series(year: int) -> list[dict]:
+    """Active patients and consultations per month of ``year`` and of the year before (one
+    query): ``[{"month": 1, "patients": .., "consultations": .., "patients_before": ..,
+    "consultations_before": ..}, ...]``."""
+    sources, _ = queries.contact_sources()
+    start, end = year_bounds(year - 1)[0], year_bounds(year)[1]
+    cte, params = queries.positional_to_named(*queries.contacts_union_sql(sources, start, end),
+                                              "u")
+    sql = f"""
+WITH contacts AS MATERIALIZED (
+    SELECT u.patient_id, u.date FROM ({cte}) AS u GROUP BY u.patient_id, u.date
+),
+active AS (
+    SELECT date_trunc('month', date::timestamp)::date AS month,
+           count(DISTINCT patient_id) AS patients
+    FROM contacts GROUP BY 1
+),
+consulted AS (
+    SELECT date_trunc('month', date::timestamp)::date AS month, count(*) AS consultations
+    FROM {table("consultations.Consultation")}
+    WHERE date BETWEEN %(start)s AND %(end)s GROUP BY 1
+)
+SELECT g.month::date AS month, coalesce(a.patients, 0) AS patients,
+       coalesce(c.consultations, 0) AS consultations
+FROM generate_series(%(start)s::timestamp, %(end)s::timestamp, interval '1 month') AS g(month)
+LEFT JOIN active AS a ON a.month = g.month::date
+LEFT JOIN consulted AS c ON c.month = g.month::date
+ORDER BY g.month"""
+    rows = queries.fetch_all(sql, {**params, "start": start, "end": end})
+    before, current = rows[:12], rows[12:]
+    return [{"month": index + 1, "patients": now["patients"],
+             "consultations": now["consultations"], "patients_before": then["patients"],
+             "consultations_before": then["consultations"]}
+            for index, (now, then) in enumerate(zip(current, before, strict=True))]
+
+
+def _age_group_sql(age: str) -> str:
+    cases = []
+    for label, low, high in AGE_GROUPS:
+        conditions = []
+        if low is not None:
+            conditions.append(f"{age} >= {int(low)}")
+        if high is not None:
+            conditions.append(f"{age} <= {int(high)}")
+        cases.append(f"WHEN {' AND '.join(conditions)} THEN '{label}'")
+    return f"CASE WHEN {age} IS NULL THEN 'unknown' {' '.join(cases)} END"
+
+
+def people_breakdown(year: int) -> dict[str, dict[str, int]]:
+    """The annual active patients by sex and by age group (age reached in the year, from the
+    birth year or birth date): ``{"sex": {"F": 3, ...}, "age": {"<25": 1, ...}}``."""
+    sources, _ = queries.contact_sources()
+    start, end = year_bounds(year)
+    union, params = queries.positional_to_named(
+        *queries.contacts_union_sql(sources, start, end), "u")
+    age = "(%(year)s - coalesce(p.birth_year, extract(year FROM p.birth_date)::int))"
+    sql = f"""
+WITH active AS (SELECT DISTINCT u.patient_id FROM ({union}) AS u),
+people AS (
+    SELECT p.sex, {_age_group_sql(age)} AS age_group
+    FROM active JOIN {table("patients.Patient")} AS p ON p.id = active.patient_id
+)
+SELECT GROUPING(sex) AS by_age, sex, age_group, count(*) AS patients
+FROM people GROUP BY GROUPING SETS ((sex), (age_group))"""
+    result: dict[str, dict[str, int]] = {"sex": {}, "age": {}}
+    for row in queries.fetch_all(sql, {**params, "year": year}):
+        if row["by_age"]:
+            result["age"][row["age_group"]] = row["patients"]
+        else:
+            result["sex"][row["sex"]] = row["patients"]
+    return result
+
+
+def discipline_breakdown(year: int) -> list[dict]:
+    """Consultations and distinct patients per discipline."""
+    start, end = year_bounds(year)
+    sql = f"""
+SELECT discipline, count(*) AS consultations, count(DISTINCT patient_id) AS patients
+FROM {table("consultations.Consultation")} WHERE date BETWEEN %(start)s AND %(end)s
+GROUP BY discipline"""
+    return queries.fetch_all(sql, {"start": start, "end": end})
+
+
+def site_breakdown(year: int) -> list[dict]:
+    """Distinct patients and contacts (patient-days) per site, over the contact records that
+    have a site (walk-ins, consultations, groups); a contact at two sites counts at both.
+    ``site_id`` None: no site recorded."""
+    sources, _ = queries.contact_sources()
+    start, end = year_bounds(year)
+    union, params = queries.positional_to_named(
+        *queries.contacts_union_sql(sources, start, end, site=True), "u")
+    sql = f"""
+SELECT u.site_id, s.name AS site_name, s.kind AS site_kind,
+       count(DISTINCT u.patient_id) AS patients,
+       count(DISTINCT (u.patient_id, u.date)) AS contacts
+FROM ({union}) AS u LEFT JOIN {table("mass.Site")} AS s ON s.id = u.site_id
+GROUP BY u.site_id, s.name, s.kind
+ORDER BY contacts DESC, s.name"""
+    return queries.fetch_all(sql, params)
+
+
+def file_active_breakdowns(year: int) -> dict:
+    return {
+        "monthly": monthly_series(year),
+        "people": people_breakdown(year),
+        "disciplines": discipline_breakdown(year),
+        "sites": site_breakdown(year),
+    }
+
+
+def years_with_data() -> list[int]:
+    """The years from the first contact or episode to this year, newest first (one query:
+    each source's earliest date is read from its date index)."""
+    from django.utils import timezone
+
+    sources, _ = queries.contact_sources()
+    parts, params = [f"(SELECT min(opened_on) FROM {table('patients.Episode')})"], []
+    for source in sources:
+        sql, source_params = source.queryset.order_by().query.sql_with_params()
+        parts.append(f"(SELECT min(s.date) FROM ({sql}) AS s)")
+        params += source_params
+    first = queries.fetch_one(f"SELECT least({', '.join(parts)}) AS first", params)["first"]
+    this_year = timezone.localdate().year
+    first_year = min(first.year, this_year) if first else this_year
+    return list(range(this_year, first_year - 1, -1))
+
+
+# --- TDI ------------------------------------------------------------------------------------
+
+
+def tdi_current_record(*, episode) -> TdiRecord | None:
+    """The episode's questionnaire as it stands: its newest row (corrections included)."""
+    return (TdiRecord.objects.filter(episode=episode).select_related("recorded_by")
+            .order_by("-id").first())
+
+
+def tdi_episode_get_for_user(*, user, pk: int) -> Episode:
+    """The episode whose questionnaire ``user`` fills in, or 404."""
+    if not user.has_perm("reporting.add_tdirecord"):
+        raise Http404
+    try:
+        return Episode.objects.select_related("patient").get(pk=pk)
+    except Episode.DoesNotExist:
+        raise Http404 from None
+
+
+def tdi_episodes_of_patient(*, user, patient) -> list[Episode] | None:
+    """The patient's episodes, newest first, each with ``tdi_filled`` (a questionnaire
+    exists); ``None`` when the user may not see TDI questionnaires. One query."""
+    if not user.has_perm("reporting.view_tdirecord"):
+        return None
+    return list(
+        Episode.objects.filter(patient=patient)
+        .annotate(tdi_filled=Exists(TdiRecord.objects.filter(episode=OuterRef("pk"))))
+        .order_by("-opened_on", "-id")
+    )
+
+
+def tdi_year_episodes(year: int) -> QuerySet:
+    """The episodes opened in ``year``, oldest first, with ``tdi_filled`` and the current
+    questionnaire's ``tdi_setting`` (None when not filled)."""
+    from django.db.models import Subquery
+    start, end = year_bounds(year)
+    latest = TdiRecord.objects.filter(episode=OuterRef("pk")).order_by("-id")
+    return (Episode.objects.filter(opened_on__range=(start, end))
+            .select_related("patient")
+            .annotate(tdi_setting=Subquery(latest.values("setting")[:1]))
+            .order_by("opened_on", "id"))
+
+
+def tdi_current_records(episode_ids) -> dict[int, TdiRecord]:
+    """The current questionnaire of each episode (one query: DISTINCT ON episode)."""
+    records = (TdiRecord.objects.filter(episode_id__in=episode_ids)
+               .order_by("episode_id", "-id").distinct("episode_id"))
+    return {record.episode_id: record for record in records}
+
+
+def tdi_file_rows(year: int) -> list[dict]:
+    """The rows of the TDI file of ``year``: every treatment episode opened in the year, with
+    its current questionnaire; episodes marked harm-reduction-only or outreach-only are left
+    out (not treatment episodes for TDI). Two queries."""
+    from django.conf import settings
+
+    from reporting import exports
+    from reporting.tdi_codes import Setting
+    episodes = list(Episode.objects.filter(opened_on__range=year_bounds(year))
+                    .select_related("patient").order_by("opened_on", "id"))
+    records = tdi_current_records([episode.pk for episode in episodes])
+    key = exports.pseudonym_key()
+    centre_id = getattr(settings, "TDI_CENTRE_ID", "") or "MASS-BXL"
+    centre_type = getattr(settings, "TDI_CENTRE_TYPE", 3)
+    rows = []
+    for episode in episodes:
+        record = records.get(episode.pk)
+        if record is not None and record.setting != Setting.TREATMENT:
+            continue
+        rows.append(exports.tdi_row(episode=episode, record=record, key=key,
+                                    centre_id=centre_id, centre_type=centre_type))
+    return rows
+
+
+def tdi_year_counts(year: int) -> dict[str, int]:
+    """Episodes opened in ``year``: how many, how many with a questionnaire, how many left
+    out of the TDI file (harm reduction or outreach only), how many in the file (one query)."""
+    from django.db.models import Count
+
+    from reporting.tdi_codes import Setting
+    counts = tdi_year_episodes(year).order_by().aggregate(
+        episodes=Count("id"),
+        filled=Count("id", filter=Q(tdi_setting__isnull=False)),
+        excluded=Count("id", filter=Q(tdi_setting__in=[Setting.OUTREACH_ONLY,
+                                                       Setting.HARM_REDUCTION_ONLY])),
+    )
+    counts["missing"] = counts["episodes"] - counts["filled"]
+    counts["in_file"] = counts["episodes"] - counts["excluded"]
+    return counts

@@ -1,0 +1,141 @@
+"""The coded values of the Treatment Demand Indicator (EUDA/EMCDDA TDI standard protocol 3.0)
+as recorded at the opening of a treatment episode and written to the yearly file for Sciensano.
+
+The integer codes are the values written to the export file (``reporting.exports.tdi_rows``);
+99 is "not known" everywhere, as in the protocol. The labels are shown in the questionnaire.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+NOT_KNOWN = 99
+
+
+class Setting(models.TextChoices):
+    """Not a TDI item: whether the episode is a treatment episode for TDI at all. The protocol
+    does not count harm-reduction-only and outreach-only contacts as treatment."""
+
+    TREATMENT = "treatment", _("Treatment at the centre")
+    OUTREACH_ONLY = "outreach_only", _("Outreach only (mobile team)")
+    HARM_REDUCTION_ONLY = "harm_reduction_only", _("Harm reduction only")
+
+
+class EverTreated(models.IntegerChoices):
+    NEVER = 1, _("Never previously treated")
+    PREVIOUSLY = 2, _("Previously treated")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class OstEver(models.IntegerChoices):
+    NEVER = 1, _("Never received opioid substitution treatment")
+    YES = 2, _("Received opioid substitution treatment before")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class ReferralSource(models.IntegerChoices):
+    SELF = 1, _("Self-referral")
+    FAMILY_FRIENDS = 2, _("Family or friends")
+    OTHER_DRUG_CENTRE = 3, _("Other drug treatment centre")
+    GENERAL_PRACTITIONER = 4, _("General practitioner")
+    HOSPITAL_MEDICAL = 5, _("Hospital or other medical source")
+    SOCIAL_SERVICES = 6, _("Social services")
+    EDUCATIONAL = 7, _("Educational services")
+    CRIMINAL_JUSTICE = 8, _("Court, probation or police")
+    OTHER = 9, _("Other")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class LivingWith(models.IntegerChoices):
+    ALONE = 1, _("Alone")
+    PARENTS = 2, _("With parents or family of origin")
+    ALONE_WITH_CHILDREN = 3, _("Alone with child(ren)")
+    PARTNER = 4, _("With partner (no children)")
+    PARTNER_AND_CHILDREN = 5, _("With partner and child(ren)")
+    FRIENDS_OTHERS = 6, _("With friends or others (not relatives)")
+    OTHER = 7, _("Other")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class Accommodation(models.IntegerChoices):
+    STABLE = 1, _("Stable accommodation")
+    UNSTABLE = 2, _("Unstable accommodation (street, shelter, squat, hotel)")
+    INSTITUTION = 3, _("Institution (prison, clinic)")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class LabourStatus(models.IntegerChoices):
+    EMPLOYED = 1, _("Regularly employed")
+    STUDENT = 2, _("Pupil or student")
+    UNEMPLOYED = 3, _("Unemployed or discontinuously employed")
+    INACTIVE = 4, _("Economically inactive (pensioner, homemaker, disabled)")
+    OTHER = 5, _("Other")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class Education(models.IntegerChoices):
+    NONE = 0, _("Never went to school or primary not completed")
+    PRIMARY = 1, _("Primary (ISCED 1)")
+    LOWER_SECONDARY = 2, _("Lower secondary (ISCED 2)")
+    UPPER_SECONDARY = 3, _("Upper secondary (ISCED 3-4)")
+    HIGHER = 4, _("Higher education (ISCED 5-8)")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class Drug(models.IntegerChoices):
+    """Primary and secondary drugs: the protocol's groups (first digit) and substances."""
+
+    HEROIN = 11, _("Heroin")
+    METHADONE_MISUSED = 12, _("Methadone (misused)")
+    BUPRENORPHINE_MISUSED = 13, _("Buprenorphine (misused)")
+    FENTANYL = 14, _("Fentanyl (illicit or misused)")
+    OTHER_OPIOIDS = 15, _("Other opioids")
+    COCAINE_POWDER = 21, _("Cocaine powder")
+    CRACK = 22, _("Crack cocaine")
+    OTHER_COCAINE = 23, _("Other cocaine")
+    AMPHETAMINES = 31, _("Amphetamines")
+    METHAMPHETAMINE = 32, _("Methamphetamine")
+    MDMA = 33, _("MDMA and derivatives")
+    CATHINONES = 34, _("Synthetic cathinones")
+    OTHER_STIMULANTS = 35, _("Other stimulants")
+    BARBITURATES = 41, _("Barbiturates")
+    BENZODIAZEPINES = 42, _("Benzodiazepines")
+    GHB = 43, _("GHB/GBL")
+    OTHER_SEDATIVES = 44, _("Other hypnotics and sedatives")
+    LSD = 51, _("LSD")
+    KETAMINE = 52, _("Ketamine")
+    OTHER_HALLUCINOGENS = 53, _("Other hallucinogens")
+    INHALANTS = 60, _("Volatile inhalants")
+    CANNABIS_HERB = 71, _("Cannabis (herb, marijuana)")
+    CANNABIS_RESIN = 72, _("Cannabis (resin, hashish)")
+    OTHER_CANNABIS = 73, _("Other cannabis (incl. synthetic cannabinoids)")
+    OTHER_SUBSTANCES = 80, _("Other substances")
+    ALCOHOL = 90, _("Alcohol")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class Route(models.IntegerChoices):
+    INJECT = 1, _("Inject")
+    SMOKE = 2, _("Smoke or inhale")
+    EAT_DRINK = 3, _("Eat or drink")
+    SNIFF = 4, _("Sniff")
+    OTHER = 5, _("Other")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class Frequency(models.IntegerChoices):
+    DAILY = 1, _("Daily")
+    FOUR_TO_SIX = 2, _("4 to 6 days a week")
+    TWO_TO_THREE = 3, _("2 to 3 days a week")
+    WEEKLY_OR_LESS = 4, _("Once a week or less")
+    NOT_USED = 5, _("Not used in the last 30 days")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+class YesNo(models.IntegerChoices):
+    YES = 1, _("Yes")
+    NO = 2, _("No")
+    NOT_KNOWN = NOT_KNOWN, _("Not known")
+
+
+#: Sex in the TDI file, from the patient file (patients.Patient.Sex).
+SEX_CODES = {"M": 1, "F": 2, "X": 3, "U": NOT_KNOWN}

@@ -1,0 +1,234 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dates import MONTHS, MONTHS_3
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from reporting import charts, explain, exports, selectors, services
+from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGURES
+from reporting.forms import ExplainFilterForm, TdiForm
+from reporting.labels import discipline_label, route_label, sex_label, site_label
+from reporting.models import TdiRecord
+
+#: The MASS opened in 1999; earlier history may have been imported from older systems.
+FIRST_YEAR = 1990
+EXPLAIN_PAGE_SIZE = 100
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= timezone.localdate().year:
+        raise Http404
+
+
+def _patient_url(patient_id) -> str | None:
+    try:
+        return reverse("patients:detail", args=[patient_id])
+    except NoReverseMatch:  # the patient file is served by the reception app
+        return None
+
+
+@require_GET
+@permission_required("reporting.view_report", raise_exception=True)
+def index(request):
+    return render(request, "reporting/index.html", {"years": selectors.years_with_data()})
+
+
+@require_GET
+@permission_required("reporting.view_report", raise_exception=True)
+def file_active(request, year: int):
+    _check_year(year)
+    fmt = request.GET.get("format")
+    if fmt:
+        if fmt not in exports.FORMATS:
+            return HttpResponseBadRequest(
+                _("Unknown format: use json, csv or xlsx."), content_type="text/plain")
+        content, content_type, filename = services.file_active_export(
+            year=year, fmt=fmt, actor=request.user)
+        response = HttpResponse(content, content_type=content_type)
+        disposition = "inline" if fmt == "json" else "attachment"
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+        return response
+    current = selectors.file_active_figures(year)
+    before = selectors.file_active_figures(year - 1)
+    breakdowns = selectors.file_active_breakdowns(year)
+    return render(request, "reporting/file_active.html", {
+        "year": year, "current": current, "before": before,
+        "seed_rows": _figure_rows(SEED_FIGURES, current, before),
+        "other_rows": _figure_rows(OTHER_FIGURES, current, before),
+        "income_rows": [{"key": key, "label": label,
+                         "value": current.figures["income_in_treatment"][key],
+                         "before": before.figures["income_in_treatment"][key]}
+                        for key, label in INCOME_LABELS.items()],
+        "income_figure": FIGURES["income_in_treatment"],
+        "charts": _monthly_charts(year, breakdowns["monthly"]),
+        "monthly": [{**row, "name": MONTHS[row["month"]]} for row in breakdowns["monthly"]],
+        "disciplines": [{**row, "label": discipline_label(row["discipline"])}
+                        for row in breakdowns["disciplines"]],
+        "sexes": [{"label": sex_label(sex), "patients": n}
+                  for sex, n in breakdowns["people"]["sex"].items()],
+        "ages": _age_rows(breakdowns["people"]["age"]),
+        "sites": [{**row, "label": site_label(row)} for row in breakdowns["sites"]],
+        "formats": list(exports.FORMATS),
+    })
+
+
+def _figure_rows(figures, current, before) -> list[dict]:
+    return [{"figure": figure, "value": current.figures[figure.key],
+             "before": before.figures[figure.key]} for figure in figures]
+
+
+def _age_rows(ages: dict) -> list[dict]:
+    from reporting.queries import AGE_GROUPS
+    order = [label for label, _low, _high in AGE_GROUPS] + ["unknown"]
+    return [{"label": label if label != "unknown" else _("Unknown"), "patients": ages[label]}
+            for label in order if label in ages]
+
+
+def _monthly_charts(year: int, monthly: list[dict]) -> list[dict]:
+    categories = [str(MONTHS_3[row["month"]]) for row in monthly]
+    specs = [(_("Active patients per month"), "patients"),
+             (_("Consultations per month"), "consultations")]
+    return [{"title": title, "chart": charts.grouped_bars(categories=categories, series=[
+        (str(year - 1), "bar-before", [row[f"{key}_before"] for row in monthly]),
+        (str(year), "bar-current", [row[key] for row in monthly]),
+    ])} for title, key in specs]
+
+
+@require_GET
+@permission_required("reporting.view_report", raise_exception=True)
+def file_active_explain(request, year: int, figure: str):
+    _check_year(year)
+    form = ExplainFilterForm(request.GET, year=year)
+    explanation = explain.explanation(year=year, key=figure, filters=form.filters())
+    page = Paginator(explanation.rows, EXPLAIN_PAGE_SIZE).get_page(request.GET.get("page"))
+    services.patient_list_view_record(
+        summary=f"file active {year}: list of {figure} (page {page.number})",
+        details={"year": year, "figure": figure, "page": page.number,
+                 "filters": explanation.filters_used},
+        actor=request.user)
+    rows = [_cells(explanation, row, year) for row in page.object_list]
+    return render(request, "reporting/explain.html", {
+        "year": year, "explanation": explanation, "page": page, "rows": rows, "form": form,
+        "income_labels": INCOME_LABELS.items(),
+        "value": selectors.file_active_figures(year).figures.get(figure)
+        if figure != "income_in_treatment" else None,
+    })
+
+
+def _cells(explanation, row: dict, year: int) -> list[dict]:
+    """What the template shows for each column of a row: a value, its kind, maybe a link."""
+    from consultations.models import Consultation, GroupSession
+    from patients.models import Episode, HarmReductionContact
+    cells = []
+    for column in explanation.columns:
+        value, url, kind = row.get(column.key), None, column.kind
+        if kind == "patient":
+            value = (f"{row['alias']} ({row['file_number']})" if row.get("patient_id")
+                     else _("Anonymous"))
+            url = _patient_url(row["patient_id"]) if row.get("patient_id") else None
+            kind = "text"
+        elif kind == "routes":
+            value, kind = ", ".join(route_label(route) for route in value), "text"
+        elif kind == "discipline":
+            value, kind = discipline_label(value), "text"
+        elif kind == "form":
+            value, kind = dict(Consultation.Form.choices).get(value, value), "text"
+        elif kind == "group":
+            value, kind = dict(GroupSession.Kind.choices).get(value, value), "text"
+        elif kind == "kind":
+            value, kind = dict(Episode.Kind.choices).get(value, value), "text"
+        elif kind == "income":
+            value, kind = INCOME_LABELS.get(value, value), "text"
+        elif kind == "month":
+            value, kind = MONTHS[value], "text"
+        elif kind == "material":
+            labels = dict(HarmReductionContact.Material.choices)
+            parts = [item.split(":") for item in value]
+            value = ", ".join(f"{labels.get(m, m)} {out}/{back}" for m, out, back in parts)
+            kind = "text"
+        elif kind == "link" and explanation.drill:
+            target, name, source = explanation.drill
+            filter_value = row[source]
+            url = (reverse("reporting:file_active_explain", args=[year, target])
+                   + f"?{name}={filter_value.isoformat() if hasattr(filter_value, 'isoformat') else filter_value}")
+            kind = "number"
+        elif kind == "link":
+            kind = "number"
+        cells.append({"value": value, "kind": kind, "url": url})
+    return cells
+
+
+@require_GET
+@permission_required("reporting.view_report", raise_exception=True)
+def tdi_year(request, year: int):
+    """The TDI overview of a year: episodes opened, which questionnaires are missing."""
+    _check_year(year)
+    episodes = selectors.tdi_year_episodes(year)
+    page = Paginator(episodes, 100).get_page(request.GET.get("page"))
+    counts = selectors.tdi_year_counts(year)
+    services.patient_list_view_record(
+        summary=f"TDI episodes {year} (page {page.number})",
+        details={"year": year, "page": page.number}, actor=request.user)
+    return render(request, "reporting/tdi_year.html", {
+        "year": year, "page": page, "counts": counts,
+        "rows": [{"episode": e, "patient_url": _patient_url(e.patient_id)}
+                 for e in page.object_list],
+    })
+
+
+@require_GET
+@permission_required("reporting.view_report", raise_exception=True)
+def tdi_export(request, year: int):
+    _check_year(year)
+    content, filename, _count = services.tdi_file_export(year=year, actor=request.user)
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@permission_required("reporting.add_tdirecord", raise_exception=True)
+def tdi(request, episode_pk: int):
+    """The TDI questionnaire of an episode: filled at its opening, corrected later with a
+    reason (a new row; the earlier answers stay)."""
+    episode = selectors.tdi_episode_get_for_user(user=request.user, pk=episode_pk)
+    current = selectors.tdi_current_record(episode=episode)
+    if current is not None:
+        initial = {name: getattr(current, name) for name in TdiForm.Meta.fields}
+    else:
+        # A resumption: treated before, here at least.
+        initial = {"ever_treated": 2} if episode.kind == episode.Kind.RESUMPTION else {}
+    form = TdiForm(request.POST or None, instance=TdiRecord(episode=episode), episode=episode,
+                   current=current, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tdi_record_save(
+                episode=episode,
+                data={name: form.cleaned_data[name] for name in TdiForm.Meta.fields},
+                based_on_id=_int_or_none(request.POST.get("based_on")),
+                correction_reason=form.cleaned_data.get("correction_reason", ""),
+                actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("TDI questionnaire saved."))
+            return redirect(_patient_url(episode.patient_id)
+                            or reverse("reporting:tdi", args=[episode.pk]))
+    elif request.method == "GET":
+        services.tdi_view_record(episode=episode, actor=request.user)
+    return render(request, "reporting/tdi_form.html", {
+        "episode": episode, "patient": episode.patient, "form": form, "current": current,
+        "patient_url": _patient_url(episode.patient_id),
+    })
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
