@@ -1,0 +1,189 @@
+import datetime
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from mass.models import AuditEvent
+from patients import selectors
+from patients.models import Episode, Patient
+from tests.factories import EpisodeFactory, PatientFactory, VisitFactory
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+TODAY = timezone.localdate
+
+
+def days_ago(n):
+    return TODAY() - datetime.timedelta(days=n)
+
+
+def open_episode(client, patient, day=None):
+    return client.post(f"/patients/{patient.pk}/episodes/open/",
+                       {"opened_on": (day or TODAY()).isoformat()}, **EN)
+
+
+def expected_redirect(episode):
+    try:
+        return reverse("reporting:tdi", args=[episode.pk])
+    except NoReverseMatch:
+        return f"/patients/{episode.patient_id}/"
+
+
+def test_first_episode_is_a_new_request(reception_client, reception_user):
+    patient = PatientFactory()
+    response = open_episode(reception_client, patient)
+    episode = Episode.objects.get(patient=patient)
+    assert episode.kind == Episode.Kind.NEW and episode.opened_by == reception_user
+    assert response.status_code == 302 and response["Location"] == expected_redirect(episode)
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.CREATE, patient=patient,
+                                     object_type="patients.episode").exists()
+
+
+def test_episode_after_a_closed_one_is_a_resumption(reception_client):
+    patient = PatientFactory()
+    EpisodeFactory(patient=patient, opened_on=days_ago(100), closed_on=days_ago(50),
+                   closure_reason="moved")
+    open_episode(reception_client, patient)
+    assert Episode.objects.get(patient=patient, closed_on__isnull=True).kind == "resumption"
+
+
+def test_open_episode_with_recent_contact_refuses_a_second(reception_client):
+    patient = PatientFactory()
+    EpisodeFactory(patient=patient, opened_on=days_ago(300))
+    VisitFactory(patient=patient, date=days_ago(30))
+    response = open_episode(reception_client, patient)
+    assert response.status_code == 302
+    follow = reception_client.get(response["Location"], **EN).content.decode()
+    assert "still in treatment" in follow
+    assert Episode.objects.filter(patient=patient).count() == 1
+
+
+def test_six_months_without_contact_starts_a_new_episode(reception_client):
+    patient = PatientFactory()
+    old = EpisodeFactory(patient=patient, opened_on=days_ago(400))
+    last = selectors.months_before(TODAY(), 6)  # exactly 6 months ago
+    VisitFactory(patient=patient, date=last)
+    open_episode(reception_client, patient)
+    old.refresh_from_db()
+    assert old.closed_on == last and old.closure_reason == "lost_contact"
+    new = Episode.objects.get(patient=patient, closed_on__isnull=True)
+    assert new.kind == Episode.Kind.RESUMPTION and new.opened_on == TODAY()
+
+
+def test_six_months_rule_counts_a_day_short_as_still_in_treatment(reception_client):
+    patient = PatientFactory()
+    EpisodeFactory(patient=patient, opened_on=days_ago(400))
+    VisitFactory(patient=patient, date=selectors.months_before(TODAY(), 6)
+                 + datetime.timedelta(days=1))
+    open_episode(reception_client, patient)
+    assert Episode.objects.filter(patient=patient).count() == 1
+
+
+def test_six_months_rule_without_any_contact_counts_from_the_opening(reception_client):
+    patient = PatientFactory()
+    old = EpisodeFactory(patient=patient, opened_on=days_ago(250))
+    open_episode(reception_client, patient)
+    old.refresh_from_db()
+    assert old.closed_on == old.opened_on and old.closure_reason == "lost_contact"
+
+
+def test_six_months_rule_looks_at_consultations_too(reception_client, doctor_user):
+    consultations = pytest.importorskip("consultations.models")
+    patient = PatientFactory()
+    EpisodeFactory(patient=patient, opened_on=days_ago(400))
+    VisitFactory(patient=patient, date=days_ago(300))
+    consultations.Consultation.objects.create(patient=patient, author=doctor_user,
+                                              discipline="medical", date=days_ago(20))
+    assert not selectors.patient_without_contact_for_six_months(patient=patient, on=TODAY())
+    open_episode(reception_client, patient)
+    assert Episode.objects.filter(patient=patient).count() == 1
+
+
+def test_months_before_handles_short_months():
+    assert selectors.months_before(datetime.date(2024, 8, 31), 6) == datetime.date(2024, 2, 29)
+    assert selectors.months_before(datetime.date(2024, 3, 15), 6) == datetime.date(2023, 9, 15)
+
+
+@pytest.mark.parametrize("day,message", [
+    ("2024-02-30", "Enter a valid date"),
+    ((TODAY() + datetime.timedelta(days=1)).isoformat(), "cannot open in the future"),
+    ("", "This field is required"),
+])
+def test_open_bad_input_writes_nothing(reception_client, day, message):
+    patient = PatientFactory()
+    response = reception_client.post(f"/patients/{patient.pk}/episodes/open/",
+                                      {"opened_on": day}, **EN, follow=True)
+    assert message in response.content.decode()
+    assert not Episode.objects.exists()
+
+
+def test_open_is_post_only(reception_client):
+    patient = PatientFactory()
+    assert reception_client.get(f"/patients/{patient.pk}/episodes/open/").status_code == 405
+
+
+def test_open_refused_on_a_merged_file(reception_client):
+    kept = PatientFactory(file_number="K9")
+    stub = PatientFactory(status=Patient.Status.MERGED, merged_into=kept)
+    response = open_episode(reception_client, stub)
+    follow = reception_client.get(response["Location"], **EN).content.decode()
+    assert "was merged into file K9" in follow
+    assert not Episode.objects.exists()
+
+
+def test_coordinator_cannot_open_an_episode(coordinator_client):
+    patient = PatientFactory()
+    assert open_episode(coordinator_client, patient).status_code == 404
+    assert not Episode.objects.exists()
+
+
+def test_closing_with_a_reason(doctor_client, doctor_user):
+    episode = EpisodeFactory(opened_on=days_ago(30))
+    page = doctor_client.get(f"/patients/episodes/{episode.pk}/close/", **EN)
+    assert "Re-oriented to the network" in page.content.decode()
+    response = doctor_client.post(f"/patients/episodes/{episode.pk}/close/", {
+        "closed_on": TODAY().isoformat(), "closure_reason": "incarcerated",
+        "closure_note": "Saint-Gilles"}, **EN)
+    assert response.status_code == 302
+    episode.refresh_from_db()
+    assert episode.closed_on == TODAY() and episode.closure_reason == "incarcerated"
+    assert episode.closed_by == doctor_user and episode.closure_note == "Saint-Gilles"
+    event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE, object_id=str(episode.pk))
+    assert event.details["reason"] == "incarcerated"
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"closure_reason": ""}, "Choose why the episode closes"),
+    ({"closure_reason": "bored"}, "Select a valid choice"),
+    ({"closed_on": "2020-01-01"}, "cannot close before it opened"),
+    ({"closed_on": "2024-13-01"}, "Enter a valid date"),
+    ({"closed_on": (TODAY() + datetime.timedelta(days=2)).isoformat()},
+     "cannot close in the future"),
+    ({"closure_note": "n" * 501}, "at most 500 characters"),
+])
+def test_closing_bad_input_writes_nothing(doctor_client, data, message):
+    episode = EpisodeFactory(opened_on=days_ago(30))
+    form = {"closed_on": TODAY().isoformat(), "closure_reason": "other", **data}
+    response = doctor_client.post(f"/patients/episodes/{episode.pk}/close/", form, **EN)
+    assert response.status_code == 200 and message in response.content.decode()
+    episode.refresh_from_db()
+    assert episode.closed_on is None and episode.closure_reason == ""
+
+
+def test_reception_cannot_close_an_episode(reception_client):
+    episode = EpisodeFactory(opened_on=days_ago(30))
+    response = reception_client.post(f"/patients/episodes/{episode.pk}/close/", {
+        "closed_on": TODAY().isoformat(), "closure_reason": "other"})
+    assert response.status_code == 404
+    episode.refresh_from_db()
+    assert episode.is_open
+
+
+def test_closing_a_closed_episode_is_refused(doctor_client):
+    episode = EpisodeFactory(opened_on=days_ago(30), closed_on=days_ago(5),
+                             closure_reason="moved")
+    response = doctor_client.post(f"/patients/episodes/{episode.pk}/close/", {
+        "closed_on": TODAY().isoformat(), "closure_reason": "other"}, **EN)
+    assert "already closed" in response.content.decode()
+    episode.refresh_from_db()
+    assert episode.closure_reason == "moved"

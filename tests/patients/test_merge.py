@@ -1,0 +1,205 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from mass.models import AuditEvent
+from patients.models import Episode, HarmReductionContact, Patient, PatientMerge, Visit
+from patients.services import patient_relations
+from tests.factories import EpisodeFactory, PatientFactory, VisitFactory
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+TODAY = timezone.localdate
+
+
+def merge(client, kept, other, reason="Même personne: même date de naissance et photo.",
+          confirm=True):
+    data = {"other": other.file_number, "reason": reason}
+    if confirm:
+        data["confirm"] = "True"
+    return client.post(f"/patients/{kept.pk}/merge/", data, **EN)
+
+
+@pytest.fixture
+def files(db):
+    kept = PatientFactory(alias="Momo", file_number="K1", last_name="")
+    other = PatientFactory(alias="Mohamed", file_number="D1", last_name="Benali",
+                           birth_year=1980, notes="Connu à la rue Haute.")
+    return kept, other
+
+
+def test_merge_moves_everything_and_keeps_a_stub(coordinator_client, coordinator_user, files):
+    kept, other = files
+    VisitFactory.create_batch(3, patient=other)
+    VisitFactory(patient=kept)
+    EpisodeFactory(patient=other, opened_on=TODAY() - datetime.timedelta(days=300),
+                   closed_on=TODAY() - datetime.timedelta(days=200), closure_reason="moved")
+    HarmReductionContact.objects.create(date=TODAY(), patient=other, material="syringe",
+                                        handed_out=5)
+    read = AuditEvent.objects.create(action=AuditEvent.Action.VIEW, patient=other, username="x")
+
+    response = merge(coordinator_client, kept, other)
+
+    assert response.status_code == 302 and response["Location"] == f"/patients/{kept.pk}/"
+    assert Visit.objects.filter(patient=kept).count() == 4
+    assert not Visit.objects.filter(patient=other).exists()
+    assert Episode.objects.get().patient == kept
+    assert HarmReductionContact.objects.get().patient == kept
+    other.refresh_from_db()
+    kept.refresh_from_db()
+    assert other.status == Patient.Status.MERGED and other.merged_into == kept
+    assert other.alias == "Mohamed" and other.notes == "Connu à la rue Haute."  # nothing lost
+    assert kept.last_name == "Benali" and kept.birth_year == 1980  # empty details filled
+    read.refresh_from_db()
+    assert read.patient == other  # the audit trail stays history of the stub
+    record = PatientMerge.objects.get()
+    assert record.kept == kept and record.merged == other and record.merged_by == coordinator_user
+    assert record.moved == {"patients.visit": 3, "patients.episode": 1,
+                            "patients.harmreductioncontact": 1}
+    assert record.copied_fields == {"last_name": "Benali", "birth_year": 1980}
+    event = AuditEvent.objects.get(action=AuditEvent.Action.MERGE)
+    assert event.patient == kept and event.actor == coordinator_user
+    assert event.details["moved"] == record.moved
+
+
+def test_merge_explained_on_both_files(coordinator_client, files):
+    kept, other = files
+    merge(coordinator_client, kept, other, reason="Deux alias, une personne.")
+    content = coordinator_client.get(f"/patients/{kept.pk}/", **EN).content.decode()
+    assert "Files merged into this one" in content and "Deux alias, une personne." in content
+    stub = coordinator_client.get(f"/patients/{other.pk}/", **EN).content.decode()
+    assert "This file was merged into file K1" in stub and "Deux alias, une personne." in stub
+
+
+def test_merge_moves_records_of_other_apps(coordinator_client, files, doctor_user):
+    kept, other = files
+    moved = {}
+    consultations = pytest.importorskip("consultations.models")
+    consultations.Consultation.objects.create(patient=other, author=doctor_user,
+                                              discipline="medical", date=TODAY())
+    moved["consultations.consultation"] = 1
+    session = consultations.GroupSession.objects.create(date=TODAY(), kind="relaxation")
+    consultations.GroupAttendance.objects.create(session=session, patient=other)
+    moved["consultations.groupattendance"] = 1
+    try:
+        from social.models import IncomeRecord
+    except ImportError:
+        IncomeRecord = None
+    if IncomeRecord is not None:
+        IncomeRecord.objects.create(patient=other, date=TODAY(), source="cpas")
+        moved["social.incomerecord"] = 1
+
+    merge(coordinator_client, kept, other)
+
+    record = PatientMerge.objects.get()
+    for label, count in moved.items():
+        assert record.moved[label] == count
+    assert consultations.Consultation.objects.get().patient == kept
+    assert consultations.GroupAttendance.objects.get().patient == kept
+    if IncomeRecord is not None:  # an append-only table: only patient_id may change
+        assert IncomeRecord.objects.get().patient == kept
+
+
+def test_every_relation_to_a_patient_is_moved_except_history():
+    labels = {model._meta.label_lower for model, field in patient_relations()}
+    assert {"patients.visit", "patients.episode", "patients.harmreductioncontact",
+            "patients.patient"} <= labels
+    assert "mass.auditevent" not in labels and "patients.patientmerge" not in labels
+
+
+def test_earlier_stubs_follow_to_the_kept_file(coordinator_client, files):
+    kept, other = files
+    older = PatientFactory(status=Patient.Status.MERGED, merged_into=other)
+    merge(coordinator_client, kept, other)
+    older.refresh_from_db()
+    assert older.merged_into == kept
+
+
+def test_merge_preview_writes_nothing(coordinator_client, files):
+    kept, other = files
+    VisitFactory.create_batch(2, patient=other)
+    response = merge(coordinator_client, kept, other, confirm=False)
+    content = response.content.decode()
+    assert response.status_code == 200 and "patients.visit: 2" in content
+    assert 'name="confirm"' in content
+    other.refresh_from_db()
+    assert other.status == Patient.Status.ACTIVE and not PatientMerge.objects.exists()
+    assert Visit.objects.filter(patient=other).count() == 2
+
+
+@pytest.mark.parametrize("other,reason,message", [
+    ("NOPE", "x", "No file has this file number"),
+    ("K1", "x", "cannot be merged into itself"),
+    ("D1", "", "This field is required"),
+    ("D1", "r" * 1001, "at most 1000 characters"),
+])
+def test_merge_bad_input_writes_nothing(coordinator_client, files, other, reason, message):
+    kept, _ = files
+    response = coordinator_client.post(f"/patients/{kept.pk}/merge/", {
+        "other": other, "reason": reason, "confirm": "True"}, **EN)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not PatientMerge.objects.exists()
+    assert not Patient.objects.filter(status=Patient.Status.MERGED).exists()
+
+
+def test_merge_of_an_already_merged_file_is_refused(coordinator_client, files):
+    kept, other = files
+    merge(coordinator_client, kept, other)
+    third = PatientFactory()
+    response = merge(coordinator_client, third, other)
+    assert "already merged" in response.content.decode()
+    assert PatientMerge.objects.count() == 1
+
+
+def test_merge_with_two_open_episodes_is_refused_and_moves_nothing(coordinator_client, files):
+    kept, other = files
+    EpisodeFactory(patient=kept, opened_on=TODAY())
+    EpisodeFactory(patient=other, opened_on=TODAY())
+    VisitFactory(patient=other)
+    response = merge(coordinator_client, kept, other)
+    assert "Both files have an open treatment episode" in response.content.decode()
+    assert Visit.objects.get().patient == other
+    assert not PatientMerge.objects.exists()
+
+
+@pytest.mark.parametrize("role_client", ["reception_client", "nurse_client", "doctor_client"])
+def test_merge_is_refused_to_other_roles(request, files, role_client):
+    client = request.getfixturevalue(role_client)
+    kept, other = files
+    assert client.get(f"/patients/{kept.pk}/merge/").status_code == 404
+    assert merge(client, kept, other).status_code == 404
+    other.refresh_from_db()
+    assert other.status == Patient.Status.ACTIVE
+
+
+def test_merged_stub_takes_no_new_records(client, coordinator_user, reception_user, files):
+    kept, other = files
+    client.force_login(coordinator_user)
+    merge(client, kept, other)
+    client.force_login(reception_user)
+    reception_client = client
+    response = reception_client.get(f"/patients/{other.pk}/walk-ins/new/", **EN, follow=True)
+    assert "was merged into file K1" in response.content.decode()
+    response = reception_client.get(f"/patients/{other.pk}/edit/", **EN, follow=True)
+    assert "was merged into file K1" in response.content.decode()
+    assert not Visit.objects.filter(patient=other).exists()
+
+
+def test_merged_stub_refuses_records_even_from_code_that_forgot_to_check(files):
+    from django.core.exceptions import ValidationError
+    kept, other = files
+    Patient.objects.filter(pk=other.pk).update(status=Patient.Status.MERGED, merged_into=kept)
+    with pytest.raises(ValidationError):
+        Visit.objects.create(patient_id=other.pk, date=TODAY())
+    assert not Visit.objects.exists()
+
+
+def test_database_keeps_the_merge_record_as_written(coordinator_client, files):
+    from django.db import DatabaseError, transaction
+    kept, other = files
+    merge(coordinator_client, kept, other)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE patients_patientmerge SET reason = 'rewritten'")
+    assert PatientMerge.objects.get().reason.startswith("Même personne")

@@ -1,0 +1,221 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from mass.models import AuditEvent, Site
+from patients.models import HarmReductionContact, Patient, Visit
+from tests.factories import PatientFactory, SiteFactory, VisitFactory, woeringen
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def arrive(client, patient, purpose="dispensing", htmx=False, **extra):
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    return client.post("/reception/arrivals/", {"patient": patient.pk, "purpose": purpose,
+                                                **extra}, **EN, **headers)
+
+
+def test_board_shows_todays_walk_ins(reception_client):
+    today = timezone.localdate()
+    momo = PatientFactory(alias="Momo")
+    VisitFactory(patient=momo, date=today, time=datetime.time(10, 5), purpose="dispensing",
+                 site=woeringen())
+    VisitFactory(patient=PatientFactory(alias="Hier"), date=today - datetime.timedelta(days=1))
+    content = reception_client.get("/reception/", **EN).content.decode()
+    assert "Momo" in content and "10:05" in content and "Dispensing" in content
+    assert "MASS Woeringen" in content and "Hier" not in content
+    assert "1 person" in content
+
+
+def test_search_result_logs_an_arrival_in_one_click(reception_client, reception_user):
+    momo = PatientFactory(alias="Momo")
+    results = reception_client.get("/reception/search/", {"q": "momo"},
+                                   HTTP_HX_REQUEST="true", **EN).content.decode()
+    # each result carries one button per purpose, numbered for the keyboard
+    assert 'data-arrival-row' in results and f'name="patient" value="{momo.pk}"' in results
+    assert results.count('name="purpose"') == len(Visit.Purpose.values)
+    response = arrive(reception_client, momo, purpose="hygiene")
+    assert response.status_code == 302 and response["Location"] == "/reception/"
+    visit = Visit.objects.get()
+    assert visit.patient == momo and visit.purpose == "hygiene"
+    assert visit.date == timezone.localdate() and visit.time is not None
+    assert visit.site == woeringen() and visit.logged_by == reception_user
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.CREATE, patient=momo,
+                                     object_type="patients.visit").exists()
+
+
+def test_arrival_with_htmx_returns_the_updated_board(reception_client):
+    momo = PatientFactory(alias="Momo")
+    response = arrive(reception_client, momo, htmx=True)
+    content = response.content.decode()
+    assert "<html" not in content and 'id="today"' in content
+    assert "Momo arrived: Dispensing." in content and "data-visit" in content
+
+
+def test_double_click_logs_one_arrival(reception_client):
+    momo = PatientFactory(alias="Momo")
+    arrive(reception_client, momo)
+    response = arrive(reception_client, momo, htmx=True)
+    assert "logged a moment ago already" in response.content.decode()
+    assert Visit.objects.count() == 1
+    arrive(reception_client, momo, purpose="social")
+    assert Visit.objects.count() == 2
+
+
+def test_arrival_at_the_desk_site_chosen_on_the_board(reception_client):
+    shelter = SiteFactory(name="Samusocial test")
+    reception_client.get("/reception/", {"site": shelter.pk})
+    arrive(reception_client, PatientFactory())
+    assert Visit.objects.get().site == shelter
+
+
+@pytest.mark.parametrize("purpose", ["", "party"])
+def test_arrival_with_bad_purpose_writes_nothing(reception_client, purpose):
+    response = arrive(reception_client, PatientFactory(), purpose=purpose, htmx=True)
+    assert "could not be logged" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_arrival_for_unknown_patient_writes_nothing(reception_client):
+    response = reception_client.post("/reception/arrivals/", {"patient": 999999,
+                                                              "purpose": "other"}, **EN)
+    assert response.status_code == 302 and not Visit.objects.exists()
+
+
+def test_arrival_on_a_merged_file_is_refused(reception_client):
+    kept = PatientFactory(file_number="K5")
+    stub = PatientFactory(file_number="S5", status=Patient.Status.MERGED, merged_into=kept)
+    response = arrive(reception_client, stub, htmx=True)
+    assert "was merged into file K5" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_arrival_of_a_deceased_person_is_refused(reception_client):
+    patient = PatientFactory(status=Patient.Status.DECEASED)
+    response = arrive(reception_client, patient, htmx=True)
+    assert "recorded as deceased" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_arrival_is_post_only(reception_client):
+    assert reception_client.get("/reception/arrivals/").status_code == 405
+    assert reception_client.get("/reception/harm-reduction/").status_code == 405
+
+
+def test_board_refused_to_coordinator(coordinator_client):
+    assert coordinator_client.get("/reception/").status_code == 403
+    assert coordinator_client.get("/reception/search/?q=a").status_code == 403
+    momo = PatientFactory()
+    assert arrive(coordinator_client, momo).status_code == 403
+    assert not Visit.objects.exists()
+
+
+def test_board_search_offers_registration_when_nobody_matches(reception_client):
+    content = reception_client.get("/reception/search/", {"q": "Inconnu"}, **EN).content.decode()
+    assert "/patients/new/?alias=Inconnu" in content
+
+
+def test_walk_in_with_details(reception_client):
+    patient = PatientFactory()
+    shelter = SiteFactory(name="Hôtel test")
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    response = reception_client.post(f"/patients/{patient.pk}/walk-ins/new/", {
+        "date": yesterday.isoformat(), "time": "21:30", "purpose": "harm_reduction",
+        "site": shelter.pk, "note": "maraude"}, **EN)
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert (visit.date, visit.time, visit.site, visit.note) == (
+        yesterday, datetime.time(21, 30), shelter, "maraude")
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"date": "2025-02-29"}, "Enter a valid date"),
+    ({"date": (timezone.localdate() + datetime.timedelta(days=1)).isoformat()},
+     "cannot be in the future"),
+    ({"time": "25:00"}, "Enter a valid time"),
+    ({"purpose": "party"}, "Select a valid choice"),
+    ({"site": ""}, "This field is required"),
+    ({"note": "n" * 201}, "at most 200 characters"),
+])
+def test_walk_in_bad_input_writes_nothing(reception_client, data, message):
+    patient = PatientFactory()
+    form = {"date": timezone.localdate().isoformat(), "purpose": "other",
+            "site": woeringen().pk, **data}
+    response = reception_client.post(f"/patients/{patient.pk}/walk-ins/new/", form, **EN)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_anonymous_harm_reduction_material_by_type(reception_client, reception_user):
+    response = reception_client.post("/reception/harm-reduction/", {
+        "site": woeringen().pk, "out_syringe": "20", "ret_syringe": "15", "out_foil": "5"},
+        **EN)
+    assert response.status_code == 302
+    rows = {c.material: c for c in HarmReductionContact.objects.all()}
+    assert set(rows) == {"syringe", "foil"}
+    assert (rows["syringe"].handed_out, rows["syringe"].returned) == (20, 15)
+    assert rows["foil"].patient is None and rows["foil"].logged_by == reception_user
+    content = reception_client.get("/reception/", **EN).content.decode()
+    assert "Syringes" in content and "20" in content
+
+
+@pytest.mark.parametrize("data,message", [
+    ({}, "Enter at least one quantity"),
+    ({"out_syringe": "-3"}, "greater than or equal to 0"),
+    ({"out_syringe": "10001"}, "less than or equal to 10000"),
+    ({"out_syringe": "beaucoup"}, "Enter a whole number"),
+    ({"site": ""}, "This field is required"),
+])
+def test_harm_reduction_bad_input_writes_nothing(reception_client, data, message):
+    form = {"site": woeringen().pk, **data}
+    response = reception_client.post("/reception/harm-reduction/", form, **EN)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not HarmReductionContact.objects.exists()
+
+
+def test_nurse_may_hand_out_material(nurse_client):
+    nurse_client.post("/reception/harm-reduction/", {"site": woeringen().pk,
+                                                     "out_naloxone": "1"})
+    assert HarmReductionContact.objects.filter(material="naloxone").exists()
+
+
+# session, user, permissions (2), sites, walk-ins, counts, material, roles (navigation),
+# sites of the material form,
+# session save (3).
+BOARD_QUERIES = 13
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_board_query_count_is_constant(reception_client, django_assert_num_queries, rows):
+    today = timezone.localdate()
+    site = Site.objects.get(name="MASS Woeringen")
+    for n in range(rows):
+        VisitFactory(date=today, site=site, logged_by=None, purpose="dispensing")
+        HarmReductionContact.objects.create(date=today, site=site, material="syringe",
+                                            handed_out=n + 1)
+    reception_client.get("/reception/")
+    with django_assert_num_queries(BOARD_QUERIES):
+        response = reception_client.get("/reception/")
+    assert response.content.decode().count("data-visit") == rows
+
+
+@pytest.mark.parametrize("rows", [1, 15])
+def test_board_search_query_count_is_constant(reception_client, django_assert_num_queries,
+                                              rows):
+    for n in range(rows):
+        PatientFactory(alias=f"Dupont {n}")
+    reception_client.get("/reception/search/", {"q": "dupont"})
+    with django_assert_num_queries(9):
+        response = reception_client.get("/reception/search/", {"q": "dupont"})
+    assert response.content.decode().count("data-arrival-row") == rows
+
+
+def test_board_shows_the_latest_walk_ins_and_counts_the_rest(reception_client):
+    from patients.selectors import BOARD_ROWS
+    today = timezone.localdate()
+    for _ in range(BOARD_ROWS + 3):
+        VisitFactory(date=today)
+    content = reception_client.get("/reception/", **EN).content.decode()
+    assert content.count("data-visit") == BOARD_ROWS
+    assert "and 3 earlier walk-ins today" in content
