@@ -262,3 +262,15 @@ def test_action_journal_is_append_only(social_worker_client, social_worker_user)
     social_worker_client.post(progress_url(action), {"status": "in_progress", "note": "n"})
     with pytest.raises(DatabaseError), transaction.atomic():
         SocialActionUpdate.objects.filter(action=action).update(note="rewritten")
+
+
+def test_notes_are_shown_as_text_never_as_html(social_worker_client, social_worker_user,
+                                               patient):
+    social_worker_client.post(create_url(patient), {
+        "type": "other", "social_worker": social_worker_user.pk,
+        "opened_on": today().isoformat(), "notes": "<script>alert(1)</script>"})
+    action = SocialAction.objects.get(patient=patient)
+    assert action.notes == "<script>alert(1)</script>"
+    page = social_worker_client.get(action.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

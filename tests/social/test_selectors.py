@@ -122,3 +122,15 @@ def test_income_distribution_of_nobody_is_all_zero():
     assert result == dict.fromkeys(ALL_KEYS, 0.0)
     result = income_distribution(patient_ids=Patient.objects.none(), as_of=END_2016)
     assert result == dict.fromkeys(ALL_KEYS, 0.0)
+
+
+def test_income_distribution_over_patients_in_treatment_given_as_episode_ids():
+    from patients.models import Episode
+    from tests.factories import EpisodeFactory
+    treated, _untreated = make_group([[(D(2016, 1, 1), "cpas")], [(D(2016, 1, 1), "salary")]])
+    EpisodeFactory(patient=treated, opened_on=D(2016, 3, 1))
+    EpisodeFactory(patient=treated, opened_on=D(2015, 3, 1), closed_on=D(2015, 9, 1),
+                   closure_reason="lost_contact")
+    in_treatment = Episode.objects.filter(opened_on__lte=END_2016).values("patient_id")
+    result = income_distribution(patient_ids=in_treatment, as_of=END_2016)
+    assert (result["cpas"], result["salary"]) == (100.0, 0.0)
