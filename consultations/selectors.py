@@ -7,7 +7,7 @@ The rule, for the text of a consultation note and of its amendments:
 discipline                    readers of the text
 ============================  ===================================================
 psychological, psychiatric    psychologists, psychiatrists, the author
-social                        social workers, doctors, the author
+social                        social workers, doctors (psychiatrists too), the author
 medical, nursing              doctors, psychiatrists, nurses, the author
 other                         every clinical role, the author
 personal note (any)           the author only
@@ -41,7 +41,8 @@ D = Consultation.Discipline
 TEXT_READERS: dict[str, frozenset[Role]] = {
     D.PSYCHOLOGICAL: frozenset({Role.PSYCHOLOGIST, Role.PSYCHIATRIST}),
     D.PSYCHIATRIC: frozenset({Role.PSYCHOLOGIST, Role.PSYCHIATRIST}),
-    D.SOCIAL: frozenset({Role.SOCIAL_WORKER, Role.DOCTOR}),
+    # Psychiatrists hold doctor rights (docs/domain.md), as in social.selectors.
+    D.SOCIAL: frozenset({Role.SOCIAL_WORKER, Role.DOCTOR, Role.PSYCHIATRIST}),
     D.MEDICAL: frozenset({Role.DOCTOR, Role.PSYCHIATRIST, Role.NURSE}),
     D.NURSING: frozenset({Role.DOCTOR, Role.PSYCHIATRIST, Role.NURSE}),
     D.OTHER: frozenset(CLINICAL_ROLES),
@@ -311,9 +312,9 @@ class TimelineKind:
     """One kind of entry of the timeline.
 
     ``rows(patient)`` is the patient's rows of that kind; ``date``/``time`` name their date
-    and time (``time`` may be None); ``load(user, ids)`` returns ``{id: (object, detail)}``
-    for the page's rows, where ``detail`` is True when the user reads the details, False for
-    "date and kind only".
+    and time (``time`` may be None or an expression); ``load(ids)`` returns
+    ``{id: (object, detail)}`` for the page's rows, where ``detail`` is True when the user
+    reads the details, False for "date and kind only".
     """
 
     key: str
@@ -321,7 +322,7 @@ class TimelineKind:
     rows: object
     load: object
     date: str = "date"
-    time: str | None = "time"
+    time: object = "time"
 
 
 @dataclass
@@ -337,7 +338,10 @@ class TimelineEntry:
 
 def _entry_columns(queryset: QuerySet, kind: TimelineKind) -> QuerySet:
     # Every column is an annotation, in the same order, so the UNION lines up.
-    time = F(kind.time) if kind.time else Value(None, output_field=TimeField())
+    if kind.time is None:
+        time = Value(None, output_field=TimeField())
+    else:
+        time = F(kind.time) if isinstance(kind.time, str) else kind.time
     return (queryset.order_by()
             .annotate(entry_kind=Value(kind.key, output_field=CharField()),
                       entry_id=F("pk"), entry_date=F(kind.date), entry_time=time)
@@ -388,20 +392,47 @@ def _groups_kind(user) -> TimelineKind:
                         date="session__date", time="session__time")
 
 
-def _other_apps_kinds(user) -> list[TimelineKind]:
-    """Dispensations and social actions, from their apps' own read rules when installed."""
-    kinds = []
-    for module_name in ("dispensary.selectors", "social.selectors"):
-        try:
-            module = __import__(module_name, fromlist=["timeline_kind"])
-        except ImportError:
-            continue
-        factory = getattr(module, "timeline_kind", None)
-        if factory is not None:
-            kind = factory(user)
-            if kind is not None:
-                kinds.append(TimelineKind(**kind) if isinstance(kind, dict) else kind)
-    return kinds
+def _dispensations_kind(user) -> TimelineKind | None:
+    """Doses given or withheld at the desk (not cancelled entries: recording mistakes). The
+    product and dose only for those who dispense or prescribe (dispensary's read rule)."""
+    try:
+        from dispensary.models import Dispensation
+        from dispensary.selectors import can_see_dispensing
+    except ImportError:  # the dispensary app is not installed
+        return None
+    from django.db.models.functions import TruncTime
+    from django.utils.translation import gettext_lazy as _
+    readable = can_see_dispensing(user)
+
+    def load(ids):
+        rows = Dispensation.objects.filter(pk__in=ids)
+        if readable:
+            rows = rows.select_related("product", "dispensed_by")
+        return {d.pk: (d, readable) for d in rows}
+    return TimelineKind(
+        "dispensation", _("Dispensation"),
+        lambda patient: Dispensation.objects.filter(patient=patient, cancellation__isnull=True),
+        load, time=TruncTime("dispensed_at"))
+
+
+def _social_actions_kind(user) -> TimelineKind | None:
+    """Social actions on the day they were opened: everyone sees the date and the type; the
+    status, partner and notes follow the social app's rule (social workers, doctors, the
+    author)."""
+    try:
+        from social.models import SocialAction
+        from social.selectors import can_read_social_notes
+    except ImportError:  # the social app is not installed
+        return None
+    from django.utils.translation import gettext_lazy as _
+
+    def load(ids):
+        rows = SocialAction.objects.filter(pk__in=ids).select_related("partner",
+                                                                        "social_worker")
+        return {a.pk: (a, can_read_social_notes(user, author_id=a.created_by_id)) for a in rows}
+    return TimelineKind("social_action", _("Social action"),
+                        lambda patient: SocialAction.objects.filter(patient=patient), load,
+                        date="opened_on", time=None)
 
 
 def timeline_kinds(user) -> list[TimelineKind]:
@@ -410,7 +441,7 @@ def timeline_kinds(user) -> list[TimelineKind]:
         kinds.append(_consultations_kind(user))
     if user.has_perm("consultations.view_groupattendance"):
         kinds.append(_groups_kind(user))
-    kinds.extend(_other_apps_kinds(user))
+    kinds.extend(kind for kind in (_dispensations_kind(user), _social_actions_kind(user)) if kind)
     return kinds
 
 

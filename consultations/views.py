@@ -24,17 +24,17 @@ from consultations.forms import (
 from consultations.models import Partner
 from mass.audit import Action, audit_record
 from patients.models import Patient
+from patients.selectors import patient_get_for_user
 
 PER_PAGE = 50
 
 
 def _patient_or_404(user, pk) -> Patient:
-    if not user.has_perm("patients.view_patient"):
-        raise Http404
     try:
-        return Patient.objects.select_related("merged_into").get(pk=int(pk))
-    except (Patient.DoesNotExist, TypeError, ValueError):
+        pk = int(pk)
+    except (TypeError, ValueError):
         raise Http404 from None
+    return patient_get_for_user(user=user, pk=pk)
 
 
 def _patient_from_query(request) -> Patient:

@@ -15,7 +15,8 @@ READERS = {
     "nursing": {Role.DOCTOR, Role.PSYCHIATRIST, Role.NURSE},
     "psychological": {Role.PSYCHOLOGIST, Role.PSYCHIATRIST},
     "psychiatric": {Role.PSYCHOLOGIST, Role.PSYCHIATRIST},
-    "social": {Role.SOCIAL_WORKER, Role.DOCTOR},
+    # "doctors": psychiatrists hold doctor rights (docs/domain.md), as in the social app.
+    "social": {Role.SOCIAL_WORKER, Role.DOCTOR, Role.PSYCHIATRIST},
     "other": {Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST, Role.PSYCHOLOGIST,
               Role.SOCIAL_WORKER},
 }

@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+
+from mass.roles import Role
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,9 +14,12 @@ from tests.consultations.conftest import days_ago
 from tests.factories import (
     ConsultationAmendmentFactory,
     ConsultationFactory,
+    DispensationFactory,
     GroupAttendanceFactory,
     GroupSessionFactory,
     PatientFactory,
+    PrescriptionFactory,
+    SocialActionFactory,
     VisitFactory,
 )
 
@@ -36,19 +41,11 @@ def add_entries(patient, author, count):
 
 
 def add_other_apps_entries(patient, count):
-    """Dispensations and social actions, when those apps provide factories."""
-    from tests import factories
-    for name in ("DispensationFactory", "SocialActionFactory"):
-        factory = getattr(factories, name, None)
-        if factory is None:
-            continue
-        for i in range(count):
-            factory(**timeline_factory_kwargs(name, patient, days_ago(i)))
-
-
-def timeline_factory_kwargs(name, patient, day):
-    from tests.consultations.test_timeline_other_apps import factory_kwargs
-    return factory_kwargs(name, patient, day)
+    """Dispensations (one prescription covering the days) and social actions."""
+    prescription = PrescriptionFactory(patient=patient, start_date=days_ago(count + 5))
+    for i in range(count):
+        DispensationFactory(prescription=prescription, date=days_ago(i))
+        SocialActionFactory(patient=patient, opened_on=days_ago(i), notes=f"social {i}")
 
 
 def test_timeline_lists_every_kind_newest_first(doctor_client, doctor_user):
@@ -92,8 +89,8 @@ def test_timeline_of_unknown_patient_is_404(doctor_client):
 
 
 @pytest.mark.parametrize("fixture,queries", [
-    ("doctor_user", 17), ("reception_user", 17), ("psychologist_user", 17),
-    ("social_worker_user", 17), ("nurse_user", 17), ("coordinator_user", 17),
+    ("doctor_user", 19), ("reception_user", 19), ("psychologist_user", 19),
+    ("social_worker_user", 19), ("nurse_user", 19), ("coordinator_user", 19),
 ])
 def test_timeline_constant_queries_with_1_and_50_of_each_kind(client, request, staff_factory,
                                                               django_assert_num_queries,
@@ -116,3 +113,53 @@ def test_timeline_constant_queries_with_1_and_50_of_each_kind(client, request, s
     assert len(second.context["page"].object_list) == 50
     kinds_on_page = {entry.kind for entry in second.context["page"].object_list}
     assert kinds_on_page == {entry.kind for entry in first.context["page"].object_list}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_dispensations_in_the_timeline_follow_the_dispensary_rule(client, staff_factory, role):
+    patient = PatientFactory()
+    prescription = PrescriptionFactory(patient=patient, start_date=days_ago(3))
+    DispensationFactory(prescription=prescription, date=days_ago(1))
+    client.force_login(staff_factory(role))
+
+    response = client.get(reverse("consultations:timeline", args=[patient.pk]),
+                          HTTP_ACCEPT_LANGUAGE="en")
+
+    content = response.content.decode()
+    assert "Dispensation" in content  # everyone sees that a dose was given that day
+    readers = {Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST}
+    assert ("Methadone" in content) is (role in readers)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_social_actions_in_the_timeline_follow_the_social_rule(client, staff_factory, role):
+    patient = PatientFactory()
+    SocialActionFactory(patient=patient, type="housing", notes="SOCIAL-SECRET")
+    client.force_login(staff_factory(role))
+
+    content = client.get(reverse("consultations:timeline", args=[patient.pk]),
+                         HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Housing" in content  # dates and kinds for everyone
+    readers = {Role.SOCIAL_WORKER, Role.DOCTOR, Role.PSYCHIATRIST}
+    assert ("SOCIAL-SECRET" in content) is (role in readers)
+
+
+def test_social_action_author_reads_own_notes_in_the_timeline(client, staff_factory):
+    author = staff_factory(Role.NURSE)
+    action = SocialActionFactory(notes="MY-SOCIAL-NOTE", created_by=author,
+                                 social_worker=staff_factory(Role.SOCIAL_WORKER))
+    client.force_login(author)
+    content = client.get(reverse("consultations:timeline", args=[action.patient_id])).content
+    assert "MY-SOCIAL-NOTE" in content.decode()
+
+
+def test_cancelled_dispensation_is_not_a_timeline_entry(doctor_client, nurse_user):
+    from dispensary.models import DispensationCancellation
+    dispensation = DispensationFactory()
+    DispensationCancellation.objects.create(dispensation=dispensation, reason="wrong patient",
+                                            cancelled_at=timezone.now(),
+                                            cancelled_by=nurse_user)
+    page = doctor_client.get(reverse("consultations:timeline",
+                                     args=[dispensation.patient_id])).context["page"]
+    assert [e.kind for e in page.object_list] == []
