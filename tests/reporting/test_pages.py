@@ -1,0 +1,156 @@
+import csv
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from mass.models import AuditEvent
+from mass.roles import Role
+from tests.factories import ConsultationFactory, EpisodeFactory, VisitFactory
+from tests.reporting.conftest import EXPECTED_2025
+
+PAGE = "/reporting/file-active/2025/"
+
+
+def test_url_names_of_the_contract():
+    assert reverse("reporting:index") == "/reporting/"
+    assert reverse("reporting:file_active", args=[2016]) == "/reporting/file-active/2016/"
+    assert reverse("reporting:tdi", args=[7]) == "/reporting/tdi/7/"
+
+
+@pytest.mark.parametrize("role", [Role.RECEPTION, Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST,
+                                  Role.PSYCHOLOGIST, Role.SOCIAL_WORKER])
+@pytest.mark.parametrize("url", ["/reporting/", PAGE, PAGE + "?format=json",
+                                 PAGE + "?format=csv", PAGE + "?format=xlsx",
+                                 PAGE + "explain/annual_active_patients/",
+                                 "/reporting/tdi/year/2025/", "/reporting/tdi/year/2025/export/"])
+def test_only_coordinators_see_figures_and_exports(client, staff_factory, role, url):
+    client.force_login(staff_factory(role))
+    assert client.get(url).status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_navigation_shows_yearly_figures_to_coordinators(client, coordinator_user,
+                                                         reception_user):
+    client.force_login(coordinator_user)
+    assert 'data-nav="reporting"' in client.get("/").content.decode()
+    client.force_login(reception_user)
+    assert 'data-nav="reporting"' not in client.get("/").content.decode()
+
+
+def test_index_lists_years_from_first_record(coordinator_client, db):
+    import datetime
+    VisitFactory(date=datetime.date(2023, 5, 1))
+    content = coordinator_client.get("/reporting/").content.decode()
+    years = re.findall(r'data-year="(\d+)"', content)
+    assert years == ["2026", "2025", "2024", "2023"]
+
+
+def test_page_lays_out_seed_table_with_year_before(coordinator_client, history):
+    response = coordinator_client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en")
+    content = response.content.decode()
+    assert response.status_code == 200
+    figures = re.findall(r'data-figure="(\w+)"', content)
+    assert figures[:9] == ["annual_active_patients", "monthly_active_patients_avg",
+                           "weekly_active_patients_avg", "daily_distinct_patients_avg",
+                           "daily_consultations_avg", "new_requests", "resumption_requests",
+                           "patient_contacts", "consultations"]
+    assert "Annual active caseload" in content and "2024" in content
+    # The seed's rounding: averages shown as whole numbers, the exact value in the title.
+    row = content.split('data-figure="daily_distinct_patients_avg"')[1].split("</tr>")[0]
+    assert 'title="1.125"' in row
+    # Charts: server-drawn SVG, two series, no script or inline style.
+    assert content.count("<svg") == 2
+    assert 'class="bar-current"' in content and 'class="bar-before"' in content
+    assert "style=" not in content and "<script>" not in content
+    # Breakdowns.
+    assert 'data-breakdown="discipline"' in content and "Psychological" in content
+    assert 'data-breakdown="sex"' in content and 'data-breakdown="age"' in content
+    assert "MASS Woeringen" in content
+    assert "16.7 %" in content
+
+
+def test_page_in_french_and_dutch(client, coordinator_user, history):
+    client.force_login(coordinator_user)
+    for language in ("fr", "nl"):
+        coordinator_user.language = language
+        coordinator_user.save(update_fields=["language"])
+        response = client.get(PAGE)
+        assert response.status_code == 200
+        assert f'lang="{language}"' in response.content.decode()
+
+
+def test_page_refuses_future_years_and_unknown_format(coordinator_client, db):
+    assert coordinator_client.get("/reporting/file-active/2999/").status_code == 404
+    response = coordinator_client.get(PAGE + "?format=pdf")
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_page_post_not_allowed(coordinator_client, db):
+    assert coordinator_client.post(PAGE).status_code == 405
+
+
+def test_page_query_count_constant(coordinator_client, history, django_assert_num_queries):
+    import datetime
+    coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
+    # Session, user, permissions (2), roles, saving the session (3); the figures of two
+    # years (2 queries each) and the breakdowns (4).
+    with django_assert_num_queries(16):
+        coordinator_client.get(PAGE)
+    for day in range(1, 28):
+        ConsultationFactory(date=datetime.date(2025, 2, day), discipline="other")
+        EpisodeFactory(opened_on=datetime.date(2025, 3, day))
+    with django_assert_num_queries(16):
+        coordinator_client.get(PAGE)
+
+
+def test_csv_export_has_every_figure(coordinator_client, history):
+    response = coordinator_client.get(PAGE + "?format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="file-active-2025.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["figure", "value"]
+    values = dict(rows[1:])
+    assert values["annual_active_patients"] == "4"
+    assert values["weekly_active_patients_avg"] == "1.75"
+    assert values["income_in_treatment.unknown"] == "33.3"
+    expected_keys = [key for key, value in EXPECTED_2025.items() if not isinstance(value, dict)]
+    expected_keys += [f"income_in_treatment.{k}" for k in EXPECTED_2025["income_in_treatment"]]
+    assert sorted(values) == sorted(expected_keys)
+
+
+def test_xlsx_export_has_figures_and_breakdowns(coordinator_client, history):
+    response = coordinator_client.get(PAGE + "?format=xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    workbook = load_workbook(io.BytesIO(response.content))
+    figures_sheet, breakdowns_sheet = workbook.worksheets
+    figures = {row[0]: row[2] for row in figures_sheet.iter_rows(min_row=2, values_only=True)}
+    assert figures["patient_contacts"] == 9
+    assert figures["daily_consultations_avg"] == pytest.approx(0.625)
+    assert figures["income_in_treatment.pension"] == 16.7
+    assert len(figures) == len(EXPECTED_2025) - 1 + 8
+    rows = list(breakdowns_sheet.iter_rows(min_row=2, values_only=True))
+    by = {(row[0], str(row[1])): row for row in rows}
+    assert by[("month", "1")][3] == 2 and by[("month", "1")][5] == 2  # patients, consultations
+    assert by[("discipline", "medical")][5] == 2
+    assert by[("sex", "M")][3] == 2  # A and C
+    assert by[("age_group", "unknown")][3] == 1  # D
+    assert by[("age_group", "45-54")][3] == 1  # A, 45 in 2025
+    assert sum(row[3] for row in rows if row[0] == "sex") == 4
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_every_export_is_audited(coordinator_client, coordinator_user, history, fmt):
+    coordinator_client.get(PAGE + f"?format={fmt}")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.actor == coordinator_user
+    assert event.details["year"] == 2025 and event.details["format"] == fmt
+    assert "2025" in event.summary
+
+
+def test_page_itself_exports_nothing(coordinator_client, history):
+    coordinator_client.get(PAGE)
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
