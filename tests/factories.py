@@ -167,3 +167,79 @@ class SocialActionFactory(DjangoModelFactory):
     created_by = factory.SelfAttribute("social_worker")
     opened_on = factory.LazyFunction(_today)
     notes = factory.Sequence(lambda n: f"Social note number {n}")
+
+
+# --- dispensary -----------------------------------------------------------------------------
+
+
+def methadone_syrup():
+    from dispensary.models import Product
+    return Product.objects.get(name="Methadone syrup 1 mg/ml")
+
+
+def _now():
+    from django.utils import timezone
+    return timezone.now()
+
+
+class PrescriptionFactory(DjangoModelFactory):
+    """Methadone 60 mg a day from today, dispensed at the MASS."""
+
+    class Meta:
+        model = "dispensary.Prescription"
+
+    patient = factory.SubFactory(PatientFactory)
+    product = factory.LazyFunction(methadone_syrup)
+    daily_dose = 60
+    start_date = factory.LazyFunction(_today)
+    course_started_on = factory.SelfAttribute("start_date")
+
+
+class DispensationFactory(DjangoModelFactory):
+    """A dose given (history for tests); the database checks that it fits its prescription.
+    It bypasses the register: use dispensary.services to test stock."""
+
+    class Meta:
+        model = "dispensary.Dispensation"
+
+    prescription = factory.SubFactory(PrescriptionFactory)
+    patient = factory.SelfAttribute("prescription.patient")
+    product = factory.SelfAttribute("prescription.product")
+    date = factory.LazyFunction(_today)
+    dose_date = factory.SelfAttribute("date")
+    part = "day"
+    status = "given"
+    quantity = factory.SelfAttribute("prescription.daily_dose")
+    intoxication_signs = False
+    dispensed_at = factory.LazyFunction(_now)
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+class TdiRecordFactory(DjangoModelFactory):
+    """A TDI questionnaire: heroin, injected, daily, referred by a GP."""
+
+    class Meta:
+        model = "reporting.TdiRecord"
+
+    episode = factory.SubFactory(EpisodeFactory)
+    setting = "treatment"
+    ever_treated = 2
+    ost_ever = 2
+    referral_source = 4
+    living_with = 1
+    accommodation = 2
+    labour_status = 3
+    education = 2
+    primary_drug = 11
+    route = 1
+    frequency = 1
+    age_first_use = 19
+    secondary_drug_1 = 22
+    injected_ever = 1
+    injected_12m = 1
+    injected_30d = 2
+    needle_shared_ever = 2
+    needle_shared_12m = 2
+    needle_shared_30d = 2

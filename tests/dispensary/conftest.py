@@ -1,0 +1,100 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from dispensary import services
+from dispensary.models import Dispensation, RegisterEntry
+from mass.roles import Role
+from tests.conftest import make_staff
+from tests.factories import (DispensationFactory, PatientFactory, PrescriptionFactory,
+                             methadone_syrup)
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def day(delta=0) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=delta)
+
+
+def give(client, rx, part="day", htmx=False, **fields):
+    """The one-action "give" of the dispensing list (without htmx: redirect on success)."""
+    data = {"part": part, "intoxication": "none", "action": "give", "hand_take_home": "on",
+            "next": reverse("dispensary:today"), **fields}
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    return client.post(reverse("dispensary:dispense", args=[rx.pk]), data, **EN, **headers)
+
+
+def given_rows(rx=None, **filters):
+    rows = Dispensation.objects.filter(status="given", cancellation__isnull=True, **filters)
+    if rx is not None:
+        rows = rows.filter(prescription=rx)
+    return rows
+
+
+def history(rx, *, days_ago: list[int]):
+    """Doses given on past days (relative to today) under ``rx``, which must be active then."""
+    part = rx.parts()[0]
+    for delta in days_ago:
+        DispensationFactory(prescription=rx, date=day(-delta), part=part,
+                            quantity=rx.part_dose(part))
+
+
+@pytest.fixture
+def stock(db):
+    """10 g of methadone syrup in the register."""
+    return add_stock()
+
+
+def add_stock(quantity=10000):
+    officer = make_staff(Role.NURSE, username="t_stock_nurse")
+    return services.register_receipt(product=methadone_syrup(), quantity=Decimal(quantity),
+                                     supplier="Pharmacie centrale", batch="B-1",
+                                     received_on=day(), actor=officer)
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory(alias="Mimi")
+
+
+@pytest.fixture
+def rx(db, patient, stock):
+    """Methadone 60 mg a day for Mimi, running for 30 days, last dose yesterday."""
+    prescription = PrescriptionFactory(patient=patient, start_date=day(-30))
+    history(prescription, days_ago=[1])
+    return prescription
+
+
+def balance(product=None) -> Decimal:
+    product = product or methadone_syrup()
+    entry = RegisterEntry.objects.filter(product=product).order_by("-sequence").first()
+    return entry.balance_after if entry else Decimal(0)
+
+
+# Dispensing involves several people at once (a nurse gives, a doctor reviews or cancels):
+# each gets a client of their own, unlike the shared ``client`` of tests/conftest.py.
+
+
+def own_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def nurse_client(nurse_user):
+    return own_client(nurse_user)
+
+
+@pytest.fixture
+def doctor_client(doctor_user):
+    return own_client(doctor_user)
+
+
+@pytest.fixture
+def psychiatrist_client(psychiatrist_user):
+    return own_client(psychiatrist_user)

@@ -1,0 +1,169 @@
+"""Who sees what, query counts of the list pages, the patient-file panel."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from mass.models import AuditEvent
+from mass.roles import Role
+from tests.dispensary.conftest import EN, day, give, history
+from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
+
+#: Queries of the dispensing list, whatever the number of patients: session, user, the
+#: user's permissions (two) and roles (navigation), the prescriptions with their last dose
+#: and review, today's entries; saving the session (three, with its savepoint).
+LIST_QUERIES = 10
+
+
+def due_patients(count):
+    for index in range(count):
+        rx = PrescriptionFactory(patient=PatientFactory(alias=f"P{index:03d}"),
+                                 start_date=day(-20), evening_dose=index % 2 * 20,
+                                 take_home_weekdays=[day(1).weekday()] if index % 3 else [])
+        history(rx, days_ago=[1] if index % 4 else [4])
+        if index % 5 == 0:
+            DispensationFactory(prescription=rx, part="morning" if rx.is_split else "day",
+                                quantity=rx.part_dose("morning" if rx.is_split else "day"))
+
+
+@pytest.mark.parametrize("count", [1, 100])
+def test_dispensing_list_constant_queries(nurse_client, django_assert_num_queries, count,
+                                          stock):
+    due_patients(count)
+    with django_assert_num_queries(LIST_QUERIES):
+        response = nurse_client.get(reverse("dispensary:today"))
+    assert response.content.decode().count('class="dose-row') == count
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_prescriptions_page_constant_queries(doctor_client, django_assert_num_queries, count,
+                                             stock):
+    due_patients(count)
+    with django_assert_num_queries(LIST_QUERIES + 2):
+        response = doctor_client.get(reverse("dispensary:prescriptions"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_register_page_constant_queries(nurse_client, django_assert_num_queries, count,
+                                        stock, staff_factory):
+    from dispensary import services
+    from tests.factories import methadone_syrup
+    for index in range(count):
+        services.register_count(product=methadone_syrup(), counted=10000 - index,
+                                reason_code="spillage" if index else "",
+                                actor=staff_factory(Role.NURSE))
+    with django_assert_num_queries(LIST_QUERIES):
+        response = nurse_client.get(reverse("dispensary:register"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("entries", [1, 40])
+def test_monthly_register_constant_queries(nurse_client, entries, stock, patient):
+    from dispensary import services
+    from tests.conftest import make_staff
+    rx = PrescriptionFactory(patient=patient, start_date=day(1 - entries), daily_dose=5)
+    actor = make_staff(Role.NURSE, username="t_register_nurse")
+    for delta in range(entries - 1, -1, -1):
+        services.dispensation_record(prescription=rx, part="day", intoxication_signs=False,
+                                     actor=actor, today=day(-delta), hand_take_home=False)
+    url = reverse("dispensary:register_month", args=[rx.product.pk, day().year, day().month])
+    counts = {}
+    for detail in ("", "1"):
+        with CaptureQueriesContext(connection) as queries:
+            assert nurse_client.get(url, {"detail": detail}).status_code == 200
+        counts[detail] = len(queries)
+    # Per day or entry by entry, with 1 or 40 entries; the read is audited.
+    assert counts == {"": 15, "1": 13}
+
+
+@pytest.mark.parametrize("role", [Role.RECEPTION, Role.PSYCHOLOGIST, Role.SOCIAL_WORKER,
+                                  Role.COORDINATOR])
+def test_non_dispensing_roles_are_refused(client, staff_factory, role, rx):
+    client.force_login(staff_factory(role))
+    for url in [reverse("dispensary:today"), reverse("dispensary:dispense", args=[rx.pk]),
+                reverse("dispensary:prescriptions"),
+                reverse("dispensary:prescription_create", args=[rx.patient.pk]),
+                reverse("dispensary:review", args=[rx.pk])]:
+        assert client.get(url).status_code == 403, url
+    assert give(client, rx).status_code == 403
+    # The dispensing record of a patient: not for them either (403 before any lookup).
+    assert client.get(reverse("dispensary:patient", args=[rx.patient.pk])).status_code == 403
+
+
+def test_unknown_prescription_is_404(nurse_client, stock):
+    assert nurse_client.get(reverse("dispensary:dispense", args=[999999])).status_code == 404
+    assert give(nurse_client, type("X", (), {"pk": 999999})).status_code == 404
+
+
+def test_list_is_get_only(nurse_client):
+    assert nurse_client.post(reverse("dispensary:today")).status_code == 405
+    assert nurse_client.delete(reverse("dispensary:dispense", args=[1])).status_code == 405
+
+
+def test_panel_on_the_patient_file_for_dispensing_roles(client, staff_factory, rx):
+    url = reverse("patients:detail", args=[rx.patient.pk])
+    for role, shown in [(Role.NURSE, True), (Role.DOCTOR, True), (Role.PSYCHIATRIST, True),
+                        (Role.PSYCHOLOGIST, False), (Role.SOCIAL_WORKER, False),
+                        (Role.RECEPTION, False), (Role.COORDINATOR, False)]:
+        client.force_login(staff_factory(role))
+        response = client.get(url, **EN)
+        content = response.content.decode()
+        assert response.status_code == 200, role
+        assert ('data-panel="dispensary"' in content) is shown, role
+        if shown:
+            assert "data-dose-plot" in content and "<svg" in content
+            assert "Dose history" in content and 'data-today-state="due"' in content
+
+
+def test_dispense_in_one_action_from_the_patient_file(nurse_client, rx):
+    file_url = reverse("patients:detail", args=[rx.patient.pk])
+    content = nurse_client.get(file_url, **EN).content.decode()
+    assert f'data-give="{rx.pk}-day"' in content
+    response = give(nurse_client, rx, next=file_url)
+    assert response.status_code == 302 and response["Location"] == file_url
+    content = nurse_client.get(file_url, **EN).content.decode()
+    assert 'data-today-state="done"' in content
+
+
+def test_panel_has_no_inline_style_or_script(nurse_client, rx):
+    content = nurse_client.get(reverse("dispensary:patient", args=[rx.patient.pk]),
+                               **EN).content.decode()
+    assert " style=" not in content and "<style" not in content
+    assert "<script>" not in content and "onclick" not in content
+
+
+def test_panel_queries_do_not_grow_with_history(nurse_client, patient, stock):
+    rx = PrescriptionFactory(patient=patient, start_date=day(-200))
+    history(rx, days_ago=[1])
+    url = reverse("patients:detail", args=[patient.pk])
+    with CaptureQueriesContext(connection) as short:
+        nurse_client.get(url)
+    history(rx, days_ago=list(range(2, 150)))
+    for delta in (50, 100):
+        PrescriptionFactory(patient=patient, start_date=day(-delta + 1))
+    with CaptureQueriesContext(connection) as long:
+        nurse_client.get(url)
+    assert len(long) == len(short)
+
+
+def test_dispensing_record_page_is_audited(nurse_client, nurse_user, rx):
+    response = nurse_client.get(reverse("dispensary:patient", args=[rx.patient.pk]), **EN)
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(actor=nurse_user, action="view",
+                                     patient=rx.patient).exists()
+
+
+def test_navigation_shows_dispensary_sections_by_role(client, staff_factory):
+    for role, visible, hidden in [
+        (Role.NURSE, ["dispensary"], ["prescriptions"]),
+        (Role.DOCTOR, ["prescriptions"], ["dispensary", "register"]),
+        (Role.COORDINATOR, ["register"], ["dispensary", "prescriptions"]),
+    ]:
+        client.force_login(staff_factory(role))
+        content = client.get("/").content.decode()
+        for key in visible:
+            assert f'data-nav="{key}"' in content, (role, key)
+        for key in hidden:
+            assert f'data-nav="{key}"' not in content, (role, key)
