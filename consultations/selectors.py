@@ -200,9 +200,10 @@ def notes_to_sign(user) -> QuerySet:
 
 def notes_due_for_signature() -> QuerySet:
     """Notes past the end of the day after the consultation and still without a signature
-    (``sign_due_notes`` signs them)."""
+    (``sign_due_notes`` signs them). Imported notes are locked as they are."""
     oldest_open = timezone.localdate() - timezone.timedelta(days=1)
-    return Consultation.objects.filter(signed_at__isnull=True, date__lt=oldest_open)
+    return Consultation.objects.filter(signed_at__isnull=True, imported=False,
+                                       date__lt=oldest_open)
 
 
 # --- contacts (the yearly figures) ----------------------------------------------------------

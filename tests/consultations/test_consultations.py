@@ -190,6 +190,8 @@ def test_note_is_locked_automatically_at_the_end_of_the_next_day(doctor_client, 
 def test_sign_due_notes_signs_the_old_ones_only(doctor_user):
     today = ConsultationFactory(author=doctor_user)
     older = ConsultationFactory(author=doctor_user, date=days_ago(3))
+    imported = ConsultationFactory(author=None, author_name="Dr Ancien", imported=True,
+                                   date=days_ago(400))
 
     out = io.StringIO()
     call_command("sign_due_notes", stdout=out)
@@ -199,6 +201,8 @@ def test_sign_due_notes_signs_the_old_ones_only(doctor_user):
     assert out.getvalue().startswith("1 note(s)")
     assert today.signed_at is None
     assert older.signed_at is not None and older.signed_by is None
+    imported.refresh_from_db()
+    assert imported.signed_at is None and imported.is_locked  # imported: locked as it came
     with pytest.raises(DatabaseError), transaction.atomic():
         Consultation.objects.filter(pk=older.pk).update(note="tampered")
 
@@ -368,3 +372,11 @@ def test_my_consultations_page_constant_queries(doctor_client, doctor_user,
     with django_assert_num_queries(11):
         response = doctor_client.get(url)
     assert len(response.context["page"].object_list) == 31
+
+
+def test_imported_note_is_locked_in_the_database(db):
+    consultation = ConsultationFactory(author=None, author_name="Dr Ancien", imported=True,
+                                       note="IMPORTED", date=datetime.date(2015, 1, 5))
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Consultation.objects.filter(pk=consultation.pk).update(note="changed")
+    assert consultation.is_locked
