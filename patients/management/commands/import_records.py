@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from patients.importer import ImportFailed, import_records
+
+
+class Command(BaseCommand):
+    help = ("Load history exported from a previous system: patients.csv, episodes.csv, "
+            "visits.csv, consultations.csv, income.csv (docs/interfaces.md). All or nothing: "
+            "on any error nothing is written, and every error names file, line and column.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Check everything, write nothing.")
+
+    def handle(self, *args, directory, dry_run, **options):
+        try:
+            result = import_records(directory, dry_run=dry_run)
+        except ImportFailed as failure:
+            for error in failure.errors:
+                self.stderr.write(str(error))
+            raise CommandError(_("%(n)s error(s): nothing was imported.")
+                               % {"n": len(failure.errors)}) from None
+        counts = ", ".join(f"{file}: {n}" for file, n in result.counts.items()) or _("no file")
+        if dry_run:
+            self.stdout.write(_("Dry run: no error; nothing written (%(counts)s).")
+                              % {"counts": counts})
+        else:
+            self.stdout.write(self.style.SUCCESS(_("Imported %(counts)s.") % {"counts": counts}))
