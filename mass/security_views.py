@@ -195,6 +195,26 @@ def _qr_data_uri(text: str) -> str:
     return segno.make(text, error="m").svg_data_uri(scale=5, border=2)
 
 
+def _database_unavailable(exception) -> bool:
+    """The exception, or one it arose from, says the database cannot be reached."""
+    from django.db import InterfaceError, OperationalError
+    seen = set()
+    while exception is not None and id(exception) not in seen:
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            return True
+        seen.add(id(exception))
+        exception = exception.__cause__ or exception.__context__
+    return False
+
+
+def _unavailable():
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "10"
+    return response
+
+
 def server_error(request):
     """handler500: when the database cannot be reached (a restart, a failover), say so with
     503 and Retry-After instead of an opaque 500. Nothing was written: every write of the
@@ -202,14 +222,18 @@ def server_error(request):
     The page needs no database (no user, no session)."""
     import sys
 
-    from django.db import InterfaceError, OperationalError
-    from django.template.loader import render_to_string
     from django.views.defaults import server_error as default_server_error
 
-    exception = sys.exc_info()[1]
-    if isinstance(exception, (OperationalError, InterfaceError)):
-        from django.http import HttpResponse
-        response = HttpResponse(render_to_string("503.html"), status=503)
-        response["Retry-After"] = "10"
-        return response
+    if _database_unavailable(sys.exc_info()[1]):
+        return _unavailable()
     return default_server_error(request)
+
+
+def bad_request(request, exception):
+    """handler400: the session could not be saved because the database went away during the
+    request (Django reports it as SessionInterrupted, a 400): that is an outage too."""
+    from django.views.defaults import bad_request as default_bad_request
+
+    if _database_unavailable(exception):
+        return _unavailable()
+    return default_bad_request(request, exception)

@@ -8,6 +8,7 @@ from mass.security import second_factor_exempt
 
 # A database outage answers 503 with Retry-After rather than an opaque 500.
 handler500 = "mass.security_views.server_error"
+handler400 = "mass.security_views.bad_request"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -46,3 +46,25 @@ def test_other_errors_stay_500(client, db, settings):
     login_not_required(broken)
     response = client.get("/broken/")
     assert response.status_code == 500
+
+
+def test_session_lost_to_an_outage_is_503_not_400(rf):
+    """The database went away between reading and saving the session: Django raises
+    SessionInterrupted (a 400) from the UpdateError from the OperationalError."""
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.contrib.sessions.exceptions import SessionInterrupted
+    from django.db import OperationalError
+
+    from mass.security_views import bad_request
+    try:
+        try:
+            try:
+                raise OperationalError("the database system is shutting down")
+            except OperationalError:
+                raise UpdateError
+        except UpdateError:
+            raise SessionInterrupted("The request's session was deleted")
+    except SessionInterrupted as interrupted:
+        response = bad_request(rf.get("/"), interrupted)
+    assert response.status_code == 503 and response["Retry-After"] == "10"
+    assert bad_request(rf.get("/"), SessionInterrupted("a real one")).status_code == 400
