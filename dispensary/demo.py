@@ -1,0 +1,309 @@
+"""Demo substitution treatments (`manage.py seed_demo`): prescriptions, daily dispensations,
+doctor's reviews after missed days, and the controlled-drug register that balances them.
+
+The patients on substitution are the most regular visitors of the demo walk-ins
+(patients.demo), and every dose is given on a day the patient walked in: dispensing then adds
+no contact of its own, so the yearly figures of the demo stay those of the walk-ins. The
+rules of the real desk are followed (the database checks them anyway): one dose a day,
+Sunday's dose taken home on Saturday, a doctor's review after 3 days without a dose (a lower
+dose from 5), a course ended after a month of absence.
+
+The ledger is append-only, so the demo is seeded once: if any prescription exists, nothing
+is added.
+"""
+
+import datetime
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from dispensary.models import (Dispensation, DispensationCancellation, HoldReview, Pharmacy,
+                               Prescription, Product, RegisterEntry)
+from mass.models import User
+from mass.roles import Role
+from patients.models import Patient, Visit
+
+SEED = 5
+#: Patients on substitution per unit of scale (the most regular visitors).
+PATIENTS_ON_SUBSTITUTION = 90
+MIN_VISIT_DAYS = 20
+LOST_AFTER_DAYS = 30
+SUNDAY = 6
+
+PRODUCT_MIX = [  # product name, weight, dose choices (mg), dose step
+    ("Methadone syrup 1 mg/ml", 70, [30, 40, 50, 60, 60, 70, 80, 80, 90, 100, 120], 10),
+    ("Methadone capsules", 8, [40, 60, 80], 10),
+    ("Buprenorphine sublingual tablets", 15, [4, 6, 8, 8, 12, 16], 2),
+    ("Buprenorphine/naloxone sublingual tablets", 7, [4, 8, 8, 12], 2),
+]
+PHARMACIES = [("Pharmacie de la Bourse (fictive)", "Boulevard Anspach 1, 1000 Bruxelles"),
+              ("Pharmacie du Midi (fictive)", "Avenue de Stalingrad 2, 1000 Bruxelles")]
+SUPPLIERS = ["Febelco", "Pharma Belgium", "CERP"]
+INTOXICATION_SIGNS = ["Somnolent, élocution lente", "Myosis serré, somnolence",
+                      "Haleine alcoolisée, instable", "Agité, propos incohérents"]
+
+
+def seed(*, years: int, scale: float, stdout) -> None:
+    if Prescription.objects.exists():
+        stdout.write("dispensary: prescriptions exist already, nothing added")
+        return
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=365 * years)
+    visit_days = _visit_days(start, today, limit=max(1, round(PATIENTS_ON_SUBSTITUTION * scale)))
+    if not visit_days:
+        stdout.write("dispensary: no demo walk-ins yet (seed patients first), nothing added")
+        return
+    nurses = _staff(Role.NURSE) or _staff(None)
+    doctors = _staff(Role.DOCTOR) or _staff(Role.PSYCHIATRIST) or nurses
+    with transaction.atomic():
+        counts = _seed(visit_days, today=today, rng=random.Random(SEED), nurses=nurses,
+                       doctors=doctors)
+    stdout.write(
+        f"dispensary: {counts['patients']} patients on substitution, "
+        f"{counts['prescriptions']} prescriptions, {counts['dispensations']} dispensations, "
+        f"{counts['reviews']} reviews, {counts['register']} register entries")
+
+
+def _visit_days(start, end, *, limit) -> dict[int, list]:
+    """The regular visitors and their walk-in days at the centre (Monday to Saturday)."""
+    regulars = list(
+        Visit.objects.filter(date__gte=start, date__lte=end)
+        .exclude(patient__status__in=[Patient.Status.MERGED, Patient.Status.DECEASED])
+        .values("patient_id").annotate(days=Count("date", distinct=True))
+        .filter(days__gte=MIN_VISIT_DAYS).order_by("-days", "patient_id")
+        .values_list("patient_id", flat=True)[:limit])
+    days: dict[int, dict] = defaultdict(dict)
+    for patient_id, day, time in (Visit.objects
+                                  .filter(patient_id__in=regulars, date__gte=start,
+                                          date__lte=end)
+                                  .order_by("date", "time").values_list("patient_id", "date",
+                                                                        "time")):
+        if day.weekday() != SUNDAY:
+            days[patient_id].setdefault(day, time)
+    return {pid: sorted(d.items()) for pid, d in days.items()}
+
+
+def _staff(role) -> list[int]:
+    users = User.objects.filter(is_active=True)
+    if role is not None:
+        users = users.filter(groups__name=role.value)
+    return list(users.order_by("pk").values_list("pk", flat=True))
+
+
+def _aware(day, time):
+    return timezone.make_aware(datetime.datetime.combine(day, time))
+
+
+class _Course:
+    """One patient's treatment being written, prescription by prescription."""
+
+    def __init__(self, patient_id, product, dose):
+        self.patient_id, self.product, self.dose = patient_id, product, dose
+        self.usual_dose = dose
+        self.split = False
+        self.current: Prescription | None = None
+
+
+def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
+    products = {p.name: p for p in Product.objects.all()}
+    pharmacies = [Pharmacy.objects.get_or_create(name=name, defaults={"address": address})[0]
+                  for name, address in PHARMACIES]
+    prescriptions: list[Prescription] = []
+    # Per dispensation, the fields and what to add after its insert (review, cancellation).
+    doses: list[dict] = []
+    reviews: list[HoldReview] = []
+    counts = defaultdict(int)
+
+    def prescribe(course, day, *, replaces=None, course_start=None, pharmacy=None):
+        rx = Prescription(
+            patient_id=course.patient_id, product=course.product,
+            daily_dose=Decimal(course.dose),
+            evening_dose=Decimal(course.dose // 3) if course.split else Decimal(0),
+            start_date=day, take_home_weekdays=[SUNDAY], pharmacy=pharmacy,
+            course_started_on=course_start or day, prescribed_by_id=rng.choice(doctors),
+            instructions=rng.choice(["", "", "Prise devant l'infirmier(ère).",
+                                     "Dose du dimanche remise le samedi."]))
+        rx._replaces = replaces
+        if replaces is not None:
+            replaces.end_date = day - datetime.timedelta(days=1)
+            replaces.end_reason = "Remplacée par une nouvelle prescription."
+        prescriptions.append(rx)
+        course.current = rx
+        return rx
+
+    for patient_id, days in visit_days.items():
+        name = rng.choices([p[0] for p in PRODUCT_MIX], weights=[p[1] for p in PRODUCT_MIX])[0]
+        _, _, dose_choices, step = next(p for p in PRODUCT_MIX if p[0] == name)
+        course = _Course(patient_id, products[name], rng.choice(dose_choices))
+        course.split = name.startswith("Methadone") and rng.random() < 0.12
+        counts["patients"] += 1
+        last_dose: datetime.date | None = None
+        course_start = None
+        restore_on = None
+        next_change = None
+        for day, time in days:
+            rx = course.current
+            if rx is None or (last_dose and (day - last_dose).days > LOST_AFTER_DAYS):
+                if rx is not None:  # lost contact: the course ended two weeks after the last dose
+                    rx.end_date = max(last_dose + datetime.timedelta(days=14), rx.start_date)
+                    rx.end_date = min(rx.end_date, day - datetime.timedelta(days=1))
+                    rx.end_reason = "Perdu de vue."
+                course.dose = course.usual_dose
+                course_start = day
+                rx = prescribe(course, day)
+                last_dose = None
+                next_change = day + datetime.timedelta(days=rng.randint(45, 150))
+                restore_on = None
+            missed = (day - max(last_dose + datetime.timedelta(days=1), course_start)).days \
+                if last_dose else (day - course_start).days
+            review = None
+            if missed >= 3:
+                lower = missed >= 5
+                if lower:
+                    course.dose = max(step, round(course.usual_dose * 2 / 3 / step) * step)
+                    rx = prescribe(course, day, replaces=rx, course_start=course_start)
+                    restore_on = day + datetime.timedelta(days=7)
+                review = HoldReview(
+                    patient_id=patient_id, prescription=rx._replaces if lower else rx,
+                    substance=course.product.substance, reviewed_on=day, missed_days=missed,
+                    decision=HoldReview.Decision.LOWER if lower else HoldReview.Decision.RESUME,
+                    new_prescription=rx if lower else None,
+                    note=("Reprise à dose réduite après interruption." if lower else
+                          "Vu en consultation, pas de signe de perte de tolérance."),
+                    reviewed_by_id=rng.choice(doctors))
+                reviews.append(review)
+            elif restore_on and day >= restore_on:
+                course.dose = course.usual_dose
+                rx = prescribe(course, day, replaces=rx, course_start=course_start)
+                restore_on = None
+            elif next_change and day >= next_change:
+                course.usual_dose = min(max(step, course.usual_dose + rng.choice([-step, step])),
+                                        int(course.product.max_daily_dose))
+                course.dose = course.usual_dose
+                rx = prescribe(course, day, replaces=rx, course_start=course_start)
+                next_change = day + datetime.timedelta(days=rng.randint(45, 150))
+            at = _aware(day, time or datetime.time(rng.randint(10, 17), rng.randint(0, 59)))
+            nurse = rng.choice(nurses)
+            parts = ([("morning", rx.daily_dose - rx.evening_dose), ("evening", rx.evening_dose)]
+                     if rx.evening_dose else [("day", rx.daily_dose)])
+            if rng.random() < 0.012:
+                doses.append({"rx": rx, "date": day, "dose_date": day, "part": parts[0][0],
+                              "status": "withheld", "quantity": Decimal(0),
+                              "intoxication_signs": True, "at": at, "by": nurse,
+                              "observations": rng.choice(INTOXICATION_SIGNS),
+                              "withheld_reason": "intoxication", "review": review})
+                continue
+            for part, quantity in parts:
+                offset = datetime.timedelta(hours=7) if part == "evening" else datetime.timedelta()
+                doses.append({"rx": rx, "date": day, "dose_date": day, "part": part,
+                              "status": "given", "quantity": quantity, "at": at + offset,
+                              "by": nurse, "review": review,
+                              "cancel": rng.random() < 0.002})
+            if day.weekday() == 5 and day < today:  # Saturday: Sunday's dose to take home
+                for part, quantity in parts:
+                    doses.append({"rx": rx, "date": day,
+                                  "dose_date": day + datetime.timedelta(days=1), "part": part,
+                                  "status": "given", "quantity": quantity, "at": at,
+                                  "by": nurse, "review": None})
+            last_dose = day + datetime.timedelta(days=1) if day.weekday() == 5 else day
+        # A few patients now collect at a partner pharmacy.
+        if course.current is not None and rng.random() < 0.06 and last_dose and \
+                (today - last_dose).days < 10:
+            tomorrow = today + datetime.timedelta(days=1)
+            prescribe(course, tomorrow, replaces=course.current, course_start=tomorrow,
+                      pharmacy=rng.choice(pharmacies))
+        elif course.current is not None and last_dose and \
+                (today - last_dose).days > LOST_AFTER_DAYS:
+            course.current.end_date = min(last_dose + datetime.timedelta(days=14),
+                                          today - datetime.timedelta(days=1))
+            course.current.end_date = max(course.current.end_date, course.current.start_date)
+            course.current.end_reason = "Perdu de vue."
+
+    # Prescriptions in order, each after the one it replaces.
+    Prescription.objects.bulk_create(prescriptions, batch_size=2000)
+    links = [rx for rx in prescriptions if rx._replaces is not None]
+    for rx in links:
+        rx.replaces = rx._replaces
+    Prescription.objects.bulk_update(links, ["replaces"], batch_size=2000)
+    HoldReview.objects.bulk_create(reviews, batch_size=2000)
+    counts["prescriptions"], counts["reviews"] = len(prescriptions), len(reviews)
+
+    doses.sort(key=lambda d: (d["date"], d["at"], d["dose_date"]))
+    entries = [Dispensation(
+        patient_id=d["rx"].patient_id, prescription=d["rx"], product=d["rx"].product,
+        date=d["date"], dose_date=d["dose_date"], part=d["part"], status=d["status"],
+        quantity=d["quantity"], intoxication_signs=d.get("intoxication_signs", False),
+        observations=d.get("observations", ""), withheld_reason=d.get("withheld_reason", ""),
+        review=d["review"] if d["review"] is not None and d["review"].pk else None,
+        dispensed_at=d["at"], dispensed_by_id=d["by"]) for d in doses]
+    Dispensation.objects.bulk_create(entries, batch_size=5000)
+    counts["dispensations"] = len(entries)
+    cancellations = [DispensationCancellation(
+        dispensation=entry, reason="Enregistré pour le mauvais patient.",
+        cancelled_at=entry.dispensed_at + datetime.timedelta(minutes=20),
+        cancelled_by_id=rng.choice([d for d in doctors if d != entry.dispensed_by_id]
+                                   or doctors))
+        for entry, d in zip(entries, doses) if d.get("cancel")]
+    DispensationCancellation.objects.bulk_create(cancellations)
+    counts["register"] = _seed_register(entries, {c.dispensation_id for c in cancellations},
+                                        today=today, rng=rng, nurses=nurses)
+    return counts
+
+
+def _seed_register(entries, cancelled_ids, *, today, rng, nurses) -> int:
+    """Receipts at the start of each month for the month's needs, every given dose, the
+    cancellations, and a count at each month's end (now and then a little spillage)."""
+    by_product: dict[int, list] = defaultdict(list)
+    for entry in entries:
+        if entry.status == Dispensation.Status.GIVEN and entry.product.is_controlled:
+            by_product[entry.product_id].append(entry)
+    rows = []
+    for product_id, given in by_product.items():
+        needs = defaultdict(Decimal)
+        for entry in given:
+            needs[entry.date.replace(day=1)] += entry.quantity
+        events = []
+        for month, need in needs.items():
+            quantity = (need * Decimal("1.15") // 1000 + 1) * 1000
+            events.append((month, 0, "receipt", quantity, None))
+            month_end = (month + datetime.timedelta(days=32)).replace(day=1) - \
+                datetime.timedelta(days=1)
+            if month_end < today:
+                events.append((month_end, 2, "count", None, None))
+        for entry in given:
+            events.append((entry.date, 1, "dispensed", -entry.quantity, entry))
+            if entry.pk in cancelled_ids:
+                events.append((entry.date, 1, "cancelled", entry.quantity, entry))
+        events.sort(key=lambda e: (e[0], e[1], e[4].dispensed_at if e[4] else 0,
+                                   0 if e[2] == "dispensed" else 1))
+        balance, sequence = Decimal(0), 0
+        for day, _order, kind, quantity, entry in events:
+            sequence += 1
+            fields = {}
+            if kind == "count":
+                loss = Decimal(rng.choice([5, 10, 15])) if rng.random() < 0.15 else Decimal(0)
+                loss = min(loss, balance)
+                quantity = -loss
+                fields = {"counted": balance - loss,
+                          "reason_code": RegisterEntry.Reason.SPILLAGE if loss else "",
+                          "note": "Fond de flacon renversé." if loss else ""}
+            elif kind == "receipt":
+                fields = {"supplier": rng.choice(SUPPLIERS),
+                          "batch": f"L{day:%y%m}-{product_id:02d}{rng.randint(100, 999)}",
+                          "received_on": day}
+            elif kind == "cancelled":
+                fields = {"note": "Enregistré pour le mauvais patient."}
+            balance += quantity
+            at = entry.dispensed_at if entry else _aware(day, datetime.time(9 if kind ==
+                                                                              "receipt" else 18))
+            rows.append(RegisterEntry(product_id=product_id, sequence=sequence, kind=kind,
+                                      date=day, quantity=quantity, balance_after=balance,
+                                      dispensation=entry, recorded_at=at,
+                                      recorded_by_id=entry.dispensed_by_id if entry
+                                      else rng.choice(nurses), **fields))
+    RegisterEntry.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
