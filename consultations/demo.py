@@ -39,11 +39,13 @@ AUTHOR_ROLE = {"medical": Role.DOCTOR, "nursing": Role.NURSE, "psychiatric": Rol
 
 NOTES = {
     "medical": [
-        "Suivi du traitement de substitution. Pas de plainte particulière. Poursuite à la même dose.",
+        "Suivi du traitement de substitution. Pas de plainte particulière. "
+        "Poursuite à la même dose.",
         "Abcès au point d'injection avant-bras gauche, soins locaux, revoir dans 48 h.",
         "Toux productive depuis une semaine, auscultation : râles base droite. Radio demandée.",
         "Demande d'augmentation de dose, craving important le soir. Discussion, dose inchangée.",
-        "Bilan sanguin prescrit (hépatites, fonction hépatique). Vaccination hépatite B proposée.",
+        "Bilan sanguin prescrit (hépatites, fonction hépatique). "
+        "Vaccination hépatite B proposée.",
         "Douleurs dentaires, orientation vers le dentiste partenaire.",
     ],
     "nursing": [
@@ -53,7 +55,8 @@ NOTES = {
         "Dépistage proposé, le patient souhaite y réfléchir.",
     ],
     "psychiatric": [
-        "Humeur basse, sommeil perturbé. Pas d'idées suicidaires actives. Ajustement du traitement.",
+        "Humeur basse, sommeil perturbé. Pas d'idées suicidaires actives. "
+        "Ajustement du traitement.",
         "Anxiété en lien avec la perte du logement. Soutien, revoir la semaine prochaine.",
         "Symptômes psychotiques stabilisés sous traitement. Bonne observance rapportée.",
         "Évaluation de la consommation d'alcool associée, information sur le sevrage.",
@@ -104,7 +107,8 @@ PARTNERS = [
     ("Pharmacie du Midi (fictive)", Partner.Kind.PHARMACY, ""),
 ]
 REFERRAL_REASONS = {
-    Partner.Kind.CPAS: ["Revenu d'intégration", "Aide médicale urgente", "Adresse de référence"],
+    Partner.Kind.CPAS: ["Revenu d'intégration", "Aide médicale urgente",
+                        "Adresse de référence"],
     Partner.Kind.HOSPITAL: ["Consultation hépatologie", "Bilan somatique", "Sevrage hospitalier",
                             "Urgences : abcès étendu"],
     Partner.Kind.TREATMENT: ["Poursuite du traitement de substitution", "Post-cure"],
@@ -296,7 +300,8 @@ def _seed_referrals(pairs, *, rng, scale, today, staff, partners) -> int:
             if outcome != Referral.Outcome.PENDING:
                 outcome_date = day + datetime.timedelta(days=rng.randint(2, 20))
         rows.append(Referral(patient_id=patient_id, partner_id=rng.choice(by_kind[kind]),
-                             date=day, reason=rng.choice(REFERRAL_REASONS.get(kind, ["Orientation"])),
+                             date=day,
+                             reason=rng.choice(REFERRAL_REASONS.get(kind, ["Orientation"])),
                              outcome=outcome, outcome_date=outcome_date,
                              referred_by_id=rng.choice(referrers) if referrers else None))
     Referral.objects.bulk_create(rows, batch_size=2000)

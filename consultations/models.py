@@ -199,7 +199,8 @@ class GroupSession(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.date}" + (f" — {self.theme}" if self.theme else "")
+        theme = f" — {self.theme}" if self.theme else ""
+        return f"{self.get_kind_display()} {self.date}{theme}"
 
     def get_absolute_url(self):
         return reverse("consultations:group_detail", args=[self.pk])

@@ -12,7 +12,12 @@ from consultations.models import Consultation
 from mass.roles import Role
 from patients.panels import panels_for
 from tests.consultations.conftest import DISCIPLINES, READERS, ROLES
-from tests.factories import ConsultationFactory, PatientFactory, ReferralFactory, ScreeningTestFactory
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    ReferralFactory,
+    ScreeningTestFactory,
+)
 
 PAGES = ["detail", "timeline", "patient_file", "amend"]
 MY_PANELS = {"consultations", "referrals", "screening"}

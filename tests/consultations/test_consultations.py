@@ -220,7 +220,8 @@ def test_author_signs(doctor_client, doctor_user):
 
 def test_sign_is_post_only(doctor_client, doctor_user):
     consultation = ConsultationFactory(author=doctor_user)
-    assert doctor_client.get(reverse("consultations:sign", args=[consultation.pk])).status_code == 405
+    response = doctor_client.get(reverse("consultations:sign", args=[consultation.pk]))
+    assert response.status_code == 405
 
 
 def test_another_clinician_cannot_sign(client, staff_factory):

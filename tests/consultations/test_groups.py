@@ -1,10 +1,10 @@
 import datetime
 
+import pytest
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-import pytest
 from consultations.models import GroupAttendance, GroupSession
 from consultations.selectors import contact_day_querysets
 from mass.roles import Role
