@@ -50,8 +50,8 @@ def test_healthz_503_when_database_unreachable():
 @pytest.mark.parametrize("role,visible,hidden", [
     (Role.RECEPTION, ["reception"], ["staff", "audit"]),
     (Role.COORDINATOR, ["staff", "audit", "sites"], ["reception"]),
-    (Role.NURSE, [], ["staff", "audit", "reception"]),
-    (Role.PSYCHOLOGIST, [], ["staff", "audit", "reception"]),
+    (Role.NURSE, ["dispensary", "patients"], ["staff", "audit", "reception", "reporting"]),
+    (Role.PSYCHOLOGIST, ["patients"], ["staff", "audit", "reception", "dispensary"]),
 ])
 def test_start_page_shows_each_role_its_sections(client, staff_factory, role, visible, hidden):
     client.force_login(staff_factory(role))
@@ -79,9 +79,9 @@ def test_coordinator_pages_refused_to_other_roles(client, staff_factory, role, u
 
 
 def test_user_without_role_is_told(client, staff_factory):
-    client.force_login(staff_factory())
+    client.force_login(staff_factory(language="en"))
     response = client.get("/")
-    assert "no role yet" in response.content.decode() or "aucun rôle" in response.content.decode()
+    assert "Your account has no role yet" in response.content.decode()
 
 
 def test_security_headers_on_pages(coordinator_client):

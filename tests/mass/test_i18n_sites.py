@@ -74,7 +74,8 @@ def test_belgian_date_format(client, coordinator_user):
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
     root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if k not in ("DEMO", "DEBUG")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DEMO", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update({
         "DJANGO_SETTINGS_MODULE": "mass.settings",
         "SECRET_KEY": "x" * 20 + "production-like-secret-key-9876543210-abcdefghij",
