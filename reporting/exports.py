@@ -131,13 +131,18 @@ TDI_COLUMNS = [
 ]
 
 
+def tdi_setting(name: str, default: str) -> str:
+    """A TDI setting: from the Django settings, else the environment (``.env``)."""
+    return str(getattr(settings, name, "") or os.environ.get(name, "") or default)
+
+
 def pseudonym_key() -> bytes:
     """The secret of the pseudonymised client identifier (``TDI_PSEUDONYM_KEY``).
 
     It must stay the same from year to year (Sciensano links a person's episodes across years
     through it) and must never be sent with the file. The demo has a fixed one.
     """
-    key = getattr(settings, "TDI_PSEUDONYM_KEY", "") or os.environ.get("TDI_PSEUDONYM_KEY", "")
+    key = tdi_setting("TDI_PSEUDONYM_KEY", "")
     if not key:
         if settings.DEBUG or getattr(settings, "DEMO", False):
             return b"demo-tdi-pseudonym-key-not-for-production"
@@ -187,3 +192,61 @@ def tdi_row(*, episode, record, key: bytes, centre_id: str, centre_type: int) ->
             value = "" if item.startswith("secondary_drug") else tdi_codes.NOT_KNOWN
         row[item] = value
     return row
+
+
+#: What each column of the TDI file holds (the README's table comes from here:
+#: ``manage.py tdi_export --describe``).
+TDI_COLUMN_HELP = {
+    "centre_id": "the centre's TDI code (setting TDI_CENTRE_ID)",
+    "centre_type": "TDI treatment centre type (setting TDI_CENTRE_TYPE, default 3: "
+                   "low-threshold agency)",
+    "treatment_year": "year the episode opened",
+    "treatment_month": "month the episode opened (1-12)",
+    "client_id": "pseudonymised person: HMAC-SHA256 of the file number with "
+                 "TDI_PSEUDONYM_KEY, 32 hex characters; the same every year",
+    "episode_id": "pseudonymised episode (HMAC of the episode number), 16 hex characters",
+    "questionnaire": "1 questionnaire filled in, 0 missing (every item then 99)",
+    "sex": "1 male, 2 female, 3 other, 99 not known (from the patient file)",
+    "birth_year": "year of birth, empty if not known (from the patient file)",
+    "age_at_entry": "treatment year minus birth year, 99 if not known",
+    "age_first_use": "age at first use of the primary drug, 99 if not known",
+    "secondary_drug_1": "drug code (as primary_drug), empty: none",
+}
+
+
+def tdi_format_description() -> str:
+    """The TDI file format as Markdown: columns, then the codes of each coded item."""
+    from django.utils import translation
+
+    from reporting import tdi_codes as codes
+    choices = {
+        "ever_treated": codes.EverTreated, "ost_ever": codes.OstEver,
+        "referral_source": codes.ReferralSource, "living_with": codes.LivingWith,
+        "accommodation": codes.Accommodation, "labour_status": codes.LabourStatus,
+        "education": codes.Education, "primary_drug": codes.Drug, "route": codes.Route,
+        "frequency": codes.Frequency,
+        **{name: codes.YesNo for name in ("injected_ever", "injected_12m", "injected_30d",
+                                          "needle_shared_ever", "needle_shared_12m",
+                                          "needle_shared_30d")},
+    }
+    with translation.override("en"):
+        lines = ["| column | content |", "|---|---|"]
+        for column in TDI_COLUMNS:
+            if column in TDI_COLUMN_HELP:
+                text = TDI_COLUMN_HELP[column]
+            elif column.startswith("secondary_drug"):
+                text = TDI_COLUMN_HELP["secondary_drug_1"]
+            else:
+                field = TdiRecord._meta.get_field(column)
+                text = f"{field.verbose_name}: codes below"
+            lines.append(f"| `{column}` | {text} |")
+        lines.append("")
+        seen = set()
+        for column, enum in choices.items():
+            if enum in seen:
+                continue
+            seen.add(enum)
+            users = [name for name, e in choices.items() if e is enum]
+            codes_text = "; ".join(f"{value} {label}" for value, label in enum.choices)
+            lines.append(f"- `{'`, `'.join(users)}`: {codes_text}")
+    return "\n".join(lines) + "\n"

@@ -201,23 +201,29 @@ def figures_sql(sources, year: int) -> tuple[str, dict]:
 WITH contacts AS MATERIALIZED (
     SELECT u.patient_id, u.date FROM ({union_sql}) AS u GROUP BY u.patient_id, u.date
 ),
+-- Distinct counts by grouping first (hash aggregates) rather than count(DISTINCT ...) (sorts).
 contact_figures AS (
-    SELECT count(*) AS patient_contacts,
-           count(DISTINCT patient_id) AS annual_active_patients,
-           count(DISTINCT date) AS activity_days
-    FROM contacts
+    SELECT (SELECT count(*) FROM contacts) AS patient_contacts,
+           (SELECT count(*) FROM (SELECT patient_id FROM contacts GROUP BY patient_id) AS p)
+               AS annual_active_patients,
+           (SELECT count(*) FROM (SELECT date FROM contacts GROUP BY date) AS d)
+               AS activity_days
 ),
 monthly AS (
     SELECT coalesce(avg(n), 0)::float8 AS monthly_active_patients_avg
-    FROM (SELECT count(DISTINCT patient_id) AS n FROM contacts
-          GROUP BY date_trunc('month', date::timestamp)) AS m
+    FROM (SELECT count(*) AS n
+          FROM (SELECT date_trunc('month', date::timestamp) AS month, patient_id
+                FROM contacts GROUP BY 1, 2) AS pairs
+          GROUP BY month) AS m
 ),
 weekly AS (
     -- date_trunc('week') is the Monday of the ISO week; only days of the year are in
     -- contacts, so a week straddling the new year counts its days of this year only.
     SELECT coalesce(avg(n), 0)::float8 AS weekly_active_patients_avg
-    FROM (SELECT count(DISTINCT patient_id) AS n FROM contacts
-          GROUP BY date_trunc('week', date::timestamp)) AS w
+    FROM (SELECT count(*) AS n
+          FROM (SELECT date_trunc('week', date::timestamp) AS week, patient_id
+                FROM contacts GROUP BY 1, 2) AS pairs
+          GROUP BY week) AS w
 ),
 consultation_figures AS ({_consultations_sql()}),
 episode_figures AS (
@@ -226,7 +232,8 @@ episode_figures AS (
            count(*) FILTER (WHERE e.kind <> CASE WHEN e.has_earlier THEN 'resumption'
                                                  ELSE 'new' END) AS kind_mismatches
     FROM (SELECT e.kind, {_earlier_episode_sql("e")} AS has_earlier
-          FROM {episode} AS e WHERE e.opened_on BETWEEN %(start)s AND %(end)s) AS e
+          FROM {episode} AS e WHERE e.opened_on BETWEEN %(start)s AND %(end)s
+          OFFSET 0) AS e  -- OFFSET 0: the EXISTS is evaluated once per episode
 ),
 treatment AS (
     SELECT count(DISTINCT patient_id) AS patients_in_treatment FROM {episode}

@@ -274,16 +274,14 @@ def tdi_file_rows(year: int) -> list[dict]:
     """The rows of the TDI file of ``year``: every treatment episode opened in the year, with
     its current questionnaire; episodes marked harm-reduction-only or outreach-only are left
     out (not treatment episodes for TDI). Two queries."""
-    from django.conf import settings
-
     from reporting import exports
     from reporting.tdi_codes import Setting
     episodes = list(Episode.objects.filter(opened_on__range=year_bounds(year))
                     .select_related("patient").order_by("opened_on", "id"))
     records = tdi_current_records([episode.pk for episode in episodes])
     key = exports.pseudonym_key()
-    centre_id = getattr(settings, "TDI_CENTRE_ID", "") or "MASS-BXL"
-    centre_type = getattr(settings, "TDI_CENTRE_TYPE", 3)
+    centre_id = exports.tdi_setting("TDI_CENTRE_ID", "MASS-BXL")
+    centre_type = exports.tdi_setting("TDI_CENTRE_TYPE", "3")
     rows = []
     for episode in episodes:
         record = records.get(episode.pk)

@@ -8,11 +8,17 @@ class Command(BaseCommand):
             "year, pseudonymised (see README). Audited as an export.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--year", type=int)
+        parser.add_argument("--describe", action="store_true",
+                            help="Print the file format (columns and codes) and stop.")
         parser.add_argument("--output", help="Write to this file instead of stdout.")
 
-    def handle(self, *args, year, output, **options):
-        if not 1900 <= year <= 2999:
+    def handle(self, *args, year, output, describe, **options):
+        if describe:
+            from reporting.exports import tdi_format_description
+            self.stdout.write(tdi_format_description(), ending="")
+            return
+        if year is None or not 1900 <= year <= 2999:
             raise CommandError("--year must be a year, e.g. 2016.")
         content, _name, count = services.tdi_file_export(
             year=year, actor=None, username=services.command_username())
