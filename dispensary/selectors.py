@@ -7,14 +7,15 @@ The rules that decide whether a dose may be given are computed here once, by
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from dispensary.models import (Dispensation, HoldReview, Prescription, Product,
-                               RegisterEntry)
+from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
+                               Prescription, Product, RegisterEntry)
 from patients.models import Patient
 
 #: From this many consecutive days without a dose the patient is held until a doctor's
@@ -34,8 +35,12 @@ DISPENSING_ROLES_PERMISSION = "dispensary.view_prescription"
 def given_dispensations() -> QuerySet:
     """Ledger entries of a dose actually handed over (supervised or to take home) and not
     cancelled since."""
-    return Dispensation.objects.filter(status=Dispensation.Status.GIVEN,
-                                       cancellation__isnull=True)
+    # NOT EXISTS rather than a LEFT JOIN: PostgreSQL then keeps the order of the index on
+    # (patient, dose_date) and a patient's last dose is one index probe, not a sort of their
+    # whole history (1 s instead of 10 ms for the list with ten years of history).
+    return Dispensation.objects.filter(
+        ~Exists(DispensationCancellation.objects.filter(dispensation=OuterRef("pk"))),
+        status=Dispensation.Status.GIVEN)
 
 
 def contact_day_querysets() -> list[QuerySet]:
@@ -129,14 +134,15 @@ class PartState:
     # Entries of this part today that were cancelled (shown so nobody wonders).
     cancelled: list = field(default_factory=list)
 
-    @property
+    # Cached: read many times per row of the list (and never changed once built).
+    @cached_property
     def entry(self) -> Dispensation | None:
         """The entry in force: the head unless it was cancelled."""
         if self.head is None or _is_cancelled(self.head):
             return None
         return self.head
 
-    @property
+    @cached_property
     def state(self) -> str:
         if self.entry is None:
             return "due"
@@ -168,7 +174,7 @@ class DoseState:
     def patient(self):
         return self.prescription.patient
 
-    @property
+    @cached_property
     def missed_days(self) -> int:
         """Consecutive days before today without any dose of this substance, counted since
         the treatment began: a take-home dose handed for a day covers it."""
@@ -177,7 +183,7 @@ class DoseState:
             since = max(since, self.last_dose_date + datetime.timedelta(days=1))
         return max(0, (self.today - since).days)
 
-    @property
+    @cached_property
     def is_held(self) -> bool:
         return self.missed_days >= HOLD_AFTER_MISSED_DAYS and not self.reviewed_today
 
@@ -189,7 +195,7 @@ class DoseState:
     def remaining_today(self) -> Decimal:
         return max(Decimal(0), self.prescription.daily_dose - self.given_today)
 
-    @property
+    @cached_property
     def desk_state(self) -> str:
         """One word for the row: due, held, withheld, done, taken_home."""
         states = {p.state for p in self.parts}
@@ -263,14 +269,15 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None) -> list[
         return []
     # Today's entries of these patients: doses for today (some handed earlier to take home)
     # and take-home doses handed today for later days.
-    entries = (Dispensation.objects
-               .filter(Q(dose_date=today) | Q(date=today),
-                       patient_id__in={rx.patient_id for rx in prescriptions})
+    entries = (Dispensation.objects.filter(Q(dose_date=today) | Q(date=today))
                .select_related("dispensed_by", "cancellation", "product")
                .order_by("id"))
+    if patient_id is not None:
+        entries = entries.filter(patient_id=patient_id)
     by_patient: dict[int, list[Dispensation]] = {}
     for entry in entries:
         by_patient.setdefault(entry.patient_id, []).append(entry)
+    part_labels = {part.value: str(part.label) for part in Dispensation.Part}
     states = []
     for rx in prescriptions:
         mine = by_patient.get(rx.patient_id, [])
@@ -281,8 +288,7 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None) -> list[
                            and not _is_cancelled(e)), Decimal(0))
         parts = []
         for part in rx.parts():
-            state = PartState(part=part, label=Dispensation.Part(part).label,
-                              dose=rx.part_dose(part))
+            state = PartState(part=part, label=part_labels[part], dose=rx.part_dose(part))
             for entry in substance_today:
                 if entry.prescription_id != rx.pk or entry.part != part:
                     continue
@@ -301,10 +307,14 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None) -> list[
 
 
 def _is_cancelled(entry: Dispensation) -> bool:
-    try:
-        return entry.cancellation is not None
-    except Dispensation.cancellation.RelatedObjectDoesNotExist:
-        return False
+    cancelled = getattr(entry, "_is_cancelled", None)
+    if cancelled is None:
+        try:
+            cancelled = entry.cancellation is not None
+        except Dispensation.cancellation.RelatedObjectDoesNotExist:
+            cancelled = False
+        entry._is_cancelled = cancelled
+    return cancelled
 
 
 def dispensing_list(*, today: datetime.date | None = None, query: str = "") -> list[DoseState]:

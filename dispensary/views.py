@@ -109,9 +109,7 @@ def _dispensed_message(entries: list[Dispensation]) -> str:
 def _row(request, prescription, *, message=None, level="info"):
     state = selectors.dose_state_for(prescription=prescription, today=_today())
     return render(request, "dispensary/today.html#row", {
-        "state": state, "row_message": message, "row_level": level,
-        "prescription": prescription, "today": _today(),
-    })
+        "rows": [state] if state else [], "row_message": message, "row_level": level})
 
 
 @require_http_methods(["GET", "POST"])

@@ -79,9 +79,12 @@ def test_the_database_alone_refuses_a_concurrent_second_dose():
             return entry
         return work
 
-    results = run_together(insert(0.5), insert(0.0))
+    results = run_together(insert(1.5), insert(0.0))
 
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], IntegrityError)
-    assert "dispensary_dispensation_once_per_day_part" in str(errors[0])
+    # Usually the unique index (the second insert waited for the first to commit); on a
+    # slow machine the second may start after that commit, and the trigger refuses it.
+    assert ("dispensary_dispensation_once_per_day_part" in str(errors[0])
+            or "already given" in str(errors[0]))
     assert Dispensation.objects.filter(dose_date=day()).count() == 1
