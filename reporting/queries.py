@@ -36,14 +36,6 @@ def table(label: str) -> str:
     return connection.ops.quote_name(apps.get_model(label)._meta.db_table)
 
 
-def model_installed(label: str) -> bool:
-    try:
-        apps.get_model(label)
-    except LookupError:
-        return False
-    return True
-
-
 # --- contacts -------------------------------------------------------------------------------
 
 
@@ -174,29 +166,69 @@ def _dispensing_sql(year: int) -> tuple[str, dict]:
             {**given, **patients})
 
 
-def _groups_sql() -> str:
-    if not model_installed("consultations.GroupAttendance"):
-        return "SELECT NULL::bigint AS group_attendances"
-    return f"""
-        SELECT count(*) AS group_attendances
-        FROM {table("consultations.GroupAttendance")} AS a
-        JOIN {table("consultations.GroupSession")} AS s ON s.id = a.session_id
-        WHERE s.date BETWEEN %(start)s AND %(end)s"""
+def _age_group_sql(age: str) -> str:
+    cases = []
+    for label, low, high in AGE_GROUPS:
+        conditions = []
+        if low is not None:
+            conditions.append(f"{age} >= {int(low)}")
+        if high is not None:
+            conditions.append(f"{age} <= {int(high)}")
+        cases.append(f"WHEN {' AND '.join(conditions)} THEN '{label}'")
+    return f"CASE WHEN {age} IS NULL THEN 'unknown' {' '.join(cases)} END"
 
 
-def _consultations_sql() -> str:
-    if not model_installed("consultations.Consultation"):
-        return "SELECT NULL::bigint AS consultations"
-    return (f"SELECT count(*) AS consultations FROM {table('consultations.Consultation')} "
-            f"WHERE date BETWEEN %(start)s AND %(end)s")
+def _breakdowns_sql() -> tuple[str, str]:
+    """For the page and the spreadsheet: (extra CTEs, extra columns) of the figures query.
+
+    The columns are JSON: active patients and consultations per month, consultations and
+    patients per discipline, active patients per sex and per age group (age reached in the
+    year, from the birth year or the birth date)."""
+    age = "(%(year)s - coalesce(p.birth_year, extract(year FROM p.birth_date)::int))"
+    ctes = f""",
+year_consultations AS MATERIALIZED (
+    SELECT discipline, extract(month FROM date)::int AS month, patient_id
+    FROM {table("consultations.Consultation")} WHERE date BETWEEN %(start)s AND %(end)s
+),
+consulted AS (
+    -- Patients per discipline by grouping (discipline, patient) first: a hash, not a sort.
+    SELECT 0 AS by_month, discipline, NULL::int AS month, sum(n) AS consultations,
+           count(*) AS patients
+    FROM (SELECT discipline, patient_id, count(*) AS n FROM year_consultations
+          GROUP BY 1, 2) AS per_patient
+    GROUP BY discipline
+    UNION ALL
+    SELECT 1, NULL, month, count(*), NULL FROM year_consultations GROUP BY month
+),
+people AS (
+    SELECT GROUPING(sex) AS by_age, sex, age_group, count(*) AS patients
+    FROM (SELECT p.sex, {_age_group_sql(age)} AS age_group
+          FROM (SELECT patient_id FROM contacts GROUP BY patient_id) AS active
+          JOIN {table("patients.Patient")} AS p ON p.id = active.patient_id) AS a
+    GROUP BY GROUPING SETS ((sex), (age_group))
+)"""
+    columns = """,
+    (SELECT json_object_agg(extract(month FROM month)::int, n) FROM active_months)
+        AS active_by_month,
+    (SELECT json_object_agg(month, consultations) FROM consulted WHERE by_month = 1)
+        AS consultations_by_month,
+    (SELECT json_agg(json_build_object('discipline', discipline,
+                                       'consultations', consultations, 'patients', patients)
+                     ORDER BY consultations DESC, discipline)
+     FROM consulted WHERE by_month = 0) AS disciplines,
+    (SELECT json_object_agg(sex, patients) FROM people WHERE by_age = 0) AS sexes,
+    (SELECT json_object_agg(age_group, patients) FROM people WHERE by_age = 1) AS ages"""
+    return ctes, columns
 
 
-def figures_sql(sources, year: int) -> tuple[str, dict]:
-    """One query: every figure of ``year`` but the income distribution (social's selector)."""
+def figures_sql(sources, year: int, *, breakdowns: bool = False) -> tuple[str, dict]:
+    """One query: every figure of ``year`` but the income distribution (social's selector);
+    with ``breakdowns``, also those of the page (see :func:`_breakdowns_sql`)."""
     start, end = year_bounds(year)
     union_sql, named = positional_to_named(*contacts_union_sql(sources, start, end), "u")
     dispensing_sql, dispensing_params = _dispensing_sql(year)
     episode = table("patients.Episode")
+    extra_ctes, extra_columns = _breakdowns_sql() if breakdowns else ("", "")
     sql = f"""
 WITH contacts AS MATERIALIZED (
     SELECT u.patient_id, u.date FROM ({union_sql}) AS u GROUP BY u.patient_id, u.date
@@ -209,12 +241,14 @@ contact_figures AS (
            (SELECT count(*) FROM (SELECT date FROM contacts GROUP BY date) AS d)
                AS activity_days
 ),
+active_months AS (
+    SELECT month, count(*) AS n
+    FROM (SELECT date_trunc('month', date::timestamp) AS month, patient_id
+          FROM contacts GROUP BY 1, 2) AS pairs
+    GROUP BY month
+),
 monthly AS (
-    SELECT coalesce(avg(n), 0)::float8 AS monthly_active_patients_avg
-    FROM (SELECT count(*) AS n
-          FROM (SELECT date_trunc('month', date::timestamp) AS month, patient_id
-                FROM contacts GROUP BY 1, 2) AS pairs
-          GROUP BY month) AS m
+    SELECT coalesce(avg(n), 0)::float8 AS monthly_active_patients_avg FROM active_months
 ),
 weekly AS (
     -- date_trunc('week') is the Monday of the ISO week; only days of the year are in
@@ -225,7 +259,10 @@ weekly AS (
                 FROM contacts GROUP BY 1, 2) AS pairs
           GROUP BY week) AS w
 ),
-consultation_figures AS ({_consultations_sql()}),
+consultation_figures AS (
+    SELECT count(*) AS consultations FROM {table("consultations.Consultation")}
+    WHERE date BETWEEN %(start)s AND %(end)s
+),
 episode_figures AS (
     SELECT count(*) FILTER (WHERE NOT e.has_earlier) AS new_requests,
            count(*) FILTER (WHERE e.has_earlier) AS resumption_requests,
@@ -240,7 +277,12 @@ treatment AS (
     WHERE opened_on <= %(end)s AND (closed_on IS NULL OR closed_on >= %(start)s)
 ),
 dispensing AS ({dispensing_sql}),
-groups AS ({_groups_sql()}),
+groups AS (
+    SELECT count(*) AS group_attendances
+    FROM {table("consultations.GroupAttendance")} AS a
+    JOIN {table("consultations.GroupSession")} AS s ON s.id = a.session_id
+    WHERE s.date BETWEEN %(start)s AND %(end)s
+),
 harm_reduction AS (
     -- One hand-out at the desk is recorded as one row per kind of material, in one go: the
     -- rows of one contact share day, site, person (or none: anonymous), staff member and the
@@ -251,11 +293,11 @@ harm_reduction AS (
            coalesce(sum(returned), 0) AS harm_reduction_items_returned
     FROM {table("patients.HarmReductionContact")}
     WHERE date BETWEEN %(start)s AND %(end)s
-)
-SELECT {", ".join(FIGURE_COLUMNS)}
+){extra_ctes}
+SELECT {", ".join(FIGURE_COLUMNS)}{extra_columns}
 FROM contact_figures, monthly, weekly, consultation_figures, episode_figures, treatment,
      dispensing, groups, harm_reduction"""
-    return sql, {**named, **dispensing_params, "start": start, "end": end}
+    return sql, {**named, **dispensing_params, "start": start, "end": end, "year": year}
 
 
 def fetch_one(sql: str, params) -> dict:

@@ -16,7 +16,7 @@ from django.http import Http404
 from patients.models import Episode
 from reporting import queries
 from reporting.models import TdiRecord
-from reporting.queries import AGE_GROUPS, table, year_bounds
+from reporting.queries import table, year_bounds
 
 #: The keys of the ``file_active`` JSON, in order: those of docs/interfaces.md, then the other
 #: figures of the issue.
@@ -43,6 +43,8 @@ class YearFigures:
     kind_mismatches: int = 0
     #: Apps that publish no contacts yet: the figures would be incomplete.
     missing_sources: list[str] = field(default_factory=list)
+    #: With ``breakdowns=True``: months, disciplines, sexes, age groups (see below).
+    breakdowns: dict | None = None
 
 
 def patients_in_treatment_ids(year: int) -> QuerySet:
@@ -60,10 +62,14 @@ def income_in_treatment(year: int) -> dict[str, float]:
     return {key: float(distribution.get(key, 0.0)) for key in INCOME_KEYS}
 
 
-def file_active_figures(year: int) -> YearFigures:
-    """The figures of ``year`` as the ``file_active`` JSON has them (two queries)."""
+def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
+    """The figures of ``year`` as the ``file_active`` JSON has them (two queries).
+
+    With ``breakdowns``, the same first query also returns, per month, the active patients
+    and the consultations; per discipline, the consultations and their patients; the active
+    patients per sex and per age group (age reached in the year)."""
     sources, missing = queries.contact_sources()
-    row = queries.fetch_one(*queries.figures_sql(sources, year))
+    row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=breakdowns))
     days = row["activity_days"]
     figures = {
         "year": year,
@@ -86,94 +92,30 @@ def file_active_figures(year: int) -> YearFigures:
         "harm_reduction_items_handed_out": row["harm_reduction_items_handed_out"],
         "harm_reduction_items_returned": row["harm_reduction_items_returned"],
     }
-    return YearFigures(year=year, figures=figures, kind_mismatches=row["kind_mismatches"],
-                       missing_sources=missing)
+    result = YearFigures(year=year, figures=figures, kind_mismatches=row["kind_mismatches"],
+                         missing_sources=missing)
+    if breakdowns:
+        active = row["active_by_month"] or {}
+        consulted = row["consultations_by_month"] or {}
+        result.breakdowns = {
+            "monthly": [{"month": month, "patients": active.get(str(month), 0),
+                         "consultations": consulted.get(str(month), 0)}
+                        for month in range(1, 13)],
+            "disciplines": row["disciplines"] or [],
+            "people": {"sex": row["sexes"] or {}, "age": row["ages"] or {}},
+        }
+    return result
 
 
 # --- breakdowns -----------------------------------------------------------------------------
 
 
-def monthly_series(year: int) -> list[dict]:
-    """Active patients and consultations per month of ``year`` and of the year before (one
-    query): ``[{"month": 1, "patients": .., "consultations": .., "patients_before": ..,
-    "consultations_before": ..}, ...]``."""
-    sources, _ = queries.contact_sources()
-    start, end = year_bounds(year - 1)[0], year_bounds(year)[1]
-    cte, params = queries.positional_to_named(*queries.contacts_union_sql(sources, start, end),
-                                              "u")
-    sql = f"""
-WITH contacts AS MATERIALIZED (
-    SELECT u.patient_id, u.date FROM ({cte}) AS u GROUP BY u.patient_id, u.date
-),
-active AS (
-    SELECT date_trunc('month', date::timestamp)::date AS month,
-           count(DISTINCT patient_id) AS patients
-    FROM contacts GROUP BY 1
-),
-consulted AS (
-    SELECT date_trunc('month', date::timestamp)::date AS month, count(*) AS consultations
-    FROM {table("consultations.Consultation")}
-    WHERE date BETWEEN %(start)s AND %(end)s GROUP BY 1
-)
-SELECT g.month::date AS month, coalesce(a.patients, 0) AS patients,
-       coalesce(c.consultations, 0) AS consultations
-FROM generate_series(%(start)s::timestamp, %(end)s::timestamp, interval '1 month') AS g(month)
-LEFT JOIN active AS a ON a.month = g.month::date
-LEFT JOIN consulted AS c ON c.month = g.month::date
-ORDER BY g.month"""
-    rows = queries.fetch_all(sql, {**params, "start": start, "end": end})
-    before, current = rows[:12], rows[12:]
-    return [{"month": index + 1, "patients": now["patients"],
-             "consultations": now["consultations"], "patients_before": then["patients"],
+def monthly_series(current: YearFigures, before: YearFigures) -> list[dict]:
+    """Active patients and consultations per month of a year and of the year before."""
+    return [{**now, "patients_before": then["patients"],
              "consultations_before": then["consultations"]}
-            for index, (now, then) in enumerate(zip(current, before, strict=True))]
-
-
-def _age_group_sql(age: str) -> str:
-    cases = []
-    for label, low, high in AGE_GROUPS:
-        conditions = []
-        if low is not None:
-            conditions.append(f"{age} >= {int(low)}")
-        if high is not None:
-            conditions.append(f"{age} <= {int(high)}")
-        cases.append(f"WHEN {' AND '.join(conditions)} THEN '{label}'")
-    return f"CASE WHEN {age} IS NULL THEN 'unknown' {' '.join(cases)} END"
-
-
-def people_breakdown(year: int) -> dict[str, dict[str, int]]:
-    """The annual active patients by sex and by age group (age reached in the year, from the
-    birth year or birth date): ``{"sex": {"F": 3, ...}, "age": {"<25": 1, ...}}``."""
-    sources, _ = queries.contact_sources()
-    start, end = year_bounds(year)
-    union, params = queries.positional_to_named(
-        *queries.contacts_union_sql(sources, start, end), "u")
-    age = "(%(year)s - coalesce(p.birth_year, extract(year FROM p.birth_date)::int))"
-    sql = f"""
-WITH active AS (SELECT DISTINCT u.patient_id FROM ({union}) AS u),
-people AS (
-    SELECT p.sex, {_age_group_sql(age)} AS age_group
-    FROM active JOIN {table("patients.Patient")} AS p ON p.id = active.patient_id
-)
-SELECT GROUPING(sex) AS by_age, sex, age_group, count(*) AS patients
-FROM people GROUP BY GROUPING SETS ((sex), (age_group))"""
-    result: dict[str, dict[str, int]] = {"sex": {}, "age": {}}
-    for row in queries.fetch_all(sql, {**params, "year": year}):
-        if row["by_age"]:
-            result["age"][row["age_group"]] = row["patients"]
-        else:
-            result["sex"][row["sex"]] = row["patients"]
-    return result
-
-
-def discipline_breakdown(year: int) -> list[dict]:
-    """Consultations and distinct patients per discipline."""
-    start, end = year_bounds(year)
-    sql = f"""
-SELECT discipline, count(*) AS consultations, count(DISTINCT patient_id) AS patients
-FROM {table("consultations.Consultation")} WHERE date BETWEEN %(start)s AND %(end)s
-GROUP BY discipline"""
-    return queries.fetch_all(sql, {"start": start, "end": end})
+            for now, then in zip(current.breakdowns["monthly"], before.breakdowns["monthly"],
+                                 strict=True)]
 
 
 def site_breakdown(year: int) -> list[dict]:
@@ -194,13 +136,11 @@ ORDER BY contacts DESC, s.name"""
     return queries.fetch_all(sql, params)
 
 
-def file_active_breakdowns(year: int) -> dict:
-    return {
-        "monthly": monthly_series(year),
-        "people": people_breakdown(year),
-        "disciplines": discipline_breakdown(year),
-        "sites": site_breakdown(year),
-    }
+def file_active_report(year: int) -> tuple[YearFigures, dict]:
+    """The figures of ``year`` and its breakdowns (months, disciplines, people, sites), for
+    the spreadsheet: three queries."""
+    current = file_active_figures(year, breakdowns=True)
+    return current, {**current.breakdowns, "sites": site_breakdown(year)}
 
 
 def years_with_data() -> list[int]:

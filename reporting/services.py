@@ -29,8 +29,11 @@ def file_active_export(*, year: int, fmt: str, actor, username: str = ""
     """
     if fmt not in exports.FORMATS:
         raise ValueError(fmt)
-    figures = selectors.file_active_figures(year).figures
-    breakdowns = selectors.file_active_breakdowns(year) if fmt == "xlsx" else None
+    if fmt == "xlsx":
+        current, breakdowns = selectors.file_active_report(year)
+        figures = current.figures
+    else:
+        figures, breakdowns = selectors.file_active_figures(year).figures, None
     content = exports.figures_file(fmt, figures, breakdowns)
     with transaction.atomic():
         audit_record(actor=actor, action=Action.EXPORT, username=username,

@@ -54,9 +54,10 @@ def file_active(request, year: int):
         disposition = "inline" if fmt == "json" else "attachment"
         response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
         return response
-    current = selectors.file_active_figures(year)
-    before = selectors.file_active_figures(year - 1)
-    breakdowns = selectors.file_active_breakdowns(year)
+    current = selectors.file_active_figures(year, breakdowns=True)
+    before = selectors.file_active_figures(year - 1, breakdowns=True)
+    monthly = selectors.monthly_series(current, before)
+    breakdowns = current.breakdowns
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,
         "seed_rows": _figure_rows(SEED_FIGURES, current, before),
@@ -66,14 +67,15 @@ def file_active(request, year: int):
                          "before": before.figures["income_in_treatment"][key]}
                         for key, label in INCOME_LABELS.items()],
         "income_figure": FIGURES["income_in_treatment"],
-        "charts": _monthly_charts(year, breakdowns["monthly"]),
-        "monthly": [{**row, "name": MONTHS[row["month"]]} for row in breakdowns["monthly"]],
+        "charts": _monthly_charts(year, monthly),
+        "monthly": [{**row, "name": MONTHS[row["month"]]} for row in monthly],
         "disciplines": [{**row, "label": discipline_label(row["discipline"])}
                         for row in breakdowns["disciplines"]],
         "sexes": [{"label": sex_label(sex), "patients": n}
                   for sex, n in breakdowns["people"]["sex"].items()],
         "ages": _age_rows(breakdowns["people"]["age"]),
-        "sites": [{**row, "label": site_label(row)} for row in breakdowns["sites"]],
+        "sites": [{**row, "label": site_label(row)}
+                  for row in selectors.site_breakdown(year)],
         "formats": list(exports.FORMATS),
     })
 
@@ -116,8 +118,9 @@ def file_active_explain(request, year: int, figure: str):
     return render(request, "reporting/explain.html", {
         "year": year, "explanation": explanation, "page": page, "rows": rows, "form": form,
         "income_labels": INCOME_LABELS.items(),
-        "value": selectors.file_active_figures(year).figures.get(figure)
-        if figure != "income_in_treatment" else None,
+        # An average is not the length of its list: show it (two more queries). A count is.
+        "value": selectors.file_active_figures(year).figures[figure]
+        if explanation.figure.average else None,
     })
 
 

@@ -117,3 +117,26 @@ def test_figures_take_a_constant_number_of_queries(history, django_assert_num_qu
         VisitFactory(date=D(2025, 2, day))
     with django_assert_num_queries(2):
         selectors.file_active_figures(2025)
+
+
+def test_breakdowns_of_the_hand_built_year(history):
+    breakdowns = selectors.file_active_figures(2025, breakdowns=True).breakdowns
+    months = {row["month"]: (row["patients"], row["consultations"])
+              for row in breakdowns["monthly"]}
+    assert months == {1: (2, 2), 2: (0, 0), 3: (0, 0), 4: (0, 0), 5: (0, 0), 6: (2, 1),
+                      7: (0, 0), 8: (0, 0), 9: (0, 0), 10: (0, 0), 11: (0, 0), 12: (2, 2)}
+    assert breakdowns["disciplines"] == [
+        {"discipline": "medical", "consultations": 2, "patients": 2},
+        {"discipline": "nursing", "consultations": 1, "patients": 1},
+        {"discipline": "psychological", "consultations": 1, "patients": 1},
+        {"discipline": "social", "consultations": 1, "patients": 1},
+    ]
+    # A: man born 1980 (45); B: woman born 1995 (30); C: man born 2003 (22); D: sex X,
+    # birth year unknown.
+    assert breakdowns["people"] == {"sex": {"M": 2, "F": 1, "X": 1},
+                                    "age": {"45-54": 1, "25-34": 1, "<25": 1, "unknown": 1}}
+    sites = selectors.site_breakdown(2025)
+    # Walk-ins and consultations at the centre: 8 of the 9 contacts (C's withheld dose on
+    # 06-17 was a dispensation, which has no site); A's group session had no site.
+    assert [(row["site_name"], row["patients"], row["contacts"]) for row in sites] == [
+        ("MASS Woeringen", 4, 8), (None, 1, 1)]

@@ -98,14 +98,14 @@ def test_page_post_not_allowed(coordinator_client, db):
 def test_page_query_count_constant(coordinator_client, history, django_assert_num_queries):
     import datetime
     coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
-    # Session, user, permissions (2), roles, saving the session (3); the figures of two
-    # years (2 queries each) and the breakdowns (4).
-    with django_assert_num_queries(16):
+    # Session, user, permissions (2), roles, saving the session (3); the figures and
+    # breakdowns of two years (2 queries each) and the sites.
+    with django_assert_num_queries(13):
         coordinator_client.get(PAGE)
     for day in range(1, 28):
         ConsultationFactory(date=datetime.date(2025, 2, day), discipline="other")
         EpisodeFactory(opened_on=datetime.date(2025, 3, day))
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(13):
         coordinator_client.get(PAGE)
 
 
