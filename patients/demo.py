@@ -104,13 +104,16 @@ def public_holidays(year: int) -> set[datetime.date]:
             datetime.date(year, 11, 11), datetime.date(year, 12, 25)}
 
 
-def activity_days(start: datetime.date, end: datetime.date, hours: dict, rng) -> list:
+def activity_days(start: datetime.date, end: datetime.date, hours: dict, rng,
+                  keep: datetime.date | None = None) -> list:
     """Opening days of the centre between start and end, without public holidays, thinned
-    (staff training, strikes, closures) to about 278 a year."""
+    (staff training, strikes, closures) to about 278 a year. ``keep`` is kept open."""
     days, day = [], start
     holidays: dict[int, set] = {}
     while day <= end:
-        if day.weekday() in hours:
+        if day == keep:
+            days.append(day)
+        elif day.weekday() in hours:
             if day.year not in holidays:
                 holidays[day.year] = public_holidays(day.year)
             if day not in holidays[day.year]:
@@ -118,8 +121,8 @@ def activity_days(start: datetime.date, end: datetime.date, hours: dict, rng) ->
         day += datetime.timedelta(days=1)
     wanted = round(ACTIVITY_DAYS * ((end - start).days + 1) / 365.25)
     if len(days) > wanted:
-        keep = set(rng.sample(range(len(days)), wanted))
-        days = [d for i, d in enumerate(days) if i in keep]
+        kept = set(rng.sample(range(len(days)), wanted))
+        days = [d for i, d in enumerate(days) if i in kept or d == keep]
     return days
 
 
@@ -183,14 +186,15 @@ def _geometric(rng, p: float) -> int:
 def generate(*, start: datetime.date, end: datetime.date, scale: float = 1.0, seed: int = 0,
              returning_share: float = RETURNING_SHARE, hours: dict | None = None,
              outreach_sites: int = 6, prefix: str = FILE_PREFIX, first_number: int = 1,
-             now: datetime.datetime | None = None) -> DemoData:
+             now: datetime.datetime | None = None, open_on: datetime.date | None = None
+             ) -> DemoData:
     """History between ``start`` and ``end`` at ``scale`` times seed 000. With
     ``returning_share=0`` every year brings new people only (the benchmark's "60,000 files in
     a decade")."""
     rng = random.Random(seed)
     hours = hours or WOERINGEN_HOURS
     data = DemoData()
-    data.activity_days = activity_days(start, end, hours, rng)
+    data.activity_days = activity_days(start, end, hours, rng, keep=open_on)
     people = _People(rng, end, prefix, first_number)
     kinds: dict[int, tuple] = {}  # person -> (kind, daily probability)
     open_episode: dict[int, list] = {}
@@ -329,7 +333,7 @@ def _episodes_of_year(rng, days, seen, kinds, scale, data, open_episode, last_cl
 
 
 def _visits_of_day(rng, data, person, day, purposes, hours, outreach_sites, now):
-    opens, closes = hours[day.weekday()]
+    opens, closes = hours.get(day.weekday(), (10, 19))
     site = None
     if outreach_sites and rng.random() < OUTREACH_SHARE:
         site = rng.randrange(outreach_sites)

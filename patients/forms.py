@@ -135,8 +135,8 @@ class HarmReductionForm(forms.Form):
                                                     "class": "form-control form-control-sm"}))
 
     def rows(self):
-        """(label, handed-out field, returned field) per kind of material, for the template."""
-        return [(label, self[f"out_{value}"], self[f"ret_{value}"])
+        """(label, [handed-out field, returned field]) per kind of material."""
+        return [(label, [self[f"out_{value}"], self[f"ret_{value}"]])
                 for value, label in HarmReductionContact.Material.choices]
 
     def clean(self):

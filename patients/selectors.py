@@ -44,18 +44,22 @@ def patient_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
         return []
     tokens = q.split()
     years = [int(t) for t in tokens if YEAR.match(t)]
-    words = " ".join(t for t in tokens if not YEAR.match(t))
+    words = [t for t in tokens if not YEAR.match(t)][:5]
     exact = Q(file_number__iexact=q)
     match = Q()
     similarity = Value(0.0)
-    if words:
-        typed = unaccent_lower(Value(words))
-        if len(words) >= 2:
-            match &= (Q(search_text__trigram_word_similar=typed)
-                      | Q(search_text__contains=typed))
-            similarity = TrigramWordSimilarity(typed, "search_text")
-        else:  # one letter: only a whole alias, not every name that contains it
-            match &= Q(alias__iexact=words)
+    if len(words) == 1 and len(words[0]) == 1:
+        # One letter: only a whole alias, not every name that contains it.
+        match &= Q(alias__iexact=words.pop())
+    for word in words:
+        # Every word must be found (misspelt or not) somewhere in the file's names: "jean
+        # dupont" finds Jean Dupont, not every Jean and every Dupont.
+        typed = unaccent_lower(Value(word))
+        found = Q(search_text__trigram_word_similar=typed)
+        if len(word) >= 3:  # a substring of a file number or a name ("1004", "dup")
+            found |= Q(search_text__contains=typed)
+        match &= found
+        similarity = similarity + TrigramWordSimilarity(typed, "search_text")
     if years:
         match &= Q(birth_year__in=years)
     queryset = (
