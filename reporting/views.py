@@ -77,6 +77,7 @@ def file_active(request, year: int):
         "sites": [{**row, "label": site_label(row)}
                   for row in selectors.site_breakdown(year)],
         "formats": list(exports.FORMATS),
+        "computed_at": timezone.now(),
     })
 
 
