@@ -5,8 +5,9 @@ The patients on substitution are the most regular visitors of the demo walk-ins
 (patients.demo), and every dose is given on a day the patient walked in: dispensing then adds
 no contact of its own, so the yearly figures of the demo stay those of the walk-ins. The
 rules of the real desk are followed (the database checks them anyway): one dose a day,
-Sunday's dose taken home on Saturday, a doctor's review after 3 days without a dose (a lower
-dose from 5), a course ended after a month of absence.
+take-home days that fit how often each patient comes (Sunday's dose handed on Saturday at
+least), a doctor's review after 3 days without a dose (a lower dose from 5), a course ended
+after a month of absence.
 
 The ledger is append-only, so the demo is seeded once: if any prescription exists, nothing
 is added.
@@ -31,6 +32,7 @@ SEED = 5
 #: Patients on substitution per unit of scale (the most regular visitors).
 PATIENTS_ON_SUBSTITUTION = 90
 MIN_VISIT_DAYS = 20
+MIN_ATTENDANCE = 0.3
 LOST_AFTER_DAYS = 30
 SUNDAY = 6
 
@@ -84,7 +86,10 @@ def _visit_days(start, end, *, limit) -> dict[int, list]:
                                                                         "time")):
         if day.weekday() != SUNDAY:
             days[patient_id].setdefault(day, time)
-    return {pid: sorted(d.items()) for pid, d in days.items()}
+    # Substitution at the MASS means coming most days: the occasional visitors of the demo
+    # would be held at every visit (in real life they collect at a pharmacy).
+    return {pid: sorted(d.items()) for pid, d in days.items()
+            if _attendance(sorted(d)) >= MIN_ATTENDANCE}
 
 
 def _staff(role) -> list[int]:
@@ -96,6 +101,36 @@ def _staff(role) -> list[int]:
 
 def _aware(day, time):
     return timezone.make_aware(datetime.datetime.combine(day, time))
+
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def _attendance(days: list[datetime.date]) -> float:
+    """Share of the open days (Monday to Saturday) between the first and last visit."""
+    first, last = days[0], days[-1]
+    open_days = sum(1 for n in range((last - first).days + 1)
+                    if (first + datetime.timedelta(days=n)).weekday() != SUNDAY)
+    return len(days) / max(open_days, 1)
+
+
+def _take_home_weekdays(days) -> list[int]:
+    """Take-home days that fit how often the patient comes (the doctor's choice in real
+    life): Sunday only for those who come most days; then Wednesday too; those who come
+    about twice a week collect on Monday and Thursday for the days that follow."""
+    rate = _attendance([day for day, _time in days])
+    if rate >= 0.6:
+        return [SUNDAY]
+    if rate >= 0.4:
+        return [2, SUNDAY]
+    return [1, 2, 4, 5, SUNDAY]
+
+
+def _end_lost(rx, covered_until, latest) -> None:
+    """End a prescription two weeks after the last dose handed (lost to follow-up)."""
+    end = min(covered_until + datetime.timedelta(days=14), latest)
+    rx.end_date = max(end, covered_until, rx.start_date)
+    rx.end_reason = "Perdu de vue."
 
 
 class _Course:
@@ -123,10 +158,10 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
             patient_id=course.patient_id, product=course.product,
             daily_dose=Decimal(course.dose),
             evening_dose=Decimal(course.dose // 3) if course.split else Decimal(0),
-            start_date=day, take_home_weekdays=[SUNDAY], pharmacy=pharmacy,
+            start_date=day, take_home_weekdays=course.take_home, pharmacy=pharmacy,
             course_started_on=course_start or day, prescribed_by_id=rng.choice(doctors),
             instructions=rng.choice(["", "", "Prise devant l'infirmier(ère).",
-                                     "Dose du dimanche remise le samedi."]))
+                                     "Pas de doses à emporter si signes d'intoxication."]))
         rx._replaces = replaces
         if replaces is not None:
             replaces.end_date = day - datetime.timedelta(days=1)
@@ -140,26 +175,27 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
         _, _, dose_choices, step = next(p for p in PRODUCT_MIX if p[0] == name)
         course = _Course(patient_id, products[name], rng.choice(dose_choices))
         course.split = name.startswith("Methadone") and rng.random() < 0.12
+        course.take_home = _take_home_weekdays(days)
         counts["patients"] += 1
-        last_dose: datetime.date | None = None
+        covered_until: datetime.date | None = None  # the last day a dose was handed for
         course_start = None
         restore_on = None
         next_change = None
         for day, time in days:
             rx = course.current
-            if rx is None or (last_dose and (day - last_dose).days > LOST_AFTER_DAYS):
-                if rx is not None:  # lost contact: the course ended two weeks after the last dose
-                    rx.end_date = max(last_dose + datetime.timedelta(days=14), rx.start_date)
-                    rx.end_date = min(rx.end_date, day - datetime.timedelta(days=1))
-                    rx.end_reason = "Perdu de vue."
+            if rx is None or (covered_until and (day - covered_until).days > LOST_AFTER_DAYS):
+                if rx is not None:  # lost contact: the course ended two weeks after
+                    _end_lost(rx, covered_until, day - ONE_DAY)
                 course.dose = course.usual_dose
                 course_start = day
                 rx = prescribe(course, day)
-                last_dose = None
+                covered_until = None
                 next_change = day + datetime.timedelta(days=rng.randint(45, 150))
                 restore_on = None
-            missed = (day - max(last_dose + datetime.timedelta(days=1), course_start)).days \
-                if last_dose else (day - course_start).days
+            if covered_until is not None and day <= covered_until:
+                continue  # this day's dose was taken home: nothing to dispense
+            since = max(covered_until + ONE_DAY, course_start) if covered_until else course_start
+            missed = (day - since).days
             review = None
             if missed >= 3:
                 lower = missed >= 5
@@ -203,25 +239,26 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
                               "status": "given", "quantity": quantity, "at": at + offset,
                               "by": nurse, "review": review,
                               "cancel": rng.random() < 0.002})
-            if day.weekday() == 5 and day < today:  # Saturday: Sunday's dose to take home
+            covered_until = day
+            # The take-home days that follow, handed with this dose.
+            following = day + ONE_DAY
+            while following.weekday() in course.take_home and day < today:
                 for part, quantity in parts:
-                    doses.append({"rx": rx, "date": day,
-                                  "dose_date": day + datetime.timedelta(days=1), "part": part,
+                    doses.append({"rx": rx, "date": day, "dose_date": following, "part": part,
                                   "status": "given", "quantity": quantity, "at": at,
                                   "by": nurse, "review": None})
-            last_dose = day + datetime.timedelta(days=1) if day.weekday() == 5 else day
-        # A few patients now collect at a partner pharmacy.
-        if course.current is not None and rng.random() < 0.06 and last_dose and \
-                (today - last_dose).days < 10:
-            tomorrow = today + datetime.timedelta(days=1)
+                covered_until = following
+                following += ONE_DAY
+        # A few patients now collect at a partner pharmacy; those not seen for a month were
+        # lost to follow-up.
+        if course.current is None or covered_until is None:
+            continue
+        if rng.random() < 0.06 and today - datetime.timedelta(days=10) < covered_until <= today:
+            tomorrow = today + ONE_DAY
             prescribe(course, tomorrow, replaces=course.current, course_start=tomorrow,
                       pharmacy=rng.choice(pharmacies))
-        elif course.current is not None and last_dose and \
-                (today - last_dose).days > LOST_AFTER_DAYS:
-            course.current.end_date = min(last_dose + datetime.timedelta(days=14),
-                                          today - datetime.timedelta(days=1))
-            course.current.end_date = max(course.current.end_date, course.current.start_date)
-            course.current.end_reason = "Perdu de vue."
+        elif (today - covered_until).days > LOST_AFTER_DAYS:
+            _end_lost(course.current, covered_until, today - ONE_DAY)
 
     # Prescriptions in order, each after the one it replaces.
     Prescription.objects.bulk_create(prescriptions, batch_size=2000)

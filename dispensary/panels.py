@@ -13,19 +13,22 @@ def panel_context(request, patient) -> dict | None:
     psychiatrists only. Five queries, whatever the length of the history."""
     if not selectors.can_see_dispensing(request.user):
         return None
-    return patient_context(request, patient, limit=30)
+    return patient_context(request, patient)
 
 
-def patient_context(request, patient, *, limit: int | None = 60) -> dict:
-    """What the panel and the patient's dispensing page show, in a fixed number of queries."""
+def patient_context(request, patient, *, entries=None) -> dict:
+    """What the panel and the patient's dispensing page show, in a fixed number of queries:
+    ``entries`` are the ledger entries to list (default: the last 30)."""
     today = timezone.localdate()
     history = selectors.prescription_history(patient=patient)
+    if entries is None:
+        entries = list(selectors.dispensation_history(patient=patient)[:30])
     return {
         "states": selectors.dose_states(today=today, patient_id=patient.pk),
         "prescriptions": history,
         "current": [rx for rx in history if rx.is_active_on(today)
                     or rx.start_date > today],
-        "entries": selectors.dispensation_history(patient=patient, limit=limit),
+        "entries": entries,
         "reviews": selectors.hold_reviews(patient=patient),
         "plot": selectors.dose_plot(prescriptions=history, today=today),
         "today": today,

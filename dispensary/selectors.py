@@ -366,17 +366,12 @@ def prescription_history(*, patient) -> list[Prescription]:
                 .order_by("-start_date", "-id"))
 
 
-def dispensation_history(*, patient, since: datetime.date | None = None,
-                         limit: int | None = None) -> list[Dispensation]:
-    entries = (Dispensation.objects.filter(patient=patient)
-               .select_related("product", "dispensed_by", "cancellation",
-                               "cancellation__cancelled_by")
-               .order_by("-dose_date", "-id"))
-    if since is not None:
-        entries = entries.filter(dose_date__gte=since)
-    if limit is not None:
-        entries = entries[:limit]
-    return list(entries)
+def dispensation_history(*, patient) -> QuerySet:
+    """A patient's ledger entries, newest dose first, with what each row shows."""
+    return (Dispensation.objects.filter(patient=patient)
+            .select_related("product", "dispensed_by", "cancellation",
+                            "cancellation__cancelled_by")
+            .order_by("-dose_date", "-id"))
 
 
 def hold_reviews(*, patient, limit: int = 10) -> list[HoldReview]:

@@ -2,6 +2,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -147,7 +148,10 @@ def prescriptions(request):
 def patient(request, pk):
     """A patient's whole dispensing record: prescriptions, the dose plot, every entry."""
     person = selectors.patient_get_for_user(user=request.user, pk=pk)
-    context = patient_context(request, person, limit=400)
+    page = Paginator(selectors.dispensation_history(patient=person), 100).get_page(
+        request.GET.get("page"))
+    context = patient_context(request, person, entries=page.object_list)
+    context["page"] = page
     audit_record(actor=request.user, action=Action.VIEW, patient=person,
                  summary="dispensing record")
     return render(request, "dispensary/patient.html", {**context, "patient": person})

@@ -167,3 +167,13 @@ def test_navigation_shows_dispensary_sections_by_role(client, staff_factory):
             assert f'data-nav="{key}"' in content, (role, key)
         for key in hidden:
             assert f'data-nav="{key}"' not in content, (role, key)
+
+
+def test_dispensing_record_pages_long_history(nurse_client, patient, stock):
+    rx = PrescriptionFactory(patient=patient, start_date=day(-200))
+    history(rx, days_ago=list(range(1, 151)))
+    url = reverse("dispensary:patient", args=[patient.pk])
+    first = nurse_client.get(url, **EN).content.decode()
+    assert first.count("data-entry=") == 100 and "Page 1 of 2" in first
+    second = nurse_client.get(url, {"page": 2}, **EN).content.decode()
+    assert second.count("data-entry=") == 50
