@@ -230,10 +230,12 @@ def load(rows) -> dict[str, int]:
         sessions = [row[0] for row in cursor.fetchall()]
         copier.copy(GroupAttendance, ["session_id", "patient_id"],
                     ((sessions[s - 1], patient[p]) for s, p in rows["attendances"]))
+        # Each hand-out recorded at its own second, as through the desk's form.
         copier.copy(HarmReductionContact, ["date", "patient_id", "material", "handed_out",
-                                           "returned", "site_id"],
-                    ((d, patient[p] if p is not None else None, material, out, back, centre)
-                     for d, p, material, out, back in rows["harm_reduction"]))
+                                           "returned", "site_id", "created_at"],
+                    ((d, patient[p] if p is not None else None, material, out, back, centre,
+                      now - datetime.timedelta(seconds=n))
+                     for n, (d, p, material, out, back) in enumerate(rows["harm_reduction"])))
         copier.copy(Episode, ["patient_id", "opened_on", "kind", "closed_on", "closure_reason"],
                     ((patient[p], opened, kind, closed, "lost_contact" if closed else "")
                      for p, opened, kind, closed in rows["episodes"]))

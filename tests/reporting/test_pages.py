@@ -156,3 +156,29 @@ def test_every_export_is_audited(coordinator_client, coordinator_user, history, 
 def test_page_itself_exports_nothing(coordinator_client, history):
     coordinator_client.get(PAGE)
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_command_writes_the_same_files_as_the_page(coordinator_client, history, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+    web_csv = coordinator_client.get(PAGE + "?format=csv").content
+    call_command("file_active", "--year", "2025", "--format", "csv", "--output",
+                 str(tmp_path / "fa.csv"))
+    assert (tmp_path / "fa.csv").read_bytes() == web_csv
+    call_command("file_active", "--year", "2025", "--format", "xlsx", "--output",
+                 str(tmp_path / "fa.xlsx"))
+    web = load_workbook(io.BytesIO(coordinator_client.get(PAGE + "?format=xlsx").content))
+    cli = load_workbook(tmp_path / "fa.xlsx")
+    # Same figures and breakdowns; the labels follow each reader's language.
+    def values(sheet, columns):
+        return [tuple(row[i] for i in columns) for row in sheet.iter_rows(values_only=True)]
+    assert values(web.worksheets[0], (0, 2)) == values(cli.worksheets[0], (0, 2))
+    assert values(web.worksheets[1], (0, 1, 3, 4, 5)) == values(cli.worksheets[1],
+                                                              (0, 1, 3, 4, 5))
+    assert len(list(cli.worksheets[1].iter_rows())) > 12
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).order_by("id")
+    assert [e.details["format"] for e in events] == ["csv", "csv", "xlsx", "xlsx"]
+    assert events[1].actor is None and events[1].username.startswith("cli")
+    with pytest.raises(CommandError):
+        call_command("file_active", "--year", "2025", "--format", "xlsx", stdout=StringIO())
