@@ -115,7 +115,8 @@ def file_active_explain(request, year: int, figure: str):
         details={"year": year, "figure": figure, "page": page.number,
                  "filters": explanation.filters_used},
         actor=request.user)
-    rows = [_cells(explanation, row, year) for row in page.object_list]
+    labels = _choice_labels()
+    rows = [_cells(explanation, row, year, labels) for row in page.object_list]
     return render(request, "reporting/explain.html", {
         "year": year, "explanation": explanation, "page": page, "rows": rows, "form": form,
         "income_labels": INCOME_LABELS.items(),
@@ -125,45 +126,50 @@ def file_active_explain(request, year: int, figure: str):
     })
 
 
-def _cells(explanation, row: dict, year: int) -> list[dict]:
-    """What the template shows for each column of a row: a value, its kind, maybe a link."""
+def _choice_labels() -> dict[str, dict]:
+    """Display labels of the coded columns of the explanation lists."""
     from consultations.models import Consultation, GroupSession
-    from patients.models import Episode, HarmReductionContact
+    from patients.models import Episode
+    return {"form": dict(Consultation.Form.choices), "group": dict(GroupSession.Kind.choices),
+            "kind": dict(Episode.Kind.choices), "income": dict(INCOME_LABELS)}
+
+
+def _material(value: list[str]) -> str:
+    """``["syringe:10:5", ...]`` as "Syringes 10/5, ..." (handed out / returned)."""
+    from patients.models import HarmReductionContact
+    labels = dict(HarmReductionContact.Material.choices)
+    return ", ".join(f"{labels.get(m, m)} {out}/{back}"
+                     for m, out, back in (item.split(":") for item in value))
+
+
+def _cells(explanation, row: dict, year: int, labels: dict) -> list[dict]:
+    """What the template shows for each column of a row: a value, its kind, maybe a link."""
     cells = []
     for column in explanation.columns:
         value, url, kind = row.get(column.key), None, column.kind
         if kind == "patient":
-            value = (f"{row['alias']} ({row['file_number']})" if row.get("patient_id")
-                     else _("Anonymous"))
-            url = _patient_url(row["patient_id"]) if row.get("patient_id") else None
-            kind = "text"
+            if row.get("patient_id"):
+                value = f"{row['alias']} ({row['file_number']})"
+                url = _patient_url(row["patient_id"])
+            else:
+                value = _("Anonymous")
         elif kind == "routes":
-            value, kind = ", ".join(route_label(route) for route in value), "text"
+            value = ", ".join(route_label(route) for route in value)
         elif kind == "discipline":
-            value, kind = discipline_label(value), "text"
-        elif kind == "form":
-            value, kind = dict(Consultation.Form.choices).get(value, value), "text"
-        elif kind == "group":
-            value, kind = dict(GroupSession.Kind.choices).get(value, value), "text"
-        elif kind == "kind":
-            value, kind = dict(Episode.Kind.choices).get(value, value), "text"
-        elif kind == "income":
-            value, kind = INCOME_LABELS.get(value, value), "text"
+            value = discipline_label(value)
+        elif kind in labels:
+            value = labels[kind].get(value, value)
         elif kind == "month":
-            value, kind = MONTHS[value], "text"
+            value = MONTHS[value]
         elif kind == "material":
-            labels = dict(HarmReductionContact.Material.choices)
-            parts = [item.split(":") for item in value]
-            value = ", ".join(f"{labels.get(m, m)} {out}/{back}" for m, out, back in parts)
-            kind = "text"
+            value = _material(value)
         elif kind == "link" and explanation.drill:
-            target, name, source = explanation.drill
-            filter_value = row[source]
-            url = (reverse("reporting:file_active_explain", args=[year, target])
-                   + f"?{name}={filter_value.isoformat() if hasattr(filter_value, 'isoformat') else filter_value}")
-            kind = "number"
-        elif kind == "link":
-            kind = "number"
+            target, name, key = explanation.drill
+            drill = row[key].isoformat() if hasattr(row[key], "isoformat") else row[key]
+            url = reverse("reporting:file_active_explain", args=[year, target]) + \
+                f"?{name}={drill}"
+        if kind not in ("date", "time", "number"):
+            kind = "number" if kind == "link" else "text"
         cells.append({"value": value, "kind": kind, "url": url})
     return cells
 

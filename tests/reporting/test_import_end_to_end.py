@@ -34,8 +34,9 @@ def generate(seed: int = 7, people: int = 60) -> dict[str, list[dict]]:
         number = f"IMP-{n:04d}"
         rows["patients"].append({
             "file_number": number, "alias": f"Imported {n}", "last_name": "", "first_name": "",
-            "birth_date": rng.choice(["", str(rng.randint(1955, 2005)),
-                                      f"{rng.randint(1955, 2005)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"]),
+            "birth_date": rng.choice([
+                "", str(rng.randint(1955, 2005)),
+                f"{rng.randint(1955, 2005)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"]),
             "sex": rng.choice("FMXU"), "language": rng.choice(["fr", "nl", "en", "other", ""]),
         })
         for _ in range(rng.randint(0, 25)):
