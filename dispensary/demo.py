@@ -242,7 +242,7 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
             covered_until = day
             # The take-home days that follow, handed with this dose.
             following = day + ONE_DAY
-            while following.weekday() in course.take_home and day < today:
+            while following.weekday() in course.take_home and day < today and missed < 3:
                 for part, quantity in parts:
                     doses.append({"rx": rx, "date": day, "dose_date": following, "part": part,
                                   "status": "given", "quantity": quantity, "at": at,

@@ -213,6 +213,15 @@ class DoseState:
     def desk_order(self) -> int:
         return {"held": 0, "due": 1, "withheld": 2, "done": 3, "taken_home": 4}[self.desk_state]
 
+    @property
+    def take_home_to_hand(self) -> list[datetime.date]:
+        """The take-home days whose doses go with the next dose given today: none after
+        missed days (tolerance is uncertain: the patient comes back for a supervised dose)
+        and none twice."""
+        if self.missed_days >= HOLD_AFTER_MISSED_DAYS or self.handed_today:
+            return []
+        return self.take_home_days
+
     def part_state(self, part: str) -> PartState:
         for state in self.parts:
             if state.part == part:

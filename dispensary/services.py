@@ -151,7 +151,7 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                                             substance=rx.product.substance,
                                             reviewed_on=today)
                   .order_by("-reviewed_at").first())
-    take_home = _take_home_entries(rx, today) if hand_take_home else []
+    take_home = _take_home_entries(rx, state.take_home_to_hand) if hand_take_home else []
     total = quantity + sum((dose for _day, _part, dose in take_home), Decimal(0))
     if rx.product.is_controlled:
         _lock_product(rx.product)
@@ -180,10 +180,10 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
     return created
 
 
-def _take_home_entries(rx: Prescription, today) -> list[tuple]:
+def _take_home_entries(rx: Prescription, days: list) -> list[tuple]:
     """(day, part, dose) of the take-home doses to hand today: each part of the take-home
-    days that follow, unless some dose of the substance was already handed for that day."""
-    days = selectors.take_home_days_after(rx, today)
+    days that follow (``DoseState.take_home_to_hand``), unless some dose of the substance was
+    already handed for that day."""
     if not days:
         return []
     covered = set(selectors.given_dispensations()

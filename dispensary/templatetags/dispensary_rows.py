@@ -144,8 +144,8 @@ def _actions(state: DoseState, page: _Page) -> str:
         return ""
     label = _("Give %(dose)s %(unit)s (%(part)s) — no signs of intoxication") % {
         "dose": page.amount(part.dose), "unit": rx.product.unit, "part": part.label}
-    if state.take_home_days and not state.handed_today:
-        count = len(state.take_home_days)
+    if state.take_home_to_hand:
+        count = len(state.take_home_to_hand)
         label += " " + ngettext("+ %(days)s take-home day", "+ %(days)s take-home days",
                                 count) % {"days": count}
     query = e(urlencode({"part": part.part, "next": page.next}))

@@ -465,3 +465,15 @@ def test_uncontrolled_product_is_dispensed_without_register(nurse_client, patien
     assert give(nurse_client, rx).status_code == 302
     assert given_rows(rx).count() == 1 and not RegisterEntry.objects.exists()
 
+
+
+def test_no_take_home_doses_after_missed_days(doctor_client, nurse_client, patient, stock):
+    rx = PrescriptionFactory(patient=patient, start_date=day(-30),
+                             take_home_weekdays=[day(1).weekday()])
+    history(rx, days_ago=[4])
+    doctor_client.post(reverse("dispensary:review", args=[rx.pk]), {
+        "decision": "resume", "note": "Seen: no sign of lost tolerance."})
+    page = nurse_client.get(dispense_url(rx), **EN).content.decode()
+    assert "No take-home doses after missed days" in page
+    assert give(nurse_client, rx).status_code == 302
+    assert list(given_rows(rx, date=day()).values_list("dose_date", flat=True)) == [day()]
