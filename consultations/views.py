@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -163,7 +164,13 @@ def consultation_sign(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Note signed."))
-    return redirect(request.POST.get("next") or consultation.get_absolute_url())
+    # Back where the signature was given (the list of notes to sign), on this site only: an
+    # unchecked ``next`` was an open redirect, and a bare word a server error (reverse()).
+    next_url = request.POST.get("next", "")
+    if not (next_url.startswith("/") and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
+        next_url = consultation.get_absolute_url()
+    return redirect(next_url)
 
 
 @permission_required("consultations.add_consultationamendment", raise_exception=True)
