@@ -84,7 +84,8 @@ def situation(request, patient_id):
 
 def _next_url(request) -> str | None:
     next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
+    # A path only: redirect() takes a bare word for a view name (a server error).
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
             next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return next_url
     return None
