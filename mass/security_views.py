@@ -25,7 +25,8 @@ SESSION_CODE_FAILURES = "mass_second_factor_failures"
 
 def _next_url(request) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    # A path only: redirect() takes a bare word for a view name (a server error).
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return candidate
     return settings.LOGIN_REDIRECT_URL
