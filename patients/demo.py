@@ -268,7 +268,7 @@ def _prehistory(rng, population, kinds, start, data, open_episode, last_closed, 
     and some are in treatment since before the period."""
     for person in population:
         kind = kinds[person][0]
-        treated = {"daily": 0.85, "regular": 0.55, "occasional": 0.3, "once": 0.1}[kind]
+        treated = {"daily": 0.9, "regular": 0.7, "occasional": 0.45, "once": 0.2}[kind]
         if rng.random() >= treated:
             continue
         opened = start - datetime.timedelta(days=rng.randint(200, 2500))
@@ -294,7 +294,7 @@ def _episodes_of_year(rng, days, seen, kinds, scale, data, open_episode, last_cl
             ending = last_seen.get(person, episode[1])
         elif visits[-1] < len(days) - 40:  # stopped coming during the year
             ending = days[visits[-1]]
-        elif rng.random() < 0.6:  # ended treatment but still comes to the desk
+        elif rng.random() < 0.85:  # ended treatment but still comes to the desk
             ending = days[visits[rng.randrange(0, max(1, len(visits) * 2 // 3))]]
         else:
             continue

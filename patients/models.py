@@ -209,8 +209,10 @@ class Visit(models.Model):
         verbose_name_plural = _("walk-ins")
         ordering = ["-date", "-time", "-id"]
         indexes = [
-            # The reception board (today's walk-ins) and the yearly contacts.
+            # The yearly contacts, and the counts of the reception board.
             models.Index(fields=["date", "patient"], name="patients_visit_date_patient"),
+            # The reception board: today's latest walk-ins, newest first (board_today()).
+            models.Index(fields=["date", "-time", "-id"], name="patients_visit_board"),
             # A patient's contact timeline, newest first.
             models.Index(fields=["patient", "-date"], name="patients_visit_patient_date"),
         ]

@@ -35,13 +35,19 @@ def patient_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
 
     ``q`` may hold an alias or names (accents, case and a misspelt letter do not matter:
     trigram word similarity on ``Patient.search_text``), part of a file number, a four-digit
-    birth year, or a mix ("dupont 1978"). A file number typed in full comes first; merged
-    stubs are only found by their exact file number (they point at the kept file).
+    birth year, or a mix ("dupont 1978"). A file number typed in full is the only result
+    (one query more for anything that looks like a file number); merged stubs are only found
+    by their exact file number (they point at the kept file).
     Returns at most ``limit + 1`` files so the caller can say "more: refine".
     """
     q = " ".join(q.split())[:100]
     if not q:
         return []
+    if " " not in q and any(ch.isdigit() for ch in q) and not YEAR.match(q):
+        # Looks like a file number: typed in full, it is the one file wanted.
+        exact = list(Patient.objects.select_related("merged_into").filter(file_number__iexact=q))
+        if exact:
+            return exact
     tokens = q.split()
     years = [int(t) for t in tokens if YEAR.match(t)]
     words = [t for t in tokens if not YEAR.match(t)][:5]
@@ -251,7 +257,7 @@ def episode_get_for_user(*, user, pk: int) -> Episode:
 
 # --- the reception board --------------------------------------------------------------------
 
-BOARD_ROWS = 50
+BOARD_ROWS = 30
 
 
 def reception_sites() -> list[Site]:

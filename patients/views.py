@@ -1,9 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,14 +30,22 @@ from patients.validators import normalize_niss
 # --- patient files --------------------------------------------------------------------------
 
 
+def render_fragment(request, template_name: str, context: dict) -> HttpResponse:
+    """An htmx fragment, rendered without the context processors (navigation, roles) that
+    only whole pages use: typing in a search box sends a request per pause."""
+    context = {**context, "csrf_token": get_token(request)}
+    return HttpResponse(get_template(template_name).render(context))
+
+
 @permission_required("patients.view_patient", raise_exception=True)
 def patient_search(request):
     query = request.GET.get("q", "").strip()
     results = selectors.patient_search(q=query) if query else []
     context = {"query": query, "results": results[: selectors.SEARCH_LIMIT],
-               "more": len(results) > selectors.SEARCH_LIMIT}
+               "more": len(results) > selectors.SEARCH_LIMIT,
+               "can_register": request.user.has_perm("patients.add_patient")}
     if request.htmx:
-        return render(request, "patients/search.html#results", context)
+        return render_fragment(request, "patients/search.html#results", context)
     return render(request, "patients/search.html", context)
 
 
@@ -270,7 +279,7 @@ def board(request):
     chosen = by_pk.get(request.session.get(SITE_SESSION_KEY))
     site = chosen or next((s for s in sites if s.kind == Site.Kind.CENTRE), None)
     context = _board_context(request, site, sites=sites)
-    context["hr_form"] = HarmReductionForm(initial={"site": site})
+    context["hr_form"] = HarmReductionForm(initial={"site": site.pk if site else None})
     return render(request, "patients/board.html", context)
 
 
@@ -278,9 +287,10 @@ def board(request):
 def board_search(request):
     query = request.GET.get("q", "").strip()
     results = selectors.patient_search(q=query) if query else []
-    return render(request, "patients/board.html#arrival_results", {
+    return render_fragment(request, "patients/board.html#arrival_results", {
         "query": query, "results": results[: selectors.SEARCH_LIMIT],
         "more": len(results) > selectors.SEARCH_LIMIT,
+        "can_register": request.user.has_perm("patients.add_patient"),
         "purposes": ArrivalForm.base_fields["purpose"].choices})
 
 

@@ -181,9 +181,8 @@ def test_nurse_may_hand_out_material(nurse_client):
 
 
 # session, user, permissions (2), sites, walk-ins, counts, material, roles (navigation),
-# sites of the material form,
 # session save (3).
-BOARD_QUERIES = 13
+BOARD_QUERIES = 12
 
 
 @pytest.mark.parametrize("rows", [1, 30])
@@ -206,7 +205,7 @@ def test_board_search_query_count_is_constant(reception_client, django_assert_nu
     for n in range(rows):
         PatientFactory(alias=f"Dupont {n}")
     reception_client.get("/reception/search/", {"q": "dupont"})
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = reception_client.get("/reception/search/", {"q": "dupont"})
     assert response.content.decode().count("data-arrival-row") == rows
 

@@ -108,8 +108,9 @@ def test_search_needs_a_role(client, staff_factory):
     assert client.get("/patients/", {"q": "a"}).status_code == 403
 
 
-# session, user, permissions (user + group), search, roles (navigation), session save (3).
-SEARCH_QUERIES = 9
+# session, user, permissions (user + group), search, session save (3): a fragment needs no
+# navigation.
+SEARCH_QUERIES = 8
 
 
 @pytest.mark.parametrize("rows", [1, 15])
@@ -123,3 +124,12 @@ def test_search_query_count_is_constant(reception_client, django_assert_num_quer
         response = reception_client.get("/patients/", {"q": "dupont"},
                                         HTTP_HX_REQUEST="true")
     assert response.content.decode().count("/patients/") >= rows - 1
+
+
+def test_full_file_number_shows_only_that_file(reception_client):
+    wanted = PatientFactory(file_number="10042", alias="Quelquun")
+    PatientFactory(file_number="10043", alias="Autre")
+    content = search(reception_client, "10042")
+    assert f"/patients/{wanted.pk}/" in content and "Autre" not in content
+    # part of a file number still finds the files that contain it
+    assert "Autre" in search(reception_client, "1004")
