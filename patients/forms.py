@@ -122,8 +122,9 @@ class VisitForm(forms.ModelForm):
 class HarmReductionForm(forms.Form):
     """Material handed out and returned, by kind, without a file."""
 
-    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.filter(is_active=True),
-                                  widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=Site.objects.filter(is_active=True),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -399,12 +399,12 @@ class Importer:
                 "patient_id bigint) ON COMMIT DROP")
             cursor.execute(
                 "INSERT INTO import_known SELECT upper(file_number), "
-                "coalesce(merged_into_id, id) FROM patients_patient")
+                "coalesce(merged_into_id, id) FROM patients_patient ON CONFLICT DO NOTHING")
             if "patients.csv" in self.present:
                 cursor.execute(
                     f"INSERT INTO import_known SELECT DISTINCT upper({value('file_number')}), "
-                    f"NULL::bigint FROM import_patients s WHERE {value('file_number')} IS NOT NULL "
-                    f"ON CONFLICT DO NOTHING")
+                    f"NULL::bigint FROM import_patients s "
+                    f"WHERE {value('file_number')} IS NOT NULL ON CONFLICT DO NOTHING")
             cursor.execute("ANALYZE import_known")
             self._build_lookups(cursor)
             cursor.execute(
@@ -508,7 +508,8 @@ class Importer:
                 self.counts["patients.csv"] = self._insert_patients(cursor)
                 cursor.execute("TRUNCATE import_known")
                 cursor.execute("INSERT INTO import_known SELECT upper(file_number), "
-                               "coalesce(merged_into_id, id) FROM patients_patient")
+                               "coalesce(merged_into_id, id) FROM patients_patient "
+                               "ON CONFLICT DO NOTHING")
                 cursor.execute("ANALYZE import_known")
                 self._advance_file_number_sequence(cursor)
             for spec in self.present.values():

@@ -177,7 +177,8 @@ def test_command_prints_each_error_and_fails(tmp_path, capsys):
     # unknown codes
     ({"patients": PATIENTS + "B1,Bob,,,,female,\n"},
      "patients.csv, line 2, column sex: unknown code; expected one of: F, M, X, U"),
-    ({"patients": PATIENTS + "B1,Bob,,,,,de\n"}, "patients.csv, line 2, column language: unknown code"),
+    ({"patients": PATIENTS + "B1,Bob,,,,,de\n"},
+     "patients.csv, line 2, column language: unknown code"),
     ({"patients": PATIENTS + "B1,Bob,,,,,\n", "episodes": EPISODES + "B1,2016-01-01,first,,\n"},
      "episodes.csv, line 2, column kind: unknown code; expected one of: new, resumption"),
     ({"patients": PATIENTS + "B1,Bob,,,,,\n",
