@@ -22,8 +22,9 @@ from mass.audit import Action, audit_record
 
 def _next_url(request, default: str) -> str:
     url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+    # A path only: redirect() takes a bare word for a view name (a server error).
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return url
     return default
 
