@@ -20,6 +20,10 @@ SCREENSHOT_DIR = ROOT / "var" / "e2e-screenshots" / time.strftime("%Y%m%d-%H%M%S
 
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "locale(code): the browser language of the page fixture")
+
+
 def pytest_collection_modifyitems(config, items):
     if CHROMIUM:
         return
@@ -60,29 +64,81 @@ def _launch(sync_playwright):
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="fr-BE")
-    page = context.new_page()
+# Reported by the page itself, so a violation shows up even when Chromium words its own
+# console message differently. Init scripts are not subject to the page's CSP.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("Content Security Policy violation: " + event.violatedDirective + " blocked "
+                + (event.blockedURI || "inline") + " in " + event.documentURI);
+});
+"""
+
+
+def _new_page(browser, live_server, locale):
+    context = browser.new_context(base_url=live_server.url, locale=locale,
+                                  accept_downloads=True)
+    context.add_init_script(CSP_REPORTER)
+    return context, _watch(context.new_page())
+
+
+def _watch(page):
     page.set_default_timeout(15_000)
     console_errors = []
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+    # Uncaught exceptions of our scripts.
+    page.on("pageerror", lambda error: console_errors.append(f"page error: {error}"))
     page.console_errors = console_errors
+    return page
+
+
+def open_tab(page):
+    """A second tab of the same browser (same session), watched like the first."""
+    return _watch(page.context.new_page())
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """The browser of the scenario's first person; its language is fr-BE (the default UI
+    language) unless the test says ``@pytest.mark.locale("en")``."""
+    marker = request.node.get_closest_marker("locale")
+    context, page = _new_page(browser, live_server, marker.args[0] if marker else "fr-BE")
     yield page
     context.close()
 
 
+@pytest.fixture
+def new_page(browser, live_server):
+    """Another person's browser (its own cookies): ``new_page("en")``. Several staff
+    members work at once, each at their own desk."""
+    contexts = []
+
+    def make(locale="en"):
+        context, page = _new_page(browser, live_server, locale)
+        contexts.append(context)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def csp_errors(*pages):
+    return [error for page in pages for error in page.console_errors
+            if "Content Security Policy" in error or error.startswith("page error:")]
+
+
 class Steps:
-    """Saves a numbered screenshot for each step of a scenario."""
+    """Saves a numbered screenshot for each step of a scenario (of ``page``, or of another
+    person's page given to ``shot``)."""
 
     def __init__(self, page, name):
         self.page, self.name, self.n = page, name, 0
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
 
-    def shot(self, label: str) -> Path:
+    def shot(self, label: str, page=None) -> Path:
         self.n += 1
         path = SCREENSHOT_DIR / f"{self.name}-{self.n:02d}-{label}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        (page or self.page).screenshot(path=str(path), full_page=True)
         return path
 
 
