@@ -135,7 +135,9 @@ print(json.dumps({
 
 def production_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DEMO", "DEBUG", "SECURE_TRANSPORT", "MASS_REQUIRE_2FA")}
+           if k not in ("DEMO", "DEBUG", "SECURE_TRANSPORT", "MASS_REQUIRE_2FA",
+                        # set by the browser tests for their own process only
+                        "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update({"DJANGO_SETTINGS_MODULE": "mass.settings",
                 "SECRET_KEY": "x" * 20 + "production-like-secret-key-9876543210-abcdefghij",
                 "ALLOWED_HOSTS": "mass.example.org", **extra})
