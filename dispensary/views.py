@@ -86,6 +86,9 @@ def dispense(request, pk):
     if request.method == "POST" and request.htmx:
         return _row(request, prescription, message=error, level="danger")
     state = selectors.dose_state_for(prescription=prescription, today=today)
+    if request.method == "GET":
+        audit_record(actor=request.user, action=Action.VIEW, patient=prescription.patient,
+                     obj=prescription, summary="dispensing form")
     return render(request, "dispensary/dispense.html", {
         "form": form, "prescription": prescription, "state": state, "next": next_url,
         "patient": prescription.patient,
@@ -231,6 +234,9 @@ def review(request, pk):
         raise Http404
     form = HoldReviewForm(request.POST or None, prescription=rx,
                           missed_days=state.missed_days, strong_warning=state.strong_warning)
+    if request.method == "GET":
+        audit_record(actor=request.user, action=Action.VIEW, patient=rx.patient, obj=rx,
+                     summary="hold review form")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

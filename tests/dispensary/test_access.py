@@ -177,3 +177,13 @@ def test_dispensing_record_pages_long_history(nurse_client, patient, stock):
     assert first.count("data-entry=") == 100 and "Page 1 of 2" in first
     second = nurse_client.get(url, {"page": 2}, **EN).content.decode()
     assert second.count("data-entry=") == 50
+
+
+def test_dispensing_and_review_forms_are_audited_reads(nurse_client, doctor_client, nurse_user,
+                                                       doctor_user, rx):
+    nurse_client.get(reverse("dispensary:dispense", args=[rx.pk]))
+    doctor_client.get(reverse("dispensary:review", args=[rx.pk]))
+    assert AuditEvent.objects.filter(action="view", patient=rx.patient,
+                                     actor=nurse_user).exists()
+    assert AuditEvent.objects.filter(action="view", patient=rx.patient,
+                                     actor=doctor_user).exists()
