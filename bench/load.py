@@ -181,14 +181,14 @@ def ensure_minimum_data(patients: int = 600, prescriptions: int = 400) -> None:
         Patient.objects.bulk_create(
             Patient(file_number=f"B{n:06d}", alias=f"Bench {NAMES[n % len(NAMES)]} {n}")
             for n in range(first, first + patients))
-        print(f"  {patients} bench patients added (no demo patients)")
+        print(f"  {patients} bench patients added (fewer demo patients than that)")
     try:
         from dispensary import services
         from dispensary.models import Prescription, Product
     except ImportError:
         return
     today = timezone.localdate()
-    if Prescription.objects.filter(start_date__lte=today).exclude(end_date__lt=today).exists():
+    if sum(len(parts) for _, parts in due_prescriptions()) >= prescriptions // 2:
         return
     product = Product.objects.filter(is_controlled=True).order_by("pk").first()
     if product is None:
@@ -198,11 +198,14 @@ def ensure_minimum_data(patients: int = 600, prescriptions: int = 400) -> None:
     doctor.groups.set(Group.objects.filter(name__in=["doctor", "nurse"]))
     services.register_receipt(product=product, quantity=Decimal(10_000_000), supplier="bench",
                               batch="bench", received_on=today, actor=doctor)
-    for patient in Patient.objects.filter(status="active").order_by("pk")[:prescriptions]:
+    covered = (Prescription.objects.filter(start_date__lte=today)
+               .exclude(end_date__lt=today).values("patient_id"))
+    for patient in (Patient.objects.filter(status="active").exclude(pk__in=covered)
+                    .order_by("pk")[:prescriptions]):
         services.prescription_create(patient=patient, product=product,
                                      daily_dose=Decimal(60), start_date=today, actor=doctor,
                                      end_date=today + datetime.timedelta(days=365))
-    print(f"  {prescriptions} bench prescriptions of {product} added (no demo prescriptions)")
+    print(f"  bench prescriptions of {product} added (few doses due today in the demo data)")
 
 
 NAMES = ["Zorro", "Minou", "Bouboule", "Kiki", "Le Grand", "Fifi", "Jojo", "Titi", "Nana",
