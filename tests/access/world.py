@@ -1,0 +1,205 @@
+"""A small world with one real object behind every URL argument, and unique text markers in
+every confidential field, so that the access matrix and the bad-input campaign reach the
+views with objects that exist, and can look for leaks of text a role may not read.
+
+The objects are written by an ``author`` who holds no role under test, so that nobody under
+test reads a note because they wrote it.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+
+from mass.roles import Role
+from tests.conftest import make_staff
+
+#: The roles under test, in the order of the columns of the access matrix; ``None`` is a
+#: signed-in account that holds no role yet.
+ROLES = (Role.RECEPTION, Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST, Role.PSYCHOLOGIST,
+         Role.SOCIAL_WORKER, Role.COORDINATOR, None)
+
+DISCIPLINES = ("medical", "nursing", "psychiatric", "psychological", "social", "other")
+
+
+def day(delta: int = 0) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=delta)
+
+
+class World:
+    """The objects of the world, by name (see ``build_world``); ``markers`` maps the name of
+    each confidential text to the text."""
+
+    def __init__(self, **objects):
+        self.__dict__.update(objects)
+
+    def __repr__(self):
+        return f"<World of patient {self.patient.pk}>"
+
+
+def build_world() -> World:
+    from consultations.models import Consultation
+    from dispensary import services as dispensary_services
+    from dispensary.models import Pharmacy
+    from social import services as social_services
+    from social.models import AddressRecord, IncomeRecord
+    from tests.factories import (
+        ConsultationAmendmentFactory,
+        ConsultationFactory,
+        DispensationFactory,
+        EpisodeFactory,
+        GroupAttendanceFactory,
+        GroupSessionFactory,
+        PartnerFactory,
+        PatientFactory,
+        PrescriptionFactory,
+        ReferralFactory,
+        ScreeningTestFactory,
+        TdiRecordFactory,
+        VisitFactory,
+        methadone_syrup,
+        woeringen,
+    )
+
+    author = make_staff(Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST, Role.PSYCHOLOGIST,
+                        Role.SOCIAL_WORKER, username="w_author")
+    users = {role: make_staff(role, username=f"w_{role.value}", language="en")
+             if role else make_staff(username="w_norole", language="en") for role in ROLES}
+    markers = {}
+
+    def marker(key: str) -> str:
+        markers[key] = f"MARK{len(markers):02d}X{key.upper().replace('_', '')}"
+        return markers[key]
+
+    site = woeringen()
+    patient = PatientFactory(alias=marker("alias"), file_number="W000001")
+    other_patient = PatientFactory(alias="Voisin", file_number="W000002")
+    episode = EpisodeFactory(patient=patient, opened_on=day(-40))
+    tdi = TdiRecordFactory(episode=episode)
+    visit = VisitFactory(patient=patient, date=day(-1), site=site)
+
+    consultations = {}
+    for discipline in DISCIPLINES:
+        consultations[discipline] = ConsultationFactory(
+            patient=patient, author=author, discipline=discipline, date=day(-10), site=site,
+            note=marker(f"note_{discipline}"), signed_at=timezone.now(), signed_by=author)
+        ConsultationAmendmentFactory(consultation=consultations[discipline], author=author,
+                                     text=marker(f"amendment_{discipline}"))
+    personal_note = ConsultationFactory(
+        patient=patient, author=author, discipline="medical", date=day(-9), site=site,
+        note=marker("note_personal"), is_personal_note=True, signed_at=timezone.now(),
+        signed_by=author)
+    assert Consultation.objects.filter(patient=patient).count() == len(DISCIPLINES) + 1
+
+    group_session = GroupSessionFactory(date=day(-3), site=site)
+    GroupAttendanceFactory(session=group_session, patient=patient)
+    partner = PartnerFactory(name="Partenaire du monde")
+    referral = ReferralFactory(patient=patient, partner=partner, date=day(-5),
+                               referred_by=author, reason=marker("referral_reason"))
+    screening = ScreeningTestFactory(patient=patient, date=day(-6), performed_by=author,
+                                     follow_up=marker("screening_follow_up"))
+
+    product = methadone_syrup()
+    pharmacy = Pharmacy.objects.create(name="Pharmacie du monde")
+    receipt = dispensary_services.register_receipt(
+        product=product, quantity=Decimal(10000), supplier="Central", batch="W-1",
+        received_on=day(), actor=author)
+    prescription = PrescriptionFactory(patient=patient, start_date=day(-20),
+                                       instructions=marker("prescription_instructions"),
+                                       prescribed_by=author)
+    dispensation = DispensationFactory(prescription=prescription, date=day(-1),
+                                       dispensed_by=author,
+                                       observations=marker("dispensation_observations"))
+
+    income = IncomeRecord.objects.create(patient=patient, date=day(-100), source="cpas",
+                                         recorded_by=author)
+    AddressRecord.objects.create(patient=patient, date=day(-100), recorded_by=author,
+                                 address=marker("social_address"))
+    social_action = social_services.social_action_open(
+        patient=patient, type="housing", social_worker=author, opened_on=day(-7),
+        notes=marker("social_action_notes"), actor=author)
+    social_services.social_action_progress(action=social_action, status="in_progress",
+                                           note=marker("social_update_note"), actor=author)
+    social_action.refresh_from_db()
+
+    return World(author=author, users=users, patient=patient, other_patient=other_patient,
+                 episode=episode, visit=visit, consultations=consultations,
+                 personal_note=personal_note, group_session=group_session, partner=partner,
+                 referral=referral, screening=screening, product=product, pharmacy=pharmacy,
+                 prescription=prescription, dispensation=dispensation, receipt=receipt,
+                 income=income, social_action=social_action, site=site, tdi=tdi,
+                 markers=markers)
+
+
+#: URL name -> the arguments of the URL in the world. Names without arguments are absent.
+URL_ARGS = {
+    "staff_two_factor_reset": lambda w: [w.author.pk],
+    "staff_update": lambda w: [w.author.pk],
+    "staff_password": lambda w: [w.author.pk],
+    "site_update": lambda w: [w.site.pk],
+    "patients:detail": lambda w: [w.patient.pk],
+    "patients:update": lambda w: [w.patient.pk],
+    "patients:merge": lambda w: [w.patient.pk],
+    "patients:visit_create": lambda w: [w.patient.pk],
+    "patients:episode_open": lambda w: [w.patient.pk],
+    "patients:episode_close": lambda w: [w.episode.pk],
+    "consultations:detail": lambda w: [w.consultations["medical"].pk],
+    "consultations:update": lambda w: [w.consultations["medical"].pk],
+    "consultations:sign": lambda w: [w.consultations["medical"].pk],
+    "consultations:amend": lambda w: [w.consultations["medical"].pk],
+    "consultations:timeline": lambda w: [w.patient.pk],
+    "consultations:group_detail": lambda w: [w.group_session.pk],
+    "consultations:partner_detail": lambda w: [w.partner.pk],
+    "consultations:partner_update": lambda w: [w.partner.pk],
+    "consultations:referral_outcome": lambda w: [w.referral.pk],
+    "consultations:screening_result": lambda w: [w.screening.pk],
+    "dispensary:dispense": lambda w: [w.prescription.pk],
+    "dispensary:prescription_end": lambda w: [w.prescription.pk],
+    "dispensary:review": lambda w: [w.prescription.pk],
+    "dispensary:patient": lambda w: [w.patient.pk],
+    "dispensary:prescription_create": lambda w: [w.patient.pk],
+    "dispensary:cancel": lambda w: [w.dispensation.pk],
+    "dispensary:register_month": lambda w: [w.product.pk, day().year, day().month],
+    "dispensary:correction": lambda w: [w.receipt.pk],
+    "dispensary:product_update": lambda w: [w.product.pk],
+    "dispensary:pharmacy_update": lambda w: [w.pharmacy.pk],
+    "social:situation": lambda w: [w.patient.pk],
+    "social:situation_correct": lambda w: [w.patient.pk, "income", w.income.pk],
+    "social:action_create": lambda w: [w.patient.pk],
+    "social:action_detail": lambda w: [w.social_action.pk],
+    "social:action_progress": lambda w: [w.social_action.pk],
+    "social:action_edit": lambda w: [w.social_action.pk],
+    "reporting:file_active": lambda w: [day().year],
+    "reporting:file_active_explain": lambda w: [day().year, "annual_active_patients"],
+    "reporting:tdi": lambda w: [w.episode.pk],
+    "reporting:tdi_year": lambda w: [day().year],
+    "reporting:tdi_export": lambda w: [day().year],
+}
+
+# The amendment rule depends on the discipline of the note: one URL per discipline.
+for _discipline in DISCIPLINES:
+    URL_ARGS[f"consultations:amend[{_discipline}]"] = (
+        lambda w, d=_discipline: [w.consultations[d].pk])
+URL_ARGS["consultations:amend[personal]"] = lambda w: [w.personal_note.pk]
+
+
+def base_name(key: str) -> str:
+    """``consultations:amend[social]`` -> ``consultations:amend``."""
+    return key.split("[", 1)[0]
+
+
+#: Query strings some views need to reach their form (the patient of a quick entry).
+URL_QUERY = {
+    "consultations:create": lambda w: f"?patient={w.patient.pk}",
+    "consultations:referral_create": lambda w: f"?patient={w.patient.pk}",
+    "consultations:screening_create": lambda w: f"?patient={w.patient.pk}",
+}
+
+
+def world_url(world: World, key: str) -> str:
+    """The URL of ``key`` (a URL name, maybe with a ``[variant]``) on the world's objects."""
+    args = URL_ARGS.get(key) or URL_ARGS.get(base_name(key))
+    url = reverse(base_name(key), args=args(world) if args else None)
+    query = URL_QUERY.get(base_name(key))
+    return url + (query(world) if query else "")
