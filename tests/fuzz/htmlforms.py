@@ -1,4 +1,4 @@
-"""Read the POST forms of a page as a browser would submit them: field names, kinds, choices
+"""Read the forms of a page as a browser would submit them: field names, kinds, choices
 and the values the page fills in. The bad-input campaign builds its values from this, so a
 field added to a form is fuzzed without touching the tests."""
 
@@ -26,6 +26,7 @@ class Field:
 class Form:
     action: str
     fields: dict[str, Field] = field(default_factory=dict)
+    method: str = "post"
 
     def add(self, name: str, kind: str, *, value: str | None = None, option: str | None = None,
             selected: bool = False, multiple: bool = False, attrs: dict | None = None) -> None:
@@ -58,9 +59,8 @@ class _Parser(HTMLParser):
         if tag == "form":
             method = (attrs.get("method") or ("post" if "hx-post" in attrs else "get")).lower()
             action = attrs.get("hx-post") or attrs.get("action") or ""
-            self.form = Form(action) if method == "post" else None
-            if self.form is not None:
-                self.forms.append(self.form)
+            self.form = Form(action, method=method)
+            self.forms.append(self.form)
             return
         if self.form is None:
             return
@@ -113,10 +113,25 @@ class _Parser(HTMLParser):
             self.textarea = None
 
 
-def post_forms(html: str) -> list[Form]:
+def page_forms(html: str) -> list[Form]:
     parser = _Parser()
     parser.feed(html)
     return parser.forms
+
+
+def post_forms(html: str) -> list[Form]:
+    return [form for form in page_forms(html) if form.method == "post"]
+
+
+def get_fields(html: str, *, page_url: str) -> dict[str, Field]:
+    """The fields of the page's GET forms that submit to the page itself (search boxes,
+    filters)."""
+    here = urlsplit(page_url).path
+    fields = {}
+    for form in page_forms(html):
+        if form.method == "get" and (not form.action or urlsplit(form.action).path == here):
+            fields.update(form.fields)
+    return fields
 
 
 def form_posting_to(html: str, *, page_url: str, target_url: str) -> Form:

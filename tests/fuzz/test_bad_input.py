@@ -260,7 +260,8 @@ def plausible(f: Field) -> st.SearchStrategy:
 PARAMETERS = ["next", "patient", "from", "based_on", "part", "action", "format", "page", "q",
               "site", "as_of", "detail", "confirm", "other", "pk", "id", "author", "actor",
               "signed_at", "signed_by", "is_staff", "is_superuser", "groups", "status",
-              "recorded_by", "prescribed_by", "created_by", "imported", "balance_after"]
+              "recorded_by", "prescribed_by", "created_by", "imported", "balance_after",
+              "month", "week", "day", "discipline", "source", "kind", "type", "since", "until"]
 
 #: "as shown": the form as the page fills it, with one field changed to a plausible value
 #: (required fields left empty get one too): mostly accepted, the paths that write. "one bad
