@@ -25,7 +25,7 @@ class Section:
 
 
 SECTIONS = [
-    Section("reception", _("Reception"), "reception:board", "patients.add_visit",
+    Section("reception", _("Reception"), "reception:board", "patients.add_patient",
             _("Today's walk-ins: log an arrival in two keystrokes.")),
     Section("patients", _("Patients"), "patients:search", "patients.view_patient",
             _("Find a person by alias, name, file number or birth year.")),

@@ -270,7 +270,8 @@ def _board_context(request, site, *, sites=None):
             "purposes": ArrivalForm.base_fields["purpose"].choices}
 
 
-@permission_required("patients.add_visit", raise_exception=True)
+# The desk is reception's (mass.navigation): registering people is what marks it.
+@permission_required("patients.add_patient", raise_exception=True)
 def board(request):
     sites = selectors.reception_sites()
     by_pk = {s.pk: s for s in sites}
@@ -283,7 +284,7 @@ def board(request):
     return render(request, "patients/board.html", context)
 
 
-@permission_required("patients.add_visit", raise_exception=True)
+@permission_required("patients.add_patient", raise_exception=True)
 def board_search(request):
     query = request.GET.get("q", "").strip()
     results = selectors.patient_search(q=query) if query else []

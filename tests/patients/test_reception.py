@@ -174,10 +174,22 @@ def test_harm_reduction_bad_input_writes_nothing(reception_client, data, message
     assert not HarmReductionContact.objects.exists()
 
 
-def test_nurse_may_hand_out_material(nurse_client):
-    nurse_client.post("/reception/harm-reduction/", {"site": woeringen().pk,
-                                                     "out_naloxone": "1"})
-    assert HarmReductionContact.objects.filter(material="naloxone").exists()
+@pytest.mark.parametrize("role_client", ["nurse_client", "psychologist_client",
+                                         "coordinator_client"])
+def test_the_desk_is_reception_s(db, request, role_client):
+    client = request.getfixturevalue(role_client)
+    assert client.get("/reception/").status_code == 403
+    assert client.get("/reception/search/", {"q": "a"}).status_code == 403
+    response = client.post("/reception/harm-reduction/", {"site": woeringen().pk,
+                                                          "out_naloxone": "1"})
+    assert response.status_code == 403
+    assert not HarmReductionContact.objects.exists()
+
+
+def test_clinicians_log_a_walk_in_from_the_patient_file(nurse_client):
+    patient = PatientFactory()
+    response = arrive(nurse_client, patient, purpose="dispensing")
+    assert response.status_code == 302 and Visit.objects.get().patient == patient
 
 
 # session, user, permissions (2), sites, walk-ins, counts, material, roles (navigation),
