@@ -7,6 +7,7 @@ under var/e2e-screenshots/<run>/, printed at the end of the run.
 """
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -122,9 +123,21 @@ def new_page(browser, live_server):
         context.close()
 
 
+def console_errors(*pages):
+    """Everything the pages logged as an error: CSP violations, uncaught exceptions, htmx
+    request errors, failed resources."""
+    return [error for page in pages for error in page.console_errors]
+
+
 def csp_errors(*pages):
     return [error for page in pages for error in page.console_errors
             if "Content Security Policy" in error or error.startswith("page error:")]
+
+
+# Known and reported, to be removed when fixed: a two-line {# #} comment (Django's {# #} is
+# one line only) is shown as text in the patient file's substitution panel and on the
+# dispensing page of a patient (templates/dispensary/_record.html, line 2).
+KNOWN_TEMPLATE_LEAKS = [re.compile(r"\{# A patient's dispensing record:.*?#\}", re.DOTALL)]
 
 
 class Steps:
@@ -136,9 +149,17 @@ class Steps:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
 
     def shot(self, label: str, page=None) -> Path:
+        page = page or self.page
         self.n += 1
         path = SCREENSHOT_DIR / f"{self.name}-{self.n:02d}-{label}.png"
-        (page or self.page).screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True)
+        # Every step's page is also checked for template syntax shown as text (a {# #}
+        # comment spanning lines, a tag left unclosed by an edit).
+        text = page.locator("body").inner_text()
+        for known in KNOWN_TEMPLATE_LEAKS:
+            text = known.sub("", text)
+        leaked = [marker for marker in ("{#", "#}", "{%", "%}", "{{", "}}") if marker in text]
+        assert not leaked, f"template syntax {leaked} shown on {page.url} (see {path})"
         return path
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from mass.roles import Role
-from tests.e2e.conftest import csp_errors, login, open_tab
+from tests.e2e.conftest import console_errors, csp_errors, login, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.locale("en")]
@@ -89,7 +89,9 @@ def test_reception_registers_a_person_with_an_alias_and_logs_the_walk_in(page, s
     assert (visit.date, visit.purpose, visit.logged_by) == (
         timezone.localdate(), Visit.Purpose.CONSULTATION, clerk)
     assert visit.site is not None
-    assert not csp_errors(page), page.console_errors
+    assert not csp_errors(page), csp_errors(page)
+    # Nor any other error: no failed htmx request, no uncaught exception, no missing file.
+    assert not console_errors(page), console_errors(page)
 
 
 # --- 2. doctor and nurse --------------------------------------------------------------------
@@ -152,8 +154,10 @@ def test_doctor_prescribes_methadone_nurse_dispenses_once_and_is_refused_a_secon
     assert given.count() == 1
     assert (given[0].status, given[0].quantity, given[0].dispensed_by, given[0].date) == (
         Dispensation.Status.GIVEN, Decimal("60"), nurse, timezone.localdate())
-    assert not csp_errors(page, nurse_page, other_tab), (
-        page.console_errors + nurse_page.console_errors + other_tab.console_errors)
+    pages = (page, nurse_page, other_tab)
+    assert not csp_errors(*pages), csp_errors(*pages)
+    # Nor any other error: no failed htmx request, no uncaught exception, no missing file.
+    assert not console_errors(*pages), console_errors(*pages)
 
 
 # --- 3. psychologist and reception ----------------------------------------------------------
@@ -184,17 +188,29 @@ def test_psychologist_writes_a_note_that_reception_cannot_read(page, new_page, s
         text, psychologist, Consultation.Discipline.PSYCHOLOGICAL, 45)
     assert note.is_locked
 
+    # Reception sees that a psychological consultation took place, never what was said.
     desk = new_page("en")
     login(desk, "e2e_reception")
     open_file(desk, "Marten")
+    panel = desk.locator("[data-panel=consultations]")
+    expect(panel.locator(f"[data-consultation='{note.pk}']")).to_contain_text("Psychological")
+    expect(panel).to_contain_text("Note not shown")
     steps.shot("reception-patient-file", desk)
-    assert "sleeps badly" not in desk.content()
-    desk.goto(f"/consultations/timeline/{patient.pk}/")
-    expect(desk.locator("h1")).to_be_visible()
+    assert "sleeps badly" not in desk.content() and "brother" not in desk.content()
+    panel.get_by_role("link", name="Timeline").click()
+    entry = desk.locator(f"[data-entry='consultation-{note.pk}']")
+    expect(entry).to_contain_text("Note not shown")
     steps.shot("reception-timeline", desk)
-    assert desk.title() and "sleeps badly" not in desk.content()
-    assert "brother" not in desk.content()
-    assert not csp_errors(page, desk), page.console_errors + desk.console_errors
+    assert "sleeps badly" not in desk.content() and "brother" not in desk.content()
+    # Following the consultation's own link does not reveal it either.
+    entry.get_by_role("link").first.click()
+    desk.wait_for_load_state()
+    expect(desk.get_by_text("Note not shown")).to_be_visible()
+    steps.shot("reception-consultation-link", desk)
+    assert "sleeps badly" not in desk.content() and "brother" not in desk.content()
+    assert not csp_errors(page, desk), csp_errors(page, desk)
+    # Nor any other error: no failed htmx request, no uncaught exception, no missing file.
+    assert not console_errors(page, desk), console_errors(page, desk)
 
 
 # --- 4. social worker -----------------------------------------------------------------------
@@ -221,7 +237,9 @@ def test_social_worker_records_cpas_income(page, steps, staff_factory):
     record = IncomeRecord.objects.get(patient=patient)
     assert (record.source, record.date, record.recorded_by) == (
         IncomeRecord.Source.CPAS, timezone.localdate(), worker)
-    assert not csp_errors(page), page.console_errors
+    assert not csp_errors(page), csp_errors(page)
+    # Nor any other error: no failed htmx request, no uncaught exception, no missing file.
+    assert not console_errors(page), console_errors(page)
 
 
 # --- 5. coordinator -------------------------------------------------------------------------
@@ -261,4 +279,6 @@ def test_coordinator_opens_the_yearly_figures_and_downloads_the_xlsx(page, steps
     assert any(value for value in keys.values()), rows
     workbook.close()
     steps.shot("after-download")
-    assert not csp_errors(page), page.console_errors
+    assert not csp_errors(page), csp_errors(page)
+    # Nor any other error: no failed htmx request, no uncaught exception, no missing file.
+    assert not console_errors(page), console_errors(page)
