@@ -1,11 +1,20 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(AuthenticationForm):
     """Django's login form. django-axes checks the lockout inside ``authenticate``; the
     second factor comes on its own page after this one (mass.security_views)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django sets the username's max_length after building the field, so no validator
+        # enforces it: a longer name reached authenticate() and django-axes, whose
+        # varchar(255) column refused it (a server error on the login page).
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 def normalise_code(code: str) -> str:
