@@ -77,14 +77,15 @@ MATRIX = {
                                   "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
 
     # --- reception desk and patient files (patients) ----------------------------------------
-    # Reception and clinicians log walk-ins; the coordinator does not work at the desk.
-    "reception:board":           {"GET":  (200, 200, 200, 200, 200, 200, 403, 403)},
-    "reception:search":          {"GET":  (200, 200, 200, 200, 200, 200, 403, 403)},
+    # The desk (board, its search, anonymous harm-reduction material) is reception's;
+    # clinicians log a walk-in too (from the patient file, or an arrival); the coordinator
+    # does not work at the desk.
+    "reception:board":           {"GET":  (200, 403, 403, 403, 403, 403, 403, 403)},
+    "reception:search":          {"GET":  (200, 403, 403, 403, 403, 403, 403, 403)},
     "reception:arrival":         {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
                                   "POST": (302, 302, 302, 302, 302, 302, 403, 403)},
-    # Harm-reduction material: reception and nurses hand it out.
     "reception:harm_reduction":  {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
-                                  "POST": (200, 200, 403, 403, 403, 403, 403, 403)},
+                                  "POST": (200, 403, 403, 403, 403, 403, 403, 403)},
     "patients:search":           {"GET":  (200, 200, 200, 200, 200, 200, 200, 403)},
     # Reception registers people.
     "patients:create":           {"GET":  (200, 403, 403, 403, 403, 403, 403, 403),
