@@ -39,7 +39,8 @@ def render_fragment(request, template_name: str, context: dict) -> HttpResponse:
 
 @permission_required("patients.view_patient", raise_exception=True)
 def patient_search(request):
-    query = request.GET.get("q", "").strip()
+    # PostgreSQL text holds no NUL character: a typed one would be a server error.
+    query = request.GET.get("q", "").replace("\x00", "").strip()
     results = selectors.patient_search(q=query) if query else []
     context = {"query": query, "results": results[: selectors.SEARCH_LIMIT],
                "more": len(results) > selectors.SEARCH_LIMIT,
@@ -286,7 +287,8 @@ def board(request):
 
 @permission_required("patients.add_patient", raise_exception=True)
 def board_search(request):
-    query = request.GET.get("q", "").strip()
+    # PostgreSQL text holds no NUL character: a typed one would be a server error.
+    query = request.GET.get("q", "").replace("\x00", "").strip()
     results = selectors.patient_search(q=query) if query else []
     return render_fragment(request, "patients/board.html#arrival_results", {
         "query": query, "results": results[: selectors.SEARCH_LIMIT],
