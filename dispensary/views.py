@@ -39,7 +39,8 @@ def _today():
 @require_GET
 @permission_required("dispensary.add_dispensation", raise_exception=True)
 def today(request):
-    query = request.GET.get("q", "").strip()[:100]
+    # PostgreSQL text holds no NUL character: a typed one would be a server error.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     states = selectors.dispensing_list(today=_today(), query=query)
     counts = {}
     for state in states:
