@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mass.roles import Role
-from tests.access.world import build_world, day
+from tests.access.world import day
 
 
 def confidential_writes(world) -> dict[str, str]:
@@ -38,8 +38,10 @@ def confidential_writes(world) -> dict[str, str]:
                                   reason=text("referral_reason"), actor=author)
     consultations.screening_test_create(patient=patient, date=day(), test="hiv",
                                         follow_up=text("screening_follow_up"), actor=author)
+    from tests.factories import PatientFactory
+
     rx = dispensary.prescription_create(
-        patient=world.other_patient, product=world.product, daily_dose=Decimal(40),
+        patient=PatientFactory(alias="Nouveau"), product=world.product, daily_dose=Decimal(40),
         start_date=day(), instructions=text("prescription_instructions"), actor=author)
     dispensary.dispensation_record(prescription=rx, part="day", intoxication_signs=False,
                                    observations=text("observations"), actor=world.users[Role.NURSE])
@@ -62,9 +64,7 @@ def audit_pages(client) -> bytes:
     return content
 
 
-@pytest.mark.django_db
-def test_audit_trail_shows_the_coordinator_no_clinical_text():
-    world = build_world()
+def test_audit_trail_shows_the_coordinator_no_clinical_text(world):
     texts = confidential_writes(world)
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(world.users[Role.COORDINATOR])
@@ -78,11 +78,9 @@ def test_audit_trail_shows_the_coordinator_no_clinical_text():
     "BUG (dispensary/services.py prescription_end): the audit summary carries the doctor's "
     "free-text reason for ending a prescription, which the coordinator reads on the audit "
     "page although no dispensary permission lets them read prescriptions"))
-@pytest.mark.django_db
-def test_audit_trail_shows_no_reason_for_ending_a_prescription():
+def test_audit_trail_shows_no_reason_for_ending_a_prescription(world):
     from dispensary import services as dispensary
 
-    world = build_world()
     reason = "AUDITXENDREASON relapse, admitted to hospital"
     dispensary.prescription_end(prescription=world.prescription,
                                 end_date=timezone.localdate() - datetime.timedelta(days=1),

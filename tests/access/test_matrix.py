@@ -28,7 +28,7 @@ from django.db import transaction
 from django.test import Client
 
 from mass.roles import CLINICAL_ROLES, Role
-from tests.access.world import DISCIPLINES, ROLES, base_name, build_world, world_url
+from tests.access.world import ROLES, base_name, world_url
 from tests.urlwalk import iter_url_patterns
 
 ALL = frozenset(Role)
@@ -280,11 +280,6 @@ def test_the_matrix_reads_right():
 
 def test_every_confidential_text_has_its_readers(world):
     assert set(READERS) == set(world.markers)
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def request(client, method: str, url: str):

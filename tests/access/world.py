@@ -7,6 +7,9 @@ test reads a note because they wrote it.
 """
 
 import datetime
+
+import pytest
+from django.db import transaction
 from decimal import Decimal
 
 from django.urls import reverse
@@ -36,6 +39,28 @@ class World:
 
     def __repr__(self):
         return f"<World of patient {self.patient.pk}>"
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker):
+    """One world for all the tests of a module, in a transaction rolled back at its end; each
+    test runs in a savepoint inside it (pytest-django's ``db``), so what a test writes is
+    undone before the next one."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        world = build_world()
+    try:
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(db, module_world):
+    return module_world
 
 
 def build_world() -> World:
@@ -123,7 +148,14 @@ def build_world() -> World:
                                            note=marker("social_update_note"), actor=author)
     social_action.refresh_from_db()
 
-    return World(author=author, users=users, patient=patient, other_patient=other_patient,
+    # A draft of the author's (to edit and sign), and the neighbour's prescription held after
+    # five days without a dose (to review).
+    draft = ConsultationFactory(patient=patient, author=author, discipline="medical",
+                                date=day(), site=site, note="Draft note")
+    held = PrescriptionFactory(patient=other_patient, start_date=day(-20), prescribed_by=author)
+    DispensationFactory(prescription=held, date=day(-6), dispensed_by=author)
+
+    return World(author=author, draft=draft, held=held, users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
                  referral=referral, screening=screening, product=product, pharmacy=pharmacy,

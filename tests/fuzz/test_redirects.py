@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from mass.roles import Role
-from tests.access.world import build_world
 from tests.factories import ConsultationFactory
 
 NEXT = ["abc", "https://evil.example/", "//evil.example/", "/\\evil.example/",
@@ -26,11 +25,6 @@ VIEWS = {
     "two_factor_setup": (Role.NURSE, None),
     "language_set": (Role.NURSE, {"language": "nl"}),
 }
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def url_for(world, key, user):
