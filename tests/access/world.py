@@ -7,11 +7,10 @@ test reads a note because they wrote it.
 """
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from decimal import Decimal
-
 from django.urls import reverse
 from django.utils import timezone
 
