@@ -220,7 +220,7 @@ def dispensation_cancel(*, dispensation: Dispensation, reason: str,
                                  today=timezone.localdate(), now=now,
                                  note=reason[:500])
             audit_record(actor=actor, action=Action.CANCEL, patient=patient, obj=entry,
-                         summary=f"dispensation {entry.pk} cancelled: {reason}")
+                         summary=f"dispensation {entry.pk} cancelled")
             return cancellation
     except IntegrityError as exc:
         raise _database_refusal(exc) from exc
@@ -324,7 +324,7 @@ def prescription_end(*, prescription: Prescription, end_date: datetime.date, rea
         rx.ended_by = actor
         rx.save(update_fields=["end_date", "end_reason", "ended_by"])
         audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=rx,
-                     summary=f"prescription {rx.pk} ends {end_date:%Y-%m-%d}: {reason}")
+                     summary=f"prescription {rx.pk} ends {end_date:%Y-%m-%d}")
         return rx
 
 

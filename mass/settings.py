@@ -162,6 +162,9 @@ SESSION_COOKIE_SECURE = SECURE_TRANSPORT
 CSRF_COOKIE_SECURE = SECURE_TRANSPORT
 SECURE_SSL_REDIRECT = SECURE_TRANSPORT and env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the reverse proxy, the client's address (audit trail, login lockout) is the proxy's
+# X-Real-IP header; trust it only when the proxy sets it (README, production deployment).
+TRUST_X_REAL_IP = env.bool("TRUST_X_REAL_IP", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_TRANSPORT else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -216,6 +219,13 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+
+# The TDI file for Sciensano (reporting, README "TDI file"): the centre's TDI code and type,
+# and the secret of the pseudonymised client identifier (an HMAC key that must stay the same
+# every year and never leave the centre; required outside the demo to export the file).
+TDI_CENTRE_ID = env("TDI_CENTRE_ID", default="MASS-BXL")
+TDI_CENTRE_TYPE = env("TDI_CENTRE_TYPE", default="3")
+TDI_PSEUDONYM_KEY = env("TDI_PSEUDONYM_KEY", default="")
 
 # `manage.py backup` writes here unless given --output (README, "Backups").
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")

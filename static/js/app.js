@@ -84,8 +84,7 @@
     }
   });
 })();
-// dispensary: filter today's list as the nurse types (the server filters too with ?q=), and
-// the print button of the monthly register.
+// dispensary: filter today's list as the nurse types (the server filters too with ?q=).
 (function () {
   "use strict";
   document.addEventListener("input", function (event) {
@@ -98,11 +97,9 @@
       row.hidden = needle !== "" && row.getAttribute("data-filter-text").indexOf(needle) === -1;
     });
   });
-  document.addEventListener("click", function (event) {
-    if (event.target.matches && event.target.matches("[data-print]")) window.print();
-  });
 })();
-// Reporting: a "Print" button (the yearly figures are printed and signed).
+// A "Print" button (the yearly figures and the monthly controlled-drug register are printed
+// and signed): one handler for every page, so one click opens one print dialog.
 document.addEventListener("click", function (event) {
   var button = event.target.closest ? event.target.closest("[data-print]") : null;
   if (button) {

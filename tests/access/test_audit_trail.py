@@ -74,10 +74,6 @@ def test_audit_trail_shows_the_coordinator_no_clinical_text(world):
     assert not shown
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (dispensary/services.py prescription_end): the audit summary carries the doctor's "
-    "free-text reason for ending a prescription, which the coordinator reads on the audit "
-    "page although no dispensary permission lets them read prescriptions"))
 def test_audit_trail_shows_no_reason_for_ending_a_prescription(world):
     from dispensary import services as dispensary
 

@@ -7,7 +7,6 @@ under var/e2e-screenshots/<run>/, printed at the end of the run.
 """
 
 import os
-import re
 import shutil
 import time
 from pathlib import Path
@@ -137,9 +136,6 @@ def csp_errors(*pages):
 # Known and reported, to be removed when fixed: a two-line {# #} comment (Django's {# #} is
 # one line only) is shown as text in the patient file's substitution panel and on the
 # dispensing page of a patient (templates/dispensary/_record.html, line 2).
-KNOWN_TEMPLATE_LEAKS = [re.compile(r"\{# A patient's dispensing record:.*?#\}", re.DOTALL)]
-
-
 class Steps:
     """Saves a numbered screenshot for each step of a scenario (of ``page``, or of another
     person's page given to ``shot``)."""
@@ -156,8 +152,6 @@ class Steps:
         # Every step's page is also checked for template syntax shown as text (a {# #}
         # comment spanning lines, a tag left unclosed by an edit).
         text = page.locator("body").inner_text()
-        for known in KNOWN_TEMPLATE_LEAKS:
-            text = known.sub("", text)
         leaked = [marker for marker in ("{#", "#}", "{%", "%}", "{{", "}}") if marker in text]
         assert not leaked, f"template syntax {leaked} shown on {page.url} (see {path})"
         return path

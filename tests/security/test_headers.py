@@ -110,7 +110,10 @@ PRODUCTION_PROBE = """
 import json, django
 django.setup()
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
+# The pages name hashed static files: a production deployment collects them first.
+call_command("collectstatic", interactive=False, verbosity=0)
 client = Client()
 plain = client.get("/accounts/login/", HTTP_HOST="mass.example.org")
 health = client.get("/healthz", HTTP_HOST="mass.example.org")
