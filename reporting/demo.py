@@ -19,10 +19,10 @@ from reporting.models import TdiRecord
 SEED = 7
 PRIMARY_MIX = [(codes.Drug.HEROIN, 45), (codes.Drug.CRACK, 20), (codes.Drug.COCAINE_POWDER, 8),
                (codes.Drug.METHADONE_MISUSED, 5), (codes.Drug.BENZODIAZEPINES, 7),
-               (codes.Drug.ALCOHOL, 5), (codes.Drug.CANNABIS_RESIN, 5),
+               (codes.Drug.ALCOHOL, 5), (codes.Drug.CANNABIS, 5),
                (codes.Drug.NOT_KNOWN, 5)]
 SECONDARY = [codes.Drug.CRACK, codes.Drug.COCAINE_POWDER, codes.Drug.BENZODIAZEPINES,
-             codes.Drug.ALCOHOL, codes.Drug.CANNABIS_RESIN, codes.Drug.HEROIN]
+             codes.Drug.ALCOHOL, codes.Drug.CANNABIS, codes.Drug.HEROIN]
 
 
 def _pick(rng, mix):
@@ -35,7 +35,7 @@ def questionnaire(rng, episode) -> TdiRecord:
     injects = primary in (codes.Drug.HEROIN, codes.Drug.METHADONE_MISUSED) and rng.random() < 0.5
     route = (codes.Route.INJECT if injects else
              codes.Route.SMOKE if primary in (codes.Drug.HEROIN, codes.Drug.CRACK,
-                                              codes.Drug.CANNABIS_RESIN)
+                                              codes.Drug.CANNABIS)
              else codes.Route.EAT_DRINK if primary in (codes.Drug.BENZODIAZEPINES,
                                                         codes.Drug.ALCOHOL,
                                                         codes.Drug.METHADONE_MISUSED)
@@ -66,7 +66,7 @@ def questionnaire(rng, episode) -> TdiRecord:
                                 (codes.LivingWith.PARENTS, 8), (codes.NOT_KNOWN, 5)]),
         accommodation=_pick(rng, [(codes.Accommodation.STABLE, 35),
                                   (codes.Accommodation.UNSTABLE, 55),
-                                  (codes.Accommodation.INSTITUTION, 5), (codes.NOT_KNOWN, 5)]),
+                                  (codes.Accommodation.DETENTION, 5), (codes.NOT_KNOWN, 5)]),
         labour_status=_pick(rng, [(codes.LabourStatus.UNEMPLOYED, 55),
                                   (codes.LabourStatus.INACTIVE, 25),
                                   (codes.LabourStatus.EMPLOYED, 10), (codes.NOT_KNOWN, 10)]),

@@ -3,6 +3,14 @@ as recorded at the opening of a treatment episode and written to the yearly file
 
 The integer codes are the values written to the export file (``reporting.exports.tdi_rows``);
 99 is "not known" everywhere, as in the protocol. The labels are shown in the questionnaire.
+
+Verification (see each class): the protocol's own coding annex could not be consulted. The
+primary-drug and living-status (where) lists were checked against the EUDA TDI reporting
+template (standard tables 9.1.x-16.1.x), whose rows are numbered like the protocol codes
+(1.1 heroin ... 5.3 other hallucinogens, 99 not known), as reproduced in the public repository
+AleksandarMedarevic/tdi-emcdda-app (``app.R``) and in the same authors' per-table mapping
+scripts. The other lists are unverified at code level: their categories agree with those
+tables where the tables show them, their numbers do not come from a source.
 """
 
 from django.db import models
@@ -57,9 +65,13 @@ class LivingWith(models.IntegerChoices):
 
 
 class Accommodation(models.IntegerChoices):
+    """Living status (where). EUDA TDI template, table 16.1.1: "1. stable accommodation,
+    2. unstable accommodation and/or homeless, 3. in detention, 4. other, 99. not known"."""
+
     STABLE = 1, _("Stable accommodation")
-    UNSTABLE = 2, _("Unstable accommodation (street, shelter, squat, hotel)")
-    INSTITUTION = 3, _("Institution (prison, clinic)")
+    UNSTABLE = 2, _("Unstable accommodation or homeless (street, shelter, squat, hotel)")
+    DETENTION = 3, _("In detention (prison)")
+    OTHER = 4, _("Other")
     NOT_KNOWN = NOT_KNOWN, _("Not known")
 
 
@@ -82,7 +94,16 @@ class Education(models.IntegerChoices):
 
 
 class Drug(models.IntegerChoices):
-    """Primary and secondary drugs: the protocol's groups (first digit) and substances."""
+    """Primary and secondary drugs: the protocol's groups (first digit) and substances.
+
+    EUDA TDI template, table 9.1.1 rows: 1.1 heroin ... 1.5 other opioids; 2.1 powder cocaine,
+    2.2 crack, 2.3 other; 3.1 amphetamines ... 3.5 other stimulants; 4.1 barbiturates ... 4.4
+    other hypnotics and sedatives; 5.1 LSD, 5.2 ketamine, 5.3 other; 6 volatile inhalants;
+    7.1 herbal cannabis or resin, 7.2 synthetic cannabinoids, 7.3 other cannabis; 9 other
+    substances; 99 not known. Group 8 is absent from these drug tables: it is alcohol (the
+    Serbian national TDI coding, built on the same groups, codes alcohol 80). Groups without
+    substances are written as two digits (60, 80, 90) as before.
+    """
 
     HEROIN = 11, _("Heroin")
     METHADONE_MISUSED = 12, _("Methadone (misused)")
@@ -105,11 +126,11 @@ class Drug(models.IntegerChoices):
     KETAMINE = 52, _("Ketamine")
     OTHER_HALLUCINOGENS = 53, _("Other hallucinogens")
     INHALANTS = 60, _("Volatile inhalants")
-    CANNABIS_HERB = 71, _("Cannabis (herb, marijuana)")
-    CANNABIS_RESIN = 72, _("Cannabis (resin, hashish)")
-    OTHER_CANNABIS = 73, _("Other cannabis (incl. synthetic cannabinoids)")
-    OTHER_SUBSTANCES = 80, _("Other substances")
-    ALCOHOL = 90, _("Alcohol")
+    CANNABIS = 71, _("Cannabis (herb or resin)")
+    SYNTHETIC_CANNABINOIDS = 72, _("Synthetic cannabinoids")
+    OTHER_CANNABIS = 73, _("Other cannabis")
+    ALCOHOL = 80, _("Alcohol")
+    OTHER_SUBSTANCES = 90, _("Other substances")
     NOT_KNOWN = NOT_KNOWN, _("Not known")
 
 
