@@ -27,6 +27,18 @@ def audit_event_list(*, data) -> AuditEventFilter:
     return AuditEventFilter(data, queryset=queryset)
 
 
+def audit_patient(event_filter: AuditEventFilter):
+    """The patient the audit trail is filtered on, if any (a merged stub's reads are its
+    own; its kept file's page lists them too)."""
+    from patients.models import Patient
+    if not event_filter.is_bound or not event_filter.form.is_valid():
+        return None
+    patient_id = event_filter.form.cleaned_data.get("patient")
+    if not patient_id:
+        return None
+    return Patient.objects.filter(pk=patient_id).first()
+
+
 def audit_readers_of_patient(*, patient) -> list[dict]:
     """Who read this file, and when last (Belgian patient-rights law, art. 9 and 10).
 

@@ -107,7 +107,11 @@ def staff_password(request, pk):
 def audit_list(request):
     event_filter = selectors.audit_event_list(data=request.GET or None)
     page = Paginator(event_filter.qs, 50).get_page(request.GET.get("page"))
-    return render(request, "mass/audit_list.html", {"filter": event_filter, "page": page})
+    # For one patient, the page first answers "who read this file" (patient-rights law).
+    patient = selectors.audit_patient(event_filter)
+    readers = selectors.audit_readers_of_patient(patient=patient) if patient else None
+    return render(request, "mass/audit_list.html", {"filter": event_filter, "page": page,
+                                                    "patient": patient, "readers": readers})
 
 
 @permission_required("mass.view_site", raise_exception=True)

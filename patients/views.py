@@ -42,12 +42,24 @@ def patient_search(request):
     # PostgreSQL text holds no NUL character: a typed one would be a server error.
     query = request.GET.get("q", "").replace("\x00", "").strip()
     results = selectors.patient_search(q=query) if query else []
+    audit_search(request, query, results, where="patient search")
     context = {"query": query, "results": results[: selectors.SEARCH_LIMIT],
                "more": len(results) > selectors.SEARCH_LIMIT,
                "can_register": request.user.has_perm("patients.add_patient")}
     if request.htmx:
         return render_fragment(request, "patients/search.html#results", context)
     return render(request, "patients/search.html", context)
+
+
+def audit_search(request, query: str, results: list, *, where: str) -> None:
+    """A search of patient files is audited (who looked for whom), as typed and with the
+    number of files it showed; an empty box searches nothing and records nothing."""
+    if not query:
+        return
+    shown = min(len(results), selectors.SEARCH_LIMIT)
+    more = "+" if len(results) > selectors.SEARCH_LIMIT else ""
+    audit_record(actor=request.user, action=Action.SEARCH,
+                 summary=f"{where}: \"{query[:100]}\" ({shown}{more} files)")
 
 
 def _form_errors_from(form, error: ValidationError):
@@ -290,6 +302,7 @@ def board_search(request):
     # PostgreSQL text holds no NUL character: a typed one would be a server error.
     query = request.GET.get("q", "").replace("\x00", "").strip()
     results = selectors.patient_search(q=query) if query else []
+    audit_search(request, query, results, where="reception search")
     return render_fragment(request, "patients/board.html#arrival_results", {
         "query": query, "results": results[: selectors.SEARCH_LIMIT],
         "more": len(results) > selectors.SEARCH_LIMIT,

@@ -1,5 +1,6 @@
 import pytest
 from django.db import DatabaseError, transaction
+from django.test import Client
 
 from mass.models import AuditEvent
 from tests.factories import UserFactory
@@ -81,13 +82,63 @@ def test_audit_page_query_count_is_constant(coordinator_client, django_assert_nu
 
 
 @pytest.mark.django_db
-def test_readers_of_patient_file(coordinator_user):
-    from mass.selectors import audit_readers_of_patient
+def test_who_read_this_file(coordinator_client, psychologist_user, reception_user):
+    """The patient file leads the coordinator to the list of who opened it, reads of a file
+    merged into it included (patient-rights law)."""
+    from tests.factories import PatientFactory
+    kept, merged = PatientFactory(alias="Kept"), PatientFactory(alias="Stub")
+    client = Client()
+    client.force_login(psychologist_user)
+    client.get(f"/patients/{kept.pk}/")
+    client.get(f"/patients/{kept.pk}/")
+    client.force_login(reception_user)
+    client.get(f"/patients/{merged.pk}/")
+    merged.merged_into, merged.status = kept, "merged"
+    merged.save(update_fields=["merged_into", "status"])
+
+    detail = coordinator_client.get(f"/patients/{kept.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert f'href="/audit/?patient={kept.pk}"' in detail.content.decode()
+    response = coordinator_client.get("/audit/", {"patient": kept.pk}, HTTP_ACCEPT_LANGUAGE="en")
+    readers = response.context["readers"]
+    counts = {r["actor__username"]: r["reads"] for r in readers}
+    assert counts[psychologist_user.username] == 2
+    assert counts[reception_user.username] == 1
+    assert "Who read the file of Kept" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_readers_link_is_only_for_those_who_read_the_audit_trail(reception_client):
     from tests.factories import PatientFactory
     patient = PatientFactory()
-    reader = UserFactory(username="reader")
-    for _ in range(2):
-        AuditEvent.objects.create(action=AuditEvent.Action.VIEW, actor=reader, username="reader",
-                                  patient=patient)
-    rows = audit_readers_of_patient(patient=patient)
-    assert [(r["actor__username"], r["reads"]) for r in rows] == [("reader", 2)]
+    detail = reception_client.get(f"/patients/{patient.pk}/")
+    assert "/audit/?patient=" not in detail.content.decode()
+    assert reception_client.get("/audit/", {"patient": patient.pk}).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("readers", [1, 20])
+def test_who_read_this_file_query_count_is_constant(coordinator_client, django_assert_num_queries,
+                                                    readers):
+    from tests.factories import PatientFactory
+    patient = PatientFactory()
+    for _ in range(readers):
+        AuditEvent.objects.create(action=AuditEvent.Action.VIEW, actor=UserFactory(),
+                                  username="x", patient=patient)
+    coordinator_client.get("/audit/", {"patient": patient.pk})
+    # the page's queries, plus the patient and the readers
+    with django_assert_num_queries(AUDIT_PAGE_QUERIES + 3):
+        response = coordinator_client.get("/audit/", {"patient": patient.pk})
+    assert len(response.context["readers"]) == readers
+
+
+@pytest.mark.django_db
+def test_searches_are_audited(reception_client, reception_user):
+    from tests.factories import PatientFactory
+    PatientFactory(alias="Zébulon")
+    reception_client.get("/patients/", {"q": "zebulon"})
+    reception_client.get("/reception/search/", {"q": "zeb"}, HTTP_HX_REQUEST="true")
+    reception_client.get("/patients/", {"q": ""})
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.SEARCH, actor=reception_user)
+    summaries = sorted(events.values_list("summary", flat=True))
+    assert summaries == ['patient search: "zebulon" (1 files)',
+                         'reception search: "zeb" (1 files)']
