@@ -217,8 +217,9 @@ def contact_day_querysets() -> list[QuerySet]:
     the first model's default ordering to the union and fail on columns it does not select."""
     return [
         Consultation.objects.order_by().values("patient_id", "date"),
-        GroupAttendance.objects.order_by().annotate(date=F("session__date"))
-        .values("patient_id", "date"),
+        # an attendance left on a merged file repeats one of its kept file (patient merge)
+        GroupAttendance.objects.filter(patient__merged_into__isnull=True).order_by()
+        .annotate(date=F("session__date")).values("patient_id", "date"),
     ]
 
 
@@ -229,7 +230,8 @@ def group_sessions() -> QuerySet:
     from django.db.models import Count
     return (GroupSession.objects.select_related("site")
             .prefetch_related("facilitators")
-            .annotate(attendance_count=Count("attendances"))
+            .annotate(attendance_count=Count(
+                "attendances", filter=Q(attendances__patient__merged_into__isnull=True)))
             .order_by("-date", "-time", "-id"))
 
 

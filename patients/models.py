@@ -277,6 +277,9 @@ class PatientMerge(models.Model):
     reason = models.TextField(_("reason"), max_length=1000)
     # {"app_label.model": rows moved}, e.g. {"patients.visit": 12}.
     moved = models.JSONField(_("records moved"), default=dict)
+    # Records that stayed on the merged file because the kept file already has the same one
+    # (the same person at the same group session, say): {"app_label.model": rows}.
+    left = models.JSONField(_("records left on the merged file"), default=dict, blank=True)
     # Identity fields that were empty on the kept file and were taken from the merged one.
     copied_fields = models.JSONField(_("details copied"), default=dict)
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

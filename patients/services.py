@@ -149,25 +149,34 @@ def _model_label(model, field) -> str:
     return label
 
 
-def _move(model, field, *, kept: Patient, merged: Patient) -> int:
+def _move(model, field, *, kept: Patient, merged: Patient) -> tuple[int, int]:
+    """Move the rows of ``model`` from ``merged`` to ``kept``: (rows moved, rows left)."""
     rows = model._base_manager.filter(**{field.name: merged})
     try:
         with transaction.atomic():
-            return rows.update(**{field.name: kept})
+            return rows.update(**{field.name: kept}), 0
     except IntegrityError:
-        if not model._meta.auto_created:
-            raise MergeConflict(
-                _("Both files have %(what)s that cannot be combined; resolve this on one of "
-                  "them first.") % {"what": model._meta.verbose_name_plural},
-                code="conflict",
-            ) from None
-    # A many-to-many link present on both files (the same group session, say) is one
-    # link: the copy on the merged file is dropped, the rest moves.
-    other = next(f for f in model._meta.fields if f.is_relation and f is not field
-                 and f.name != "id")
-    already = model._base_manager.filter(**{field.name: kept}).values(other.attname)
-    rows.filter(**{f"{other.attname}__in": already}).delete()
-    return rows.update(**{field.name: kept})
+        pass
+    if model._meta.auto_created:
+        # A many-to-many link present on both files (the same group session, say) is one
+        # link: the copy on the merged file is dropped, the rest moves.
+        other = next(f for f in model._meta.fields if f.is_relation and f is not field
+                     and f.name != "id")
+        already = model._base_manager.filter(**{field.name: kept}).values(other.attname)
+        rows.filter(**{f"{other.attname}__in": already}).delete()
+        return rows.update(**{field.name: kept}), 0
+    # A record the kept file already has (both files at the same group session, say) cannot
+    # be a second row of the kept file, and a record is never deleted: that one stays on the
+    # merged file, which points at the kept one, and the merge record says so. The rest
+    # moves, one row at a time (rare: only after a conflict).
+    moved = left = 0
+    for pk in rows.order_by("pk").values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                moved += model._base_manager.filter(pk=pk).update(**{field.name: kept})
+        except IntegrityError:
+            left += 1
+    return moved, left
 
 
 @transaction.atomic
@@ -204,11 +213,13 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
     if kept.sex == Patient.Sex.UNKNOWN and merged.sex != Patient.Sex.UNKNOWN:
         copied["sex"] = kept.sex = merged.sex
 
-    moved = {}
+    moved, left = {}, {}
     for model, field in patient_relations():
-        count = _move(model, field, kept=kept, merged=merged)
+        count, stayed = _move(model, field, kept=kept, merged=merged)
         if count:
             moved[_model_label(model, field)] = count
+        if stayed:
+            left[_model_label(model, field)] = stayed
 
     merged.status = Patient.Status.MERGED
     merged.merged_into = kept
@@ -218,10 +229,10 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
     if copied:
         kept.save(update_fields=[*copied, "updated_at"])
     record = PatientMerge.objects.create(kept=kept, merged=merged, reason=reason, moved=moved,
-                                         copied_fields=copied, merged_by=actor)
+                                         left=left, copied_fields=copied, merged_by=actor)
     audit_record(actor=actor, action=Action.MERGE, patient=kept, obj=record,
                  summary=f"file {merged.file_number} merged into {kept.file_number}",
-                 details={"merged_patient_id": merged.pk, "moved": moved,
+                 details={"merged_patient_id": merged.pk, "moved": moved, "left": left,
                           "copied": sorted(copied), "reason": reason[:200]})
     return record
 

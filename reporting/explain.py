@@ -277,7 +277,8 @@ def _on_substitution(year, filters):
 def _group_attendances(year, filters):
     from consultations.models import GroupAttendance
     start, end = filters.range(year)
-    rows = (GroupAttendance.objects.filter(session__date__range=(start, end))
+    rows = (GroupAttendance.objects.filter(session__date__range=(start, end),
+                                           patient__merged_into__isnull=True)
             .order_by("session__date", "session_id", "patient__alias", "id")
             .values("patient_id", date=F("session__date"),
                     group_kind=F("session__kind"), theme=F("session__theme"),

@@ -281,6 +281,8 @@ groups AS (
     SELECT count(*) AS group_attendances
     FROM {table("consultations.GroupAttendance")} AS a
     JOIN {table("consultations.GroupSession")} AS s ON s.id = a.session_id
+    -- an attendance left on a merged file repeats one of its kept file (patients.services)
+    JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id AND p.merged_into_id IS NULL
     WHERE s.date BETWEEN %(start)s AND %(end)s
 ),
 harm_reduction AS (

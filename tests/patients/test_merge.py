@@ -101,6 +101,32 @@ def test_merge_moves_records_of_other_apps(coordinator_client, files, doctor_use
         assert IncomeRecord.objects.get().patient == kept
 
 
+def test_merge_of_files_at_the_same_group_session(coordinator_client, files):
+    """Both files attended the same session: one person, one attendance. The kept file keeps
+    its own, the copy stays on the stub (never deleted), is said so and counted once."""
+    from consultations.models import GroupAttendance, GroupSession
+    from reporting.selectors import file_active_figures
+    kept, other = files
+    session = GroupSession.objects.create(date=TODAY(), kind="relaxation")
+    GroupAttendance.objects.create(session=session, patient=kept)
+    GroupAttendance.objects.create(session=session, patient=other)
+    VisitFactory(patient=other, date=TODAY())
+
+    response = merge(coordinator_client, kept, other)
+
+    assert response.status_code == 302
+    record = PatientMerge.objects.get()
+    assert record.moved == {"patients.visit": 1}
+    assert record.left == {"consultations.groupattendance": 1}
+    assert GroupAttendance.objects.filter(patient=kept).count() == 1
+    assert GroupAttendance.objects.filter(patient=other).count() == 1
+    stub = coordinator_client.get(f"/patients/{other.pk}/", **EN).content.decode()
+    assert "Left on this file" in stub and "consultations.groupattendance: 1" in stub
+    figures = file_active_figures(TODAY().year).figures
+    assert figures["group_attendances"] == 1
+    assert figures["annual_active_patients"] == 1 and figures["patient_contacts"] == 1
+
+
 def test_every_relation_to_a_patient_is_moved_except_history():
     labels = {model._meta.label_lower for model, field in patient_relations()}
     assert {"patients.visit", "patients.episode", "patients.harmreductioncontact",
