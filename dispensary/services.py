@@ -218,7 +218,9 @@ def dispensation_cancel(*, dispensation: Dispensation, reason: str,
                 _register_append(product=entry.product, kind=RegisterEntry.Kind.CANCELLED,
                                  quantity=entry.quantity, dispensation=entry, actor=actor,
                                  today=timezone.localdate(), now=now,
-                                 note=reason[:500])
+                                 # the reason may be clinical: it stays on the cancellation,
+                                 # which only clinicians read; the register names the entry
+                                 note=f"dispensation {entry.pk} cancelled")
             audit_record(actor=actor, action=Action.CANCEL, patient=patient, obj=entry,
                          summary=f"dispensation {entry.pk} cancelled")
             return cancellation

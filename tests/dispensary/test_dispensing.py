@@ -407,6 +407,27 @@ def test_doctor_cancels_with_reason_and_the_dose_may_be_given_again(
     assert given_rows(rx, dose_date=day()).get().replaces == entry
 
 
+def test_the_reason_of_a_cancellation_stays_with_clinicians(nurse_client, doctor_client, rx,
+                                                            coordinator_user):
+    """The reason may be clinical: the register and the audit trail, which coordinators
+    read, name the cancelled entry, not the reason."""
+    from django.test import Client
+    give(nurse_client, rx)
+    entry = given_rows(rx, dose_date=day()).get()
+    doctor_client.post(reverse("dispensary:cancel", args=[entry.pk]),
+                       {"reason": "CANCELXREASON vomited the dose"}, **EN)
+    register_row = RegisterEntry.objects.get(kind="cancelled", dispensation=entry)
+    assert "CANCELXREASON" not in register_row.note
+    coordinator = Client()
+    coordinator.force_login(coordinator_user)
+    for url in [reverse("dispensary:register"), "/audit/",
+                reverse("dispensary:register_month", args=[rx.product_id, day().year,
+                                                           day().month])]:
+        response = coordinator.get(url)
+        assert response.status_code in (200, 403), url
+        assert b"CANCELXREASON" not in response.content, url
+
+
 def test_nurse_cannot_cancel(nurse_client, rx):
     give(nurse_client, rx)
     entry = Dispensation.objects.get(date=day())
