@@ -106,3 +106,14 @@ def check_session_lifetime(app_configs, **kwargs):
         hint="Sessions on shared computers should end at the latest after a working day.",
         id="mass.W002",
     )]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_tdi_pseudonym_key(app_configs, **kwargs):
+    if getattr(settings, "TDI_PSEUDONYM_KEY", "") or getattr(settings, "DEMO", False):
+        return []
+    return [checks.Warning(
+        "TDI_PSEUDONYM_KEY is not set: the TDI file for Sciensano cannot be exported.",
+        hint="Set a long random secret and keep it the same every year (README, TDI file).",
+        id="mass.W003",
+    )]

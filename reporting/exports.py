@@ -153,8 +153,9 @@ def pseudonym_key() -> bytes:
 
 
 def pseudonym(file_number: str, key: bytes | None = None) -> str:
-    """HMAC-SHA256 of the file number, hex, 32 characters: the same person (the same file,
-    merged files included) gets the same identifier every year."""
+    """HMAC-SHA256 of the file number, hex, 32 characters: the same file gets the same
+    identifier every year. After a merge, the person's later episodes carry the kept file's
+    identifier (files sent earlier keep the one they had)."""
     digest = hmac.new(key or pseudonym_key(), file_number.encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
 
@@ -205,7 +206,7 @@ TDI_COLUMN_HELP = {
     "client_id": "pseudonymised person: HMAC-SHA256 of the file number with "
                  "TDI_PSEUDONYM_KEY, 32 hex characters; the same every year",
     "episode_id": "pseudonymised episode (HMAC of the episode number), 16 hex characters",
-    "questionnaire": "1 questionnaire filled in, 0 missing (every item then 99)",
+    "questionnaire": "1 questionnaire filled in, 0 missing (every coded item then 99, the secondary drugs empty)",
     "sex": "1 male, 2 female, 3 other, 99 not known (from the patient file)",
     "birth_year": "year of birth, empty if not known (from the patient file)",
     "age_at_entry": "treatment year minus birth year, 99 if not known",

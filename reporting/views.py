@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -196,7 +196,13 @@ def tdi_year(request, year: int):
 @permission_required("reporting.view_report", raise_exception=True)
 def tdi_export(request, year: int):
     _check_year(year)
-    content, filename, _count = services.tdi_file_export(year=year, actor=request.user)
+    try:
+        content, filename, _count = services.tdi_file_export(year=year, actor=request.user)
+    except ImproperlyConfigured:
+        messages.error(request, _("The TDI file cannot be made: the server has no secret for "
+                                  "the pseudonymised identifiers (TDI_PSEUDONYM_KEY). Ask the "
+                                  "administrator to set it; it must stay the same every year."))
+        return redirect("reporting:tdi_year", year=year)
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -80,6 +80,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
         "DJANGO_SETTINGS_MODULE": "mass.settings",
         "SECRET_KEY": "x" * 20 + "production-like-secret-key-9876543210-abcdefghij",
         "ALLOWED_HOSTS": "mass.example.org",
+        "TDI_PSEUDONYM_KEY": "production-like-tdi-secret-0123456789",
     })
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -68,3 +68,15 @@ def test_activity_days_skip_sundays_and_public_holidays():
     assert datetime.date(2016, 3, 28) not in days  # Easter Monday 2016
     assert all(d.weekday() != 6 for d in days)
     assert statistics.mean(d.weekday() for d in days) < 3
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_a_real_database(settings):
+    """The demo accounts share a published password: outside the demo nothing is created."""
+    from django.core.management import CommandError, call_command
+
+    from mass.models import User
+    settings.DEMO = settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEMO=1"):
+        call_command("seed_demo")
+    assert not User.objects.exists()

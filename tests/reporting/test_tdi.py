@@ -255,3 +255,27 @@ def test_pseudonym_key_is_required_in_production(settings):
     finally:
         if key is not None:
             os.environ["TDI_PSEUDONYM_KEY"] = key
+
+
+def test_export_without_pseudonym_key_says_why_and_writes_nothing(settings, coordinator_client):
+    """Outside the demo, a server without TDI_PSEUDONYM_KEY tells the coordinator what is
+    missing instead of failing (and ``check --deploy`` warns: mass.W003)."""
+    import os
+
+    from mass.models import AuditEvent
+    from mass.security import check_tdi_pseudonym_key
+    settings.DEMO, settings.DEBUG = False, False
+    settings.TDI_PSEUDONYM_KEY = ""
+    key = os.environ.pop("TDI_PSEUDONYM_KEY", None)
+    try:
+        response = coordinator_client.get("/reporting/tdi/year/2025/export/",
+                                          HTTP_ACCEPT_LANGUAGE="en", follow=True)
+        assert response.redirect_chain[0][0] == "/reporting/tdi/year/2025/"
+        assert "TDI_PSEUDONYM_KEY" in response.content.decode()
+        assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+        assert [w.id for w in check_tdi_pseudonym_key(None)] == ["mass.W003"]
+        settings.TDI_PSEUDONYM_KEY = "s3cret"
+        assert check_tdi_pseudonym_key(None) == []
+    finally:
+        if key is not None:
+            os.environ["TDI_PSEUDONYM_KEY"] = key

@@ -143,7 +143,8 @@ def production_env(**extra) -> dict:
                         "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update({"DJANGO_SETTINGS_MODULE": "mass.settings",
                 "SECRET_KEY": "x" * 20 + "production-like-secret-key-9876543210-abcdefghij",
-                "ALLOWED_HOSTS": "mass.example.org", **extra})
+                "ALLOWED_HOSTS": "mass.example.org",
+                "TDI_PSEUDONYM_KEY": "production-like-tdi-secret-0123456789", **extra})
     return env
 
 

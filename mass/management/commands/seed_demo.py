@@ -1,6 +1,7 @@
 import importlib
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from mass.demo import DEMO_PASSWORD, seed_staff
@@ -19,6 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--scale", type=float, default=1.0)
 
     def handle(self, *args, years, scale, **options):
+        if not (settings.DEMO or settings.DEBUG):
+            # The demo accounts share a published password: never on a real database.
+            raise CommandError("seed_demo creates accounts with a published password: it runs "
+                               "only with DEMO=1 (the local demo) or DEBUG=1.")
         if years < 1 or scale <= 0:
             self.stderr.write("--years must be at least 1 and --scale above 0.")
             raise SystemExit(2)

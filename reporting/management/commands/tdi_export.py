@@ -1,3 +1,4 @@
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from reporting import services
@@ -20,8 +21,11 @@ class Command(BaseCommand):
             return
         if year is None or not 1900 <= year <= 2999:
             raise CommandError("--year must be a year, e.g. 2016.")
-        content, _name, count = services.tdi_file_export(
-            year=year, actor=None, username=services.command_username())
+        try:
+            content, _name, count = services.tdi_file_export(
+                year=year, actor=None, username=services.command_username())
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from None
         if output:
             with open(output, "wb") as handle:
                 handle.write(content)
