@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
@@ -122,7 +123,8 @@ class AuditEvent(models.Model):
         UPDATE = "update", _("Update")
         EXPORT = "export", _("Export")
         MERGE = "merge", _("Merge")
-        CANCEL = "cancel", _("Cancel")
+        # "Cancel" as a noun among the actions, not the button: its own translation.
+        CANCEL = "cancel", pgettext_lazy("audit action", "Cancel")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
