@@ -40,6 +40,7 @@ static: setup
 run: export DEMO ?= 1
 run: db static
 	$(PY) manage.py seed_demo
+	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/"
 	$(VENV)/bin/gunicorn mass.wsgi:application --config mass/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: setup

@@ -40,4 +40,3 @@ class Command(BaseCommand):
                                              f"{DEMO_PASSWORD}):"))
         for username, roles in accounts:
             self.stdout.write(f"  {username:<15} {roles}")
-        self.stdout.write("Log in at http://127.0.0.1:8000/accounts/login/")
