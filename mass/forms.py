@@ -36,14 +36,35 @@ class StaffCreateForm(forms.ModelForm):
 
 class StaffUpdateForm(forms.ModelForm):
     roles = RolesField(required=False)
+    reception_lead = forms.BooleanField(
+        label=_("Reception lead: may merge duplicate patient files"), required=False,
+        help_text=_("Only for a member of reception; coordinators merge files anyway."))
 
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "language", "is_active"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editor=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.editor = editor
         self.fields["roles"].initial = list(self.instance.groups.values_list("name", flat=True))
+        self.fields["reception_lead"].initial = self.instance.is_reception_lead
+
+    def clean(self):
+        cleaned = super().clean()
+        roles = set(cleaned.get("roles") or [])
+        if cleaned.get("reception_lead") and Role.RECEPTION not in roles:
+            self.add_error("reception_lead", _("A reception lead has the reception role."))
+        if self.editor is not None and self.editor.pk == self.instance.pk:
+            # Rights are given by someone else, so that no one widens their own access to
+            # patient files (the audit trail shows who gave which rights to whom).
+            before = set(self.instance.groups.values_list("name", flat=True))
+            if (roles != before or not cleaned.get("is_active", True)
+                    or bool(cleaned.get("reception_lead")) != self.instance.is_reception_lead):
+                raise forms.ValidationError(
+                    _("You cannot change your own roles or deactivate your own account: "
+                      "another coordinator does it."), code="own_rights")
+        return cleaned
 
 
 class StaffPasswordForm(SetPasswordForm):

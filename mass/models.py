@@ -35,6 +35,15 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     @property
+    def is_reception_lead(self) -> bool:
+        """A member of reception given the right to merge duplicate files on their own
+        account (coordinators have it through their role)."""
+        if self.pk is None:
+            return False
+        return self.user_permissions.filter(content_type__app_label="patients",
+                                            codename="merge_patient").exists()
+
+    @property
     def role_names(self) -> list[str]:
         from mass.roles import user_roles
         return [role.label for role in user_roles(self)]

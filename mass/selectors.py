@@ -55,4 +55,10 @@ def audit_readers_of_patient(*, patient) -> list[dict]:
 
 
 def staff_list():
-    return User.objects.prefetch_related("groups").order_by("-is_active", "username")
+    from django.contrib.auth.models import Permission
+    from django.db.models import Prefetch
+    merge = Permission.objects.filter(content_type__app_label="patients",
+                                      codename="merge_patient")
+    return (User.objects.prefetch_related(
+        "groups", Prefetch("user_permissions", queryset=merge, to_attr="merge_rights"))
+        .order_by("-is_active", "username"))

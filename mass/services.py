@@ -1,6 +1,6 @@
 """Writes on staff accounts and sites. Each is one transaction with its audit row."""
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import F
 
@@ -23,9 +23,14 @@ def staff_create(*, username: str, first_name: str, last_name: str, email: str,
 
 @transaction.atomic
 def staff_update(*, user: User, first_name: str, last_name: str, email: str,
-                 roles: list[str], is_active: bool, language: str = "", actor) -> User:
+                 roles: list[str], is_active: bool, language: str = "",
+                 reception_lead: bool | None = None, actor) -> User:
     old_roles = set(user.groups.values_list("name", flat=True))
-    rights_changed = old_roles != set(roles) or user.is_active != is_active
+    was_lead = user.is_reception_lead
+    if reception_lead is None:
+        reception_lead = was_lead
+    rights_changed = (old_roles != set(roles) or user.is_active != is_active
+                      or was_lead != reception_lead)
     user.first_name, user.last_name, user.email = first_name, last_name, email
     user.is_active, user.language = is_active, language
     fields = ["first_name", "last_name", "email", "is_active", "language"]
@@ -36,9 +41,13 @@ def staff_update(*, user: User, first_name: str, last_name: str, email: str,
     user.save(update_fields=fields)
     user.refresh_from_db(fields=["security_stamp"])
     user.groups.set(Group.objects.filter(name__in=roles))
+    if reception_lead != was_lead:
+        merge = Permission.objects.get(content_type__app_label="patients",
+                                       codename="merge_patient")
+        (user.user_permissions.add if reception_lead else user.user_permissions.remove)(merge)
     audit_record(actor=actor, action=Action.UPDATE, obj=user, summary=f"staff {user.username}",
                  details={"roles": sorted(roles), "previous_roles": sorted(old_roles),
-                          "is_active": is_active})
+                          "is_active": is_active, "reception_lead": reception_lead})
     return user
 
 

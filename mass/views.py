@@ -78,13 +78,14 @@ def staff_create(request):
 @permission_required("mass.manage_staff", raise_exception=True)
 def staff_update(request, pk):
     user = get_object_or_404(User, pk=pk)
-    form = StaffUpdateForm(request.POST or None, instance=user)
+    form = StaffUpdateForm(request.POST or None, instance=user, editor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.staff_update(
             user=user, first_name=data["first_name"], last_name=data["last_name"],
             email=data["email"], roles=data["roles"], is_active=data["is_active"],
-            language=data["language"], actor=request.user,
+            language=data["language"], reception_lead=data["reception_lead"],
+            actor=request.user,
         )
         messages.success(request, _("Account %(name)s saved.") % {"name": user.username})
         return redirect("staff_list")

@@ -79,14 +79,15 @@ def test_password_reset_mismatch_writes_nothing(coordinator_client, nurse_user):
     assert nurse_user.check_password("test-password-123")
 
 
-STAFF_PAGE_QUERIES = 10
+STAFF_PAGE_QUERIES = 11
 
 
 def test_staff_list_query_count_is_constant(coordinator_client, staff_factory,
                                             django_assert_num_queries):
     from mass.roles import Role
     coordinator_client.get("/staff/")
-    # session, user, permissions (2), roles, staff, their groups, session save (3)
+    # session, user, permissions (2), roles, staff, their groups, their merge right,
+    # session save (3)
     with django_assert_num_queries(STAFF_PAGE_QUERIES):
         coordinator_client.get("/staff/")
     for _ in range(5):
@@ -110,3 +111,72 @@ def test_create_staff_command_refuses_weak_password(db, monkeypatch):
     with pytest.raises(CommandError):
         call_command("create_staff", "claire", "--role", "coordinator")
     assert not User.objects.filter(username="claire").exists()
+
+
+def edit(client, user, **changes):
+    data = {"first_name": user.first_name, "last_name": user.last_name, "email": "",
+            "language": "", "roles": list(user.groups.values_list("name", flat=True)),
+            "is_active": "on", **changes}
+    return client.post(f"/staff/{user.pk}/", {k: v for k, v in data.items() if v is not None},
+                       HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.mark.parametrize("changes", [
+    {"roles": ["coordinator", "psychologist"]},  # would read psychological notes
+    {"is_active": None},
+    {"roles": ["coordinator", "reception"], "reception_lead": "on"},
+])
+def test_no_one_changes_their_own_rights(coordinator_client, coordinator_user, changes):
+    stamp = coordinator_user.security_stamp
+    response = edit(coordinator_client, coordinator_user, **changes)
+    assert response.status_code == 200
+    assert "You cannot change your own roles" in response.content.decode()
+    coordinator_user.refresh_from_db()
+    assert list(coordinator_user.groups.values_list("name", flat=True)) == ["coordinator"]
+    assert coordinator_user.is_active and coordinator_user.security_stamp == stamp
+    assert not coordinator_user.user_permissions.exists()
+    assert not AuditEvent.objects.filter(action="update", object_id=str(coordinator_user.pk)
+                                         ).exists()
+
+
+def test_own_name_and_language_may_change(coordinator_client, coordinator_user):
+    assert edit(coordinator_client, coordinator_user, first_name="Claire").status_code == 302
+    coordinator_user.refresh_from_db()
+    assert coordinator_user.first_name == "Claire"
+
+
+def test_a_reception_lead_may_merge_files(coordinator_client, reception_user):
+    """Issue 3: files are merged by a coordinator or a reception lead."""
+    from django.test import Client
+
+    from patients.models import Patient
+    from tests.factories import PatientFactory
+    kept, other = PatientFactory(), PatientFactory()
+    desk = Client()
+    desk.force_login(reception_user)
+    assert desk.get(f"/patients/{kept.pk}/merge/").status_code in (403, 404)
+
+    assert edit(coordinator_client, reception_user, reception_lead="on").status_code == 302
+    reception_user.refresh_from_db()
+    assert reception_user.is_reception_lead
+    assert "data-reception-lead" in coordinator_client.get("/staff/").content.decode()
+    assert desk.get("/").status_code == 302  # rights changed: signed out everywhere
+    desk.force_login(reception_user)
+    response = desk.post(f"/patients/{kept.pk}/merge/", {
+        "other": other.file_number, "reason": "Same person", "confirm": "True"})
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert other.status == Patient.Status.MERGED
+
+    assert edit(coordinator_client, reception_user).status_code == 302  # box unchecked
+    reception_user.refresh_from_db()
+    assert not reception_user.is_reception_lead
+    desk.force_login(reception_user)
+    assert desk.get(f"/patients/{kept.pk}/merge/").status_code in (403, 404)
+
+
+def test_reception_lead_needs_the_reception_role(coordinator_client, nurse_user):
+    response = edit(coordinator_client, nurse_user, reception_lead="on")
+    assert response.status_code == 200
+    assert "A reception lead has the reception role." in response.content.decode()
+    assert not nurse_user.user_permissions.exists()
