@@ -462,3 +462,19 @@ def register_correct(*, entry: RegisterEntry, quantity: Decimal, note: str,
         audit_record(actor=actor, action=Action.CREATE, obj=correction,
                      summary=f"register correction of entry {entry.sequence}: {quantity:+}")
         return correction
+
+
+def merge_conflicts(*, kept: Patient, merged: Patient) -> list[str]:
+    """Why two files cannot be merged yet (patients.services.patient_merge asks): two
+    prescriptions of one substance running at once would give one person two treatments;
+    a doctor ends one of them first."""
+    today = timezone.localdate()
+    running = (Prescription.objects.filter(patient__in=[kept, merged])
+               .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+               .values_list("product__substance", "patient_id"))
+    files_by_substance: dict[str, set[int]] = {}
+    for substance, patient_id in running:
+        files_by_substance.setdefault(substance, set()).add(patient_id)
+    return [_("Both files have a running prescription of %(substance)s: a doctor ends one of "
+              "them first.") % {"substance": substance}
+            for substance, files in sorted(files_by_substance.items()) if len(files) > 1]

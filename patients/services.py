@@ -114,8 +114,29 @@ MERGE_COPIES = ["last_name", "first_name", "birth_date", "birth_year", "language
                 "nationality", "niss", "phone", "address"]
 
 
+#: Apps whose records may forbid a merge: each may provide
+#: ``<app>.services.merge_conflicts(*, kept, merged) -> list[str]`` (the reasons, translated).
+MERGE_CHECK_APPS = ("dispensary",)
+
+
 class MergeConflict(ValidationError):
     pass
+
+
+def _merge_conflicts_of_apps(*, kept: Patient, merged: Patient) -> list[str]:
+    import importlib
+    reasons = []
+    for app in MERGE_CHECK_APPS:
+        try:
+            module = importlib.import_module(f"{app}.services")
+        except ModuleNotFoundError as error:
+            if error.name != f"{app}.services":
+                raise
+            continue
+        check = getattr(module, "merge_conflicts", None)
+        if check is not None:
+            reasons += check(kept=kept, merged=merged)
+    return reasons
 
 
 def patient_relations():
@@ -157,17 +178,10 @@ def _move(model, field, *, kept: Patient, merged: Patient) -> tuple[int, int]:
             return rows.update(**{field.name: kept}), 0
     except IntegrityError:
         pass
-    if model._meta.auto_created:
-        # A many-to-many link present on both files (the same group session, say) is one
-        # link: the copy on the merged file is dropped, the rest moves.
-        other = next(f for f in model._meta.fields if f.is_relation and f is not field
-                     and f.name != "id")
-        already = model._base_manager.filter(**{field.name: kept}).values(other.attname)
-        rows.filter(**{f"{other.attname}__in": already}).delete()
-        return rows.update(**{field.name: kept}), 0
-    # A record the kept file already has (both files at the same group session, say) cannot
-    # be a second row of the kept file, and a record is never deleted: that one stays on the
-    # merged file, which points at the kept one, and the merge record says so. The rest
+    # A record the kept file already has (both files at the same group session, say, or a
+    # many-to-many link present on both) cannot be a second row of the kept file, and a
+    # record is never deleted: that one stays on the merged file, which points at the kept
+    # one, and the merge record says so. The rest
     # moves, one row at a time (rare: only after a conflict).
     moved = left = 0
     for pk in rows.order_by("pk").values_list("pk", flat=True):
@@ -203,6 +217,8 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
         raise MergeConflict(
             _("Both files have an open treatment episode: close one of them first."),
             code="open_episodes")
+    if reasons := _merge_conflicts_of_apps(kept=kept, merged=merged):
+        raise MergeConflict(reasons, code="conflict")
 
     copied = {}
     for name in MERGE_COPIES:

@@ -189,6 +189,23 @@ def test_merge_with_two_open_episodes_is_refused_and_moves_nothing(coordinator_c
     assert not PatientMerge.objects.exists()
 
 
+def test_merge_with_two_running_prescriptions_of_one_substance_is_refused(coordinator_client,
+                                                                           files):
+    """One person, two methadone treatments at once: a doctor ends one first. An ended one
+    moves with the rest."""
+    from tests.factories import PrescriptionFactory
+    kept, other = files
+    PrescriptionFactory(patient=kept, start_date=TODAY() - datetime.timedelta(days=10))
+    running = PrescriptionFactory(patient=other, start_date=TODAY() - datetime.timedelta(days=5))
+    response = merge(coordinator_client, kept, other)
+    assert "Both files have a running prescription of methadone" in response.content.decode()
+    assert not PatientMerge.objects.exists()
+    running.end_date = TODAY() - datetime.timedelta(days=1)
+    running.save(update_fields=["end_date"])
+    assert merge(coordinator_client, kept, other).status_code == 302
+    assert PatientMerge.objects.get().moved == {"dispensary.prescription": 1}
+
+
 @pytest.mark.parametrize("role_client", ["reception_client", "nurse_client", "doctor_client"])
 def test_merge_is_refused_to_other_roles(request, files, role_client):
     client = request.getfixturevalue(role_client)
