@@ -181,8 +181,8 @@ def _move(model, field, *, kept: Patient, merged: Patient) -> tuple[int, int]:
     # A record the kept file already has (both files at the same group session, say, or a
     # many-to-many link present on both) cannot be a second row of the kept file, and a
     # record is never deleted: that one stays on the merged file, which points at the kept
-    # one, and the merge record says so. The rest
-    # moves, one row at a time (rare: only after a conflict).
+    # one, and the merge record says so. The rest moves, one row at a time (rare: only
+    # after a conflict).
     moved = left = 0
     for pk in rows.order_by("pk").values_list("pk", flat=True):
         try:
