@@ -29,6 +29,7 @@ from django.test import Client
 
 from mass.roles import CLINICAL_ROLES, Role
 from tests.access.world import ROLES, base_name, world_url
+from tests.security.test_headers import assert_keeps_to_csp, assert_strict_csp
 from tests.urlwalk import iter_url_patterns
 
 ALL = frozenset(Role)
@@ -301,7 +302,7 @@ def test_access_matrix(world, role):
     column = ROLES.index(role)
     forbidden = {key: text for key, text in world.markers.items()
                  if role not in READERS[key]}
-    wrong, leaks, seen = [], [], set()
+    wrong, leaks, csp, seen = [], [], [], set()
     for key, methods in MATRIX.items():
         url = world_url(world, key)
         for method, statuses in methods.items():
@@ -311,6 +312,16 @@ def test_access_matrix(world, role):
             if response.status_code != expected:
                 wrong.append(f"{method} {key} ({url}): {response.status_code}, "
                              f"expected {expected}")
+            if (method == "GET" and response.status_code == 200
+                    and response.get("Content-Type", "").startswith("text/html")):
+                # Every page with real objects keeps to the strict policy (what it would block
+                # would be broken): tests/security/test_headers.py checks the pages without
+                # arguments, this checks all the others.
+                try:
+                    assert_strict_csp(response, url)
+                    assert_keeps_to_csp(content.decode(), url)
+                except AssertionError as error:
+                    csp.append(f"{method} {key}: {error}")
             for marker, text in world.markers.items():
                 if text.encode() in content:
                     seen.add(marker)
@@ -318,8 +329,8 @@ def test_access_matrix(world, role):
                         leaks.append(f"{method} {key} ({url}) shows {marker}")
     # The search for leaks finds what it looks for: each text shows to its readers.
     unseen = sorted(set(world.markers) - set(forbidden) - NOT_SHOWN - seen)
-    assert not wrong + leaks + unseen, f"{role_id(role)}:\n" + "\n".join(
-        wrong + leaks + [f"{marker} shown on no page to its reader" for marker in unseen])
+    assert not wrong + leaks + csp + unseen, f"{role_id(role)}:\n" + "\n".join(
+        wrong + leaks + csp + [f"{marker} shown on no page to its reader" for marker in unseen])
 
 
 def test_figures_lists_and_exports_show_no_confidential_text(world):
