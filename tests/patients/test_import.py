@@ -274,4 +274,7 @@ def test_error_messages_follow_the_language(tmp_path):
     write(tmp_path, patients=PATIENTS + "B1,,,,,,\n")
     with translation.override("fr"):
         errors = errors_of(tmp_path)
-    assert errors and "patients.csv" in errors[0]
+    assert errors == ["patients.csv, ligne 2, colonne alias : une valeur est requise"]
+    with translation.override("nl"):
+        errors = errors_of(tmp_path)
+    assert errors and errors[0].endswith("alias: een waarde is verplicht")

@@ -89,6 +89,23 @@ BAD_INPUT = [
 ]
 
 
+@pytest.mark.parametrize("language,message", [
+    ("fr", "Une date de naissance ne peut pas être dans le futur."),
+    ("nl", "Een geboortedatum kan niet in de toekomst liggen."),
+])
+def test_bad_input_message_is_in_the_users_language(reception_client, reception_user,
+                                                    language, message):
+    """The message is in the language the member chose (French by default)."""
+    reception_user.language = language
+    reception_user.save(update_fields=["language"])
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    response = reception_client.post("/patients/new/", {"alias": "A", "sex": "U",
+                                                        "birth_date": tomorrow})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Patient.objects.exists()
+
+
 @pytest.mark.parametrize("data,message", BAD_INPUT)
 def test_registration_bad_input_returns_form_and_writes_nothing(reception_client, data,
                                                                  message):
