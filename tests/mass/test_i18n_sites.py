@@ -60,7 +60,51 @@ def test_site_form_rejects_unknown_kind(coordinator_client):
     response = coordinator_client.post("/sites/new/", {"name": "X", "kind": "castle"},
                                        HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
     assert not Site.objects.filter(name="X").exists()
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"name": ""}, "This field is required"),
+    ({"kind": "castle"}, "Select a valid choice"),
+    ({"name": "x" * 300}, "at most"),
+])
+def test_site_update_bad_input_changes_nothing(coordinator_client, data, message):
+    from mass.models import AuditEvent
+    site = Site.objects.get(name="MASS Woeringen")
+    before = {f: getattr(site, f) for f in ("name", "kind", "address", "phone", "is_active")}
+    response = coordinator_client.post(f"/sites/{site.pk}/", {**before, "is_active": "on",
+                                                              **data},
+                                       HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    site.refresh_from_db()
+    assert {f: getattr(site, f) for f in before} == before
+    assert not AuditEvent.objects.filter(object_type="mass.site").exists()
+
+
+def test_language_switch_refuses_unknown_language(client, reception_user):
+    client.force_login(reception_user)
+    response = client.post("/language/", {"language": "tlh", "next": "/"})
+    assert response.status_code in (302, 400)
+    reception_user.refresh_from_db()
+    assert reception_user.language != "tlh"
+
+
+@pytest.mark.parametrize("extra", [0, 10])
+def test_site_list_query_count_is_constant(coordinator_client, django_assert_num_queries,
+                                           extra):
+    for n in range(extra):
+        site = Site.objects.create(name=f"Abri {n}", kind=Site.Kind.SHELTER)
+        OpeningHours.objects.create(site=site, weekday=0, opens="09:00", closes="12:00")
+    coordinator_client.get("/sites/")
+    with django_assert_num_queries(SITE_PAGE_QUERIES):
+        response = coordinator_client.get("/sites/")
+    assert response.content.decode().count("/sites/") >= Site.objects.count()
+
+
+# session, user, permissions (2), roles, sites, their opening hours, session save (3)
+SITE_PAGE_QUERIES = 10
 
 
 def test_belgian_date_format(client, coordinator_user):
