@@ -274,6 +274,11 @@ def error_message(code: str) -> str:
         "second_open_episode": _("this person already has an open episode (line %(line)s)")
         % {"line": argument},
         "open_episode_exists": _("this person already has an open episode in the database"),
+        "overlapping_episode": _("this episode overlaps the one on line %(line)s (an episode "
+                                 "opens only once the previous one is closed)")
+        % {"line": argument},
+        "overlapping_episode_in_db": _("this episode overlaps an episode of this person "
+                                       "already in the database"),
     }
     return messages.get(code, code)
 
@@ -463,7 +468,18 @@ class Importer:
                 f"ORDER BY s.line ROWS UNBOUNDED PRECEDING) AS open_rank",
                 f"min(CASE WHEN {is_open} THEN s.line END) OVER (PARTITION BY upper({fn})) "
                 f"AS first_open",
-                "db_open.patient_id IS NOT NULL AS open_in_db"]
+                "db_open.patient_id IS NOT NULL AS open_in_db",
+                # Episodes of one person follow each other (the app opens one only when the
+                # last is closed): the previous one, by opening date, must close on or before
+                # this one opens; and none closed in the database may overlap it.
+                f"lag(coalesce({typed['closed_on']}, 'infinity'::date)) OVER (PARTITION BY "
+                f"upper({fn}) ORDER BY {typed['opened_on']}, s.line) AS previous_end",
+                f"lag(s.line) OVER (PARTITION BY upper({fn}) ORDER BY {typed['opened_on']}, "
+                f"s.line) AS previous_line",
+                f"EXISTS (SELECT 1 FROM patients_episode e WHERE e.patient_id = k.patient_id "
+                f"AND e.closed_on IS NOT NULL AND e.closed_on > {typed['opened_on']} "
+                f"AND e.opened_on < coalesce({typed['closed_on']}, 'infinity'::date)) "
+                f"AS overlaps_in_db"]
             joins.append("LEFT JOIN (SELECT DISTINCT patient_id FROM patients_episode "
                          "WHERE closed_on IS NULL) db_open ON db_open.patient_id = k.patient_id")
             items += [
@@ -476,6 +492,9 @@ class Importer:
                  "'second_open_episode:' || first_open"),
                 ("closed_on", f"{is_open} AND open_rank = 1 AND open_in_db",
                  "open_episode_exists"),
+                ("opened_on", f"previous_end > {opened}",
+                 "'overlapping_episode:' || previous_line"),
+                ("opened_on", "overlaps_in_db", "overlapping_episode_in_db"),
             ]
         branches = []
         for column, condition, code in items:

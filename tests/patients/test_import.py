@@ -219,6 +219,13 @@ def test_command_prints_each_error_and_fails(tmp_path, capsys):
     ({"patients": PATIENTS + "B1,Bob,,,,,\n",
       "episodes": EPISODES + "B1,2016-01-01,new,,\nB1,2017-01-01,resumption,,\n"},
      "episodes.csv, line 3, column closed_on: this person already has an open episode (line 2)"),
+    ({"patients": PATIENTS + "B1,Bob,,,,,\n",
+      "episodes": EPISODES + "B1,2016-01-01,new,2016-06-30,moved\n"
+                             "B1,2016-05-01,resumption,2016-12-31,moved\n"},
+     "episodes.csv, line 3, column opened_on: this episode overlaps the one on line 2"),
+    ({"patients": PATIENTS + "B1,Bob,,,,,\n",
+      "episodes": EPISODES + "B1,2017-01-01,resumption,,\nB1,2016-01-01,new,2017-03-01,moved\n"},
+     "episodes.csv, line 2, column opened_on: this episode overlaps the one on line 3"),
 ])
 def test_each_error_names_file_line_and_column(tmp_path, files, expected):
     write(tmp_path, **files)
@@ -243,6 +250,26 @@ def test_open_episode_in_database_and_in_file_is_an_error(tmp_path):
         "episodes.csv, line 2, column closed_on: this person already has an open episode in "
         "the database"]
     assert Episode.objects.count() == 1
+
+
+def test_episode_overlapping_one_in_the_database_is_an_error(tmp_path):
+    patient = PatientFactory(file_number="B1")
+    EpisodeFactory(patient=patient, opened_on=datetime.date(2016, 1, 1),
+                   closed_on=datetime.date(2016, 12, 31), closure_reason="moved")
+    write(tmp_path, episodes=EPISODES + "B1,2016-06-01,resumption,2016-08-01,moved\n"
+                                        "B1,2016-12-31,resumption,2017-03-01,moved\n")
+    assert errors_of(tmp_path) == [
+        "episodes.csv, line 2, column opened_on: this episode overlaps an episode of this "
+        "person already in the database"]  # line 3 opens the day the first one closed: fine
+    assert Episode.objects.count() == 1
+
+
+def test_episodes_that_follow_each_other_are_imported(tmp_path):
+    write(tmp_path, patients=PATIENTS + "B1,Bob,,,,,\n",
+          episodes=EPISODES + "B1,2016-01-01,new,2016-06-30,moved\n"
+                              "B1,2016-06-30,resumption,2016-12-31,moved\nB1,2018-01-01,new,,\n")
+    import_records(tmp_path)
+    assert Episode.objects.count() == 3
 
 
 def test_not_utf8_is_an_error(tmp_path):
