@@ -253,18 +253,24 @@ ORDER BY p.alias, cohort.id"""
         Column("since", _("Recorded as of"), "date")]
 
 
-def _dispensations(year, filters):
+def _dispensations(year, filters, *, doses_visible: bool = False):
+    """``doses_visible``: the reader may see what a patient is given (the dispensary's rule,
+    ``dispensary.selectors.can_see_dispensing``); otherwise product and quantity are not even
+    read, and the list shows who came for a dose on which day, as the figure counts."""
     from dispensary.selectors import dispensations_in_year
     start, end = filters.range(year)
+    fields = ["id", "date", "dose_date", "patient_id"]
+    names = {"file_number": F("patient__file_number"), "alias": F("patient__alias")}
+    if doses_visible:
+        fields.append("quantity")
+        names["product_name"] = F("product__name")
     rows = (dispensations_in_year(year).filter(date__range=(start, end))
-            .order_by("date", "dispensed_at", "id")
-            .values("id", "date", "dose_date", "patient_id", "quantity",
-                    file_number=F("patient__file_number"),
-                    alias=F("patient__alias"), product_name=F("product__name")))
-    return rows, [Column("date", _("Day"), "date"), PATIENT,
-                  Column("product_name", _("Product")),
-                  Column("quantity", _("Quantity"), "number"),
-                  Column("dose_date", _("Dose for"), "date")]
+            .order_by("date", "dispensed_at", "id").values(*fields, **names))
+    columns = [Column("date", _("Day"), "date"), PATIENT]
+    if doses_visible:
+        columns += [Column("product_name", _("Product")),
+                    Column("quantity", _("Quantity"), "number")]
+    return rows, [*columns, Column("dose_date", _("Dose for"), "date")]
 
 
 def _on_substitution(year, filters):
@@ -333,12 +339,18 @@ EXPLANATIONS = {
 }
 
 
-def explanation(*, year: int, key: str, filters: Filters) -> Explanation:
-    """The list behind figure ``key`` of ``year``; 404 for an unknown figure."""
+def explanation(*, year: int, key: str, filters: Filters, user) -> Explanation:
+    """The list behind figure ``key`` of ``year``, as ``user`` may read it; 404 for an
+    unknown figure."""
+    from dispensary.selectors import can_see_dispensing
+
     if key not in EXPLANATIONS:
         raise Http404
     builder, accepted, drill = EXPLANATIONS[key]
     narrowed = Filters(**{name: getattr(filters, name) for name in accepted})
-    rows, columns = builder(year, narrowed)
+    # The coordinators read the figures, not the doses: the dispensary's own read rule decides
+    # who sees what each patient was given, here as on the dispensary's pages.
+    options = {"doses_visible": can_see_dispensing(user)} if builder is _dispensations else {}
+    rows, columns = builder(year, narrowed, **options)
     return Explanation(key=key, figure=FIGURES[key], columns=columns, rows=rows,
                        filters_used=narrowed.used(), drill=drill)

@@ -108,7 +108,8 @@ def _monthly_charts(year: int, monthly: list[dict]) -> list[dict]:
 def file_active_explain(request, year: int, figure: str):
     _check_year(year)
     form = ExplainFilterForm(request.GET, year=year)
-    explanation = explain.explanation(year=year, key=figure, filters=form.filters())
+    explanation = explain.explanation(year=year, key=figure, filters=form.filters(),
+                                      user=request.user)
     page = Paginator(explanation.rows, EXPLAIN_PAGE_SIZE).get_page(request.GET.get("page"))
     services.patient_list_view_record(
         summary=f"file active {year}: list of {figure} (page {page.number})",

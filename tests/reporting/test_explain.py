@@ -134,3 +134,36 @@ def test_list_pages_in_constant_queries(coordinator_client, db, django_assert_nu
     with django_assert_num_queries(11):
         response = coordinator_client.get(URL.format("patient_contacts") + "?page=2")
     assert len(response.context["rows"]) == 51
+
+
+# --- the dispensations list follows the dispensary's read rule ------------------------------
+
+
+def test_coordinator_sees_who_came_for_a_dose_not_what_was_given(coordinator_client, history):
+    response = coordinator_client.get(URL.format("dispensations"), HTTP_ACCEPT_LANGUAGE="en")
+
+    content = response.content.decode()
+    assert [column.key for column in response.context["explanation"].columns] == [
+        "date", "patient", "dose_date"]
+    assert [row[1] for row in rows_of(response)] == [
+        "Patient A (F-A)", "Patient C (F-C)", "Patient D (F-D)"]
+    assert "Quantity" not in content and "Product" not in content
+    assert "Methadone" not in content and "Diazepam" not in content
+    # Not even read: the rows carry no dose.
+    assert not {"quantity", "product_name"} & set(response.context["page"].object_list[0])
+
+
+def test_doctor_who_coordinates_sees_product_and_quantity(client, staff_factory, history):
+    client.force_login(staff_factory(Role.DOCTOR, Role.COORDINATOR))
+
+    response = client.get(URL.format("dispensations"), HTTP_ACCEPT_LANGUAGE="en")
+
+    content = response.content.decode()
+    assert [column.key for column in response.context["explanation"].columns] == [
+        "date", "patient", "product_name", "quantity", "dose_date"]
+    rows = rows_of(response)
+    assert [(row[1], row[2], row[3]) for row in rows] == [
+        ("Patient A (F-A)", "Methadone syrup 1 mg/ml", 60),
+        ("Patient C (F-C)", "Methadone syrup 1 mg/ml", 60),
+        ("Patient D (F-D)", "Diazepam tablets", 10)]
+    assert "Quantity" in content and "Diazepam tablets" in content
