@@ -77,8 +77,8 @@ def breakdown_rows(breakdowns: dict) -> list[list]:
         rows.append(["age_group", group, group if group != "unknown" else _("Unknown"),
                      patients, None, None])
     for row in breakdowns["sites"]:
-        rows.append(["site", row["site_id"] or "", site_label(row), row["patients"],
-                     row["contacts"], None])
+        group = row["site_id"] or ("several" if row.get("several_sites") else "")
+        rows.append(["site", group, site_label(row), row["patients"], row["contacts"], None])
     return rows
 
 

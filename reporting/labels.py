@@ -14,7 +14,9 @@ def sex_label(value: str) -> str:
 
 
 def site_label(row: dict) -> str:
-    """A row of the breakdown by site: its name, or "not recorded"."""
+    """A row of the breakdown by site: its name, "several sites" or "not recorded"."""
+    if row.get("several_sites"):
+        return _("Several sites")
     return row.get("site_name") or _("Site not recorded")
 
 

@@ -87,10 +87,28 @@ def contact_sources() -> tuple[list[ContactSource], list[str]]:
     return sources, missing
 
 
+#: Contact records that name no site because they are only ever made at the centre's own
+#: desk: a dispensation is given at the MASS (a prescription for a partner pharmacy is not
+#: dispensed here). The breakdown by site counts them at the centre.
+AT_THE_CENTRE = frozenset({"dispensary.dispensation"})
+
+
+def centre_site_sql() -> str:
+    """The site of the centre (MASS Woeringen, created by the migrations), as an SQL scalar.
+    The MASS has one centre; should a second one dispense, dispensations would need a site of
+    their own."""
+    return (f"(SELECT min(centre.id) FROM {table('mass.Site')} AS centre "
+            f"WHERE centre.kind = 'centre')")
+
+
 def contacts_union_sql(sources: list[ContactSource], start: datetime.date, end: datetime.date,
                        *, route: bool = False, site: bool = False) -> tuple[str, list]:
     """``SELECT patient_id, date [, route] [, site_id]`` of every contact record dated from
     ``start`` to ``end`` (UNION ALL: one row per record, not yet per (patient, date)).
+
+    ``site_id`` is the record's site; for the records of ``AT_THE_CENTRE``, the centre; NULL
+    when none was recorded. Every source is included either way, so that the contacts by site
+    are all the contacts.
 
     Each app's SQL is wrapped in a subquery whose date condition PostgreSQL pushes down to the
     app's own index on the date.
@@ -98,11 +116,13 @@ def contacts_union_sql(sources: list[ContactSource], start: datetime.date, end: 
     parts, params = [], []
     for source in sources:
         queryset = source.queryset.order_by()
-        if site:
-            if source.site_path is None:
-                continue
+        site_column = "s.report_site_id"
+        if site and source.site_path is not None:
             queryset = queryset.values("patient_id", "date",
                                        report_site_id=F(source.site_path))
+        elif site:
+            site_column = (centre_site_sql() if source.key in AT_THE_CENTRE
+                           else "NULL::bigint")
         inner_sql, inner_params = queryset.query.sql_with_params()
         columns = "s.patient_id, s.date"
         route_params = []
@@ -110,7 +130,7 @@ def contacts_union_sql(sources: list[ContactSource], start: datetime.date, end: 
             columns += ", %s::text AS route"
             route_params = [source.key]
         if site:
-            columns += ", s.report_site_id AS site_id"
+            columns += f", {site_column} AS site_id"
         parts.append(f"SELECT {columns} FROM ({inner_sql}) AS s "
                      f"WHERE s.date BETWEEN %s AND %s")
         params += [*route_params, *inner_params, start, end]

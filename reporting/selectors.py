@@ -119,20 +119,31 @@ def monthly_series(current: YearFigures, before: YearFigures) -> list[dict]:
 
 
 def site_breakdown(year: int) -> list[dict]:
-    """Distinct patients and contacts (patient-days) per site, over the contact records that
-    have a site (walk-ins, consultations, groups); a contact at two sites counts at both.
-    ``site_id`` None: no site recorded."""
+    """Distinct patients and contacts (patient-days) per site. Each contact counts once, so
+    that the contacts of the rows add up to ``patient_contacts``: under the site its records
+    name (dispensations: the centre, ``queries.AT_THE_CENTRE``), under "several sites"
+    (``several_sites`` true) when they name more than one, under "no site recorded"
+    (``site_id`` None) when none names one. A patient may be in several rows."""
     sources, _ = queries.contact_sources()
     start, end = year_bounds(year)
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end, site=True), "u")
     sql = f"""
-SELECT u.site_id, s.name AS site_name, s.kind AS site_kind,
-       count(DISTINCT u.patient_id) AS patients,
-       count(DISTINCT (u.patient_id, u.date)) AS contacts
-FROM ({union}) AS u LEFT JOIN {table("mass.Site")} AS s ON s.id = u.site_id
-GROUP BY u.site_id, s.name, s.kind
-ORDER BY contacts DESC, s.name"""
+WITH days AS (
+    SELECT u.patient_id, u.date,
+           array_agg(DISTINCT u.site_id) FILTER (WHERE u.site_id IS NOT NULL) AS sites
+    FROM ({union}) AS u GROUP BY u.patient_id, u.date
+),
+counted AS (
+    SELECT patient_id, date, CASE WHEN cardinality(sites) = 1 THEN sites[1] END AS site_id,
+           coalesce(cardinality(sites), 0) > 1 AS several_sites
+    FROM days
+)
+SELECT c.site_id, c.several_sites, s.name AS site_name, s.kind AS site_kind,
+       count(DISTINCT c.patient_id) AS patients, count(*) AS contacts
+FROM counted AS c LEFT JOIN {table("mass.Site")} AS s ON s.id = c.site_id
+GROUP BY c.site_id, c.several_sites, s.name, s.kind
+ORDER BY c.site_id IS NULL, c.several_sites DESC, contacts DESC, s.name"""
     return queries.fetch_all(sql, params)
 
 

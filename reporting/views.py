@@ -58,6 +58,7 @@ def file_active(request, year: int):
     before = selectors.file_active_figures(year - 1, breakdowns=True)
     monthly = selectors.monthly_series(current, before)
     breakdowns = current.breakdowns
+    sites = [{**row, "label": site_label(row)} for row in selectors.site_breakdown(year)]
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,
         "seed_rows": _figure_rows(SEED_FIGURES, current, before),
@@ -74,8 +75,8 @@ def file_active(request, year: int):
         "sexes": [{"label": sex_label(sex), "patients": n}
                   for sex, n in breakdowns["people"]["sex"].items()],
         "ages": _age_rows(breakdowns["people"]["age"]),
-        "sites": [{**row, "label": site_label(row)}
-                  for row in selectors.site_breakdown(year)],
+        "sites": sites,
+        "sites_contacts": sum(row["contacts"] for row in sites),
         "formats": list(exports.FORMATS),
         "computed_at": timezone.now(),
     })

@@ -136,7 +136,8 @@ def test_breakdowns_of_the_hand_built_year(history):
     assert breakdowns["people"] == {"sex": {"M": 2, "F": 1, "X": 1},
                                     "age": {"45-54": 1, "25-34": 1, "<25": 1, "unknown": 1}}
     sites = selectors.site_breakdown(2025)
-    # Walk-ins and consultations at the centre: 8 of the 9 contacts (C's withheld dose on
-    # 06-17 was a dispensation, which has no site); A's group session had no site.
+    # Every contact at the centre: walk-ins and consultations there, and C's withheld dose on
+    # 06-17 (a dispensation: given at the centre). A's group session on 01-01 had no site, but
+    # A's walk-in that day was at the centre: one contact, counted there once.
     assert [(row["site_name"], row["patients"], row["contacts"]) for row in sites] == [
-        ("MASS Woeringen", 4, 8), (None, 1, 1)]
+        ("MASS Woeringen", 4, 9)]
