@@ -159,9 +159,7 @@ def test_page_itself_exports_nothing(coordinator_client, history):
 
 
 def test_command_writes_the_same_files_as_the_page(coordinator_client, history, tmp_path):
-    from io import StringIO
-
-    from django.core.management import CommandError, call_command
+    from django.core.management import call_command
     web_csv = coordinator_client.get(PAGE + "?format=csv").content
     call_command("file_active", "--year", "2025", "--format", "csv", "--output",
                  str(tmp_path / "fa.csv"))
@@ -180,5 +178,41 @@ def test_command_writes_the_same_files_as_the_page(coordinator_client, history, 
     events = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).order_by("id")
     assert [e.details["format"] for e in events] == ["csv", "csv", "xlsx", "xlsx"]
     assert events[1].actor is None and events[1].username.startswith("cli")
-    with pytest.raises(CommandError):
-        call_command("file_active", "--year", "2025", "--format", "xlsx", stdout=StringIO())
+
+
+def binary_stdout() -> io.TextIOWrapper:
+    """What sys.stdout is when redirected to a file: text over a binary ``buffer``."""
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+
+
+def test_command_writes_the_spreadsheet_to_stdout_without_output(history, tmp_path):
+    from django.core.management import call_command
+    call_command("file_active", "--year", "2025", "--format", "xlsx", "--output",
+                 str(tmp_path / "fa.xlsx"))
+    stdout = binary_stdout()
+
+    call_command("file_active", "--year", "2025", "--format", "xlsx", stdout=stdout)
+
+    written = stdout.buffer.getvalue()
+    assert written == (tmp_path / "fa.xlsx").read_bytes()
+    figures = {row[0]: row[2] for row in load_workbook(io.BytesIO(written)).worksheets[0]
+               .iter_rows(min_row=2, values_only=True)}
+    assert figures["patient_contacts"] == EXPECTED_2025["patient_contacts"]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 2
+
+
+class TerminalStdout(io.TextIOWrapper):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("stdout", [
+    lambda: io.StringIO(),  # no binary layer to write the bytes to
+    lambda: TerminalStdout(io.BytesIO(), encoding="utf-8"),  # a spreadsheet on a terminal
+])
+def test_command_refuses_a_spreadsheet_where_bytes_cannot_go(history, stdout):
+    from django.core.management import CommandError, call_command
+    out = stdout()
+    with pytest.raises(CommandError, match="--output FILE"):
+        call_command("file_active", "--year", "2025", "--format", "xlsx", stdout=out)
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()

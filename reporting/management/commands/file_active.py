@@ -11,13 +11,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--format", choices=list(exports.FORMATS), default="json")
-        parser.add_argument("--output", help="Write to this file instead of stdout.")
+        parser.add_argument("--output", help="Write to this file instead of stdout (xlsx: the "
+                                             "bytes of the spreadsheet go to stdout).")
 
     def handle(self, *args, year, format, output, **options):
         if not 1900 <= year <= 2999:
             raise CommandError("--year must be a year, e.g. 2016.")
+        binary_out = None
         if format == "xlsx" and not output:
-            raise CommandError("--format xlsx needs --output FILE (a spreadsheet is binary).")
+            # A spreadsheet is bytes: they go to the binary layer of stdout
+            # (``file_active --format xlsx > figures.xlsx``), never to a terminal.
+            binary_out = getattr(self.stdout._out, "buffer", None)
+            if binary_out is None:
+                raise CommandError("--format xlsx: this output takes no bytes; use --output FILE.")
+            if self.stdout.isatty():
+                raise CommandError("--format xlsx writes a spreadsheet: redirect stdout to a "
+                                   "file (> figures.xlsx) or use --output FILE.")
         from django.conf import settings
         with translation.override(settings.LANGUAGE_CODE):
             content, _type, _name = services.file_active_export(
@@ -25,5 +34,9 @@ class Command(BaseCommand):
         if output:
             with open(output, "wb") as handle:
                 handle.write(content)
+        elif binary_out is not None:
+            self.stdout.flush()  # whatever the text layer holds goes first
+            binary_out.write(content)
+            binary_out.flush()
         else:
             self.stdout.write(content.decode(), ending="")
