@@ -2,6 +2,7 @@
 of every explanation list read (they name patients)."""
 
 import getpass
+import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,9 +37,14 @@ def file_active_export(*, year: int, fmt: str, actor, username: str = ""
         figures, breakdowns = selectors.file_active_figures(year).figures, None
     content = exports.figures_file(fmt, figures, breakdowns)
     with transaction.atomic():
+        # What was handed out, so that a signed or published figure can be checked later: the
+        # file's SHA-256 (compare with ``sha256sum file-active-<year>.<fmt>``) and the figures
+        # themselves (aggregates: no patient is named in them).
         audit_record(actor=actor, action=Action.EXPORT, username=username,
                      summary=f"file active {year} ({fmt})",
-                     details={"year": year, "format": fmt, "bytes": len(content)})
+                     details={"year": year, "format": fmt, "bytes": len(content),
+                              "sha256": hashlib.sha256(content).hexdigest(),
+                              "figures": figures})
     return content, exports.FORMATS[fmt], f"file-active-{year}.{fmt}"
 
 
@@ -58,7 +64,8 @@ def tdi_file_export(*, year: int, actor, username: str = "") -> tuple[bytes, str
     with transaction.atomic():
         audit_record(actor=actor, action=Action.EXPORT, username=username,
                      summary=f"TDI file {year} ({len(rows)} episodes)",
-                     details={"year": year, "episodes": len(rows)})
+                     details={"year": year, "episodes": len(rows),
+                              "sha256": hashlib.sha256(content).hexdigest()})
     return content, f"tdi-{year}.csv", len(rows)
 
 

@@ -216,3 +216,31 @@ def test_command_refuses_a_spreadsheet_where_bytes_cannot_go(history, stdout):
     with pytest.raises(CommandError, match="--output FILE"):
         call_command("file_active", "--year", "2025", "--format", "xlsx", stdout=out)
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_export_audit_row_holds_the_file_hash_and_the_figures(coordinator_client, history, fmt):
+    import hashlib
+
+    content = coordinator_client.get(PAGE + f"?format={fmt}").content
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.details["sha256"] == hashlib.sha256(content).hexdigest()
+    assert event.details["bytes"] == len(content)
+    # The figures as exported: the JSON file's content, read back from the database.
+    event.refresh_from_db()
+    figures = coordinator_client.get(PAGE + "?format=json").json()
+    assert event.details["figures"] == figures
+    assert figures["patient_contacts"] == EXPECTED_2025["patient_contacts"]
+
+
+def test_command_export_audit_row_holds_the_file_hash(history, tmp_path):
+    import hashlib
+
+    from django.core.management import call_command
+    call_command("file_active", "--year", "2025", "--format", "csv", "--output",
+                 str(tmp_path / "fa.csv"))
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.details["sha256"] == hashlib.sha256(
+        (tmp_path / "fa.csv").read_bytes()).hexdigest()
+    assert event.details["figures"]["consultations"] == EXPECTED_2025["consultations"]

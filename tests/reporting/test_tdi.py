@@ -1,5 +1,6 @@
 import csv
 import datetime
+import hashlib
 import io
 from io import StringIO
 
@@ -221,6 +222,8 @@ def test_tdi_export_is_audited_and_command_gives_the_same_file(coordinator_clien
     events = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).order_by("id")
     assert [event.details["episodes"] for event in events] == [2, 2]
     assert events[1].username.startswith("cli")
+    assert events[0].details["sha256"] == events[1].details["sha256"] == \
+        hashlib.sha256(web).hexdigest()
 
 
 def test_tdi_year_page_counts_missing_questionnaires(coordinator_client, tdi_year):
