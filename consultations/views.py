@@ -47,6 +47,13 @@ def _form_errors_from(form, error: ValidationError) -> None:
         form.add_error(None, message)
 
 
+def _audit_read(user, obj, summary: str, details: dict | None = None) -> None:
+    """A page that shows one patient's record is a read of their file (patient-rights law):
+    audited on GET, like the consultation page. A form sent back with errors shows what its
+    GET showed, already recorded. The summary names the record, never its content."""
+    audit_record(actor=user, action=Action.VIEW, obj=obj, summary=summary, details=details)
+
+
 def _patient_file_url(patient) -> str:
     try:
         return patient.get_absolute_url()
@@ -134,6 +141,9 @@ def consultation_update(request, pk):
         return redirect(consultation)
     form = ConsultationForm(request.POST or None, instance=consultation, user=request.user,
                             creating=False)
+    if request.method == "GET":  # the form holds the note's text: a read of the record
+        _audit_read(request.user, consultation, f"consultation {consultation.pk} (edit form)",
+                    details={"text_shown": True})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -184,6 +194,10 @@ def consultation_amend(request, pk):
             return redirect(consultation)
         raise PermissionDenied
     form = AmendmentForm(request.POST or None)
+    if request.method == "GET":  # the page shows the note and its amendments
+        _audit_read(request.user, consultation,
+                    f"consultation {consultation.pk} (amendment form)",
+                    details={"text_shown": True})
     if request.method == "POST" and form.is_valid():
         try:
             services.consultation_amend(consultation=consultation, text=form.cleaned_data["text"],
@@ -326,6 +340,8 @@ def referral_create(request):
 def referral_outcome(request, pk):
     referral = selectors.referral_get_for_user(user=request.user, pk=pk)
     form = ReferralOutcomeForm(request.POST or None, referral=referral)
+    if request.method == "GET":
+        _audit_read(request.user, referral, f"referral {referral.pk}")
     if request.method == "POST" and form.is_valid():
         try:
             services.referral_set_outcome(referral=referral, outcome=form.cleaned_data["outcome"],
@@ -372,6 +388,8 @@ def screening_create(request):
 def screening_result(request, pk):
     screening = selectors.screening_test_get_for_user(user=request.user, pk=pk)
     form = ScreeningResultForm(request.POST or None, screening=screening)
+    if request.method == "GET":  # the form is filled with the test's follow-up
+        _audit_read(request.user, screening, f"screening {screening.pk}")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
