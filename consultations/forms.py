@@ -175,14 +175,19 @@ class ReferralForm(forms.ModelForm):
 
 
 class ReferralOutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Referral.Outcome.choices)
+    """The outcome of a pending referral, given once: "pending" is not an outcome."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        # No default: a quick "Save" must not record "seen" that nobody chose.
+        choices=[("", "---------"), *(c for c in Referral.Outcome.choices
+                                      if c[0] != Referral.Outcome.PENDING)])
     outcome_date = forms.DateField(label=_("Known on"), widget=DATE_INPUT)
 
     def __init__(self, *args, referral, **kwargs):
         super().__init__(*args, **kwargs)
         self.referral = referral
         self.initial.setdefault("outcome_date", timezone.localdate())
-        self.initial.setdefault("outcome", referral.outcome)
 
     def clean_outcome_date(self):
         value = _not_in_future(self.cleaned_data.get("outcome_date"))

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from consultations import selectors
 from consultations.models import (
@@ -201,20 +202,33 @@ def referral_create(*, patient, partner: Partner, date: datetime.date, reason: s
     return referral
 
 
+#: Said wherever an outcome cannot be changed any more (service refusal, outcome page).
+REFERRAL_OUTCOME_FINAL = _lazy(
+    "This outcome is recorded and final: it cannot be changed. If it is wrong, record a new "
+    "referral to the partner.")
+
+
 @transaction.atomic
 def referral_set_outcome(*, referral: Referral, outcome: str, outcome_date: datetime.date,
                          actor) -> Referral:
+    """A pending referral gets its outcome once; a recorded outcome is final (history is not
+    rewritten: a mistake is corrected by a new referral)."""
+    # Locked: two people recording an outcome at once are served one after the other, and the
+    # second is refused.
     current = Referral.objects.select_for_update().get(pk=referral.pk)
+    if current.outcome != Referral.Outcome.PENDING:
+        raise ValidationError(str(REFERRAL_OUTCOME_FINAL), code="final")
+    if outcome not in (Referral.Outcome.SEEN, Referral.Outcome.NOT_SEEN):
+        raise ValidationError(_("Choose the outcome: seen or not seen."), code="outcome")
     _refuse_future(outcome_date)
     if outcome_date < current.date:
         raise ValidationError(_("The outcome cannot be known before the referral."))
-    previous = current.outcome
     current.outcome, current.outcome_date = outcome, outcome_date
     current.full_clean()
     current.save(update_fields=["outcome", "outcome_date"])
     audit_record(actor=actor, action=Action.UPDATE, obj=current,
                  summary=f"referral {current.pk} outcome {outcome}",
-                 details={"previous_outcome": previous, "outcome": outcome})
+                 details={"previous_outcome": Referral.Outcome.PENDING, "outcome": outcome})
     return current
 
 

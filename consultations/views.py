@@ -342,7 +342,10 @@ def referral_outcome(request, pk):
     form = ReferralOutcomeForm(request.POST or None, referral=referral)
     if request.method == "GET":
         _audit_read(request.user, referral, f"referral {referral.pk}")
-    if request.method == "POST" and form.is_valid():
+    # A recorded outcome is final: the page says so instead of offering the form. The service
+    # refuses it too (two people at once: the second one's form comes back with the reason).
+    final = referral.outcome != referral.Outcome.PENDING
+    if request.method == "POST" and not final and form.is_valid():
         try:
             services.referral_set_outcome(referral=referral, outcome=form.cleaned_data["outcome"],
                                           outcome_date=form.cleaned_data["outcome_date"],
@@ -352,8 +355,12 @@ def referral_outcome(request, pk):
         else:
             messages.success(request, _("Referral outcome saved."))
             return redirect(_patient_file_url(referral.patient))
-    return render(request, "consultations/referral_outcome.html",
-                  {"form": form, "referral": referral, "patient": referral.patient})
+    return render(request, "consultations/referral_outcome.html", {
+        "form": form, "referral": referral, "patient": referral.patient, "final": final,
+        "final_message": services.REFERRAL_OUTCOME_FINAL,
+        "can_refer": (request.user.has_perm("consultations.add_referral")
+                      and not referral.patient.is_merged),
+    })
 
 
 # --- screening ------------------------------------------------------------------------------

@@ -141,6 +141,75 @@ def test_referral_outcome(social_worker_client):
     assert referral.outcome == "seen" and referral.outcome_date == timezone.localdate()
 
 
+FINAL = "This outcome is recorded and final"
+
+
+@pytest.mark.parametrize("recorded,attempt", [
+    ("seen", "not_seen"), ("not_seen", "seen"), ("seen", "pending"), ("not_seen", "not_seen")])
+def test_recorded_outcome_is_final(social_worker_client, recorded, attempt):
+    known_on = timezone.localdate() - datetime.timedelta(days=2)
+    referral = ReferralFactory(date=known_on, outcome=recorded, outcome_date=known_on)
+    url = reverse("consultations:referral_outcome", args=[referral.pk])
+
+    response = social_worker_client.post(
+        url, {"outcome": attempt, "outcome_date": timezone.localdate().isoformat()}, **EN)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert FINAL in content and "record a new referral" in content
+    referral.refresh_from_db()
+    assert (referral.outcome, referral.outcome_date) == (recorded, known_on)
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE).exists()
+
+
+def test_final_outcome_page_offers_a_new_referral_not_the_form(social_worker_client):
+    referral = ReferralFactory(outcome="seen", outcome_date=timezone.localdate())
+
+    response = social_worker_client.get(
+        reverse("consultations:referral_outcome", args=[referral.pk]), **EN)
+
+    content = response.content.decode()
+    assert FINAL in content and 'name="outcome"' not in content
+    assert referral_url(referral.patient) in content
+
+
+def test_outcome_final_in_the_service_too(social_worker_user):
+    """Two people at once: the second one had the form open while the first saved."""
+    from django.core.exceptions import ValidationError
+
+    from consultations import services
+    referral = ReferralFactory(date=timezone.localdate())
+    services.referral_set_outcome(referral=referral, outcome="seen",
+                                  outcome_date=timezone.localdate(), actor=social_worker_user)
+    with pytest.raises(ValidationError, match="final"):
+        services.referral_set_outcome(referral=referral, outcome="not_seen",
+                                      outcome_date=timezone.localdate(),
+                                      actor=social_worker_user)
+    referral.refresh_from_db()
+    assert referral.outcome == "seen"
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE).count() == 1
+
+
+def test_pending_is_not_an_outcome(social_worker_client):
+    referral = ReferralFactory(date=timezone.localdate())
+    response = social_worker_client.post(
+        reverse("consultations:referral_outcome", args=[referral.pk]),
+        {"outcome": "pending", "outcome_date": timezone.localdate().isoformat()}, **EN)
+    assert "Select a valid choice." in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.outcome == "pending" and referral.outcome_date is None
+
+
+def test_outcome_link_only_while_pending(client, social_worker_user):
+    from tests.consultations.test_confidentiality import render_my_panels
+    patient = PatientFactory()
+    pending = ReferralFactory(patient=patient)
+    seen = ReferralFactory(patient=patient, outcome="seen", outcome_date=timezone.localdate())
+    panel = render_my_panels(social_worker_user, patient)
+    assert reverse("consultations:referral_outcome", args=[pending.pk]) in panel
+    assert reverse("consultations:referral_outcome", args=[seen.pk]) not in panel
+
+
 def test_reception_cannot_refer(reception_client):
     assert reception_client.get(referral_url(PatientFactory())).status_code == 403
 
