@@ -186,6 +186,9 @@ def action_edit(request, pk):
         messages.error(request, _("This action is closed; open a new action instead."))
         return redirect(action)
     form = SocialActionEditForm(request.POST or None, instance=action)
+    if request.method == "GET":  # the action of one patient, as its page shows it
+        audit_record(actor=request.user, action=Action.VIEW, patient=action.patient, obj=action,
+                     summary=f"social action {action.type} (edit form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

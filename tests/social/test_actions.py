@@ -200,6 +200,20 @@ def test_edit_reassigns_and_moves_the_due_date(social_worker_client, social_work
     assert event.details["before"]["social_worker"] == social_worker_user.pk
 
 
+def test_edit_page_is_an_audited_read(social_worker_client, social_worker_user):
+    partner = PartnerFactory(name="CPAS d'Ixelles", kind="cpas")
+    action = SocialActionFactory(social_worker=social_worker_user, partner=partner,
+                                 notes="EDIT-PAGE-NOTES")
+
+    response = social_worker_client.get(edit_url(action), **EN)
+
+    assert "CPAS d&#x27;Ixelles" in response.content.decode()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW,
+                                   object_type="social.socialaction", object_id=str(action.pk))
+    assert (event.actor, event.patient) == (social_worker_user, action.patient)
+    assert "EDIT-PAGE-NOTES" not in event.summary
+
+
 @pytest.mark.parametrize("data,field,message", [
     ({"due_on": "BEFORE"}, "due_on", "The due date cannot be before the opening date"),
     ({"social_worker": ""}, "social_worker", "This field is required"),
@@ -218,6 +232,7 @@ def test_bad_edit_writes_nothing(social_worker_client, social_worker_user, data,
     assert any(message in e for e in response.context["form"].errors[field])
     action.refresh_from_db()
     assert action.due_on == today(3) and action.social_worker == social_worker_user
+    assert not AuditEvent.objects.filter(patient=action.patient).exists()
 
 
 @pytest.mark.parametrize("role", [Role.DOCTOR, Role.COORDINATOR])
