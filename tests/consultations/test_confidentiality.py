@@ -1,6 +1,8 @@
 """The medical secret between disciplines, exhaustively: each role x each discipline x each page
 that can show a note's text (consultation page, timeline, patient file panels, the author's
-list, the amendment page). Refusals are an omitted text or a 404, never a leak."""
+list, the amendment page), and the pages that list patients or consultations without showing
+any note (search, lists, yearly figures and their exports, the audit trail, group sessions).
+Refusals are an omitted text or a 404, never a leak."""
 
 import pytest
 from django.template.loader import render_to_string
@@ -218,3 +220,94 @@ def test_patient_of_another_file_is_not_mixed_in(client, psychiatrist_user, sign
     content = client.get(reverse("consultations:timeline", args=[mine.patient_id])).content
     assert content.decode().count("SECRET-psychiatric-NOTE") == 1
     assert other.patient.alias not in content.decode()
+
+
+# --- pages that list, search or export: no note text, for anyone ------------------------------
+
+#: Pages that name the patient or count their consultations but show no note, whoever reads
+#: them (issue 4: "search results, exports"). ``w``: the world of the test below.
+LIST_PAGES = {
+    "patient_search": lambda w: reverse("patients:search") + f"?q={w.patient.alias}",
+    "my_consultations": lambda w: reverse("consultations:list"),
+    "figures_consultations_list": lambda w: reverse(
+        "reporting:file_active_explain", args=[w.year, "consultations"]),
+    "figures_contacts_list": lambda w: reverse(
+        "reporting:file_active_explain", args=[w.year, "patient_contacts"]),
+    "figures_json": lambda w: reverse("reporting:file_active", args=[w.year]) + "?format=json",
+    "figures_csv": lambda w: reverse("reporting:file_active", args=[w.year]) + "?format=csv",
+    "figures_xlsx": lambda w: reverse("reporting:file_active", args=[w.year]) + "?format=xlsx",
+    "audit_list": lambda w: reverse("audit_list"),
+    "audit_of_the_patient": lambda w: reverse("audit_list") + f"?patient={w.patient.pk}",
+    "group_session": lambda w: reverse("consultations:group_detail", args=[w.session.pk]),
+}
+
+
+def text_of(response) -> str:
+    """What a reader gets: the page, or every cell of a spreadsheet."""
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        import io
+
+        from openpyxl import load_workbook
+        workbook = load_workbook(io.BytesIO(response.content))
+        return " ".join(str(cell) for sheet in workbook.worksheets
+                        for row in sheet.iter_rows(values_only=True) for cell in row)
+    return response.content.decode()
+
+
+@pytest.fixture
+def notes_of_every_discipline(client, signed_note):
+    """One patient with a signed note (and its amendment) of every discipline and a personal
+    note; the authors have opened them (so the audit trail holds their reads); the patient
+    attended a group session."""
+    from types import SimpleNamespace
+
+    from tests.factories import GroupAttendanceFactory
+    patient = PatientFactory(alias="Confidentialite")
+    notes = [signed_note(d, patient=patient) for d in DISCIPLINES]
+    notes.append(signed_note("other", patient=patient, personal=True))
+    for note in notes:
+        client.force_login(note.author)
+        assert client.get(reverse("consultations:detail", args=[note.pk])).status_code == 200
+        assert client.get(reverse("consultations:amend", args=[note.pk])).status_code == 200
+    client.logout()
+    attendance = GroupAttendanceFactory(patient=patient)
+    return SimpleNamespace(patient=patient, notes=notes, session=attendance.session,
+                           year=notes[0].date.year)
+
+
+@pytest.mark.parametrize("page", LIST_PAGES)
+def test_lists_searches_and_exports_show_no_note_text(client, staff_factory,
+                                                      notes_of_every_discipline, page):
+    world = notes_of_every_discipline
+    texts = [text for note in world.notes
+             for text in [note.note, *(a.text for a in note.amendments.all())]]
+    for role in ROLES:  # every role on one world: the world is the slow part
+        client.force_login(staff_factory(role))
+
+        response = client.get(LIST_PAGES[page](world), HTTP_ACCEPT_LANGUAGE="en")
+
+        assert response.status_code in (200, 403, 404), role
+        content = text_of(response)
+        shown = [text for text in texts if text in content]
+        assert "SECRET-" not in content and not shown, (role, shown)
+
+
+@pytest.mark.parametrize("page,role", [
+    ("patient_search", Role.RECEPTION), ("figures_consultations_list", Role.COORDINATOR),
+    ("figures_contacts_list", Role.COORDINATOR), ("audit_of_the_patient", Role.COORDINATOR),
+    ("group_session", Role.PSYCHOLOGIST),
+])
+def test_the_lists_above_do_show_the_patient(client, staff_factory, notes_of_every_discipline,
+                                             page, role):
+    """The test above is not empty: these pages list the patient or their reads."""
+    world = notes_of_every_discipline
+    client.force_login(staff_factory(role))
+
+    response = client.get(LIST_PAGES[page](world), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    if page == "audit_of_the_patient":
+        assert all(f"consultation {note.pk}" in content for note in world.notes)
+    else:
+        assert world.patient.alias in content
