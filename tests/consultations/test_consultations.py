@@ -381,3 +381,19 @@ def test_imported_note_is_locked_in_the_database(db):
     with pytest.raises(DatabaseError), transaction.atomic():
         Consultation.objects.filter(pk=consultation.pk).update(note="changed")
     assert consultation.is_locked
+
+
+@pytest.mark.parametrize("amendments", [1, 3])
+def test_consultation_page_constant_queries_with_its_amendments(
+        doctor_client, doctor_user, staff_factory, django_assert_num_queries, amendments):
+    consultation = signed(doctor_user)
+    for _ in range(amendments):
+        ConsultationAmendmentFactory(consultation=consultation,
+                                     author=staff_factory(Role.DOCTOR))
+    url = consultation.get_absolute_url()
+    doctor_client.get(url)
+    # Session, user, permissions (2), roles; the consultation, its amendments with their
+    # authors; the audit row; session save (3).
+    with django_assert_num_queries(11):
+        response = doctor_client.get(url)
+    assert response.content.decode().count("Amendment text") == amendments

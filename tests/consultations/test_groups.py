@@ -130,3 +130,20 @@ def test_contact_days_are_consultations_and_attendances(db):
 
     assert sorted((p["patient_id"], p["date"]) for p in pairs) == [
         (patient.pk, day), (patient.pk, datetime.date(2016, 3, 2))]
+
+
+@pytest.mark.parametrize("participants", [1, 3, 20])
+def test_group_session_page_constant_queries(psychologist_client, staff_factory,
+                                             django_assert_num_queries, participants):
+    session = GroupSessionFactory(date=timezone.localdate())
+    for _ in range(participants):
+        session.facilitators.add(staff_factory(Role.NURSE))
+        GroupAttendanceFactory(session=session)
+    url = reverse("consultations:group_detail", args=[session.pk])
+    psychologist_client.get(url)  # session and permission caches, as every other page warms
+    # Session, user, permissions (2), roles; the session with its site, its facilitators and
+    # its attendances with their patients; session save (3).
+    with django_assert_num_queries(11):
+        response = psychologist_client.get(url)
+    content = response.content.decode()
+    assert content.count("data-attendance=") == participants

@@ -72,3 +72,35 @@ def test_sign_and_group_posts_are_refused_on_get(doctor_client):
     consultation = ConsultationFactory()
     assert doctor_client.get(reverse("consultations:sign",
                                      args=[consultation.pk])).status_code == 405
+
+
+@pytest.mark.parametrize("rows", [1, 3, 12])
+def test_patient_file_panels_of_the_app_constant_queries(staff_factory, django_assert_num_queries,
+                                                          rows):
+    """The consultations, referrals and screening panels: a fixed number of queries whatever
+    the patient's history (the panels show the latest 10 rows)."""
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    from consultations import panels
+    from tests.factories import ConsultationAmendmentFactory
+    reader = staff_factory(Role.DOCTOR)
+    patient = PatientFactory()
+    for _ in range(rows):
+        author = staff_factory(Role.NURSE)
+        consultation = ConsultationFactory(patient=patient, author=author)
+        ConsultationAmendmentFactory(consultation=consultation, author=author)
+        ReferralFactory(patient=patient, referred_by=author, partner=PartnerFactory())
+        ScreeningTestFactory(patient=patient, performed_by=author)
+    request = RequestFactory().get("/")
+    request.user = reader
+    specs = [(panels.consultations_context, "consultations/panel_consultations.html"),
+             (panels.referrals_context, "consultations/panel_referrals.html"),
+             (panels.screening_context, "consultations/panel_screening.html")]
+    [context(request, patient) for context, _template in specs]  # the user's permission cache
+
+    # Consultations and their amendments (2), referrals (1), screening tests (1).
+    with django_assert_num_queries(4):
+        html = "".join(render_to_string(template, context(request, patient), request=request)
+                       for context, template in specs)
+    assert html.count("data-referral=") == min(rows, 10)

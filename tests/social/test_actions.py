@@ -289,3 +289,20 @@ def test_notes_are_shown_as_text_never_as_html(social_worker_client, social_work
     page = social_worker_client.get(action.get_absolute_url()).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize("entries", [1, 3, 15])
+def test_action_journal_constant_queries(social_worker_client, staff_factory,
+                                         django_assert_num_queries, entries):
+    action = SocialActionFactory(partner=PartnerFactory())
+    for i in range(entries):
+        SocialActionUpdate.objects.create(action=action, patient=action.patient,
+                                          author=staff_factory(Role.SOCIAL_WORKER),
+                                          note=f"Journal entry {i}")
+    url = action.get_absolute_url()
+    social_worker_client.get(url)
+    # Session, user, permissions (2), roles; the action with its patient, partner and workers;
+    # the journal with its authors; the audit row; session save (3).
+    with django_assert_num_queries(11):
+        response = social_worker_client.get(url)
+    assert response.content.decode().count("Journal entry") == entries

@@ -297,3 +297,25 @@ def test_unknown_or_merged_patient_is_404(social_worker_client, patient):
     assert social_worker_client.get(
         reverse("social:situation", args=[999999])).status_code == 404
     assert not IncomeRecord.objects.exists()
+
+
+@pytest.mark.parametrize("rows", [1, 3, 15])
+def test_situation_page_constant_queries(social_worker_client, staff_factory,
+                                         django_assert_num_queries, rows):
+    patient = PatientFactory()
+    for i in range(rows):
+        worker = staff_factory(Role.SOCIAL_WORKER)
+        wrong = IncomeRecordFactory(patient=patient, date=days_ago(10 + i), source="salary",
+                                    recorded_by=worker)
+        IncomeRecordFactory(patient=patient, date=days_ago(10 + i), source="cpas",
+                            recorded_by=worker, corrects=wrong, correction_reason="typo")
+        HousingRecordFactory(patient=patient, date=days_ago(10 + i), recorded_by=worker)
+    url = situation_url(patient)
+    social_worker_client.get(url)
+    # Session, user, permissions (2), roles; the patient; one query per dimension (6), each
+    # with who recorded it; the audit row; session save (3).
+    with django_assert_num_queries(16):
+        response = social_worker_client.get(url)
+    content = response.content.decode()
+    assert content.count('data-history="income-') == 2 * rows
+    assert content.count('data-history="housing-') == rows
