@@ -21,7 +21,7 @@ class Command(BaseCommand):
         if format == "xlsx" and not output:
             # A spreadsheet is bytes: they go to the binary layer of stdout
             # (``file_active --format xlsx > figures.xlsx``), never to a terminal.
-            binary_out = getattr(self.stdout._out, "buffer", None)
+            binary_out = getattr(self.stdout, "buffer", None)  # sys.stdout.buffer
             if binary_out is None:
                 raise CommandError("--format xlsx: this output takes no bytes; use --output FILE.")
             if self.stdout.isatty():
