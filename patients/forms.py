@@ -136,9 +136,16 @@ class HarmReductionForm(forms.Form):
                                                     "class": "form-control form-control-sm"}))
 
     def rows(self):
-        """(label, [handed-out field, returned field]) per kind of material."""
-        return [(label, [self[f"out_{value}"], self[f"ret_{value}"]])
+        """(label, [handed-out field, returned field]) per kind of material, each field as
+        the board's table shows it (reception_rows.material_input_rows): its html_name,
+        auto_id, value, label and errors."""
+        return [(label, [self._row_field(f"{prefix}_{value}") for prefix in ("out", "ret")])
                 for value, label in HarmReductionContact.Material.choices]
+
+    def _row_field(self, name: str) -> dict:
+        field = self[name]
+        return {"html_name": field.html_name, "auto_id": field.auto_id,
+                "value": field.value(), "label": field.label, "errors": field.errors}
 
     def clean(self):
         data = super().clean()

@@ -276,23 +276,23 @@ def _current_site(request) -> Site | None:
     return next((s for s in sites.values() if s.kind == Site.Kind.CENTRE), None)
 
 
-def _board_context(request, site, *, sites=None):
-    sites = sites if sites is not None else selectors.reception_sites()
-    return {"site": site, "sites": sites, "today": timezone.localdate(),
-            "board": selectors.board_today(day=timezone.localdate()),
-            "purposes": ArrivalForm.base_fields["purpose"].choices}
+def _board_context(request, site, *, board=None):
+    board = board if board is not None else selectors.board_today(day=timezone.localdate())
+    return {"site": site, "sites": board["sites"], "today": timezone.localdate(),
+            "board": board, "purposes": ArrivalForm.base_fields["purpose"].choices}
 
 
 # The desk is reception's (mass.navigation): registering people is what marks it.
 @permission_required("patients.add_patient", raise_exception=True)
 def board(request):
-    sites = selectors.reception_sites()
+    board = selectors.board_today(day=timezone.localdate())
+    sites = board["sites"]
     by_pk = {s.pk: s for s in sites}
     if request.GET.get("site", "").isdigit() and int(request.GET["site"]) in by_pk:
         request.session[SITE_SESSION_KEY] = int(request.GET["site"])
     chosen = by_pk.get(request.session.get(SITE_SESSION_KEY))
     site = chosen or next((s for s in sites if s.kind == Site.Kind.CENTRE), None)
-    context = _board_context(request, site, sites=sites)
+    context = _board_context(request, site, board=board)
     context["hr_form"] = HarmReductionForm(initial={"site": site.pk if site else None})
     return render(request, "patients/board.html", context)
 

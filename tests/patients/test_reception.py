@@ -4,7 +4,9 @@ import pytest
 from django.utils import timezone
 
 from mass.models import AuditEvent, Site
+from mass.roles import Role
 from patients.models import HarmReductionContact, Patient, Visit
+from tests.conftest import make_staff
 from tests.factories import PatientFactory, SiteFactory, VisitFactory, woeringen
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -192,9 +194,9 @@ def test_clinicians_log_a_walk_in_from_the_patient_file(nurse_client):
     assert response.status_code == 302 and Visit.objects.get().patient == patient
 
 
-# session, user, permissions (2), sites, walk-ins, counts, material, roles (navigation),
-# session save (3).
-BOARD_QUERIES = 12
+# session, user, permissions (2), the day's walk-ins with their counts and material and the
+# sites (one statement), roles (navigation), session save (3).
+BOARD_QUERIES = 9
 
 
 @pytest.mark.parametrize("rows", [1, 30])
@@ -230,3 +232,58 @@ def test_board_shows_the_latest_walk_ins_and_counts_the_rest(reception_client):
     content = reception_client.get("/reception/", **EN).content.decode()
     assert content.count("data-visit") == BOARD_ROWS
     assert "and 3 earlier walk-ins today" in content
+
+
+# The board's walk-ins, the search results and the harm-reduction inputs are rendered in
+# Python (patients/templatetags/reception_rows.py): what they show, escaped.
+
+
+def test_board_rows_show_who_when_what_where_and_by_whom_escaped(reception_client):
+    today = timezone.localdate()
+    desk = make_staff(Role.RECEPTION, username="t_desk", first_name="Rita", last_name="<b>R</b>")
+    shelter = SiteFactory(name='Abri <i>"nuit"</i>')
+    patient = PatientFactory(alias="Zoé <b>&", file_number="T<1>")
+    VisitFactory(patient=patient, date=today, time=datetime.time(9, 5), site=shelter,
+                 logged_by=desk, purpose="social")
+    VisitFactory(patient=patient, date=today, time=None, site=None, logged_by=None)
+    content = reception_client.get("/reception/", **EN).content.decode()
+    rows = content.split("data-visit")[1:]
+    assert len(rows) == 2 and "<b>" not in content.split('id="today"')[1]
+    assert "<td></td>" in rows[0]  # no time: first, as the newest
+    assert "<td>09:05</td>" in rows[1] and "Social" in rows[1]
+    assert f'href="/patients/{patient.pk}/">Zoé &lt;b&gt;&amp;</a>' in rows[1]
+    assert "T&lt;1&gt;" in rows[1] and "Abri &lt;i&gt;&quot;nuit&quot;&lt;/i&gt;" in rows[1]
+    assert "Rita &lt;b&gt;R&lt;/b&gt;" in rows[1]
+
+
+def test_board_search_rows_by_status(reception_client):
+    kept = PatientFactory(alias="Kept <x>", file_number="K7")
+    PatientFactory(alias="Stub", file_number="S7", status=Patient.Status.MERGED,
+                   merged_into=kept)
+    PatientFactory(alias="Momo gone", status=Patient.Status.DECEASED, birth_year=1970)
+    PatientFactory(alias="Momo here", last_name="Dupont", first_name="Jean", birth_year=1971)
+
+    def search(q):
+        return reception_client.get("/reception/search/", {"q": q}, HTTP_HX_REQUEST="true",
+                                    **EN).content.decode()
+
+    stub = search("S7")
+    assert f'href="/patients/{kept.pk}/" class="small">merged into K7</a>' in stub
+    assert "data-arrival-form" not in stub
+    rows = {row.split('class="fw-semibold">')[1].split("<")[0]: row
+            for row in search("momo").split("data-arrival-row")[1:]}
+    assert "data-arrival-form" not in rows["Momo gone"] and "Deceased" in rows["Momo gone"]
+    assert "· 1970" in rows["Momo gone"]
+    here = rows["Momo here"]
+    assert "· Dupont Jean · 1971" in here and here.count('name="purpose"') == 6
+    assert 'name="csrfmiddlewaretoken"' in here and '<kbd class="d-none d-md-inline">1</kbd>' in here
+
+
+def test_harm_reduction_form_keeps_what_was_typed_and_says_what_is_wrong(reception_client):
+    response = reception_client.post("/reception/harm-reduction/", {
+        "site": woeringen().pk, "out_syringe": '7"><b>', "ret_foil": "4"}, **EN)
+    content = response.content.decode()
+    assert 'value="7&quot;&gt;&lt;b&gt;"' in content and 'value="4"' in content
+    assert 'class="form-control form-control-sm is-invalid"' in content
+    assert "Enter a whole number." in content
+    assert content.count('type="number"') == 2 * len(HarmReductionContact.Material.values)
