@@ -61,6 +61,27 @@ def test_list_search_filters_by_alias_or_file_number(nurse_client, rx, stock):
     assert "Zorro" in content and "Mimi" not in content
 
 
+def test_list_search_takes_wildcards_literally(nurse_client, stock):
+    for alias in ("A_B", "AXB", "50%"):
+        rx = PrescriptionFactory(patient=PatientFactory(alias=alias), start_date=day(-2))
+        history(rx, days_ago=[1])
+    for query, shown in (("_", ["A_B"]), ("%", ["50%"]), ("a", ["A_B", "AXB"])):
+        content = nurse_client.get(reverse("dispensary:today"), {"q": query}).content.decode()
+        assert content.count('class="dose-row') == len(shown), query
+        assert all(f'class="fw-bold">{alias}</a>' in content for alias in shown), query
+
+
+def test_list_rows_escape_what_they_show(nurse_client, stock):
+    rx = PrescriptionFactory(patient=PatientFactory(alias="Zoé <b>&", file_number="T<9>"),
+                             start_date=day(-2), instructions='Boire <lentement> & "calme"')
+    history(rx, days_ago=[1])
+    content = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    row = content.split(f'<tr id="rx-{rx.pk}"')[1].split("</tr>")[0]
+    assert 'data-filter-text="zoé &lt;b&gt;&amp; t&lt;9&gt;"' in row
+    assert ">Zoé &lt;b&gt;&amp;</a>" in row and ">T&lt;9&gt;</div>" in row
+    assert "Boire &lt;lentement&gt; &amp; &quot;calme&quot;" in row and "<b>" not in row
+
+
 def test_list_orders_held_then_due_then_done(nurse_client, rx, stock):
     held = PrescriptionFactory(patient=PatientFactory(alias="Zed"), start_date=day(-10))
     history(held, days_ago=[5])
