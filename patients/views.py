@@ -62,6 +62,13 @@ def audit_search(request, query: str, results: list, *, where: str) -> None:
                  summary=f"{where}: \"{query[:100]}\" ({shown}{more} files)")
 
 
+def audit_read(request, patient, summary: str) -> None:
+    """A page that shows one person's details (an edit form filled in, a merge preview) is a
+    read of the file, audited like opening it: "who read this file" must list it."""
+    audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
+                 summary=summary)
+
+
 def _form_errors_from(form, error: ValidationError):
     for message in error.messages:
         form.add_error(None, message)
@@ -78,6 +85,9 @@ def patient_create(request):
             duplicates = selectors.patient_duplicates(
                 alias=data["alias"], last_name=data["last_name"], first_name=data["first_name"],
                 birth_date=data["birth_date"], birth_year=data["birth_year"], niss=data["niss"])
+            if duplicates:  # other people's files shown: a search, audited as one
+                audit_record(actor=request.user, action=Action.SEARCH,
+                             summary=f"registration: {len(duplicates)} likely duplicates shown")
         if not duplicates:
             try:
                 patient = services.patient_create(
@@ -94,6 +104,8 @@ def patient_create(request):
         if Patient.objects.filter(niss=niss).exists():
             duplicates = selectors.patient_duplicates(
                 alias=request.POST.get("alias", "")[:100], niss=niss)
+            audit_record(actor=request.user, action=Action.SEARCH,
+                         summary=f"registration: {len(duplicates)} files with this NISS shown")
     return render(request, "patients/patient_form.html",
                   {"form": form, "duplicates": duplicates, "creating": True})
 
@@ -137,6 +149,8 @@ def patient_update(request, pk):
     if refused := _refuse_merged(request, patient):
         return refused
     form = PatientUpdateForm(request.POST or None, instance=patient)
+    if request.method == "GET":
+        audit_read(request, patient, f"patient file {patient.file_number} (edit form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         patient = Patient.objects.get(pk=pk)  # the form changed the instance already
@@ -173,6 +187,10 @@ def patient_merge(request, pk):
         else:
             preview = {"other": other,
                        "counts": services.patient_merge_preview(kept=kept, merged=other)}
+            for patient in (kept, other):
+                audit_read(request, patient, f"patient file {patient.file_number} "
+                                             f"(merge preview {kept.file_number} "
+                                             f"<- {other.file_number})")
             form = MergeForm(initial={**form.cleaned_data, "other": other.file_number,
                                       "confirm": True}, kept=kept)
     return render(request, "patients/merge.html",
@@ -246,6 +264,9 @@ def episode_close(request, pk):
         return refused
     form = EpisodeCloseForm(request.POST or None, episode=episode,
                             initial={"closed_on": timezone.localdate()})
+    if request.method == "GET":
+        audit_read(request, patient, f"episode {episode.pk} of {patient.file_number} "
+                                     f"(closing form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
