@@ -27,6 +27,10 @@ class Section:
 SECTIONS = [
     Section("reception", _("Reception"), "reception:board", "patients.add_patient",
             _("Today's walk-ins: log an arrival in two keystrokes.")),
+    # The same board for clinicians: who came today, a consultation in one click.
+    Section("arrivals", _("Today's walk-ins"), "reception:board",
+            "consultations.add_consultation",
+            _("Who came today: record a consultation with them in one click.")),
     Section("patients", _("Patients"), "patients:search", "patients.view_patient",
             _("Find a person by alias, name, file number or birth year.")),
     Section("consultations", _("Consultations"), "consultations:list",
@@ -57,4 +61,11 @@ SECTIONS = [
 def sections_for(user) -> list[Section]:
     if not user.is_authenticated:
         return []
-    return [s for s in SECTIONS if user.has_perm(s.permission) and s.url is not None]
+    shown, urls = [], set()
+    for section in SECTIONS:
+        url = section.url
+        # one entry per page: the desk's staff see the board once, as "Reception"
+        if url is not None and url not in urls and user.has_perm(section.permission):
+            shown.append(section)
+            urls.add(url)
+    return shown

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -300,12 +300,22 @@ def _current_site(request) -> Site | None:
 def _board_context(request, site, *, board=None):
     board = board if board is not None else selectors.board_today(day=timezone.localdate())
     return {"site": site, "sites": board["sites"], "today": timezone.localdate(),
-            "board": board, "purposes": ArrivalForm.base_fields["purpose"].choices}
+            "board": board, "purposes": ArrivalForm.base_fields["purpose"].choices,
+            # quick entry of a consultation with a person who came today
+            "can_consult": request.user.has_perm("consultations.add_consultation")}
 
 
-# The desk is reception's (mass.navigation): registering people is what marks it.
-@permission_required("patients.add_patient", raise_exception=True)
+def _may_see_board(user) -> bool:
+    # The desk is reception's (mass.navigation): registering people is what marks it.
+    # Clinicians see who came today, to open a consultation from the board in one click;
+    # logging arrivals and material stays reception's.
+    return user.has_perm("patients.add_patient") or user.has_perm(
+        "consultations.add_consultation")
+
+
 def board(request):
+    if not _may_see_board(request.user):
+        raise PermissionDenied
     board = selectors.board_today(day=timezone.localdate())
     sites = board["sites"]
     by_pk = {s.pk: s for s in sites}
@@ -314,6 +324,7 @@ def board(request):
     chosen = by_pk.get(request.session.get(SITE_SESSION_KEY))
     site = chosen or next((s for s in sites if s.kind == Site.Kind.CENTRE), None)
     context = _board_context(request, site, board=board)
+    context["at_desk"] = request.user.has_perm("patients.add_patient")
     context["hr_form"] = HarmReductionForm(initial={"site": site.pk if site else None})
     return render(request, "patients/board.html", context)
 

@@ -41,16 +41,28 @@ def _url_with_pk(name: str):
 
 
 @register.simple_tag
-def visit_rows(visits) -> str:
-    """The board's walk-ins (selectors.BoardVisit)."""
+def visit_rows(visits, can_consult=False) -> str:
+    """The board's walk-ins (selectors.BoardVisit); for clinicians, a link to record a
+    consultation with the person."""
     detail = _url_with_pk("patients:detail")
+    if can_consult:
+        new = e(reverse("consultations:create") + "?patient=")
+        label = e(_("Consultation"))
+
+        def consult(pk):
+            return (f'            <td class="text-end"><a class="btn btn-sm btn-outline-primary"'
+                    f' href="{new}{pk}" data-consult>{label}</a></td>\n')
+    else:
+        def consult(pk):
+            return ""
     return mark_safe("".join([
         f'\n          <tr data-visit>\n            <td>{e(visit.time)}</td>\n'
         f'            <td><a href="{detail(visit.patient_id)}">{e(visit.alias)}</a> '
         f'<span class="text-muted small">{e(visit.file_number)}</span></td>\n'
         f'            <td>{e(visit.purpose_label)}</td>\n'
         f'            <td>{e(visit.site)}</td>\n'
-        f'            <td class="small">{e(visit.logged_by)}</td>\n          </tr>\n        '
+        f'            <td class="small">{e(visit.logged_by)}</td>\n{consult(visit.patient_id)}'
+        f'          </tr>\n        '
         for visit in visits]))
 
 

@@ -78,10 +78,10 @@ MATRIX = {
                                   "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
 
     # --- reception desk and patient files (patients) ----------------------------------------
-    # The desk (board, its search, anonymous harm-reduction material) is reception's;
-    # clinicians log a walk-in too (from the patient file, or an arrival); the coordinator
-    # does not work at the desk.
-    "reception:board":           {"GET":  (200, 403, 403, 403, 403, 403, 403, 403)},
+    # The desk (its search, anonymous harm-reduction material) is reception's; clinicians see
+    # the board (who came today, a consultation in one click) and log a walk-in too (from
+    # the patient file, or an arrival); the coordinator does not work at the desk.
+    "reception:board":           {"GET":  (200, 200, 200, 200, 200, 200, 403, 403)},
     "reception:search":          {"GET":  (200, 403, 403, 403, 403, 403, 403, 403)},
     "reception:arrival":         {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
                                   "POST": (302, 302, 302, 302, 302, 302, 403, 403)},

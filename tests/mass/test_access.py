@@ -47,7 +47,7 @@ def test_healthz_503_when_database_unreachable():
     assert "'database': 'ok'" not in result.stdout
 
 
-CLINIC = {"consultations", "groups", "partners", "patients", "sites"}
+CLINIC = {"arrivals", "consultations", "groups", "partners", "patients", "sites"}
 SECTIONS_OF_ROLE = {
     Role.RECEPTION: {"reception", "patients", "partners", "sites"},
     Role.NURSE: CLINIC | {"dispensary", "register"},
@@ -68,6 +68,13 @@ def test_start_page_shows_each_role_exactly_its_sections(client, staff_factory, 
     assert response.status_code == 200
     shown = set(re.findall(r'data-section="([^"]+)"', response.content.decode()))
     assert shown == SECTIONS_OF_ROLE[role]
+
+
+def test_the_board_is_one_entry_for_a_member_at_the_desk_and_in_the_clinic(client,
+                                                                             staff_factory):
+    client.force_login(staff_factory(Role.RECEPTION, Role.NURSE))
+    content = client.get("/").content.decode()
+    assert 'data-section="reception"' in content and 'data-section="arrivals"' not in content
 
 
 @pytest.mark.parametrize("url", ["/staff/", "/staff/new/", "/audit/"])

@@ -179,8 +179,11 @@ def test_harm_reduction_bad_input_writes_nothing(reception_client, data, message
 @pytest.mark.parametrize("role_client", ["nurse_client", "psychologist_client",
                                          "coordinator_client"])
 def test_the_desk_is_reception_s(db, request, role_client):
+    """Clinicians see the board (to open consultations), the coordinator not; nobody but
+    reception searches or logs material there."""
     client = request.getfixturevalue(role_client)
-    assert client.get("/reception/").status_code == 403
+    expected = 403 if role_client == "coordinator_client" else 200
+    assert client.get("/reception/").status_code == expected
     assert client.get("/reception/search/", {"q": "a"}).status_code == 403
     response = client.post("/reception/harm-reduction/", {"site": woeringen().pk,
                                                           "out_naloxone": "1"})
@@ -287,3 +290,26 @@ def test_harm_reduction_form_keeps_what_was_typed_and_says_what_is_wrong(recepti
     assert 'class="form-control form-control-sm is-invalid"' in content
     assert "Enter a whole number." in content
     assert content.count('type="number"') == 2 * len(HarmReductionContact.Material.values)
+
+
+def test_clinicians_open_a_consultation_from_the_board(client, staff_factory):
+    """Issue 4: quick entry of a consultation from the reception board. Clinicians see who
+    came today with a consultation link; logging arrivals stays at the desk."""
+    from mass.roles import Role
+    patient = PatientFactory(alias="Bibi")
+    VisitFactory(patient=patient, date=timezone.localdate())
+    client.force_login(staff_factory(Role.PSYCHOLOGIST))
+    response = client.get("/reception/", HTTP_ACCEPT_LANGUAGE="en")
+    content = response.content.decode()
+    assert response.status_code == 200 and "Bibi" in content
+    link = f'href="/consultations/new/?patient={patient.pk}" data-consult'
+    assert link in content
+    assert "data-arrival-search" not in content  # no arrival logging away from the desk
+    form = client.get(f"/consultations/new/?patient={patient.pk}", HTTP_ACCEPT_LANGUAGE="en")
+    assert form.status_code == 200 and "Bibi" in form.content.decode()
+
+
+def test_the_desk_sees_no_consultation_link(reception_client):
+    VisitFactory(patient=PatientFactory(), date=timezone.localdate())
+    content = reception_client.get("/reception/").content.decode()
+    assert "data-consult" not in content and "data-arrival-search" in content
