@@ -152,6 +152,23 @@ def test_closing_with_a_reason(doctor_client, doctor_user):
     assert event.details["reason"] == "incarcerated"
 
 
+def test_the_closure_note_is_for_clinicians(doctor_user, reception_user, coordinator_user):
+    """Why an episode closed (incarcerated, hospitalised...) shows to everyone who opens the
+    file; the clinician's note on it only to clinicians."""
+    from django.test import Client
+    episode = EpisodeFactory(opened_on=days_ago(30), closed_on=TODAY(),
+                             closure_reason="hospitalised", closure_note="NOTEXBRUGMANN psy")
+    url = f"/patients/{episode.patient_id}/"
+    clients = {}
+    for user in (doctor_user, reception_user, coordinator_user):
+        clients[user] = Client()
+        clients[user].force_login(user)
+    assert "NOTEXBRUGMANN" in clients[doctor_user].get(url, **EN).content.decode()
+    for user in (reception_user, coordinator_user):
+        content = clients[user].get(url, **EN).content.decode()
+        assert "Hospitalised" in content and "NOTEXBRUGMANN" not in content
+
+
 @pytest.mark.parametrize("data,message", [
     ({"closure_reason": ""}, "Choose why the episode closes"),
     ({"closure_reason": "bored"}, "Select a valid choice"),
