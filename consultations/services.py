@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from consultations import selectors
 from consultations.models import (
@@ -203,7 +203,7 @@ def referral_create(*, patient, partner: Partner, date: datetime.date, reason: s
 
 
 #: Said wherever an outcome cannot be changed any more (service refusal, outcome page).
-REFERRAL_OUTCOME_FINAL = _lazy(
+REFERRAL_OUTCOME_FINAL = gettext_lazy(
     "This outcome is recorded and final: it cannot be changed. If it is wrong, record a new "
     "referral to the partner.")
 
