@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mass.audit import Action, audit_record
+from mass.hooks import app_function
 from patients import selectors
 from patients.models import Episode, HarmReductionContact, Patient, PatientMerge, Visit
 
@@ -124,17 +125,9 @@ class MergeConflict(ValidationError):
 
 
 def _merge_conflicts_of_apps(*, kept: Patient, merged: Patient) -> list[str]:
-    import importlib
     reasons = []
     for app in MERGE_CHECK_APPS:
-        try:
-            module = importlib.import_module(f"{app}.services")
-        except ModuleNotFoundError as error:
-            if error.name != f"{app}.services":
-                raise
-            continue
-        check = getattr(module, "merge_conflicts", None)
-        if check is not None:
+        if check := app_function(app, "services", "merge_conflicts"):
             reasons += check(kept=kept, merged=merged)
     return reasons
 

@@ -11,13 +11,14 @@ the models.
 """
 
 import datetime
-import importlib
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import F, QuerySet
+
+from mass.hooks import app_function
 
 #: The apps whose records are contacts, in the order of docs/domain.md.
 CONTACT_APPS = ("patients", "consultations", "dispensary")
@@ -69,14 +70,7 @@ def contact_sources() -> tuple[list[ContactSource], list[str]]:
     """The contact querysets of every app, and the apps that publish none (yet)."""
     sources, missing = [], []
     for app in CONTACT_APPS:
-        try:
-            module = importlib.import_module(f"{app}.selectors")
-        except ModuleNotFoundError as error:
-            if error.name != f"{app}.selectors":
-                raise
-            missing.append(app)
-            continue
-        function = getattr(module, "contact_day_querysets", None)
+        function = app_function(app, "selectors", "contact_day_querysets")
         if function is None:
             missing.append(app)
             continue
