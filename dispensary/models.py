@@ -121,8 +121,9 @@ class Prescription(models.Model):
     replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="replaced_by",
                                     verbose_name=_("replaces"))
-    # First day of the unbroken run of prescriptions of this substance this one belongs to:
-    # missed days are counted from here, not from the start of a mere dose change.
+    # First day of the unbroken run of prescriptions of this substance this one belongs to.
+    # Missed days are counted from the last dose given of the substance, whatever the
+    # prescription; from this day only when the patient never had a dose of it.
     course_started_on = models.DateField(_("treatment running since"))
     end_reason = models.CharField(_("reason for ending"), max_length=300, blank=True)
     prescribed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

@@ -181,11 +181,18 @@ class DoseState:
 
     @cached_property
     def missed_days(self) -> int:
-        """Consecutive days before today without any dose of this substance, counted since
-        the treatment began: a take-home dose handed for a day covers it."""
-        since = self.prescription.course_started_on
+        """Consecutive days before today without any dose of this substance: counted from
+        the last dose of it given to the patient, under whatever prescription (a break
+        between two prescriptions does not reset the count: tolerance is lost all the same),
+        a take-home dose covering its day; when the patient never had one, from the first
+        day of the run of prescriptions this one belongs to (``course_started_on``).
+
+        Migration 0004 makes the database apply the first half of the rule (after a dose)
+        to every dose given: see ``dispensary_dispensation_check``."""
         if self.last_dose_date is not None:
-            since = max(since, self.last_dose_date + datetime.timedelta(days=1))
+            since = self.last_dose_date + datetime.timedelta(days=1)
+        else:
+            since = self.prescription.course_started_on
         return max(0, (self.today - since).days)
 
     @cached_property
@@ -510,6 +517,20 @@ def prescription_history(*, patient) -> list[Prescription]:
     return list(Prescription.objects.filter(patient=patient)
                 .select_related("product", "pharmacy", "prescribed_by")
                 .order_by("-start_date", "-id"))
+
+
+def last_doses(*, patient, today: datetime.date) -> list[dict]:
+    """Per substance the patient was ever given, the last day a dose of it covered (before
+    today) and the days missed since, as DoseState.missed_days counts them: what a doctor
+    prescribing again after a break must see."""
+    rows = (given_dispensations().filter(patient=patient, dose_date__lt=today)
+            .values("product__substance").annotate(last=Max("dose_date"))
+            .order_by("product__substance"))
+    return [{"substance": row["product__substance"], "last_dose_date": row["last"],
+             "missed_days": (today - row["last"]).days - 1,
+             "held": (today - row["last"]).days - 1 >= HOLD_AFTER_MISSED_DAYS,
+             "strong_warning": (today - row["last"]).days - 1 >= STRONG_WARNING_MISSED_DAYS}
+            for row in rows]
 
 
 def dispensation_history(*, patient) -> QuerySet:

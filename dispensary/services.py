@@ -283,6 +283,9 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
         audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=running,
                      summary=f"prescription {running.pk} ends {running.end_date:%Y-%m-%d}: "
                              "replaced")
+    # The run of prescriptions goes on (at the MASS, without a day in between): its first
+    # day stays. Missed days are counted from the last dose given whatever the run, this
+    # first day counting only for a patient who never had a dose (DoseState.missed_days).
     continues = (previous is not None and previous.is_at_mass and pharmacy is None)
     replaces = None
     if previous is not None and not Prescription.objects.filter(replaces=previous).exists():

@@ -196,12 +196,24 @@ def prescription_create(request, patient_pk):
         else:
             messages.success(request, _("Prescription recorded: %(rx)s from %(start)s.")
                              % {"rx": rx, "start": rx.start_date.strftime("%d/%m/%Y")})
+            state = (selectors.dose_state_for(prescription=rx, today=today)
+                     if rx.start_date == today else None)
+            if state is not None and state.is_held:
+                messages.warning(request, _(
+                    "%(alias)s has had no dose of %(substance)s for %(days)s days: held until "
+                    "a doctor reviews (Prescriptions page), before the first dose.")
+                    % {"alias": person.alias, "substance": rx.product.substance,
+                       "days": state.missed_days})
             return redirect(_next_url(request, reverse("dispensary:patient",
                                                        args=[person.pk])))
     running = [rx for rx in selectors.prescription_history(patient=person)
                if rx.end_date is None or rx.end_date >= today]
+    # After a break: the days since the last dose of each substance, which the hold counts
+    # (a new prescription does not reset them).
+    last_doses = [row for row in selectors.last_doses(patient=person, today=today)
+                  if row["missed_days"] > 0]
     return render(request, "dispensary/prescription_form.html", {
-        "form": form, "patient": person, "running": running,
+        "form": form, "patient": person, "running": running, "last_doses": last_doses,
         "next": _next_url(request, "")})
 
 

@@ -3,6 +3,8 @@ register, not only the response."""
 
 from decimal import Decimal
 
+import pytest
+
 from django.urls import reverse
 
 from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
@@ -519,3 +521,128 @@ def test_no_take_home_doses_after_missed_days(doctor_client, nurse_client, patie
     assert "No take-home doses after missed days" in page
     assert give(nurse_client, rx).status_code == 302
     assert list(given_rows(rx, date=day()).values_list("dose_date", flat=True)) == [day()]
+
+
+# --- a break between prescriptions does not reset the missed days ---------------------------
+
+
+def ended_course(patient, *, last_dose_days_ago: int, ended_days_ago: int | None = None,
+                 daily_dose=120):
+    """A prescription of methadone that ran for weeks and ended ``ended_days_ago`` (default:
+    the day of the last dose), its last dose given ``last_dose_days_ago``."""
+    ended = last_dose_days_ago if ended_days_ago is None else ended_days_ago
+    rx = PrescriptionFactory(patient=patient, daily_dose=daily_dose, start_date=day(-60),
+                             end_date=day(-ended))
+    history(rx, days_ago=[last_dose_days_ago])
+    return rx
+
+
+def prescribe_again(doctor_client, patient, daily_dose="120"):
+    """The doctor prescribes again from today, through the prescription form."""
+    from tests.factories import methadone_syrup
+    response = doctor_client.post(
+        reverse("dispensary:prescription_create", args=[patient.pk]),
+        {"product": methadone_syrup().pk, "daily_dose": daily_dose,
+         "start_date": day().isoformat()}, **EN)
+    assert response.status_code == 302
+    return Prescription.objects.get(patient=patient, start_date=day())
+
+
+def test_prescription_ended_then_a_gap_then_a_new_one_is_held(doctor_client, nurse_client,
+                                                               patient, stock):
+    """The review's reproduction: 120 mg, last dose and end 10 days ago, 120 mg again today.
+    The new prescription starts a new run, but the 9 days without a dose still count."""
+    ended_course(patient, last_dose_days_ago=10)
+    rx = prescribe_again(doctor_client, patient)
+    assert rx.course_started_on == day()  # a new run: no prescription ran yesterday
+    before = balance()
+    listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    row = listing.split(f'<tr id="rx-{rx.pk}"')[1].split("</tr>")[0]
+    assert 'data-state="held"' in row and 'data-missed="9"' in row
+    assert "High overdose risk" in row and f'data-give="{rx.pk}-day"' not in row
+    response = give(nurse_client, rx)
+    assert "Held: 9 consecutive days without a dose" in response.content.decode()
+    assert not Dispensation.objects.filter(date=day()).exists()
+    assert balance() == before and not RegisterEntry.objects.filter(kind="dispensed").exists()
+    # The doctor's review: 9 days, so the full dose needs an explicit confirmation; lowered.
+    review_url = reverse("dispensary:review", args=[rx.pk])
+    assert "data-strong-warning" in doctor_client.get(review_url, **EN).content.decode()
+    response = doctor_client.post(review_url, {"decision": "resume", "note": "Resume."}, **EN)
+    assert "9 days without a dose: confirm explicitly" in response.content.decode()
+    assert not HoldReview.objects.exists()
+    doctor_client.post(review_url, {"decision": "lower", "new_daily_dose": "40",
+                                    "note": "Nine days without methadone: restart at 40."})
+    review = HoldReview.objects.get()
+    assert (review.missed_days, review.reviewed_on) == (9, day())
+    assert give(nurse_client, review.new_prescription).status_code == 302
+    entry = given_rows(dose_date=day()).get()
+    assert (entry.quantity, entry.review, entry.prescription) == (40, review,
+                                                                  review.new_prescription)
+    assert balance() == before - 40
+
+
+def test_the_doctor_is_told_of_the_hold_when_prescribing_again(doctor_client, patient, stock):
+    ended_course(patient, last_dose_days_ago=10)
+    url = reverse("dispensary:prescription_create", args=[patient.pk])
+    form = doctor_client.get(url, **EN).content.decode()
+    assert 'data-last-dose="methadone" data-missed="9"' in form
+    assert "9 days without a dose since" in form and "does not reset these days" in form
+    response = doctor_client.post(url, {"product": stock.product.pk, "daily_dose": "120",
+                                        "start_date": day().isoformat()}, follow=True, **EN)
+    assert "has had no dose of methadone for 9 days: held until a doctor reviews" in \
+        response.content.decode()
+
+
+def test_a_dose_yesterday_shows_no_gap_on_the_prescription_form(doctor_client, rx):
+    form = doctor_client.get(reverse("dispensary:prescription_create", args=[rx.patient.pk]),
+                             **EN).content.decode()
+    assert "data-last-dose" not in form
+
+
+@pytest.mark.parametrize("missed, held, strong", [(2, False, False), (3, True, False),
+                                                  (4, True, False), (5, True, True)])
+def test_missed_days_across_prescriptions_boundaries(doctor_client, nurse_client, patient,
+                                                     stock, missed, held, strong):
+    """The last dose ``missed + 1`` days ago, the prescription ended the same day, a new one
+    today: held from 3 days, the stronger warning from 5."""
+    ended_course(patient, last_dose_days_ago=missed + 1)
+    rx = prescribe_again(doctor_client, patient)
+    listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    assert f'data-missed="{missed}"' in listing
+    assert ('data-state="held"' in listing) is held
+    assert ("High overdose risk" in listing) is strong
+    response = give(nurse_client, rx)
+    if held:
+        assert f"Held: {missed} consecutive days without a dose" in response.content.decode()
+        assert not Dispensation.objects.filter(date=day()).exists()
+    else:
+        assert response.status_code == 302
+        assert given_rows(rx, dose_date=day()).get().quantity == 120
+    page = doctor_client.get(reverse("dispensary:review", args=[rx.pk]), **EN).content.decode()
+    assert ("data-strong-warning" in page) is strong
+
+
+def test_take_home_days_before_the_break_are_not_missed(doctor_client, nurse_client, patient,
+                                                        stock):
+    # Last supervised dose 5 days ago with the two following days taken home (the last
+    # day of the prescription): two days without a dose, not four.
+    old = PrescriptionFactory(patient=patient, start_date=day(-30), end_date=day(-3))
+    DispensationFactory(prescription=old, date=day(-5))
+    DispensationFactory(prescription=old, date=day(-5), dose_date=day(-4))
+    DispensationFactory(prescription=old, date=day(-5), dose_date=day(-3))
+    rx = prescribe_again(doctor_client, patient, daily_dose="60")
+    assert 'data-missed="2"' in nurse_client.get(reverse("dispensary:today")).content.decode()
+    assert give(nurse_client, rx).status_code == 302
+    assert given_rows(rx, dose_date=day()).count() == 1
+
+
+def test_a_cancelled_dose_does_not_count_as_the_last_one(doctor_client, nurse_client,
+                                                         psychiatrist_client, patient, stock):
+    old = ended_course(patient, last_dose_days_ago=4, ended_days_ago=2, daily_dose=60)
+    mistake = DispensationFactory(prescription=old, date=day(-2))
+    psychiatrist_client.post(reverse("dispensary:cancel", args=[mistake.pk]),
+                             {"reason": "Recorded for the wrong patient."})
+    assert DispensationCancellation.objects.filter(dispensation=mistake).exists()
+    rx = prescribe_again(doctor_client, patient, daily_dose="60")
+    assert "Held: 3 consecutive days" in give(nurse_client, rx).content.decode()
+    assert not Dispensation.objects.filter(date=day()).exists()
