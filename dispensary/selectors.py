@@ -135,19 +135,29 @@ class PartState:
     head: Dispensation | None = None
     # Entries of this part today that were cancelled (shown so nobody wonders).
     cancelled: list = field(default_factory=list)
+    # A dose of the substance for today handed earlier to take home under another
+    # prescription (one replaced since): the day is taken home, not due.
+    covered_by: Dispensation | None = None
 
     # Cached: read many times per row of the list (and never changed once built).
     @cached_property
     def entry(self) -> Dispensation | None:
-        """The entry in force: the head unless it was cancelled."""
+        """The entry in force of this prescription's part: the head unless it was
+        cancelled."""
         if self.head is None or _is_cancelled(self.head):
             return None
         return self.head
 
     @cached_property
+    def shown(self) -> Dispensation | None:
+        """The entry the desk shows for this part: its own, else the take-home dose of
+        another prescription that covers the day."""
+        return self.entry if self.entry is not None else self.covered_by
+
+    @cached_property
     def state(self) -> str:
         if self.entry is None:
-            return "due"
+            return "due" if self.covered_by is None else "taken_home"
         if self.entry.status == Dispensation.Status.WITHHELD:
             return "withheld"
         if self.entry.is_take_home:
@@ -443,6 +453,12 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
         given_today = sum((e.quantity for e in substance_today
                            if e.status == Dispensation.Status.GIVEN
                            and not _is_cancelled(e)), Decimal(0))
+        # Doses for today handed to take home under another prescription of the substance
+        # (replaced since): they cover today's parts of this one that have no entry.
+        cover = next((e for e in substance_today
+                      if e.prescription_id != rx.pk and e.is_take_home
+                      and e.status == Dispensation.Status.GIVEN and not _is_cancelled(e)),
+                     None)
         parts = []
         for part in rx.parts():
             state = PartState(part=part, label=part_labels[part], dose=rx.part_dose(part))
@@ -452,6 +468,8 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                 if _is_cancelled(entry):
                     state.cancelled.append(entry)
                 state.head = entry  # ordered by id, and a chain only grows: the last is head
+            if state.entry is None:
+                state.covered_by = cover
             parts.append(state)
         states.append(DoseState(
             prescription=rx, today=today, last_dose_date=rx.last_dose_date,

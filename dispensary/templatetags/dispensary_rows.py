@@ -176,7 +176,7 @@ def _parts(state: DoseState, page: _Page, unit: str) -> str:
 
 
 def _part(part, page: _Page, unit: str, split: bool) -> str:
-    entry, part_state = part.entry, part.state
+    entry, part_state = part.shown, part.state
     prefix = f'<span class="text-muted">{page.escaped(part.label)}:</span> ' if split else ""
     if part_state == "given":
         who = e(page.at_by % {"time": _time(entry.dispensed_at),

@@ -646,3 +646,43 @@ def test_a_cancelled_dose_does_not_count_as_the_last_one(doctor_client, nurse_cl
     rx = prescribe_again(doctor_client, patient, daily_dose="60")
     assert "Held: 3 consecutive days" in give(nurse_client, rx).content.decode()
     assert not Dispensation.objects.filter(date=day()).exists()
+
+
+# --- take-home doses of a prescription replaced since ---------------------------------------
+
+
+def test_take_home_of_a_replaced_prescription_shows_the_day_as_taken_home(
+        doctor_client, nurse_client, patient, stock):
+    # Yesterday: today's dose handed to take home under the 60 mg prescription; then the
+    # doctor changed the dose from today.
+    old = PrescriptionFactory(patient=patient, start_date=day(-10))
+    DispensationFactory(prescription=old, date=day(-1))
+    handed = DispensationFactory(prescription=old, date=day(-1), dose_date=day())
+    rx = prescribe_again(doctor_client, patient, daily_dose="60")
+    old.refresh_from_db()
+    assert old.end_date == day(-1) and rx.replaces == old
+    listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    row = listing.split(f'<tr id="rx-{rx.pk}"')[1].split("</tr>")[0]
+    assert 'data-state="taken_home"' in row and 'data-part-state="taken_home"' in row
+    assert f"handed {handed.date:%a %d/%m}" in row
+    assert 'data-part-state="due"' not in row and "data-give" not in row
+    record = nurse_client.get(reverse("dispensary:patient", args=[patient.pk]),
+                              **EN).content.decode()
+    assert 'data-today-state="taken_home"' in record
+    # Giving is refused all the same, and nothing is written.
+    response = give(nurse_client, rx)
+    assert "More than prescribed: 60 mg already given today" in response.content.decode()
+    assert given_rows(dose_date=day()).get() == handed
+
+
+def test_take_home_of_a_replaced_prescription_cancelled_leaves_the_day_due(
+        doctor_client, nurse_client, psychiatrist_client, patient, stock):
+    old = PrescriptionFactory(patient=patient, start_date=day(-10))
+    DispensationFactory(prescription=old, date=day(-1))
+    handed = DispensationFactory(prescription=old, date=day(-1), dose_date=day())
+    psychiatrist_client.post(reverse("dispensary:cancel", args=[handed.pk]),
+                             {"reason": "Bottle broken at the desk, not taken home."})
+    rx = prescribe_again(doctor_client, patient, daily_dose="60")
+    listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    row = listing.split(f'<tr id="rx-{rx.pk}"')[1].split("</tr>")[0]
+    assert 'data-state="due"' in row and f'data-give="{rx.pk}-day"' in row
