@@ -502,6 +502,14 @@ def dispensing_list(*, today: datetime.date | None = None, query: str = "") -> l
     return states
 
 
+def desk_counts(states: list[DoseState]) -> dict[str, int]:
+    """How many rows of the list are held, due, withheld, done and taken home."""
+    counts = dict.fromkeys(_DESK_ORDER, 0)
+    for state in states:
+        counts[state.desk_state] += 1
+    return counts
+
+
 def dose_state_for(*, prescription: Prescription, today: datetime.date) -> DoseState | None:
     for state in dose_states(today=today, patient_id=prescription.patient_id):
         if state.prescription.pk == prescription.pk:

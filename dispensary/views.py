@@ -1,4 +1,5 @@
 import datetime
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -39,15 +40,17 @@ def _today():
 @require_GET
 @permission_required("dispensary.add_dispensation", raise_exception=True)
 def today(request):
-    # PostgreSQL text holds no NUL character: a typed one would be a server error.
-    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    query = _list_query(request.GET.get("q", ""))
     states = selectors.dispensing_list(today=_today(), query=query)
-    counts = {}
-    for state in states:
-        counts[state.desk_state] = counts.get(state.desk_state, 0) + 1
     return render(request, "dispensary/today.html", {
-        "states": states, "query": query, "counts": counts, "today": _today(),
+        "states": states, "query": query, "counts": selectors.desk_counts(states),
+        "today": _today(),
     })
+
+
+def _list_query(text: str) -> str:
+    # PostgreSQL text holds no NUL character: a typed one would be a server error.
+    return text.replace("\x00", "").strip()[:100]
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,9 +116,22 @@ def _dispensed_message(entries: list[Dispensation]) -> str:
 
 
 def _row(request, prescription, *, message=None, level="info"):
-    state = selectors.dose_state_for(prescription=prescription, today=_today())
+    """The row of the list an htmx action replaces, and the counts at the top of the list
+    (swapped out of band), both from one read of the list the click came from (searched or
+    not): the same two queries as the row alone."""
+    today = _today()
+    query = ""
+    if request.htmx.current_url:
+        query = _list_query(parse_qs(urlsplit(request.htmx.current_url).query)
+                            .get("q", [""])[0])
+    states = selectors.dose_states(today=today, query=query)
+    rows = [state for state in states if state.prescription.pk == prescription.pk]
+    if not rows and query:  # the search no longer finds it (renamed meanwhile): the row alone
+        state = selectors.dose_state_for(prescription=prescription, today=today)
+        rows = [state] if state else []
     return render(request, "dispensary/today.html#row", {
-        "rows": [state] if state else [], "row_message": message, "row_level": level})
+        "rows": rows, "row_message": message, "row_level": level,
+        "counts": selectors.desk_counts(states), "counts_out_of_band": True})
 
 
 @require_http_methods(["GET", "POST"])

@@ -22,9 +22,11 @@ def day(delta=0) -> datetime.date:
 
 def give(client, rx, part="day", htmx=False, **fields):
     """The one-action "give" of the dispensing list (without htmx: redirect on success)."""
+    headers = {name: fields.pop(name) for name in list(fields) if name.startswith("HTTP_")}
     data = {"part": part, "intoxication": "none", "action": "give", "hand_take_home": "on",
             "next": reverse("dispensary:today"), **fields}
-    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    if htmx:
+        headers["HTTP_HX_REQUEST"] = "true"
     return client.post(reverse("dispensary:dispense", args=[rx.pk]), data, **EN, **headers)
 
 

@@ -15,6 +15,10 @@ from tests.dispensary.conftest import EN, balance, day, give, given_rows, histor
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 
+#: Queries of a dose given from the list with htmx, whatever the length of the list.
+GIVE_HTMX_QUERIES = 26
+
+
 def dispense_url(rx):
     return reverse("dispensary:dispense", args=[rx.pk])
 
@@ -666,6 +670,7 @@ def test_take_home_of_a_replaced_prescription_shows_the_day_as_taken_home(
     assert 'data-state="taken_home"' in row and 'data-part-state="taken_home"' in row
     assert f"handed {handed.date:%a %d/%m}" in row
     assert 'data-part-state="due"' not in row and "data-give" not in row
+    assert 'data-count="taken_home">1<' in listing and 'data-count="due">0<' in listing
     record = nurse_client.get(reverse("dispensary:patient", args=[patient.pk]),
                               **EN).content.decode()
     assert 'data-today-state="taken_home"' in record
@@ -686,3 +691,58 @@ def test_take_home_of_a_replaced_prescription_cancelled_leaves_the_day_due(
     listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
     row = listing.split(f'<tr id="rx-{rx.pk}"')[1].split("</tr>")[0]
     assert 'data-state="due"' in row and f'data-give="{rx.pk}-day"' in row
+
+
+# --- the counts at the top of the list follow a dose given from it --------------------------
+
+
+def counts_of(content: str) -> dict[str, int]:
+    import re
+    block = content.split('id="dispensing-counts"')[1].split("</div>")[0]
+    return {key: int(value) for key, value in
+            re.findall(r'data-count="(\w+)">(\d+)<', block)}
+
+
+def test_give_with_htmx_refreshes_the_counts_out_of_band(nurse_client, rx, stock):
+    other = PrescriptionFactory(patient=PatientFactory(alias="Zorro"), start_date=day(-2))
+    history(other, days_ago=[1])
+    listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    assert counts_of(listing) == {"held": 0, "due": 2, "withheld": 0, "done": 0,
+                                  "taken_home": 0}
+    assert "hx-swap-oob" not in listing
+    response = give(nurse_client, rx, htmx=True)
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<tr id="rx-{rx.pk}"')
+    oob = content.split("<template>")[1].split("</template>")[0]
+    assert 'id="dispensing-counts"' in oob and 'hx-swap-oob="true"' in oob
+    assert counts_of(oob) == {"held": 0, "due": 1, "withheld": 0, "done": 1, "taken_home": 0}
+    assert given_rows(rx, dose_date=day()).count() == 1
+    # A refused second dose: the row says why; the counts are those of the list as it is.
+    content = give(nurse_client, rx, htmx=True).content.decode()
+    assert "Already dispensed today" in content
+    assert counts_of(content.split("<template>")[1]) == {
+        "held": 0, "due": 1, "withheld": 0, "done": 1, "taken_home": 0}
+    assert given_rows(rx, dose_date=day()).count() == 1
+
+
+def test_counts_after_give_follow_the_search_of_the_list(nurse_client, rx, stock):
+    other = PrescriptionFactory(patient=PatientFactory(alias="Zorro"), start_date=day(-2))
+    history(other, days_ago=[1])
+    page = "http://testserver" + reverse("dispensary:today") + "?q=mim"
+    response = give(nurse_client, rx, htmx=True, HTTP_HX_CURRENT_URL=page)
+    assert counts_of(response.content.decode().split("<template>")[1]) == {
+        "held": 0, "due": 0, "withheld": 0, "done": 1, "taken_home": 0}
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_give_with_htmx_constant_queries(nurse_client, rx, stock, count,
+                                         django_assert_num_queries):
+    for index in range(count - 1):
+        other = PrescriptionFactory(patient=PatientFactory(alias=f"P{index:03d}"),
+                                    start_date=day(-2))
+        history(other, days_ago=[1])
+    # The dose and its rules as before, then the row and the counts from one read of the
+    # list (two queries): the same number with 1 and 30 patients on it.
+    with django_assert_num_queries(GIVE_HTMX_QUERIES):
+        response = give(nurse_client, rx, htmx=True)
+    assert counts_of(response.content.decode().split("<template>")[1])["done"] == 1
