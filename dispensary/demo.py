@@ -18,7 +18,7 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -126,6 +126,11 @@ def _take_home_weekdays(days) -> list[int]:
     return [1, 2, 4, 5, SUNDAY]
 
 
+def _lower(course, step) -> int:
+    """The dose to restart at after days without one: two thirds of the usual dose."""
+    return max(step, round(course.usual_dose * 2 / 3 / step) * step)
+
+
 def _end_lost(rx, covered_until, latest) -> None:
     """End a prescription two weeks after the last dose handed (lost to follow-up)."""
     end = min(covered_until + datetime.timedelta(days=14), latest)
@@ -178,29 +183,44 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
         course.take_home = _take_home_weekdays(days)
         counts["patients"] += 1
         covered_until: datetime.date | None = None  # the last day a dose was handed for
+        last_dose: datetime.date | None = None  # the same, whatever the course
         course_start = None
         restore_on = None
         next_change = None
         for day, time in days:
             rx = course.current
+            restart = False
             if rx is None or (covered_until and (day - covered_until).days > LOST_AFTER_DAYS):
                 if rx is not None:  # lost contact: the course ended two weeks after
                     _end_lost(rx, covered_until, day - ONE_DAY)
-                course.dose = course.usual_dose
+                # Back after a break: the doctor restarts at a lower dose, and reviews the
+                # hold (the missed days run from the last dose, not from the new course).
+                restart = last_dose is not None
+                course.dose = _lower(course, step) if restart else course.usual_dose
                 course_start = day
                 rx = prescribe(course, day)
                 covered_until = None
                 next_change = day + datetime.timedelta(days=rng.randint(45, 150))
-                restore_on = None
+                restore_on = day + datetime.timedelta(days=7) if restart else None
             if covered_until is not None and day <= covered_until:
                 continue  # this day's dose was taken home: nothing to dispense
-            since = max(covered_until + ONE_DAY, course_start) if covered_until else course_start
+            # As DoseState.missed_days (and the database): since the last dose, else since
+            # the course began.
+            since = last_dose + ONE_DAY if last_dose else course_start
             missed = (day - since).days
             review = None
-            if missed >= 3:
+            if missed >= 3 and restart:
+                review = HoldReview(
+                    patient_id=patient_id, prescription=rx, substance=course.product.substance,
+                    reviewed_on=day, missed_days=missed, decision=HoldReview.Decision.RESUME,
+                    full_dose_confirmed=missed >= 5,
+                    note="Reprise après interruption, à la dose réduite prescrite ce jour.",
+                    reviewed_by_id=rng.choice(doctors))
+                reviews.append(review)
+            elif missed >= 3:
                 lower = missed >= 5
                 if lower:
-                    course.dose = max(step, round(course.usual_dose * 2 / 3 / step) * step)
+                    course.dose = _lower(course, step)
                     rx = prescribe(course, day, replaces=rx, course_start=course_start)
                     restore_on = day + datetime.timedelta(days=7)
                 review = HoldReview(
@@ -249,6 +269,7 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
                                   "by": nurse, "review": None})
                 covered_until = following
                 following += ONE_DAY
+            last_dose = covered_until
         # A few patients now collect at a partner pharmacy; those not seen for a month were
         # lost to follow-up.
         if course.current is None or covered_until is None:
@@ -260,12 +281,17 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
         elif (today - covered_until).days > LOST_AFTER_DAYS:
             _end_lost(course.current, covered_until, today - ONE_DAY)
 
-    # Prescriptions in order, each after the one it replaces.
-    Prescription.objects.bulk_create(prescriptions, batch_size=2000)
-    links = [rx for rx in prescriptions if rx._replaces is not None]
-    for rx in links:
+    # A prescription is never updated but to end it (a trigger): the ids are taken from the
+    # sequence first, so that each row is written with the one it replaces.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                       "FROM generate_series(1, %s)",
+                       [Prescription._meta.db_table, len(prescriptions)])
+        for rx, (pk,) in zip(prescriptions, cursor.fetchall(), strict=True):
+            rx.pk = pk
+    for rx in prescriptions:
         rx.replaces = rx._replaces
-    Prescription.objects.bulk_update(links, ["replaces"], batch_size=2000)
+    Prescription.objects.bulk_create(prescriptions, batch_size=2000)
     HoldReview.objects.bulk_create(reviews, batch_size=2000)
     counts["prescriptions"], counts["reviews"] = len(prescriptions), len(reviews)
 

@@ -45,6 +45,18 @@ def history(rx, *, days_ago: list[int]):
                             quantity=rx.part_dose(part))
 
 
+def reviewed(rx, delta=0, *, missed=3):
+    """A doctor's review of ``rx``'s patient on day ``delta`` (relative to today): what a dose
+    given after 3 or more days without one needs (the database checks it)."""
+    from dispensary.models import HoldReview
+    doctor = make_staff(Role.DOCTOR, username="t_review_doctor")
+    return HoldReview.objects.create(patient=rx.patient, prescription=rx,
+                                     substance=rx.product.substance, reviewed_on=day(delta),
+                                     missed_days=missed, decision="resume",
+                                     note="Seen: no sign of lost tolerance.",
+                                     reviewed_by=doctor)
+
+
 @pytest.fixture
 def stock(db):
     """10 g of methadone syrup in the register."""

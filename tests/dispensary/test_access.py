@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.dispensary.conftest import EN, day, give, history
+from tests.dispensary.conftest import EN, day, give, history, reviewed
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 #: Queries of the dispensing list, whatever the number of patients: session, user, the
@@ -22,9 +22,10 @@ def due_patients(count):
                                  start_date=day(-20), evening_dose=index % 2 * 20,
                                  take_home_weekdays=[day(1).weekday()] if index % 3 else [])
         history(rx, days_ago=[1] if index % 4 else [4])
-        if index % 5 == 0:
+        if index % 5 == 0:  # given today (after a doctor's review when held)
             DispensationFactory(prescription=rx, part="morning" if rx.is_split else "day",
-                                quantity=rx.part_dose("morning" if rx.is_split else "day"))
+                                quantity=rx.part_dose("morning" if rx.is_split else "day"),
+                                review=None if index % 4 else reviewed(rx))
 
 
 @pytest.mark.parametrize("count", [1, 100])

@@ -67,7 +67,7 @@ def _closed(patient, opened, closed, kind="new"):
 
 @pytest.fixture
 def history(db):
-    from dispensary.models import DispensationCancellation, Product
+    from dispensary.models import DispensationCancellation, HoldReview, Product
     from patients.services import harm_reduction_log
 
     staff = UserFactory(username="t_history")
@@ -96,7 +96,13 @@ def history(db):
     # Dispensing.
     rx_a = PrescriptionFactory(patient=p.A, start_date=D(2024, 12, 1))
     DispensationFactory(prescription=rx_a, date=D(2025, 1, 1))
-    cancelled = DispensationFactory(prescription=rx_a, date=D(2025, 3, 3))
+    # Two months without a dose: given after a doctor's review of that day, as the database
+    # requires (dispensary migration 0004).
+    review = HoldReview.objects.create(patient=p.A, prescription=rx_a, substance="methadone",
+                                       reviewed_on=D(2025, 3, 3), missed_days=60,
+                                       decision="resume", full_dose_confirmed=True,
+                                       note="Seen.", reviewed_by=staff)
+    cancelled = DispensationFactory(prescription=rx_a, date=D(2025, 3, 3), review=review)
     DispensationCancellation.objects.create(dispensation=cancelled, reason="wrong patient",
                                             cancelled_at=cancelled.dispensed_at,
                                             cancelled_by=staff)
