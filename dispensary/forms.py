@@ -263,10 +263,48 @@ class CorrectionForm(forms.Form):
 
 
 class ProductForm(forms.ModelForm):
+    """A product. The substance of a saved product is shown but not editable (it groups the
+    product's doses with the substance's); once the product is prescribed or in the register
+    (``in_use``) its unit and flags cannot change either: a change is refused, saying why."""
+
     class Meta:
         model = Product
         fields = ["name", "substance", "form", "unit", "is_substitution", "is_controlled",
                   "max_daily_dose", "is_active"]
+
+    def __init__(self, *args, in_use: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.in_use = in_use
+        # As saved: the instance takes the posted values once the form is validated.
+        self.saved = {name: getattr(self.instance, name) for name in Product.LOCKED_WHEN_USED}
+        if self.instance.pk:
+            self.fields["substance"].disabled = True
+        if in_use:
+            for name in Product.LOCKED_WHEN_USED:
+                self.fields[name].help_text = _(
+                    "Locked: this product is prescribed or in the drug register.")
+                self.fields[name].widget.attrs["data-locked"] = ""
+
+    def clean(self):
+        data = super().clean()
+        # A disabled field is not posted by a browser: a posted substance that differs is a
+        # stale or forged form, refused rather than silently ignored.
+        posted = self.data.get(self.add_prefix("substance"))
+        if (self.instance.pk and posted is not None
+                and posted.strip() != self.saved["substance"]):
+            self.add_error("substance", _("The substance of a saved product cannot change: "
+                                          "create a new product."))
+        if self.in_use:
+            from dispensary.services import product_locked_message
+            changed = [name for name in Product.LOCKED_WHEN_USED
+                       if name != "substance" and name in data
+                       and data[name] != self.saved[name]]
+            if changed:
+                self.add_error(None, product_locked_message(self.instance, changed))
+                for name in changed:
+                    self.add_error(name, _("Locked: this product is prescribed or in the "
+                                           "drug register."))
+        return data
 
     def clean_max_daily_dose(self):
         dose = self.cleaned_data["max_daily_dose"]

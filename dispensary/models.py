@@ -65,6 +65,12 @@ class Product(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
+    #: What cannot change once the product is prescribed or in the register: how its doses
+    #: are grouped (substance) and measured (unit), whether the register keeps it and whether
+    #: it counts as substitution. Refused by the form, services.product_save and a trigger
+    #: (migration 0004); a new product is made instead.
+    LOCKED_WHEN_USED = ("substance", "unit", "is_controlled", "is_substitution")
+
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")

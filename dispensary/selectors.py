@@ -637,6 +637,16 @@ def dose_plot(*, prescriptions: list[Prescription], today: datetime.date,
     return plot
 
 
+# --- products -------------------------------------------------------------------------------
+
+
+def product_in_use(product: Product) -> bool:
+    """Prescribed at least once or in the register: its Product.LOCKED_WHEN_USED fields are
+    locked."""
+    return (Prescription.objects.filter(product=product).exists()
+            or RegisterEntry.objects.filter(product=product).exists())
+
+
 # --- register -------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ A rule that refuses raises :class:`Refused` with the sentence to show; nothing i
 import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -246,6 +246,10 @@ def prescription_create(*, patient: Patient, product: Product, daily_dose: Decim
         if locked.merged_into_id is not None:
             raise Refused(_("This file was merged into another one: prescribe in the kept "
                             "file."))
+        # A coordinator may be changing the product at this moment (product_save): the
+        # lock waits for that, and makes them wait for this prescription, after which the
+        # product's unit and register flags are locked (by the database too).
+        _share_product(product)
         return _prescription_create(
             patient=locked, product=product, daily_dose=daily_dose, evening_dose=evening_dose,
             start_date=start_date, end_date=end_date,
@@ -384,6 +388,14 @@ def _lock_product(product: Product) -> None:
     Product.objects.select_for_update(no_key=True).filter(pk=product.pk).first()
 
 
+def _share_product(product: Product) -> None:
+    """FOR SHARE: other prescriptions and dispensations go on, a change of the product waits
+    (and waits for it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Product._meta.db_table} WHERE id = %s FOR SHARE",
+                       [product.pk])
+
+
 def _register_append(*, product: Product, kind: str, quantity: Decimal, actor, today=None,
                      now=None, locked: bool = False, **fields) -> RegisterEntry:
     """Append an entry to the product's register, with the next number and the running
@@ -465,6 +477,48 @@ def register_correct(*, entry: RegisterEntry, quantity: Decimal, note: str,
         audit_record(actor=actor, action=Action.CREATE, obj=correction,
                      summary=f"register correction of entry {entry.sequence}: {quantity:+}")
         return correction
+
+
+# --- reference data -------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ["name", "substance", "form", "unit", "is_substitution", "is_controlled",
+                  "max_daily_dose", "is_active"]
+
+
+def product_locked_message(product: Product, fields) -> str:
+    names = ", ".join(str(Product._meta.get_field(name).verbose_name) for name in fields)
+    return _("%(product)s is prescribed or in the drug register: its %(fields)s cannot change "
+             "(past doses and balances depend on them). Nothing was saved; create a new "
+             "product instead.") % {"product": product, "fields": names}
+
+
+def product_save(*, product: Product | None, data: dict, actor) -> Product:
+    """Add a product, or change one. Once prescribed or in the register, the fields of
+    Product.LOCKED_WHEN_USED are locked: a change of them is refused and nothing is written
+    (the database refuses it too)."""
+    values = {name: data[name] for name in PRODUCT_FIELDS if name in data}
+    try:
+        with transaction.atomic():
+            if product is None or product.pk is None:
+                saved = Product.objects.create(**values)
+                audit_record(actor=actor, action=Action.CREATE, obj=saved,
+                             summary=f"product {saved.name}")
+                return saved
+            # Prescribing takes this row FOR SHARE: a first prescription and this change
+            # are served one after the other, and the check below sees the prescription.
+            current = Product.objects.select_for_update(no_key=True).get(pk=product.pk)
+            changed = [name for name in Product.LOCKED_WHEN_USED
+                       if name in values and values[name] != getattr(current, name)]
+            if changed and selectors.product_in_use(current):
+                raise Refused(product_locked_message(current, changed))
+            for name, value in values.items():
+                setattr(current, name, value)
+            current.save()
+            audit_record(actor=actor, action=Action.UPDATE, obj=current,
+                         summary=f"product {current.name}")
+            return current
+    except IntegrityError as exc:
+        raise _database_refusal(exc) from exc
 
 
 def merge_conflicts(*, kept: Patient, merged: Patient) -> list[str]:

@@ -399,20 +399,22 @@ def products(request):
 @require_http_methods(["GET", "POST"])
 @permission_required("dispensary.change_product", raise_exception=True)
 def product_edit(request, pk=None):
-    product = get_object_or_404(Product, pk=pk) if pk else Product()
-    form = ProductForm(request.POST or None, instance=product)
-    if pk:
-        # The substance groups a product's doses with the same substance's: changing it
-        # would regroup past doses.
-        form.fields["substance"].disabled = True
+    product = get_object_or_404(Product, pk=pk) if pk else None
+    title = product.name if product else _("New product")
+    # Prescribed or in the register: substance, unit and flags are locked (form, service
+    # and database refuse a change of them).
+    in_use = product is not None and selectors.product_in_use(product)
+    form = ProductForm(request.POST or None, instance=product, in_use=in_use)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        audit_record(actor=request.user, action=Action.UPDATE if pk else Action.CREATE,
-                     obj=saved, summary=f"product {saved.name}")
-        messages.success(request, _("Product saved."))
-        return redirect("dispensary:products")
-    return render(request, "dispensary/reference_form.html",
-                  {"form": form, "title": product.name or _("New product")})
+        try:
+            services.product_save(product=product, data=form.cleaned_data,
+                                  actor=request.user)
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Product saved."))
+            return redirect("dispensary:products")
+    return render(request, "dispensary/reference_form.html", {"form": form, "title": title})
 
 
 @require_http_methods(["GET", "POST"])
