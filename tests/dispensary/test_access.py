@@ -1,5 +1,7 @@
 """Who sees what, query counts of the list pages, the patient-file panel."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -7,6 +9,7 @@ from django.urls import reverse
 
 from mass.models import AuditEvent
 from mass.roles import Role
+from tests.conftest import make_staff
 from tests.dispensary.conftest import EN, day, give, history, reviewed
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
@@ -14,6 +17,7 @@ from tests.factories import DispensationFactory, PatientFactory, PrescriptionFac
 #: user's permissions (two) and roles (navigation), the prescriptions with their last dose
 #: and review, today's entries; saving the session (three, with its savepoint).
 LIST_QUERIES = 10
+ONE_DAY = datetime.timedelta(days=1)
 
 
 def due_patients(count):
@@ -188,3 +192,71 @@ def test_dispensing_and_review_forms_are_audited_reads(nurse_client, doctor_clie
                                      actor=nurse_user).exists()
     assert AuditEvent.objects.filter(action="view", patient=rx.patient,
                                      actor=doctor_user).exists()
+
+
+def long_record(patient, count, *, doctor):
+    """``count`` of everything the dispensing record lists: prescriptions (dose changes),
+    doses, cancelled doses and doctor's reviews, with whoever recorded them."""
+    from dispensary import services
+    from dispensary.models import HoldReview, Pharmacy
+    pharmacy = Pharmacy.objects.create(name=f"Pharmacie {count}")
+    start = day(-3 * count - 10)
+    for index in range(count):
+        rx = PrescriptionFactory(patient=patient, start_date=start + 3 * index * ONE_DAY,
+                                 end_date=start + (3 * index + 2) * ONE_DAY,
+                                 daily_dose=60 + index, evening_dose=index % 2 * 20,
+                                 prescribed_by=doctor)
+        part = "morning" if rx.is_split else "day"
+        first = DispensationFactory(prescription=rx, date=rx.start_date, part=part,
+                                    quantity=rx.part_dose(part),
+                                    dispensed_by=make_staff(Role.NURSE))
+        services.dispensation_cancel(dispensation=first, reason="Wrong patient.",
+                                     actor=doctor)
+        DispensationFactory(prescription=rx, date=rx.start_date + ONE_DAY, part=part,
+                            quantity=rx.part_dose(part), dispensed_by=make_staff(Role.NURSE))
+        HoldReview.objects.create(patient=patient, prescription=rx, substance="methadone",
+                                  reviewed_on=rx.start_date, missed_days=3,
+                                  decision="resume", note=f"Review {index}",
+                                  reviewed_by=doctor)
+    PrescriptionFactory(patient=patient, start_date=day(-2), pharmacy=pharmacy,
+                        prescribed_by=doctor)
+    rx = PrescriptionFactory(patient=patient, start_date=day(-1), prescribed_by=doctor)
+    DispensationFactory(prescription=rx, date=day(-1), review=reviewed(rx, -1, missed=9))
+
+
+#: The patient's dispensing record: session, user, permissions (two) and roles, the patient,
+#: the page of entries and their count, the prescriptions, the day's rules (two), the
+#: reviews, the audit row (with its savepoint) and the session's save.
+RECORD_QUERIES = 16
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_dispensing_record_page_constant_queries(nurse_client, django_assert_num_queries,
+                                                 doctor_user, patient, count, stock):
+    long_record(patient, count, doctor=doctor_user)
+    url = reverse("dispensary:patient", args=[patient.pk])
+    with django_assert_num_queries(RECORD_QUERIES):
+        response = nurse_client.get(url, **EN)
+    content = response.content.decode()
+    assert content.count("data-entry=") == 2 * count + 1
+    assert content.count("data-cancelled") == count
+    assert content.count("data-history-prescription=") == count + 2
+    assert content.count("Review ") == min(count, 9)  # the last 10 reviews
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_products_page_constant_queries(coordinator_client, django_assert_num_queries, count):
+    from dispensary.models import Pharmacy, Product
+    for index in range(count):
+        Product.objects.create(name=f"Product {index}", substance=f"substance-{index}",
+                               form="tablet", max_daily_dose=10, is_active=index % 2 == 0)
+        Pharmacy.objects.create(name=f"Pharmacy {index}", is_active=index % 2 == 0)
+    with django_assert_num_queries(PRODUCTS_QUERIES):
+        response = coordinator_client.get(reverse("dispensary:products"), **EN)
+    content = response.content.decode()
+    assert content.count("<tr") == 1 + Product.objects.count() + 1 + count
+
+
+#: The products page: session, user, permissions (two) and roles, the products, the
+#: partner pharmacies, the session's save (three).
+PRODUCTS_QUERIES = 10

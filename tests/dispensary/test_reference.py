@@ -158,8 +158,16 @@ def test_pharmacy_create_and_bad_input(coordinator_client):
     assert "Pharmacie Anspach" in page
 
 
-def test_clinicians_read_but_do_not_edit_reference_data(nurse_client):
-    assert nurse_client.get(reverse("dispensary:products")).status_code == 200
-    assert nurse_client.post(reverse("dispensary:product_create"), PRODUCT).status_code == 403
-    assert nurse_client.post(reverse("dispensary:pharmacy_create"),
-                             {"name": "X"}).status_code == 403
+def test_clinicians_read_but_do_not_edit_reference_data(nurse_client, doctor_client):
+    products, pharmacies = set(Product.objects.values_list()), Pharmacy.objects.count()
+    syrup = Product.objects.get(name="Methadone syrup 1 mg/ml")
+    for client in (nurse_client, doctor_client):
+        assert client.get(reverse("dispensary:products")).status_code == 200
+        assert client.post(reverse("dispensary:product_create"), PRODUCT).status_code == 403
+        assert client.post(reverse("dispensary:product_update", args=[syrup.pk]),
+                           {**PRODUCT, "name": syrup.name}).status_code == 403
+        assert client.post(reverse("dispensary:pharmacy_create"),
+                           {"name": "X"}).status_code == 403
+    assert set(Product.objects.values_list()) == products
+    assert Pharmacy.objects.count() == pharmacies == 0
+    assert not AuditEvent.objects.filter(action__in=["create", "update"]).exists()

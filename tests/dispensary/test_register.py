@@ -102,6 +102,14 @@ def test_coordinator_reads_the_register_but_cannot_write(coordinator_client, sto
     assert coordinator_client.post(reverse("dispensary:receipt"),
                                    receipt_data()).status_code == 403
     assert coordinator_client.get(reverse("dispensary:stock_count")).status_code == 403
+    assert coordinator_client.post(reverse("dispensary:stock_count"), {
+        "product": stock.product.pk, "counted": "9000", "reason_code": "spillage"}
+    ).status_code == 403
+    assert coordinator_client.post(reverse("dispensary:correction", args=[stock.pk]), {
+        "quantity": "-9000", "note": "typo"}).status_code == 403
+    # The register is as it was: the one receipt of the fixture, its balance.
+    assert list(RegisterEntry.objects.values_list("kind", "quantity", "balance_after")) == \
+        [("receipt", 10000, 10000)]
 
 
 def test_monthly_register_prints_opening_lines_and_closing(nurse_client, rx, client,
