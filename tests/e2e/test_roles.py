@@ -136,11 +136,19 @@ def test_doctor_prescribes_methadone_nurse_dispenses_once_and_is_refused_a_secon
     row = nurse_page.locator("#dispensing-list tbody tr", has_text="Heron")
     give = row.locator(f"[data-give='{rx.pk}-day']")
     expect(give).to_contain_text("Give 60 mg")
+    counts = nurse_page.locator("#dispensing-counts")
+    expect(counts.locator("[data-count=due]")).to_have_text("1")
+    expect(counts.locator("[data-count=done]")).to_have_text("0")
     steps.shot("nurse-list", nurse_page)
     give.click()
     expect(nurse_page.locator("#dispensing-list")).to_contain_text(
         "Heron: 60 mg Methadone syrup 1 mg/ml given.")
     expect(nurse_page.locator(f"[data-give='{rx.pk}-day']")).to_have_count(0)
+    # The counts above the list follow, without a reload (swapped out of band).
+    expect(counts.locator("[data-count=done]")).to_have_text("1")
+    expect(counts.locator("[data-count=due]")).to_have_text("0")
+    expect(nurse_page.locator("#dispensing-counts")).to_have_count(1)
+    expect(nurse_page.locator("template")).to_have_count(0)
     steps.shot("dose-given", nurse_page)
 
     # The stale tab still shows the button: the second dose is refused, saying why.
@@ -148,6 +156,7 @@ def test_doctor_prescribes_methadone_nurse_dispenses_once_and_is_refused_a_secon
     refusal = other_tab.locator("#dispensing-list [role=alert]")
     expect(refusal).to_contain_text("Already dispensed today at")
     expect(refusal).to_contain_text("A dose is never given twice the same day.")
+    expect(other_tab.locator("#dispensing-counts [data-count=done]")).to_have_text("1")
     steps.shot("second-dose-refused", other_tab)
 
     given = Dispensation.objects.filter(patient=patient)
