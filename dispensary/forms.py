@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dispensary.models import (Dispensation, HoldReview, Pharmacy, Prescription, Product,
                                RegisterEntry)
+from dispensary.services import product_locked_message
 
 DOSE = {"max_digits": 8, "decimal_places": 2}
 STOCK = {"max_digits": 12, "decimal_places": 2}
@@ -295,7 +296,6 @@ class ProductForm(forms.ModelForm):
             self.add_error("substance", _("The substance of a saved product cannot change: "
                                           "create a new product."))
         if self.in_use:
-            from dispensary.services import product_locked_message
             changed = [name for name in Product.LOCKED_WHEN_USED
                        if name != "substance" and name in data
                        and data[name] != self.saved[name]]
