@@ -23,7 +23,7 @@ from consultations.forms import (
     ScreeningTestForm,
 )
 from consultations.models import Partner
-from mass.audit import Action, audit_record
+from mass.audit import Action, audit_read, audit_record
 from patients.models import Patient
 from patients.selectors import patient_get_for_user
 
@@ -45,13 +45,6 @@ def _patient_from_query(request) -> Patient:
 def _form_errors_from(form, error: ValidationError) -> None:
     for message in error.messages:
         form.add_error(None, message)
-
-
-def _audit_read(user, obj, summary: str, details: dict | None = None) -> None:
-    """A page that shows one patient's record is a read of their file (patient-rights law):
-    audited on GET, like the consultation page. A form sent back with errors shows what its
-    GET showed, already recorded. The summary names the record, never its content."""
-    audit_record(actor=user, action=Action.VIEW, obj=obj, summary=summary, details=details)
 
 
 def _patient_file_url(patient) -> str:
@@ -142,8 +135,9 @@ def consultation_update(request, pk):
     form = ConsultationForm(request.POST or None, instance=consultation, user=request.user,
                             creating=False)
     if request.method == "GET":  # the form holds the note's text: a read of the record
-        _audit_read(request.user, consultation, f"consultation {consultation.pk} (edit form)",
-                    details={"text_shown": True})
+        audit_read(actor=request.user, obj=consultation,
+                   summary=f"consultation {consultation.pk} (edit form)",
+                   details={"text_shown": True})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -195,9 +189,9 @@ def consultation_amend(request, pk):
         raise PermissionDenied
     form = AmendmentForm(request.POST or None)
     if request.method == "GET":  # the page shows the note and its amendments
-        _audit_read(request.user, consultation,
-                    f"consultation {consultation.pk} (amendment form)",
-                    details={"text_shown": True})
+        audit_read(actor=request.user, obj=consultation,
+                   summary=f"consultation {consultation.pk} (amendment form)",
+                   details={"text_shown": True})
     if request.method == "POST" and form.is_valid():
         try:
             services.consultation_amend(consultation=consultation, text=form.cleaned_data["text"],
@@ -341,7 +335,7 @@ def referral_outcome(request, pk):
     referral = selectors.referral_get_for_user(user=request.user, pk=pk)
     form = ReferralOutcomeForm(request.POST or None, referral=referral)
     if request.method == "GET":
-        _audit_read(request.user, referral, f"referral {referral.pk}")
+        audit_read(actor=request.user, obj=referral, summary=f"referral {referral.pk}")
     # A recorded outcome is final: the page says so instead of offering the form. The service
     # refuses it too (two people at once: the second one's form comes back with the reason).
     final = referral.outcome != referral.Outcome.PENDING
@@ -396,7 +390,7 @@ def screening_result(request, pk):
     screening = selectors.screening_test_get_for_user(user=request.user, pk=pk)
     form = ScreeningResultForm(request.POST or None, screening=screening)
     if request.method == "GET":  # the form is filled with the test's follow-up
-        _audit_read(request.user, screening, f"screening {screening.pk}")
+        audit_read(actor=request.user, obj=screening, summary=f"screening {screening.pk}")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

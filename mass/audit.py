@@ -31,3 +31,13 @@ def audit_record(*, actor, action: str, patient=None, obj=None, summary: str = "
         summary=summary[:300],
         details=details or {},
     )
+
+
+def audit_read(*, actor, obj, summary: str, details: dict | None = None) -> AuditEvent:
+    """A page that shows one patient's record (the file, an edit form filled in, a note, a
+    merge preview) is a read of their file (patient-rights law), so that "who read this file"
+    lists it. ``obj`` is the record shown (its patient is found from it, or it is the
+    patient); the summary names the record, never its content."""
+    patient = obj if obj._meta.label_lower == "patients.patient" else None
+    return audit_record(actor=actor, action=Action.VIEW, patient=patient, obj=obj,
+                        summary=summary, details=details)

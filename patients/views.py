@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mass.audit import Action, audit_record
+from mass.audit import Action, audit_read, audit_record
 from mass.models import Site
 from patients import selectors, services
 from patients.forms import (
@@ -60,13 +60,6 @@ def audit_search(request, query: str, results: list, *, where: str) -> None:
     more = "+" if len(results) > selectors.SEARCH_LIMIT else ""
     audit_record(actor=request.user, action=Action.SEARCH,
                  summary=f"{where}: \"{query[:100]}\" ({shown}{more} files)")
-
-
-def audit_read(request, patient, summary: str) -> None:
-    """A page that shows one person's details (an edit form filled in, a merge preview) is a
-    read of the file, audited like opening it: "who read this file" must list it."""
-    audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
-                 summary=summary)
 
 
 def _form_errors_from(form, error: ValidationError):
@@ -150,7 +143,8 @@ def patient_update(request, pk):
         return refused
     form = PatientUpdateForm(request.POST or None, instance=patient)
     if request.method == "GET":
-        audit_read(request, patient, f"patient file {patient.file_number} (edit form)")
+        audit_read(actor=request.user, obj=patient,
+                   summary=f"patient file {patient.file_number} (edit form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         patient = Patient.objects.get(pk=pk)  # the form changed the instance already
@@ -188,9 +182,9 @@ def patient_merge(request, pk):
             preview = {"other": other,
                        "counts": services.patient_merge_preview(kept=kept, merged=other)}
             for patient in (kept, other):
-                audit_read(request, patient, f"patient file {patient.file_number} "
-                                             f"(merge preview {kept.file_number} "
-                                             f"<- {other.file_number})")
+                audit_read(actor=request.user, obj=patient,
+                           summary=f"patient file {patient.file_number} (merge preview "
+                                   f"{kept.file_number} <- {other.file_number})")
             form = MergeForm(initial={**form.cleaned_data, "other": other.file_number,
                                       "confirm": True}, kept=kept)
     return render(request, "patients/merge.html",
@@ -265,8 +259,8 @@ def episode_close(request, pk):
     form = EpisodeCloseForm(request.POST or None, episode=episode,
                             initial={"closed_on": timezone.localdate()})
     if request.method == "GET":
-        audit_read(request, patient, f"episode {episode.pk} of {patient.file_number} "
-                                     f"(closing form)")
+        audit_read(actor=request.user, obj=patient,
+                   summary=f"episode {episode.pk} of {patient.file_number} (closing form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mass.audit import Action, audit_record
+from mass.audit import Action, audit_read, audit_record
 from mass.roles import Role, has_role
 from social import selectors, services
 from social.forms import (
@@ -187,8 +187,8 @@ def action_edit(request, pk):
         return redirect(action)
     form = SocialActionEditForm(request.POST or None, instance=action)
     if request.method == "GET":  # the action of one patient, as its page shows it
-        audit_record(actor=request.user, action=Action.VIEW, patient=action.patient, obj=action,
-                     summary=f"social action {action.type} (edit form)")
+        audit_read(actor=request.user, obj=action,
+                   summary=f"social action {action.type} (edit form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
