@@ -173,7 +173,9 @@ class EpisodeOpenForm(forms.Form):
 class EpisodeCloseForm(forms.Form):
     closed_on = forms.DateField(label=_("Closed on"), widget=DATE_WIDGET)
     closure_reason = forms.ChoiceField(
-        label=_("Reason"), choices=[("", "---------"), *Episode.ClosureReason.choices],
+        label=_("Reason"), choices=[("", "---------"), *[
+            (value, label) for value, label in Episode.ClosureReason.choices
+            if value != Episode.ClosureReason.SIX_MONTHS]],
         error_messages={"required": _("Choose why the episode closes.")})
     closure_note = forms.CharField(label=_("Note"), max_length=500, required=False,
                                    widget=forms.Textarea(attrs={"rows": 2}))

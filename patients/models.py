@@ -1,10 +1,13 @@
+import datetime
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Func, Q, Value
+from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.functions import Concat, Lower, Upper
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from patients.validators import validate_niss, validate_no_markup
@@ -121,6 +124,48 @@ class Patient(models.Model):
         return self.merged_into_id is not None
 
 
+def six_months_after(expression):
+    """The day six calendar months after a date expression (SQL ``patients_six_months_after``,
+    migration 0008: 31 August gives the last day of February)."""
+    return Func(expression, function="patients_six_months_after",
+                output_field=models.DateField())
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def with_end(self, *, today: datetime.date | None = None):
+        """Each episode with the 6-month rule of docs/domain.md applied as of ``today``:
+
+        - ``ended_on``: the day the episode ended (the rule's day where it comes before the
+          hand closure), or None while it runs;
+        - ``ended_by_rule``: the rule ended it (recorded by the nightly job or not yet);
+        - ``rule_ends_on``: for a running episode, the day the rule will end it unless the
+          person comes (six months after its last contact).
+        """
+        today = today or timezone.localdate()
+        rule_date = six_months_after(F("last_contact_on"))
+        tail_lapsed = Q(closed_on__isnull=True, lapsed_on__isnull=True,
+                        last_contact_on__isnull=False) & Q(rule_ends__lte=today)
+        return self.annotate(rule_ends=rule_date).annotate(
+            ended_on=Case(
+                When(lapsed_on__isnull=False, then=F("lapsed_on")),
+                When(closed_on__isnull=False, then=F("closed_on")),
+                When(tail_lapsed, then=F("last_contact_on")),
+                default=None, output_field=models.DateField()),
+            ended_by_rule=Case(
+                When(Q(lapsed_on__isnull=False) | Q(closure_reason="six_months") | tail_lapsed,
+                     then=True),
+                default=False, output_field=models.BooleanField()),
+            rule_ends_on=Case(
+                When(closed_on__isnull=True, lapsed_on__isnull=True, rule_ends__gt=today,
+                     then=F("rule_ends")),
+                default=None, output_field=models.DateField()),
+        )
+
+    def running(self, *, today: datetime.date | None = None):
+        """Episodes not ended, by hand or by the 6-month rule, as of ``today``."""
+        return self.with_end(today=today).filter(ended_on__isnull=True)
+
+
 class Episode(models.Model):
     """A treatment episode ("prise en charge"): opens with a treatment request, closes with
     a reason. Its kind (new or resumption) follows the rules of docs/domain.md."""
@@ -136,6 +181,8 @@ class Episode(models.Model):
         INCARCERATED = "incarcerated", _("Incarcerated")
         HOSPITALISED = "hospitalised", _("Hospitalised")
         DECEASED = "deceased", _("Deceased")
+        #: Written by ``close_lapsed_episodes`` (nightly), never chosen by hand.
+        SIX_MONTHS = "six_months", _("No contact for six months")
         OTHER = "other", _("Other")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
@@ -150,6 +197,15 @@ class Episode(models.Model):
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                   null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The 6-month rule (docs/domain.md), kept current by PostgreSQL whatever writes the
+    # records (migration 0008): never written from Python. Read them through
+    # ``Episode.objects.with_end()``.
+    last_contact_on = models.DateField(_("last contact in the episode"), null=True,
+                                       editable=False)
+    lapsed_on = models.DateField(_("ended by the 6-month rule as of"), null=True,
+                                 editable=False)
+
+    objects = EpisodeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("treatment episode")
@@ -171,6 +227,9 @@ class Episode(models.Model):
         indexes = [
             # Yearly figures: episodes opened in a year, and overlapping a year.
             models.Index(fields=["opened_on"], name="patients_episode_opened_on"),
+            # The nightly close_lapsed_episodes and "who have we lost": running episodes by
+            # their last contact.
+            models.Index(fields=["last_contact_on"], name="patients_episode_last_contact"),
         ]
 
     def __str__(self):
@@ -178,6 +237,8 @@ class Episode(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """No closure written yet. Whether it still runs is ``with_end()``'s ``ended_on``:
+        the 6-month rule may have ended it already."""
         return self.closed_on is None
 
 

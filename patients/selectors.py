@@ -208,20 +208,28 @@ def patient_last_contact(*, patient_id: int, before: datetime.date | None = None
 
 def months_before(day: datetime.date, months: int) -> datetime.date:
     """The same calendar day ``months`` earlier (the last day of a shorter month)."""
+    return months_after(day, -months)
+
+
+def months_after(day: datetime.date, months: int) -> datetime.date:
+    """The same calendar day ``months`` later (the last day of a shorter month): six months
+    after 31 August is the last day of February, as in PostgreSQL's
+    ``patients_six_months_after``."""
     import calendar
-    month_index = day.year * 12 + day.month - 1 - months
+    month_index = day.year * 12 + day.month - 1 + months
     year, month = divmod(month_index, 12)
     month += 1
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-#: The TDI rule: after this long without any contact a person starts a new episode.
+#: The TDI rule: after this long without any contact an episode has ended.
 CONTACT_GAP_MONTHS = 6
 
 
 def contact_gap_exceeded(*, since: datetime.date | None, on: datetime.date) -> bool:
-    """True when the last contact ``since`` lies 6 months or more before ``on``."""
-    return since is None or since <= months_before(on, CONTACT_GAP_MONTHS)
+    """True when six calendar months or more have passed from the contact ``since`` to
+    ``on`` (docs/domain.md: no contact from 15 March to 15 September)."""
+    return since is None or months_after(since, CONTACT_GAP_MONTHS) <= on
 
 
 def patient_without_contact_for_six_months(*, patient, on: datetime.date) -> bool:
@@ -229,6 +237,47 @@ def patient_without_contact_for_six_months(*, patient, on: datetime.date) -> boo
     (walk-ins, consultations, group attendance, dispensations) before the day ``on``."""
     return contact_gap_exceeded(
         since=patient_last_contact(patient_id=patient.pk, before=on), on=on)
+
+
+@dataclass
+class Lapse:
+    """A person whose last episode has ended (by hand or by the 6-month rule): what the
+    desk, a consultation or the counter tells staff when they come back."""
+
+    episode: Episode
+    ended_on: datetime.date
+    ended_by_rule: bool
+    last_contact: datetime.date | None
+
+    @property
+    def months_since_contact(self) -> int | None:
+        if self.last_contact is None:
+            return None
+        today = timezone.localdate()
+        months = (today.year - self.last_contact.year) * 12 + today.month - self.last_contact.month
+        return months - (today.day < self.last_contact.day)
+
+
+def patient_episodes(*, patient, today: datetime.date | None = None) -> list[Episode]:
+    """The patient's episodes, newest first, with the 6-month rule applied
+    (``Episode.objects.with_end``) and who opened and closed them. One query."""
+    return list(Episode.objects.filter(patient=patient).with_end(today=today)
+                .select_related("opened_by", "closed_by").order_by("-opened_on", "-id"))
+
+
+def patient_lapse(*, patient, episodes: list[Episode] | None = None,
+                  last_contact: datetime.date | None = None) -> Lapse | None:
+    """The lapse of a person who had an episode and has none running now, or None (never
+    in treatment, or in treatment). ``episodes`` as ``patient_episodes`` gives them."""
+    if episodes is None:
+        episodes = patient_episodes(patient=patient)
+    if not episodes or episodes[0].ended_on is None:
+        return None
+    latest = episodes[0]
+    if last_contact is None:
+        last_contact = patient_last_contact(patient_id=patient.pk)
+    return Lapse(episode=latest, ended_on=latest.ended_on,
+                 ended_by_rule=latest.ended_by_rule, last_contact=last_contact)
 
 
 def patient_contact_timeline(*, patient, months: int = 12) -> dict:
@@ -257,21 +306,22 @@ RECENT_VISITS = 20
 
 def patient_file(*, patient) -> dict:
     """What the patient file shows of this app, in a fixed number of queries."""
-    episodes = list(patient.episodes.select_related("opened_by", "closed_by"))
+    episodes = patient_episodes(patient=patient)
     visits = list(patient.visits.select_related("site", "logged_by")[:RECENT_VISITS])
     merges = list(patient.merges_received.select_related("merged", "merged_by"))
     timeline = patient_contact_timeline(patient=patient)
-    open_episode = next((e for e in episodes if e.is_open), None)
-    today = timezone.localdate()
+    running = next((e for e in episodes if e.ended_on is None), None)
     return {
         "episodes": episodes,
-        "open_episode": open_episode,
+        "open_episode": running,
         "visits": visits,
         "merges": merges,
         "timeline": timeline,
-        "lost_contact": (open_episode is not None and contact_gap_exceeded(
-            since=max(filter(None, [timeline["last_contact"], open_episode.opened_on])),
-            on=today)),
+        # An episode the 6-month rule has ended, whose closure the nightly job has not
+        # written yet: the file says so.
+        "lost_contact": any(e.closed_on is None and e.ended_on is not None for e in episodes),
+        "lapse": patient_lapse(patient=patient, episodes=episodes,
+                               last_contact=timeline["last_contact"]),
     }
 
 

@@ -315,50 +315,41 @@ def harm_reduction_log(*, site, date: datetime.date, quantities: dict[str, tuple
 @transaction.atomic
 def episode_open(*, patient: Patient, opened_on: datetime.date, actor
                  ) -> tuple[Episode, Episode | None]:
-    """Open a treatment episode on a treatment request. Returns (episode, closed) where
-    ``closed`` is an episode this closed by the 6-month rule (or None).
+    """Open a treatment episode on a treatment request recorded by staff. Returns
+    (episode, closed) where ``closed`` is an earlier episode whose end by the 6-month rule
+    this wrote down first (or None).
 
     The kind follows docs/domain.md: *new* when the person has no earlier episode,
-    *resumption* otherwise. A person whose episode is still open but who has had no contact
-    of any kind for 6 months or more starts a new episode (the TDI rule): the old one is
-    closed as "lost contact" on the day of the last contact. Otherwise an open episode means
-    the person is in treatment already and nothing is opened.
+    *resumption* otherwise. While an episode runs (not closed, and a contact less than six
+    months ago) nothing is opened: the person is in treatment already. An episode that the
+    6-month rule has ended but whose closure nobody has written yet is closed as of its last
+    contact (``episode_close_lapsed``) before the resumption opens.
     """
     patient_check_open(patient, for_contact=True)
     if opened_on > timezone.localdate():
         raise ValidationError(_("An episode cannot open in the future."), code="future")
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
-    episodes = list(Episode.objects.filter(patient=patient).order_by("-opened_on", "-id"))
-    current = next((e for e in episodes if e.is_open), None)
-    closed = None
+    episodes = list(Episode.objects.filter(patient=patient).with_end(today=opened_on)
+                    .order_by("-opened_on", "-id"))
     if episodes and episodes[0].opened_on > opened_on:
         raise ValidationError(
             _("An episode opened on %(date)s already; a new one cannot start before it.")
             % {"date": episodes[0].opened_on.strftime("%d/%m/%Y")}, code="order")
-    if current is not None:
-        last = selectors.patient_last_contact(patient_id=patient.pk, before=opened_on)
-        since = max(filter(None, [last, current.opened_on]))
-        if not selectors.contact_gap_exceeded(since=since, on=opened_on):
-            raise ValidationError(
-                _("An episode is open since %(date)s and the last contact is less than "
-                  "6 months old: the person is still in treatment. Close that episode first "
-                  "if it has ended.") % {"date": current.opened_on.strftime("%d/%m/%Y")},
-                code="open")
-        current.closed_on = since
-        current.closure_reason = Episode.ClosureReason.LOST_CONTACT
-        current.closure_note = _("Closed when a new episode opened: no contact for 6 months "
-                                 "or more (TDI rule).")
-        current.closed_by = actor
-        current.save(update_fields=["closed_on", "closure_reason", "closure_note",
-                                    "closed_by"])
-        audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=current,
-                     summary="episode closed: no contact for 6 months",
-                     details={"closed_on": since.isoformat(), "reason": "lost_contact"})
-        closed = current
-    elif episodes and episodes[0].closed_on and episodes[0].closed_on > opened_on:
+    running = next((e for e in episodes if e.ended_on is None), None)
+    if running is not None:
+        raise ValidationError(
+            _("An episode is open since %(date)s and the last contact is less than "
+              "6 months old: the person is still in treatment. Close that episode first "
+              "if it has ended.") % {"date": running.opened_on.strftime("%d/%m/%Y")},
+            code="open")
+    closed = None
+    lapsed = next((e for e in episodes if e.closed_on is None), None)
+    if lapsed is not None:
+        closed = episode_close_lapsed(episode=lapsed, ended_on=lapsed.ended_on, actor=actor)
+    elif episodes and episodes[0].ended_on and episodes[0].ended_on > opened_on:
         raise ValidationError(
             _("The previous episode closed on %(date)s; a new one cannot start before.")
-            % {"date": episodes[0].closed_on.strftime("%d/%m/%Y")}, code="order")
+            % {"date": episodes[0].ended_on.strftime("%d/%m/%Y")}, code="order")
     kind = Episode.Kind.RESUMPTION if episodes else Episode.Kind.NEW
     episode = Episode.objects.create(patient=patient, opened_on=opened_on, kind=kind,
                                      opened_by=actor)
@@ -367,11 +358,48 @@ def episode_open(*, patient: Patient, opened_on: datetime.date, actor
     return episode, closed
 
 
+def episode_close_lapsed(*, episode: Episode, ended_on: datetime.date, actor=None) -> Episode:
+    """Write down the end of an episode by the 6-month rule: closed as of its last contact
+    ``ended_on``, reason "no contact for six months", with its audit row. The figures apply
+    the rule whether or not this was written (``Episode.objects.with_end()``); this records
+    it on the file. ``actor`` is None for the nightly job. Call inside a transaction, with
+    the episode's row read as it is now."""
+    episode.closed_on, episode.closure_reason = ended_on, Episode.ClosureReason.SIX_MONTHS
+    episode.closure_note, episode.closed_by = "", actor
+    episode.save(update_fields=["closed_on", "closure_reason", "closure_note", "closed_by"])
+    audit_record(actor=actor, action=Action.UPDATE, patient=episode.patient, obj=episode,
+                 username="" if actor else "system",
+                 summary="episode closed automatically: no contact for six months",
+                 details={"closed_on": ended_on.isoformat(), "reason": "six_months"})
+    return episode
+
+
+def episodes_close_lapsed(*, today: datetime.date | None = None) -> list[Episode]:
+    """Every episode without a written closure that the 6-month rule has ended as of
+    ``today``, closed by ``episode_close_lapsed`` (the nightly job). A closure made by hand
+    is never moved. One transaction per episode, so that a long run holds no lock for long
+    and a failure keeps what was written."""
+    today = today or timezone.localdate()
+    closed = []
+    lapsed = (Episode.objects.filter(closed_on__isnull=True).with_end(today=today)
+              .filter(ended_on__isnull=False).order_by("id").values_list("pk", flat=True))
+    for pk in list(lapsed):
+        with transaction.atomic():
+            episode = (Episode.objects.select_for_update(of=("self",)).select_related("patient")
+                       .with_end(today=today).get(pk=pk))
+            if episode.closed_on is None and episode.ended_on is not None:
+                closed.append(episode_close_lapsed(episode=episode,
+                                                   ended_on=episode.ended_on, actor=None))
+    return closed
+
+
 @transaction.atomic
 def episode_close(*, episode: Episode, closed_on: datetime.date, reason: str, actor,
                   note: str = "") -> Episode:
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     patient_check_open(episode.patient)
+    if reason == Episode.ClosureReason.SIX_MONTHS:
+        raise ValidationError(_("Choose why the episode closes."), code="reason")
     if not episode.is_open:
         raise ValidationError(_("This episode is already closed."), code="closed")
     if reason not in Episode.ClosureReason.values:

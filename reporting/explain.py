@@ -60,6 +60,12 @@ class SqlListing:
 PATIENT = Column("patient", _("Patient"), "patient")
 
 
+def _today() -> datetime.date:
+    """The day as of which the 6-month rule is applied (``queries.episode_end_sql``)."""
+    from django.utils import timezone
+    return timezone.localdate()
+
+
 @dataclass
 class Filters:
     """The drill-down of a list: a month, an ISO week, a day, a discipline, an income source."""
@@ -194,18 +200,19 @@ def _episodes(new: bool):
         earlier = ("prev.patient_id = e.patient_id AND (prev.opened_on < e.opened_on "
                    "OR (prev.opened_on = e.opened_on AND prev.id < e.id))")
         sql = f"""
-SELECT e.id, e.opened_on, e.patient_id, p.file_number, p.alias, e.kind, e.closed_on,
+SELECT e.id, e.opened_on, e.patient_id, p.file_number, p.alias, e.kind,
+       {queries.episode_end_sql("e")} AS closed_on,
        (SELECT max(prev.opened_on) FROM {episode} AS prev WHERE {earlier})
            AS previous_opened_on
 FROM {episode} AS e {_patient_join("e")}
 WHERE e.opened_on BETWEEN %(start)s AND %(end)s
   AND {"NOT " if new else ""}EXISTS (SELECT 1 FROM {episode} AS prev WHERE {earlier})
 ORDER BY e.opened_on, e.id"""
-        return SqlListing(sql, {"start": start, "end": end}), [
+        return SqlListing(sql, {"start": start, "end": end, "today": _today()}), [
             Column("opened_on", _("Opened on"), "date"), PATIENT,
             Column("previous_opened_on", _("Previous episode opened on"), "date"),
             Column("kind", _("Kind recorded at opening"), "kind"),
-            Column("closed_on", _("Closed on"), "date")]
+            Column("closed_on", _("Ended on (6-month rule applied)"), "date")]
     return build
 
 
@@ -214,14 +221,15 @@ def _in_treatment(year, filters):
     sql = f"""
 SELECT e.patient_id, p.file_number, p.alias, count(*) AS episodes,
        min(e.opened_on) AS opened_on,
-       CASE WHEN bool_or(e.closed_on IS NULL) THEN NULL ELSE max(e.closed_on) END AS closed_on
-FROM {table("patients.Episode")} AS e {_patient_join("e")}
-WHERE e.opened_on <= %(end)s AND (e.closed_on IS NULL OR e.closed_on >= %(start)s)
+       CASE WHEN bool_or(e.ended_on IS NULL) THEN NULL ELSE max(e.ended_on) END AS closed_on
+FROM (SELECT e.*, {queries.episode_end_sql("e")} AS ended_on
+      FROM {table("patients.Episode")} AS e WHERE {queries.episode_overlaps_sql("e")}) AS e
+     {_patient_join("e")}
 GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
-    return SqlListing(sql, {"start": start, "end": end}), [
+    return SqlListing(sql, {"start": start, "end": end, "today": _today()}), [
         PATIENT, Column("episodes", _("Episodes overlapping the year"), "number"),
         Column("opened_on", _("Opened on"), "date"),
-        Column("closed_on", _("Closed on (empty: open)"), "date")]
+        Column("closed_on", _("Ended on (empty: runs; 6-month rule applied)"), "date")]
 
 
 def _income(year, filters):
@@ -232,8 +240,8 @@ def _income(year, filters):
     only = "WHERE coalesce(latest.source, 'unknown') = %(source)s" if filters.source else ""
     sql = f"""
 WITH cohort AS (
-    SELECT DISTINCT patient_id AS id FROM {episode}
-    WHERE opened_on <= %(end)s AND (closed_on IS NULL OR closed_on >= %(start)s)
+    SELECT DISTINCT e.patient_id AS id FROM {episode} AS e
+    WHERE {queries.episode_overlaps_sql("e")}
 ),
 latest AS (
     SELECT DISTINCT ON (r.patient_id) r.patient_id, r.source, r.date
@@ -248,7 +256,8 @@ FROM cohort JOIN {table("patients.Patient")} AS p ON p.id = cohort.id
 LEFT JOIN latest ON latest.patient_id = cohort.id
 {only}
 ORDER BY p.alias, cohort.id"""
-    return SqlListing(sql, {"start": start, "end": end, "source": filters.source}), [
+    return SqlListing(sql, {"start": start, "end": end, "source": filters.source,
+                            "today": _today()}), [
         PATIENT, Column("source", _("Income source"), "income"),
         Column("since", _("Recorded as of"), "date")]
 

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from mass.hooks import app_function
 
@@ -158,6 +159,23 @@ FIGURE_COLUMNS = [
 ]
 
 
+def episode_end_sql(alias: str) -> str:
+    """The day an episode ended, with the 6-month rule of docs/domain.md applied as of the
+    parameter ``%(today)s`` (NULL while it runs): the SQL of ``Episode.objects.with_end()``'s
+    ``ended_on``, for the hand-written queries of the figures and their lists."""
+    return (f"CASE WHEN {alias}.lapsed_on IS NOT NULL THEN {alias}.lapsed_on "
+            f"WHEN {alias}.closed_on IS NOT NULL THEN {alias}.closed_on "
+            f"WHEN patients_six_months_after({alias}.last_contact_on) <= %(today)s "
+            f"THEN {alias}.last_contact_on END")
+
+
+def episode_overlaps_sql(alias: str) -> str:
+    """The episode overlaps ``%(start)s``–``%(end)s`` (patients in treatment), its end taken
+    from the 6-month rule where that comes first."""
+    return (f"{alias}.opened_on <= %(end)s AND coalesce({episode_end_sql(alias)}, "
+            f"'infinity'::date) >= %(start)s")
+
+
 def _earlier_episode_sql(alias: str) -> str:
     """An earlier episode of the same person (same day: the one recorded first)."""
     return (f"EXISTS (SELECT 1 FROM {table('patients.Episode')} AS prev "
@@ -287,8 +305,8 @@ episode_figures AS (
           OFFSET 0) AS e  -- OFFSET 0: the EXISTS is evaluated once per episode
 ),
 treatment AS (
-    SELECT count(DISTINCT patient_id) AS patients_in_treatment FROM {episode}
-    WHERE opened_on <= %(end)s AND (closed_on IS NULL OR closed_on >= %(start)s)
+    SELECT count(DISTINCT e.patient_id) AS patients_in_treatment FROM {episode} AS e
+    WHERE {episode_overlaps_sql("e")}
 ),
 dispensing AS ({dispensing_sql}),
 groups AS (
@@ -313,7 +331,8 @@ harm_reduction AS (
 SELECT {", ".join(FIGURE_COLUMNS)}{extra_columns}
 FROM contact_figures, monthly, weekly, consultation_figures, episode_figures, treatment,
      dispensing, groups, harm_reduction"""
-    return sql, {**named, **dispensing_params, "start": start, "end": end, "year": year}
+    return sql, {**named, **dispensing_params, "start": start, "end": end, "year": year,
+                 "today": timezone.localdate()}
 
 
 def fetch_one(sql: str, params) -> dict:

@@ -48,10 +48,11 @@ class YearFigures:
 
 
 def patients_in_treatment_ids(year: int) -> QuerySet:
-    """Patients with an episode that overlaps the year (one id column, for subqueries)."""
+    """Patients with an episode that overlaps the year, its end taken from the 6-month rule
+    where that comes first (one id column, for subqueries)."""
     start, end = year_bounds(year)
-    return (Episode.objects.filter(opened_on__lte=end)
-            .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+    return (Episode.objects.filter(opened_on__lte=end).with_end()
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
             .order_by().values("patient_id"))
 
 

@@ -49,7 +49,7 @@ def test_episode_after_a_closed_one_is_a_resumption(reception_client):
 
 def test_open_episode_with_recent_contact_refuses_a_second(reception_client):
     patient = PatientFactory()
-    EpisodeFactory(patient=patient, opened_on=days_ago(300))
+    EpisodeFactory(patient=patient, opened_on=days_ago(150))
     VisitFactory(patient=patient, date=days_ago(30))
     response = open_episode(reception_client, patient)
     assert response.status_code == 302
@@ -58,23 +58,30 @@ def test_open_episode_with_recent_contact_refuses_a_second(reception_client):
     assert Episode.objects.filter(patient=patient).count() == 1
 
 
-def test_six_months_without_contact_starts_a_new_episode(reception_client):
+def test_six_months_without_contact_starts_a_resumption(reception_client):
     patient = PatientFactory()
-    old = EpisodeFactory(patient=patient, opened_on=days_ago(400))
+    old = EpisodeFactory(patient=patient, opened_on=selectors.months_before(TODAY(), 9))
     last = selectors.months_before(TODAY(), 6)  # exactly 6 months ago
     VisitFactory(patient=patient, date=last)
     open_episode(reception_client, patient)
     old.refresh_from_db()
-    assert old.closed_on == last and old.closure_reason == "lost_contact"
+    # The rule's end is written down first (as the nightly job would have), then the
+    # resumption opens.
+    assert old.closed_on == last and old.closure_reason == "six_months"
     new = Episode.objects.get(patient=patient, closed_on__isnull=True)
     assert new.kind == Episode.Kind.RESUMPTION and new.opened_on == TODAY()
+    assert AuditEvent.objects.filter(
+        patient=patient, object_id=str(old.pk),
+        summary="episode closed automatically: no contact for six months").exists()
 
 
 def test_six_months_rule_counts_a_day_short_as_still_in_treatment(reception_client):
     patient = PatientFactory()
-    EpisodeFactory(patient=patient, opened_on=days_ago(400))
+    EpisodeFactory(patient=patient, opened_on=selectors.months_before(TODAY(), 9))
     VisitFactory(patient=patient, date=selectors.months_before(TODAY(), 6)
                  + datetime.timedelta(days=1))
+    # Every gap inside the episode is under six months too.
+    VisitFactory(patient=patient, date=selectors.months_before(TODAY(), 8))
     open_episode(reception_client, patient)
     assert Episode.objects.filter(patient=patient).count() == 1
 
@@ -84,14 +91,14 @@ def test_six_months_rule_without_any_contact_counts_from_the_opening(reception_c
     old = EpisodeFactory(patient=patient, opened_on=days_ago(250))
     open_episode(reception_client, patient)
     old.refresh_from_db()
-    assert old.closed_on == old.opened_on and old.closure_reason == "lost_contact"
+    assert old.closed_on == old.opened_on and old.closure_reason == "six_months"
 
 
 def test_six_months_rule_looks_at_consultations_too(reception_client, doctor_user):
     consultations = pytest.importorskip("consultations.models")
     patient = PatientFactory()
-    EpisodeFactory(patient=patient, opened_on=days_ago(400))
-    VisitFactory(patient=patient, date=days_ago(300))
+    EpisodeFactory(patient=patient, opened_on=days_ago(200))
+    VisitFactory(patient=patient, date=days_ago(100))
     consultations.Consultation.objects.create(patient=patient, author=doctor_user,
                                               discipline="medical", date=days_ago(20))
     assert not selectors.patient_without_contact_for_six_months(patient=patient, on=TODAY())
@@ -99,9 +106,31 @@ def test_six_months_rule_looks_at_consultations_too(reception_client, doctor_use
     assert Episode.objects.filter(patient=patient).count() == 1
 
 
+def test_a_contact_after_the_gap_does_not_revive_the_episode(reception_client):
+    """Opened, then a year without contact, then back: the episode ended as of its opening
+    (docs/domain.md), and the person's next request is a resumption."""
+    patient = PatientFactory()
+    old = EpisodeFactory(patient=patient, opened_on=days_ago(400))
+    VisitFactory(patient=patient, date=days_ago(20))
+    old = Episode.objects.with_end().get(pk=old.pk)
+    assert old.ended_on == old.opened_on and old.ended_by_rule
+    open_episode(reception_client, patient)
+    assert Episode.objects.get(patient=patient, closed_on__isnull=True).kind == "resumption"
+
+
 def test_months_before_handles_short_months():
     assert selectors.months_before(datetime.date(2024, 8, 31), 6) == datetime.date(2024, 2, 29)
     assert selectors.months_before(datetime.date(2024, 3, 15), 6) == datetime.date(2023, 9, 15)
+
+
+def test_six_calendar_months_after_end_of_august_is_end_of_february():
+    assert selectors.months_after(datetime.date(2024, 8, 31), 6) == datetime.date(2025, 2, 28)
+    assert selectors.months_after(datetime.date(2023, 8, 31), 6) == datetime.date(2024, 2, 29)
+    assert selectors.months_after(datetime.date(2025, 3, 15), 6) == datetime.date(2025, 9, 15)
+    assert selectors.contact_gap_exceeded(since=datetime.date(2024, 8, 31),
+                                          on=datetime.date(2025, 2, 28))
+    assert not selectors.contact_gap_exceeded(since=datetime.date(2024, 8, 31),
+                                              on=datetime.date(2025, 2, 27))
 
 
 @pytest.mark.parametrize("day,message", [

@@ -47,10 +47,12 @@ EXPECTED_2025 = {
     "patient_contacts": 9,
     "consultations": 5,
     "activity_days": 8,
-    "patients_in_treatment": 6,
-    "income_in_treatment": {"pension": 16.7, "salary": 0.0, "sickness_benefit": 0.0,
-                            "unemployment": 16.7, "cpas": 16.7, "none": 16.7, "other": 0.0,
-                            "unknown": 33.3},
+    # A, B, G, H. The 6-month rule (docs/domain.md) ended C's episode of May 2024 and D's
+    # of January 2023 as of their opening day: no contact in the six months after.
+    "patients_in_treatment": 4,
+    "income_in_treatment": {"pension": 0.0, "salary": 0.0, "sickness_benefit": 0.0,
+                            "unemployment": 25.0, "cpas": 25.0, "none": 25.0, "other": 0.0,
+                            "unknown": 25.0},
     "dispensations": 3,
     "patients_on_substitution": 2,
     "group_attendances": 1,

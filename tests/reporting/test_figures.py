@@ -53,8 +53,10 @@ def test_year_before_counts_its_own_days_only(history):
     assert figures["weekly_active_patients_avg"] == pytest.approx((1 + 2) / 2)
     assert figures["harm_reduction_contacts"] == 1
     assert figures["harm_reduction_items_handed_out"] == 7
-    # Patients in treatment 2024: A (closed 30 June), C, D, F (closed 31 December).
-    assert figures["patients_in_treatment"] == 4
+    # Patients in treatment 2024: C only. A's, D's and F's episodes were closed by hand in
+    # 2024 and 2025, but the 6-month rule had ended them long before (A in 2020, F in 2022,
+    # D in 2023: no contact in the six months after their opening).
+    assert figures["patients_in_treatment"] == 1
 
 
 def test_week_straddling_new_year_counts_days_of_the_year_only(db):

@@ -3,6 +3,7 @@ docs/interfaces.md go through ``import_records``, then ``file_active``; the figu
 those computed here, in plain Python, from the same CSV rows and the definitions of
 docs/domain.md."""
 
+import calendar
 import csv
 import datetime
 import json
@@ -13,6 +14,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command, get_commands
+from django.utils import timezone
 
 from reporting.selectors import FIGURE_KEYS
 
@@ -82,6 +84,28 @@ def percent(count: int, total: int) -> float:
     return float((Decimal(100 * count) / Decimal(total)).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
+def six_months_after(d: D) -> D:
+    month = d.month + 6
+    year, month = d.year + (month - 1) // 12, (month - 1) % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return D(year, month, min(d.day, last))
+
+
+def episode_end(episode: dict, contact_days: set[D], today: D | None = None) -> D | None:
+    """docs/domain.md's 6-month rule, written out: the episode's contacts (its opening day
+    counts as one) up to its closure; the first one followed by six calendar months without
+    another (or without the closure, or without today) ends it; else its closure."""
+    today = today or timezone.localdate()
+    opened = D.fromisoformat(episode["opened_on"])
+    closed = D.fromisoformat(episode["closed_on"]) if episode["closed_on"] else None
+    days = sorted({opened} | {d for d in contact_days
+                              if d > opened and (closed is None or d <= closed)})
+    for current, following in zip(days, [*days[1:], closed or today], strict=True):
+        if following >= six_months_after(current):
+            return current
+    return closed
+
+
 def expected_figures(rows, year: int) -> dict:
     """docs/domain.md, "Definitions (binding)", in plain Python."""
     start, end = D(year, 1, 1), D(year, 12, 31)
@@ -103,8 +127,11 @@ def expected_figures(rows, year: int) -> dict:
         if start <= day(episode["opened_on"]) <= end:
             new += first
             resumption += not first
+    person_days = defaultdict(set)
+    for r in rows["visits"] + rows["consultations"]:
+        person_days[r["file_number"]].add(day(r["date"]))
     in_treatment = {e["file_number"] for e in episodes if day(e["opened_on"]) <= end
-                    and (not e["closed_on"] or day(e["closed_on"]) >= start)}
+                    and (episode_end(e, person_days[e["file_number"]]) or end) >= start}
     latest = {}
     for record in sorted(rows["income"], key=lambda r: r["date"]):
         if day(record["date"]) <= end:

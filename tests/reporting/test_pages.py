@@ -71,7 +71,7 @@ def test_page_lays_out_seed_table_with_year_before(coordinator_client, history):
     assert 'data-breakdown="discipline"' in content and "Psychological" in content
     assert 'data-breakdown="sex"' in content and 'data-breakdown="age"' in content
     assert "MASS Woeringen" in content
-    assert "16.7 %" in content
+    assert "25.0 %" in content
 
 
 def test_page_in_french_and_dutch(client, coordinator_user, history):
@@ -118,7 +118,7 @@ def test_csv_export_has_every_figure(coordinator_client, history):
     values = dict(rows[1:])
     assert values["annual_active_patients"] == "4"
     assert values["weekly_active_patients_avg"] == "1.75"
-    assert values["income_in_treatment.unknown"] == "33.3"
+    assert values["income_in_treatment.unknown"] == "25.0"
     expected_keys = [key for key, value in EXPECTED_2025.items() if not isinstance(value, dict)]
     expected_keys += [f"income_in_treatment.{k}" for k in EXPECTED_2025["income_in_treatment"]]
     assert sorted(values) == sorted(expected_keys)
@@ -132,7 +132,7 @@ def test_xlsx_export_has_figures_and_breakdowns(coordinator_client, history):
     figures = {row[0]: row[2] for row in figures_sheet.iter_rows(min_row=2, values_only=True)}
     assert figures["patient_contacts"] == 9
     assert figures["daily_consultations_avg"] == pytest.approx(0.625)
-    assert figures["income_in_treatment.pension"] == 16.7
+    assert figures["income_in_treatment.cpas"] == 25.0
     assert len(figures) == len(EXPECTED_2025) - 1 + 8
     rows = list(breakdowns_sheet.iter_rows(min_row=2, values_only=True))
     by = {(row[0], str(row[1])): row for row in rows}
