@@ -253,7 +253,8 @@ class WorklistFilterForm(forms.Form):
     site = forms.ModelChoiceField(label=_("Last seen at"), required=False,
                                   queryset=Site.objects.filter(is_active=True),
                                   empty_label=_("All sites"),
-                                  error_messages={"invalid_choice": _("Choose a site of the list.")})
+                                  error_messages={
+                                      "invalid_choice": _("Choose a site of the list.")})
     days = days_field(_("Not seen for (days)"), required=False,
                       help_text=_("Empty: the thresholds set by the coordinators."))
 

@@ -494,7 +494,8 @@ _TEAM_SQL = {
                   WHERE c.patient_id = listed.patient_id AND c.date >= listed.opened_on
                     AND c.discipline IN ('psychological', 'psychiatric'))""",
     Team.SOCIAL: """(EXISTS (SELECT 1 FROM social_socialaction a
-                      WHERE a.patient_id = listed.patient_id AND a.status IN ('open', 'in_progress'))
+                      WHERE a.patient_id = listed.patient_id
+                        AND a.status IN ('open', 'in_progress'))
                   OR EXISTS (SELECT 1 FROM consultations_consultation c
                       WHERE c.patient_id = listed.patient_id AND c.date >= listed.opened_on
                         AND c.discipline = 'social'))""",
