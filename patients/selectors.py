@@ -507,8 +507,11 @@ _NAME = "coalesce(nullif(trim({u}.first_name || ' ' || {u}.last_name), ''), {u}.
 
 def _worklist_sql(running_sql: str, *, team: str | None, site: bool, one: bool) -> str:
     """The worklist on the running episodes of ``running_sql`` (``Episode.objects.running()``
-    as SQL, so the 6-month rule is read in one place). Parameters, positional after those of
-    ``running_sql``: see ``worklist``."""
+    as SQL, so the 6-month rule is read in one place). Parameters: see ``worklist``.
+
+    The people listed (``page``: the thresholds, the filters, the order and the limit) are
+    chosen first, with only what that needs; the other columns are read for those rows only.
+    """
     return f"""
     WITH running AS ({running_sql}),
     due AS (
@@ -517,7 +520,8 @@ def _worklist_sql(running_sql: str, *, team: str | None, site: bool, one: bool) 
                rx.is_substitution, rx.at_mass, rx.prescribed_by_id
           FROM running r
           -- (nobody reaches out to a merged stub or to someone who has died)
-          JOIN patients_patient p ON p.id = r.patient_id AND p.status NOT IN ('merged', 'deceased')
+          JOIN patients_patient p ON p.id = r.patient_id
+                                 AND p.status NOT IN ('merged', 'deceased')
           -- The running prescription: substitution first, then the one dispensed here.
           LEFT JOIN LATERAL (
               SELECT pr.is_substitution, x.pharmacy_id IS NULL AS at_mass, x.prescribed_by_id
@@ -533,85 +537,94 @@ def _worklist_sql(running_sql: str, *, team: str | None, site: bool, one: bool) 
         SELECT due.*,
                CASE WHEN due.is_substitution AND due.at_mass THEN %s ELSE %s END AS threshold
           FROM due
+    ),
+    page AS (
+        SELECT listed.*, p.alias, p.file_number, place.id AS place_id, place.name AS place,
+               patients_six_months_after(listed.last_contact) AS rule_ends_on
+          FROM listed
+          JOIN patients_patient p ON p.id = listed.patient_id
+          -- The last known place: the site of the latest contact that names one (the
+          -- latest of each kind first, by the (patient, date) indexes).
+          LEFT JOIN LATERAL (
+              SELECT s.id, s.name FROM (
+                  (SELECT v.site_id, v.date, v.time, 1 AS kind FROM patients_visit v
+                    WHERE v.patient_id = listed.patient_id AND v.site_id IS NOT NULL
+                    ORDER BY v.date DESC, v.time DESC NULLS LAST LIMIT 1)
+                  UNION ALL
+                  (SELECT c.site_id, c.date, c.time, 2 FROM consultations_consultation c
+                    WHERE c.patient_id = listed.patient_id AND c.site_id IS NOT NULL
+                    ORDER BY c.date DESC, c.time DESC NULLS LAST LIMIT 1)
+                  UNION ALL
+                  (SELECT g.site_id, g.date, g.time, 3 FROM consultations_groupattendance a
+                     JOIN consultations_groupsession g ON g.id = a.session_id
+                    WHERE a.patient_id = listed.patient_id AND g.site_id IS NOT NULL
+                    ORDER BY g.date DESC, g.time DESC NULLS LAST LIMIT 1)
+              ) AS seen JOIN mass_site s ON s.id = seen.site_id
+              ORDER BY seen.date DESC, seen.time DESC NULLS LAST, seen.kind
+              LIMIT 1) place ON true
+         WHERE {"listed.patient_id = %s" if one else
+                "%s::date - listed.last_contact >= coalesce(%s, listed.threshold)"}
+           {"AND place.id = %s" if site else ""}
+           {"AND " + _TEAM_SQL[team] if team else ""}
+         ORDER BY rule_ends_on, p.alias, p.id
+         LIMIT %s
     )
-    SELECT p.id, p.alias, p.file_number, listed.last_contact,
-           %s::date - listed.last_contact AS days_since,
-           patients_six_months_after(listed.last_contact) AS rule_ends_on,
-           listed.threshold, coalesce(listed.is_substitution AND listed.at_mass, false),
-           place.id, place.name, usual.kind,
+    SELECT page.patient_id, page.alias, page.file_number, page.last_contact,
+           %s::date - page.last_contact AS days_since, page.rule_ends_on, page.threshold,
+           coalesce(page.is_substitution AND page.at_mass, false), page.place_id, page.place,
+           usual.kind,
            coalesce({_NAME.format(u="prescriber")}, {_NAME.format(u="doctor")},
                     doctor_visit.author_name),
            coalesce({_NAME.format(u="worker")}, {_NAME.format(u="social")},
                     social_visit.author_name),
            attempt.date, attempt.result
-      FROM listed
-      JOIN patients_patient p ON p.id = listed.patient_id
-      -- The last known place: the site of the latest contact that names one.
-      LEFT JOIN LATERAL (
-          SELECT s.id, s.name FROM (
-              SELECT v.site_id, v.date, v.time, 1 AS kind FROM patients_visit v
-               WHERE v.patient_id = listed.patient_id AND v.site_id IS NOT NULL
-              UNION ALL
-              SELECT c.site_id, c.date, c.time, 2 FROM consultations_consultation c
-               WHERE c.patient_id = listed.patient_id AND c.site_id IS NOT NULL
-              UNION ALL
-              SELECT g.site_id, g.date, g.time, 3 FROM consultations_groupattendance a
-                JOIN consultations_groupsession g ON g.id = a.session_id
-               WHERE a.patient_id = listed.patient_id AND g.site_id IS NOT NULL
-          ) AS seen JOIN mass_site s ON s.id = seen.site_id
-          ORDER BY seen.date DESC, seen.time DESC NULLS LAST, seen.kind
-          LIMIT 1) place ON true
+      FROM page
       -- What they usually come for: the kind with the most contact days in the six months
       -- before today (the latest on a tie).
       LEFT JOIN LATERAL (
           SELECT kinds.kind FROM (
               SELECT v.purpose AS kind, v.date FROM patients_visit v
-               WHERE v.patient_id = listed.patient_id AND v.date > %s
+               WHERE v.patient_id = page.patient_id AND v.date > %s
               UNION
               SELECT CASE WHEN c.discipline = 'social' THEN 'social' ELSE 'consultation' END,
                      c.date FROM consultations_consultation c
-               WHERE c.patient_id = listed.patient_id AND c.date > %s
+               WHERE c.patient_id = page.patient_id AND c.date > %s
               UNION
               SELECT 'group', g.date FROM consultations_groupattendance a
                 JOIN consultations_groupsession g ON g.id = a.session_id
-               WHERE a.patient_id = listed.patient_id AND g.date > %s
+               WHERE a.patient_id = page.patient_id AND g.date > %s
               UNION
               SELECT 'dispensing', d.date FROM dispensary_dispensation d
-               WHERE d.patient_id = listed.patient_id AND d.date > %s
+               WHERE d.patient_id = page.patient_id AND d.date > %s
                  AND NOT EXISTS (SELECT 1 FROM dispensary_dispensationcancellation x
                                   WHERE x.dispensation_id = d.id)
           ) AS kinds GROUP BY kinds.kind ORDER BY count(*) DESC, max(kinds.date) DESC,
                                                   kinds.kind LIMIT 1) usual ON true
       -- Their doctor: who prescribed the running prescription, else the author of the
       -- latest medical or psychiatric consultation.
-      LEFT JOIN mass_user prescriber ON prescriber.id = listed.prescribed_by_id
+      LEFT JOIN mass_user prescriber ON prescriber.id = page.prescribed_by_id
       LEFT JOIN LATERAL (
           SELECT c.author_id, c.author_name FROM consultations_consultation c
-           WHERE c.patient_id = listed.patient_id AND c.discipline IN ('medical', 'psychiatric')
+           WHERE c.patient_id = page.patient_id AND c.discipline IN ('medical', 'psychiatric')
            ORDER BY c.date DESC, c.time DESC NULLS LAST, c.id DESC LIMIT 1) doctor_visit ON true
       LEFT JOIN mass_user doctor ON doctor.id = doctor_visit.author_id
       -- Their social worker: the worker of their open social action (the latest opened),
       -- else the author of the latest social consultation.
       LEFT JOIN LATERAL (
           SELECT a.social_worker_id FROM social_socialaction a
-           WHERE a.patient_id = listed.patient_id AND a.status IN ('open', 'in_progress')
+           WHERE a.patient_id = page.patient_id AND a.status IN ('open', 'in_progress')
            ORDER BY a.opened_on DESC, a.id DESC LIMIT 1) action ON true
       LEFT JOIN mass_user worker ON worker.id = action.social_worker_id
       LEFT JOIN LATERAL (
           SELECT c.author_id, c.author_name FROM consultations_consultation c
-           WHERE c.patient_id = listed.patient_id AND c.discipline = 'social'
+           WHERE c.patient_id = page.patient_id AND c.discipline = 'social'
            ORDER BY c.date DESC, c.time DESC NULLS LAST, c.id DESC LIMIT 1) social_visit ON true
       LEFT JOIN mass_user social ON social.id = social_visit.author_id
       LEFT JOIN LATERAL (
           SELECT o.date, o.result FROM patients_outreachattempt o
-           WHERE o.patient_id = listed.patient_id ORDER BY o.date DESC, o.id DESC LIMIT 1
+           WHERE o.patient_id = page.patient_id ORDER BY o.date DESC, o.id DESC LIMIT 1
       ) attempt ON true
-     WHERE {"listed.patient_id = %s" if one else
-            "%s::date - listed.last_contact >= coalesce(%s, listed.threshold)"}
-       {"AND place.id = %s" if site else ""}
-       {"AND " + _TEAM_SQL[team] if team else ""}
-     ORDER BY rule_ends_on, p.alias, p.id
-     LIMIT %s
+     ORDER BY page.rule_ends_on, page.alias, page.patient_id
     """
 
 
@@ -662,11 +675,11 @@ def worklist(*, thresholds: WorklistThresholds, days: int | None = None,
         .values("patient_id", "opened_on", "last_contact_on").query.sql_with_params())
     since = months_before(today, CONTACT_GAP_MONTHS)
     params = [*running_params, today, today, thresholds.substitution_days,
-              thresholds.other_days, today, since, since, since, since]
+              thresholds.other_days]
     params += [patient_id] if patient_id is not None else [today, days]
     if site_id is not None:
         params.append(site_id)
-    params.append(rows + 1)
+    params += [rows + 1, today, since, since, since, since]
     sql = _worklist_sql(running_sql, team=team or None, site=site_id is not None,
                         one=patient_id is not None)
     with connection.cursor() as cursor:
