@@ -392,3 +392,35 @@ def test_threshold_out_of_range_refused_by_the_service_and_the_database(coordina
     with pytest.raises(DatabaseError), transaction.atomic():
         WorklistThresholds.objects.create(id=2)
     assert Site.objects.exists()  # the world of the test is intact
+
+
+def test_bad_attempt_with_htmx_says_so_in_the_row_and_writes_nothing(nurse):
+    person = in_treatment(seen_days_ago=40)
+    response = nurse.post(reverse("patients:outreach_attempt", args=[person.pk]),
+                          {"means": "carrier pigeon", "result": "reached"},
+                          HTTP_HX_REQUEST="true")
+    content = response.content.decode()
+    assert response.status_code == 200 and f'data-lost-row="{person.pk}"' in content
+    assert "could not be recorded" in content
+    assert not OutreachAttempt.objects.exists()
+
+
+def test_attempt_on_the_file_of_a_deceased_person_is_refused(nurse):
+    person = in_treatment(seen_days_ago=40, status="deceased")
+    response = nurse.post(reverse("patients:outreach_attempt", args=[person.pk]),
+                          {"means": "phone", "result": "reached"}, follow=True)
+    assert "recorded as deceased" in response.content.decode()
+    assert not OutreachAttempt.objects.exists()
+    assert f'data-lost-row="{person.pk}"' not in listed(nurse)
+
+
+def test_a_merge_moves_the_attempts_to_the_kept_file(coordinator_user, nurse_user):
+    from patients import services
+    kept = in_treatment(seen_days_ago=40)
+    merged = PatientFactory()
+    attempt = services.outreach_attempt_record(patient=merged, means="phone",
+                                               result="not_reached", actor=nurse_user)
+    services.patient_merge(kept=kept, merged=merged, reason="Same person",
+                           actor=coordinator_user)
+    attempt.refresh_from_db()
+    assert attempt.patient == kept and attempt.result == "not_reached"
