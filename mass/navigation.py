@@ -33,6 +33,9 @@ SECTIONS = [
             _("Who came today: record a consultation with them in one click.")),
     Section("patients", _("Patients"), "patients:search", "patients.view_patient",
             _("Find a person by alias, name, file number or birth year.")),
+    Section("lost", _("Who have we lost"), "patients:lost", "patients.view_outreachattempt",
+            _("People in treatment not seen for a while: reach out before the 6-month rule "
+              "ends their episode.")),
     Section("consultations", _("Consultations"), "consultations:list",
             "consultations.add_consultation", _("Your consultations and notes to sign.")),
     Section("dispensary", _("Dispensary"), "dispensary:today", "dispensary.add_dispensation",

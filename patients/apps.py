@@ -7,5 +7,6 @@ class PatientsConfig(AppConfig):
     verbose_name = _("Patients")
 
     def ready(self):
-        from patients import signals
+        from patients import panels, signals
         signals.connect()
+        panels.register()

@@ -5,7 +5,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mass.models import Site
-from patients.models import Episode, HarmReductionContact, Patient, Visit
+from patients.models import (
+    WORKLIST_DAYS_MAX,
+    WORKLIST_DAYS_MIN,
+    Episode,
+    HarmReductionContact,
+    OutreachAttempt,
+    Patient,
+    Visit,
+)
+from patients.selectors import Team
 from patients.validators import normalize_niss, validate_niss, validate_no_markup
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -218,3 +227,57 @@ class MergeForm(forms.Form):
             raise forms.ValidationError(_("This file is already merged into another file."),
                                         code="merged")
         return other
+
+
+# --- who have we lost -------------------------------------------------------------------------
+
+# The range is WORKLIST_DAYS_MIN to WORKLIST_DAYS_MAX (patients.models), as the services say.
+DAYS_RANGE_MESSAGE = _("A number of days without contact is between 1 and 365.")
+
+
+def days_field(label, *, required: bool = True, help_text: str = "") -> forms.IntegerField:
+    """A number of days without contact: 1 to 365 (0 would list everyone in treatment)."""
+    return forms.IntegerField(
+        label=label, required=required, help_text=help_text,
+        min_value=WORKLIST_DAYS_MIN, max_value=WORKLIST_DAYS_MAX,
+        error_messages={"min_value": DAYS_RANGE_MESSAGE, "max_value": DAYS_RANGE_MESSAGE,
+                        "invalid": DAYS_RANGE_MESSAGE})
+
+
+class WorklistFilterForm(forms.Form):
+    """The worklist's filters (GET). A bad value is said and left out; the others apply."""
+
+    team = forms.ChoiceField(label=_("Team"), required=False,
+                             choices=[("", _("All teams")), *Team.choices],
+                             error_messages={"invalid_choice": _("Choose a team of the list.")})
+    site = forms.ModelChoiceField(label=_("Last seen at"), required=False,
+                                  queryset=Site.objects.filter(is_active=True),
+                                  empty_label=_("All sites"),
+                                  error_messages={
+                                      "invalid_choice": _("Choose a site of the list.")})
+    days = days_field(_("Not seen for (days)"), required=False,
+                      help_text=_("Empty: the thresholds set by the coordinators."))
+
+
+class WorklistThresholdsForm(forms.Form):
+    substitution_days = days_field(
+        _("Substitution dispensed at the MASS"),
+        help_text=_("Days without contact before a person whose substitution treatment is "
+                    "dispensed at the MASS shows on the list."))
+    other_days = days_field(
+        _("Everyone else in treatment"),
+        help_text=_("Days without contact before the other people in treatment show on "
+                    "the list."))
+
+
+class OutreachAttemptForm(forms.Form):
+    """One click from the worklist (or the file): how, the result, where (optional)."""
+
+    means = forms.ChoiceField(label=_("How"), choices=OutreachAttempt.Means.choices,
+                              initial=OutreachAttempt.Means.PHONE)
+    result = forms.ChoiceField(label=_("Result"), choices=OutreachAttempt.Result.choices,
+                               initial=OutreachAttempt.Result.NOT_REACHED)
+    where = forms.ModelChoiceField(label=_("Where"), required=False,
+                                   queryset=Site.objects.filter(is_active=True),
+                                   error_messages={"invalid_choice":
+                                                   _("Choose a site of the list.")})

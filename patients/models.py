@@ -359,3 +359,95 @@ class PatientMerge(models.Model):
 
     def __str__(self):
         return f"{self.merged.file_number} → {self.kept.file_number}"
+
+
+class OutreachAttempt(models.Model):
+    """Staff tried to reach a person in treatment who has not come for a while ("who have we
+    lost"). Not a contact: the person was not seen, so an attempt never counts in the figures
+    nor keeps an episode running (it is in no ``contact_day_querysets`` and not in
+    ``patients_contact_days``). Append-only (migration 0009): what was tried stays as it was
+    recorded; a merge of two files may only move it to the kept file."""
+
+    class Means(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        VISIT = "visit", _("Visit to a known place")
+        PARTNER = "partner", _("Message via a partner")
+        OTHER = "other", _("Letter or other")
+
+    class Result(models.TextChoices):
+        NOT_REACHED = "not_reached", _("Not reached")
+        MESSAGE_LEFT = "message_left", _("Message left")
+        REACHED = "reached", _("Reached")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT,
+                                related_name="outreach_attempts", verbose_name=_("patient"))
+    date = models.DateField(_("date"))
+    means = models.CharField(_("how"), max_length=10, choices=Means.choices)
+    site = models.ForeignKey("mass.Site", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name=_("where"))
+    # A short, non-clinical outcome only: what was said goes in a note of the discipline.
+    result = models.CharField(_("result"), max_length=15, choices=Result.choices)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                null=True, blank=True, related_name="+",
+                                verbose_name=_("by"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outreach attempt")
+        verbose_name_plural = _("outreach attempts")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(means__in=["phone", "visit", "partner", "other"]),
+                                   name="patients_outreachattempt_means_valid"),
+            models.CheckConstraint(
+                condition=Q(result__in=["not_reached", "message_left", "reached"]),
+                name="patients_outreachattempt_result_valid"),
+        ]
+        indexes = [
+            # The worklist's "last attempt" and the patient file's list, newest first.
+            models.Index(fields=["patient", "-date", "-id"], name="patients_outreach_patient"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.alias} {self.date} {self.get_means_display()}"
+
+
+#: The worklist's thresholds: a number of days without contact, 1 to 365.
+WORKLIST_DAYS_MIN, WORKLIST_DAYS_MAX = 1, 365
+
+
+class WorklistThresholds(models.Model):
+    """After how many days without a contact a person in treatment shows on "who have we
+    lost". One row (id 1), kept by the coordinators; each change is audited. Without the
+    row the defaults apply."""
+
+    ROW = 1
+    days_validators = [MinValueValidator(WORKLIST_DAYS_MIN), MaxValueValidator(WORKLIST_DAYS_MAX)]
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ROW, editable=False)
+    substitution_days = models.PositiveSmallIntegerField(
+        _("substitution dispensed at the MASS"), default=7, validators=days_validators,
+        help_text=_("Days without contact for people whose substitution treatment is "
+                    "dispensed at the MASS."))
+    other_days = models.PositiveSmallIntegerField(
+        _("everyone else in treatment"), default=30, validators=days_validators,
+        help_text=_("Days without contact for the other people in treatment."))
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("changed by"))
+
+    class Meta:
+        verbose_name = _("worklist thresholds")
+        verbose_name_plural = _("worklist thresholds")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="patients_worklistthresholds_one_row"),
+            models.CheckConstraint(
+                condition=Q(substitution_days__gte=WORKLIST_DAYS_MIN,
+                            substitution_days__lte=WORKLIST_DAYS_MAX,
+                            other_days__gte=WORKLIST_DAYS_MIN, other_days__lte=WORKLIST_DAYS_MAX),
+                name="patients_worklistthresholds_days_in_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.substitution_days} / {self.other_days}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,25 @@ def panels_for(request, patient) -> list[tuple[Panel, dict]]:
         if context is not None:
             shown.append((panel, context))
     return shown
+
+
+def outreach_context(request, patient):
+    """The outreach attempts of "who have we lost", for those who see the worklist."""
+    from patients import selectors
+    from patients.models import OutreachAttempt
+
+    attempts = selectors.patient_outreach_attempts(user=request.user, patient=patient)
+    if attempts is None:
+        return None
+    can_record = (request.user.has_perm("patients.add_outreachattempt")
+                  and not patient.is_merged)
+    return {"patient": patient, "attempts": attempts, "can_record": can_record,
+            "sites": selectors.reception_sites() if can_record else [],
+            "means_choices": OutreachAttempt.Means.choices,
+            "result_choices": OutreachAttempt.Result.choices}
+
+
+def register() -> None:
+    register_panel(Panel(key="outreach", title=_("Outreach attempts"),
+                         template="patients/panel_outreach.html", context=outreach_context,
+                         order=95))

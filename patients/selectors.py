@@ -7,13 +7,23 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
+from django.db import models
 from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mass.models import Site
-from patients.models import Episode, HarmReductionContact, Patient, Visit, unaccent_lower
+from patients.models import (
+    Episode,
+    HarmReductionContact,
+    OutreachAttempt,
+    Patient,
+    Visit,
+    WorklistThresholds,
+    unaccent_lower,
+)
 
 SEARCH_LIMIT = 20
 YEAR = re.compile(r"^(19|20)\d\d$")
@@ -444,3 +454,258 @@ def _staff_member(pk: int, username: str, first_name: str, last_name: str):
     """The staff member, as far as their name goes (str() shows it as everywhere else)."""
     user_model = Visit._meta.get_field("logged_by").related_model
     return user_model(pk=pk, username=username, first_name=first_name, last_name=last_name)
+
+
+# --- who have we lost -----------------------------------------------------------------------
+#
+# People in treatment (an episode running, the 6-month rule applied) not seen for a number of
+# days, so that the team reaches out before the rule ends the episode. The page is one SQL
+# statement whatever the number of rows: per person the ORM would need a query for each
+# column (last place, usual contact, doctor, social worker, last attempt).
+
+
+class Team(models.TextChoices):
+    """Who follows a person, for the worklist's filter. A person belongs to every team that
+    follows them, from their records (not from a list kept by hand):
+
+    - substitution: a substitution prescription running today (at the MASS or a pharmacy);
+    - medical: a medical or nursing consultation since the episode opened;
+    - psy: a psychological or psychiatric consultation since the episode opened;
+    - social: an open social action, or a social consultation since the episode opened.
+    """
+
+    SUBSTITUTION = "substitution", _("Substitution")
+    MEDICAL = "medical", _("Medical and nursing")
+    PSY = "psy", _("Psychological and psychiatric")
+    SOCIAL = "social", _("Social")
+
+
+#: What a person usually comes for: a walk-in's purpose, or the kind of the contact.
+USUAL_KINDS = {**dict(Visit.Purpose.choices), "group": _("Group")}
+
+WORKLIST_ROWS = 300
+
+_TEAM_SQL = {
+    Team.SUBSTITUTION: "coalesce(listed.is_substitution, false)",
+    Team.MEDICAL: """EXISTS (SELECT 1 FROM consultations_consultation c
+                      WHERE c.patient_id = listed.patient_id AND c.date >= listed.opened_on
+                        AND c.discipline IN ('medical', 'nursing'))""",
+    Team.PSY: """EXISTS (SELECT 1 FROM consultations_consultation c
+                  WHERE c.patient_id = listed.patient_id AND c.date >= listed.opened_on
+                    AND c.discipline IN ('psychological', 'psychiatric'))""",
+    Team.SOCIAL: """(EXISTS (SELECT 1 FROM social_socialaction a
+                      WHERE a.patient_id = listed.patient_id
+                        AND a.status IN ('open', 'in_progress'))
+                  OR EXISTS (SELECT 1 FROM consultations_consultation c
+                      WHERE c.patient_id = listed.patient_id AND c.date >= listed.opened_on
+                        AND c.discipline = 'social'))""",
+}
+
+#: A staff member's name as ``str(user)`` gives it (mass.User: full name, else username).
+_NAME = "coalesce(nullif(trim({u}.first_name || ' ' || {u}.last_name), ''), {u}.username)"
+
+
+def _worklist_sql(running_sql: str, *, team: str | None, site: bool, one: bool) -> str:
+    """The worklist on the running episodes of ``running_sql`` (``Episode.objects.running()``
+    as SQL, so the 6-month rule is read in one place). Parameters: see ``worklist``.
+
+    The people listed (``page``: the thresholds, the filters, the order and the limit) are
+    chosen first, with only what that needs; the other columns are read for those rows only.
+    """
+    return f"""
+    WITH running AS ({running_sql}),
+    due AS (
+        SELECT r.patient_id, r.opened_on,
+               coalesce(r.last_contact_on, r.opened_on) AS last_contact,
+               rx.is_substitution, rx.at_mass, rx.prescribed_by_id
+          FROM running r
+          -- (nobody reaches out to a merged stub or to someone who has died)
+          JOIN patients_patient p ON p.id = r.patient_id
+                                 AND p.status NOT IN ('merged', 'deceased')
+          -- The running prescription: substitution first, then the one dispensed here.
+          LEFT JOIN LATERAL (
+              SELECT pr.is_substitution, x.pharmacy_id IS NULL AS at_mass, x.prescribed_by_id
+                FROM dispensary_prescription x
+                JOIN dispensary_product pr ON pr.id = x.product_id
+               WHERE x.patient_id = r.patient_id AND x.start_date <= %s
+                 AND (x.end_date IS NULL OR x.end_date >= %s)
+               ORDER BY pr.is_substitution DESC, x.pharmacy_id IS NULL DESC,
+                        x.start_date DESC, x.id DESC
+               LIMIT 1) rx ON true
+    ),
+    listed AS (
+        SELECT due.*,
+               CASE WHEN due.is_substitution AND due.at_mass THEN %s ELSE %s END AS threshold
+          FROM due
+    ),
+    page AS (
+        SELECT listed.*, p.alias, p.file_number, place.id AS place_id, place.name AS place,
+               patients_six_months_after(listed.last_contact) AS rule_ends_on
+          FROM listed
+          JOIN patients_patient p ON p.id = listed.patient_id
+          -- The last known place: the site of the latest contact that names one (the
+          -- latest of each kind first, by the (patient, date) indexes).
+          LEFT JOIN LATERAL (
+              SELECT s.id, s.name FROM (
+                  (SELECT v.site_id, v.date, v.time, 1 AS kind FROM patients_visit v
+                    WHERE v.patient_id = listed.patient_id AND v.site_id IS NOT NULL
+                    ORDER BY v.date DESC, v.time DESC NULLS LAST LIMIT 1)
+                  UNION ALL
+                  (SELECT c.site_id, c.date, c.time, 2 FROM consultations_consultation c
+                    WHERE c.patient_id = listed.patient_id AND c.site_id IS NOT NULL
+                    ORDER BY c.date DESC, c.time DESC NULLS LAST LIMIT 1)
+                  UNION ALL
+                  (SELECT g.site_id, g.date, g.time, 3 FROM consultations_groupattendance a
+                     JOIN consultations_groupsession g ON g.id = a.session_id
+                    WHERE a.patient_id = listed.patient_id AND g.site_id IS NOT NULL
+                    ORDER BY g.date DESC, g.time DESC NULLS LAST LIMIT 1)
+              ) AS seen JOIN mass_site s ON s.id = seen.site_id
+              ORDER BY seen.date DESC, seen.time DESC NULLS LAST, seen.kind
+              LIMIT 1) place ON true
+         WHERE {"listed.patient_id = %s" if one else
+                "%s::date - listed.last_contact >= coalesce(%s, listed.threshold)"}
+           {"AND place.id = %s" if site else ""}
+           {"AND " + _TEAM_SQL[team] if team else ""}
+         ORDER BY rule_ends_on, p.alias, p.id
+         LIMIT %s
+    )
+    SELECT page.patient_id, page.alias, page.file_number, page.last_contact,
+           %s::date - page.last_contact AS days_since, page.rule_ends_on, page.threshold,
+           coalesce(page.is_substitution AND page.at_mass, false), page.place_id, page.place,
+           usual.kind,
+           coalesce({_NAME.format(u="prescriber")}, {_NAME.format(u="doctor")},
+                    doctor_visit.author_name),
+           coalesce({_NAME.format(u="worker")}, {_NAME.format(u="social")},
+                    social_visit.author_name),
+           attempt.date, attempt.result
+      FROM page
+      -- What they usually come for: the kind with the most contact days in the six months
+      -- before today (the latest on a tie).
+      LEFT JOIN LATERAL (
+          SELECT kinds.kind FROM (
+              SELECT v.purpose AS kind, v.date FROM patients_visit v
+               WHERE v.patient_id = page.patient_id AND v.date > %s
+              UNION
+              SELECT CASE WHEN c.discipline = 'social' THEN 'social' ELSE 'consultation' END,
+                     c.date FROM consultations_consultation c
+               WHERE c.patient_id = page.patient_id AND c.date > %s
+              UNION
+              SELECT 'group', g.date FROM consultations_groupattendance a
+                JOIN consultations_groupsession g ON g.id = a.session_id
+               WHERE a.patient_id = page.patient_id AND g.date > %s
+              UNION
+              SELECT 'dispensing', d.date FROM dispensary_dispensation d
+               WHERE d.patient_id = page.patient_id AND d.date > %s
+                 AND NOT EXISTS (SELECT 1 FROM dispensary_dispensationcancellation x
+                                  WHERE x.dispensation_id = d.id)
+          ) AS kinds GROUP BY kinds.kind ORDER BY count(*) DESC, max(kinds.date) DESC,
+                                                  kinds.kind LIMIT 1) usual ON true
+      -- Their doctor: who prescribed the running prescription, else the author of the
+      -- latest medical or psychiatric consultation.
+      LEFT JOIN mass_user prescriber ON prescriber.id = page.prescribed_by_id
+      LEFT JOIN LATERAL (
+          SELECT c.author_id, c.author_name FROM consultations_consultation c
+           WHERE c.patient_id = page.patient_id AND c.discipline IN ('medical', 'psychiatric')
+           ORDER BY c.date DESC, c.time DESC NULLS LAST, c.id DESC LIMIT 1) doctor_visit ON true
+      LEFT JOIN mass_user doctor ON doctor.id = doctor_visit.author_id
+      -- Their social worker: the worker of their open social action (the latest opened),
+      -- else the author of the latest social consultation.
+      LEFT JOIN LATERAL (
+          SELECT a.social_worker_id FROM social_socialaction a
+           WHERE a.patient_id = page.patient_id AND a.status IN ('open', 'in_progress')
+           ORDER BY a.opened_on DESC, a.id DESC LIMIT 1) action ON true
+      LEFT JOIN mass_user worker ON worker.id = action.social_worker_id
+      LEFT JOIN LATERAL (
+          SELECT c.author_id, c.author_name FROM consultations_consultation c
+           WHERE c.patient_id = page.patient_id AND c.discipline = 'social'
+           ORDER BY c.date DESC, c.time DESC NULLS LAST, c.id DESC LIMIT 1) social_visit ON true
+      LEFT JOIN mass_user social ON social.id = social_visit.author_id
+      LEFT JOIN LATERAL (
+          SELECT o.date, o.result FROM patients_outreachattempt o
+           WHERE o.patient_id = page.patient_id ORDER BY o.date DESC, o.id DESC LIMIT 1
+      ) attempt ON true
+     ORDER BY page.rule_ends_on, page.alias, page.patient_id
+    """
+
+
+def worklist_thresholds() -> WorklistThresholds:
+    """The coordinators' thresholds, or the defaults (7 and 30 days) before anyone set them."""
+    return WorklistThresholds.objects.filter(pk=WorklistThresholds.ROW).first() or \
+        WorklistThresholds()
+
+
+@dataclass
+class LostPerson:
+    """A row of "who have we lost". Names are "" when unknown; ``usual`` is a label."""
+
+    patient_id: int
+    alias: str
+    file_number: str
+    last_contact: datetime.date
+    days_since: int
+    rule_ends_on: datetime.date
+    threshold: int
+    substitution_here: bool
+    place: str
+    usual: str
+    doctor: str
+    social_worker: str
+    last_attempt_on: datetime.date | None
+    last_attempt_result: str
+
+
+def worklist(*, thresholds: WorklistThresholds, days: int | None = None,
+             team: str | None = None, site_id: int | None = None,
+             patient_id: int | None = None, today: datetime.date | None = None,
+             rows: int = WORKLIST_ROWS) -> list[LostPerson]:
+    """People in treatment today (``Episode.objects.running()``: the 6-month rule applied)
+    whose last contact is ``thresholds.substitution_days`` days old or more when their
+    substitution treatment is dispensed at the MASS, ``thresholds.other_days`` otherwise
+    (``days``, when given, for everyone), the soonest end by the 6-month rule first. The last
+    contact is the episode's (its opening day counts as one, as in the rule). An outreach
+    attempt is not a contact and moves nothing here.
+
+    ``team`` (a :class:`Team`) and ``site_id`` (the last known place) narrow the list;
+    ``patient_id`` gives that person's row whatever the thresholds (the row of someone who
+    was on the list, after an attempt). At most ``rows + 1`` rows, so the caller can say
+    there are more. One query."""
+    today = today or timezone.localdate()
+    running_sql, running_params = (
+        Episode.objects.running(today=today).order_by()
+        .values("patient_id", "opened_on", "last_contact_on").query.sql_with_params())
+    since = months_before(today, CONTACT_GAP_MONTHS)
+    params = [*running_params, today, today, thresholds.substitution_days,
+              thresholds.other_days]
+    params += [patient_id] if patient_id is not None else [today, days]
+    if site_id is not None:
+        params.append(site_id)
+    params += [rows + 1, today, since, since, since, since]
+    sql = _worklist_sql(running_sql, team=team or None, site=site_id is not None,
+                        one=patient_id is not None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    results = dict(OutreachAttempt.Result.choices)
+    return [
+        LostPerson(patient_id=pk, alias=alias, file_number=file_number,
+                   last_contact=last_contact, days_since=days_since, rule_ends_on=rule_ends_on,
+                   threshold=threshold, substitution_here=substitution_here,
+                   place=place or "", usual=str(USUAL_KINDS.get(usual, "")) if usual else "",
+                   doctor=doctor or "", social_worker=social_worker or "",
+                   last_attempt_on=attempt_on,
+                   last_attempt_result=str(results.get(attempt_result, "")))
+        for (pk, alias, file_number, last_contact, days_since, rule_ends_on, threshold,
+             substitution_here, _place_id, place, usual, doctor, social_worker, attempt_on,
+             attempt_result) in found
+    ]
+
+
+OUTREACH_ON_FILE = 10
+
+
+def patient_outreach_attempts(*, user, patient) -> list[OutreachAttempt] | None:
+    """The latest outreach attempts of a person, for those who see the worklist (None for
+    the others). One query."""
+    if not user.has_perm("patients.view_outreachattempt"):
+        return None
+    return list(patient.outreach_attempts.select_related("site", "made_by")[:OUTREACH_ON_FILE])

@@ -15,7 +15,17 @@ from django.utils.translation import gettext as _
 from mass.audit import Action, audit_record
 from mass.hooks import app_function
 from patients import selectors
-from patients.models import Episode, HarmReductionContact, Patient, PatientMerge, Visit
+from patients.models import (
+    WORKLIST_DAYS_MAX,
+    WORKLIST_DAYS_MIN,
+    Episode,
+    HarmReductionContact,
+    OutreachAttempt,
+    Patient,
+    PatientMerge,
+    Visit,
+    WorklistThresholds,
+)
 
 # --- patient files --------------------------------------------------------------------------
 
@@ -417,3 +427,53 @@ def episode_close(*, episode: Episode, closed_on: datetime.date, reason: str, ac
                  summary=f"episode closed ({reason})",
                  details={"closed_on": closed_on.isoformat(), "reason": reason})
     return episode
+
+
+# --- who have we lost -------------------------------------------------------------------------
+
+@transaction.atomic
+def outreach_attempt_record(*, patient: Patient, means: str, result: str, actor,
+                            site=None) -> OutreachAttempt:
+    """Record that staff tried to reach a person today (a change of their file, audited).
+    Not a contact: nothing else moves (the episode's last contact, the figures)."""
+    patient_check_open(patient, for_contact=True)
+    if means not in OutreachAttempt.Means.values:
+        raise ValidationError(_("Choose how the person was sought."), code="means")
+    if result not in OutreachAttempt.Result.values:
+        raise ValidationError(_("Choose the result of the attempt."), code="result")
+    attempt = OutreachAttempt(patient=patient, date=timezone.localdate(), means=means,
+                              result=result, site=site, made_by=actor)
+    attempt.full_clean()
+    attempt.save()
+    audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=attempt,
+                 summary=f"outreach attempt ({means}: {result})")
+    return attempt
+
+
+def worklist_days_check(days: int) -> None:
+    """A worklist threshold (or the page's ``days``) is 1 to 365 days."""
+    if not WORKLIST_DAYS_MIN <= days <= WORKLIST_DAYS_MAX:
+        raise ValidationError(_("A number of days without contact is between 1 and 365."),
+                              code="days")
+
+
+@transaction.atomic
+def worklist_thresholds_set(*, substitution_days: int, other_days: int,
+                            actor) -> WorklistThresholds:
+    """The coordinators' thresholds of "who have we lost"; the audit row keeps the values
+    before and after. Out of range: refused, nothing written."""
+    for days in (substitution_days, other_days):
+        worklist_days_check(days)
+    thresholds = (WorklistThresholds.objects.select_for_update()
+                  .filter(pk=WorklistThresholds.ROW).first() or WorklistThresholds())
+    before = {"substitution_days": thresholds.substitution_days,
+              "other_days": thresholds.other_days}
+    thresholds.substitution_days, thresholds.other_days = substitution_days, other_days
+    thresholds.updated_by = actor
+    thresholds.full_clean()
+    thresholds.save()
+    audit_record(actor=actor, action=Action.UPDATE, obj=thresholds,
+                 summary=f"worklist thresholds: {substitution_days} / {other_days} days",
+                 details={"before": before, "after": {"substitution_days": substitution_days,
+                                                      "other_days": other_days}})
+    return thresholds

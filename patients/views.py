@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,11 +20,14 @@ from patients.forms import (
     EpisodeOpenForm,
     HarmReductionForm,
     MergeForm,
+    OutreachAttemptForm,
     PatientCreateForm,
     PatientUpdateForm,
     VisitForm,
+    WorklistFilterForm,
+    WorklistThresholdsForm,
 )
-from patients.models import Patient
+from patients.models import OutreachAttempt, Patient
 from patients.panels import panels_for
 from patients.validators import normalize_niss
 
@@ -386,3 +390,103 @@ def harm_reduction_log(request):
     context = _board_context(request, site)
     context["hr_form"] = form
     return render(request, "patients/board.html", context, status=200)
+
+
+# --- who have we lost -------------------------------------------------------------------------
+
+@permission_required("patients.view_outreachattempt", raise_exception=True)
+def lost(request):
+    """People in treatment not seen for a while. A list of several people's files: audited
+    as a search (who looked, with which filters, which files it showed)."""
+    form = WorklistFilterForm(request.GET or None)
+    if form.is_bound:
+        form.is_valid()  # a bad filter is said on the page and left out; the others apply
+    filters = getattr(form, "cleaned_data", {})
+    thresholds = selectors.worklist_thresholds()
+    site = filters.get("site")
+    rows = selectors.worklist(thresholds=thresholds, days=filters.get("days"),
+                              team=filters.get("team") or None,
+                              site_id=site.pk if site else None)
+    shown, more = rows[: selectors.WORKLIST_ROWS], len(rows) > selectors.WORKLIST_ROWS
+    audit_record(actor=request.user, action=Action.SEARCH,
+                 summary=f"who have we lost: {len(shown)}{'+' if more else ''} files "
+                         f"(team {filters.get('team') or 'all'}, "
+                         f"site {site.pk if site else 'all'}, "
+                         f"days {filters.get('days') or 'thresholds'})",
+                 details={"patients": [row.patient_id for row in shown]})
+    return render(request, "patients/lost.html", {
+        "form": form, "filters": filters, "rows": shown, "more": more,
+        "thresholds": thresholds, "days": filters.get("days"),
+        "next": request.get_full_path(), "recorded": False, "error": None,
+        **_attempt_choices(request)})
+
+
+def _attempt_choices(request) -> dict:
+    """What the one-click attempt form of each row offers (the sites read once, not per
+    row); nothing for those who may not record one."""
+    if not request.user.has_perm("patients.add_outreachattempt"):
+        return {"attempt_form": False, "sites": selectors.reception_sites()}
+    return {"attempt_form": True, "sites": selectors.reception_sites(),
+            "means_choices": OutreachAttempt.Means.choices,
+            "result_choices": OutreachAttempt.Result.choices}
+
+
+def _back_to(request, default: str) -> str:
+    """Where to go after an attempt: the page it was made from, on this site only."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+@require_POST
+def outreach_attempt_create(request, pk):
+    """The one-click "outreach attempt" of the worklist (or the patient file). With htmx the
+    answer is the person's row of the worklist, else a redirect to where it was made."""
+    patient = _patient_for_change(request, pk, "patients.add_outreachattempt")
+    form = OutreachAttemptForm(request.POST)
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.outreach_attempt_record(patient=patient, means=data["means"],
+                                             result=data["result"], site=data["where"],
+                                             actor=request.user)
+        except ValidationError as refused:
+            error = refused.messages[0]
+    else:
+        error = _("This attempt could not be recorded: choose how and the result.")
+    if request.htmx:
+        rows = selectors.worklist(thresholds=selectors.worklist_thresholds(),
+                                  patient_id=patient.pk)
+        # The person's row again (an attempt is not a contact: they stay on the list), or a
+        # line saying so when something else took them off it meanwhile.
+        return render(request, "patients/lost.html#row" if rows else "patients/lost.html#gone", {
+            "row": rows[0] if rows else None, "patient": patient, "error": error,
+            "recorded": error is None, "next": _back_to(request, reverse("patients:lost")),
+            **_attempt_choices(request)})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Outreach attempt recorded for %(alias)s.")
+                         % {"alias": patient.alias})
+    return redirect(_back_to(request, reverse("patients:lost")))
+
+
+@permission_required("patients.change_worklistthresholds", raise_exception=True)
+def lost_settings(request):
+    thresholds = selectors.worklist_thresholds()
+    form = WorklistThresholdsForm(request.POST or None, initial={
+        "substitution_days": thresholds.substitution_days,
+        "other_days": thresholds.other_days})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worklist_thresholds_set(**form.cleaned_data, actor=request.user)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Thresholds saved."))
+            return redirect("patients:lost")
+    return render(request, "patients/lost_settings.html",
+                  {"form": form, "thresholds": thresholds})

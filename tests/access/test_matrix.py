@@ -105,6 +105,14 @@ MATRIX = {
                                   "POST": (302, 302, 302, 302, 302, 302, 404, 404)},
     "patients:episode_close":    {"GET":  (404, 200, 200, 200, 200, 200, 404, 404),
                                   "POST": (404, 200, 200, 200, 200, 200, 404, 404)},
+    # Who have we lost: clinicians and social workers see the list and record outreach
+    # attempts; the coordinator sees it (nothing clinical on it) and sets its thresholds;
+    # reception does not. An empty attempt is refused with a message (302 back to the list).
+    "patients:lost":             {"GET":  (403, 200, 200, 200, 200, 200, 200, 403)},
+    "patients:lost_settings":    {"GET":  (403, 403, 403, 403, 403, 403, 200, 403),
+                                  "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
+    "patients:outreach_attempt": {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
+                                  "POST": (404, 302, 302, 302, 302, 302, 404, 404)},
 
     # --- consultations ----------------------------------------------------------------------
     "consultations:list":        {"GET":  (403, 200, 200, 200, 200, 200, 403, 403)},

@@ -175,6 +175,7 @@ URL_ARGS = {
     "patients:visit_create": lambda w: [w.patient.pk],
     "patients:episode_open": lambda w: [w.patient.pk],
     "patients:episode_close": lambda w: [w.episode.pk],
+    "patients:outreach_attempt": lambda w: [w.patient.pk],
     "consultations:detail": lambda w: [w.consultations["medical"].pk],
     "consultations:update": lambda w: [w.consultations["medical"].pk],
     "consultations:sign": lambda w: [w.consultations["medical"].pk],

@@ -119,6 +119,11 @@ FORMS = [
     FuzzForm("patients:episode_open[other]", R, page="patients:detail[other]",
              shows=("patients:detail[other]",)),
     FuzzForm("patients:episode_close", D, shows=PATIENT_PAGES),
+    # Who have we lost: an outreach attempt (from the patient file's panel; the world's
+    # patient came today, so is on no worklist), the coordinators' thresholds.
+    FuzzForm("patients:outreach_attempt", N, page="patients:detail",
+             shows=("patients:detail", "patients:lost")),
+    FuzzForm("patients:lost_settings", C, shows=("patients:lost_settings",)),
     # consultations
     FuzzForm("consultations:create", D, shows=("consultations:list",)),
     FuzzForm("consultations:update[draft]", AUTHOR, shows=("consultations:detail[draft]",)),

@@ -47,7 +47,7 @@ def test_healthz_503_when_database_unreachable():
     assert "'database': 'ok'" not in result.stdout
 
 
-CLINIC = {"arrivals", "consultations", "groups", "partners", "patients", "sites"}
+CLINIC = {"arrivals", "consultations", "groups", "partners", "patients", "sites", "lost"}
 SECTIONS_OF_ROLE = {
     Role.RECEPTION: {"reception", "patients", "partners", "sites"},
     Role.NURSE: CLINIC | {"dispensary", "register"},
@@ -56,7 +56,7 @@ SECTIONS_OF_ROLE = {
     Role.PSYCHOLOGIST: CLINIC,
     Role.SOCIAL_WORKER: CLINIC | {"social"},
     Role.COORDINATOR: {"staff", "audit", "reporting", "register", "social", "patients",
-                       "partners", "sites"},
+                       "partners", "sites", "lost"},
 }
 
 
