@@ -12,6 +12,7 @@ from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
 
+from mass.hooks import app_function
 from mass.models import Site
 from patients.models import Episode, HarmReductionContact, Patient, Visit, unaccent_lower
 
@@ -278,6 +279,36 @@ def patient_lapse(*, patient, episodes: list[Episode] | None = None,
         last_contact = patient_last_contact(patient_id=patient.pk)
     return Lapse(episode=latest, ended_on=latest.ended_on,
                  ended_by_rule=latest.ended_by_rule, last_contact=last_contact)
+
+
+def patient_return_lapse(*, patient, today: datetime.date | None = None) -> Lapse | None:
+    """What the desk, a consultation or the counter tells staff when a person whose last
+    episode has ended comes back: that episode and the last contact *before* ``today`` (a
+    walk-in logged a moment ago is the return itself, not the last contact). None for a
+    merged stub, a person never in treatment, or one in treatment. Reads only: an episode
+    opens on a recorded request (``services.episode_open``), never here."""
+    if patient.is_merged:
+        return None
+    today = today or timezone.localdate()
+    episodes = patient_episodes(patient=patient, today=today)
+    if not episodes or episodes[0].ended_on is None:
+        return None
+    return patient_lapse(patient=patient, episodes=episodes,
+                         last_contact=patient_last_contact(patient_id=patient.pk, before=today))
+
+
+def patients_desk_episodes(*, patient_ids) -> dict[int, Episode]:
+    """The latest episode of each of these patients, with ``ended_on`` and ``ended_by_rule``
+    (the 6-month rule applied) and ``tdi_filled`` (its TDI questionnaire exists; True when
+    no app records questionnaires): the desk's search results mark a person whose episode
+    has ended, or whose questionnaire is due. One query, whatever the number of patients."""
+    latest = (Episode.objects.filter(patient_id__in=list(patient_ids)).with_end()
+              .order_by("patient_id", "-opened_on", "-id").distinct("patient_id"))
+    if tdi_filled := app_function("reporting", "selectors", "tdi_filled"):
+        latest = latest.annotate(tdi_filled=tdi_filled())
+    else:
+        latest = latest.annotate(tdi_filled=Value(True))
+    return {episode.patient_id: episode for episode in latest}
 
 
 def patient_contact_timeline(*, patient, months: int = 12) -> dict:

@@ -181,6 +181,12 @@ def tdi_current_record(*, episode) -> TdiRecord | None:
             .order_by("-id").first())
 
 
+def tdi_filled(episode_ref: str = "pk") -> Exists:
+    """An episode (``OuterRef(episode_ref)``) has a TDI questionnaire: for other apps'
+    queries (the reception desk marks a questionnaire due)."""
+    return Exists(TdiRecord.objects.filter(episode=OuterRef(episode_ref)))
+
+
 def tdi_episode_get_for_user(*, user, pk: int) -> Episode:
     """The episode whose questionnaire ``user`` fills in, or 404."""
     if not user.has_perm("reporting.add_tdirecord"):
