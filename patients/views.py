@@ -180,7 +180,8 @@ def patient_merge(request, pk):
                 return redirect(kept)
         else:
             preview = {"other": other,
-                       "counts": services.patient_merge_preview(kept=kept, merged=other)}
+                       "counts": services.patient_merge_preview(kept=kept, merged=other),
+                       "joins": selectors.merge_episodes(kept=kept, merged=other).joins}
             for patient in (kept, other):
                 audit_read(actor=request.user, obj=patient,
                            summary=f"patient file {patient.file_number} (merge preview "
