@@ -266,3 +266,34 @@ def test_the_nightly_job_leaves_joined_episodes_alone(coordinator_client, files)
     joined = Episode.objects.get(pk=theirs.pk)
     assert joined.closed_on is None and joined.joined_into_id == mine.pk
     assert Episode.objects.get(pk=mine.pk).closed_on == day(1, 25, YEAR - 2)
+
+
+@pytest.mark.parametrize("opened,closed,reason,contacts", [
+    (day(1, 5), None, "", [day(2, 1), day(3, 1)]),  # ended by the rule, nothing written
+    (day(1, 5), None, "", [day(2, 1), day(9, 1), day(10, 1)]),  # a gap inside
+    (day(1, 5), day(4, 1), "moved", [day(2, 1)]),  # closed by hand before the rule
+    (day(1, 5), day(11, 1), "moved", [day(2, 1)]),  # closed by hand after the rule's day
+    (day(1, 5), day(3, 1), "six_months", [day(2, 1), day(3, 1)]),  # the rule written down
+    (TODAY() - datetime.timedelta(days=30), None, "", [TODAY()]),  # runs
+    (day(8, 31), None, "", [day(2, 28, YEAR + 1)]),  # 31 August: the end of February
+])
+def test_the_merge_applies_the_rule_as_the_database_does(files, opened, closed, reason,
+                                                         contacts):
+    """The merge judges overlaps before the records move, in Python
+    (selectors.episode_end_among): it must end each episode where the database's rule
+    (migration 0008, Episode.objects.with_end) ends it."""
+    from django.db import connection
+
+    from patients.selectors import episode_end_among
+    kept, _ = files
+    episode = EpisodeFactory(patient=kept, opened_on=opened, closed_on=closed,
+                             closure_reason=reason)
+    for date in contacts:
+        VisitFactory(patient=kept, date=date)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT date FROM patients_contact_days(%s) ORDER BY date",
+                       [[kept.pk]])
+        days = [row[0] for row in cursor.fetchall()]
+    database = Episode.objects.with_end().get(pk=episode.pk)
+    assert episode_end_among(episode, days, TODAY()) == (database.ended_on,
+                                                         database.ended_by_rule)

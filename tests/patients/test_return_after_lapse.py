@@ -143,3 +143,15 @@ def test_a_role_that_may_not_open_episodes_sees_no_button(coordinator_client, la
     content = coordinator_client.get(f"/patients/{lapsed.pk}/", **EN).content.decode()
     assert_offered(content, lapsed, button=False)
     assert Episode.objects.filter(patient=lapsed).count() == 1
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_desk_search_marks_cost_one_query_whatever_the_rows(reception_client,
+                                                            django_assert_num_queries, rows):
+    for n in range(rows):
+        patient = PatientFactory(alias=f"Dupont {n}")
+        EpisodeFactory(patient=patient, opened_on=months_before(TODAY(), 10 + n))
+    reception_client.get("/reception/search/", {"q": "dupont"})
+    with django_assert_num_queries(10):  # as tests/patients/test_reception.py
+        response = reception_client.get("/reception/search/", {"q": "dupont"})
+    assert response.content.decode().count("data-episode-ended") == rows
