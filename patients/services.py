@@ -204,7 +204,12 @@ def _move(model, field, *, kept: Patient, merged: Patient) -> tuple[int, int]:
 def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> PatientMerge:
     """Make ``merged`` a stub of ``kept``: every record attached to it moves to ``kept`` (in
     every app: see :func:`patient_relations`), empty identity details of ``kept`` are taken
-    from it, and a PatientMerge row and an audit row say what happened and why."""
+    from it, and a PatientMerge row and an audit row say what happened and why.
+
+    Episodes of the two files that overlap are one stay of one person: they are joined into
+    one (:func:`_episodes_join`) rather than moved side by side, so that the stay is not
+    counted as a new request plus a resumption. Episodes the 6-month rule has ended, with
+    the contacts of both files, get their closure written, so that at most one stays open."""
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why these two files are the same person."), code="reason")
