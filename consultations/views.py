@@ -25,7 +25,7 @@ from consultations.forms import (
 from consultations.models import Partner
 from mass.audit import Action, audit_read, audit_record
 from patients.models import Patient
-from patients.selectors import patient_get_for_user
+from patients.selectors import patient_get_for_user, patient_return_lapse
 
 PER_PAGE = 50
 
@@ -99,7 +99,8 @@ def consultation_create(request):
             messages.success(request, _("Consultation recorded."))
             return redirect(consultation)
     return render(request, "consultations/consultation_form.html",
-                  {"form": form, "patient": patient, "creating": True})
+                  {"form": form, "patient": patient, "creating": True,
+                   "lapse": patient_return_lapse(patient=patient)})
 
 
 @permission_required("consultations.view_consultation", raise_exception=True)

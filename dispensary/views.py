@@ -19,6 +19,7 @@ from dispensary.forms import (CancelForm, CorrectionForm, CountForm, DispenseFor
                               PrescriptionForm, ProductForm, ReceiptForm)
 from dispensary.models import Dispensation, Pharmacy, Product, RegisterEntry
 from mass.audit import Action, audit_record
+from patients.selectors import patient_return_lapse
 
 
 def _next_url(request, default: str) -> str:
@@ -173,6 +174,8 @@ def patient(request, pk):
         request.GET.get("page"))
     context = patient_context(request, person, entries=page.object_list)
     context["page"] = page
+    # A person back after a lapse: the counter says so and may record a treatment request.
+    context["lapse"] = patient_return_lapse(patient=person)
     audit_record(actor=request.user, action=Action.VIEW, patient=person,
                  summary="dispensing record")
     return render(request, "dispensary/patient.html", {**context, "patient": person})

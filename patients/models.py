@@ -161,9 +161,16 @@ class EpisodeQuerySet(models.QuerySet):
                 default=None, output_field=models.DateField()),
         )
 
+    def counted(self):
+        """Episodes that count: not joined into another one by a merge of two files
+        (``joined_into``). The figures, their lists, the TDI file and the nightly job read
+        only these."""
+        return self.filter(joined_into__isnull=True)
+
     def running(self, *, today: datetime.date | None = None):
-        """Episodes not ended, by hand or by the 6-month rule, as of ``today``."""
-        return self.with_end(today=today).filter(ended_on__isnull=True)
+        """Episodes not ended, by hand or by the 6-month rule, as of ``today`` (joined ones
+        never run: their stay goes on in the episode they were joined into)."""
+        return self.counted().with_end(today=today).filter(ended_on__isnull=True)
 
 
 class Episode(models.Model):
@@ -204,6 +211,12 @@ class Episode(models.Model):
                                        editable=False)
     lapsed_on = models.DateField(_("ended by the 6-month rule as of"), null=True,
                                  editable=False)
+    # Two files of one person merged with overlapping episodes: one stay, so the later one
+    # is joined into the earlier one (patients.services.patient_merge). It stays recorded
+    # as it was (with its TDI questionnaire) and counts nowhere any more.
+    joined_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="joined_episodes",
+                                    verbose_name=_("joined by a merge into"))
 
     objects = EpisodeQuerySet.as_manager()
 
@@ -221,8 +234,13 @@ class Episode(models.Model):
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
                 name="patients_episode_closes_after_opening",
             ),
-            models.UniqueConstraint(fields=["patient"], condition=Q(closed_on__isnull=True),
+            # A joined episode is no longer an episode of its own (see joined_into).
+            models.UniqueConstraint(fields=["patient"],
+                                    condition=Q(closed_on__isnull=True,
+                                                joined_into__isnull=True),
                                     name="patients_episode_one_open_per_patient"),
+            models.CheckConstraint(condition=~Q(joined_into=F("pk")),
+                                   name="patients_episode_not_joined_into_itself"),
         ]
         indexes = [
             # Yearly figures: episodes opened in a year, and overlapping a year.
@@ -343,6 +361,10 @@ class PatientMerge(models.Model):
     left = models.JSONField(_("records left on the merged file"), default=dict, blank=True)
     # Identity fields that were empty on the kept file and were taken from the merged one.
     copied_fields = models.JSONField(_("details copied"), default=dict)
+    # Overlapping episodes of the two files joined into one stay, with what the kept episode
+    # was before and every TDI questionnaire of the stay: [{"episode": id, "joined": [ids],
+    # "opened_on", "ended_on", "kind", "before": {...}, "questionnaires": [ids]}].
+    joined_episodes = models.JSONField(_("episodes joined"), default=list, blank=True)
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                   null=True, blank=True, related_name="+",
                                   verbose_name=_("merged by"))

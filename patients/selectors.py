@@ -3,7 +3,7 @@
 import datetime
 import importlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mass.hooks import app_function
 from mass.models import Site
 from patients.models import (
     Episode,
@@ -271,7 +272,7 @@ class Lapse:
 def patient_episodes(*, patient, today: datetime.date | None = None) -> list[Episode]:
     """The patient's episodes, newest first, with the 6-month rule applied
     (``Episode.objects.with_end``) and who opened and closed them. One query."""
-    return list(Episode.objects.filter(patient=patient).with_end(today=today)
+    return list(Episode.objects.counted().filter(patient=patient).with_end(today=today)
                 .select_related("opened_by", "closed_by").order_by("-opened_on", "-id"))
 
 
@@ -288,6 +289,36 @@ def patient_lapse(*, patient, episodes: list[Episode] | None = None,
         last_contact = patient_last_contact(patient_id=patient.pk)
     return Lapse(episode=latest, ended_on=latest.ended_on,
                  ended_by_rule=latest.ended_by_rule, last_contact=last_contact)
+
+
+def patient_return_lapse(*, patient, today: datetime.date | None = None) -> Lapse | None:
+    """What the desk, a consultation or the counter tells staff when a person whose last
+    episode has ended comes back: that episode and the last contact *before* ``today`` (a
+    walk-in logged a moment ago is the return itself, not the last contact). None for a
+    merged stub, a person never in treatment, or one in treatment. Reads only: an episode
+    opens on a recorded request (``services.episode_open``), never here."""
+    if patient.is_merged:
+        return None
+    today = today or timezone.localdate()
+    episodes = patient_episodes(patient=patient, today=today)
+    if not episodes or episodes[0].ended_on is None:
+        return None
+    return patient_lapse(patient=patient, episodes=episodes,
+                         last_contact=patient_last_contact(patient_id=patient.pk, before=today))
+
+
+def patients_desk_episodes(*, patient_ids) -> dict[int, Episode]:
+    """The latest episode of each of these patients, with ``ended_on`` and ``ended_by_rule``
+    (the 6-month rule applied) and ``tdi_filled`` (its TDI questionnaire exists; True when
+    no app records questionnaires): the desk's search results mark a person whose episode
+    has ended, or whose questionnaire is due. One query, whatever the number of patients."""
+    latest = (Episode.objects.counted().filter(patient_id__in=list(patient_ids)).with_end()
+              .order_by("patient_id", "-opened_on", "-id").distinct("patient_id"))
+    if tdi_filled := app_function("reporting", "selectors", "tdi_filled"):
+        latest = latest.annotate(tdi_filled=tdi_filled())
+    else:
+        latest = latest.annotate(tdi_filled=Value(True))
+    return {episode.patient_id: episode for episode in latest}
 
 
 def patient_contact_timeline(*, patient, months: int = 12) -> dict:
@@ -319,6 +350,9 @@ def patient_file(*, patient) -> dict:
     episodes = patient_episodes(patient=patient)
     visits = list(patient.visits.select_related("site", "logged_by")[:RECENT_VISITS])
     merges = list(patient.merges_received.select_related("merged", "merged_by"))
+    for merge in merges:  # the stays a merge joined, their dates as dates
+        merge.joins = [{**join, "opened_on": datetime.date.fromisoformat(join["opened_on"])}
+                       for join in merge.joined_episodes]
     timeline = patient_contact_timeline(patient=patient)
     running = next((e for e in episodes if e.ended_on is None), None)
     return {
@@ -333,6 +367,96 @@ def patient_file(*, patient) -> dict:
         "lapse": patient_lapse(patient=patient, episodes=episodes,
                                last_contact=timeline["last_contact"]),
     }
+
+
+# --- merging two files: overlapping episodes -------------------------------------------------
+
+
+def episode_end_among(episode: Episode, days: list[datetime.date], today: datetime.date
+                      ) -> tuple[datetime.date | None, bool]:
+    """(ended_on, ended_by_rule) of ``episode`` if ``days`` (sorted) were its person's contact
+    days: the 6-month rule as migration 0008's ``patients_episode_refresh`` and
+    ``Episode.objects.with_end()`` apply it to the records. A merge needs it before the
+    records are moved: two files of one person, seen apart, may each look lapsed when
+    together the person never stayed away six months."""
+    inside = [episode.opened_on] + [
+        day for day in days if day > episode.opened_on
+        and (episode.closed_on is None or day <= episode.closed_on)]
+    for day, following in zip(inside, inside[1:]):
+        if following >= months_after(day, CONTACT_GAP_MONTHS):
+            return day, True
+    last = inside[-1]
+    rule_day = months_after(last, CONTACT_GAP_MONTHS)
+    if episode.closed_on is not None:
+        if episode.closed_on >= rule_day:
+            return last, True
+        return episode.closed_on, episode.closure_reason == Episode.ClosureReason.SIX_MONTHS
+    return (last, True) if rule_day <= today else (None, False)
+
+
+@dataclass
+class EpisodeJoin:
+    """Episodes of two files of one person that overlap: one stay, which a merge makes one
+    episode. ``kept`` (the earliest opened) goes on with the latest end; the ``joined`` ones
+    stay recorded, marked as joined into it, and count no more."""
+
+    kept: Episode
+    joined: list[Episode]
+    opened_on: datetime.date
+    ended_on: datetime.date | None  # None: the stay runs
+    ended_by_rule: bool
+    #: The episode whose end (closure or the rule's) the stay takes.
+    end_from: Episode
+    #: What ``kept`` was before the merge joined the stay (filled by the merge).
+    before: dict = field(default_factory=dict)
+
+
+@dataclass
+class MergeEpisodes:
+    joins: list[EpisodeJoin]
+    #: Every counted episode of the two files, with ``ended_on`` / ``ended_by_rule`` as the
+    #: person's contacts on both files give them (episode_end_among).
+    episodes: list[Episode]
+
+
+def merge_episodes(*, kept: Patient, merged: Patient, today: datetime.date | None = None
+                   ) -> MergeEpisodes:
+    """What merging ``merged`` into ``kept`` does to their episodes (two queries): each
+    group of overlapping episodes (one day in common is enough, as for "in treatment in a
+    year") that holds episodes of both files becomes one stay. Episodes that overlap nothing
+    of the other file are moved as they are."""
+    today = today or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT date FROM patients_contact_days(%s) ORDER BY date",
+                       [[kept.pk, merged.pk]])
+        days = [row[0] for row in cursor.fetchall()]
+    episodes = sorted(Episode.objects.counted().filter(patient__in=[kept.pk, merged.pk])
+                      .select_related("patient"),
+                      key=lambda e: (e.opened_on, e.patient_id != kept.pk, e.pk))
+    for episode in episodes:
+        episode.ended_on, episode.ended_by_rule = episode_end_among(episode, days, today)
+    groups: list[list[Episode]] = []
+    group_end: datetime.date | None = None
+    for episode in episodes:
+        if groups and (group_end is None or episode.opened_on <= group_end):
+            groups[-1].append(episode)
+        else:
+            groups.append([episode])
+            group_end = episode.ended_on
+            continue
+        if episode.ended_on is None or group_end is None:
+            group_end = None
+        else:
+            group_end = max(group_end, episode.ended_on)
+    joins = []
+    for group in groups:
+        if len({episode.patient_id for episode in group}) < 2:
+            continue
+        end_from = max(group, key=lambda e: (e.ended_on is None, e.ended_on or today))
+        joins.append(EpisodeJoin(kept=group[0], joined=group[1:], opened_on=group[0].opened_on,
+                                 ended_on=end_from.ended_on,
+                                 ended_by_rule=end_from.ended_by_rule, end_from=end_from))
+    return MergeEpisodes(joins=joins, episodes=episodes)
 
 
 def patient_merge_record(*, patient):

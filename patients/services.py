@@ -160,10 +160,21 @@ def patient_merge_preview(*, kept: Patient, merged: Patient) -> dict[str, int]:
     """What a merge would move: rows per model, for the confirmation page."""
     counts = {}
     for model, field in patient_relations():
-        count = model._base_manager.filter(**{field.name: merged}).count()
+        rows = model._base_manager.filter(**{field.name: merged})
+        if model is Episode:  # the joined ones stay (see merge_episodes)
+            rows = rows.filter(pk__in=_episodes_moving(kept=kept, merged=merged))
+        count = rows.count()
         if count:
             counts[_model_label(model, field)] = count
     return counts
+
+
+def _episodes_moving(*, kept: Patient, merged: Patient) -> list[int]:
+    """The merged file's episodes a merge would move: all but those it joins (and those
+    joined by an earlier merge)."""
+    plan = selectors.merge_episodes(kept=kept, merged=merged)
+    joined = {e.pk for join in plan.joins for e in join.joined}
+    return [e.pk for e in plan.episodes if e.patient_id == merged.pk and e.pk not in joined]
 
 
 def _model_label(model, field) -> str:
@@ -176,6 +187,9 @@ def _model_label(model, field) -> str:
 def _move(model, field, *, kept: Patient, merged: Patient) -> tuple[int, int]:
     """Move the rows of ``model`` from ``merged`` to ``kept``: (rows moved, rows left)."""
     rows = model._base_manager.filter(**{field.name: merged})
+    if model is Episode:
+        # Joined into an episode of the stay (_episodes_join): recorded on the stub.
+        rows = rows.filter(joined_into__isnull=True)
     try:
         with transaction.atomic():
             return rows.update(**{field.name: kept}), 0
@@ -200,7 +214,12 @@ def _move(model, field, *, kept: Patient, merged: Patient) -> tuple[int, int]:
 def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> PatientMerge:
     """Make ``merged`` a stub of ``kept``: every record attached to it moves to ``kept`` (in
     every app: see :func:`patient_relations`), empty identity details of ``kept`` are taken
-    from it, and a PatientMerge row and an audit row say what happened and why."""
+    from it, and a PatientMerge row and an audit row say what happened and why.
+
+    Episodes of the two files that overlap are one stay of one person: they are joined into
+    one (:func:`_episodes_join`) rather than moved side by side, so that the stay is not
+    counted as a new request plus a resumption. Episodes the 6-month rule has ended, with
+    the contacts of both files, get their closure written, so that at most one stays open."""
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why these two files are the same person."), code="reason")
@@ -215,13 +234,10 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
             raise ValidationError(
                 _("File %(file)s is already merged into another file.")
                 % {"file": patient.file_number}, code="merged")
-    if (Episode.objects.filter(patient__in=[kept, merged], closed_on__isnull=True)
-            .count() > 1):
-        raise MergeConflict(
-            _("Both files have an open treatment episode: close one of them first."),
-            code="open_episodes")
     if reasons := _merge_conflicts_of_apps(kept=kept, merged=merged):
         raise MergeConflict(reasons, code="conflict")
+    plan = selectors.merge_episodes(kept=kept, merged=merged)
+    joins = _episodes_join(plan, kept=kept, actor=actor)
 
     copied = {}
     for name in MERGE_COPIES:
@@ -239,6 +255,9 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
             moved[_model_label(model, field)] = count
         if stayed:
             left[_model_label(model, field)] = stayed
+    if joined_left := sum(e.patient_id == merged.pk for j in joins for e in j.joined):
+        left["patients.episode"] = left.get("patients.episode", 0) + joined_left
+    joined_episodes = [_episode_kind_after_join(join, kept=kept) for join in joins]
 
     merged.status = Patient.Status.MERGED
     merged.merged_into = kept
@@ -248,12 +267,79 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
     if copied:
         kept.save(update_fields=[*copied, "updated_at"])
     record = PatientMerge.objects.create(kept=kept, merged=merged, reason=reason, moved=moved,
-                                         left=left, copied_fields=copied, merged_by=actor)
+                                         left=left, copied_fields=copied, merged_by=actor,
+                                         joined_episodes=joined_episodes)
     audit_record(actor=actor, action=Action.MERGE, patient=kept, obj=record,
                  summary=f"file {merged.file_number} merged into {kept.file_number}",
                  details={"merged_patient_id": merged.pk, "moved": moved, "left": left,
-                          "copied": sorted(copied), "reason": reason[:200]})
+                          "copied": sorted(copied), "reason": reason[:200],
+                          "joined_episodes": joined_episodes})
     return record
+
+
+def _iso(day: datetime.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _episodes_join(plan, *, kept: Patient, actor) -> list:
+    """Before the records move: join each group of overlapping episodes of the two files
+    into its earliest one, and write down the 6-month rule's end of every other episode
+    that has none yet, so that the kept file ends with at most one open episode.
+
+    The joined episodes are not changed but for ``joined_into``: the merged file's stay on
+    the stub (``_move`` leaves them), the kept file's stay where they are; none counts any
+    more. The earliest episode takes the stay's end (the closure of the episode that ended
+    last, or none while the stay runs); what it was before goes in the merge record."""
+    joined_ids = {e.pk for join in plan.joins for e in join.joined}
+    stays = {join.kept.pk: join for join in plan.joins}
+    for join in plan.joins:
+        Episode.objects.filter(pk__in=[e.pk for e in join.joined]).update(
+            joined_into=join.kept)
+    # Closures by the rule first: the kept episode of a stay that runs may reopen below.
+    for episode in plan.episodes:
+        if (episode.pk not in joined_ids and episode.pk not in stays
+                and episode.closed_on is None and episode.ended_on is not None):
+            episode_close_lapsed(episode=episode, ended_on=episode.ended_on, actor=actor)
+    for join in plan.joins:
+        episode, source = join.kept, join.end_from
+        join.before = {"patient_id": episode.patient_id, "kind": episode.kind,
+                       "closed_on": _iso(episode.closed_on),
+                       "closure_reason": episode.closure_reason}
+        if source is not episode:
+            episode.closed_on, episode.closure_reason = source.closed_on, source.closure_reason
+            episode.closure_note, episode.closed_by = source.closure_note, source.closed_by
+            episode.save(update_fields=["closed_on", "closure_reason", "closure_note",
+                                        "closed_by"])
+            audit_record(actor=actor, action=Action.UPDATE, patient=kept, obj=episode,
+                         summary="episode joined with the overlapping episodes of a merged "
+                                 "file: it takes the end of the stay",
+                         details={"joined": [e.pk for e in join.joined],
+                                  "closed_on": _iso(episode.closed_on),
+                                  "before": join.before})
+        if episode.closed_on is None and join.ended_on is not None:
+            episode_close_lapsed(episode=episode, ended_on=join.ended_on, actor=actor)
+    return plan.joins
+
+
+def _episode_kind_after_join(join, *, kept: Patient) -> dict:
+    """Once the records have moved: the stay's kind follows the person's history (new when
+    no episode of either file opened before it), and the merge record's entry of the join."""
+    from django.db.models import Q
+    episode = join.kept
+    earlier = (Episode.objects.counted().filter(patient=kept)
+               .filter(Q(opened_on__lt=episode.opened_on)
+                       | Q(opened_on=episode.opened_on, pk__lt=episode.pk)).exists())
+    kind = Episode.Kind.RESUMPTION if earlier else Episode.Kind.NEW
+    if episode.kind != kind:
+        episode.kind = kind
+        episode.save(update_fields=["kind"])
+    questionnaires = []
+    if tdi_ids := app_function("reporting", "selectors", "tdi_record_ids"):
+        questionnaires = tdi_ids(episode_ids=[episode.pk, *(e.pk for e in join.joined)])
+    return {"episode": episode.pk, "joined": [e.pk for e in join.joined],
+            "opened_on": _iso(join.opened_on), "ended_on": _iso(join.ended_on),
+            "ended_by_rule": join.ended_by_rule, "kind": kind, "before": join.before,
+            "questionnaires": questionnaires}
 
 
 # --- walk-ins and harm-reduction material ------------------------------------------------------
@@ -339,8 +425,8 @@ def episode_open(*, patient: Patient, opened_on: datetime.date, actor
     if opened_on > timezone.localdate():
         raise ValidationError(_("An episode cannot open in the future."), code="future")
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
-    episodes = list(Episode.objects.filter(patient=patient).with_end(today=opened_on)
-                    .order_by("-opened_on", "-id"))
+    episodes = list(Episode.objects.counted().filter(patient=patient)
+                    .with_end(today=opened_on).order_by("-opened_on", "-id"))
     if episodes and episodes[0].opened_on > opened_on:
         raise ValidationError(
             _("An episode opened on %(date)s already; a new one cannot start before it.")
@@ -391,7 +477,7 @@ def episodes_close_lapsed(*, today: datetime.date | None = None) -> list[Episode
     and a failure keeps what was written."""
     today = today or timezone.localdate()
     closed = []
-    lapsed = (Episode.objects.filter(closed_on__isnull=True).with_end(today=today)
+    lapsed = (Episode.objects.counted().filter(closed_on__isnull=True).with_end(today=today)
               .filter(ended_on__isnull=False).order_by("id").values_list("pk", flat=True))
     for pk in list(lapsed):
         with transaction.atomic():

@@ -184,7 +184,8 @@ def patient_merge(request, pk):
                 return redirect(kept)
         else:
             preview = {"other": other,
-                       "counts": services.patient_merge_preview(kept=kept, merged=other)}
+                       "counts": services.patient_merge_preview(kept=kept, merged=other),
+                       "joins": selectors.merge_episodes(kept=kept, merged=other).joins}
             for patient in (kept, other):
                 audit_read(actor=request.user, obj=patient,
                            summary=f"patient file {patient.file_number} (merge preview "
@@ -303,6 +304,16 @@ def _board_context(request, site, *, board=None):
             "can_consult": request.user.has_perm("consultations.add_consultation")}
 
 
+RETURNED_SESSION_KEY = "reception_returned"
+
+
+def _returned(patient) -> dict:
+    """The person just logged at the desk, and their lapse if their last episode has ended
+    (the board offers a resumption; nothing opens by itself). Only for that one person, so
+    the board's own queries stay as they are."""
+    return {"patient": patient, "lapse": selectors.patient_return_lapse(patient=patient)}
+
+
 def _may_see_board(user) -> bool:
     # The desk is reception's (mass.navigation): registering people is what marks it.
     # Clinicians see who came today, to open a consultation from the board in one click;
@@ -322,6 +333,11 @@ def board(request):
     chosen = by_pk.get(request.session.get(SITE_SESSION_KEY))
     site = chosen or next((s for s in sites if s.kind == Site.Kind.CENTRE), None)
     context = _board_context(request, site, board=board)
+    returned = request.session.pop(RETURNED_SESSION_KEY, None)
+    if returned is not None:
+        patient = Patient.objects.filter(pk=returned).first()
+        if patient is not None:
+            context.update(_returned(patient))
     context["at_desk"] = request.user.has_perm("patients.add_patient")
     context["hr_form"] = HarmReductionForm(initial={"site": site.pk if site else None})
     return render(request, "patients/board.html", context)
@@ -333,8 +349,12 @@ def board_search(request):
     query = request.GET.get("q", "").replace("\x00", "").strip()
     results = selectors.patient_search(q=query) if query else []
     audit_search(request, query, results, where="reception search")
+    shown = results[: selectors.SEARCH_LIMIT]
+    # One query for all the rows: whose episode has ended, whose questionnaire is due.
+    episodes = (selectors.patients_desk_episodes(patient_ids=[p.pk for p in shown])
+                if shown else {})
     return render_fragment(request, "patients/board.html#arrival_results", {
-        "query": query, "results": results[: selectors.SEARCH_LIMIT],
+        "query": query, "results": shown, "episodes": episodes,
         "more": len(results) > selectors.SEARCH_LIMIT,
         "can_register": request.user.has_perm("patients.add_patient"),
         "purposes": ArrivalForm.base_fields["purpose"].choices})
@@ -365,7 +385,12 @@ def arrival_log(request):
     if request.htmx:
         context = _board_context(request, _current_site(request))
         context["notice"] = {"level": level, "text": notice}
+        if level != "danger":
+            context.update(_returned(visit.patient))
         return render(request, "patients/board.html#today", context)
+    if level != "danger":
+        # The board shows, once, whether the person just logged comes back after a lapse.
+        request.session[RETURNED_SESSION_KEY] = visit.patient.pk
     messages.add_message(request, messages.SUCCESS if level == "success" else
                          messages.INFO if level == "info" else messages.ERROR, notice)
     return redirect("reception:board")

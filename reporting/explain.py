@@ -197,7 +197,8 @@ def _episodes(new: bool):
     def build(year, filters):
         start, end = filters.range(year)
         episode = table("patients.Episode")
-        earlier = ("prev.patient_id = e.patient_id AND (prev.opened_on < e.opened_on "
+        earlier = (f"prev.patient_id = e.patient_id AND {queries.episode_counted_sql('prev')} "
+                   "AND (prev.opened_on < e.opened_on "
                    "OR (prev.opened_on = e.opened_on AND prev.id < e.id))")
         sql = f"""
 SELECT e.id, e.opened_on, e.patient_id, p.file_number, p.alias, e.kind,
@@ -205,7 +206,7 @@ SELECT e.id, e.opened_on, e.patient_id, p.file_number, p.alias, e.kind,
        (SELECT max(prev.opened_on) FROM {episode} AS prev WHERE {earlier})
            AS previous_opened_on
 FROM {episode} AS e {_patient_join("e")}
-WHERE e.opened_on BETWEEN %(start)s AND %(end)s
+WHERE e.opened_on BETWEEN %(start)s AND %(end)s AND {queries.episode_counted_sql("e")}
   AND {"NOT " if new else ""}EXISTS (SELECT 1 FROM {episode} AS prev WHERE {earlier})
 ORDER BY e.opened_on, e.id"""
         return SqlListing(sql, {"start": start, "end": end, "today": _today()}), [
@@ -223,7 +224,8 @@ SELECT e.patient_id, p.file_number, p.alias, count(*) AS episodes,
        min(e.opened_on) AS opened_on,
        CASE WHEN bool_or(e.ended_on IS NULL) THEN NULL ELSE max(e.ended_on) END AS closed_on
 FROM (SELECT e.*, {queries.episode_end_sql("e")} AS ended_on
-      FROM {table("patients.Episode")} AS e WHERE {queries.episode_overlaps_sql("e")}) AS e
+      FROM {table("patients.Episode")} AS e
+      WHERE {queries.episode_overlaps_sql("e")} AND {queries.episode_counted_sql("e")}) AS e
      {_patient_join("e")}
 GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
     return SqlListing(sql, {"start": start, "end": end, "today": _today()}), [
@@ -241,7 +243,7 @@ def _income(year, filters):
     sql = f"""
 WITH cohort AS (
     SELECT DISTINCT e.patient_id AS id FROM {episode} AS e
-    WHERE {queries.episode_overlaps_sql("e")}
+    WHERE {queries.episode_overlaps_sql("e")} AND {queries.episode_counted_sql("e")}
 ),
 latest AS (
     SELECT DISTINCT ON (r.patient_id) r.patient_id, r.source, r.date

@@ -14,6 +14,9 @@ def tdi_context(request, patient):
     return {
         "patient": patient,
         "episodes": episodes,
+        # The questionnaire due is the one of the person's latest episode that counts (not
+        # one a merge joined into another).
+        "latest": next((e for e in episodes if e.joined_into_id is None), None),
         "can_fill": request.user.has_perm("reporting.add_tdirecord") and not patient.is_merged,
     }
 

@@ -176,10 +176,18 @@ def episode_overlaps_sql(alias: str) -> str:
             f"'infinity'::date) >= %(start)s")
 
 
+def episode_counted_sql(alias: str) -> str:
+    """The episode counts: not joined into another one by a merge of two files with
+    overlapping episodes (one stay: patients.services.patient_merge). The SQL of
+    ``Episode.objects.counted()``."""
+    return f"{alias}.joined_into_id IS NULL"
+
+
 def _earlier_episode_sql(alias: str) -> str:
     """An earlier episode of the same person (same day: the one recorded first)."""
     return (f"EXISTS (SELECT 1 FROM {table('patients.Episode')} AS prev "
-            f"WHERE prev.patient_id = {alias}.patient_id AND (prev.opened_on < {alias}.opened_on"
+            f"WHERE prev.patient_id = {alias}.patient_id AND {episode_counted_sql('prev')} "
+            f"AND (prev.opened_on < {alias}.opened_on"
             f" OR (prev.opened_on = {alias}.opened_on AND prev.id < {alias}.id)))")
 
 
@@ -302,11 +310,12 @@ episode_figures AS (
                                                  ELSE 'new' END) AS kind_mismatches
     FROM (SELECT e.kind, {_earlier_episode_sql("e")} AS has_earlier
           FROM {episode} AS e WHERE e.opened_on BETWEEN %(start)s AND %(end)s
+                                    AND {episode_counted_sql("e")}
           OFFSET 0) AS e  -- OFFSET 0: the EXISTS is evaluated once per episode
 ),
 treatment AS (
     SELECT count(DISTINCT e.patient_id) AS patients_in_treatment FROM {episode} AS e
-    WHERE {episode_overlaps_sql("e")}
+    WHERE {episode_overlaps_sql("e")} AND {episode_counted_sql("e")}
 ),
 dispensing AS ({dispensing_sql}),
 groups AS (

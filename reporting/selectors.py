@@ -51,7 +51,7 @@ def patients_in_treatment_ids(year: int) -> QuerySet:
     """Patients with an episode that overlaps the year, its end taken from the 6-month rule
     where that comes first (one id column, for subqueries)."""
     start, end = year_bounds(year)
-    return (Episode.objects.filter(opened_on__lte=end).with_end()
+    return (Episode.objects.counted().filter(opened_on__lte=end).with_end()
             .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
             .order_by().values("patient_id"))
 
@@ -181,6 +181,19 @@ def tdi_current_record(*, episode) -> TdiRecord | None:
             .order_by("-id").first())
 
 
+def tdi_filled(episode_ref: str = "pk") -> Exists:
+    """An episode (``OuterRef(episode_ref)``) has a TDI questionnaire: for other apps'
+    queries (the reception desk marks a questionnaire due)."""
+    return Exists(TdiRecord.objects.filter(episode=OuterRef(episode_ref)))
+
+
+def tdi_record_ids(*, episode_ids) -> list[int]:
+    """Every TDI questionnaire row (originals and corrections) of these episodes, oldest
+    first: a merge lists those of the episodes it joins."""
+    return list(TdiRecord.objects.filter(episode_id__in=episode_ids).order_by("id")
+                .values_list("id", flat=True))
+
+
 def tdi_episode_get_for_user(*, user, pk: int) -> Episode:
     """The episode whose questionnaire ``user`` fills in, or 404."""
     if not user.has_perm("reporting.add_tdirecord"):
@@ -193,11 +206,14 @@ def tdi_episode_get_for_user(*, user, pk: int) -> Episode:
 
 def tdi_episodes_of_patient(*, user, patient) -> list[Episode] | None:
     """The patient's episodes, newest first, each with ``tdi_filled`` (a questionnaire
-    exists); ``None`` when the user may not see TDI questionnaires. One query."""
+    exists), and those a merge joined into them (``joined_into`` set, with their own
+    questionnaire: one stay, every questionnaire kept); ``None`` when the user may not see
+    TDI questionnaires. One query."""
     if not user.has_perm("reporting.view_tdirecord"):
         return None
     return list(
-        Episode.objects.filter(patient=patient)
+        Episode.objects.filter(Q(patient=patient) | Q(joined_into__patient=patient))
+        .select_related("joined_into", "patient")
         .annotate(tdi_filled=Exists(TdiRecord.objects.filter(episode=OuterRef("pk"))))
         .order_by("-opened_on", "-id")
     )
@@ -209,7 +225,7 @@ def tdi_year_episodes(year: int) -> QuerySet:
     from django.db.models import Subquery
     start, end = year_bounds(year)
     latest = TdiRecord.objects.filter(episode=OuterRef("pk")).order_by("-id")
-    return (Episode.objects.filter(opened_on__range=(start, end))
+    return (Episode.objects.counted().filter(opened_on__range=(start, end))
             .select_related("patient")
             .annotate(tdi_setting=Subquery(latest.values("setting")[:1]))
             .order_by("opened_on", "id"))
@@ -228,7 +244,7 @@ def tdi_file_rows(year: int) -> list[dict]:
     out (not treatment episodes for TDI). Two queries."""
     from reporting import exports
     from reporting.tdi_codes import Setting
-    episodes = list(Episode.objects.filter(opened_on__range=year_bounds(year))
+    episodes = list(Episode.objects.counted().filter(opened_on__range=year_bounds(year))
                     .select_related("patient").order_by("opened_on", "id"))
     records = tdi_current_records([episode.pk for episode in episodes])
     key = exports.pseudonym_key()

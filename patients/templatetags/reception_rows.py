@@ -16,6 +16,7 @@ from django import template
 from django.template.base import render_value_in_context
 from django.template.context import Context
 from django.urls import reverse
+from django.utils import formats
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -102,10 +103,30 @@ def material_input_rows(rows) -> str:
     return mark_safe("".join(html))
 
 
+def _episode_mark(episode) -> str:
+    """What the desk should know of a person's latest episode before logging the arrival:
+    it has ended (a treatment request would open a resumption), or its TDI questionnaire is
+    due. Nothing for a running episode with its questionnaire, or no episode."""
+    if episode is None:
+        return ""
+    if episode.ended_on is not None:
+        date = e(formats.date_format(episode.ended_on, "SHORT_DATE_FORMAT"))
+        text = (_("Episode ended %(date)s by the 6-month rule") if episode.ended_by_rule
+                else _("Episode ended %(date)s")) % {"date": date}
+        return f' <span class="badge text-bg-info" data-episode-ended>{text}</span>'
+    if not episode.tdi_filled:
+        return (' <span class="badge text-bg-warning" data-tdi-due>'
+                f'{e(_("TDI questionnaire due"))}</span>')
+    return ""
+
+
 @register.simple_tag(takes_context=True)
-def arrival_rows(context, results, purposes) -> str:
+def arrival_rows(context, results, purposes, episodes=None) -> str:
     """The reception search's results (Patient, with merged_into): who it is, and for each
-    person who may arrive, a button per purpose (numbered for the keyboard) that logs it."""
+    person who may arrive, a button per purpose (numbered for the keyboard) that logs it.
+    ``episodes`` (selectors.patients_desk_episodes) marks an ended episode or a TDI
+    questionnaire due."""
+    episodes = episodes or {}
     detail = _url_with_pk("patients:detail")
     arrival = e(reverse("reception:arrival"))
     csrf_token = context.get("csrf_token")
@@ -124,6 +145,8 @@ def arrival_rows(context, results, purposes) -> str:
         year = f" · {_shown(patient.birth_year)}" if patient.birth_year else ""
         badge = (f'<span class="badge text-bg-secondary">{e(patient.get_status_display())}'
                  '</span>' if patient.status != "active" else "")
+        if not patient.merged_into:
+            badge += _episode_mark(episodes.get(patient.pk))
         if patient.merged_into:
             kept = patient.merged_into
             action = (f'\n          <a href="{detail(kept.pk)}" class="small">'

@@ -226,8 +226,9 @@ def long_record(patient, count, *, doctor):
 
 #: The patient's dispensing record: session, user, permissions (two) and roles, the patient,
 #: the page of entries and their count, the prescriptions, the day's rules (two), the
-#: reviews, the audit row (with its savepoint) and the session's save.
-RECORD_QUERIES = 16
+#: reviews, the patient's episodes (a return after a lapse is said at the counter), the
+#: audit row (with its savepoint) and the session's save.
+RECORD_QUERIES = 17
 
 
 @pytest.mark.parametrize("count", [1, 12])

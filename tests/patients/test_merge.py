@@ -178,17 +178,6 @@ def test_merge_of_an_already_merged_file_is_refused(coordinator_client, files):
     assert PatientMerge.objects.count() == 1
 
 
-def test_merge_with_two_open_episodes_is_refused_and_moves_nothing(coordinator_client, files):
-    kept, other = files
-    EpisodeFactory(patient=kept, opened_on=TODAY())
-    EpisodeFactory(patient=other, opened_on=TODAY())
-    VisitFactory(patient=other)
-    response = merge(coordinator_client, kept, other)
-    assert "Both files have an open treatment episode" in response.content.decode()
-    assert Visit.objects.get().patient == other
-    assert not PatientMerge.objects.exists()
-
-
 def test_merge_with_two_running_prescriptions_of_one_substance_is_refused(coordinator_client,
                                                                            files):
     """One person, two methadone treatments at once: a doctor ends one first. An ended one
