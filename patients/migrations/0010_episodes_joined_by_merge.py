@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0008_episode_six_month_rule'),
+        ('patients', '0009_outreach_attempts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
