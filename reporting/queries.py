@@ -176,11 +176,23 @@ def episode_overlaps_sql(alias: str) -> str:
             f"'infinity'::date) >= %(start)s")
 
 
+def treatment_episode_sql(alias: str) -> str:
+    """The episode is a treatment episode: its current TDI questionnaire (its newest row) does
+    not say harm-reduction-only or outreach-only. Those are not treatment episodes for TDI
+    (docs/domain.md), so they count nowhere: not as new or resumption requests, not in the
+    patients in treatment, not as the earlier episode that makes a later one a resumption —
+    exactly as the TDI file leaves them out. An episode without a questionnaire counts."""
+    return (f"coalesce((SELECT t.setting FROM {table('reporting.TdiRecord')} AS t "
+            f"WHERE t.episode_id = {alias}.id ORDER BY t.id DESC LIMIT 1), 'treatment') "
+            f"= 'treatment'")
+
+
 def _earlier_episode_sql(alias: str) -> str:
-    """An earlier episode of the same person (same day: the one recorded first)."""
+    """An earlier treatment episode of the same person (same day: the one recorded first)."""
     return (f"EXISTS (SELECT 1 FROM {table('patients.Episode')} AS prev "
             f"WHERE prev.patient_id = {alias}.patient_id AND (prev.opened_on < {alias}.opened_on"
-            f" OR (prev.opened_on = {alias}.opened_on AND prev.id < {alias}.id)))")
+            f" OR (prev.opened_on = {alias}.opened_on AND prev.id < {alias}.id)) "
+            f"AND {treatment_episode_sql('prev')})")
 
 
 def _dispensing_sql(year: int) -> tuple[str, dict]:
@@ -302,11 +314,12 @@ episode_figures AS (
                                                  ELSE 'new' END) AS kind_mismatches
     FROM (SELECT e.kind, {_earlier_episode_sql("e")} AS has_earlier
           FROM {episode} AS e WHERE e.opened_on BETWEEN %(start)s AND %(end)s
+            AND {treatment_episode_sql("e")}
           OFFSET 0) AS e  -- OFFSET 0: the EXISTS is evaluated once per episode
 ),
 treatment AS (
     SELECT count(DISTINCT e.patient_id) AS patients_in_treatment FROM {episode} AS e
-    WHERE {episode_overlaps_sql("e")}
+    WHERE {episode_overlaps_sql("e")} AND {treatment_episode_sql("e")}
 ),
 dispensing AS ({dispensing_sql}),
 groups AS (
