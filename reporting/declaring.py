@@ -234,11 +234,11 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
     """Records written after ``since`` that bear on ``year``: contact records, episodes and
     income records dated in the year (or before it, for episodes and income, which carry
     over); cancelled doses; merges and closures touching ``patient_ids``. One query per kind
-    of record (nine)."""
+    of record (ten)."""
     from consultations.models import Consultation, GroupAttendance
     from dispensary.models import Dispensation, DispensationCancellation
     from mass.models import AuditEvent
-    from patients.models import Episode, PatientMerge, Visit
+    from patients.models import Episode, HarmReductionContact, PatientMerge, Visit
     from social.models import IncomeRecord
 
     start, end = year_bounds(year)
@@ -265,6 +265,10 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
         ("dispensation_cancelled", _("Dispensation cancelled"), DispensationCancellation.objects.filter(
             dispensation__date__range=(start, end), cancelled_at__gt=since),
          "dispensation__patient", "dispensation__date", "cancelled_at"),
+        # Not contacts, but figures of their own (the person may be anonymous).
+        ("harm_reduction", _("Harm-reduction hand-out"), HarmReductionContact.objects.filter(
+            date__range=(start, end), created_at__gt=since),
+         "patient", "date", "created_at"),
     ]
     for code, kind, queryset, patient, date, at in contact_records:
         for row in queryset.values_list(f"{patient}_id", f"{patient}__file_number",
@@ -303,7 +307,7 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
               else ("hand_closure", _("Episode closed by hand"))), event["patient_id"],
             event["patient__file_number"], event["patient__alias"],
             datetime.date.fromisoformat(closed_on) if closed_on else None, event["at"])
-    records.sort(key=lambda record: (record["recorded_at"], record["patient_id"]))
+    records.sort(key=lambda record: (record["recorded_at"], record["patient_id"] or 0))
     return records
 
 
@@ -313,7 +317,7 @@ def _set_changes(declared: set, now: set) -> tuple[set, set]:
 
 def reconciliation(declaration: DeclaredYear, now: dict) -> Reconciliation | None:
     """Each figure declared against today's, and why it moved; None when none did. Reads the
-    snapshot's lists, today's lists (six queries) and the records written since (nine)."""
+    snapshot's lists, today's lists (six queries) and the records written since (ten)."""
     figures = moved_figures(declared_figures(declaration), now)
     if not figures:
         return None

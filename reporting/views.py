@@ -90,13 +90,21 @@ def file_active(request, year: int):
     monthly = selectors.monthly_series(current, before)
     breakdowns = current.breakdowns
     sites = [{**row, "label": site_label(row)} for row in selectors.site_breakdown(year)]
+    reconciliation = (declaring.reconciliation(declaration, current.figures)
+                      if declaration else None)
+    if reconciliation is not None:
+        # The reconciliation names patients: reading it is audited like an explanation list.
+        services.patient_list_view_record(
+            summary=f"file active {year}: reconciliation with version {declaration.version}",
+            details={"year": year, "version": declaration.version,
+                     "records": len(reconciliation.records)},
+            actor=request.user)
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,
         "declaration": declaration,
         "declarations": declaring.declarations(year),
         "version": version,
-        "reconciliation": declaring.reconciliation(declaration, current.figures)
-        if declaration else None,
+        "reconciliation": reconciliation,
         "checks": declaring.describe_checks(declaring.year_checks(year, current.figures)),
         "can_declare": (request.user.has_perm("reporting.add_declaredyear")
                         and year < timezone.localdate().year),

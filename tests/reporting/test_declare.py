@@ -223,6 +223,10 @@ def test_reconciliation_lists_a_backdated_record_a_merge_and_closures(coordinato
     call_command("close_lapsed_episodes", stdout=StringIO())
     # The twin's walk-in moves to the kept file: one active patient less.
     patient_merge(kept=kept, merged=twin, reason="same person", actor=coordinator_user)
+    # An anonymous hand-out of September entered late.
+    from patients.services import harm_reduction_log
+    harm_reduction_log(site=woeringen(), date=D(2025, 9, 1), actor=coordinator_user,
+                       quantities={"syringe": (3, 0)})
 
     response = coordinator_client.get(PAGE)
     page = response.content.decode()
@@ -243,6 +247,9 @@ def test_reconciliation_lists_a_backdated_record_a_merge_and_closures(coordinato
     assert ("merge", kept.pk) in kinds
     assert ("hand_closure", late.pk) in kinds
     assert ("automatic_closure", history.C.pk) in kinds
+    assert ("harm_reduction", None) in kinds
+    assert moved["harm_reduction_items_handed_out"]["now"] == \
+        declared["harm_reduction_items_handed_out"] + 3
     # Each with its link to the patient file, and the moves explained by patient.
     for patient in (backdated, kept, late):
         assert f'href="/patients/{patient.pk}/"' in page
@@ -251,6 +258,8 @@ def test_reconciliation_lists_a_backdated_record_a_merge_and_closures(coordinato
     assert "visit" in reasons[("annual_active_patients", backdated.pk)]
     assert "merge" in reasons[("annual_active_patients", twin.pk)]
     assert "hand_closure" in reasons[("patients_in_treatment", late.pk)]
+    assert AuditEvent.objects.filter(
+        summary="file active 2025: reconciliation with version 1").exists()
     # The main table still gives the declared figures.
     assert response.context["seed_rows"][0]["value"] == declared["annual_active_patients"]
 
