@@ -245,25 +245,27 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
     records = []
 
     def add(code, kind, patient_id, file_number, alias, date, at, detail=""):
-        records.append({"code": code, "kind": kind, "patient_id": patient_id, "file_number": file_number,
-                        "alias": alias, "date": date, "recorded_at": at, "detail": detail,
-                        "url": _patient_url(patient_id)})
+        records.append({"code": code, "kind": kind, "patient_id": patient_id,
+                        "file_number": file_number, "alias": alias, "date": date,
+                        "recorded_at": at, "detail": detail, "url": _patient_url(patient_id)})
 
+    in_year = {"date__range": (start, end)}
     # (code, what, records, their patient, their date, when they were written)
     contact_records = [
-        ("visit", _("Walk-in"), Visit.objects.filter(date__range=(start, end), created_at__gt=since),
+        ("visit", _("Walk-in"), Visit.objects.filter(**in_year, created_at__gt=since),
          "patient", "date", "created_at"),
-        ("consultation", _("Consultation"), Consultation.objects.filter(date__range=(start, end),
-                                                        created_at__gt=since),
+        ("consultation", _("Consultation"),
+         Consultation.objects.filter(**in_year, created_at__gt=since),
          "patient", "date", "created_at"),
         ("group_attendance", _("Group attendance"), GroupAttendance.objects.filter(
             session__date__range=(start, end), created_at__gt=since),
          "patient", "session__date", "created_at"),
-        ("dispensation", _("Dispensation"), Dispensation.objects.filter(date__range=(start, end),
-                                                        dispensed_at__gt=since),
+        ("dispensation", _("Dispensation"),
+         Dispensation.objects.filter(**in_year, dispensed_at__gt=since),
          "patient", "date", "dispensed_at"),
-        ("dispensation_cancelled", _("Dispensation cancelled"), DispensationCancellation.objects.filter(
-            dispensation__date__range=(start, end), cancelled_at__gt=since),
+        ("dispensation_cancelled", _("Dispensation cancelled"),
+         DispensationCancellation.objects.filter(dispensation__date__range=(start, end),
+                                                 cancelled_at__gt=since),
          "dispensation__patient", "dispensation__date", "cancelled_at"),
         # Not contacts, but figures of their own (the person may be anonymous).
         ("harm_reduction", _("Harm-reduction hand-out"), HarmReductionContact.objects.filter(
@@ -364,7 +366,8 @@ def reconciliation(declaration: DeclaredYear, now: dict) -> Reconciliation | Non
                 if key == "income_in_treatment":
                     detail = INCOME_LABELS.get(detail, detail)
                 movements.append({
-                    "figure_key": key, "figure": FIGURES[key].label, "direction": direction, "patient_id": patient_id,
+                    "figure_key": key, "figure": FIGURES[key].label, "direction": direction,
+                    "patient_id": patient_id,
                     "file_number": names.get(str(patient_id), ""), "detail": detail,
                     "url": _patient_url(patient_id),
                     "evidence": by_patient.get(patient_id, []),

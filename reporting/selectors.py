@@ -140,7 +140,10 @@ def declaration_for(*, year: int, version: int | str | None = None):
     from reporting.models import DeclaredYear
     if version == "current":
         return None
-    declarations = DeclaredYear.objects.filter(year=year).select_related("declared_by")
+    # The lists are read only when a reconciliation or a spreadsheet needs them (they are
+    # large: every contact of the year).
+    declarations = (DeclaredYear.objects.filter(year=year).select_related("declared_by")
+                    .defer("lists"))
     if version is None:
         return declarations.order_by("-version").first()
     return declarations.get(version=int(version))

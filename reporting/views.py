@@ -102,6 +102,7 @@ def file_active(request, year: int):
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,
         "declaration": declaration,
+        "declared_checks": declaring.describe_checks(declaration.checks) if declaration else [],
         "declarations": declaring.declarations(year),
         "version": version,
         "reconciliation": reconciliation,

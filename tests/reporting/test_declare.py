@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from mass.models import AuditEvent
 from mass.roles import Role
-from patients.models import Episode, Patient
+from patients.models import Episode
 from reporting import declaring, selectors, services
 from reporting.models import DeclaredYear
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory, woeringen
@@ -277,3 +277,40 @@ def test_declared_page_queries_do_not_grow_with_moved_records(coordinator_client
     with django_assert_num_queries(len(first)):
         response = coordinator_client.get(PAGE)
     assert len(response.context["reconciliation"].records) == 3
+
+
+def test_the_spreadsheet_of_a_declared_year_gives_the_declared_breakdowns(coordinator_client,
+                                                                         history):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.factories import ConsultationFactory
+    declare(coordinator_client)
+    declared = DeclaredYear.objects.get()
+    ConsultationFactory(patient=history.H, date=D(2025, 1, 20), discipline="medical")
+
+    def sheets(url):
+        workbook = load_workbook(io.BytesIO(coordinator_client.get(url).content))
+        figures, breakdowns = workbook.worksheets
+        values = {row[0]: row[2] for row in figures.iter_rows(min_row=2, values_only=True)}
+        january = next(row for row in breakdowns.iter_rows(min_row=2, values_only=True)
+                       if row[0] == "month" and str(row[1]) == "1")
+        return values, january[5]
+
+    figures, january = sheets(PAGE + "?format=xlsx")
+    today, january_now = sheets(PAGE + "?format=xlsx&version=current")
+
+    assert figures["declared_version"] == 1 and figures["sha256"] == declared.sha256
+    assert figures["consultations"] == declared.figures["consultations"]
+    assert today["consultations"] == figures["consultations"] + 1
+    assert january_now == january + 1
+
+
+def test_the_command_refuses_a_declaration_that_does_not_exist(history):
+    from django.core.management.base import CommandError
+    with pytest.raises(CommandError, match="no declaration number 3"):
+        call_command("file_active", "--year", "2025", "--declaration", "3", stdout=StringIO())
+    with pytest.raises(CommandError, match="--declaration"):
+        call_command("file_active", "--year", "2025", "--declaration", "latest",
+                     stdout=StringIO())
