@@ -142,11 +142,11 @@ def checks_counts_sql(year: int) -> tuple[str, dict]:
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end), "u")
     episode = table("patients.Episode")
+    # No contacts CTE grouped by (patient, date): the anti-join reads the records once and
+    # stops at a patient's first one; only the contacts of the dead are grouped (half the
+    # time of the grouped CTE at ten times seed 000's volumes).
     sql = f"""
-WITH contacts AS MATERIALIZED (
-    SELECT u.patient_id, u.date FROM ({union}) AS u GROUP BY u.patient_id, u.date
-),
-cohort AS (
+WITH cohort AS (
     SELECT DISTINCT e.patient_id FROM {episode} AS e
     WHERE {queries.episode_overlaps_sql("e")} AND {queries.treatment_episode_sql("e")}
 ),
@@ -155,10 +155,12 @@ deaths AS (
     WHERE closure_reason = 'deceased' GROUP BY patient_id
 )
 SELECT (SELECT count(*) FROM cohort AS c WHERE NOT EXISTS (
-            SELECT 1 FROM contacts AS k WHERE k.patient_id = c.patient_id))
+            SELECT 1 FROM ({union}) AS k WHERE k.patient_id = c.patient_id))
            AS in_treatment_without_contact,
-       (SELECT count(*) FROM contacts AS k JOIN deaths AS d ON d.patient_id = k.patient_id
-        WHERE k.date > d.died_on) AS contacts_after_death"""
+       (SELECT count(*) FROM (SELECT DISTINCT k.patient_id, k.date FROM ({union}) AS k
+                              JOIN deaths AS d ON d.patient_id = k.patient_id
+                              WHERE k.date > d.died_on) AS after_death)
+           AS contacts_after_death"""
     return sql, {**params, "start": start, "end": end, "today": explain._today()}
 
 
