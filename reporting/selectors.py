@@ -196,6 +196,15 @@ def file_active_report(year: int) -> tuple[YearFigures, dict]:
     return current, {**current.breakdowns, "sites": site_breakdown(year)}
 
 
+def declared_versions() -> dict[int, int]:
+    """The latest declared version of each declared year (one query)."""
+    from django.db.models import Max
+
+    from reporting.models import DeclaredYear
+    return dict(DeclaredYear.objects.values("year").annotate(latest=Max("version"))
+                .values_list("year", "latest"))
+
+
 def years_with_data() -> list[int]:
     """The years from the first contact or episode to this year, newest first (one query:
     each source's earliest date is read from its date index)."""

@@ -36,7 +36,10 @@ def _patient_url(patient_id) -> str | None:
 @require_GET
 @permission_required("reporting.view_report", raise_exception=True)
 def index(request):
-    return render(request, "reporting/index.html", {"years": selectors.years_with_data()})
+    declared = selectors.declared_versions()
+    return render(request, "reporting/index.html", {
+        "years": [{"year": year, "declared": declared.get(year)}
+                  for year in selectors.years_with_data()]})
 
 
 def _version(request) -> int | str | None:

@@ -314,3 +314,10 @@ def test_the_command_refuses_a_declaration_that_does_not_exist(history):
     with pytest.raises(CommandError, match="--declaration"):
         call_command("file_active", "--year", "2025", "--declaration", "latest",
                      stdout=StringIO())
+
+
+def test_the_years_list_says_which_version_is_declared(coordinator_client, history):
+    declare(coordinator_client)
+    page = coordinator_client.get("/reporting/").content.decode()
+    assert 'data-declared="1"' in page
+    assert page.count('data-declared=""') == len(selectors.years_with_data()) - 1
