@@ -392,6 +392,12 @@ def main() -> None:
         expected = {key: value for key, value in hand_written(last).items()}
         ours = file_active_figures(last).figures
         for key, value in expected.items():
+            if key == "income_in_treatment":
+                # Rounded per source here, by largest remainder there (adding up to 100.0):
+                # a share may differ by the tenth handed out.
+                assert all(abs(ours[key][source] - share) < 0.1 + 1e-9
+                           for source, share in value.items()), (key, ours[key], value)
+                continue
             assert abs(ours[key] - value) < 1e-9 if isinstance(value, float) else \
                 ours[key] == value, (key, ours[key], value)
         print(f"\nfigures of {last} (equal in both computations):")

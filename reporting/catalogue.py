@@ -88,3 +88,14 @@ INCOME_LABELS = {
     "other": pgettext_lazy("income source", "Other"),
     "unknown": _("Unknown"),
 }
+
+#: The lists of the consistency checks that are not figures (``reporting.declaring``).
+CHECK_LISTS = {figure.key: figure for figure in [
+    Figure("in_treatment_without_contact", _("Patients in treatment with no contact"),
+           _("patients"),
+           _("Patients with a treatment episode overlapping the year and no contact recorded "
+             "in it.")),
+    Figure("contacts_after_death", _("Contacts recorded after a death"), _("contacts"),
+           _("Contacts of the year dated after the closure of one of the person's episodes "
+             "for death (the patient file records no date of death).")),
+]}

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from reporting import queries
-from reporting.catalogue import FIGURES, Figure
+from reporting.catalogue import CHECK_LISTS, FIGURES, Figure
 from reporting.queries import table, year_bounds
 
 
@@ -327,6 +327,39 @@ ORDER BY h.date, min(h.id)"""
         Column("returned", _("Returned"), "number")]
 
 
+def _in_treatment_without_contact(year, filters):
+    """A consistency check (``reporting.declaring``): in treatment, yet no contact."""
+    start, end = year_bounds(year)
+    cte, params = _contacts(year, Filters())
+    sql = f"""WITH {cte}
+SELECT e.patient_id, p.file_number, p.alias, min(e.opened_on) AS opened_on,
+       max(e.last_contact_on) AS last_contact
+FROM {table("patients.Episode")} AS e {_patient_join("e")}
+WHERE {queries.episode_overlaps_sql("e")} AND {queries.treatment_episode_sql("e")}
+  AND NOT EXISTS (SELECT 1 FROM contacts AS k WHERE k.patient_id = e.patient_id)
+GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
+    return SqlListing(sql, {**params, "start": start, "end": end, "today": _today()}), [
+        PATIENT, Column("opened_on", _("Opened on"), "date"),
+        Column("last_contact", _("Last contact in the episode"), "date")]
+
+
+def _contacts_after_death(year, filters):
+    """A consistency check (``reporting.declaring``): contacts after the closure of an
+    episode for death."""
+    cte, params = _contacts(year, filters, route=True)
+    sql = f"""WITH {cte},
+deaths AS (
+    SELECT patient_id, min(closed_on) AS died_on FROM {table("patients.Episode")}
+    WHERE closure_reason = 'deceased' GROUP BY patient_id
+)
+SELECT c.date AS day, c.patient_id, p.file_number, p.alias, c.routes, d.died_on
+FROM contacts AS c JOIN deaths AS d ON d.patient_id = c.patient_id {_patient_join()}
+WHERE c.date > d.died_on ORDER BY c.date, p.alias, c.patient_id"""
+    return SqlListing(sql, params), [
+        Column("day", _("Day"), "date"), PATIENT, Column("routes", _("Recorded as"), "routes"),
+        Column("died_on", _("Episode closed for death on"), "date")]
+
+
 #: figure key -> (builder, the filters it accepts, drill-down of a row)
 EXPLANATIONS = {
     "annual_active_patients": (_active_patients, ("month", "week", "day"), None),
@@ -347,6 +380,9 @@ EXPLANATIONS = {
     "harm_reduction_contacts": (_harm_reduction, ("month", "day"), None),
     "harm_reduction_items_handed_out": (_harm_reduction, ("month", "day"), None),
     "harm_reduction_items_returned": (_harm_reduction, ("month", "day"), None),
+    # the lists of two consistency checks (catalogue.CHECK_LISTS)
+    "in_treatment_without_contact": (_in_treatment_without_contact, (), None),
+    "contacts_after_death": (_contacts_after_death, ("month",), None),
 }
 
 
@@ -363,5 +399,6 @@ def explanation(*, year: int, key: str, filters: Filters, user) -> Explanation:
     # who sees what each patient was given, here as on the dispensary's pages.
     options = {"doses_visible": can_see_dispensing(user)} if builder is _dispensations else {}
     rows, columns = builder(year, narrowed, **options)
-    return Explanation(key=key, figure=FIGURES[key], columns=columns, rows=rows,
+    figure = FIGURES.get(key) or CHECK_LISTS[key]
+    return Explanation(key=key, figure=figure, columns=columns, rows=rows,
                        filters_used=narrowed.used(), drill=drill)

@@ -55,6 +55,10 @@ def _label(key: str) -> str:
     if key.startswith("income_in_treatment."):
         source = key.split(".", 1)[1]
         return f"{FIGURES['income_in_treatment'].label}: {INCOME_LABELS[source]}"
+    if key.startswith("income_in_treatment_counts."):
+        source = key.split(".", 1)[1]
+        return (f"{FIGURES['income_in_treatment'].label} ({_('patients')}): "
+                f"{INCOME_LABELS[source]}")
     figure = FIGURES.get(key)
     return str(figure.label) if figure else key
 

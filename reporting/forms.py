@@ -140,3 +140,27 @@ class ExplainFilterForm(forms.Form):
             data = self.cleaned_data
         return Filters(month=data.get("month"), week=data.get("week"), day=data.get("day"),
                        discipline=data.get("discipline") or "", source=data.get("source") or "")
+
+
+class DeclareForm(forms.Form):
+    """Declaring a finished year: the coordinator confirms having read the checks; declaring
+    a year again needs a reason."""
+
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why the figures are declared (again). Required for a new version; do not "
+                    "name patients."))
+    confirm = forms.BooleanField(
+        label=_("I have read the figures and the checks above and declare them for the "
+                "funder."),
+        error_messages={"required": _("Tick the box to confirm the declaration.")})
+
+    def __init__(self, *args, again: bool, **kwargs):
+        self.again = again
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = again
+        if again:
+            self.fields["reason"].error_messages["required"] = _(
+                "This year was declared before: give the reason for declaring it again.")
+        self.helper = FormHelper()
+        self.helper.form_tag = False

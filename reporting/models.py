@@ -132,3 +132,43 @@ class TdiRecord(models.Model):
     @property
     def is_correction(self) -> bool:
         return self.supersedes_id is not None
+
+
+class DeclaredYear(models.Model):
+    """A finished year's figures as a coordinator declared them to the funder: a snapshot,
+    one row per declaration, never changed (the database refuses UPDATE and DELETE).
+
+    ``figures`` is the ``file_active`` JSON of that moment; ``lists`` the per-patient lists
+    behind the figures (``reporting.declaring.snapshot_lists``), so that a later change of the
+    records can be reconciled patient by patient; ``sha256`` the hash of both
+    (``reporting.declaring.snapshot_hash``); ``checks`` the consistency checks as they stood.
+    Declaring the year again is a new version, with a reason; earlier versions stay.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    version = models.PositiveSmallIntegerField(_("version"))
+    figures = models.JSONField(_("figures"))
+    lists = models.JSONField(_("per-patient lists"))
+    checks = models.JSONField(_("consistency checks"), default=list)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("declared by"))
+    declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("declared year")
+        verbose_name_plural = _("declared years")
+        ordering = ["-year", "-version"]
+        constraints = [
+            # Also the index of "the latest version of a year" (the figures page, exports).
+            models.UniqueConstraint(fields=["year", "version"],
+                                    name="reporting_declaredyear_one_per_version"),
+            models.CheckConstraint(condition=Q(version__gte=1),
+                                   name="reporting_declaredyear_version_from_one"),
+            models.CheckConstraint(condition=Q(version=1) | ~Q(reason=""),
+                                   name="reporting_declaredyear_again_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} v{self.version}"

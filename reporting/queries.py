@@ -177,14 +177,26 @@ def episode_overlaps_sql(alias: str) -> str:
 
 
 def episode_counted_sql(alias: str) -> str:
-    """The episode counts: not joined into another one by a merge of two files with
-    overlapping episodes (one stay: patients.services.patient_merge). The SQL of
-    ``Episode.objects.counted()``."""
-    return f"{alias}.joined_into_id IS NULL"
+    """The episode counts in the figures and their lists: a treatment episode
+    (:func:`treatment_episode_sql`) not joined into another one by a merge of two files with
+    overlapping episodes (one stay: patients.services.patient_merge; that part alone is
+    ``Episode.objects.counted()``)."""
+    return f"{alias}.joined_into_id IS NULL AND {treatment_episode_sql(alias)}"
+
+
+def treatment_episode_sql(alias: str) -> str:
+    """The episode is a treatment episode: its current TDI questionnaire (its newest row) does
+    not say harm-reduction-only or outreach-only. Those are not treatment episodes for TDI
+    (docs/domain.md), so they count nowhere: not as new or resumption requests, not in the
+    patients in treatment, not as the earlier episode that makes a later one a resumption —
+    exactly as the TDI file leaves them out. An episode without a questionnaire counts."""
+    return (f"coalesce((SELECT t.setting FROM {table('reporting.TdiRecord')} AS t "
+            f"WHERE t.episode_id = {alias}.id ORDER BY t.id DESC LIMIT 1), 'treatment') "
+            f"= 'treatment'")
 
 
 def _earlier_episode_sql(alias: str) -> str:
-    """An earlier episode of the same person (same day: the one recorded first)."""
+    """An earlier treatment episode of the same person (same day: the one recorded first)."""
     return (f"EXISTS (SELECT 1 FROM {table('patients.Episode')} AS prev "
             f"WHERE prev.patient_id = {alias}.patient_id AND {episode_counted_sql('prev')} "
             f"AND (prev.opened_on < {alias}.opened_on"

@@ -25,10 +25,14 @@ FIGURE_KEYS = [
     "weekly_active_patients_avg", "daily_distinct_patients_avg", "daily_consultations_avg",
     "new_requests", "resumption_requests", "patient_contacts", "consultations",
     "activity_days", "patients_in_treatment", "income_in_treatment",
-    "dispensations", "patients_on_substitution", "group_attendances",
+    "income_in_treatment_counts", "dispensations", "patients_on_substitution", "group_attendances",
     "harm_reduction_contacts", "harm_reduction_items_handed_out",
     "harm_reduction_items_returned",
 ]
+
+#: The keys every export adds after the figures: the declared version it holds, when it was
+#: declared and the snapshot's SHA-256; all null for figures computed from today's records.
+VERSION_KEYS = ["declared_version", "declared_at", "sha256"]
 
 INCOME_KEYS = ["pension", "salary", "sickness_benefit", "unemployment", "cpas", "none",
                "other", "unknown"]
@@ -47,20 +51,38 @@ class YearFigures:
     breakdowns: dict | None = None
 
 
+def treatment_episodes() -> QuerySet:
+    """Episodes that are treatment episodes: the ORM twin of ``queries.treatment_episode_sql``
+    (harm-reduction-only and outreach-only episodes, by their current TDI questionnaire, are
+    not)."""
+    from django.db.models import Subquery
+    latest = TdiRecord.objects.filter(episode=OuterRef("pk")).order_by("-id")
+    return (Episode.objects.annotate(current_tdi_setting=Subquery(latest.values("setting")[:1]))
+            .filter(Q(current_tdi_setting__isnull=True) | Q(current_tdi_setting="treatment")))
+
+
 def patients_in_treatment_ids(year: int) -> QuerySet:
-    """Patients with an episode that overlaps the year, its end taken from the 6-month rule
-    where that comes first (one id column, for subqueries)."""
+    """Patients with a treatment episode that overlaps the year, its end taken from the
+    6-month rule where that comes first (one id column, for subqueries)."""
     start, end = year_bounds(year)
-    return (Episode.objects.counted().filter(opened_on__lte=end).with_end()
+    return (treatment_episodes().counted().filter(opened_on__lte=end).with_end()
             .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
             .order_by().values("patient_id"))
 
 
+def income_in_treatment_counts(year: int) -> dict[str, int]:
+    """Patients in treatment in ``year`` per income source on 31 December (one query)."""
+    from social.selectors import income_counts
+    counts = income_counts(patient_ids=patients_in_treatment_ids(year),
+                           as_of=year_bounds(year)[1])
+    return {key: counts.get(key, 0) for key in INCOME_KEYS}
+
+
 def income_in_treatment(year: int) -> dict[str, float]:
-    from social.selectors import income_distribution
-    distribution = income_distribution(patient_ids=patients_in_treatment_ids(year),
-                                       as_of=year_bounds(year)[1])
-    return {key: float(distribution.get(key, 0.0)) for key in INCOME_KEYS}
+    """The income distribution of the patients in treatment, in percent with one decimal,
+    adding up to 100.0 (largest remainder; all zero when nobody is in treatment)."""
+    from social.selectors import largest_remainder_percent
+    return largest_remainder_percent(income_in_treatment_counts(year))
 
 
 def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
@@ -69,8 +91,10 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
     With ``breakdowns``, the same first query also returns, per month, the active patients
     and the consultations; per discipline, the consultations and their patients; the active
     patients per sex and per age group (age reached in the year)."""
+    from social.selectors import largest_remainder_percent
     sources, missing = queries.contact_sources()
     row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=breakdowns))
+    income_counts = income_in_treatment_counts(year)
     days = row["activity_days"]
     figures = {
         "year": year,
@@ -85,7 +109,8 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
         "consultations": row["consultations"],
         "activity_days": days,
         "patients_in_treatment": row["patients_in_treatment"],
-        "income_in_treatment": income_in_treatment(year),
+        "income_in_treatment": largest_remainder_percent(income_counts),
+        "income_in_treatment_counts": income_counts,
         "dispensations": row["dispensations"],
         "patients_on_substitution": row["patients_on_substitution"],
         "group_attendances": row["group_attendances"],
@@ -106,6 +131,22 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
             "people": {"sex": row["sexes"] or {}, "age": row["ages"] or {}},
         }
     return result
+
+
+def declaration_for(*, year: int, version: int | str | None = None):
+    """Which declaration of ``year`` to show or export: None (the default) the latest, if the
+    year was declared; ``"current"`` none (today's records); a number that version
+    (``DeclaredYear.DoesNotExist`` when there is none). One query."""
+    from reporting.models import DeclaredYear
+    if version == "current":
+        return None
+    # The lists are read only when a reconciliation or a spreadsheet needs them (they are
+    # large: every contact of the year).
+    declarations = (DeclaredYear.objects.filter(year=year).select_related("declared_by")
+                    .defer("lists"))
+    if version is None:
+        return declarations.order_by("-version").first()
+    return declarations.get(version=int(version))
 
 
 # --- breakdowns -----------------------------------------------------------------------------
@@ -153,6 +194,15 @@ def file_active_report(year: int) -> tuple[YearFigures, dict]:
     the spreadsheet: three queries."""
     current = file_active_figures(year, breakdowns=True)
     return current, {**current.breakdowns, "sites": site_breakdown(year)}
+
+
+def declared_versions() -> dict[int, int]:
+    """The latest declared version of each declared year (one query)."""
+    from django.db.models import Max
+
+    from reporting.models import DeclaredYear
+    return dict(DeclaredYear.objects.values("year").annotate(latest=Max("version"))
+                .values_list("year", "latest"))
 
 
 def years_with_data() -> list[int]:

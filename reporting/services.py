@@ -5,13 +5,13 @@ import getpass
 import hashlib
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from mass.audit import Action, audit_record
 from patients.models import Episode
 from reporting import exports, selectors
-from reporting.models import TdiRecord
+from reporting.models import DeclaredYear, TdiRecord
 
 
 def command_username() -> str:
@@ -22,19 +22,30 @@ def command_username() -> str:
         return "cli"
 
 
-def file_active_export(*, year: int, fmt: str, actor, username: str = ""
-                       ) -> tuple[bytes, str, str]:
+def file_active_export(*, year: int, fmt: str, actor, username: str = "",
+                       version: int | str | None = None) -> tuple[bytes, str, str]:
     """The yearly figures as a file (json, csv or xlsx), audited as an export.
+
+    ``version``: None gives the latest declaration of a declared year (read from its
+    snapshot) and today's records otherwise; ``"current"`` today's records; a number that
+    declaration (``DeclaredYear.DoesNotExist`` if there is none). The file says which it holds
+    (``declared_version``, ``declared_at``, ``sha256``; null for today's records).
 
     Returns (content, content type, file name).
     """
+    from reporting import declaring
     if fmt not in exports.FORMATS:
         raise ValueError(fmt)
-    if fmt == "xlsx":
+    declaration = selectors.declaration_for(year=year, version=version)
+    if declaration is not None:
+        figures = declaring.declared_figures(declaration)
+        breakdowns = declaration.lists.get("breakdowns") if fmt == "xlsx" else None
+    elif fmt == "xlsx":
         current, breakdowns = selectors.file_active_report(year)
         figures = current.figures
     else:
         figures, breakdowns = selectors.file_active_figures(year).figures, None
+    figures = {**figures, **declaring.version_keys(declaration)}
     content = exports.figures_file(fmt, figures, breakdowns)
     with transaction.atomic():
         # What was handed out, so that a signed or published figure can be checked later: the
@@ -46,6 +57,63 @@ def file_active_export(*, year: int, fmt: str, actor, username: str = ""
                               "sha256": hashlib.sha256(content).hexdigest(),
                               "figures": figures})
     return content, exports.FORMATS[fmt], f"file-active-{year}.{fmt}"
+
+
+class DeclareRefused(ValueError):
+    """A year that may not be declared, with the message for the coordinator."""
+
+
+def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
+    """Declare a finished year: store a snapshot of its figures, the per-patient lists behind
+    them, their SHA-256 and the consistency checks as they stand (warnings do not stop a
+    declaration; they are kept with it). Declaring a year again is a new version and needs a
+    reason; the earlier versions stay. A year without any record may be declared (all its
+    figures are zero: that is what the centre reports for it).
+
+    Refuses (``DeclareRefused``, nothing written) the current year and later ones, and a new
+    version without a reason.
+    """
+    from django.utils import timezone
+
+    from reporting import declaring
+    reason = reason.strip()
+    if year >= timezone.localdate().year:
+        raise DeclareRefused(_("Only a finished year can be declared: %(year)s is not over.")
+                             % {"year": year})
+    with transaction.atomic():
+        # Two coordinators declaring at once: the second waits, then takes the next version.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                           [DECLARE_LOCK, year])
+        previous = (DeclaredYear.objects.filter(year=year).order_by("-version")
+                    .values_list("version", flat=True).first())
+        if previous and not reason:
+            raise DeclareRefused(
+                _("%(year)s was declared before (version %(version)s): give the reason for "
+                  "declaring it again.") % {"year": year, "version": previous})
+        current, breakdowns = selectors.file_active_report(year)
+        figures = current.figures
+        # The breakdowns (months, disciplines, people, sites) too: the spreadsheet of a
+        # declared year gives them as declared.
+        lists = {**declaring.snapshot_lists(year), "breakdowns": breakdowns}
+        checks = [{"key": check["key"], "count": check["count"]}
+                  for check in declaring.year_checks(year, figures)]
+        declaration = DeclaredYear.objects.create(
+            year=year, version=(previous or 0) + 1, figures=figures, lists=lists,
+            checks=checks, sha256=declaring.snapshot_hash(figures, lists), reason=reason,
+            declared_by=actor)
+        # Aggregates and a hash only: the reason stays in the declaration, not in the trail's
+        # summary, in case someone writes a patient's name into it.
+        audit_record(actor=actor, action=Action.CREATE, obj=declaration,
+                     summary=f"file active {year} declared (version {declaration.version})",
+                     details={"year": year, "version": declaration.version,
+                              "sha256": declaration.sha256,
+                              "warnings": sum(1 for check in checks if check["count"])})
+    return declaration
+
+
+#: First key of the advisory lock taken while declaring a year (the second is the year).
+DECLARE_LOCK = 1106
 
 
 def patient_list_view_record(*, summary: str, details: dict, actor) -> None:

@@ -7,6 +7,8 @@ app_name = "reporting"
 urlpatterns = [
     path("", views.index, name="index"),
     path("file-active/<int:year>/", views.file_active, name="file_active"),
+    path("file-active/<int:year>/declare/", views.file_active_declare,
+         name="file_active_declare"),
     path("file-active/<int:year>/explain/<slug:figure>/", views.file_active_explain,
          name="file_active_explain"),
     path("tdi/<int:episode_pk>/", views.tdi, name="tdi"),

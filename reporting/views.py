@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from reporting import charts, explain, exports, selectors, services
 from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGURES
@@ -36,35 +36,87 @@ def _patient_url(patient_id) -> str | None:
 @require_GET
 @permission_required("reporting.view_report", raise_exception=True)
 def index(request):
-    return render(request, "reporting/index.html", {"years": selectors.years_with_data()})
+    declared = selectors.declared_versions()
+    return render(request, "reporting/index.html", {
+        "years": [{"year": year, "declared": declared.get(year)}
+                  for year in selectors.years_with_data()]})
+
+
+def _version(request) -> int | str | None:
+    """``?version=``: empty for the default (a declared year's latest declaration), "current"
+    for today's records, or a declaration's number; anything else is a bad request."""
+    value = request.GET.get("version", "")
+    if value in ("", "current"):
+        return value or None
+    if value.isdigit() and 0 < int(value) < 10_000:
+        return int(value)
+    raise ValueError(value)
 
 
 @require_GET
 @permission_required("reporting.view_report", raise_exception=True)
 def file_active(request, year: int):
+    """The yearly figures. A declared year shows its latest declaration (read from the
+    snapshot) and, when today's records give other numbers, the reconciliation;
+    ``?version=current`` shows today's records, ``?version=N`` an earlier declaration. The
+    exports (``?format=``) follow the same ``version``."""
+    from reporting import declaring
+    from reporting.models import DeclaredYear
     _check_year(year)
+    try:
+        version = _version(request)
+    except ValueError:
+        return HttpResponseBadRequest(
+            _("Unknown version: use a declaration's number or 'current'."),
+            content_type="text/plain")
     fmt = request.GET.get("format")
     if fmt:
         if fmt not in exports.FORMATS:
             return HttpResponseBadRequest(
                 _("Unknown format: use json, csv or xlsx."), content_type="text/plain")
-        content, content_type, filename = services.file_active_export(
-            year=year, fmt=fmt, actor=request.user)
+        try:
+            content, content_type, filename = services.file_active_export(
+                year=year, fmt=fmt, actor=request.user, version=version)
+        except DeclaredYear.DoesNotExist:
+            raise Http404 from None
         response = HttpResponse(content, content_type=content_type)
         disposition = "inline" if fmt == "json" else "attachment"
         response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
         return response
+    try:
+        declaration = selectors.declaration_for(year=year, version=version)
+    except DeclaredYear.DoesNotExist:
+        raise Http404 from None
     current = selectors.file_active_figures(year, breakdowns=True)
     before = selectors.file_active_figures(year - 1, breakdowns=True)
+    shown = declaring.declared_figures(declaration) if declaration else current.figures
     monthly = selectors.monthly_series(current, before)
     breakdowns = current.breakdowns
     sites = [{**row, "label": site_label(row)} for row in selectors.site_breakdown(year)]
+    reconciliation = (declaring.reconciliation(declaration, current.figures)
+                      if declaration else None)
+    if reconciliation is not None:
+        # The reconciliation names patients: reading it is audited like an explanation list.
+        services.patient_list_view_record(
+            summary=f"file active {year}: reconciliation with version {declaration.version}",
+            details={"year": year, "version": declaration.version,
+                     "records": len(reconciliation.records)},
+            actor=request.user)
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,
-        "seed_rows": _figure_rows(SEED_FIGURES, current, before),
-        "other_rows": _figure_rows(OTHER_FIGURES, current, before),
+        "declaration": declaration,
+        "declared_checks": declaring.describe_checks(declaration.checks) if declaration else [],
+        "declarations": declaring.declarations(year),
+        "version": version,
+        "reconciliation": reconciliation,
+        "checks": declaring.describe_checks(declaring.year_checks(year, current.figures)),
+        "can_declare": (request.user.has_perm("reporting.add_declaredyear")
+                        and year < timezone.localdate().year),
+        "seed_rows": _figure_rows(SEED_FIGURES, shown, before),
+        "other_rows": _figure_rows(OTHER_FIGURES, shown, before),
         "income_rows": [{"key": key, "label": label,
-                         "value": current.figures["income_in_treatment"][key],
+                         "value": shown["income_in_treatment"][key],
+                         "count": shown.get("income_in_treatment_counts", {}).get(key),
                          "before": before.figures["income_in_treatment"][key]}
                         for key, label in INCOME_LABELS.items()],
         "income_figure": FIGURES["income_in_treatment"],
@@ -82,9 +134,47 @@ def file_active(request, year: int):
     })
 
 
-def _figure_rows(figures, current, before) -> list[dict]:
-    return [{"figure": figure, "value": current.figures[figure.key],
-             "before": before.figures[figure.key]} for figure in figures]
+@require_http_methods(["GET", "POST"])
+@permission_required("reporting.add_declaredyear", raise_exception=True)
+def file_active_declare(request, year: int):
+    """Declare a finished year: the figures and the consistency checks as they stand, then a
+    confirmation (and a reason, when the year was declared before)."""
+    from reporting import declaring
+    from reporting.forms import DeclareForm
+    if not FIRST_YEAR <= year <= 2999:
+        raise Http404
+    declarations = declaring.declarations(year)
+    form = DeclareForm(request.POST if request.method == "POST" else None,
+                       again=bool(declarations))
+    refused = None
+    if year >= timezone.localdate().year:
+        # The same words as the service's refusal; the figures of a year not over are shown
+        # but no form is.
+        refused = _("Only a finished year can be declared: %(year)s is not over.") % {
+            "year": year}
+    elif request.method == "POST" and form.is_valid():
+        try:
+            declaration = services.year_declare(year=year, reason=form.cleaned_data["reason"],
+                                                actor=request.user)
+        except services.DeclareRefused as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("%(year)s declared (version %(version)s).") % {
+                "year": year, "version": declaration.version})
+            return redirect("reporting:file_active", year=year)
+    current = selectors.file_active_figures(year)
+    return render(request, "reporting/declare.html", {
+        "year": year, "form": form, "refused": refused, "declarations": declarations,
+        "checks": declaring.describe_checks(declaring.year_checks(year, current.figures)),
+        "seed_rows": _figure_rows(SEED_FIGURES, current.figures, None),
+    })
+
+
+def _figure_rows(figures, shown: dict, before) -> list[dict]:
+    """``shown``: the figures of the year (declared or today's); ``before``: the year
+    before's (YearFigures), or None."""
+    return [{"figure": figure, "value": shown[figure.key],
+             "before": before.figures[figure.key] if before else None} for figure in figures]
 
 
 def _age_rows(ages: dict) -> list[dict]:

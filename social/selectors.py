@@ -150,14 +150,15 @@ def _cohort_sql(patient_ids) -> tuple[str, list]:
     return "SELECT DISTINCT unnest(%s::bigint[]) AS id", [ids]
 
 
-def income_distribution(*, patient_ids: QuerySet | Iterable[int],
-                        as_of: datetime.date) -> dict[str, float]:
-    """Percent of the given patients under each income source on ``as_of``.
+def income_counts(*, patient_ids: QuerySet | Iterable[int],
+                  as_of: datetime.date) -> dict[str, int]:
+    """How many of the given patients are under each income source on ``as_of``.
 
     Each patient counts once, under the latest income source recorded on or before
-    ``as_of`` (corrections applied), "unknown" when none is; one decimal; all eight keys.
-    ``patient_ids`` is a queryset (of patients, or of one id column) or a list of ids.
-    One query: PostgreSQL picks the latest row per patient (DISTINCT ON) and counts.
+    ``as_of`` (corrections applied: a correction counts at its own date), "unknown" when none
+    is; all eight keys. ``patient_ids`` is a queryset (of patients, or of one id column) or a
+    list of ids. One query: PostgreSQL picks the latest row per patient (DISTINCT ON) and
+    counts.
     """
     cohort_sql, cohort_params = _cohort_sql(patient_ids)
     table = IncomeRecord._meta.db_table
@@ -170,17 +171,41 @@ def income_distribution(*, patient_ids: QuerySet | Iterable[int],
               AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.corrects_id = r.id)
             ORDER BY r.patient_id, r.date DESC, r.id DESC
         )
-        SELECT COALESCE(latest.source, 'unknown') AS source,
-               round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS percent
+        SELECT COALESCE(latest.source, 'unknown') AS source, count(*) AS n
         FROM cohort LEFT JOIN latest ON latest.patient_id = cohort.id
         GROUP BY 1
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [*cohort_params, as_of])
         rows = cursor.fetchall()
-    distribution = dict.fromkeys(INCOME_KEYS, 0.0)
-    distribution.update({source: float(percent) for source, percent in rows})
-    return distribution
+    counts = dict.fromkeys(INCOME_KEYS, 0)
+    counts.update({source: int(n) for source, n in rows})
+    return counts
+
+
+def largest_remainder_percent(counts: dict[str, int]) -> dict[str, float]:
+    """Percentages with one decimal that add up to exactly 100.0 (largest-remainder rounding:
+    each share is cut to a tenth of a percent, and the tenths left over go to the shares that
+    lost most in the cut; a tie goes to the larger count, then to the order of ``counts``).
+    All zero when the counts are."""
+    total = sum(counts.values())
+    if not total:
+        return dict.fromkeys(counts, 0.0)
+    # In tenths of a percent, in integers: no float error decides who gets a tenth.
+    tenths = {key: divmod(1000 * n, total) for key, n in counts.items()}
+    left = 1000 - sum(whole for whole, _rest in tenths.values())
+    order = list(counts)
+    ranked = sorted(counts, key=lambda key: (-tenths[key][1], -counts[key], order.index(key)))
+    extra = set(ranked[:left])
+    return {key: (whole + (key in extra)) / 10 for key, (whole, _rest) in tenths.items()}
+
+
+def income_distribution(*, patient_ids: QuerySet | Iterable[int],
+                        as_of: datetime.date) -> dict[str, float]:
+    """Percent of the given patients under each income source on ``as_of`` (see
+    :func:`income_counts`), one decimal, adding up to 100.0 (:func:`largest_remainder_percent`);
+    all zero for nobody. One query."""
+    return largest_remainder_percent(income_counts(patient_ids=patient_ids, as_of=as_of))
 
 
 # --- actions and the caseload -----------------------------------------------------------------

@@ -230,6 +230,9 @@ MATRIX = {
     "reporting:index":           {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "reporting:file_active":     {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "reporting:file_active_explain": {"GET": (403, 403, 403, 403, 403, 403, 200, 403)},
+    # Coordinators declare a finished year; an empty POST lacks the confirmation.
+    "reporting:file_active_declare": {"GET": (403, 403, 403, 403, 403, 403, 200, 403),
+                                      "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
     # The TDI questionnaire is filled at the episode's opening, at the desk or in care.
     "reporting:tdi":             {"GET":  (200, 200, 200, 200, 200, 200, 403, 403),
                                   "POST": (200, 200, 200, 200, 200, 200, 403, 403)},

@@ -204,6 +204,7 @@ URL_ARGS = {
     "social:action_edit": lambda w: [w.social_action.pk],
     "reporting:file_active": lambda w: [day().year],
     "reporting:file_active_explain": lambda w: [day().year, "annual_active_patients"],
+    "reporting:file_active_declare": lambda w: [day().year - 1],
     "reporting:tdi": lambda w: [w.episode.pk],
     "reporting:tdi_year": lambda w: [day().year],
     "reporting:tdi_export": lambda w: [day().year],

@@ -165,6 +165,8 @@ FORMS = [
     FuzzForm("social:action_edit", S, shows=("social:action_detail",)),
     # reporting
     FuzzForm("reporting:tdi", R, shows=("reporting:tdi",)),
+    FuzzForm("reporting:file_active_declare", C, shows=("reporting:file_active",),
+             good={"confirm": ["on"]}),
 ]
 
 #: Views that take POST but have no form of their own to fuzz, and why.

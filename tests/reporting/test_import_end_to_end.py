@@ -9,14 +9,14 @@ import datetime
 import json
 import random
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command, get_commands
 from django.utils import timezone
 
-from reporting.selectors import FIGURE_KEYS
+from reporting.selectors import FIGURE_KEYS, VERSION_KEYS
 
 D = datetime.date
 START, END = D(2023, 1, 1), D(2026, 6, 30)
@@ -78,10 +78,21 @@ def write(directory, rows):
             writer.writerows(records)
 
 
-def percent(count: int, total: int) -> float:
+def percents(counts: dict[str, int]) -> dict[str, float]:
+    """Largest-remainder rounding to one decimal, written out: each share cut to a tenth of a
+    percent, the tenths missing to reach 100.0 handed one by one to the biggest leftovers
+    (a tie: the larger count, then the order of the sources)."""
+    total = sum(counts.values())
     if not total:
-        return 0.0
-    return float((Decimal(100 * count) / Decimal(total)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+        return dict.fromkeys(counts, 0.0)
+    exact = {source: Decimal(1000 * n) / Decimal(total) for source, n in counts.items()}
+    cut = {source: int(value) for source, value in exact.items()}
+    missing = 1000 - sum(cut.values())
+    by_leftover = sorted(counts, key=lambda s: (-(exact[s] - cut[s]), -counts[s],
+                                                list(counts).index(s)))
+    for source in by_leftover[:missing]:
+        cut[source] += 1
+    return {source: cut[source] / 10 for source in counts}
 
 
 def six_months_after(d: D) -> D:
@@ -154,8 +165,8 @@ def expected_figures(rows, year: int) -> dict:
         "consultations": consultations,
         "activity_days": len(days),
         "patients_in_treatment": len(in_treatment),
-        "income_in_treatment": {source: percent(counts[source], len(in_treatment))
-                                for source in SOURCES},
+        "income_in_treatment": percents({source: counts[source] for source in SOURCES}),
+        "income_in_treatment_counts": {source: counts[source] for source in SOURCES},
         "dispensations": 0,
         "patients_on_substitution": 0,
         "group_attendances": 0,
@@ -177,7 +188,9 @@ def test_imported_history_gives_the_independently_computed_figures(tmp_path, yea
     call_command("file_active", "--year", str(year), stdout=out)
     actual = json.loads(out.getvalue())
     expected = expected_figures(rows, year)
-    assert list(actual) == FIGURE_KEYS
+    assert list(actual) == [*FIGURE_KEYS, *VERSION_KEYS]
+    assert actual["declared_version"] is None  # nothing declared: today's records
+    assert sum(actual["income_in_treatment"].values()) == pytest.approx(100.0)
     assert expected["patient_contacts"] > 100 and expected["new_requests"] > 3  # not trivial
     for key, value in expected.items():
         if isinstance(value, float):

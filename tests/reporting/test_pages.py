@@ -99,13 +99,14 @@ def test_page_query_count_constant(coordinator_client, history, django_assert_nu
     import datetime
     coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
     # Session, user, permissions (2), roles, saving the session (3); the figures and
-    # breakdowns of two years (2 queries each) and the sites.
-    with django_assert_num_queries(13):
+    # breakdowns of two years (2 queries each) and the sites; the year's declarations (2:
+    # the one shown, the list) and its consistency checks (2).
+    with django_assert_num_queries(17):
         coordinator_client.get(PAGE)
     for day in range(1, 28):
         ConsultationFactory(date=datetime.date(2025, 2, day), discipline="other")
         EpisodeFactory(opened_on=datetime.date(2025, 3, day))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(17):
         coordinator_client.get(PAGE)
 
 
@@ -121,6 +122,9 @@ def test_csv_export_has_every_figure(coordinator_client, history):
     assert values["income_in_treatment.unknown"] == "25.0"
     expected_keys = [key for key, value in EXPECTED_2025.items() if not isinstance(value, dict)]
     expected_keys += [f"income_in_treatment.{k}" for k in EXPECTED_2025["income_in_treatment"]]
+    expected_keys += [f"income_in_treatment_counts.{k}"
+                      for k in EXPECTED_2025["income_in_treatment_counts"]]
+    expected_keys += ["declared_version", "declared_at", "sha256"]
     assert sorted(values) == sorted(expected_keys)
 
 
@@ -133,7 +137,7 @@ def test_xlsx_export_has_figures_and_breakdowns(coordinator_client, history):
     assert figures["patient_contacts"] == 9
     assert figures["daily_consultations_avg"] == pytest.approx(0.625)
     assert figures["income_in_treatment.cpas"] == 25.0
-    assert len(figures) == len(EXPECTED_2025) - 1 + 8
+    assert len(figures) == len(EXPECTED_2025) - 2 + 8 + 8 + 3  # + the version's 3 keys
     rows = list(breakdowns_sheet.iter_rows(min_row=2, values_only=True))
     by = {(row[0], str(row[1])): row for row in rows}
     assert by[("month", "1")][3] == 2 and by[("month", "1")][5] == 2  # patients, consultations
