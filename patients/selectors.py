@@ -276,17 +276,20 @@ def patient_episodes(*, patient, today: datetime.date | None = None) -> list[Epi
                 .select_related("opened_by", "closed_by").order_by("-opened_on", "-id"))
 
 
-def patient_lapse(*, patient, episodes: list[Episode] | None = None,
-                  last_contact: datetime.date | None = None) -> Lapse | None:
+def patient_lapse(*, patient, episodes: list[Episode] | None = None) -> Lapse | None:
     """The lapse of a person who had an episode and has none running now, or None (never
-    in treatment, or in treatment). ``episodes`` as ``patient_episodes`` gives them."""
+    in treatment, or in treatment). ``episodes`` as ``patient_episodes`` gives them.
+
+    The last contact is the last one *before today* (a walk-in logged a moment ago is the
+    return itself, not the last contact), or the episode's own last contact (its opening day
+    counts) when there is none."""
     if episodes is None:
         episodes = patient_episodes(patient=patient)
     if not episodes or episodes[0].ended_on is None:
         return None
     latest = episodes[0]
-    if last_contact is None:
-        last_contact = patient_last_contact(patient_id=patient.pk)
+    before_today = patient_last_contact(patient_id=patient.pk, before=timezone.localdate())
+    last_contact = max(filter(None, [before_today, latest.last_contact_on]), default=None)
     return Lapse(episode=latest, ended_on=latest.ended_on,
                  ended_by_rule=latest.ended_by_rule, last_contact=last_contact)
 
@@ -303,8 +306,7 @@ def patient_return_lapse(*, patient, today: datetime.date | None = None) -> Laps
     episodes = patient_episodes(patient=patient, today=today)
     if not episodes or episodes[0].ended_on is None:
         return None
-    return patient_lapse(patient=patient, episodes=episodes,
-                         last_contact=patient_last_contact(patient_id=patient.pk, before=today))
+    return patient_lapse(patient=patient, episodes=episodes)
 
 
 def patients_desk_episodes(*, patient_ids) -> dict[int, Episode]:
@@ -364,8 +366,7 @@ def patient_file(*, patient) -> dict:
         # An episode the 6-month rule has ended, whose closure the nightly job has not
         # written yet: the file says so.
         "lost_contact": any(e.closed_on is None and e.ended_on is not None for e in episodes),
-        "lapse": patient_lapse(patient=patient, episodes=episodes,
-                               last_contact=timeline["last_contact"]),
+        "lapse": patient_lapse(patient=patient, episodes=episodes),
     }
 
 

@@ -4,7 +4,7 @@ Every treatment episode carries two dates that PostgreSQL keeps current whatever
 records (a form, the import's COPY, a merge, a backdated entry, a cancelled dose):
 
 - ``last_contact_on``: the episode's last contact (its opening day counts as one), among the
-  contacts from its opening to its closure;
+  contacts from its opening to its closure, and before its ``lapsed_on`` gap;
 - ``lapsed_on``: the contact after which six calendar months passed without any other
   contact inside the episode (or before its hand closure): the rule ended the episode as of
   that day. Empty while no such gap exists.
@@ -72,7 +72,8 @@ LANGUAGE sql AS $$
           FROM gaps GROUP BY gaps.id
     ),
     result AS (
-        SELECT rule.id, rule.last_contact_on,
+        -- After a gap the episode has ended: later contacts are not its own.
+        SELECT rule.id, coalesce(rule.inner_gap, rule.last_contact_on) AS last_contact_on,
                CASE WHEN rule.inner_gap IS NOT NULL THEN rule.inner_gap
                     -- closed by hand six months or more after the last contact: the rule
                     -- had ended it first
