@@ -115,8 +115,8 @@ def _episode_mark(episode) -> str:
                 else _("Episode ended %(date)s")) % {"date": date}
         return f' <span class="badge text-bg-info" data-episode-ended>{text}</span>'
     if not episode.tdi_filled:
-        return (' <span class="badge text-bg-warning" data-tdi-due>'
-                f'{e(_("TDI questionnaire due"))}</span>')
+        due = _("TDI questionnaire due")  # not inside the f-string: makemessages reads it
+        return f' <span class="badge text-bg-warning" data-tdi-due>{e(due)}</span>'
     return ""
 
 
