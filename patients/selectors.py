@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db import models
-from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
@@ -205,16 +205,14 @@ def all_contact_day_querysets() -> list[QuerySet]:
 
 def patient_last_contact(*, patient_id: int, before: datetime.date | None = None
                          ) -> datetime.date | None:
-    """The latest day with a contact of any kind, strictly before ``before`` when given."""
-    latest = None
-    for queryset in all_contact_day_querysets():
-        queryset = queryset.filter(patient_id=patient_id)
-        if before is not None:
-            queryset = queryset.filter(date__lt=before)
-        day = queryset.aggregate(latest=Max("date"))["latest"]
-        if day is not None and (latest is None or day > latest):
-            latest = day
-    return latest
+    """The latest day with a contact of any kind, strictly before ``before`` when given. One
+    query: ``patients_contact_days``, the contacts as the 6-month rule reads them (patients
+    migration 0008; tests/patients/test_six_month_rule.py checks they are the apps')."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(date) FROM patients_contact_days(ARRAY[%s]::bigint[]) "
+                       "WHERE %s::date IS NULL OR date < %s::date",
+                       [patient_id, before, before])
+        return cursor.fetchone()[0]
 
 
 def months_before(day: datetime.date, months: int) -> datetime.date:
@@ -276,19 +274,26 @@ def patient_episodes(*, patient, today: datetime.date | None = None) -> list[Epi
                 .select_related("opened_by", "closed_by").order_by("-opened_on", "-id"))
 
 
-def patient_lapse(*, patient, episodes: list[Episode] | None = None) -> Lapse | None:
+_NOT_GIVEN = object()
+
+
+def patient_lapse(*, patient, episodes: list[Episode] | None = None,
+                  last_before_today=_NOT_GIVEN) -> Lapse | None:
     """The lapse of a person who had an episode and has none running now, or None (never
     in treatment, or in treatment). ``episodes`` as ``patient_episodes`` gives them.
 
     The last contact is the last one *before today* (a walk-in logged a moment ago is the
     return itself, not the last contact), or the episode's own last contact (its opening day
-    counts) when there is none."""
+    counts) when there is none. ``last_before_today``: that day (or None: no contact before
+    today) when the caller has read it already."""
     if episodes is None:
         episodes = patient_episodes(patient=patient)
     if not episodes or episodes[0].ended_on is None:
         return None
     latest = episodes[0]
-    before_today = patient_last_contact(patient_id=patient.pk, before=timezone.localdate())
+    before_today = (last_before_today if last_before_today is not _NOT_GIVEN
+                    else patient_last_contact(patient_id=patient.pk,
+                                              before=timezone.localdate()))
     last_contact = max(filter(None, [before_today, latest.last_contact_on]), default=None)
     return Lapse(episode=latest, ended_on=latest.ended_on,
                  ended_by_rule=latest.ended_by_rule, last_contact=last_contact)
@@ -338,8 +343,12 @@ def patient_contact_timeline(*, patient, months: int = 12) -> dict:
         count = sum(1 for d in days if d.year == month.year and d.month == month.month)
         by_month.append({"month": month, "days": count})
         month = months_before(month, 1)
-    last = max(days) if days else patient_last_contact(patient_id=patient.pk)
-    return {"by_month": by_month, "last_contact": last, "contact_days": len(days)}
+    # The last contact before today: one query always, so the file's query count does not
+    # depend on the history (it tells a person back after a lapse when they were last seen).
+    before_today = patient_last_contact(patient_id=patient.pk, before=today)
+    last = max(days) if days else before_today
+    return {"by_month": by_month, "last_contact": last, "contact_days": len(days),
+            "last_before_today": before_today}
 
 
 # --- the patient file -----------------------------------------------------------------------
@@ -366,7 +375,8 @@ def patient_file(*, patient) -> dict:
         # An episode the 6-month rule has ended, whose closure the nightly job has not
         # written yet: the file says so.
         "lost_contact": any(e.closed_on is None and e.ended_on is not None for e in episodes),
-        "lapse": patient_lapse(patient=patient, episodes=episodes),
+        "lapse": patient_lapse(patient=patient, episodes=episodes,
+                               last_before_today=timeline["last_before_today"]),
     }
 
 

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mass.models import AuditEvent
 from mass.roles import Role
@@ -22,8 +22,11 @@ PAGE = "/reporting/file-active/2025/"
 DECLARE = PAGE + "declare/"
 
 
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
 def declare(client, **data):
-    return client.post(DECLARE, {"confirm": "on", **data})
+    return client.post(DECLARE, {"confirm": "on", **data}, **EN)
 
 
 def test_declaring_stores_the_figures_lists_hash_and_checks(coordinator_client, history,
@@ -86,7 +89,7 @@ def test_declaring_again_needs_a_reason_and_keeps_the_earlier_version(coordinato
 
 def test_the_service_refuses_a_new_version_without_reason(history, coordinator_user):
     services.year_declare(year=2025, reason="", actor=coordinator_user)
-    with pytest.raises(services.DeclareRefused, match="reason"):
+    with translation.override("en"), pytest.raises(services.DeclareRefused, match="reason"):
         services.year_declare(year=2025, reason=" ", actor=coordinator_user)
     assert DeclaredYear.objects.count() == 1
 
@@ -97,8 +100,8 @@ def test_the_current_or_a_future_year_cannot_be_declared(coordinator_client, coo
     year = timezone.localdate().year + offset
     url = f"/reporting/file-active/{year}/declare/"
 
-    page = coordinator_client.get(url)
-    response = coordinator_client.post(url, {"confirm": "on"})
+    page = coordinator_client.get(url, **EN)
+    response = coordinator_client.post(url, {"confirm": "on"}, **EN)
 
     for answer in (page, response):
         assert answer.status_code == 200
@@ -111,7 +114,7 @@ def test_the_current_or_a_future_year_cannot_be_declared(coordinator_client, coo
 
 
 def test_declaring_needs_the_confirmation(coordinator_client, history):
-    response = coordinator_client.post(DECLARE, {})
+    response = coordinator_client.post(DECLARE, {}, **EN)
     assert response.status_code == 200
     assert "Tick the box to confirm the declaration." in response.content.decode()
     assert not DeclaredYear.objects.exists()
