@@ -4,7 +4,9 @@ and the TDI questionnaires of episodes.
 The figures follow docs/domain.md ("Definitions (binding)") word for word; the SQL is in
 :mod:`reporting.queries`. A year's figures take two queries: one for everything counted from
 the contacts, episodes, consultations, dispensations, groups and harm-reduction contacts, and
-one for the income distribution (``social.selectors.income_distribution``).
+one for the income distribution (``social.selectors.income_distribution``). The page's two
+years and its breakdown by site come from one query of the first kind
+(:func:`file_active_years`).
 """
 
 import datetime
@@ -71,7 +73,27 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
     patients per sex and per age group (age reached in the year)."""
     sources, missing = queries.contact_sources()
     row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=breakdowns))
-    days = row["activity_days"]
+    return _year_figures(row, missing, breakdowns=breakdowns)
+
+
+def file_active_years(year: int) -> tuple[YearFigures, YearFigures]:
+    """The figures of ``year`` and of the year before, with their breakdowns, and the
+    breakdown by site of ``year`` (``current.breakdowns["sites"]``, as
+    :func:`site_breakdown`): what the yearly figures page shows, in three queries. The
+    contacts of both years are read and aggregated once, in one query; each year's income
+    distribution is one more."""
+    sources, missing = queries.contact_sources()
+    rows = queries.fetch_all(*queries.figures_sql(sources, year, breakdowns=True,
+                                                  year_before=True, sites=True))
+    current, before = (_year_figures(row, missing, breakdowns=True) for row in rows)
+    current.breakdowns["sites"] = rows[0]["sites"] or []
+    return current, before
+
+
+def _year_figures(row: dict, missing: list[str], *, breakdowns: bool) -> YearFigures:
+    """A row of ``queries.figures_sql`` as the figures of its year (the income distribution:
+    one more query)."""
+    year, days = row["year"], row["activity_days"]
     figures = {
         "year": year,
         "annual_active_patients": row["annual_active_patients"],
@@ -124,35 +146,23 @@ def site_breakdown(year: int) -> list[dict]:
     that the contacts of the rows add up to ``patient_contacts``: under the site its records
     name (dispensations: the centre, ``queries.AT_THE_CENTRE``), under "several sites"
     (``several_sites`` true) when they name more than one, under "no site recorded"
-    (``site_id`` None) when none names one. A patient may be in several rows."""
+    (``site_id`` None) when none names one. A patient may be in several rows. One query (the
+    page and the spreadsheet have it from the query of their figures)."""
     sources, _ = queries.contact_sources()
     start, end = year_bounds(year)
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end, site=True), "u")
-    sql = f"""
-WITH days AS (
-    SELECT u.patient_id, u.date,
-           array_agg(DISTINCT u.site_id) FILTER (WHERE u.site_id IS NOT NULL) AS sites
-    FROM ({union}) AS u GROUP BY u.patient_id, u.date
-),
-counted AS (
-    SELECT patient_id, date, CASE WHEN cardinality(sites) = 1 THEN sites[1] END AS site_id,
-           coalesce(cardinality(sites), 0) > 1 AS several_sites
-    FROM days
-)
-SELECT c.site_id, c.several_sites, s.name AS site_name, s.kind AS site_kind,
-       count(DISTINCT c.patient_id) AS patients, count(*) AS contacts
-FROM counted AS c LEFT JOIN {table("mass.Site")} AS s ON s.id = c.site_id
-GROUP BY c.site_id, c.several_sites, s.name, s.kind
-ORDER BY c.site_id IS NULL, c.several_sites DESC, contacts DESC, s.name"""
-    return queries.fetch_all(sql, params)
+    sql = f"WITH {queries.contacts_with_site_cte(union)}{queries.sites_sql()}"
+    return queries.fetch_all(sql, {**params, "start": start, "end": end})
 
 
 def file_active_report(year: int) -> tuple[YearFigures, dict]:
     """The figures of ``year`` and its breakdowns (months, disciplines, people, sites), for
-    the spreadsheet: three queries."""
-    current = file_active_figures(year, breakdowns=True)
-    return current, {**current.breakdowns, "sites": site_breakdown(year)}
+    the spreadsheet: two queries."""
+    sources, missing = queries.contact_sources()
+    row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=True, sites=True))
+    current = _year_figures(row, missing, breakdowns=True)
+    return current, {**current.breakdowns, "sites": row["sites"] or []}
 
 
 def years_with_data() -> list[int]:

@@ -54,11 +54,10 @@ def file_active(request, year: int):
         disposition = "inline" if fmt == "json" else "attachment"
         response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
         return response
-    current = selectors.file_active_figures(year, breakdowns=True)
-    before = selectors.file_active_figures(year - 1, breakdowns=True)
+    current, before = selectors.file_active_years(year)
     monthly = selectors.monthly_series(current, before)
     breakdowns = current.breakdowns
-    sites = [{**row, "label": site_label(row)} for row in selectors.site_breakdown(year)]
+    sites = [{**row, "label": site_label(row)} for row in breakdowns["sites"]]
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,
         "seed_rows": _figure_rows(SEED_FIGURES, current, before),
