@@ -77,16 +77,19 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
 
 
 def file_active_years(year: int) -> tuple[YearFigures, YearFigures]:
-    """The figures of ``year`` and of the year before, with their breakdowns, and the
-    breakdown by site of ``year`` (``current.breakdowns["sites"]``, as
-    :func:`site_breakdown`): what the yearly figures page shows, in three queries. The
-    contacts of both years are read and aggregated once, in one query; each year's income
-    distribution is one more."""
+    """The figures of ``year`` with its breakdowns, those of the year before with its
+    monthly one (the page compares the months), and the breakdown by site of ``year``
+    (``current.breakdowns["sites"]``, as :func:`site_breakdown`): what the yearly figures
+    page shows, in four queries. The
+    contacts of both years are read and aggregated once, in one query (with its settings,
+    ``queries.PAGE_SETTINGS``: one more); each year's income distribution is one more."""
     sources, missing = queries.contact_sources()
-    rows = queries.fetch_all(*queries.figures_sql(sources, year, breakdowns=True,
-                                                  year_before=True, sites=True))
+    rows = queries.fetch_all_with_settings(
+        *queries.figures_sql(sources, year, breakdowns=True, year_before=True, sites=True),
+        queries.PAGE_SETTINGS)
     current, before = (_year_figures(row, missing, breakdowns=True) for row in rows)
     current.breakdowns["sites"] = rows[0]["sites"] or []
+    before.breakdowns = {"monthly": before.breakdowns["monthly"]}
     return current, before
 
 

@@ -101,13 +101,37 @@ def test_page_query_count_constant(coordinator_client, history, django_assert_nu
     # Session, user, permissions (2), roles, saving the session (3); the figures and
     # breakdowns of both years and the sites in one query (the contacts aggregated once), the
     # income distribution of each year (2).
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         coordinator_client.get(PAGE)
     for day in range(1, 28):
         ConsultationFactory(date=datetime.date(2025, 2, day), discipline="other")
         EpisodeFactory(opened_on=datetime.date(2025, 3, day))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         coordinator_client.get(PAGE)
+
+
+def test_page_reads_the_contacts_of_both_years_once(coordinator_client, history):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reporting import selectors
+    coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
+    with CaptureQueriesContext(connection) as captured:
+        response = coordinator_client.get(PAGE)
+    # One query reads the records of contacts (walk-ins among them), for both years and the
+    # sites; with its settings and the income of each year, four queries for the figures.
+    reading_contacts = [q for q in captured.captured_queries if '"patients_visit"' in q["sql"]]
+    assert len(reading_contacts) == 1
+    assert len(captured) == 12
+    # And it gives what the figures of each year, their breakdowns and the sites give alone.
+    current, before = response.context["current"], response.context["before"]
+    alone = selectors.file_active_figures(2025, breakdowns=True)
+    assert current.figures == alone.figures == EXPECTED_2025
+    assert current.breakdowns == {**alone.breakdowns, "sites": selectors.site_breakdown(2025)}
+    year_before = selectors.file_active_figures(2024, breakdowns=True)
+    assert before.figures == year_before.figures
+    assert before.breakdowns == {"monthly": year_before.breakdowns["monthly"]}
+    assert before.figures["patient_contacts"] > 0  # the year before has contacts of its own
 
 
 def test_csv_export_has_every_figure(coordinator_client, history):
