@@ -237,11 +237,11 @@ consulted AS (
     SELECT year, 1, NULL, month, consultations, NULL FROM consultation_months
 ),
 people AS (
-    SELECT year, GROUPING(sex) AS by_age, sex, age_group, count(*) AS patients
-    FROM (SELECT a.year, p.sex, {_age_group_sql(age)} AS age_group
+    SELECT %(year)s AS year, GROUPING(sex) AS by_age, sex, age_group, count(*) AS patients
+    FROM (SELECT p.sex, {_age_group_sql(age)} AS age_group
           FROM active AS a JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id
           WHERE a.year = %(year)s) AS a
-    GROUP BY GROUPING SETS ((year, sex), (year, age_group))
+    GROUP BY GROUPING SETS ((sex), (age_group))
 )"""
     columns = """,
     (SELECT json_object_agg(extract(month FROM month)::int, n) FROM month_counts AS m
@@ -252,11 +252,20 @@ people AS (
                                        'consultations', consultations, 'patients', patients)
                      ORDER BY consultations DESC, discipline)
      FROM consulted AS c WHERE c.year = y.year AND by_month = 0) AS disciplines,
-    (SELECT json_object_agg(sex, patients) FROM people AS g
-     WHERE g.year = y.year AND by_age = 0) AS sexes,
-    (SELECT json_object_agg(age_group, patients) FROM people AS g
-     WHERE g.year = y.year AND by_age = 1) AS ages"""
+    (SELECT json_object_agg(sex, patients ORDER BY array_position(%(sex_order)s, sex::text))
+     FROM people AS g WHERE g.year = y.year AND by_age = 0) AS sexes,
+    (SELECT json_object_agg(age_group, patients
+                            ORDER BY array_position(%(age_order)s, age_group::text))
+     FROM people AS g WHERE g.year = y.year AND by_age = 1) AS ages"""
     return ctes, columns
+
+
+def _breakdown_orders() -> dict[str, list[str]]:
+    """The order of the sexes (the model's) and of the age groups (youngest first, then
+    unknown) in the breakdowns: the spreadsheet's rows and the page's, the same every time."""
+    from patients.models import Patient
+    return {"sex_order": list(Patient.Sex.values),
+            "age_order": [label for label, _low, _high in AGE_GROUPS] + ["unknown"]}
 
 
 def contacts_with_site_cte(union_sql: str) -> str:
@@ -417,7 +426,9 @@ LEFT JOIN consultation_figures USING (year) LEFT JOIN episode_figures USING (yea
 LEFT JOIN treatment USING (year) LEFT JOIN dispensing USING (year)
 LEFT JOIN groups USING (year) LEFT JOIN harm_reduction USING (year)
 ORDER BY y.year DESC"""
-    return sql, {**named, **dispensing_params, "start": start, "end": end, "years": years,
+    orders = _breakdown_orders() if breakdowns else {}
+    return sql, {**named, **dispensing_params, **orders, "start": start, "end": end,
+                 "years": years,
                  "year_start": year_bounds(year)[0], "year": year,
                  "today": timezone.localdate()}
 

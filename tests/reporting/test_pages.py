@@ -169,6 +169,20 @@ def test_xlsx_export_has_figures_and_breakdowns(coordinator_client, history):
     assert sum(row[3] for row in rows if row[0] == "sex") == 4
 
 
+def test_xlsx_export_lists_sexes_and_age_groups_in_a_fixed_order(coordinator_client, history):
+    from patients.models import Patient
+    from reporting.queries import AGE_GROUPS
+    response = coordinator_client.get(PAGE + "?format=xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content)).worksheets[1]
+                .iter_rows(min_row=2, values_only=True))
+    sexes = [row[1] for row in rows if row[0] == "sex"]
+    ages = [row[1] for row in rows if row[0] == "age_group"]
+    assert len(sexes) > 1 and len(ages) > 1
+    assert sexes == [sex for sex in Patient.Sex.values if sex in sexes]
+    order = [label for label, _low, _high in AGE_GROUPS] + ["unknown"]
+    assert ages == [group for group in order if group in ages]
+
+
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
 def test_every_export_is_audited(coordinator_client, coordinator_user, history, fmt):
     coordinator_client.get(PAGE + f"?format={fmt}")
