@@ -186,22 +186,23 @@ def _earlier_episode_sql(alias: str) -> str:
 
 def _dispensing_sql(years: list[int]) -> tuple[str, dict]:
     """The dispensary's own definitions (``dispensary.selectors``), one row per year: doses
-    given in the year, not cancelled; patients given a substitution product at least once."""
+    given in the year, not cancelled (``dispensations_in_year``); patients given a substitution
+    product at least once (``patients_on_substitution``). Both from one read of the given
+    doses of the years (``given_dispensations``), grouped by year and patient first."""
     try:
-        from dispensary.selectors import dispensations_in_year, patients_on_substitution
+        from dispensary.selectors import given_dispensations
     except ImportError:
         return ("SELECT NULL::int AS year, NULL::bigint AS dispensations, "
                 "NULL::bigint AS patients_on_substitution WHERE false"), {}
-    parts, params = [], {}
-    for year in years:
-        given_sql, given = embed(dispensations_in_year(year).values("pk"), f"d{year}_")
-        patients_sql, patients = embed(patients_on_substitution(year).values("pk"),
-                                       f"p{year}_")
-        parts.append(f"SELECT {int(year)} AS year, "
-                     f"(SELECT count(*) FROM ({given_sql}) AS d) AS dispensations, "
-                     f"(SELECT count(*) FROM ({patients_sql}) AS p) AS patients_on_substitution")
-        params.update({**given, **patients})
-    return "\nUNION ALL\n".join(parts), params
+    given = given_dispensations().filter(
+        date__range=(year_bounds(years[0])[0], year_bounds(years[-1])[1]),
+    ).values("patient_id", "date", substitution=F("product__is_substitution"))
+    given_sql, params = embed(given, "d")
+    return (f"SELECT year, sum(n)::bigint AS dispensations, "
+            f"count(*) FILTER (WHERE substitution) AS patients_on_substitution "
+            f"FROM (SELECT extract(year FROM d.date)::int AS year, d.patient_id, "
+            f"d.substitution, count(*) AS n FROM ({given_sql}) AS d GROUP BY 1, 2, 3) AS p "
+            f"GROUP BY year"), params
 
 
 def _age_group_sql(age: str) -> str:
@@ -417,7 +418,7 @@ harm_reduction AS (
          ) AS hand_outs
     GROUP BY year
 ){extra_ctes}
-SELECT y.year, {", ".join(f"{_COALESCED.get(c, c)} AS {c}" for c in FIGURE_COLUMNS)}
+SELECT y.year, {", ".join(f"{_coalesced(c, dispensing_params)} AS {c}" for c in FIGURE_COLUMNS)}
        {extra_columns}
 FROM unnest(%(years)s::int[]) AS y(year)
 LEFT JOIN contact_figures USING (year) LEFT JOIN days USING (year)
@@ -433,9 +434,12 @@ ORDER BY y.year DESC"""
                  "today": timezone.localdate()}
 
 
-#: A year without any row of a kind counts 0 (the averages too), as a count over no rows does.
-_COALESCED = {column: f"coalesce({column}, 0)" for column in FIGURE_COLUMNS
-              if column not in ("dispensations", "patients_on_substitution")}
+def _coalesced(column: str, dispensing_params: dict | None) -> str:
+    """A year without any row of a kind counts 0 (the averages too), as a count over no rows
+    does; the dispensing figures stay NULL without a dispensary app (no parameters)."""
+    if column in ("dispensations", "patients_on_substitution") and not dispensing_params:
+        return column
+    return f"coalesce({column}, 0)"
 
 
 #: For the page's query only, set for its transaction (``set_config(..., true)``): its hash
