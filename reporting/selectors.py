@@ -80,9 +80,9 @@ def file_active_years(year: int) -> tuple[YearFigures, YearFigures]:
     """The figures of ``year`` with its breakdowns, those of the year before with its
     monthly one (the page compares the months), and the breakdown by site of ``year``
     (``current.breakdowns["sites"]``, as :func:`site_breakdown`): what the yearly figures
-    page shows, in four queries. The
-    contacts of both years are read and aggregated once, in one query (with its settings,
-    ``queries.PAGE_SETTINGS``: one more); each year's income distribution is one more."""
+    page shows, in four queries. The contacts of both years are read and aggregated once, in
+    one query (its settings, ``queries.PAGE_SETTINGS``, are one more); each year's income
+    distribution is one more."""
     sources, missing = queries.contact_sources()
     rows = queries.fetch_all_with_settings(
         *queries.figures_sql(sources, year, breakdowns=True, year_before=True, sites=True),
@@ -156,7 +156,7 @@ def site_breakdown(year: int) -> list[dict]:
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end, site=True), "u")
     sql = f"WITH {queries.contacts_with_site_cte(union)}{queries.sites_sql()}"
-    return queries.fetch_all(sql, {**params, "start": start, "end": end})
+    return queries.fetch_all(sql, params)
 
 
 def file_active_report(year: int) -> tuple[YearFigures, dict]:
