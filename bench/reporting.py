@@ -721,6 +721,11 @@ def main() -> None:
             print(f"  {label:<40} {ms:8.1f} ms  {len(page_queries)} queries")
         print(f"  hand-written SQL of both years          {floor_ms:8.1f} ms  "
               f"{2 * len(GROUPS)} queries")
+        from reporting.selectors import file_active_years
+        both_ms = timed(lambda: file_active_years(last), args.repeat)[0]
+        alone_ms = timed(lambda: file_active_years(last, year_before=False), args.repeat)[0]
+        print(f"  the page's figures (file_active_years)  {both_ms:8.1f} ms; without the year "
+              f"before (when it is read from what was declared): {alone_ms:.1f} ms")
         print(f"  page / hand-written SQL of both years   {page_ms / floor_ms:8.2f}x; "
               f"page {'within' if page_ms <= 500 else 'ABOVE'} the 0.5 s goal")
     finally:

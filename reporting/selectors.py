@@ -76,19 +76,27 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
     return _year_figures(row, missing, breakdowns=breakdowns)
 
 
-def file_active_years(year: int) -> tuple[YearFigures, YearFigures]:
+def file_active_years(year: int, *, year_before: bool = True
+                      ) -> tuple[YearFigures, YearFigures | None]:
     """The figures of ``year`` with its breakdowns, those of the year before with its
     monthly one (the page compares the months), and the breakdown by site of ``year``
     (``current.breakdowns["sites"]``, as :func:`site_breakdown`): what the yearly figures
     page shows, in four queries. The contacts of both years are read and aggregated once, in
     one query (its settings, ``queries.PAGE_SETTINGS``, are one more); each year's income
-    distribution is one more."""
+    distribution is one more.
+
+    Without ``year_before`` (the year before is read elsewhere, e.g. from what was declared),
+    the year alone: ``before`` is None, three queries, half the contacts to read."""
     sources, missing = queries.contact_sources()
     rows = queries.fetch_all_with_settings(
-        *queries.figures_sql(sources, year, breakdowns=True, year_before=True, sites=True),
+        *queries.figures_sql(sources, year, breakdowns=True, year_before=year_before,
+                             sites=True),
         queries.PAGE_SETTINGS)
-    current, before = (_year_figures(row, missing, breakdowns=True) for row in rows)
+    current = _year_figures(rows[0], missing, breakdowns=True)
     current.breakdowns["sites"] = rows[0]["sites"] or []
+    if not year_before:
+        return current, None
+    before = _year_figures(rows[1], missing, breakdowns=True)
     before.breakdowns = {"monthly": before.breakdowns["monthly"]}
     return current, before
 
