@@ -4,7 +4,9 @@ and the TDI questionnaires of episodes.
 The figures follow docs/domain.md ("Definitions (binding)") word for word; the SQL is in
 :mod:`reporting.queries`. A year's figures take two queries: one for everything counted from
 the contacts, episodes, consultations, dispensations, groups and harm-reduction contacts, and
-one for the income distribution (``social.selectors.income_distribution``).
+one for the income distribution (``social.selectors.income_distribution``). The page's two
+years and its breakdown by site come from one query of the first kind
+(:func:`file_active_years`).
 """
 
 import datetime
@@ -91,11 +93,42 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
     With ``breakdowns``, the same first query also returns, per month, the active patients
     and the consultations; per discipline, the consultations and their patients; the active
     patients per sex and per age group (age reached in the year)."""
-    from social.selectors import largest_remainder_percent
     sources, missing = queries.contact_sources()
     row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=breakdowns))
+    return _year_figures(row, missing, breakdowns=breakdowns)
+
+
+def file_active_years(year: int, *, year_before: bool = True
+                      ) -> tuple[YearFigures, YearFigures | None]:
+    """The figures of ``year`` with its breakdowns, those of the year before with its
+    monthly one (the page compares the months), and the breakdown by site of ``year``
+    (``current.breakdowns["sites"]``, as :func:`site_breakdown`): what the yearly figures
+    page shows, in four queries. The contacts of both years are read and aggregated once, in
+    one query (its settings, ``queries.PAGE_SETTINGS``, are one more); each year's income
+    distribution is one more.
+
+    Without ``year_before`` (the year before is read elsewhere, e.g. from what was declared),
+    the year alone: ``before`` is None, three queries, half the contacts to read."""
+    sources, missing = queries.contact_sources()
+    rows = queries.fetch_all_with_settings(
+        *queries.figures_sql(sources, year, breakdowns=True, year_before=year_before,
+                             sites=True),
+        queries.PAGE_SETTINGS)
+    current = _year_figures(rows[0], missing, breakdowns=True)
+    current.breakdowns["sites"] = rows[0]["sites"] or []
+    if not year_before:
+        return current, None
+    before = _year_figures(rows[1], missing, breakdowns=True)
+    before.breakdowns = {"monthly": before.breakdowns["monthly"]}
+    return current, before
+
+
+def _year_figures(row: dict, missing: list[str], *, breakdowns: bool) -> YearFigures:
+    """A row of ``queries.figures_sql`` as the figures of its year (the income distribution:
+    one more query)."""
+    from social.selectors import largest_remainder_percent
+    year, days = row["year"], row["activity_days"]
     income_counts = income_in_treatment_counts(year)
-    days = row["activity_days"]
     figures = {
         "year": year,
         "annual_active_patients": row["annual_active_patients"],
@@ -133,6 +166,19 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
     return result
 
 
+def declared_year_figures(year: int) -> YearFigures | None:
+    """The figures of ``year`` as last declared, with the monthly breakdown stored with them
+    (what the page of the year after compares with), or None when the year was not declared.
+    One query, which reads only that part of the declaration's lists."""
+    from reporting.models import DeclaredYear
+    row = (DeclaredYear.objects.filter(year=year).order_by("-version")
+           .values("figures", "lists__breakdowns__monthly").first())
+    if row is None or not row["lists__breakdowns__monthly"]:
+        return None
+    return YearFigures(year=year, figures=row["figures"],
+                       breakdowns={"monthly": row["lists__breakdowns__monthly"]})
+
+
 def declaration_for(*, year: int, version: int | str | None = None):
     """Which declaration of ``year`` to show or export: None (the default) the latest, if the
     year was declared; ``"current"`` none (today's records); a number that version
@@ -165,35 +211,23 @@ def site_breakdown(year: int) -> list[dict]:
     that the contacts of the rows add up to ``patient_contacts``: under the site its records
     name (dispensations: the centre, ``queries.AT_THE_CENTRE``), under "several sites"
     (``several_sites`` true) when they name more than one, under "no site recorded"
-    (``site_id`` None) when none names one. A patient may be in several rows."""
+    (``site_id`` None) when none names one. A patient may be in several rows. One query (the
+    page and the spreadsheet have it from the query of their figures)."""
     sources, _ = queries.contact_sources()
     start, end = year_bounds(year)
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end, site=True), "u")
-    sql = f"""
-WITH days AS (
-    SELECT u.patient_id, u.date,
-           array_agg(DISTINCT u.site_id) FILTER (WHERE u.site_id IS NOT NULL) AS sites
-    FROM ({union}) AS u GROUP BY u.patient_id, u.date
-),
-counted AS (
-    SELECT patient_id, date, CASE WHEN cardinality(sites) = 1 THEN sites[1] END AS site_id,
-           coalesce(cardinality(sites), 0) > 1 AS several_sites
-    FROM days
-)
-SELECT c.site_id, c.several_sites, s.name AS site_name, s.kind AS site_kind,
-       count(DISTINCT c.patient_id) AS patients, count(*) AS contacts
-FROM counted AS c LEFT JOIN {table("mass.Site")} AS s ON s.id = c.site_id
-GROUP BY c.site_id, c.several_sites, s.name, s.kind
-ORDER BY c.site_id IS NULL, c.several_sites DESC, contacts DESC, s.name"""
+    sql = f"WITH {queries.contacts_with_site_cte(union)}{queries.sites_sql()}"
     return queries.fetch_all(sql, params)
 
 
 def file_active_report(year: int) -> tuple[YearFigures, dict]:
     """The figures of ``year`` and its breakdowns (months, disciplines, people, sites), for
-    the spreadsheet: three queries."""
-    current = file_active_figures(year, breakdowns=True)
-    return current, {**current.breakdowns, "sites": site_breakdown(year)}
+    the spreadsheet: two queries."""
+    sources, missing = queries.contact_sources()
+    row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=True, sites=True))
+    current = _year_figures(row, missing, breakdowns=True)
+    return current, {**current.breakdowns, "sites": row["sites"] or []}
 
 
 def declared_versions() -> dict[int, int]:

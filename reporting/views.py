@@ -87,12 +87,14 @@ def file_active(request, year: int):
         declaration = selectors.declaration_for(year=year, version=version)
     except DeclaredYear.DoesNotExist:
         raise Http404 from None
-    current = selectors.file_active_figures(year, breakdowns=True)
-    before = selectors.file_active_figures(year - 1, breakdowns=True)
+    # A declared year before is read from its declaration: the contacts of one year only.
+    before = selectors.declared_year_figures(year - 1)
+    current, computed_before = selectors.file_active_years(year, year_before=before is None)
+    before = before or computed_before
     shown = declaring.declared_figures(declaration) if declaration else current.figures
     monthly = selectors.monthly_series(current, before)
     breakdowns = current.breakdowns
-    sites = [{**row, "label": site_label(row)} for row in selectors.site_breakdown(year)]
+    sites = [{**row, "label": site_label(row)} for row in breakdowns["sites"]]
     reconciliation = (declaring.reconciliation(declaration, current.figures)
                       if declaration else None)
     if reconciliation is not None:
@@ -104,6 +106,7 @@ def file_active(request, year: int):
             actor=request.user)
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,
+        "before_declared": computed_before is None,
         "declaration": declaration,
         "declared_checks": declaring.describe_checks(declaration.checks) if declaration else [],
         "declarations": declaring.declarations(year),

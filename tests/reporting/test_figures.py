@@ -125,6 +125,17 @@ def test_figures_take_a_constant_number_of_queries(history, django_assert_num_qu
         selectors.file_active_figures(2025)
 
 
+def test_page_figures_of_the_year_alone_when_the_year_before_is_read_elsewhere(
+        history, django_assert_num_queries):
+    # The query's settings, the figures and sites, the income distribution.
+    with django_assert_num_queries(3):
+        current, before = selectors.file_active_years(2025, year_before=False)
+    assert before is None
+    alone = selectors.file_active_figures(2025, breakdowns=True)
+    assert_figures(current.figures, EXPECTED_2025)
+    assert current.breakdowns == {**alone.breakdowns, "sites": selectors.site_breakdown(2025)}
+
+
 def test_breakdowns_of_the_hand_built_year(history):
     breakdowns = selectors.file_active_figures(2025, breakdowns=True).breakdowns
     months = {row["month"]: (row["patients"], row["consultations"])

@@ -99,8 +99,10 @@ def test_page_query_count_constant(coordinator_client, history, django_assert_nu
     import datetime
     coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
     # Session, user, permissions (2), roles, saving the session (3); the figures and
-    # breakdowns of two years (2 queries each) and the sites; the year's declarations (2:
-    # the one shown, the list) and its consistency checks (2).
+    # breakdowns of both years and the sites in one query (the contacts aggregated once, its
+    # settings one more), the income distribution of each year (2); whether the year before
+    # was declared; the year's declarations (2: the one shown, the list) and its consistency
+    # checks (2).
     with django_assert_num_queries(17):
         coordinator_client.get(PAGE)
     for day in range(1, 28):
@@ -108,6 +110,30 @@ def test_page_query_count_constant(coordinator_client, history, django_assert_nu
         EpisodeFactory(opened_on=datetime.date(2025, 3, day))
     with django_assert_num_queries(17):
         coordinator_client.get(PAGE)
+
+
+def test_page_reads_the_contacts_of_both_years_once(coordinator_client, history):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reporting import selectors
+    coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
+    with CaptureQueriesContext(connection) as captured:
+        response = coordinator_client.get(PAGE)
+    # One query reads the records of contacts (walk-ins among them), for both years and the
+    # sites; with its settings and the income of each year, four queries for the figures.
+    reading_contacts = [q for q in captured.captured_queries if '"patients_visit"' in q["sql"]]
+    assert len(reading_contacts) == 1
+    assert len(captured) == 12
+    # And it gives what the figures of each year, their breakdowns and the sites give alone.
+    current, before = response.context["current"], response.context["before"]
+    alone = selectors.file_active_figures(2025, breakdowns=True)
+    assert current.figures == alone.figures == EXPECTED_2025
+    assert current.breakdowns == {**alone.breakdowns, "sites": selectors.site_breakdown(2025)}
+    year_before = selectors.file_active_figures(2024, breakdowns=True)
+    assert before.figures == year_before.figures
+    assert before.breakdowns == {"monthly": year_before.breakdowns["monthly"]}
+    assert before.figures["patient_contacts"] > 0  # the year before has contacts of its own
 
 
 def test_csv_export_has_every_figure(coordinator_client, history):
@@ -146,6 +172,20 @@ def test_xlsx_export_has_figures_and_breakdowns(coordinator_client, history):
     assert by[("age_group", "unknown")][3] == 1  # D
     assert by[("age_group", "45-54")][3] == 1  # A, 45 in 2025
     assert sum(row[3] for row in rows if row[0] == "sex") == 4
+
+
+def test_xlsx_export_lists_sexes_and_age_groups_in_a_fixed_order(coordinator_client, history):
+    from patients.models import Patient
+    from reporting.queries import AGE_GROUPS
+    response = coordinator_client.get(PAGE + "?format=xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content)).worksheets[1]
+                .iter_rows(min_row=2, values_only=True))
+    sexes = [row[1] for row in rows if row[0] == "sex"]
+    ages = [row[1] for row in rows if row[0] == "age_group"]
+    assert len(sexes) > 1 and len(ages) > 1
+    assert sexes == [sex for sex in Patient.Sex.values if sex in sexes]
+    order = [label for label, _low, _high in AGE_GROUPS] + ["unknown"]
+    assert ages == [group for group in order if group in ages]
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
