@@ -1,4 +1,5 @@
 import csv
+import datetime
 import io
 import re
 
@@ -120,11 +121,15 @@ def test_page_reads_the_contacts_of_both_years_once(coordinator_client, history)
     coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
     with CaptureQueriesContext(connection) as captured:
         response = coordinator_client.get(PAGE)
-    # One query reads the records of contacts (walk-ins among them), for both years and the
-    # sites; with its settings and the income of each year, four queries for the figures.
-    reading_contacts = [q for q in captured.captured_queries if '"patients_visit"' in q["sql"]]
-    assert len(reading_contacts) == 1
-    assert len(captured) == 12
+    # One query reads the records of contacts (walk-ins among them) for the figures of both
+    # years and the sites; with its settings and the income of each year, four queries for
+    # the figures. The consistency checks read this year's contacts in one query of their
+    # own (patients in treatment without contact, contacts after a death).
+    reading_contacts = [q["sql"] for q in captured.captured_queries
+                        if '"patients_visit"' in q["sql"] or "patients_visit " in q["sql"]]
+    assert len([sql for sql in reading_contacts if "after_death" not in sql]) == 1
+    assert len([sql for sql in reading_contacts if "after_death" in sql]) == 1
+    assert len(captured) == 17
     # And it gives what the figures of each year, their breakdowns and the sites give alone.
     current, before = response.context["current"], response.context["before"]
     alone = selectors.file_active_figures(2025, breakdowns=True)
@@ -288,3 +293,19 @@ def test_command_export_audit_row_holds_the_file_hash(history, tmp_path):
     assert event.details["sha256"] == hashlib.sha256(
         (tmp_path / "fa.csv").read_bytes()).hexdigest()
     assert event.details["figures"]["consultations"] == EXPECTED_2025["consultations"]
+
+
+def test_year_before_is_read_from_its_declaration(coordinator_client, history,
+                                                  coordinator_user):
+    from reporting import services
+    services.year_declare(year=2024, reason="", actor=coordinator_user)
+    declared = coordinator_client.get("/reporting/file-active/2024/").context["current"]
+    # A record of 2024 written after the declaration: the 2025 page keeps the declared column.
+    VisitFactory(patient=history.F, date=datetime.date(2024, 7, 1))
+    response = coordinator_client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en")
+    before = response.context["before"]
+    assert before.figures["patient_contacts"] == declared.figures["patient_contacts"] == 3
+    assert before.breakdowns["monthly"] == declared.breakdowns["monthly"]
+    assert "The 2024 column shows the figures as declared for 2024." in \
+        response.content.decode()
+    assert response.context["current"].figures == EXPECTED_2025
