@@ -211,6 +211,10 @@ class Episode(models.Model):
                                        editable=False)
     lapsed_on = models.DateField(_("ended by the 6-month rule as of"), null=True,
                                  editable=False)
+    # The end by the 6-month rule as the nightly job last recorded it on the file (audited);
+    # the figures never read it (services.episodes_record_lapses).
+    lapse_recorded_on = models.DateField(_("end by the 6-month rule recorded"), null=True,
+                                         editable=False)
     # Two files of one person merged with overlapping episodes: one stay, so the later one
     # is joined into the earlier one (patients.services.patient_merge). It stays recorded
     # as it was (with its TDI questionnaire) and counts nowhere any more.

@@ -9,6 +9,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -324,7 +325,6 @@ def _episodes_join(plan, *, kept: Patient, actor) -> list:
 def _episode_kind_after_join(join, *, kept: Patient) -> dict:
     """Once the records have moved: the stay's kind follows the person's history (new when
     no episode of either file opened before it), and the merge record's entry of the join."""
-    from django.db.models import Q
     episode = join.kept
     earlier = (Episode.objects.counted().filter(patient=kept)
                .filter(Q(opened_on__lt=episode.opened_on)
@@ -440,12 +440,12 @@ def episode_open(*, patient: Patient, opened_on: datetime.date, actor
             code="open")
     closed = None
     lapsed = next((e for e in episodes if e.closed_on is None), None)
-    if lapsed is not None:
-        closed = episode_close_lapsed(episode=lapsed, ended_on=lapsed.ended_on, actor=actor)
-    elif episodes and episodes[0].ended_on and episodes[0].ended_on > opened_on:
+    if episodes and episodes[0].ended_on and episodes[0].ended_on > opened_on:
         raise ValidationError(
             _("The previous episode closed on %(date)s; a new one cannot start before.")
             % {"date": episodes[0].ended_on.strftime("%d/%m/%Y")}, code="order")
+    if lapsed is not None:
+        closed = episode_close_lapsed(episode=lapsed, ended_on=lapsed.ended_on, actor=actor)
     kind = Episode.Kind.RESUMPTION if episodes else Episode.Kind.NEW
     episode = Episode.objects.create(patient=patient, opened_on=opened_on, kind=kind,
                                      opened_by=actor)
@@ -470,23 +470,49 @@ def episode_close_lapsed(*, episode: Episode, ended_on: datetime.date, actor=Non
     return episode
 
 
-def episodes_close_lapsed(*, today: datetime.date | None = None) -> list[Episode]:
-    """Every episode without a written closure that the 6-month rule has ended as of
-    ``today``, closed by ``episode_close_lapsed`` (the nightly job). A closure made by hand
-    is never moved. One transaction per episode, so that a long run holds no lock for long
-    and a failure keeps what was written."""
+def episodes_record_lapses(*, today: datetime.date | None = None
+                           ) -> tuple[list[Episode], list[Episode]]:
+    """The nightly job: for every episode without a written closure, record on it the end
+    by the 6-month rule as of ``today`` (``lapse_recorded_on``), with its audit row "episode
+    closed automatically: no contact for six months"; and withdraw a recorded end that the
+    records no longer give (a contact entered since, inside the gap), audited too. Returns
+    (recorded, withdrawn).
+
+    Nothing here writes the closure itself (``closed_on``): the figures read the rule from
+    the records (``Episode.objects.with_end()``), so that a backdated contact entered after
+    this job ran still counts. The closure is written when a new request opens a resumption
+    (``episode_open``) or a merge joins episodes. A closure made by hand is never touched.
+    One transaction per episode, so that a long run holds no lock for long."""
     today = today or timezone.localdate()
-    closed = []
-    lapsed = (Episode.objects.counted().filter(closed_on__isnull=True).with_end(today=today)
-              .filter(ended_on__isnull=False).order_by("id").values_list("pk", flat=True))
-    for pk in list(lapsed):
+    recorded, withdrawn = [], []
+    changed = (Episode.objects.counted().filter(closed_on__isnull=True).with_end(today=today)
+               .filter(Q(ended_on__isnull=False, lapse_recorded_on__isnull=True)
+                       | (Q(ended_on__isnull=False) & ~Q(lapse_recorded_on=F("ended_on")))
+                       | Q(ended_on__isnull=True, lapse_recorded_on__isnull=False))
+               .order_by("id").values_list("pk", flat=True))
+    for pk in list(changed):
         with transaction.atomic():
             episode = (Episode.objects.select_for_update(of=("self",)).select_related("patient")
                        .with_end(today=today).get(pk=pk))
-            if episode.closed_on is None and episode.ended_on is not None:
-                closed.append(episode_close_lapsed(episode=episode,
-                                                   ended_on=episode.ended_on, actor=None))
-    return closed
+            if episode.closed_on is not None or episode.ended_on == episode.lapse_recorded_on:
+                continue
+            before, episode.lapse_recorded_on = episode.lapse_recorded_on, episode.ended_on
+            episode.save(update_fields=["lapse_recorded_on"])
+            if episode.ended_on is not None:
+                audit_record(actor=None, action=Action.UPDATE, patient=episode.patient,
+                             obj=episode, username="system",
+                             summary="episode closed automatically: no contact for six months",
+                             details={"closed_on": episode.ended_on.isoformat(),
+                                      "reason": "six_months"})
+                recorded.append(episode)
+            else:
+                audit_record(actor=None, action=Action.UPDATE, patient=episode.patient,
+                             obj=episode, username="system",
+                             summary="end by the 6-month rule withdrawn: a contact recorded "
+                                     "since falls inside the gap",
+                             details={"was": before.isoformat()})
+                withdrawn.append(episode)
+    return recorded, withdrawn
 
 
 @transaction.atomic

@@ -148,7 +148,7 @@ def checks_counts_sql(year: int) -> tuple[str, dict]:
     sql = f"""
 WITH cohort AS (
     SELECT DISTINCT e.patient_id FROM {episode} AS e
-    WHERE {queries.episode_overlaps_sql("e")} AND {queries.treatment_episode_sql("e")}
+    WHERE {queries.episode_overlaps_sql("e")} AND {queries.episode_counted_sql("e")}
 ),
 deaths AS (
     SELECT patient_id, min(closed_on) AS died_on FROM {episode}

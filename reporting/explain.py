@@ -335,7 +335,7 @@ def _in_treatment_without_contact(year, filters):
 SELECT e.patient_id, p.file_number, p.alias, min(e.opened_on) AS opened_on,
        max(e.last_contact_on) AS last_contact
 FROM {table("patients.Episode")} AS e {_patient_join("e")}
-WHERE {queries.episode_overlaps_sql("e")} AND {queries.treatment_episode_sql("e")}
+WHERE {queries.episode_overlaps_sql("e")} AND {queries.episode_counted_sql("e")}
   AND NOT EXISTS (SELECT 1 FROM contacts AS k WHERE k.patient_id = e.patient_id)
 GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
     return SqlListing(sql, {**params, "start": start, "end": end, "today": _today()}), [

@@ -297,7 +297,7 @@ def tdi_episodes_of_patient(*, user, patient) -> list[Episode] | None:
         return None
     return list(
         Episode.objects.filter(Q(patient=patient) | Q(joined_into__patient=patient))
-        .select_related("joined_into", "patient")
+        .with_end().select_related("joined_into", "patient")
         .annotate(tdi_filled=Exists(TdiRecord.objects.filter(episode=OuterRef("pk"))))
         .order_by("-opened_on", "-id")
     )

@@ -102,7 +102,11 @@ def file_active(request, year: int):
         services.patient_list_view_record(
             summary=f"file active {year}: reconciliation with version {declaration.version}",
             details={"year": year, "version": declaration.version,
-                     "records": len(reconciliation.records)},
+                     "records": len(reconciliation.records),
+                     # who was shown, as the lists of patients are audited
+                     "patients": sorted({int(row["patient_id"]) for row in
+                                         [*reconciliation.movements, *reconciliation.records]
+                                         if row["patient_id"] is not None})},
             actor=request.user)
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,

@@ -90,6 +90,18 @@ LANGUAGE sql AS $$
            IS DISTINCT FROM (result.last_contact_on, result.lapsed_on)
 $$;
 
+-- What the triggers call. Two transactions recording contacts of one person at once (today's
+-- dose and a backdated consultation): the second waits on the first's lock of the episodes
+-- until it commits, then computes, in a statement of its own (a new snapshot), from what both
+-- wrote. Row locks in the order of the ids: no deadlock between two such refreshes.
+CREATE FUNCTION patients_episode_refresh_locked(patient_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM patients_episode WHERE patient_id = ANY (patient_ids) ORDER BY id
+        FOR UPDATE;
+    PERFORM patients_episode_refresh(patient_ids);
+END $$;
+
 -- After a statement on a table of contacts, or on the episodes (opened, closed, moved by a
 -- merge): refresh the episodes of the patients it touched. The refresh's own update of the
 -- episodes (one trigger level down) is not followed.
@@ -105,7 +117,7 @@ BEGIN
         SELECT array_agg(DISTINCT patient_id) INTO ids
           FROM (SELECT patient_id FROM new_rows UNION SELECT patient_id FROM old_rows) AS t;
     END IF;
-    IF ids IS NOT NULL THEN PERFORM patients_episode_refresh(ids); END IF;
+    IF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;
     RETURN NULL;
 END $$;
 
@@ -117,7 +129,7 @@ BEGIN
       FROM consultations_groupattendance AS a
       JOIN new_rows AS n ON n.id = a.session_id JOIN old_rows AS o ON o.id = n.id
      WHERE n.date IS DISTINCT FROM o.date;
-    IF ids IS NOT NULL THEN PERFORM patients_episode_refresh(ids); END IF;
+    IF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;
     RETURN NULL;
 END $$;
 
@@ -132,7 +144,7 @@ BEGIN
         SELECT array_agg(DISTINCT d.patient_id) INTO ids
           FROM old_rows AS x JOIN dispensary_dispensation AS d ON d.id = x.dispensation_id;
     END IF;
-    IF ids IS NOT NULL THEN PERFORM patients_episode_refresh(ids); END IF;
+    IF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;
     RETURN NULL;
 END $$;
 
@@ -142,7 +154,7 @@ DECLARE ids bigint[];
 BEGIN
     SELECT array_agg(n.id) INTO ids FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
      WHERE n.merged_into_id IS DISTINCT FROM o.merged_into_id;
-    IF ids IS NOT NULL THEN PERFORM patients_episode_refresh(ids); END IF;
+    IF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;
     RETURN NULL;
 END $$;
 """
@@ -187,6 +199,7 @@ DROP FUNCTION IF EXISTS patients_rule_after_patients();
 DROP FUNCTION IF EXISTS patients_rule_after_cancellations();
 DROP FUNCTION IF EXISTS patients_rule_after_group_sessions();
 DROP FUNCTION IF EXISTS patients_rule_after_contacts();
+DROP FUNCTION IF EXISTS patients_episode_refresh_locked(bigint[]);
 DROP FUNCTION IF EXISTS patients_episode_refresh(bigint[]);
 DROP FUNCTION IF EXISTS patients_contact_days(bigint[]);
 DROP FUNCTION IF EXISTS patients_six_months_after(date);

@@ -233,3 +233,19 @@ def test_closing_a_closed_episode_is_refused(doctor_client):
     assert "already closed" in response.content.decode()
     episode.refresh_from_db()
     assert episode.closure_reason == "moved"
+
+
+def test_a_request_dated_before_the_rules_end_of_the_last_episode_is_refused(reception_client):
+    """The last episode ended by the rule on its last contact; a request dated before that
+    day would overlap it: refused, nothing written."""
+    patient = PatientFactory()
+    old = EpisodeFactory(patient=patient, opened_on=days_ago(400))
+    VisitFactory(patient=patient, date=days_ago(390))  # then nothing until 100 days ago
+    VisitFactory(patient=patient, date=days_ago(100))
+    response = open_episode(reception_client, patient, day=days_ago(395))
+    follow = reception_client.get(response["Location"], **EN).content.decode()
+    assert "a new one cannot start before" in follow
+    old.refresh_from_db()
+    assert old.closed_on is None and Episode.objects.filter(patient=patient).count() == 1
+    assert not AuditEvent.objects.filter(patient=patient).exclude(
+        action=AuditEvent.Action.VIEW).exists()

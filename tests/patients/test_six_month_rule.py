@@ -126,7 +126,7 @@ def test_database_dates_equal_the_apps_contact_definition(db):
     assert in_sql == in_apps and in_sql
 
 
-def test_nightly_command_writes_the_closure_once_and_audits_it(db):
+def test_nightly_command_records_the_end_once_and_audits_it(db):
     patient = PatientFactory()
     stale = EpisodeFactory(patient=patient, opened_on=D(2013, 3, 4))
     VisitFactory(patient=patient, date=D(2013, 5, 2))
@@ -136,19 +136,40 @@ def test_nightly_command_writes_the_closure_once_and_audits_it(db):
     out = StringIO()
     call_command("close_lapsed_episodes", stdout=out)
     stale.refresh_from_db()
-    assert stale.closed_on == D(2013, 5, 2) and stale.closure_reason == "six_months"
-    assert "1 episode(s) closed" in out.getvalue()
+    assert stale.lapse_recorded_on == D(2013, 5, 2)
+    assert stale.closed_on is None  # the records keep deciding (a backdated contact counts)
+    assert "1 episode(s) ended" in out.getvalue()
     event = AuditEvent.objects.get(object_type="patients.episode", object_id=str(stale.pk))
     assert event.summary == "episode closed automatically: no contact for six months"
     assert event.details == {"closed_on": "2013-05-02", "reason": "six_months"}
     running.refresh_from_db()
     by_hand.refresh_from_db()
-    assert running.closed_on is None
+    assert running.lapse_recorded_on is None and running.closed_on is None
     assert by_hand.closed_on == D(2021, 5, 1) and by_hand.closure_reason == "moved"
-    # Run again: nothing more to write, the figures read the same.
+    assert by_hand.lapse_recorded_on is None  # a hand closure is never touched
+    # Run again: nothing more to record, the figures read the same.
     call_command("close_lapsed_episodes", stdout=StringIO())
     assert AuditEvent.objects.filter(object_type="patients.episode").count() == 1
     assert ended(stale).ended_on == D(2013, 5, 2)
+
+
+def test_backdated_contact_after_the_nightly_job_still_counts(db):
+    """The job ran and recorded the end; then a consultation of that time is entered: the
+    figures follow the records, and the next run withdraws the recorded end (audited)."""
+    patient = PatientFactory()
+    episode = EpisodeFactory(patient=patient, opened_on=TODAY() - datetime.timedelta(days=300))
+    VisitFactory(patient=patient, date=TODAY() - datetime.timedelta(days=290))
+    call_command("close_lapsed_episodes", stdout=StringIO())
+    assert ended(episode).ended_on == TODAY() - datetime.timedelta(days=290)
+    ConsultationFactory(patient=patient, date=TODAY() - datetime.timedelta(days=150))
+    assert ended(episode).ended_on is None  # in treatment again, by the records
+    out = StringIO()
+    call_command("close_lapsed_episodes", stdout=out)
+    episode.refresh_from_db()
+    assert episode.lapse_recorded_on is None and "1 recorded end(s) withdrawn" in out.getvalue()
+    assert AuditEvent.objects.filter(
+        object_id=str(episode.pk),
+        summary__startswith="end by the 6-month rule withdrawn").count() == 1
 
 
 def test_patient_file_shows_the_automatic_closure_with_its_date(reception_client):
@@ -158,8 +179,8 @@ def test_patient_file_shows_the_automatic_closure_with_its_date(reception_client
     content = reception_client.get(f"/patients/{patient.pk}/",
                                    HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "data-lost-contact" in content and "02/05/2013" in content
+    assert "recorded automatically" not in content
     call_command("close_lapsed_episodes", stdout=StringIO())
     content = reception_client.get(f"/patients/{patient.pk}/",
                                    HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "data-lost-contact" not in content
     assert "data-ended-by-rule" in content and "recorded automatically" in content

@@ -1,19 +1,27 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from patients.services import episodes_close_lapsed
+from patients.services import episodes_record_lapses
 
 
 class Command(BaseCommand):
-    help = ("Nightly: write down the end of every episode that the 6-month rule has ended "
-            "(no contact for six months), closed as of its last contact with the reason "
-            "'no contact for six months', each with its audit row. Closures made by hand are "
-            "never moved. The figures apply the rule whether or not this has run.")
+    help = ("Nightly: record on each episode without a written closure the end by the "
+            "6-month rule (no contact for six months, as of its last contact), each with its "
+            "audit row, and withdraw a recorded end that a contact entered since contradicts. "
+            "Closures made by hand are never touched. The figures apply the rule from the "
+            "records whether or not this has run.")
 
     def handle(self, *args, **options):
-        closed = episodes_close_lapsed()
-        self.stdout.write(_("%(n)s episode(s) closed: no contact for six months.")
-                          % {"n": len(closed)})
-        for episode in closed:
+        recorded, withdrawn = episodes_record_lapses()
+        self.stdout.write(_("%(n)s episode(s) ended: no contact for six months.")
+                          % {"n": len(recorded)})
+        for episode in recorded:
             self.stdout.write(f"  {episode.patient.file_number}  "
-                              f"{episode.opened_on.isoformat()} -> {episode.closed_on.isoformat()}")
+                              f"{episode.opened_on.isoformat()} -> "
+                              f"{episode.lapse_recorded_on.isoformat()}")
+        if withdrawn:
+            self.stdout.write(_("%(n)s recorded end(s) withdrawn: a contact entered since "
+                                "falls inside the gap.") % {"n": len(withdrawn)})
+            for episode in withdrawn:
+                self.stdout.write(f"  {episode.patient.file_number}  "
+                                  f"{episode.opened_on.isoformat()}")
