@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reporting import explain, queries
 from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGURES
-from reporting.models import DeclaredYear
+from reporting.models import DeclaredYear, TdiRecord
 from reporting.queries import table, year_bounds
 
 
@@ -236,7 +236,7 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
     """Records written after ``since`` that bear on ``year``: contact records, episodes and
     income records dated in the year (or before it, for episodes and income, which carry
     over); cancelled doses; merges and closures touching ``patient_ids``. One query per kind
-    of record (ten)."""
+    of record (twelve)."""
     from consultations.models import Consultation, GroupAttendance
     from dispensary.models import Dispensation, DispensationCancellation
     from mass.models import AuditEvent
@@ -278,6 +278,19 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
         for row in queryset.values_list(f"{patient}_id", f"{patient}__file_number",
                                         f"{patient}__alias", date, at):
             add(code, kind, *row)
+    # Changed since (their date or patient edited before signing): the edit is the record.
+    for row in (Consultation.objects.filter(**in_year, created_at__lte=since,
+                                            updated_at__gt=since)
+                .values_list("patient_id", "patient__file_number", "patient__alias", "date",
+                             "updated_at")):
+        add("consultation_changed", _("Consultation changed"), *row)
+    # A questionnaire filled or corrected since may make an episode harm-reduction-only or
+    # outreach-only (then no treatment episode), or a treatment episode again.
+    for row in (TdiRecord.objects.filter(episode__opened_on__lte=end, recorded_at__gt=since)
+                .values_list("episode__patient_id", "episode__patient__file_number",
+                             "episode__patient__alias", "episode__opened_on",
+                             "recorded_at")):
+        add("tdi", _("TDI questionnaire filled or corrected"), *row)
     for row in (Episode.objects.filter(opened_on__lte=end, created_at__gt=since)
                 .values_list("patient_id", "patient__file_number", "patient__alias",
                              "opened_on", "created_at")):
@@ -300,15 +313,22 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
     # Closures after the declaration: the nightly job's ("episode closed automatically: no
     # contact for six months") and those by hand ("episode closed (<reason>)").
     for event in (AuditEvent.objects.filter(at__gt=since, object_type="patients.episode",
-                                            summary__startswith="episode closed",
                                             patient_id__in=patient_ids)
+                  .filter(Q(summary__startswith="episode closed")
+                          | Q(summary__startswith="end by the 6-month rule withdrawn"))
                   .values("patient_id", "patient__file_number", "patient__alias", "at",
                           "summary", "details")):
         automatic = "automatically" in event["summary"]
-        closed_on = event["details"].get("closed_on")
-        add(*(("automatic_closure",
-                _("Episode closed automatically (no contact for six months)")) if automatic
-              else ("hand_closure", _("Episode closed by hand"))), event["patient_id"],
+        closed_on = event["details"].get("closed_on") or event["details"].get("was")
+        if event["summary"].startswith("end by"):
+            code = ("lapse_withdrawn",
+                    _("End by the 6-month rule withdrawn (a contact entered since)"))
+        elif automatic:
+            code = ("automatic_closure",
+                    _("Episode closed automatically (no contact for six months)"))
+        else:
+            code = ("hand_closure", _("Episode closed by hand"))
+        add(*code, event["patient_id"],
             event["patient__file_number"], event["patient__alias"],
             datetime.date.fromisoformat(closed_on) if closed_on else None, event["at"])
     records.sort(key=lambda record: (record["recorded_at"], record["patient_id"] or 0))

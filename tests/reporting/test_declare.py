@@ -324,3 +324,24 @@ def test_the_years_list_says_which_version_is_declared(coordinator_client, histo
     page = coordinator_client.get("/reporting/").content.decode()
     assert 'data-declared="1"' in page
     assert page.count('data-declared=""') == len(selectors.years_with_data()) - 1
+
+
+def test_reconciliation_lists_a_questionnaire_corrected_after_the_declaration(
+        coordinator_client, history):
+    """H's request of July 2025 counted as a new request when declared; its questionnaire,
+    filled afterwards, says harm reduction only: no treatment episode, one request less."""
+    from tests.factories import TdiRecordFactory
+    declare(coordinator_client)
+    declared = DeclaredYear.objects.get().figures
+    TdiRecordFactory(episode=Episode.objects.get(patient=history.H),
+                     setting="harm_reduction_only")
+
+    response = coordinator_client.get(PAGE)
+
+    reconciliation = response.context["reconciliation"]
+    moved = {row["key"]: row for row in reconciliation.figures}
+    assert moved["new_requests"]["now"] == declared["new_requests"] - 1
+    assert ("tdi", history.H.pk) in {(r["code"], r["patient_id"])
+                                     for r in reconciliation.records}
+    event = AuditEvent.objects.get(summary="file active 2025: reconciliation with version 1")
+    assert history.H.pk in event.details["patients"]
