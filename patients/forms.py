@@ -258,6 +258,14 @@ class WorklistFilterForm(forms.Form):
     days = days_field(_("Not seen for (days)"), required=False,
                       help_text=_("Empty: the thresholds set by the coordinators."))
 
+    def __init__(self, *args, teams: tuple[str, ...], **kwargs):
+        """``teams``: the teams this user may filter by (``WorklistSight.teams``); any other
+        is refused as a value not in the list, so the filter says nothing of who is in it."""
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", _("All teams")),
+                                       *[(value, label) for value, label in Team.choices
+                                         if value in teams]]
+
 
 class WorklistThresholdsForm(forms.Form):
     substitution_days = days_field(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mass.hooks import app_function
 from mass.models import Site
+from mass.roles import CLINICAL_ROLES, has_role
 from patients.models import (
     Episode,
     HarmReductionContact,
@@ -615,6 +616,47 @@ class Team(models.TextChoices):
     SOCIAL = "social", _("Social")
 
 
+@dataclass(frozen=True)
+class WorklistSight:
+    """What a user may see of the worklist, from their roles (the medical secret between
+    disciplines applies to a list of names too):
+
+    - ``dispensing`` (those who see the dispensary: nurses, doctors, psychiatrists): the
+      substitution badge and filter, dispensing as what someone usually comes for, the
+      prescriber as their doctor, and why the threshold is shorter for someone;
+    - ``doctor_disciplines``: the consultations whose author is shown as the doctor
+      (psychiatric ones only to those who read psychiatric notes);
+    - ``clinical`` (the clinical roles, not coordinators): the medical team, what someone
+      usually comes for and their doctor. Coordinators see identity, contacts, places, the
+      rule's end, attempts and the social worker only;
+    - ``teams``: the team filters offered (psy to those who read psychological notes).
+    """
+
+    dispensing: bool
+    clinical: bool
+    doctor_disciplines: tuple[str, ...]
+    teams: tuple[str, ...]
+
+
+def worklist_sight(user) -> WorklistSight:
+    """The :class:`WorklistSight` of ``user``, by the dispensary's and the consultations' own
+    rules (``can_see_dispensing``, ``readable_disciplines``)."""
+    can_see_dispensing = app_function("dispensary", "selectors", "can_see_dispensing")
+    readable_disciplines = app_function("consultations", "selectors", "readable_disciplines")
+    dispensing = bool(can_see_dispensing and can_see_dispensing(user))
+    readable = readable_disciplines(user) if readable_disciplines else set()
+    psy = "psychological" in readable and "psychiatric" in readable
+    clinical = has_role(user, *CLINICAL_ROLES)
+    teams = [Team.SUBSTITUTION] if dispensing else []
+    teams += [Team.MEDICAL] if clinical else []
+    teams += [Team.PSY] if psy else []
+    teams.append(Team.SOCIAL)
+    doctor_disciplines = (("medical", "psychiatric") if psy else ("medical",)) if clinical else ()
+    return WorklistSight(dispensing=dispensing, clinical=clinical,
+                         doctor_disciplines=doctor_disciplines,
+                         teams=tuple(team.value for team in Team if team in teams))
+
+
 #: What a person usually comes for: a walk-in's purpose, or the kind of the contact.
 USUAL_KINDS = {**dict(Visit.Purpose.choices), "group": _("Group")}
 
@@ -640,7 +682,8 @@ _TEAM_SQL = {
 _NAME = "coalesce(nullif(trim({u}.first_name || ' ' || {u}.last_name), ''), {u}.username)"
 
 
-def _worklist_sql(running_sql: str, *, team: str | None, site: bool, one: bool) -> str:
+def _worklist_sql(running_sql: str, *, counted_sql: str, team: str | None, site: bool,
+                  one: bool) -> str:
     """The worklist on the running episodes of ``running_sql`` (``Episode.objects.running()``
     as SQL, so the 6-month rule is read in one place). Parameters: see ``worklist``.
 
@@ -667,6 +710,9 @@ def _worklist_sql(running_sql: str, *, team: str | None, site: bool, one: bool) 
                ORDER BY pr.is_substitution DESC, x.pharmacy_id IS NULL DESC,
                         x.start_date DESC, x.id DESC
                LIMIT 1) rx ON true
+         -- A treatment episode, as the yearly figures count it (reporting's own rule): a
+         -- harm-reduction-only or outreach-only episode is nobody's to reach out to here.
+         WHERE {counted_sql}
     ),
     listed AS (
         SELECT due.*,
@@ -708,18 +754,21 @@ def _worklist_sql(running_sql: str, *, team: str | None, site: bool, one: bool) 
            %s::date - page.last_contact AS days_since, page.rule_ends_on, page.threshold,
            coalesce(page.is_substitution AND page.at_mass, false), page.place_id, page.place,
            usual.kind,
-           coalesce({_NAME.format(u="prescriber")}, {_NAME.format(u="doctor")},
-                    doctor_visit.author_name),
+           CASE WHEN %s THEN coalesce({_NAME.format(u="prescriber")},
+                                      {_NAME.format(u="doctor")}, doctor_visit.author_name)
+                ELSE coalesce({_NAME.format(u="doctor")}, doctor_visit.author_name) END,
            coalesce({_NAME.format(u="worker")}, {_NAME.format(u="social")},
                     social_visit.author_name),
            attempt.date, attempt.result
       FROM page
       -- What they usually come for: the kind with the most contact days in the six months
-      -- before today (the latest on a tie).
+      -- before today (the latest on a tie). Without the dispensary (dispensations and
+      -- walk-ins for it) for those who may not see it; not read for coordinators.
       LEFT JOIN LATERAL (
           SELECT kinds.kind FROM (
               SELECT v.purpose AS kind, v.date FROM patients_visit v
                WHERE v.patient_id = page.patient_id AND v.date > %s
+                 AND (%s OR v.purpose <> 'dispensing')
               UNION
               SELECT CASE WHEN c.discipline = 'social' THEN 'social' ELSE 'consultation' END,
                      c.date FROM consultations_consultation c
@@ -730,17 +779,18 @@ def _worklist_sql(running_sql: str, *, team: str | None, site: bool, one: bool) 
                WHERE a.patient_id = page.patient_id AND g.date > %s
               UNION
               SELECT 'dispensing', d.date FROM dispensary_dispensation d
-               WHERE d.patient_id = page.patient_id AND d.date > %s
+               WHERE %s AND d.patient_id = page.patient_id AND d.date > %s
                  AND NOT EXISTS (SELECT 1 FROM dispensary_dispensationcancellation x
                                   WHERE x.dispensation_id = d.id)
           ) AS kinds GROUP BY kinds.kind ORDER BY count(*) DESC, max(kinds.date) DESC,
-                                                  kinds.kind LIMIT 1) usual ON true
-      -- Their doctor: who prescribed the running prescription, else the author of the
-      -- latest medical or psychiatric consultation.
+                                                  kinds.kind LIMIT 1) usual ON %s
+      -- Their doctor: who prescribed the running prescription (for those who see the
+      -- dispensary), else the author of the latest consultation of the disciplines the user
+      -- may see as the doctor's (none for coordinators).
       LEFT JOIN mass_user prescriber ON prescriber.id = page.prescribed_by_id
       LEFT JOIN LATERAL (
           SELECT c.author_id, c.author_name FROM consultations_consultation c
-           WHERE c.patient_id = page.patient_id AND c.discipline IN ('medical', 'psychiatric')
+           WHERE c.patient_id = page.patient_id AND c.discipline = ANY(%s)
            ORDER BY c.date DESC, c.time DESC NULLS LAST, c.id DESC LIMIT 1) doctor_visit ON true
       LEFT JOIN mass_user doctor ON doctor.id = doctor_visit.author_id
       -- Their social worker: the worker of their open social action (the latest opened),
@@ -779,7 +829,7 @@ class LostPerson:
     last_contact: datetime.date
     days_since: int
     rule_ends_on: datetime.date
-    threshold: int
+    threshold: int | None  # None for those who may not see the dispensary (it would say why)
     substitution_here: bool
     place: str
     usual: str
@@ -789,33 +839,46 @@ class LostPerson:
     last_attempt_result: str
 
 
-def worklist(*, thresholds: WorklistThresholds, days: int | None = None,
+def worklist(*, thresholds: WorklistThresholds, sight: WorklistSight, days: int | None = None,
              team: str | None = None, site_id: int | None = None,
              patient_id: int | None = None, today: datetime.date | None = None,
              rows: int = WORKLIST_ROWS) -> list[LostPerson]:
-    """People in treatment today (``Episode.objects.running()``: the 6-month rule applied)
-    whose last contact is ``thresholds.substitution_days`` days old or more when their
-    substitution treatment is dispensed at the MASS, ``thresholds.other_days`` otherwise
-    (``days``, when given, for everyone), the soonest end by the 6-month rule first. The last
-    contact is the episode's (its opening day counts as one, as in the rule). An outreach
-    attempt is not a contact and moves nothing here.
+    """People in treatment today (``Episode.objects.running()``: the 6-month rule applied;
+    not a harm-reduction-only or outreach-only episode, as in the yearly figures) whose last
+    contact is ``thresholds.substitution_days`` days old or more when their substitution
+    treatment is dispensed at the MASS, ``thresholds.other_days`` otherwise (``days``, when
+    given, for everyone), the soonest end by the 6-month rule first. The last contact is the
+    episode's (its opening day counts as one, as in the rule). An outreach attempt is not a
+    contact and moves nothing here.
 
-    ``team`` (a :class:`Team`) and ``site_id`` (the last known place) narrow the list;
-    ``patient_id`` gives that person's row whatever the thresholds (the row of someone who
-    was on the list, after an attempt). At most ``rows + 1`` rows, so the caller can say
-    there are more. One query."""
+    ``sight`` (:func:`worklist_sight`) says what the rows show: the thresholds apply to
+    everyone's list, but the row of a user who may not see the dispensary says nothing of
+    why (no badge, no threshold, no dispensing, no prescriber).
+
+    ``team`` (a :class:`Team` of ``sight.teams``) and ``site_id`` (the last known place)
+    narrow the list; ``patient_id`` gives that person's row whatever the thresholds (the row
+    of someone who was on the list, after an attempt). At most ``rows + 1`` rows, so the
+    caller can say there are more. One query."""
+    if team and team not in sight.teams:
+        raise ValueError(f"team {team!r} is not offered to this user")
     today = today or timezone.localdate()
     running_sql, running_params = (
         Episode.objects.running(today=today).order_by()
-        .values("patient_id", "opened_on", "last_contact_on").query.sql_with_params())
+        .values("id", "patient_id", "opened_on", "last_contact_on", "joined_into_id")
+        .query.sql_with_params())
+    episode_counted_sql = app_function("reporting", "queries", "episode_counted_sql")
     since = months_before(today, CONTACT_GAP_MONTHS)
     params = [*running_params, today, today, thresholds.substitution_days,
               thresholds.other_days]
     params += [patient_id] if patient_id is not None else [today, days]
     if site_id is not None:
         params.append(site_id)
-    params += [rows + 1, today, since, since, since, since]
-    sql = _worklist_sql(running_sql, team=team or None, site=site_id is not None,
+    params += [rows + 1, today, sight.dispensing,
+               since, sight.dispensing, since, since, sight.dispensing, since, sight.clinical,
+               list(sight.doctor_disciplines)]
+    sql = _worklist_sql(running_sql,
+                        counted_sql=episode_counted_sql("r") if episode_counted_sql else "true",
+                        team=team or None, site=site_id is not None,
                         one=patient_id is not None)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -824,7 +887,8 @@ def worklist(*, thresholds: WorklistThresholds, days: int | None = None,
     return [
         LostPerson(patient_id=pk, alias=alias, file_number=file_number,
                    last_contact=last_contact, days_since=days_since, rule_ends_on=rule_ends_on,
-                   threshold=threshold, substitution_here=substitution_here,
+                   threshold=threshold if sight.dispensing else None,
+                   substitution_here=substitution_here and sight.dispensing,
                    place=place or "", usual=str(USUAL_KINDS.get(usual, "")) if usual else "",
                    doctor=doctor or "", social_worker=social_worker or "",
                    last_attempt_on=attempt_on,

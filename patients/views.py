@@ -423,13 +423,14 @@ def harm_reduction_log(request):
 def lost(request):
     """People in treatment not seen for a while. A list of several people's files: audited
     as a search (who looked, with which filters, which files it showed)."""
-    form = WorklistFilterForm(request.GET or None)
+    sight = selectors.worklist_sight(request.user)
+    form = WorklistFilterForm(request.GET or None, teams=sight.teams)
     if form.is_bound:
         form.is_valid()  # a bad filter is said on the page and left out; the others apply
     filters = getattr(form, "cleaned_data", {})
     thresholds = selectors.worklist_thresholds()
     site = filters.get("site")
-    rows = selectors.worklist(thresholds=thresholds, days=filters.get("days"),
+    rows = selectors.worklist(thresholds=thresholds, sight=sight, days=filters.get("days"),
                               team=filters.get("team") or None,
                               site_id=site.pk if site else None)
     shown, more = rows[: selectors.WORKLIST_ROWS], len(rows) > selectors.WORKLIST_ROWS
@@ -441,7 +442,7 @@ def lost(request):
                  details={"patients": [row.patient_id for row in shown]})
     return render(request, "patients/lost.html", {
         "form": form, "filters": filters, "rows": shown, "more": more,
-        "thresholds": thresholds, "days": filters.get("days"),
+        "thresholds": thresholds, "days": filters.get("days"), "sight": sight,
         "next": request.get_full_path(), "recorded": False, "error": None,
         **_attempt_choices(request)})
 
@@ -483,12 +484,13 @@ def outreach_attempt_create(request, pk):
     else:
         error = _("This attempt could not be recorded: choose how and the result.")
     if request.htmx:
-        rows = selectors.worklist(thresholds=selectors.worklist_thresholds(),
+        sight = selectors.worklist_sight(request.user)
+        rows = selectors.worklist(thresholds=selectors.worklist_thresholds(), sight=sight,
                                   patient_id=patient.pk)
         # The person's row again (an attempt is not a contact: they stay on the list), or a
         # line saying so when something else took them off it meanwhile.
         return render(request, "patients/lost.html#row" if rows else "patients/lost.html#gone", {
-            "row": rows[0] if rows else None, "patient": patient, "error": error,
+            "row": rows[0] if rows else None, "patient": patient, "error": error, "sight": sight,
             "recorded": error is None, "next": _back_to(request, reverse("patients:lost")),
             **_attempt_choices(request)})
     if error:

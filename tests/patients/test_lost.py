@@ -17,11 +17,13 @@ from patients.models import Episode, OutreachAttempt, Visit, WorklistThresholds
 from tests.conftest import make_staff
 from tests.factories import (
     ConsultationFactory,
+    DispensationFactory,
     EpisodeFactory,
     PatientFactory,
     PrescriptionFactory,
     SiteFactory,
     SocialActionFactory,
+    TdiRecordFactory,
     VisitFactory,
     woeringen,
 )
@@ -103,7 +105,7 @@ def test_person_whose_episode_the_6_month_rule_ended_is_not_listed(nurse):
     assert f'data-lost-row="{closed.pk}"' not in content
 
 
-def test_row_shows_contact_place_usual_doctor_social_worker_and_rule_end(nurse):
+def test_row_shows_contact_place_usual_doctor_social_worker_and_rule_end(nurse, nurse_user):
     shelter = SiteFactory(name="Abri de nuit")
     doctor = make_staff(Role.DOCTOR, first_name="Anne", last_name="Docteur")
     worker = make_staff(Role.SOCIAL_WORKER, first_name="Sam", last_name="Social")
@@ -111,7 +113,8 @@ def test_row_shows_contact_place_usual_doctor_social_worker_and_rule_end(nurse):
     VisitFactory(patient=person, date=ago(50), site=woeringen(), purpose="hygiene")
     ConsultationFactory(patient=person, author=doctor, discipline="medical", date=ago(45))
     SocialActionFactory(patient=person, social_worker=worker, opened_on=ago(60))
-    row = selectors.worklist(thresholds=WorklistThresholds())[0]
+    row = selectors.worklist(thresholds=WorklistThresholds(),
+                             sight=selectors.worklist_sight(nurse_user))[0]
     assert (row.patient_id, row.last_contact, row.days_since) == (person.pk, ago(40), 40)
     assert row.place == "Abri de nuit"  # the latest contact naming a site
     # two walk-in days for it, one consultation
@@ -122,18 +125,21 @@ def test_row_shows_contact_place_usual_doctor_social_worker_and_rule_end(nurse):
     assert "Abri de nuit" in content and "Anne Docteur" in content and "Sam Social" in content
 
 
-def test_doctor_is_the_prescriber_of_the_running_prescription(db):
+def test_doctor_is_the_prescriber_of_the_running_prescription(doctor_user):
     prescriber = make_staff(Role.DOCTOR, first_name="Paul", last_name="Prescrit")
     other = make_staff(Role.DOCTOR, first_name="Olga", last_name="Autre")
     person = on_substitution_here(seen_days_ago=8, prescription={"prescribed_by": prescriber})
     ConsultationFactory(patient=person, author=other, discipline="medical", date=ago(9))
-    assert selectors.worklist(thresholds=WorklistThresholds())[0].doctor == "Paul Prescrit"
+    row = selectors.worklist(thresholds=WorklistThresholds(),
+                             sight=selectors.worklist_sight(doctor_user))[0]
+    assert row.doctor == "Paul Prescrit"
 
 
-def test_soonest_end_by_the_rule_first(nurse):
+def test_soonest_end_by_the_rule_first(nurse, nurse_user):
     later = in_treatment(seen_days_ago=31)
     sooner = in_treatment(seen_days_ago=90, opened_days_ago=120)
-    rows = selectors.worklist(thresholds=WorklistThresholds())
+    rows = selectors.worklist(thresholds=WorklistThresholds(),
+                              sight=selectors.worklist_sight(nurse_user))
     assert [row.patient_id for row in rows] == [sooner.pk, later.pk]
 
 
@@ -155,7 +161,10 @@ def test_site_filter_is_the_last_known_place(nurse):
     assert f'data-lost-row="{elsewhere.pk}"' not in content
 
 
-def test_team_filter(nurse):
+def test_team_filter(client, psychiatrist_user):
+    # a psychiatrist sees every team: the dispensary's and the psychological notes'
+    client.force_login(psychiatrist_user)
+    nurse = client
     substitution = on_substitution_here(seen_days_ago=40)
     psy = in_treatment(seen_days_ago=40)
     ConsultationFactory(patient=psy, discipline="psychological", date=ago(45))
@@ -185,7 +194,12 @@ def test_days_out_of_range_message(nurse):
     assert "between 1 and 365" in listed(nurse, "?days=0")
 
 
-def test_same_number_of_queries_for_1_and_3_rows(nurse, django_assert_num_queries):
+@pytest.mark.parametrize("role", [Role.NURSE, Role.PSYCHOLOGIST, Role.COORDINATOR])
+def test_same_number_of_queries_for_1_and_3_rows(client, role_users, role,
+                                                 django_assert_num_queries):
+    # whatever the user may see of the rows (the columns and markers differ by role)
+    client.force_login(role_users[role])
+    nurse = client
     doctor = make_staff(Role.DOCTOR)
     people = []
 
@@ -205,6 +219,153 @@ def test_same_number_of_queries_for_1_and_3_rows(nurse, django_assert_num_querie
     add_person()
     with django_assert_num_queries(len(first.captured_queries)):
         assert listed(nurse).count("data-lost-row=") == 3
+
+
+# --- what each role sees of a row -----------------------------------------------------------
+#
+# The medical secret between disciplines holds on a list of names too: the dispensary
+# (substitution, dispensing, the prescriber) only for nurses, doctors and psychiatrists;
+# psychological and psychiatric markers only for those who read those notes; coordinators
+# see no clinical information at all.
+
+NOT_DISPENSARY = [Role.PSYCHOLOGIST, Role.SOCIAL_WORKER, Role.COORDINATOR]
+
+
+def followed_everywhere():
+    """A person on substitution at the MASS (listed after 7 days, seen 10 days ago) who
+    comes mostly for dispensing, prescribed by Paul Prescrit, seen by Anne Docteur (medical)
+    and lately by Pia Psy (psychiatric)."""
+    prescriber = make_staff(Role.DOCTOR, first_name="Paul", last_name="Prescrit")
+    doctor = make_staff(Role.DOCTOR, first_name="Anne", last_name="Docteur")
+    psychiatrist = make_staff(Role.PSYCHIATRIST, first_name="Pia", last_name="Psy")
+    person = in_treatment(seen_days_ago=10, alias="Suivi")
+    prescription = PrescriptionFactory(patient=person, start_date=ago(50),
+                                       prescribed_by=prescriber)
+    for days in (11, 12, 13):
+        DispensationFactory(prescription=prescription, date=ago(days))
+    ConsultationFactory(patient=person, author=doctor, discipline="medical", date=ago(15))
+    ConsultationFactory(patient=person, author=doctor, discipline="medical", date=ago(16))
+    ConsultationFactory(patient=person, author=psychiatrist, discipline="psychiatric",
+                        date=ago(12))
+    return person
+
+
+@pytest.mark.parametrize("role", NOT_DISPENSARY)
+def test_no_dispensary_marker_for_roles_that_may_not_see_it(client, role_users, role):
+    person = followed_everywhere()
+    client.force_login(role_users[role])
+    content = listed(client)
+    assert f'data-lost-row="{person.pk}"' in content  # the 7-day threshold applies to all
+    # no badge, no filter, no "(substitution ... dispensed at the MASS)" explanation
+    assert "ubstitution" not in content
+    assert "Dispensing" not in content
+    assert "Paul Prescrit" not in content
+
+
+@pytest.mark.parametrize("role", NOT_DISPENSARY)
+def test_substitution_filter_refused_for_roles_that_may_not_see_the_dispensary(
+        client, role_users, role):
+    person = followed_everywhere()
+    other = in_treatment(seen_days_ago=40)
+    client.force_login(role_users[role])
+    content = listed(client, "?team=substitution")
+    assert "data-filter-errors" in content and "Choose a team of the list." in content
+    # the filter is left out, as any bad value: the list shows everyone
+    assert f'data-lost-row="{person.pk}"' in content
+    assert f'data-lost-row="{other.pk}"' in content
+
+
+@pytest.mark.parametrize("role", [Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST])
+def test_roles_that_see_the_dispensary_still_see_its_markers(client, role_users, role):
+    person = followed_everywhere()
+    other = in_treatment(seen_days_ago=40)
+    client.force_login(role_users[role])
+    content = listed(client)
+    assert 'title="Substitution treatment dispensed at the MASS"' in content
+    assert "<td>Dispensing</td>" in content  # three dispensing days of six
+    assert "Paul Prescrit" in content
+    filtered = listed(client, "?team=substitution")
+    assert "data-filter-errors" not in filtered
+    assert f'data-lost-row="{person.pk}"' in filtered
+    assert f'data-lost-row="{other.pk}"' not in filtered
+
+
+def test_without_the_dispensary_the_row_reads_other_contacts_and_the_latest_doctor(
+        client, psychologist_user, social_worker_user):
+    followed_everywhere()
+    client.force_login(psychologist_user)
+    content = listed(client)
+    # two medical consultations and a psychiatric one on three days: the dispensing days
+    # are not counted for them; the doctor is the latest consultation's, not the prescriber
+    assert "<td>Consultation</td>" in content
+    assert "<td>Pia Psy</td>" in content
+    client.force_login(social_worker_user)
+    content = listed(client)
+    assert "<td>Consultation</td>" in content
+    assert "<td>Anne Docteur</td>" in content and "Pia Psy" not in content
+
+
+@pytest.mark.parametrize("role", [role for role in Role if role != Role.RECEPTION])
+def test_psy_markers_only_for_roles_that_read_psy_notes(client, role_users, role):
+    person = followed_everywhere()
+    client.force_login(role_users[role])
+    content = listed(client)
+    reads_psy = role in (Role.PSYCHOLOGIST, Role.PSYCHIATRIST)
+    assert ('<option value="psy"' in content) == reads_psy, role
+    if not reads_psy:
+        assert "Pia Psy" not in content, role
+        refused = listed(client, "?team=psy")
+        assert "Choose a team of the list." in refused, role
+        assert f'data-lost-row="{person.pk}"' in refused, role
+
+
+def test_coordinator_sees_no_clinical_information(client, coordinator_user):
+    worker = make_staff(Role.SOCIAL_WORKER, first_name="Sam", last_name="Social")
+    person = followed_everywhere()
+    SocialActionFactory(patient=person, social_worker=worker, opened_on=ago(60))
+    OutreachAttempt.objects.create(patient=person, date=ago(2), means="phone",
+                                   result="not_reached")
+    client.force_login(coordinator_user)
+    content = listed(client)
+    row = content[content.index(f'data-lost-row="{person.pk}"'):]
+    row = row[:row.index("</tr>")]
+    # identity, last contact, the rule's end, last attempt, social worker
+    assert "Suivi" in row and "Sam Social" in row
+    assert "10 days ago" in row and "Not reached" in row
+    # no "usually comes for", no doctor, no badge
+    assert "Usually comes for" not in content and ">Doctor<" not in content
+    assert "Consultation" not in row and "Anne Docteur" not in content
+    assert "badge" not in row
+    options = content[content.index('name="team"'):]
+    options = options[:options.index("</select>")]
+    assert 'value="social"' in options
+    assert 'value="medical"' not in options and 'value="psy"' not in options
+    assert "Choose a team of the list." in listed(client, "?team=medical")
+
+
+# --- harm reduction and outreach only -------------------------------------------------------
+
+@pytest.mark.parametrize("setting", ["harm_reduction_only", "outreach_only"])
+def test_harm_reduction_or_outreach_only_episode_is_not_listed(nurse, setting):
+    # not a treatment episode: the yearly figures leave it out, so does the worklist
+    person = in_treatment(seen_days_ago=40)
+    TdiRecordFactory(episode=person.episodes.get(), setting=setting)
+    treated = in_treatment(seen_days_ago=40)
+    TdiRecordFactory(episode=treated.episodes.get())
+    content = listed(nurse)
+    assert f'data-lost-row="{person.pk}"' not in content
+    assert f'data-lost-row="{treated.pk}"' in content
+
+
+def test_the_current_questionnaire_decides(nurse):
+    # harm-reduction-only first, then corrected to treatment (the newest row counts)
+    person = in_treatment(seen_days_ago=40)
+    episode = person.episodes.get()
+    original = TdiRecordFactory(episode=episode, setting="harm_reduction_only")
+    assert f'data-lost-row="{person.pk}"' not in listed(nurse)
+    TdiRecordFactory(episode=episode, setting="treatment", supersedes=original,
+                     correction_reason="came for the substitution programme")
+    assert f'data-lost-row="{person.pk}"' in listed(nurse)
 
 
 def test_the_list_is_audited_as_a_list_read(nurse, nurse_user):
