@@ -164,13 +164,15 @@ SELECT (SELECT count(*) FROM cohort AS c WHERE NOT EXISTS (
     return sql, {**params, "start": start, "end": end, "today": explain._today()}
 
 
-def year_checks(year: int, figures: dict) -> list[dict]:
+def year_checks(year: int, figures: dict, counts: dict | None = None) -> list[dict]:
     """The consistency checks of ``year`` given its (today's) ``figures``: for each, its key
     and count (what a declaration stores) and, for the page, label, explanation and the link
-    to the records. Two queries."""
+    to the records. Two queries; one when ``counts`` (``in_treatment_without_contact``,
+    ``contacts_after_death``) come from the page's figures query already."""
     from reporting.selectors import tdi_year_counts
     tdi = tdi_year_counts(year)
-    counts = queries.fetch_one(*checks_counts_sql(year))
+    if counts is None:
+        counts = queries.fetch_one(*checks_counts_sql(year))
     requests = figures["new_requests"] + figures["resumption_requests"]
     tdi_url = reverse("reporting:tdi_year", args=[year])
     found = [

@@ -318,12 +318,15 @@ ORDER BY c.site_id IS NULL, c.several_sites DESC, contacts DESC, s.name"""
 
 
 def figures_sql(sources, year: int, *, breakdowns: bool = False, year_before: bool = False,
-                sites: bool = False) -> tuple[str, dict]:
+                sites: bool = False, checks: bool = False) -> tuple[str, dict]:
     """One query: every figure of ``year`` but the income distribution (social's selector),
     one row with a ``year`` column; with ``year_before``, a second row for the year before
     (the page compares both: the contacts of both years are read and aggregated once); with
     ``breakdowns``, also those of the page (see :func:`_breakdowns_sql`); with ``sites``, a
-    ``sites`` column: the breakdown by site of ``year`` (:func:`sites_sql`) as JSON."""
+    ``sites`` column: the breakdown by site of ``year`` (:func:`sites_sql`) as JSON; with
+    ``checks``, the two consistency checks of ``year`` that read its contacts
+    (``in_treatment_without_contact``, ``contacts_after_death``: reporting.declaring), from
+    the contacts this query has read already."""
     years = [year - 1, year] if year_before else [year]
     start, end = year_bounds(years[0])[0], year_bounds(year)[1]
     union_sql, named = positional_to_named(
@@ -342,6 +345,22 @@ site_rows AS ({sites_sql("(SELECT site_id, several_sites, patient_id, count(*) A
     else:
         contacts = (f"contacts AS MATERIALIZED (SELECT u.patient_id, u.date "
                     f"FROM ({union_sql}) AS u GROUP BY u.patient_id, u.date)")
+    if checks:
+        extra_ctes += f""",
+check_cohort AS (
+    SELECT DISTINCT e.patient_id FROM {episode} AS e
+    WHERE {episode_overlaps_sql("e", "%(year_start)s", "%(end)s")} AND {episode_counted_sql("e")}
+),
+deaths AS (
+    SELECT patient_id, min(closed_on) AS died_on FROM {episode}
+    WHERE closure_reason = 'deceased' GROUP BY patient_id
+)"""
+        extra_columns += """,
+    (SELECT count(*) FROM check_cohort AS c WHERE NOT EXISTS (
+         SELECT 1 FROM active AS a WHERE a.year = %(year)s AND a.patient_id = c.patient_id))
+        AS in_treatment_without_contact,
+    (SELECT count(*) FROM contacts AS k JOIN deaths AS d ON d.patient_id = k.patient_id
+      WHERE k.date >= %(year_start)s AND k.date > d.died_on) AS contacts_after_death"""
     sql = f"""
 WITH {contacts},
 -- Distinct counts by grouping first (hash aggregates) rather than count(DISTINCT ...) (sorts);

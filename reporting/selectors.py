@@ -51,6 +51,8 @@ class YearFigures:
     missing_sources: list[str] = field(default_factory=list)
     #: With ``breakdowns=True``: months, disciplines, sexes, age groups (see below).
     breakdowns: dict | None = None
+    #: From the page's query: the consistency checks that read the year's contacts.
+    check_counts: dict | None = None
 
 
 def treatment_episodes() -> QuerySet:
@@ -102,8 +104,9 @@ def file_active_years(year: int, *, year_before: bool = True
                       ) -> tuple[YearFigures, YearFigures | None]:
     """The figures of ``year`` with its breakdowns, those of the year before with its
     monthly one (the page compares the months), and the breakdown by site of ``year``
-    (``current.breakdowns["sites"]``, as :func:`site_breakdown`): what the yearly figures
-    page shows, in four queries. The contacts of both years are read and aggregated once, in
+    (``current.breakdowns["sites"]``, as :func:`site_breakdown`) and the consistency checks
+    that read the contacts (``current.check_counts``): what the yearly figures page shows, in
+    four queries. The contacts of both years are read and aggregated once, in
     one query (its settings, ``queries.PAGE_SETTINGS``, are one more); each year's income
     distribution is one more.
 
@@ -112,10 +115,12 @@ def file_active_years(year: int, *, year_before: bool = True
     sources, missing = queries.contact_sources()
     rows = queries.fetch_all_with_settings(
         *queries.figures_sql(sources, year, breakdowns=True, year_before=year_before,
-                             sites=True),
+                             sites=True, checks=True),
         queries.PAGE_SETTINGS)
     current = _year_figures(rows[0], missing, breakdowns=True)
     current.breakdowns["sites"] = rows[0]["sites"] or []
+    current.check_counts = {key: rows[0][key] for key in ("in_treatment_without_contact",
+                                                         "contacts_after_death")}
     if not year_before:
         return current, None
     before = _year_figures(rows[1], missing, breakdowns=True)

@@ -116,7 +116,8 @@ def file_active(request, year: int):
         "declarations": declaring.declarations(year),
         "version": version,
         "reconciliation": reconciliation,
-        "checks": declaring.describe_checks(declaring.year_checks(year, current.figures)),
+        "checks": declaring.describe_checks(
+            declaring.year_checks(year, current.figures, current.check_counts)),
         "can_declare": (request.user.has_perm("reporting.add_declaredyear")
                         and year < timezone.localdate().year),
         "seed_rows": _figure_rows(SEED_FIGURES, shown, before),
@@ -172,7 +173,8 @@ def file_active_declare(request, year: int):
     current = selectors.file_active_figures(year)
     return render(request, "reporting/declare.html", {
         "year": year, "form": form, "refused": refused, "declarations": declarations,
-        "checks": declaring.describe_checks(declaring.year_checks(year, current.figures)),
+        "checks": declaring.describe_checks(
+            declaring.year_checks(year, current.figures, current.check_counts)),
         "seed_rows": _figure_rows(SEED_FIGURES, current.figures, None),
     })
 

@@ -101,15 +101,15 @@ def test_page_query_count_constant(coordinator_client, history, django_assert_nu
     coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
     # Session, user, permissions (2), roles, saving the session (3); the figures and
     # breakdowns of both years and the sites in one query (the contacts aggregated once, its
-    # settings one more), the income distribution of each year (2); whether the year before
-    # was declared; the year's declarations (2: the one shown, the list) and its consistency
-    # checks (2).
-    with django_assert_num_queries(17):
+    # settings one more; the consistency checks that read the contacts too), the income
+    # distribution of each year (2); whether the year before was declared; the year's
+    # declarations (2: the one shown, the list) and the TDI counts of its checks.
+    with django_assert_num_queries(16):
         coordinator_client.get(PAGE)
     for day in range(1, 28):
         ConsultationFactory(date=datetime.date(2025, 2, day), discipline="other")
         EpisodeFactory(opened_on=datetime.date(2025, 3, day))
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         coordinator_client.get(PAGE)
 
 
@@ -122,14 +122,13 @@ def test_page_reads_the_contacts_of_both_years_once(coordinator_client, history)
     with CaptureQueriesContext(connection) as captured:
         response = coordinator_client.get(PAGE)
     # One query reads the records of contacts (walk-ins among them) for the figures of both
-    # years and the sites; with its settings and the income of each year, four queries for
-    # the figures. The consistency checks read this year's contacts in one query of their
-    # own (patients in treatment without contact, contacts after a death).
+    # years, the sites and the consistency checks that need contacts (patients in treatment
+    # without contact, contacts after a death); with its settings and the income of each
+    # year, four queries for the figures.
     reading_contacts = [q["sql"] for q in captured.captured_queries
                         if '"patients_visit"' in q["sql"] or "patients_visit " in q["sql"]]
-    assert len([sql for sql in reading_contacts if "after_death" not in sql]) == 1
-    assert len([sql for sql in reading_contacts if "after_death" in sql]) == 1
-    assert len(captured) == 17
+    assert len(reading_contacts) == 1 and "contacts_after_death" in reading_contacts[0]
+    assert len(captured) == 16
     # And it gives what the figures of each year, their breakdowns and the sites give alone.
     current, before = response.context["current"], response.context["before"]
     alone = selectors.file_active_figures(2025, breakdowns=True)
