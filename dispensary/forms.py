@@ -21,15 +21,23 @@ class DispenseForm(forms.Form):
 
     GIVE, WITHHOLD = "give", "withhold"
     NO_SIGNS, SIGNS = "none", "signs"
+    NO_SIGNS_NOW, SIGNS_AGAIN = "none_now", "signs_again"
 
     part = forms.ChoiceField(choices=Dispensation.Part.choices, widget=forms.HiddenInput)
+    # Required, in clean(): answered here, or by ``reassessment`` after a dose withheld.
     intoxication = forms.ChoiceField(
-        label=_("Intoxication check"), widget=forms.RadioSelect,
+        label=_("Intoxication check"), widget=forms.RadioSelect, required=False,
         choices=[(NO_SIGNS, _("No signs of intoxication")),
                  (SIGNS, _("Signs of intoxication (drowsy, slurred speech, pinpoint pupils, "
                            "smell of alcohol...)"))],
-        error_messages={"required": _("Record the intoxication check before every dose.")},
     )
+    # The intoxication question asked again after a dose withheld today for signs of
+    # intoxication (the form shows it instead of ``intoxication``); the service refuses a
+    # dose without it.
+    reassessment = forms.ChoiceField(
+        label=_("New assessment"), widget=forms.RadioSelect, required=False,
+        choices=[(NO_SIGNS_NOW, _("No signs of intoxication now: the dose may be given")),
+                 (SIGNS_AGAIN, _("Signs of intoxication persist: withhold again"))])
     observations = forms.CharField(label=_("Observations"), max_length=500, required=False)
     quantity = forms.DecimalField(
         label=_("Quantity given"), required=False, **DOSE,
@@ -53,11 +61,19 @@ class DispenseForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        signs = data.get("intoxication") == self.SIGNS
+        reassessment = data.get("reassessment")
+        answered = "reassessment" if reassessment else "intoxication"
+        if not data.get("intoxication") and not reassessment:
+            self.add_error("intoxication", _("Record the intoxication check before every "
+                                             "dose."))
+        # Two answers (a stale or forged form): the one that saw signs counts.
+        signs = data.get("intoxication") == self.SIGNS or reassessment == self.SIGNS_AGAIN
+        data["intoxication"] = self.SIGNS if signs else self.NO_SIGNS
+        data["reassessed"] = bool(reassessment)
         action = data.get("action")
         if signs and action == self.GIVE:
-            self.add_error("intoxication", _("Signs of intoxication: the dose must be "
-                                             "withheld, not given."))
+            self.add_error(answered, _("Signs of intoxication: the dose must be "
+                                       "withheld, not given."))
         if action == self.WITHHOLD:
             if signs and not data.get("withheld_reason"):
                 data["withheld_reason"] = Dispensation.WithheldReason.INTOXICATION

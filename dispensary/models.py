@@ -298,6 +298,12 @@ class Dispensation(models.Model):
                                     related_name="replaced_by", verbose_name=_("replaces"))
     review = models.ForeignKey(HoldReview, on_delete=models.PROTECT, null=True, blank=True,
                                related_name="+", verbose_name=_("after review"))
+    # The dose withheld for signs of intoxication earlier that day that this entry's
+    # intoxication check assessed again: after such a dose nothing is given without a new,
+    # explicit assessment on the form (services.dispensation_record).
+    reassessment_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True,
+                                        blank=True, related_name="+",
+                                        verbose_name=_("new assessment after"))
     dispensed_at = models.DateTimeField(_("at"))
     dispensed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      null=True, blank=True, related_name="+",

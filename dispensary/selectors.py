@@ -184,6 +184,9 @@ class DoseState:
     parts: list[PartState]
     take_home_days: list[datetime.date]
     handed_today: list  # take-home entries handed today for later days
+    # The last dose of the substance withheld today for signs of intoxication (not
+    # cancelled): nothing more is given today without a new assessment, nor taken home.
+    intoxication_withheld: Dispensation | None = None
 
     @property
     def patient(self):
@@ -236,13 +239,21 @@ class DoseState:
         return _DESK_ORDER[self.desk_state]
 
     @property
-    def take_home_to_hand(self) -> list[datetime.date]:
-        """The take-home days whose doses go with the next dose given today: none after
-        missed days (tolerance is uncertain: the patient comes back for a supervised dose)
-        and none twice."""
+    def take_home_due(self) -> list[datetime.date]:
+        """The take-home days whose doses would go with the next dose given today: none
+        after missed days (tolerance is uncertain: the patient comes back for a supervised
+        dose) and none twice."""
         if self.missed_days >= HOLD_AFTER_MISSED_DAYS or self.handed_today:
             return []
         return self.take_home_days
+
+    @property
+    def take_home_to_hand(self) -> list[datetime.date]:
+        """``take_home_due``, except on the day of a dose withheld for signs of intoxication:
+        days of doses are not handed to someone found intoxicated that day."""
+        if self.intoxication_withheld is not None:
+            return []
+        return self.take_home_due
 
     def part_state(self, part: str) -> PartState:
         for state in self.parts:
@@ -477,8 +488,19 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
             take_home_days=take_home_days_after(rx, today),
             handed_today=[e for e in mine if e.date == today and e.dose_date > today
                           and e.prescription_id == rx.pk and not _is_cancelled(e)],
+            intoxication_withheld=_intoxication_withheld(substance_today),
         ))
     return states
+
+
+def _intoxication_withheld(entries: list[Dispensation]) -> Dispensation | None:
+    """The last of ``entries`` (ordered by id) withheld for signs of intoxication and not
+    cancelled (a cancelled one was a recording mistake)."""
+    withheld = [e for e in entries if e.status == Dispensation.Status.WITHHELD
+                and (e.intoxication_signs
+                     or e.withheld_reason == Dispensation.WithheldReason.INTOXICATION)
+                and not _is_cancelled(e)]
+    return withheld[-1] if withheld else None
 
 
 def _is_cancelled(entry: Dispensation) -> bool:

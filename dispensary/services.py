@@ -57,10 +57,14 @@ def _database_refusal(exc: IntegrityError) -> Refused:
 def dispensation_record(*, prescription: Prescription, part: str, intoxication_signs: bool,
                         actor, observations: str = "", quantity: Decimal | None = None,
                         withhold: bool = False, withheld_reason: str = "",
-                        hand_take_home: bool = True,
+                        hand_take_home: bool = True, reassessed: bool = False,
                         today: datetime.date | None = None) -> list[Dispensation]:
     """Record one dose part of today: given (with the take-home doses of the following
-    days, when due) or withheld. Returns the new ledger entries, the dose of today first."""
+    days, when due) or withheld. Returns the new ledger entries, the dose of today first.
+
+    After a dose of the substance withheld today for signs of intoxication, a dose is given
+    only with ``reassessed`` (the nurse answered the intoxication question again, on the
+    form: no signs now), and no take-home dose is handed that day."""
     today = today or timezone.localdate()
     try:
         with transaction.atomic():
@@ -68,13 +72,14 @@ def dispensation_record(*, prescription: Prescription, part: str, intoxication_s
                              intoxication_signs=intoxication_signs, observations=observations,
                              quantity=quantity, withhold=withhold,
                              withheld_reason=withheld_reason, hand_take_home=hand_take_home,
-                             actor=actor, today=today)
+                             reassessed=reassessed, actor=actor, today=today)
     except IntegrityError as exc:
         raise _database_refusal(exc) from exc
 
 
 def _dispense(*, prescription_id, part, intoxication_signs, observations, quantity, withhold,
-              withheld_reason, hand_take_home, actor, today) -> list[Dispensation]:
+              withheld_reason, hand_take_home, reassessed, actor,
+              today) -> list[Dispensation]:
     try:
         rx = Prescription.objects.select_related("product").get(pk=prescription_id)
     except Prescription.DoesNotExist:
@@ -112,6 +117,8 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                         "given twice the same day.")
                       % {"time": timezone.localtime(entry.dispensed_at).strftime("%H:%M"),
                          "who": who})
+    # The entry records which withheld dose its intoxication check assessed again.
+    reassessment_of = state.intoxication_withheld if reassessed else None
     now = timezone.now()
     common = {"patient_id": rx.patient_id, "prescription": rx, "product": rx.product,
               "date": today, "part": part, "intoxication_signs": intoxication_signs,
@@ -124,7 +131,8 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
             raise Refused(_("Say why the dose is withheld."))
         withheld = Dispensation.objects.create(
             **common, dose_date=today, status=Dispensation.Status.WITHHELD,
-            quantity=Decimal(0), withheld_reason=withheld_reason, replaces=part_state.head)
+            quantity=Decimal(0), withheld_reason=withheld_reason, replaces=part_state.head,
+            reassessment_of=reassessment_of)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=withheld,
                      summary=f"dose withheld ({withheld_reason}): {rx.product} {part}")
         return [withheld]
@@ -134,6 +142,7 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
         raise Refused(_("Held: %(days)s consecutive days without a dose. Tolerance may be "
                         "lost; a doctor must review (and may lower the dose) before the next "
                         "dose.") % {"days": state.missed_days})
+    _check_after_intoxication(state, reassessed=reassessed, hand_take_home=hand_take_home)
     part_dose = rx.part_dose(part)
     quantity = part_dose if quantity is None else quantity
     if quantity <= 0:
@@ -164,7 +173,7 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                              "total": _quantity(total, unit)})
     created = [Dispensation.objects.create(
         **common, dose_date=today, status=Dispensation.Status.GIVEN, quantity=quantity,
-        replaces=part_state.head, review=review)]
+        replaces=part_state.head, review=review, reassessment_of=reassessment_of)]
     for day, take_home_part, dose in take_home:
         created.append(Dispensation.objects.create(
             **{**common, "part": take_home_part}, dose_date=day,
@@ -176,8 +185,28 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                              today=today, now=now, locked=True)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=entry,
                      summary=f"dispensed {_quantity(entry.quantity, unit)} {rx.product} "
-                             f"{entry.part} for {entry.dose_date:%Y-%m-%d}")
+                             f"{entry.part} for {entry.dose_date:%Y-%m-%d}"
+                             + (" after a new intoxication assessment"
+                                if entry.reassessment_of_id else ""))
     return created
+
+
+def _check_after_intoxication(state, *, reassessed: bool, hand_take_home: bool) -> None:
+    """A dose withheld today for signs of intoxication: a later dose needs a new assessment
+    recorded on the form (the one-click button answers for the first check only), and days
+    of doses are not handed to someone found intoxicated today."""
+    withheld = state.intoxication_withheld
+    if withheld is None:
+        return
+    time = timezone.localtime(withheld.dispensed_at).strftime("%H:%M")
+    if not reassessed:
+        raise Refused(_("A dose was withheld today at %(time)s for signs of intoxication: "
+                        "open the dispensing form and record a new assessment (no signs now) "
+                        "before giving. Nothing was recorded.") % {"time": time})
+    if hand_take_home and state.take_home_due:
+        raise Refused(_("No take-home doses today: a dose was withheld at %(time)s for signs "
+                        "of intoxication. Give today's dose only; nothing was recorded.")
+                      % {"time": time})
 
 
 def _take_home_entries(rx: Prescription, days: list) -> list[tuple]:

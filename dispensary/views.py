@@ -76,7 +76,8 @@ def dispense(request, pk):
                 observations=data["observations"], quantity=data["quantity"],
                 withhold=data["action"] == DispenseForm.WITHHOLD,
                 withheld_reason=data["withheld_reason"],
-                hand_take_home=data["hand_take_home"], actor=request.user, today=today)
+                hand_take_home=data["hand_take_home"], reassessed=data["reassessed"],
+                actor=request.user, today=today)
         except services.Refused as exc:
             error = str(exc)
             form.add_error(None, error)

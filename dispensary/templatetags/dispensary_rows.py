@@ -68,12 +68,14 @@ class _Page:
             "call_doctor": _("Call a doctor: review needed before any dose."),
             "withhold": _("Withhold…"), "other": _("Withhold / other…"),
             "take_home": _("Take-home:"),
+            "reassess": _("Assess again before giving…"),
         }.items()}
         # Sentences with a value in them: translated once, filled per row.
         self.at_by = _("at %(time)s by %(who)s")
         self.handed = _("handed %(date)s")
         self.give = _("Give %(dose)s %(unit)s (%(part)s) — no signs of intoxication")
         self.split = _("split: %(morning)s morning + %(evening)s evening")
+        self.withheld_at = _("Withheld at %(time)s: signs of intoxication.")
         self.next_escaped = e(self.next)
         self._cache: dict = {}
 
@@ -169,6 +171,11 @@ def _parts(state: DoseState, page: _Page, unit: str) -> str:
                                     lambda part=part: _part(part, page, unit, split)))
         else:
             html.append(_part(part, page, unit, split))
+    if state.intoxication_withheld is not None:
+        time = _time(state.intoxication_withheld.dispensed_at)
+        withheld = e(page.withheld_at % {"time": time})
+        html.append(f'<div class="small text-danger fw-bold" data-withheld-intoxication>'
+                    f'{withheld}</div>')
     if state.handed_today:
         days = e(", ".join(page.day(entry.dose_date) for entry in state.handed_today))
         html.append(f'<div class="small text-muted">{page.text["handed_for"]} {days}</div>')
@@ -222,6 +229,8 @@ def _actions(state: DoseState, page: _Page, raw_unit: str) -> str:
         key = ("held", part.part)
     elif part is None:
         return ""
+    elif state.intoxication_withheld is not None:
+        key = ("reassess", part.part)
     else:
         key = ("give", part.part, part.label, part.dose, raw_unit, len(state.take_home_to_hand))
     pieces = page.cached(key, lambda: _actions_html(state, page, raw_unit).split(_PK))
@@ -241,8 +250,14 @@ def _actions_html(state: DoseState, page: _Page, raw_unit: str) -> str:
             first = f'<span class="text-danger small">{page.text["call_doctor"]}</span>'
         return (f'{first} <a class="btn btn-sm btn-outline-secondary" '
                 f'href="{detail}?{withhold}">{page.text["withhold"]}</a>')
-    label = _give_label(page, part, raw_unit, len(state.take_home_to_hand))
     part_name = page.escaped(part.part)
+    if state.intoxication_withheld is not None:
+        # No one-click give after a dose withheld for intoxication: the form asks the
+        # question again (and hands no take-home dose).
+        return (f'<a class="btn btn-sm btn-outline-danger" href="{detail}?'
+                f'{page.query(part.part)}" data-reassess="{_PK}-{part_name}">'
+                f'{page.text["reassess"]}</a>')
+    label = _give_label(page, part, raw_unit, len(state.take_home_to_hand))
     return (f'<form method="post" action="{detail}" class="d-inline" hx-post="{detail}" '
             'hx-target="closest tr" hx-swap="outerHTML" hx-disabled-elt="find button">'
             f'<input type="hidden" name="csrfmiddlewaretoken" value="{page.csrf}">'

@@ -229,9 +229,10 @@ def test_dose_may_be_given_after_a_withheld_one_once_sober(nurse_client, rx):
                                          "observations": "smell of alcohol",
                                          "action": "withhold"}, **EN)
     withheld = Dispensation.objects.get(date=day())
-    assert give(nurse_client, rx).status_code == 302
+    # Once sober: on the form, after a new assessment (tests/dispensary/test_withheld.py).
+    assert give(nurse_client, rx, reassessment="none_now").status_code == 302
     given = given_rows(rx, dose_date=day()).get()
-    assert given.replaces == withheld
+    assert given.replaces == withheld and given.reassessment_of == withheld
     assert "Already dispensed" in give(nurse_client, rx).content.decode()
 
 
