@@ -3,6 +3,7 @@ click, a later dose needs a new assessment on the form, and no take-home dose is
 day."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -175,3 +176,15 @@ def test_list_with_withheld_doses_constant_queries(nurse_client, django_assert_n
     content = response.content.decode()
     assert content.count("data-withheld-intoxication") == count
     assert content.count("data-reassess=") == count and "data-give=" not in content
+
+
+def test_database_refuses_a_dose_after_a_withheld_one_without_new_assessment(rx):
+    withheld = DispensationFactory(prescription=rx, status="withheld", quantity=0,
+                                   intoxication_signs=True, withheld_reason="intoxication")
+    with pytest.raises(IntegrityError, match="a new assessment must be recorded"), \
+            transaction.atomic():
+        DispensationFactory(prescription=rx, replaces=withheld)
+    with pytest.raises(IntegrityError, match="no take-home dose"), transaction.atomic():
+        DispensationFactory(prescription=rx, dose_date=day(1), reassessment_of=withheld)
+    given = DispensationFactory(prescription=rx, replaces=withheld, reassessment_of=withheld)
+    assert given_rows(rx, dose_date=day()).get() == given
