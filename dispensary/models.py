@@ -9,7 +9,9 @@ give a patient a second dose:
    signs of intoxication; a balance never below zero);
 3. triggers written in migration 0002: the ledger tables are append-only, a dispensation must
    match an active prescription of the patient and never exceed the prescribed dose, and the
-   register's running balance must follow from the previous entry of the product.
+   register's running balance must follow from the previous entry of the product (and in
+   0004 and 0005: the hold after missed days; after a dose withheld for intoxication, a new
+   assessment before any dose that day and no take-home dose).
 """
 
 import datetime

@@ -110,6 +110,10 @@ def test_give_after_new_assessment_records_it(nurse_client, nurse_user, rx):
         summary__contains="after a new intoxication assessment").exists()
     listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
     assert 'data-state="done"' in listing and "data-withheld-intoxication" in listing
+    record = nurse_client.get(reverse("dispensary:patient", args=[rx.patient_id]),
+                              **EN).content.decode()
+    assert record.count("data-reassessed") == 1
+    assert "after a new intoxication assessment" in record
 
 
 def test_signs_persist_withholds_again_with_the_assessment(nurse_client, rx):
