@@ -34,7 +34,8 @@ class DispenseForm(forms.Form):
     quantity = forms.DecimalField(
         label=_("Quantity given"), required=False, **DOSE,
         validators=[MinValueValidator(Decimal("0.01"))],
-        help_text=_("Empty: the prescribed dose. Less may be given, never more."),
+        help_text=_("Empty: the dose still to give today (the prescribed dose, or the "
+                    "top-up after a same-day change). Less may be given, never more."),
     )
     withheld_reason = forms.ChoiceField(
         label=_("Reason withheld"), required=False,
@@ -100,6 +101,12 @@ class PrescriptionForm(forms.Form):
         empty_label=_("the MASS"))
     instructions = forms.CharField(label=_("Instructions"), max_length=500, required=False,
                                    widget=forms.Textarea(attrs={"rows": 2}))
+    # The patient's prescriptions as the doctor saw them (selectors.prescribing_version):
+    # saving on a version that changed meanwhile is refused.
+    based_on = forms.CharField(widget=forms.HiddenInput, max_length=64,
+                               error_messages={"required": _(
+                                   "The form is incomplete: reload the page and prescribe "
+                                   "again.")})
 
     def __init__(self, *args, today: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)

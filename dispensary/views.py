@@ -200,6 +200,7 @@ def prescription_create(request, patient_pk):
                        "take_home_weekdays": replaced.take_home_weekdays,
                        "pharmacy": replaced.pharmacy_id,
                        "instructions": replaced.instructions}
+    initial["based_on"] = selectors.prescribing_version(patient=person)
     form = PrescriptionForm(request.POST or None, initial=initial, today=today)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -209,7 +210,13 @@ def prescription_create(request, patient_pk):
                 evening_dose=data["evening_dose"], start_date=data["start_date"],
                 end_date=data["end_date"], take_home_weekdays=data["take_home_weekdays"],
                 pharmacy=data["pharmacy"], instructions=data["instructions"],
-                actor=request.user, today=today)
+                based_on=data["based_on"], actor=request.user, today=today)
+        except services.ChangedMeanwhile as exc:
+            # The page shows the prescriptions as they are now: saving again is a choice
+            # made on what the other prescriber wrote.
+            form.add_error(None, str(exc))
+            form.data = form.data.copy()
+            form.data["based_on"] = selectors.prescribing_version(patient=person)
         except services.Refused as exc:
             form.add_error(None, str(exc))
         else:
