@@ -103,10 +103,8 @@ class PrescriptionForm(forms.Form):
                                    widget=forms.Textarea(attrs={"rows": 2}))
     # The patient's prescriptions as the doctor saw them (selectors.prescribing_version):
     # saving on a version that changed meanwhile is refused.
-    based_on = forms.CharField(widget=forms.HiddenInput, max_length=64,
-                               error_messages={"required": _(
-                                   "The form is incomplete: reload the page and prescribe "
-                                   "again.")})
+    # Checked in clean(): a hidden field's own error would not be shown.
+    based_on = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
     def __init__(self, *args, today: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,6 +142,9 @@ class PrescriptionForm(forms.Form):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The prescription cannot end before it starts."))
+        if not data.get("based_on"):
+            raise forms.ValidationError(_("The form is incomplete: reload the page and "
+                                          "prescribe again."))
         return data
 
 
