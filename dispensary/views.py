@@ -127,6 +127,10 @@ def _row(request, prescription, *, message=None, level="info"):
                             .get("q", [""])[0])
     states = selectors.dose_states(today=today, query=query)
     rows = [state for state in states if state.prescription.pk == prescription.pk]
+    if not rows:  # replaced today (a page loaded before): the row of the one in force
+        rows = [state for state in states
+                if state.prescription.patient_id == prescription.patient_id
+                and state.prescription.product.substance == prescription.product.substance]
     if not rows and query:  # the search no longer finds it (renamed meanwhile): the row alone
         state = selectors.dose_state_for(prescription=prescription, today=today)
         rows = [state] if state else []

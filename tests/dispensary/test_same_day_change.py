@@ -12,15 +12,15 @@ from tests.dispensary.conftest import EN, balance, day, give, given_rows, histor
 from tests.factories import DispensationFactory, PrescriptionFactory
 
 
-def prescribe_today(client, patient, daily_dose, **fields):
-    response = client.post(reverse("dispensary:prescription_create", args=[patient.pk]),
-                           prescribing(patient, product=fields.pop("product", None)
-                                       or Prescription.objects.filter(patient=patient)
-                                       .latest("id").product_id,
-                                       daily_dose=daily_dose,
-                                       start_date=day().isoformat(), **fields), **EN)
+def prescribe_today(client, replaced, daily_dose):
+    """The doctor changes the dose of ``replaced`` from today, through the form."""
+    response = client.post(reverse("dispensary:prescription_create",
+                                   args=[replaced.patient_id]),
+                           prescribing(replaced.patient, product=replaced.product_id,
+                                       daily_dose=daily_dose, start_date=day().isoformat()),
+                           **EN)
     assert response.status_code == 302, response.content.decode()
-    return Prescription.objects.filter(patient=patient).latest("id")
+    return Prescription.objects.get(replaces=replaced)
 
 
 def row_of(listing: str, rx) -> str:
@@ -32,7 +32,7 @@ def test_same_day_re_prescription_offers_exactly_the_top_up(doctor_client, nurse
     old = PrescriptionFactory(patient=patient, start_date=day(-10), daily_dose=30)
     history(old, days_ago=[1])
     assert give(nurse_client, old).status_code == 302  # 30 mg this morning
-    new = prescribe_today(doctor_client, patient, "90")
+    new = prescribe_today(doctor_client, old, "90")
     old.refresh_from_db()
     # Replaced today: it ends today (the 30 mg given under it stay consistent with it).
     assert old.end_date == day() and new.replaces == old and new.start_date == day()
@@ -59,7 +59,7 @@ def test_prescription_started_and_replaced_today_never_ends_before_its_start(
         doctor_client, nurse_client, patient, stock):
     first = PrescriptionFactory(patient=patient, start_date=day(), daily_dose=30)
     assert give(nurse_client, first).status_code == 302
-    new = prescribe_today(doctor_client, patient, "90")
+    new = prescribe_today(doctor_client, first, "90")
     first.refresh_from_db()
     assert first.end_date == day() == first.start_date
     assert new.replaces == first and new.course_started_on == first.course_started_on
@@ -70,7 +70,7 @@ def test_a_top_up_above_the_remaining_daily_dose_is_refused(doctor_client, nurse
     old = PrescriptionFactory(patient=patient, start_date=day(-10), daily_dose=30)
     history(old, days_ago=[1])
     give(nurse_client, old)
-    new = prescribe_today(doctor_client, patient, "90")
+    new = prescribe_today(doctor_client, old, "90")
     before, entries = balance(), Dispensation.objects.count()
     for quantity in ("61", "90"):
         response = give(nurse_client, new, quantity=quantity)
@@ -87,7 +87,7 @@ def test_a_lower_dose_the_same_day_leaves_nothing_to_give(doctor_client, nurse_c
     old = PrescriptionFactory(patient=patient, start_date=day(-10), daily_dose=90)
     history(old, days_ago=[1])
     give(nurse_client, old)
-    new = prescribe_today(doctor_client, patient, "60")
+    new = prescribe_today(doctor_client, old, "60")
     row = row_of(nurse_client.get(reverse("dispensary:today"), **EN).content.decode(), new)
     assert 'data-state="done"' in row and 'data-part-state="given"' in row
     assert "data-give" not in row
@@ -154,3 +154,18 @@ def test_a_prescription_form_without_its_state_is_refused(doctor_client, rx):
                                         "start_date": day().isoformat()}, **EN)
     assert "The form is incomplete: reload the page" in response.content.decode()
     assert Prescription.objects.count() == 1
+
+
+def test_a_row_loaded_before_the_change_is_replaced_by_the_new_one(doctor_client, nurse_client,
+                                                                   patient, stock):
+    """The list was loaded before the doctor's change: "give" on the replaced row records
+    nothing, says why and puts the row of the prescription in force in its place."""
+    old = PrescriptionFactory(patient=patient, start_date=day(-10), daily_dose=30)
+    history(old, days_ago=[1])
+    give(nurse_client, old)
+    new = prescribe_today(doctor_client, old, "90")
+    response = give(nurse_client, old, htmx=True)
+    content = response.content.decode()
+    assert "was replaced today by a new one" in content
+    assert f'<tr id="rx-{new.pk}"' in content and "due</span> 60 mg" in content
+    assert not given_rows(new).exists()
