@@ -318,11 +318,14 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
             # Replaced today: it was in force this morning and doses may have been given
             # under it, so it ends today, never before its own start; the new one is in force
             # from now (the newer of two running the same day) and what was given counts.
-            running.end_date = today
+            end = today
         else:
             # Replaced from a later day, or before it began (then it ends the day before its
             # start: written but never in force, the one case the check constraint allows).
-            running.end_date = max(start_date, running.start_date) - ONE_DAY
+            end = max(start_date, running.start_date) - ONE_DAY
+        if running.end_date is not None and running.end_date <= end:
+            continue  # already ends by then (replaced earlier today): who ended it stays
+        running.end_date = end
         running.ended_by = actor
         running.end_reason = _("Replaced by a new prescription.")
         running.save(update_fields=["end_date", "ended_by", "end_reason"])

@@ -169,3 +169,22 @@ def test_a_row_loaded_before_the_change_is_replaced_by_the_new_one(doctor_client
     assert "was replaced today by a new one" in content
     assert f'<tr id="rx-{new.pk}"' in content and "due</span> 60 mg" in content
     assert not given_rows(new).exists()
+
+
+def test_a_second_change_the_same_day_keeps_who_ended_the_first(doctor_client,
+                                                                psychiatrist_client,
+                                                                doctor_user, nurse_client,
+                                                                patient, stock):
+    old = PrescriptionFactory(patient=patient, start_date=day(-10), daily_dose=30)
+    history(old, days_ago=[1])
+    give(nurse_client, old)
+    middle = prescribe_today(doctor_client, old, "90")
+    last = prescribe_today(psychiatrist_client, middle, "70")
+    old.refresh_from_db()
+    middle.refresh_from_db()
+    assert (old.end_date, old.ended_by) == (day(), doctor_user)  # not rewritten
+    assert middle.end_date == day() and last.course_started_on == old.course_started_on
+    row = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    assert f'<tr id="rx-{last.pk}"' in row and f'<tr id="rx-{middle.pk}"' not in row
+    assert give(nurse_client, last).status_code == 302
+    assert given_rows(last).get().quantity == 40
