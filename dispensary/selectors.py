@@ -566,10 +566,14 @@ def prescriptions_to_review(*, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     held = [s for s in dose_states(today=today) if s.is_held]
     held.sort(key=lambda s: (-s.missed_days, s.patient.alias.casefold()))
+    running = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+    # Replaced today, a prescription runs until tonight but is no longer in force.
+    replaced = Prescription.objects.filter(
+        running, patient=OuterRef("patient"), product__substance=OuterRef("product__substance"))
+    replaced = replaced.filter(Q(start_date__gt=OuterRef("start_date"))
+                               | Q(start_date=OuterRef("start_date"), id__gt=OuterRef("id")))
     active = list(Prescription.objects
-                  .filter(Q(start_date__lte=today)
-                          & (Q(end_date__isnull=True) | Q(end_date__gte=today)),
-                          patient__merged_into__isnull=True)
+                  .filter(running, ~Exists(replaced), patient__merged_into__isnull=True)
                   .select_related("patient", "product", "pharmacy", "prescribed_by")
                   .order_by("patient__alias", "patient_id", "product__name"))
     upcoming = list(Prescription.objects.filter(start_date__gt=today,

@@ -188,3 +188,14 @@ def test_a_second_change_the_same_day_keeps_who_ended_the_first(doctor_client,
     assert f'<tr id="rx-{last.pk}"' in row and f'<tr id="rx-{middle.pk}"' not in row
     assert give(nurse_client, last).status_code == 302
     assert given_rows(last).get().quantity == 40
+
+
+def test_the_prescriptions_page_lists_only_the_prescription_in_force(doctor_client,
+                                                                     nurse_client, patient,
+                                                                     stock):
+    old = PrescriptionFactory(patient=patient, start_date=day(-10), daily_dose=30)
+    history(old, days_ago=[1])
+    give(nurse_client, old)
+    new = prescribe_today(doctor_client, old, "90")
+    page = doctor_client.get(reverse("dispensary:prescriptions"), **EN).content.decode()
+    assert f"?from={new.pk}" in page and f"?from={old.pk}" not in page
