@@ -42,7 +42,8 @@ class DispenseForm(forms.Form):
     quantity = forms.DecimalField(
         label=_("Quantity given"), required=False, **DOSE,
         validators=[MinValueValidator(Decimal("0.01"))],
-        help_text=_("Empty: the prescribed dose. Less may be given, never more."),
+        help_text=_("Empty: the dose still to give today (the prescribed dose, or the "
+                    "top-up after a same-day change). Less may be given, never more."),
     )
     withheld_reason = forms.ChoiceField(
         label=_("Reason withheld"), required=False,
@@ -116,6 +117,10 @@ class PrescriptionForm(forms.Form):
         empty_label=_("the MASS"))
     instructions = forms.CharField(label=_("Instructions"), max_length=500, required=False,
                                    widget=forms.Textarea(attrs={"rows": 2}))
+    # The patient's prescriptions as the doctor saw them (selectors.prescribing_version):
+    # saving on a version that changed meanwhile is refused.
+    # Checked in clean(): a hidden field's own error would not be shown.
+    based_on = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
     def __init__(self, *args, today: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,6 +158,9 @@ class PrescriptionForm(forms.Form):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The prescription cannot end before it starts."))
+        if not data.get("based_on"):
+            raise forms.ValidationError(_("The form is incomplete: reload the page and "
+                                          "prescribe again."))
         return data
 
 

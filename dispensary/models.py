@@ -7,11 +7,12 @@ give a patient a second dose:
    prescription, dose, missed-days hold, stock) and says why it refuses;
 2. the constraints below (one entry per prescription, day and dose part; no dose given with
    signs of intoxication; a balance never below zero);
-3. triggers written in migration 0002: the ledger tables are append-only, a dispensation must
-   match an active prescription of the patient and never exceed the prescribed dose, and the
-   register's running balance must follow from the previous entry of the product (and in
-   0004 and 0005: the hold after missed days; after a dose withheld for intoxication, a new
-   assessment before any dose that day and no take-home dose).
+3. triggers written in migration 0002 (the dispensation's check replaced in 0004 and 0005):
+   the ledger tables are append-only, a dispensation must match the prescription of the
+   patient in force that day and, with the other doses of the substance for that day, never
+   exceed its daily dose, and the register's running balance must follow from the previous
+   entry of the product; 0004 adds the hold after missed days, 0006 a new assessment before
+   any dose after one withheld for intoxication that day, and no take-home dose that day.
 """
 
 import datetime
@@ -105,7 +106,12 @@ class Pharmacy(models.Model):
 
 class Prescription(models.Model):
     """A doctor's substitution (or other) prescription. A change of dose is a new
-    prescription that ends the previous one (``replaces``); history is never rewritten."""
+    prescription that ends the previous one (``replaces``); history is never rewritten.
+
+    Replaced the day it is in force, the previous one ends that day (doses may have been
+    given under it): of a patient's prescriptions of a substance running on a day, the
+    newest (by start, then id) is the one in force, which alone gives doses, and the doses
+    given that day under all of them count towards its daily dose (migration 0005)."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
                                 related_name="prescriptions", verbose_name=_("patient"))

@@ -6,6 +6,7 @@ The rules that decide whether a dose may be given are computed here once, by
 """
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
@@ -138,6 +139,16 @@ class PartState:
     # A dose of the substance for today handed earlier to take home under another
     # prescription (one replaced since): the day is taken home, not due.
     covered_by: Dispensation | None = None
+    # The part's dose as prescribed; ``dose`` is what is left to give of it today, less when
+    # doses of the substance were given today under a prescription replaced since (a
+    # same-day change of dose: only the top-up is given).
+    prescribed: Decimal | None = None
+    # Given today of the substance under other prescriptions (replaced today).
+    given_before: Decimal = Decimal(0)
+
+    @property
+    def is_top_up(self) -> bool:
+        return self.given_before > 0 and self.entry is None
 
     # Cached: read many times per row of the list (and never changed once built).
     @cached_property
@@ -157,7 +168,9 @@ class PartState:
     @cached_property
     def state(self) -> str:
         if self.entry is None:
-            return "due" if self.covered_by is None else "taken_home"
+            if self.covered_by is None:
+                return "due"
+            return "taken_home" if self.covered_by.is_take_home else "given"
         if self.entry.status == Dispensation.Status.WITHHELD:
             return "withheld"
         if self.entry.is_take_home:
@@ -313,6 +326,20 @@ def _columns(alias: str, model, fields: list[str]) -> str:
     return ", ".join(f'{alias}."{model._meta.get_field(name).column}"' for name in fields)
 
 
+#: A newer prescription of the same patient and substance runs on ``%(today)s`` (``rx``, with
+#: ``pr`` its product): ``rx`` is not the one in force. A prescription replaced today ends
+#: today (doses may have been given under it), so two run that day; the newer one, by start
+#: then by id, is in force (the same rule as ``dispensary_dispensation_check``, migration
+#: 0005).
+_REPLACED_ON_SQL = f"""
+    SELECT 1 FROM {Prescription._meta.db_table} newer
+      JOIN {Product._meta.db_table} np ON np.id = newer.product_id
+     WHERE newer.patient_id = rx.patient_id AND np.substance = pr.substance
+       AND newer.start_date <= %(today)s
+       AND (newer.end_date IS NULL OR newer.end_date >= %(today)s)
+       AND (newer.start_date, newer.id) > (rx.start_date, rx.id)"""
+
+
 def _prescriptions_sql(where: str) -> str:
     """The prescriptions dispensed at the MASS on ``%(today)s`` (running that day, with no
     partner pharmacy, of a file not merged; and ``where``, on ``p`` the patient and ``rx``
@@ -341,6 +368,7 @@ def _prescriptions_sql(where: str) -> str:
           JOIN {product} pr ON pr.id = rx.product_id
          WHERE rx.start_date <= %(today)s AND rx.pharmacy_id IS NULL
            AND (rx.end_date IS NULL OR rx.end_date >= %(today)s)
+           AND NOT EXISTS ({_REPLACED_ON_SQL})
            AND p.merged_into_id IS NULL {where}
          ORDER BY rx.start_date DESC, rx.id DESC"""
 
@@ -470,9 +498,17 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                       if e.prescription_id != rx.pk and e.is_take_home
                       and e.status == Dispensation.Status.GIVEN and not _is_cancelled(e)),
                      None)
+        # Given today under other prescriptions of the substance (replaced today): the
+        # daily dose counts them, whatever the prescription (one daily dose per substance).
+        others = [e for e in substance_today if e.prescription_id != rx.pk
+                  and e.status == Dispensation.Status.GIVEN and not _is_cancelled(e)]
+        given_before = sum((e.quantity for e in others), Decimal(0))
+        remaining = max(Decimal(0), rx.daily_dose - given_today)
         parts = []
         for part in rx.parts():
-            state = PartState(part=part, label=part_labels[part], dose=rx.part_dose(part))
+            prescribed = rx.part_dose(part)
+            state = PartState(part=part, label=part_labels[part], prescribed=prescribed,
+                              dose=min(prescribed, remaining), given_before=given_before)
             for entry in substance_today:
                 if entry.prescription_id != rx.pk or entry.part != part:
                     continue
@@ -481,6 +517,10 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                 state.head = entry  # ordered by id, and a chain only grows: the last is head
             if state.entry is None:
                 state.covered_by = cover
+                if cover is None and others and state.dose <= 0:
+                    # The daily dose was reached under the replaced prescription: nothing
+                    # is left to give of this part today.
+                    state.covered_by = others[-1]
             parts.append(state)
         states.append(DoseState(
             prescription=rx, today=today, last_dose_date=rx.last_dose_date,
@@ -548,10 +588,14 @@ def prescriptions_to_review(*, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     held = [s for s in dose_states(today=today) if s.is_held]
     held.sort(key=lambda s: (-s.missed_days, s.patient.alias.casefold()))
+    running = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+    # Replaced today, a prescription runs until tonight but is no longer in force.
+    replaced = Prescription.objects.filter(
+        running, patient=OuterRef("patient"), product__substance=OuterRef("product__substance"))
+    replaced = replaced.filter(Q(start_date__gt=OuterRef("start_date"))
+                               | Q(start_date=OuterRef("start_date"), id__gt=OuterRef("id")))
     active = list(Prescription.objects
-                  .filter(Q(start_date__lte=today)
-                          & (Q(end_date__isnull=True) | Q(end_date__gte=today)),
-                          patient__merged_into__isnull=True)
+                  .filter(running, ~Exists(replaced), patient__merged_into__isnull=True)
                   .select_related("patient", "product", "pharmacy", "prescribed_by")
                   .order_by("patient__alias", "patient_id", "product__name"))
     upcoming = list(Prescription.objects.filter(start_date__gt=today,
@@ -559,6 +603,16 @@ def prescriptions_to_review(*, today: datetime.date | None = None) -> dict:
                     .select_related("patient", "product", "pharmacy")
                     .order_by("start_date", "patient__alias"))
     return {"held": held, "active": active, "upcoming": upcoming}
+
+
+def prescribing_version(*, patient) -> str:
+    """A short digest of the patient's prescriptions as a prescriber sees them (each one's id
+    and end): the prescribing form carries it, and the service refuses to write on a version
+    that changed meanwhile (a second doctor saving on a state they did not see)."""
+    rows = (Prescription.objects.filter(patient=patient).order_by("id")
+            .values_list("id", "end_date"))
+    text = ";".join(f"{pk}:{end or ''}" for pk, end in rows)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def prescription_history(*, patient) -> list[Prescription]:

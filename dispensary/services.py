@@ -31,6 +31,10 @@ class Refused(Exception):
     """A dispensary rule refused the action. ``str(exc)`` says why, for the user."""
 
 
+class ChangedMeanwhile(Refused):
+    """The patient's prescriptions changed since the prescriber's form was built."""
+
+
 def _lock_patient(patient_id: int) -> Patient:
     return Patient.objects.select_for_update(no_key=True).get(pk=patient_id)
 
@@ -105,8 +109,17 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                       % {"part": Dispensation.Part(part).label if part in
                          Dispensation.Part.values else part})
     state = selectors.dose_state_for(prescription=rx, today=today)
+    if state is None:
+        # Running today but not in force: replaced today by a newer prescription of the
+        # substance, under which the day's dose (or its top-up) is given.
+        raise Refused(_("This prescription was replaced today by a new one: give the dose "
+                        "from the new prescription (what was given today counts)."))
     part_state = state.part_state(part)
     entry = part_state.entry
+    if entry is None and part_state.dose <= 0 and not withhold:
+        raise Refused(_("Nothing left to give today: %(given)s already given, the daily dose "
+                        "is %(daily)s.") % {"given": _quantity(state.given_today, rx.product.unit),
+                                            "daily": _quantity(rx.daily_dose, rx.product.unit)})
     if entry is not None and entry.status == Dispensation.Status.GIVEN:
         who = entry.dispensed_by or _("someone")
         if entry.is_take_home:
@@ -144,9 +157,19 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                         "dose.") % {"days": state.missed_days})
     _check_after_intoxication(state, reassessed=reassessed, hand_take_home=hand_take_home)
     part_dose = rx.part_dose(part)
-    quantity = part_dose if quantity is None else quantity
+    # What is left of the part today: less than prescribed after a same-day change of dose
+    # (only the top-up is given).
+    to_give = part_state.dose
+    quantity = to_give if quantity is None else quantity
     if quantity <= 0:
         raise Refused(_("The quantity must be above zero."))
+    if part_state.is_top_up and quantity > to_give:
+        raise Refused(_("A top-up above the remaining daily dose: %(given)s already given "
+                        "today, the daily dose is %(daily)s; at most %(left)s more may be "
+                        "given. Nothing was recorded.")
+                      % {"given": _quantity(state.given_today, unit),
+                         "daily": _quantity(rx.daily_dose, unit),
+                         "left": _quantity(to_give, unit)})
     if quantity > part_dose:
         raise Refused(_("More than prescribed: the prescription gives %(dose)s for this part.")
                       % {"dose": _quantity(part_dose, unit)})
@@ -264,17 +287,27 @@ def prescription_create(*, patient: Patient, product: Product, daily_dose: Decim
                         start_date: datetime.date, actor, evening_dose: Decimal = Decimal(0),
                         end_date: datetime.date | None = None,
                         take_home_weekdays: list[int] | None = None, pharmacy=None,
-                        instructions: str = "",
+                        instructions: str = "", based_on: str | None = None,
                         today: datetime.date | None = None) -> Prescription:
     """Prescribe. A prescription of the same substance still running on ``start_date`` (or
-    starting later) ends the day before: a dose change is a new prescription, the history
-    stays."""
+    starting later) ends: the day before, or today when replaced from today (doses may have
+    been given under it today; the new one is in force and gives only the top-up). A dose
+    change is a new prescription, the history stays.
+
+    ``based_on`` is :func:`selectors.prescribing_version` of the patient when the doctor's
+    form was built: when another prescription was written or ended since, nothing is
+    written and :class:`ChangedMeanwhile` says so (two doctors prescribing at once)."""
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = _lock_patient(patient.pk)
         if locked.merged_into_id is not None:
             raise Refused(_("This file was merged into another one: prescribe in the kept "
                             "file."))
+        if based_on is not None and based_on != selectors.prescribing_version(patient=locked):
+            raise ChangedMeanwhile(_("The prescriptions of %(alias)s changed meanwhile "
+                                     "(another prescriber saved first). Nothing was "
+                                     "recorded: check the running prescriptions below, then "
+                                     "prescribe again.") % {"alias": locked.alias})
         # A coordinator may be changing the product at this moment (product_save): the
         # lock waits for that, and makes them wait for this prescription, after which the
         # product's unit and register flags are locked (by the database too).
@@ -303,13 +336,25 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
     same_substance = (Prescription.objects
                       .filter(patient=patient, product__substance=product.substance)
                       .select_related("product"))
-    # The prescription this one continues: the last one running the day before it starts.
-    previous = (same_substance.filter(start_date__lt=start_date)
+    # The prescription this one continues: the last one running the day before it starts,
+    # or one started that same day (replaced the day it began).
+    previous = (same_substance.filter(start_date__lte=start_date)
                 .filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date - ONE_DAY))
                 .order_by("-start_date", "-id").first())
     for running in same_substance.filter(Q(end_date__isnull=True)
                                          | Q(end_date__gte=start_date)):
-        running.end_date = max(start_date, running.start_date) - ONE_DAY
+        if start_date == today and running.start_date <= today:
+            # Replaced today: it was in force this morning and doses may have been given
+            # under it, so it ends today, never before its own start; the new one is in force
+            # from now (the newer of two running the same day) and what was given counts.
+            end = today
+        else:
+            # Replaced from a later day, or before it began (then it ends the day before its
+            # start: written but never in force, the one case the check constraint allows).
+            end = max(start_date, running.start_date) - ONE_DAY
+        if running.end_date is not None and running.end_date <= end:
+            continue  # already ends by then (replaced earlier today): who ended it stays
+        running.end_date = end
         running.ended_by = actor
         running.end_reason = _("Replaced by a new prescription.")
         running.save(update_fields=["end_date", "ended_by", "end_reason"])

@@ -128,6 +128,10 @@ def _row(request, prescription, *, message=None, level="info"):
                             .get("q", [""])[0])
     states = selectors.dose_states(today=today, query=query)
     rows = [state for state in states if state.prescription.pk == prescription.pk]
+    if not rows:  # replaced today (a page loaded before): the row of the one in force
+        rows = [state for state in states
+                if state.prescription.patient_id == prescription.patient_id
+                and state.prescription.product.substance == prescription.product.substance]
     if not rows and query:  # the search no longer finds it (renamed meanwhile): the row alone
         state = selectors.dose_state_for(prescription=prescription, today=today)
         rows = [state] if state else []
@@ -201,6 +205,7 @@ def prescription_create(request, patient_pk):
                        "take_home_weekdays": replaced.take_home_weekdays,
                        "pharmacy": replaced.pharmacy_id,
                        "instructions": replaced.instructions}
+    initial["based_on"] = selectors.prescribing_version(patient=person)
     form = PrescriptionForm(request.POST or None, initial=initial, today=today)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -210,7 +215,13 @@ def prescription_create(request, patient_pk):
                 evening_dose=data["evening_dose"], start_date=data["start_date"],
                 end_date=data["end_date"], take_home_weekdays=data["take_home_weekdays"],
                 pharmacy=data["pharmacy"], instructions=data["instructions"],
-                actor=request.user, today=today)
+                based_on=data["based_on"], actor=request.user, today=today)
+        except services.ChangedMeanwhile as exc:
+            # The page shows the prescriptions as they are now: saving again is a choice
+            # made on what the other prescriber wrote.
+            form.add_error(None, str(exc))
+            form.data = form.data.copy()
+            form.data["based_on"] = selectors.prescribing_version(patient=person)
         except services.Refused as exc:
             form.add_error(None, str(exc))
         else:

@@ -166,7 +166,8 @@ def _parts(state: DoseState, page: _Page, unit: str) -> str:
     html = []
     for part in state.parts:
         part_state = part.state
-        if part_state == "due" and not part.cancelled:  # most rows: the same few cells
+        if part_state == "due" and not part.cancelled and not part.is_top_up:
+            # most rows: the same few cells
             html.append(page.cached(("due", part.part, part.label, part.dose, unit, split),
                                     lambda part=part: _part(part, page, unit, split)))
         else:
@@ -202,6 +203,12 @@ def _part(part, page: _Page, unit: str, split: bool) -> str:
     else:
         body = (f'<span class="badge text-bg-secondary">{page.text["due"]}</span> '
                 f'{page.amount(part.dose)} {unit}')
+        if part.is_top_up:  # a same-day change of dose: what was given counts
+            body += (' <span class="text-muted" data-top-up>'
+                     + e(_("top-up: %(given)s %(unit)s already given today under the "
+                           "replaced prescription")) % {"given": page.amount(part.given_before),
+                                                        "unit": unit}
+                     + "</span>")
     if part.cancelled:
         body += f' <span class="text-muted">({page.cancelled(len(part.cancelled))})</span>'
     return (f'<div class="small" data-part="{page.escaped(part.part)}" '

@@ -30,6 +30,13 @@ def give(client, rx, part="day", htmx=False, **fields):
     return client.post(reverse("dispensary:dispense", args=[rx.pk]), data, **EN, **headers)
 
 
+def prescribing(patient, **fields):
+    """The prescription form's data: ``fields`` and the version of the patient's
+    prescriptions the form was built on (its hidden ``based_on``), as a GET would give."""
+    from dispensary.selectors import prescribing_version
+    return {"based_on": prescribing_version(patient=patient), **fields}
+
+
 def given_rows(rx=None, **filters):
     rows = Dispensation.objects.filter(status="given", cancellation__isnull=True, **filters)
     if rx is not None:

@@ -11,7 +11,7 @@ from dispensary.models import (Dispensation, DispensationCancellation, HoldRevie
                                Prescription, RegisterEntry)
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.dispensary.conftest import EN, balance, day, give, given_rows, history
+from tests.dispensary.conftest import EN, balance, day, give, given_rows, history, prescribing
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 
@@ -128,15 +128,18 @@ def test_dose_change_the_same_day_cannot_double_the_dose(doctor_client, nurse_cl
                                                          nurse_user, rx):
     give(nurse_client, rx)  # 60 mg this morning
     # The doctor raises the dose to 80 mg from today: only 20 mg more may be given.
-    doctor_client.post(reverse("dispensary:prescription_create", args=[rx.patient.pk]), {
-        "product": rx.product.pk, "daily_dose": "80", "start_date": day().isoformat()}, **EN)
+    doctor_client.post(reverse("dispensary:prescription_create", args=[rx.patient.pk]),
+                       prescribing(rx.patient, product=rx.product.pk, daily_dose="80",
+                                   start_date=day().isoformat()), **EN)
     new_rx = Prescription.objects.get(replaces=rx)
-    response = give(nurse_client, new_rx)
-    assert "More than prescribed: 60 mg already given today, the daily dose is 80 mg" in \
-        response.content.decode()
+    response = give(nurse_client, new_rx, quantity="80")
+    assert ("A top-up above the remaining daily dose: 60 mg already given today, the daily "
+            "dose is 80 mg; at most 20 mg more may be given." in response.content.decode())
     assert given_rows(new_rx).count() == 0
-    response = give(nurse_client, new_rx, quantity="20")
+    # The one-click "give" gives exactly the top-up.
+    response = give(nurse_client, new_rx)
     assert response.status_code == 302
+    assert given_rows(new_rx).get().quantity == 20
     assert sum(e.quantity for e in given_rows(dose_date=day())) == 80
 
 
@@ -277,8 +280,9 @@ def test_new_prescription_never_collected_holds_after_three_days(nurse_client, p
 def test_dose_change_does_not_reset_the_missed_days(nurse_client, doctor_client, patient,
                                                     stock):
     rx = make_held(patient, 2)
-    doctor_client.post(reverse("dispensary:prescription_create", args=[patient.pk]), {
-        "product": rx.product.pk, "daily_dose": "50", "start_date": day(1).isoformat()}, **EN)
+    doctor_client.post(reverse("dispensary:prescription_create", args=[patient.pk]),
+                       prescribing(patient, product=rx.product.pk, daily_dose="50",
+                                   start_date=day(1).isoformat()), **EN)
     new_rx = Prescription.objects.get(replaces=rx)
     assert new_rx.course_started_on == rx.course_started_on
     from dispensary.selectors import dose_states
@@ -341,7 +345,7 @@ def test_review_may_lower_the_dose(doctor_client, nurse_client, patient, stock):
     lowered = review.new_prescription
     assert lowered.daily_dose == 30 and lowered.start_date == day() and lowered.replaces == rx
     rx.refresh_from_db()
-    assert rx.end_date == day(-1)
+    assert rx.end_date == day()  # replaced today: ends today, the lower one is in force
     assert "More than prescribed" in give(nurse_client, lowered, quantity="60").content.decode()
     assert give(nurse_client, lowered).status_code == 302
     assert given_rows(dose_date=day()).get().quantity == 30
@@ -547,8 +551,8 @@ def prescribe_again(doctor_client, patient, daily_dose="120"):
     from tests.factories import methadone_syrup
     response = doctor_client.post(
         reverse("dispensary:prescription_create", args=[patient.pk]),
-        {"product": methadone_syrup().pk, "daily_dose": daily_dose,
-         "start_date": day().isoformat()}, **EN)
+        prescribing(patient, product=methadone_syrup().pk, daily_dose=daily_dose,
+                    start_date=day().isoformat()), **EN)
     assert response.status_code == 302
     return Prescription.objects.get(patient=patient, start_date=day())
 
@@ -592,8 +596,10 @@ def test_the_doctor_is_told_of_the_hold_when_prescribing_again(doctor_client, pa
     form = doctor_client.get(url, **EN).content.decode()
     assert 'data-last-dose="methadone" data-missed="9"' in form
     assert "9 days without a dose since" in form and "does not reset these days" in form
-    response = doctor_client.post(url, {"product": stock.product.pk, "daily_dose": "120",
-                                        "start_date": day().isoformat()}, follow=True, **EN)
+    response = doctor_client.post(url, prescribing(patient, product=stock.product.pk,
+                                                   daily_dose="120",
+                                                   start_date=day().isoformat()),
+                                  follow=True, **EN)
     assert "has had no dose of methadone for 9 days: held until a doctor reviews" in \
         response.content.decode()
 
@@ -665,7 +671,7 @@ def test_take_home_of_a_replaced_prescription_shows_the_day_as_taken_home(
     handed = DispensationFactory(prescription=old, date=day(-1), dose_date=day())
     rx = prescribe_again(doctor_client, patient, daily_dose="60")
     old.refresh_from_db()
-    assert old.end_date == day(-1) and rx.replaces == old
+    assert old.end_date == day() and rx.replaces == old  # replaced today: ends today
     listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
     row = listing.split(f'<tr id="rx-{rx.pk}"')[1].split("</tr>")[0]
     assert 'data-state="taken_home"' in row and 'data-part-state="taken_home"' in row
@@ -677,7 +683,8 @@ def test_take_home_of_a_replaced_prescription_shows_the_day_as_taken_home(
     assert 'data-today-state="taken_home"' in record
     # Giving is refused all the same, and nothing is written.
     response = give(nurse_client, rx)
-    assert "More than prescribed: 60 mg already given today" in response.content.decode()
+    assert ("Nothing left to give today: 60 mg already given, the daily dose is 60 mg"
+            in response.content.decode())
     assert given_rows(dose_date=day()).get() == handed
 
 

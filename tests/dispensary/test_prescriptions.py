@@ -2,7 +2,7 @@ from django.urls import reverse
 
 from dispensary.models import Pharmacy, Prescription, Product
 from mass.models import AuditEvent
-from tests.dispensary.conftest import EN, day
+from tests.dispensary.conftest import EN, day, prescribing
 from tests.factories import PrescriptionFactory, methadone_syrup
 
 
@@ -10,13 +10,13 @@ def create_url(patient):
     return reverse("dispensary:prescription_create", args=[patient.pk])
 
 
-def rx_data(**overrides):
-    return {"product": methadone_syrup().pk, "daily_dose": "60",
-            "start_date": day().isoformat(), **overrides}
+def rx_data(patient, **overrides):
+    return prescribing(patient, **{"product": methadone_syrup().pk, "daily_dose": "60",
+                                   "start_date": day().isoformat(), **overrides})
 
 
 def test_doctor_prescribes_split_dose_with_take_home(doctor_client, doctor_user, patient):
-    response = doctor_client.post(create_url(patient), rx_data(
+    response = doctor_client.post(create_url(patient), rx_data(patient,
         daily_dose="90", evening_dose="30", take_home_weekdays=["5", "6"],
         instructions="Swallow in front of the nurse."), **EN)
     assert response.status_code == 302
@@ -28,7 +28,7 @@ def test_doctor_prescribes_split_dose_with_take_home(doctor_client, doctor_user,
 
 
 def test_dose_change_is_a_new_prescription_ending_the_previous(doctor_client, rx):
-    response = doctor_client.post(create_url(rx.patient), rx_data(daily_dose="70",
+    response = doctor_client.post(create_url(rx.patient), rx_data(rx.patient, daily_dose="70",
                                                                    start_date=day(1).isoformat()))
     assert response.status_code == 302
     rx.refresh_from_db()
@@ -40,7 +40,7 @@ def test_dose_change_is_a_new_prescription_ending_the_previous(doctor_client, rx
 
 def test_switch_to_buprenorphine_keeps_methadone_history(doctor_client, rx):
     bup = Product.objects.get(name="Buprenorphine sublingual tablets")
-    doctor_client.post(create_url(rx.patient), rx_data(product=bup.pk, daily_dose="8"))
+    doctor_client.post(create_url(rx.patient), rx_data(rx.patient, product=bup.pk, daily_dose="8"))
     rx.refresh_from_db()
     assert rx.end_date is None  # another substance: the doctor stops methadone explicitly
     assert Prescription.objects.filter(product=bup).exists()
@@ -61,14 +61,14 @@ def test_prescription_bad_input_writes_nothing(doctor_client, patient):
         ({"take_home_weekdays": ["9"]}, "Select a valid choice."),
         ({"product": ""}, "This field is required."),
     ]:
-        response = doctor_client.post(url, rx_data(**overrides), **EN)
+        response = doctor_client.post(url, rx_data(patient, **overrides), **EN)
         assert response.status_code == 200 and message in response.content.decode(), overrides
     assert not Prescription.objects.exists()
 
 
 def test_buprenorphine_above_24_mg_refused(doctor_client, patient):
     bup = Product.objects.get(name="Buprenorphine/naloxone sublingual tablets")
-    response = doctor_client.post(create_url(patient), rx_data(product=bup.pk,
+    response = doctor_client.post(create_url(patient), rx_data(patient, product=bup.pk,
                                                                daily_dose="32"), **EN)
     assert "Above the highest daily dose for this product (24 mg)." in response.content.decode()
     assert not Prescription.objects.exists()
@@ -76,7 +76,7 @@ def test_buprenorphine_above_24_mg_refused(doctor_client, patient):
 
 def test_prescription_at_partner_pharmacy(doctor_client, patient):
     pharmacy = Pharmacy.objects.create(name="Pharmacie Anspach")
-    doctor_client.post(create_url(patient), rx_data(pharmacy=pharmacy.pk))
+    doctor_client.post(create_url(patient), rx_data(patient, pharmacy=pharmacy.pk))
     assert Prescription.objects.get().pharmacy == pharmacy
 
 
@@ -110,7 +110,7 @@ def test_stop_bad_input(doctor_client, rx):
 
 
 def test_nurse_cannot_prescribe(nurse_client, patient):
-    assert nurse_client.post(create_url(patient), rx_data()).status_code == 403
+    assert nurse_client.post(create_url(patient), rx_data(patient)).status_code == 403
     assert not Prescription.objects.exists()
 
 
@@ -121,5 +121,5 @@ def test_prescriptions_page_lists_held_patients_for_doctors(doctor_client, patie
 
 
 def test_psychiatrist_prescribes(psychiatrist_client, patient):
-    assert psychiatrist_client.post(create_url(patient), rx_data()).status_code == 302
+    assert psychiatrist_client.post(create_url(patient), rx_data(patient)).status_code == 302
     assert Prescription.objects.count() == 1

@@ -1,4 +1,4 @@
-"""After a dose withheld for signs of intoxication, in the database too (after 0004): a dose
+"""After a dose withheld for signs of intoxication, in the database too (after 0005): a dose
 of the substance given later that day must record the new assessment (``reassessment_of``
 the last such withheld entry of that day, not cancelled), and no take-home dose is handed on
 that day. What services.dispensation_record refuses first, with a sentence."""
@@ -44,7 +44,7 @@ $$ LANGUAGE plpgsql VOLATILE;
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dispensary', '0004_hold_and_prescription_rules'),
+        ('dispensary', '0005_one_daily_dose_per_substance'),
     ]
 
     operations = [
