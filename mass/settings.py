@@ -60,7 +60,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, answering htmx requests with HX-Redirect to the login page.
+    "mass.middleware.LoginRequiredMiddleware",
     "mass.middleware.UserLanguageMiddleware",
     "mass.middleware.AuditContextMiddleware",
     "mass.middleware.NoStoreMiddleware",
@@ -70,6 +71,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Inside HtmxMiddleware (it reads request.htmx) and every other one, so that it sees
+    # their refusals too (CSRF, permissions) and the 500 page.
+    "mass.middleware.HtmxFailureMiddleware",
     # Last, as django-axes asks: turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
