@@ -170,17 +170,22 @@ class HtmxFailureMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        from django_htmx.middleware import HtmxDetails
+
         response = self.get_response(request)
-        if not getattr(request, "htmx", None) or response.status_code < 400:
+        # Read here, not from request.htmx: this middleware is outside HtmxMiddleware.
+        if response.status_code < 400 or not HtmxDetails(request):
             return response
         if getattr(response, "streaming", False):
             return response
         from django.template.loader import render_to_string
 
+        # Without the request: no context processor, so no query, as the 503 page of a
+        # database outage needs.
         response.content = render_to_string("mass/_htmx_failure.html", {
             "status": response.status_code,
             "reading": request.method in ("GET", "HEAD"),
-        }, request=request)
+        })
         response["Content-Type"] = "text/html; charset=utf-8"
         response["HX-Retarget"] = "#htmx-alert"
         response["HX-Reswap"] = "innerHTML"

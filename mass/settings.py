@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside all the others, so that it sees every refusal and failure of an htmx request
+    # (CSRF, permissions, a 500, the 503 of a database outage while loading the session).
+    "mass.middleware.HtmxFailureMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,9 +74,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Inside HtmxMiddleware (it reads request.htmx) and every other one, so that it sees
-    # their refusals too (CSRF, permissions) and the 500 page.
-    "mass.middleware.HtmxFailureMiddleware",
     # Last, as django-axes asks: turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

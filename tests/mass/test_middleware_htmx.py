@@ -4,6 +4,10 @@ the page after it), a refusal or a server error (an alert aimed at base.html's #
 Through the dispensing list's "give", the action that must never fail silently."""
 
 import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.sessions.models import Session
@@ -113,6 +117,30 @@ def test_server_error_of_an_htmx_action_answers_with_a_page_level_alert(
     content = response.content.decode()
     assert response.status_code == 500 and response["HX-Retarget"] == "#htmx-alert"
     assert "Not recorded:" in content and "the server failed" in content
+
+
+OUTAGE_PROBE = """
+import django
+django.setup()
+from django.test import Client
+client = Client(raise_request_exception=False)
+client.cookies["sessionid"] = "a" * 32  # loading the session needs the database
+response = client.post("/dispensary/prescriptions/1/dispense/", HTTP_HX_REQUEST="true",
+                       HTTP_ACCEPT_LANGUAGE="en")
+print(response.status_code, response.get("Retry-After"), response.get("HX-Retarget"),
+      "the server failed" in response.content.decode())
+"""
+
+
+def test_database_outage_during_an_htmx_action_is_a_page_level_alert():
+    """The alert needs no database either (a real unreachable server, not a mock)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": "1",
+           "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none", "ALLOWED_HOSTS": "testserver"}
+    result = subprocess.run([sys.executable, "-c", OUTAGE_PROBE],
+                            cwd=Path(__file__).resolve().parents[2], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip().splitlines()[-1] == "503 10 #htmx-alert True", (
+        result.stdout + result.stderr)
 
 
 def test_every_page_has_the_alert_region_with_the_connection_lost_text(nurse_client, db):
