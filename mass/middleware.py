@@ -187,6 +187,8 @@ class HtmxFailureMiddleware:
             "reading": request.method in ("GET", "HEAD"),
         })
         response["Content-Type"] = "text/html; charset=utf-8"
+        if response.has_header("Content-Length"):  # set by CommonMiddleware for the old body
+            response["Content-Length"] = str(len(response.content))
         response["HX-Retarget"] = "#htmx-alert"
         response["HX-Reswap"] = "innerHTML"
         return response

@@ -93,6 +93,7 @@ def test_refused_htmx_action_answers_with_a_page_level_alert(reception_client, r
     assert response["HX-Retarget"] == "#htmx-alert" and response["HX-Reswap"] == "innerHTML"
     assert 'data-htmx-failure="403"' in content and "Not recorded:" in content
     assert "not allowed" in content and "<tr" not in content
+    assert response["Content-Length"] == str(len(response.content))
     assert not given_rows(rx, dose_date=timezone.localdate()).exists()
 
 
