@@ -1,5 +1,6 @@
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,7 @@ from consultations.models import (
 from consultations.selectors import writable_disciplines
 from mass.models import Site, User
 from mass.roles import CLINICAL_ROLES
-from patients.models import Patient
+from patients.models import Patient, unaccent_lower
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -125,7 +126,9 @@ class AttendanceForm(forms.Form):
 
     def clean_patient(self):
         text = self.cleaned_data["patient"].strip()
-        matches = list(Patient.objects.filter(Q(file_number__iexact=text) | Q(alias__iexact=text))
+        # The alias accents and case aside, as the patient search: "dede" names "Dédé".
+        same_alias = Exact(unaccent_lower(F("alias")), unaccent_lower(Value(text)))
+        matches = list(Patient.objects.filter(Q(file_number__iexact=text) | Q(same_alias))
                        .select_related("merged_into")[:5])
         by_number = [p for p in matches if p.file_number.lower() == text.lower()]
         if by_number:

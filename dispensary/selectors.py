@@ -460,17 +460,23 @@ def _entries_with_state(sql: str, params: dict, products: dict) -> list[Dispensa
 def dose_states(*, today: datetime.date, patient_id: int | None = None,
                 query: str = "") -> list[DoseState]:
     """The state of every prescription dispensed at the MASS today (or of one patient's, or
-    of the patients whose alias or file number contains ``query``), in two queries whatever
-    the number of patients."""
+    of the patients whose alias or file number contains ``query``, accents and case aside),
+    in two queries whatever the number of patients."""
     params = {"today": today, "patient": patient_id}
     rx_where, entries_where = "", ""
     if patient_id is not None:
         rx_where += " AND rx.patient_id = %(patient)s"
         entries_where += " AND d.patient_id = %(patient)s"
-    if query:  # as the ORM's icontains: LIKE's wildcards in the text escaped
+    if query:
+        # Accents and case aside, as the patient search: both sides in the form
+        # Patient.search_text holds them (patients.models.unaccent_lower); anywhere in the
+        # alias or file number, LIKE's wildcards in the text escaped. Not search_text itself:
+        # the list's filter reads what its rows show, not the legal names. No index needed:
+        # only the patients with a prescription running today are compared.
         params["like"] = f"%{connection.ops.prep_for_like_query(query)}%"
-        rx_where += (" AND (upper(p.alias) LIKE upper(%(like)s)"
-                     " OR upper(p.file_number) LIKE upper(%(like)s))")
+        rx_where += (" AND (lower(mass_unaccent(p.alias)) LIKE lower(mass_unaccent(%(like)s))"
+                     " OR lower(mass_unaccent(p.file_number))"
+                     " LIKE lower(mass_unaccent(%(like)s)))")
     products: dict[int, Product] = {}
     prescriptions = _prescriptions_with_state(_prescriptions_sql(rx_where), params, products)
     if not prescriptions:

@@ -1,3 +1,4 @@
+from django.contrib.auth import middleware as auth_middleware
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
@@ -126,3 +127,68 @@ class SecondFactorMiddleware:
         if request.headers.get("HX-Request"):
             return HttpResponse(status=204, headers={"HX-Redirect": target})
         return HttpResponseRedirect(target)
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's, except for htmx requests: following the redirect, htmx would swap the login
+    page into the row clicked (a dose silently not recorded after the idle timeout). They
+    get ``HX-Redirect`` instead: the whole page goes to the login page, which says the action
+    was not recorded, and comes back to the page the user was on (``HX-Current-URL``)."""
+
+    def handle_no_permission(self, request, view_func):
+        from django.contrib import messages
+        from django.http import HttpResponse
+        from django.shortcuts import resolve_url
+        from django.urls import reverse
+        from django.utils.http import urlencode
+        from django.utils.translation import gettext as _
+
+        htmx = getattr(request, "htmx", None)
+        if not htmx:
+            return super().handle_no_permission(request, view_func)
+        # Only a page of this site: a forged header must not make the login an open redirect.
+        page = htmx.current_url_abs_path or reverse("home")
+        target = (resolve_url(self.get_login_url(view_func)) + "?"
+                  + urlencode({self.get_redirect_field_name(view_func): page}))
+        if request.method in ("GET", "HEAD"):
+            messages.warning(request, _("Your session had ended: log in again to go on."))
+        else:
+            messages.error(request, _("Not recorded: your session had ended before the action "
+                                      "reached the server. Log in again, then check and redo "
+                                      "it."))
+        return HttpResponse(status=204, headers={"HX-Redirect": target})
+
+
+class HtmxFailureMiddleware:
+    """An htmx request refused (403), not found (404) or failed (5xx) says so at the top of
+    the page, never inside the row or list it would have replaced: the response becomes a
+    small alert aimed at base.html's ``#htmx-alert`` region (``HX-Retarget``), with its
+    status kept. htmx does not swap error responses: static/js/app.js shows it (and, with
+    no response at all, the connection-lost text of the region's data attributes)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django_htmx.middleware import HtmxDetails
+
+        response = self.get_response(request)
+        # Read here, not from request.htmx: this middleware is outside HtmxMiddleware.
+        if response.status_code < 400 or not HtmxDetails(request):
+            return response
+        if getattr(response, "streaming", False):
+            return response
+        from django.template.loader import render_to_string
+
+        # Without the request: no context processor, so no query, as the 503 page of a
+        # database outage needs.
+        response.content = render_to_string("mass/_htmx_failure.html", {
+            "status": response.status_code,
+            "reading": request.method in ("GET", "HEAD"),
+        })
+        response["Content-Type"] = "text/html; charset=utf-8"
+        if response.has_header("Content-Length"):  # set by CommonMiddleware for the old body
+            response["Content-Length"] = str(len(response.content))
+        response["HX-Retarget"] = "#htmx-alert"
+        response["HX-Reswap"] = "innerHTML"
+        return response

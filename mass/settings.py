@@ -55,12 +55,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside all the others, so that it sees every refusal and failure of an htmx request
+    # (CSRF, permissions, a 500, the 503 of a database outage while loading the session).
+    "mass.middleware.HtmxFailureMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, answering htmx requests with HX-Redirect to the login page.
+    "mass.middleware.LoginRequiredMiddleware",
     "mass.middleware.UserLanguageMiddleware",
     "mass.middleware.AuditContextMiddleware",
     "mass.middleware.NoStoreMiddleware",

@@ -84,17 +84,21 @@
     }
   });
 })();
-// dispensary: filter today's list as the nurse types (the server filters too with ?q=).
+// dispensary: filter today's list as the nurse types (the server filters too with ?q=), accents
+// and case aside as the server does ("dede" finds "Dédé").
 (function () {
   "use strict";
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
   document.addEventListener("input", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("[data-filter-rows]")) return;
     var table = document.querySelector(box.getAttribute("data-filter-rows"));
     if (!table) return;
-    var needle = box.value.trim().toLowerCase();
+    var needle = fold(box.value.trim());
     table.querySelectorAll("tbody tr[data-filter-text]").forEach(function (row) {
-      row.hidden = needle !== "" && row.getAttribute("data-filter-text").indexOf(needle) === -1;
+      row.hidden = needle !== "" && fold(row.getAttribute("data-filter-text")).indexOf(needle) === -1;
     });
   });
 })();
@@ -107,3 +111,58 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+// An htmx action that failed says so at the top of the page, never silently and never in the
+// row it was for: the server's alert for a refusal or an error (mass.middleware's
+// HtmxFailureMiddleware, recognised by its HX-Retarget), else the region's own text for no
+// answer at all (network down, timeout) or an answer from elsewhere (a proxy's error page).
+// htmx does not swap error responses, hence this one handler for every htmx endpoint. The
+// alert stays until closed: a later success must not hide that an earlier dose was not recorded.
+(function () {
+  "use strict";
+  function region() {
+    return document.getElementById("htmx-alert");
+  }
+  function show(alert) {
+    var box = region();
+    if (!box) return;
+    box.replaceChildren(alert);
+    box.focus({ preventScroll: true });
+    box.scrollIntoView({ block: "nearest" });
+  }
+  function textAlert(text) {
+    var box = region();
+    var alert = document.createElement("div");
+    alert.className = "alert alert-danger alert-dismissible mb-3";
+    alert.setAttribute("role", "alert");
+    alert.setAttribute("data-htmx-failure", "");
+    alert.appendChild(document.createTextNode(text));
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "alert");
+    close.setAttribute("aria-label", (box && box.getAttribute("data-close-label")) || "Close");
+    alert.appendChild(close);
+    return alert;
+  }
+  function regionText(name) {
+    var box = region();
+    return (box && box.getAttribute(name)) || "";
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Retarget") === "#htmx-alert") {
+      var parsed = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var alert = parsed.querySelector("[data-htmx-failure]");
+      if (alert) {
+        show(document.importNode(alert, true));
+        return;
+      }
+    }
+    show(textAlert(regionText("data-request-failed")));
+  });
+  function connectionLost() {
+    show(textAlert(regionText("data-connection-lost")));
+  }
+  document.addEventListener("htmx:sendError", connectionLost);
+  document.addEventListener("htmx:timeout", connectionLost);
+})();

@@ -55,6 +55,16 @@ def test_attendance_by_file_number_or_alias(psychologist_client):
     assert "Moustique" in page
 
 
+def test_attendance_by_alias_ignores_accents_and_case(psychologist_client):
+    session = GroupSessionFactory()
+    dede = PatientFactory(alias="Dédé")
+    url = reverse("consultations:group_detail", args=[session.pk])
+
+    psychologist_client.post(url, {"patient": "DEDE"})
+
+    assert list(session.attendances.values_list("patient", flat=True)) == [dede.pk]
+
+
 @pytest.mark.parametrize("text,message", [
     ("nobody", "No patient with this file number or alias."),
     ("Twin", "Several patients have this alias: give the file number."),

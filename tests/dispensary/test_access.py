@@ -41,6 +41,20 @@ def test_dispensing_list_constant_queries(nurse_client, django_assert_num_querie
     assert response.content.decode().count('class="dose-row') == count
 
 
+@pytest.mark.parametrize("count", [1, 3])
+def test_searched_dispensing_list_constant_queries(nurse_client, django_assert_num_queries,
+                                                   count, stock):
+    due_patients(3)
+    for index in range(count):
+        rx = PrescriptionFactory(patient=PatientFactory(alias=f"Dédé {index}"),
+                                 start_date=day(-20))
+        history(rx, days_ago=[1])
+    # The search as the whole list: the same queries, the accents and case aside in SQL.
+    with django_assert_num_queries(LIST_QUERIES):
+        response = nurse_client.get(reverse("dispensary:today"), {"q": "DEDE"})
+    assert response.content.decode().count('class="dose-row') == count
+
+
 @pytest.mark.parametrize("count", [1, 30])
 def test_prescriptions_page_constant_queries(doctor_client, django_assert_num_queries, count,
                                              stock):

@@ -67,6 +67,15 @@ def test_list_search_filters_by_alias_or_file_number(nurse_client, rx, stock):
     assert "Zorro" in content and "Mimi" not in content
 
 
+@pytest.mark.parametrize("query", ["dede", "DEDE", "Dédé", "dÉdÉ"])
+def test_list_search_ignores_accents_and_case(nurse_client, rx, stock, query):
+    dede = PrescriptionFactory(patient=PatientFactory(alias="Dédé"), start_date=day(-2))
+    history(dede, days_ago=[1])
+    content = nurse_client.get(reverse("dispensary:today"), {"q": query}, **EN).content.decode()
+    assert content.count('class="dose-row') == 1
+    assert 'class="fw-bold">Dédé</a>' in content and "Mimi" not in content
+
+
 def test_list_search_takes_wildcards_literally(nurse_client, stock):
     for alias in ("A_B", "AXB", "50%"):
         rx = PrescriptionFactory(patient=PatientFactory(alias=alias), start_date=day(-2))
