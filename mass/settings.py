@@ -45,7 +45,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
-    # Authentication hardening (README, "Security and data safety").
+    # Authentication hardening (docs/security.md).
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -224,14 +224,14 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# The TDI file for Sciensano (reporting, README "TDI file"): the centre's TDI code and type,
+# The TDI file for Sciensano (reporting, docs/features.md "TDI file"): the centre's TDI code and type,
 # and the secret of the pseudonymised client identifier (an HMAC key that must stay the same
 # every year and never leave the centre; required outside the demo to export the file).
 TDI_CENTRE_ID = env("TDI_CENTRE_ID", default="MASS-BXL")
 TDI_CENTRE_TYPE = env("TDI_CENTRE_TYPE", default="3")
 TDI_PSEUDONYM_KEY = env("TDI_PSEUDONYM_KEY", default="")
 
-# `manage.py backup` writes here unless given --output (README, "Backups").
+# `manage.py backup` writes here unless given --output (docs/security.md, "Backups").
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 # Folder of pg_dump/pg_restore to use; else PATH, else the embedded server's (PostgreSQL 18).
 PG_BIN_DIR = env("PG_BIN_DIR", default="")

@@ -127,7 +127,7 @@ def figures_file(fmt: str, figures: dict, breakdowns: dict | None = None) -> byt
 
 # --- TDI ------------------------------------------------------------------------------------
 
-#: The columns of the TDI file, in order (documented in the README).
+#: The columns of the TDI file, in order (documented in docs/features.md, "TDI file").
 TDI_COLUMNS = [
     "centre_id", "centre_type", "treatment_year", "treatment_month", "client_id",
     "episode_id", "questionnaire", "sex", "birth_year", "age_at_entry",
@@ -152,7 +152,7 @@ def pseudonym_key() -> bytes:
             return b"demo-tdi-pseudonym-key-not-for-production"
         raise ImproperlyConfigured(
             "TDI_PSEUDONYM_KEY is not set: the TDI file needs a secret to pseudonymise "
-            "the file numbers (see README, TDI file).")
+            "the file numbers (see docs/features.md, TDI file).")
     return key.encode()
 
 
@@ -199,7 +199,7 @@ def tdi_row(*, episode, record, key: bytes, centre_id: str, centre_type: int) ->
     return row
 
 
-#: What each column of the TDI file holds (the README's table comes from here:
+#: What each column of the TDI file holds (the table of docs/features.md comes from here:
 #: ``manage.py tdi_export --describe``).
 TDI_COLUMN_HELP = {
     "centre_id": "the centre's TDI code (setting TDI_CENTRE_ID)",

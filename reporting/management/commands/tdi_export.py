@@ -6,7 +6,7 @@ from reporting import services
 
 class Command(BaseCommand):
     help = ("The TDI file of a year for Sciensano: one row per treatment episode opened in the "
-            "year, pseudonymised (see README). Audited as an export.")
+            "year, pseudonymised (see docs/features.md). Audited as an export.")
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int)
