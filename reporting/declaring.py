@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from reporting import explain, queries
 from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGURES
 from reporting.models import DeclaredYear, TdiRecord
-from reporting.queries import table, year_bounds
+from reporting.queries import year_bounds
 
 
 
@@ -141,20 +141,12 @@ def checks_counts_sql(year: int) -> tuple[str, dict]:
     start, end = year_bounds(year)
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end), "u")
-    episode = table("patients.Episode")
     # No contacts CTE grouped by (patient, date): the anti-join reads the records once and
     # stops at a patient's first one; only the contacts of the dead are grouped (half the
     # time of the grouped CTE at ten times seed 000's volumes).
     sql = f"""
-WITH cohort AS (
-    SELECT DISTINCT e.patient_id FROM {episode} AS e
-    WHERE {queries.episode_overlaps_sql("e")} AND {queries.episode_counted_sql("e")}
-),
-deaths AS (
-    SELECT patient_id, min(closed_on) AS died_on FROM {episode}
-    WHERE closure_reason = 'deceased' GROUP BY patient_id
-)
-SELECT (SELECT count(*) FROM cohort AS c WHERE NOT EXISTS (
+WITH {queries.check_ctes_sql()}
+SELECT (SELECT count(*) FROM check_cohort AS c WHERE NOT EXISTS (
             SELECT 1 FROM ({union}) AS k WHERE k.patient_id = c.patient_id))
            AS in_treatment_without_contact,
        (SELECT count(*) FROM (SELECT DISTINCT k.patient_id, k.date FROM ({union}) AS k

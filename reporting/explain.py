@@ -348,10 +348,7 @@ def _contacts_after_death(year, filters):
     episode for death."""
     cte, params = _contacts(year, filters, route=True)
     sql = f"""WITH {cte},
-deaths AS (
-    SELECT patient_id, min(closed_on) AS died_on FROM {table("patients.Episode")}
-    WHERE closure_reason = 'deceased' GROUP BY patient_id
-)
+{queries.deaths_cte_sql()}
 SELECT c.date AS day, c.patient_id, p.file_number, p.alias, c.routes, d.died_on
 FROM contacts AS c JOIN deaths AS d ON d.patient_id = c.patient_id {_patient_join()}
 WHERE c.date > d.died_on ORDER BY c.date, p.alias, c.patient_id"""

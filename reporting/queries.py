@@ -317,6 +317,27 @@ GROUP BY c.site_id, c.several_sites, s.name, s.kind
 ORDER BY c.site_id IS NULL, c.several_sites DESC, contacts DESC, s.name"""
 
 
+def check_ctes_sql(start: str = "%(start)s", end: str = "%(end)s") -> str:
+    """The CTEs of the consistency checks that read contacts (reporting.declaring):
+    ``check_cohort``, the patients in treatment from ``start`` to ``end`` (SQL expressions),
+    and ``deaths``, each person's earliest closure for death (the file records no date of
+    death)."""
+    return f"""check_cohort AS (
+    SELECT DISTINCT e.patient_id FROM {table("patients.Episode")} AS e
+    WHERE {episode_overlaps_sql("e", start, end)} AND {episode_counted_sql("e")}
+),
+{deaths_cte_sql()}"""
+
+
+def deaths_cte_sql() -> str:
+    """``deaths``: each person's earliest closure of an episode for death (the file records
+    no date of death), for the check "contacts after a death"."""
+    return f"""deaths AS (
+    SELECT patient_id, min(closed_on) AS died_on FROM {table("patients.Episode")}
+    WHERE closure_reason = 'deceased' GROUP BY patient_id
+)"""
+
+
 def figures_sql(sources, year: int, *, breakdowns: bool = False, year_before: bool = False,
                 sites: bool = False, checks: bool = False) -> tuple[str, dict]:
     """One query: every figure of ``year`` but the income distribution (social's selector),
@@ -346,15 +367,7 @@ site_rows AS ({sites_sql("(SELECT site_id, several_sites, patient_id, count(*) A
         contacts = (f"contacts AS MATERIALIZED (SELECT u.patient_id, u.date "
                     f"FROM ({union_sql}) AS u GROUP BY u.patient_id, u.date)")
     if checks:
-        extra_ctes += f""",
-check_cohort AS (
-    SELECT DISTINCT e.patient_id FROM {episode} AS e
-    WHERE {episode_overlaps_sql("e", "%(year_start)s", "%(end)s")} AND {episode_counted_sql("e")}
-),
-deaths AS (
-    SELECT patient_id, min(closed_on) AS died_on FROM {episode}
-    WHERE closure_reason = 'deceased' GROUP BY patient_id
-)"""
+        extra_ctes += ",\n" + check_ctes_sql("%(year_start)s", "%(end)s")
         extra_columns += """,
     (SELECT count(*) FROM check_cohort AS c WHERE NOT EXISTS (
          SELECT 1 FROM active AS a WHERE a.year = %(year)s AND a.patient_id = c.patient_id))

@@ -9,7 +9,6 @@ years and its breakdown by site come from one query of the first kind
 (:func:`file_active_years`).
 """
 
-import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -80,13 +79,6 @@ def income_in_treatment_counts(year: int) -> dict[str, int]:
     counts = income_counts(patient_ids=patients_in_treatment_ids(year),
                            as_of=year_bounds(year)[1])
     return {key: counts.get(key, 0) for key in INCOME_KEYS}
-
-
-def income_in_treatment(year: int) -> dict[str, float]:
-    """The income distribution of the patients in treatment, in percent with one decimal,
-    adding up to 100.0 (largest remainder; all zero when nobody is in treatment)."""
-    from social.selectors import largest_remainder_percent
-    return largest_remainder_percent(income_in_treatment_counts(year))
 
 
 def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
