@@ -320,8 +320,10 @@ class Dispensation(models.Model):
     # from the paper: ``dispensed_at``/``dispensed_by`` say when and by whom it was given,
     # ``recorded_at``/``recorded_by`` when and by whom it was typed in
     # (services.dispensation_record_after_the_fact).
+    # db_default: a row inserted by SQL (a script, the database rules' tests) is an
+    # ordinary entry.
     recorded_after_the_fact = models.BooleanField(_("recorded after the fact"),
-                                                  default=False)
+                                                  default=False, db_default=False)
     recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+",
@@ -451,7 +453,7 @@ class RegisterEntry(models.Model):
     # is typed in (the register is kept in order: numbers, dates and balances follow each
     # other), its note naming the day the dose was given.
     recorded_after_the_fact = models.BooleanField(_("recorded after the fact"),
-                                                  default=False)
+                                                  default=False, db_default=False)
 
     class Meta:
         verbose_name = _("register entry")

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='dispensation',
             name='recorded_after_the_fact',
-            field=models.BooleanField(default=False, verbose_name='recorded after the fact'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='recorded after the fact'),
         ),
         migrations.AddField(
             model_name='dispensation',
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='registerentry',
             name='recorded_after_the_fact',
-            field=models.BooleanField(default=False, verbose_name='recorded after the fact'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='recorded after the fact'),
         ),
         migrations.AddConstraint(
             model_name='dispensation',
