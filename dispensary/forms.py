@@ -388,7 +388,8 @@ class PaperRecordForm(forms.Form):
     @staticmethod
     def _prescription_label(rx: Prescription) -> str:
         end = rx.end_date.strftime("%d/%m/%Y") if rx.end_date else "…"
-        return f"{rx} · {rx.start_date:%d/%m/%Y} → {end}"
+        return (f"{rx.product} {rx.daily_dose.normalize():f} {rx.product.unit} · "
+                f"{rx.start_date:%d/%m/%Y} → {end}")
 
     def clean(self):
         data = super().clean()

@@ -371,3 +371,10 @@ def test_paper_dose_cannot_be_cancelled_by_who_recorded_it(nurse_user, patient, 
         services.dispensation_cancel(dispensation=entries[0], reason="typed twice",
                                      actor=nurse_user)
     assert not DispensationCancellation.objects.exists()
+
+
+def test_downtime_sheet_links_to_the_paper_record_for_nurses_only(nurse_client, doctor_client,
+                                                                  rx):
+    link = reverse("dispensary:paper_record", args=[rx.patient.pk])
+    assert link in nurse_client.get(reverse("dispensary:downtime_sheet")).content.decode()
+    assert link not in doctor_client.get(reverse("dispensary:downtime_sheet")).content.decode()
