@@ -341,3 +341,71 @@ class PharmacyForm(forms.ModelForm):
     class Meta:
         model = Pharmacy
         fields = ["name", "address", "phone", "is_active"]
+
+
+class PaperRecordForm(forms.Form):
+    """A dose given (or withheld) on paper while the network was down, recorded afterwards
+    from the downtime sheet: the paper's day and time, who gave it and the same intoxication
+    check as at the desk."""
+
+    GIVE, WITHHOLD = DispenseForm.GIVE, DispenseForm.WITHHOLD
+    NO_SIGNS, SIGNS = DispenseForm.NO_SIGNS, DispenseForm.SIGNS
+
+    prescription = forms.ModelChoiceField(label=_("Prescription"),
+                                          queryset=Prescription.objects.none())
+    day = forms.DateField(label=_("Day on the paper"), widget=DATE_INPUT)
+    time = forms.TimeField(label=_("Time on the paper"),
+                           widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    part = forms.ChoiceField(label=_("Part"), choices=Dispensation.Part.choices)
+    action = forms.ChoiceField(label=_("On the paper"), widget=forms.RadioSelect,
+                               choices=[(GIVE, _("Given")), (WITHHOLD, _("Withheld"))])
+    intoxication = forms.ChoiceField(
+        label=_("Intoxication check"), widget=forms.RadioSelect,
+        choices=DispenseForm.base_fields["intoxication"].choices,
+        error_messages={"required": _("Record the intoxication check written on the "
+                                      "paper.")})
+    quantity = forms.DecimalField(
+        label=_("Quantity given"), required=False, **DOSE,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Empty: the dose still to give that day."))
+    withheld_reason = forms.ChoiceField(
+        label=_("Reason withheld"), required=False,
+        choices=[("", "---------"), *Dispensation.WithheldReason.choices])
+    observations = forms.CharField(label=_("Observations"), max_length=500, required=False)
+    given_by = forms.ModelChoiceField(
+        label=_("Given by"), queryset=None, required=False, empty_label=_("me"),
+        help_text=_("The nurse who initialled the paper, when it was not you."))
+    hand_take_home = forms.BooleanField(
+        label=_("The take-home doses of the following days were handed too (as on the "
+                "sheet)"), required=False)
+
+    def __init__(self, *args, prescriptions, nurses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["prescription"].queryset = prescriptions
+        self.fields["prescription"].label_from_instance = self._prescription_label
+        self.fields["given_by"].queryset = nurses
+
+    @staticmethod
+    def _prescription_label(rx: Prescription) -> str:
+        end = rx.end_date.strftime("%d/%m/%Y") if rx.end_date else "…"
+        return (f"{rx.product} {rx.daily_dose.normalize():f} {rx.product.unit} · "
+                f"{rx.start_date:%d/%m/%Y} → {end}")
+
+    def clean(self):
+        data = super().clean()
+        signs = data.get("intoxication") == self.SIGNS
+        action = data.get("action")
+        if signs and action == self.GIVE:
+            self.add_error("intoxication", _("Signs of intoxication: the dose was withheld, "
+                                             "not given."))
+        if action == self.WITHHOLD:
+            if signs and not data.get("withheld_reason"):
+                data["withheld_reason"] = Dispensation.WithheldReason.INTOXICATION
+            if not data.get("withheld_reason"):
+                self.add_error("withheld_reason", _("Say why the dose was withheld."))
+            if signs and not data.get("observations", "").strip():
+                self.add_error("observations", _("Describe the signs observed."))
+            if (data.get("withheld_reason") == Dispensation.WithheldReason.OTHER
+                    and not data.get("observations", "").strip()):
+                self.add_error("observations", _("Explain the reason in the observations."))
+        return data

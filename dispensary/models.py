@@ -316,6 +316,18 @@ class Dispensation(models.Model):
     dispensed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      null=True, blank=True, related_name="+",
                                      verbose_name=_("by"))
+    # A dose given on paper while the network was down (the downtime sheet), recorded later
+    # from the paper: ``dispensed_at``/``dispensed_by`` say when and by whom it was given,
+    # ``recorded_at``/``recorded_by`` when and by whom it was typed in
+    # (services.dispensation_record_after_the_fact).
+    # db_default: a row inserted by SQL (a script, the database rules' tests) is an
+    # ordinary entry.
+    recorded_after_the_fact = models.BooleanField(_("recorded after the fact"),
+                                                  default=False, db_default=False)
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("recorded by"))
 
     class Meta:
         verbose_name = _("dispensation")
@@ -344,6 +356,14 @@ class Dispensation(models.Model):
             models.CheckConstraint(
                 condition=Q(dose_date=F("date")) | Q(status="given"),
                 name="dispensary_dispensation_take_home_is_given",
+            ),
+            # A paper record says who typed it in and when, after the dose was given.
+            models.CheckConstraint(
+                condition=Q(recorded_after_the_fact=False, recorded_at__isnull=True,
+                            recorded_by__isnull=True)
+                | Q(recorded_after_the_fact=True, recorded_by__isnull=False,
+                    recorded_at__gte=F("dispensed_at")),
+                name="dispensary_dispensation_after_the_fact_recorded",
             ),
         ]
         indexes = [
@@ -429,6 +449,11 @@ class RegisterEntry(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+",
                                     verbose_name=_("by"))
+    # The dose of a paper record (Dispensation.recorded_after_the_fact): entered on the day it
+    # is typed in (the register is kept in order: numbers, dates and balances follow each
+    # other), its note naming the day the dose was given.
+    recorded_after_the_fact = models.BooleanField(_("recorded after the fact"),
+                                                  default=False, db_default=False)
 
     class Meta:
         verbose_name = _("register entry")

@@ -12,7 +12,7 @@ from functools import cached_property
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
@@ -28,6 +28,10 @@ HOLD_AFTER_MISSED_DAYS = 3
 STRONG_WARNING_MISSED_DAYS = 5
 #: Take-home doses are handed for at most this many following days.
 MAX_TAKE_HOME_DAYS = 6
+#: How far back a dose given on paper (the downtime sheet) may be recorded: a network
+#: failure lasts hours, not weeks, and the missed-day hold and the take-home doses of the
+#: days since depend on it (a take-home dose covers at most 7 days too).
+PAPER_RECORD_DAYS = 7
 
 DISPENSING_ROLES_PERMISSION = "dispensary.view_prescription"
 
@@ -585,6 +589,82 @@ def dose_state_for(*, prescription: Prescription, today: datetime.date) -> DoseS
     return None
 
 
+# --- the downtime sheet ---------------------------------------------------------------------
+
+
+@dataclass
+class SheetRow:
+    """One prescription on the downtime sheet: its dose state that day and who the patient
+    is. ``photo`` and ``alerts`` are the place of the patient's photo thumbnail and active
+    alerts (issue 12, parts 2 and 3): loaded for every row at once by
+    :func:`downtime_sheet`, shown by dispensary/_downtime_patient.html."""
+
+    state: DoseState
+    birth_year: int | None = None
+    photo: object = None
+    alerts: list = field(default_factory=list)
+
+    @property
+    def patient(self):
+        return self.state.patient
+
+
+@dataclass
+class SheetDay:
+    day: datetime.date
+    is_today: bool
+    rows: list[SheetRow]
+
+
+def downtime_sheet(*, today: datetime.date) -> list[SheetDay]:
+    """The downtime sheet: every prescription dispensed at the MASS today and tomorrow, by
+    alias, in a fixed number of queries (two per day, and one for the patients).
+
+    Tomorrow's rows are what can be known today: the prescriptions in force tomorrow, the
+    doses already handed for it to take home, and the missed days and hold tomorrow if no
+    more dose is given today (``dose_states`` of tomorrow counts the doses recorded so far,
+    today's included)."""
+    tomorrow = today + datetime.timedelta(days=1)
+    days = [SheetDay(day=day, is_today=day == today,
+                     rows=[SheetRow(state=state) for state in dose_states(today=day)])
+            for day in (today, tomorrow)]
+    rows = [row for sheet_day in days for row in sheet_day.rows]
+    patient_ids = {row.patient.pk for row in rows}
+    birth_years = dict(Patient.objects.filter(pk__in=patient_ids)
+                       .values_list("pk", "birth_year")) if patient_ids else {}
+    for row in rows:
+        row.birth_year = birth_years.get(row.patient.pk)
+    # Photos and alerts of ``patient_ids``: one query each, filling row.photo and row.alerts.
+    for sheet_day in days:
+        sheet_day.rows.sort(key=lambda row: (row.patient.alias.casefold(),
+                                             row.patient.file_number, row.patient.pk,
+                                             row.state.prescription.pk))
+    return days
+
+
+def paper_record_prescriptions(*, patient, today: datetime.date) -> QuerySet:
+    """The patient's prescriptions at the MASS a dose given on paper may be recorded under:
+    in force at some point of the days a paper record may cover
+    (:data:`PAPER_RECORD_DAYS`)."""
+    first = today - datetime.timedelta(days=PAPER_RECORD_DAYS)
+    return (Prescription.objects
+            .filter(patient=patient, pharmacy__isnull=True, start_date__lte=today)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")))
+            .select_related("product").order_by("-start_date", "-id"))
+
+
+def dispensing_nurses() -> QuerySet:
+    """The active staff who may dispense (who gave a dose recorded from paper)."""
+    from django.contrib.auth.models import Permission
+    permission = Permission.objects.filter(content_type__app_label="dispensary",
+                                           codename="add_dispensation")
+    return (_USER.objects.filter(is_active=True)
+            .filter(Q(groups__permissions__in=permission)
+                    | Q(user_permissions__in=permission))
+            .distinct().order_by("last_name", "first_name", "username"))
+
+
 # --- prescriptions and history --------------------------------------------------------------
 
 
@@ -644,7 +724,7 @@ def last_doses(*, patient, today: datetime.date) -> list[dict]:
 def dispensation_history(*, patient) -> QuerySet:
     """A patient's ledger entries, newest dose first, with what each row shows."""
     return (Dispensation.objects.filter(patient=patient)
-            .select_related("product", "dispensed_by", "cancellation",
+            .select_related("product", "dispensed_by", "recorded_by", "cancellation",
                             "cancellation__cancelled_by")
             .order_by("-dose_date", "-id"))
 
@@ -799,7 +879,8 @@ def monthly_register(*, product: Product, year: int, month: int,
         daily = (month_entries.filter(kind=RegisterEntry.Kind.DISPENSED)
                  .values("date")
                  .annotate(total=Sum("quantity"), doses=Count("id"),
-                           last_sequence=Max("sequence"))
+                           last_sequence=Max("sequence"),
+                           after_the_fact=Count("id", filter=Q(recorded_after_the_fact=True)))
                  .order_by("date"))
         daily = list(daily)
         balances = dict(RegisterEntry.objects.filter(
@@ -807,7 +888,8 @@ def monthly_register(*, product: Product, year: int, month: int,
             .values_list("sequence", "balance_after"))
         for day in daily:
             lines.append({"sequence": day["last_sequence"], "date": day["date"], "entry": None,
-                          "doses": day["doses"], "kind": None, "in": None,
+                          "doses": day["doses"], "after_the_fact": day["after_the_fact"],
+                          "kind": None, "in": None,
                           "out": -day["total"], "balance": balances[day["last_sequence"]]})
         lines.sort(key=lambda line: line["sequence"])
     totals = month_entries.aggregate(

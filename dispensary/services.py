@@ -10,6 +10,7 @@ A rule that refuses raises :class:`Refused` with the sentence to show; nothing i
 """
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -81,9 +82,68 @@ def dispensation_record(*, prescription: Prescription, part: str, intoxication_s
         raise _database_refusal(exc) from exc
 
 
+@dataclass(frozen=True)
+class PaperRecord:
+    """A dose given on paper while the network was down: when and by which nurse."""
+
+    given_at: datetime.datetime
+    given_by: object
+    recorded_on: datetime.date  # today: the day of its register entries
+
+
+def dispensation_record_after_the_fact(
+        *, prescription: Prescription, day: datetime.date, time: datetime.time, part: str,
+        intoxication_signs: bool, actor, given_by=None, observations: str = "",
+        quantity: Decimal | None = None, withhold: bool = False, withheld_reason: str = "",
+        hand_take_home: bool = False, today: datetime.date | None = None,
+) -> list[Dispensation]:
+    """Record a dose part given (or withheld) on paper on ``day`` at ``time``, by
+    ``given_by`` (default: the nurse typing it in), while the network was down. The rules
+    of a dose given at the desk apply to that day as they were that day: never twice
+    (refused "already dispensed"), within the daily dose, the prescription in force, the
+    hold after missed days (a doctor's review of that day), no take-home dose after a
+    dose withheld for intoxication. The entries are marked recorded after the fact, and
+    so are their register entries, which are dated the day they are typed in.
+
+    ``day`` is today or one of the :data:`selectors.PAPER_RECORD_DAYS` days before,
+    ``time`` not later than now. Take-home doses are recorded only with
+    ``hand_take_home`` (handed on paper too)."""
+    today = today or timezone.localdate()
+    if day > today:
+        raise Refused(_("%(day)s is a day to come: only a dose already given can be "
+                        "recorded. Nothing was recorded.") % {"day": date_format(day)})
+    if day < today - datetime.timedelta(days=selectors.PAPER_RECORD_DAYS):
+        raise Refused(_("A paper record is entered within %(days)s days: %(day)s is too "
+                        "far back. Nothing was recorded; tell the head nurse.")
+                      % {"days": selectors.PAPER_RECORD_DAYS, "day": date_format(day)})
+    given_at = timezone.make_aware(datetime.datetime.combine(day, time))
+    if given_at > timezone.now():
+        raise Refused(_("%(time)s today is still to come: give the time written on the "
+                        "paper. Nothing was recorded.") % {"time": time.strftime("%H:%M")})
+    given_by = given_by or actor
+    if not given_by.has_perm("dispensary.add_dispensation"):
+        raise Refused(_("%(who)s does not dispense doses: choose the nurse who gave it. "
+                        "Nothing was recorded.") % {"who": given_by})
+    try:
+        with transaction.atomic():
+            # Each paper record carries its own intoxication check: after a dose withheld
+            # for intoxication that day, it is the new assessment.
+            return _dispense(prescription_id=prescription.pk, part=part,
+                             intoxication_signs=intoxication_signs, observations=observations,
+                             quantity=quantity, withhold=withhold,
+                             withheld_reason=withheld_reason, hand_take_home=hand_take_home,
+                             reassessed=True, actor=actor, today=day,
+                             paper=PaperRecord(given_at=given_at, given_by=given_by,
+                                               recorded_on=today))
+    except IntegrityError as exc:
+        raise _database_refusal(exc) from exc
+
+
 def _dispense(*, prescription_id, part, intoxication_signs, observations, quantity, withhold,
               withheld_reason, hand_take_home, reassessed, actor,
-              today) -> list[Dispensation]:
+              today, paper: PaperRecord | None = None) -> list[Dispensation]:
+    """Record a dose part of ``today``: the day of the desk, or the day of a paper record
+    (``paper``), whose rules are checked as they were that day."""
     try:
         rx = Prescription.objects.select_related("product").get(pk=prescription_id)
     except Prescription.DoesNotExist:
@@ -99,6 +159,11 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
     if not rx.is_at_mass:
         raise Refused(_("This prescription is dispensed by %(pharmacy)s, not at the MASS.")
                       % {"pharmacy": rx.pharmacy})
+    if not rx.is_active_on(today) and paper is not None:
+        raise Refused(_("No dose can be recorded for %(day)s under this prescription: it runs "
+                        "from %(start)s to %(end)s. Nothing was recorded.")
+                      % {"day": date_format(today), "start": date_format(rx.start_date),
+                         "end": date_format(rx.end_date) if rx.end_date else "…"})
     if not rx.is_active_on(today):
         raise Refused(_("No active prescription today: this prescription runs from "
                         "%(start)s to %(end)s. A doctor must prescribe first.")
@@ -109,6 +174,10 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                       % {"part": Dispensation.Part(part).label if part in
                          Dispensation.Part.values else part})
     state = selectors.dose_state_for(prescription=rx, today=today)
+    if state is None and paper is not None:
+        raise Refused(_("This prescription was replaced on %(day)s by a new one: record the "
+                        "dose under the new prescription. Nothing was recorded.")
+                      % {"day": date_format(today)})
     if state is None:
         # Running today but not in force: replaced today by a newer prescription of the
         # substance, under which the day's dose (or its top-up) is given.
@@ -116,12 +185,24 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                         "from the new prescription (what was given today counts)."))
     part_state = state.part_state(part)
     entry = part_state.entry
+    if entry is None and part_state.dose <= 0 and not withhold and paper is not None:
+        raise Refused(_("Already dispensed on %(day)s: %(given)s given, the daily dose is "
+                        "%(daily)s. Nothing was recorded.")
+                      % {"day": date_format(today),
+                         "given": _quantity(state.given_today, rx.product.unit),
+                         "daily": _quantity(rx.daily_dose, rx.product.unit)})
     if entry is None and part_state.dose <= 0 and not withhold:
         raise Refused(_("Nothing left to give today: %(given)s already given, the daily dose "
                         "is %(daily)s.") % {"given": _quantity(state.given_today, rx.product.unit),
                                             "daily": _quantity(rx.daily_dose, rx.product.unit)})
     if entry is not None and entry.status == Dispensation.Status.GIVEN:
         who = entry.dispensed_by or _("someone")
+        if paper is not None and not entry.is_take_home:
+            raise Refused(_("Already dispensed on %(day)s at %(time)s by %(who)s: a dose is "
+                            "never recorded twice. Nothing was recorded.")
+                          % {"day": date_format(today),
+                             "time": timezone.localtime(entry.dispensed_at).strftime("%H:%M"),
+                             "who": who})
         if entry.is_take_home:
             raise Refused(_("Already dispensed: this dose was handed on %(date)s to take home "
                             "(by %(who)s). It cannot be given twice.")
@@ -137,6 +218,11 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
               "date": today, "part": part, "intoxication_signs": intoxication_signs,
               "observations": observations.strip(), "dispensed_at": now,
               "dispensed_by": actor}
+    if paper is not None:
+        common.update(dispensed_at=paper.given_at, dispensed_by=paper.given_by,
+                      recorded_after_the_fact=True, recorded_at=now, recorded_by=actor)
+    noted = (f" recorded after the fact: on paper {paper.given_at:%Y-%m-%d %H:%M} "
+             f"by {paper.given_by.get_username()}" if paper is not None else "")
     if withhold or intoxication_signs:
         if intoxication_signs and not withhold:
             raise Refused(_("Signs of intoxication were recorded: the dose must be withheld."))
@@ -147,10 +233,15 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
             quantity=Decimal(0), withheld_reason=withheld_reason, replaces=part_state.head,
             reassessment_of=reassessment_of)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=withheld,
-                     summary=f"dose withheld ({withheld_reason}): {rx.product} {part}")
+                     summary=f"dose withheld ({withheld_reason}): {rx.product} {part}{noted}")
         return [withheld]
 
     # Giving a dose.
+    if state.is_held and paper is not None:
+        raise Refused(_("Held on %(day)s: %(days)s consecutive days without a dose before it "
+                        "and no doctor's review that day. A dose on a held day is not recorded "
+                        "from paper: tell a doctor. Nothing was recorded.")
+                      % {"day": date_format(today), "days": state.missed_days})
     if state.is_held:
         raise Refused(_("Held: %(days)s consecutive days without a dose. Tolerance may be "
                         "lost; a doctor must review (and may lower the dose) before the next "
@@ -173,6 +264,11 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
     if quantity > part_dose:
         raise Refused(_("More than prescribed: the prescription gives %(dose)s for this part.")
                       % {"dose": _quantity(part_dose, unit)})
+    if state.given_today + quantity > rx.daily_dose and paper is not None:
+        raise Refused(_("More than prescribed: %(given)s already given on %(day)s, the daily "
+                        "dose is %(daily)s. Nothing was recorded.")
+                      % {"given": _quantity(state.given_today, unit), "day": date_format(today),
+                         "daily": _quantity(rx.daily_dose, unit)})
     if state.given_today + quantity > rx.daily_dose:
         raise Refused(_("More than prescribed: %(given)s already given today, the daily dose "
                         "is %(daily)s.") % {"given": _quantity(state.given_today, unit),
@@ -201,16 +297,23 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
         created.append(Dispensation.objects.create(
             **{**common, "part": take_home_part}, dose_date=day,
             status=Dispensation.Status.GIVEN, quantity=dose))
+    # A paper record goes into the register the day it is typed in, after the entries
+    # already there (numbers, dates and balances follow each other), naming its day.
+    register_marks = {}
+    if paper is not None:
+        register_marks = {"recorded_after_the_fact": True,
+                          "note": f"recorded after the fact: given {paper.given_at:%Y-%m-%d}"}
     for entry in created:
         if rx.product.is_controlled:
             _register_append(product=rx.product, kind=RegisterEntry.Kind.DISPENSED,
                              quantity=-entry.quantity, dispensation=entry, actor=actor,
-                             today=today, now=now, locked=True)
+                             today=paper.recorded_on if paper else today, now=now,
+                             locked=True, **register_marks)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=entry,
                      summary=f"dispensed {_quantity(entry.quantity, unit)} {rx.product} "
                              f"{entry.part} for {entry.dose_date:%Y-%m-%d}"
                              + (" after a new intoxication assessment"
-                                if entry.reassessment_of_id else ""))
+                                if entry.reassessment_of_id else "") + noted)
     return created
 
 
@@ -260,7 +363,8 @@ def dispensation_cancel(*, dispensation: Dispensation, reason: str,
             entry = Dispensation.objects.select_related("product").get(pk=dispensation.pk)
             if DispensationCancellation.objects.filter(dispensation=entry).exists():
                 raise Refused(_("This entry is already cancelled."))
-            if entry.dispensed_by_id is not None and entry.dispensed_by_id == actor.pk:
+            if actor.pk is not None and actor.pk in (entry.dispensed_by_id,
+                                                     entry.recorded_by_id):
                 raise Refused(_("You recorded this entry: another authorised person must "
                                 "cancel it (two people see every cancellation)."))
             now = timezone.now()

@@ -14,6 +14,8 @@ urlpatterns = [
     path("patients/<int:patient_pk>/prescribe/", views.prescription_create,
          name="prescription_create"),
     path("dispensations/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("downtime/", views.downtime_sheet, name="downtime_sheet"),
+    path("patients/<int:patient_pk>/paper/", views.paper_record, name="paper_record"),
     path("register/", views.register, name="register"),
     path("register/<int:product_pk>/<int:year>/<int:month>/", views.register_month,
          name="register_month"),

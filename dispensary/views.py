@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dispensary import selectors, services
 from dispensary.panels import patient_context
 from dispensary.forms import (CancelForm, CorrectionForm, CountForm, DispenseForm,
-                              HoldReviewForm, PharmacyForm, PrescriptionEndForm,
-                              PrescriptionForm, ProductForm, ReceiptForm)
+                              HoldReviewForm, PaperRecordForm, PharmacyForm,
+                              PrescriptionEndForm, PrescriptionForm, ProductForm, ReceiptForm)
 from dispensary.models import Dispensation, Pharmacy, Product, RegisterEntry
 from mass.audit import Action, audit_record
 from patients.selectors import patient_return_lapse
@@ -158,6 +158,64 @@ def cancel(request, pk):
             return redirect(next_url)
     return render(request, "dispensary/cancel.html", {"form": form, "entry": entry,
                                                       "next": next_url})
+
+
+# --- downtime: the paper sheet and what was given on it ---------------------------------------
+
+
+@require_GET
+@permission_required("dispensary.view_prescription", raise_exception=True)
+def downtime_sheet(request):
+    """Today's and tomorrow's doses on paper, printed before the network fails (or while it
+    still works) so that the desk can go on without it."""
+    today = _today()
+    days = selectors.downtime_sheet(today=today)
+    patients = sorted({row.patient.pk for sheet_day in days for row in sheet_day.rows})
+    # One row for the whole sheet: every patient on it is named in its details, so that
+    # "who read this file" can find the sheet.
+    audit_record(actor=request.user, action=Action.EXPORT,
+                 summary=f"downtime sheet {today:%Y-%m-%d}: {len(patients)} patients",
+                 details={"patients": patients})
+    return render(request, "dispensary/downtime_sheet.html", {
+        "days": days, "today": today, "printed_at": timezone.localtime()})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.add_dispensation", raise_exception=True)
+def paper_record(request, patient_pk):
+    """Record a dose given (or withheld) on paper during a network failure."""
+    person = selectors.patient_get_for_user(user=request.user, pk=patient_pk)
+    today = _today()
+    prescriptions = selectors.paper_record_prescriptions(patient=person, today=today)
+    form = PaperRecordForm(
+        request.POST or None, prescriptions=prescriptions,
+        nurses=selectors.dispensing_nurses(),
+        initial={"day": today, "given_by": request.user.pk, "action": PaperRecordForm.GIVE,
+                 "prescription": next(iter(prescriptions), None)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entries = services.dispensation_record_after_the_fact(
+                prescription=data["prescription"], day=data["day"], time=data["time"],
+                part=data["part"], intoxication_signs=data["intoxication"] == form.SIGNS,
+                observations=data["observations"], quantity=data["quantity"],
+                withhold=data["action"] == form.WITHHOLD,
+                withheld_reason=data["withheld_reason"], given_by=data["given_by"],
+                hand_take_home=data["hand_take_home"], actor=request.user, today=today)
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Recorded after the fact (paper of %(day)s): %(what)s")
+                             % {"day": data["day"].strftime("%d/%m/%Y"),
+                                "what": _dispensed_message(entries)})
+            return redirect(_next_url(request, reverse("dispensary:patient",
+                                                       args=[person.pk])))
+    if request.method == "GET":
+        audit_record(actor=request.user, action=Action.VIEW, patient=person,
+                     summary="paper record form")
+    return render(request, "dispensary/paper_record.html", {
+        "form": form, "patient": person, "next": _next_url(request, ""),
+        "paper_record_days": selectors.PAPER_RECORD_DAYS})
 
 
 # --- prescriptions --------------------------------------------------------------------------

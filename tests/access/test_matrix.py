@@ -189,6 +189,11 @@ MATRIX = {
                                        "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
     "dispensary:cancel":         {"GET":  (403, 403, 200, 200, 403, 403, 403, 403),
                                   "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
+    # The downtime sheet: whoever sees the dispensing (read-only, printed); what was given
+    # on it is recorded by nurses, as at the desk.
+    "dispensary:downtime_sheet": {"GET":  (403, 200, 200, 200, 403, 403, 403, 403)},
+    "dispensary:paper_record":   {"GET":  (403, 200, 403, 403, 403, 403, 403, 403),
+                                  "POST": (403, 200, 403, 403, 403, 403, 403, 403)},
     "dispensary:register":       {"GET":  (403, 200, 403, 403, 403, 403, 200, 403)},
     "dispensary:register_month": {"GET":  (403, 200, 403, 403, 403, 403, 200, 403)},
     "dispensary:receipt":        {"GET":  (403, 200, 403, 403, 403, 403, 403, 403),

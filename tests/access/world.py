@@ -192,6 +192,7 @@ URL_ARGS = {
     "dispensary:patient": lambda w: [w.patient.pk],
     "dispensary:prescription_create": lambda w: [w.patient.pk],
     "dispensary:cancel": lambda w: [w.dispensation.pk],
+    "dispensary:paper_record": lambda w: [w.patient.pk],
     "dispensary:register_month": lambda w: [w.product.pk, day().year, day().month],
     "dispensary:correction": lambda w: [w.receipt.pk],
     "dispensary:product_update": lambda w: [w.product.pk],

@@ -149,6 +149,8 @@ FORMS = [
                    "new_daily_dose": ["30", "45.5"], "new_evening_dose": ["", "10"]}),
     FuzzForm("dispensary:prescription_create", D, shows=("dispensary:patient",)),
     FuzzForm("dispensary:cancel", D, shows=("dispensary:patient",)),
+    FuzzForm("dispensary:paper_record", N, shows=("dispensary:patient",),
+             good={"day": [day(-1).isoformat(), day(-2).isoformat()], "time": ["09:30"]}),
     FuzzForm("dispensary:receipt", N, shows=("dispensary:register",)),
     FuzzForm("dispensary:stock_count", N, shows=("dispensary:register",)),
     FuzzForm("dispensary:correction", N, shows=("dispensary:register",)),
