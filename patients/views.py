@@ -443,21 +443,12 @@ def patient_photo(request, pk):
     return response
 
 
-def _next_of(request, default: str) -> str:
-    """Where to go back to (the list or form the photo was taken from), on this site only."""
-    target = request.POST.get("next") or request.GET.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
-
-
 def patient_photo_take(request, pk):
     """Take (or replace) the person's photo at the desk or the counter, with their consent."""
     patient = _patient_for_change(request, pk, "patients.add_patientphoto")
     if refused := _refuse_merged(request, patient):
         return refused
-    next_url = _next_of(request, patient.get_absolute_url())
+    next_url = _back_to(request, patient.get_absolute_url())
     consent = selectors.photo_consent(patient=patient)
     form = PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -492,7 +483,7 @@ def patient_photo_withdraw(request, pk):
     else:
         messages.success(request, _("Consent withdrawn: the photo of %(alias)s is erased.")
                          % {"alias": patient.alias})
-    return redirect(_next_of(request, patient.get_absolute_url()))
+    return redirect(_back_to(request, patient.get_absolute_url()))
 
 
 # --- who have we lost -------------------------------------------------------------------------
@@ -536,8 +527,9 @@ def _attempt_choices(request) -> dict:
 
 
 def _back_to(request, default: str) -> str:
-    """Where to go after an attempt: the page it was made from, on this site only."""
-    target = request.POST.get("next", "")
+    """Where to go after an attempt (or a photo): the page it was made from, on this site
+    only."""
+    target = request.POST.get("next") or request.GET.get("next", "")
     if target.startswith("/") and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target

@@ -411,3 +411,16 @@ def test_photos_and_facts_add_no_query_per_row(client, staff_factory, django_ass
         response = client.get(reverse(url), query)
     content = response.content.decode()
     assert content.count("data-photo=") == 1 and content.count("scar ") == 3
+
+
+def test_merge_keeps_one_photo_and_moves_the_consent_history(coordinator_user):
+    from patients import services
+    kept, merged = PatientFactory(alias="Kéké"), PatientFactory(alias="Keke")
+    kept_photo, merged_photo = photo_of(kept), photo_of(merged)
+    record = services.patient_merge(kept=kept, merged=merged, reason="Same person",
+                                    actor=coordinator_user)
+    # One photo per person: the kept file's stays, the other stays on the merged stub.
+    assert PatientPhoto.objects.get(pk=kept_photo.pk).patient == kept
+    assert PatientPhoto.objects.get(pk=merged_photo.pk).patient == merged
+    assert record.left == {"patients.patientphoto": 1}
+    assert PhotoConsent.objects.filter(patient=kept).count() == 2
