@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db import models
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
@@ -139,7 +150,6 @@ def _patients_with_kept_file(where_order_limit: str, params: list) -> list[Patie
 def _identity_annotations() -> dict:
     """``has_photo`` and ``last_visit`` (before today) as identity_columns_sql gives them,
     for a queryset of patients."""
-    from django.db.models import Exists, Max, OuterRef, Subquery
     last = (Visit.objects.filter(patient=OuterRef("pk"), date__lt=timezone.localdate())
             .order_by().values("patient").annotate(last=Max("date")).values("last"))
     return {"has_photo": Exists(PatientPhoto.objects.filter(patient=OuterRef("pk"))),
