@@ -149,6 +149,26 @@ def populate(*, patients: int, years: int, nurse_id: int, doctor_id: int) -> dic
                          ROWS UNBOUNDED PRECEDING)
         """, {"tz": str(timezone.get_current_timezone()), "nurse": nurse_id})
         register = cursor.rowcount
+        # Identification (issue 12, part 2): half the patients with a photo (the list reads
+        # only that one exists: no file needed), the others told apart by birth year, sex and
+        # a distinguishing feature; a walk-in every few days (the row's "last visit"), before the
+        # episodes exist, so that the 6-month rule's triggers have nothing to refresh.
+        cursor.execute("""
+            UPDATE patients_patient SET birth_year = %(born)s + id %% 40,
+                   sex = CASE WHEN id %% 3 = 0 THEN 'F' ELSE 'M' END,
+                   distinguishing_note = CASE WHEN id %% 4 = 1 THEN 'tattoo left hand'
+                                              ELSE '' END
+             WHERE file_number LIKE 'D%%'""", {"born": 1960})
+        cursor.execute("""
+            INSERT INTO patients_patientphoto (patient_id, token, source, taken_at,
+                                               taken_by_id)
+            SELECT id, md5(id::text), 'camera', now(), %(nurse)s FROM patients_patient
+             WHERE file_number LIKE 'D%%' AND id %% 2 = 0""", {"nurse": nurse_id})
+        cursor.execute("""
+            INSERT INTO patients_visit (patient_id, date, purpose, note, created_at)
+            SELECT p.id, %(today)s::date - k, 'dispensing', '', now()
+              FROM patients_patient p CROSS JOIN generate_series(1, 60, 3) AS k
+             WHERE p.file_number LIKE 'D%%'""", {"today": today})
         # Each patient in treatment since the first prescription: an episode, open.
         cursor.execute("""
             INSERT INTO patients_episode (patient_id, opened_on, kind, closed_on,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
                                Prescription, Product, RegisterEntry)
 from patients.models import Patient
+from patients.selectors import identity_columns_sql
 
 #: From this many consecutive days without a dose the patient is held until a doctor's
 #: review: tolerance to opioids falls within days, and a full dose may then be fatal.
@@ -296,8 +297,10 @@ def take_home_days_after(prescription: Prescription, day: datetime.date) -> list
     return days
 
 
-#: The patient fields the dispensing list and the prescriptions page show.
-PATIENT_FIELDS_SHOWN = ["alias", "file_number", "status", "merged_into"]
+#: The patient fields the dispensing list and the prescriptions page show (with what tells
+#: same-alias files apart: patients.identity).
+PATIENT_FIELDS_SHOWN = ["alias", "file_number", "status", "merged_into", "birth_year", "sex",
+                        "distinguishing_note"]
 
 
 # --- loading the list's rows ----------------------------------------------------------------
@@ -366,7 +369,8 @@ def _prescriptions_sql(where: str) -> str:
                  ORDER BY d.dose_date DESC LIMIT 1) AS last_dose_date,
                EXISTS (SELECT 1 FROM {review} h
                         WHERE h.patient_id = rx.patient_id AND h.substance = pr.substance
-                          AND h.reviewed_on = %(today)s) AS reviewed_today
+                          AND h.reviewed_on = %(today)s) AS reviewed_today,
+               {identity_columns_sql("%(today)s")}
           FROM {rx} rx
           JOIN {patient} p ON p.id = rx.patient_id
           JOIN {product} pr ON pr.id = rx.product_id
@@ -439,7 +443,9 @@ def _prescriptions_with_state(sql: str, params: dict, products: dict) -> list[Pr
         product = _shared(products, Product, db, _PRODUCT_FIELDS, row[patient_end:product_end])
         rx = _instance(Prescription, db, _PRESCRIPTION_FIELDS, row[:rx_end],
                        {"patient": patient, "product": product})
-        rx.last_dose_date, rx.reviewed_today = row[product_end:]
+        rx.last_dose_date, rx.reviewed_today = row[product_end:product_end + 2]
+        # Who is this (patients.identity): a photo on file, the last walk-in before today.
+        patient.has_photo, patient.last_visit = row[product_end + 2:product_end + 4]
         result.append(rx)
     return result
 

@@ -233,6 +233,11 @@ TDI_PSEUDONYM_KEY = env("TDI_PSEUDONYM_KEY", default="")
 
 # `manage.py backup` writes here unless given --output (docs/security.md, "Backups").
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
+# Identification photos of patients (patients.photos): outside the static files and any
+# public folder, served only by an access-checked, audited view. A withdrawn consent erases
+# the person's files from here; `manage.py backup` leaves the folder out on purpose (a lost
+# photo is taken again; a withdrawn one must not live on in a backup).
+PHOTO_ROOT = env.path("PHOTO_ROOT", default=BASE_DIR / "var" / "photos")
 # Folder of pg_dump/pg_restore to use; else PATH, else the embedded server's (PostgreSQL 18).
 PG_BIN_DIR = env("PG_BIN_DIR", default="")
 

@@ -1,6 +1,10 @@
 """Settings for the test suite: the real PostgreSQL, a fast password hasher."""
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEMO", "1")
 
@@ -22,3 +26,7 @@ WHITENOISE_AUTOREFRESH = True
 # The suite logs users in with force_login; tests/security turns the second factor on with
 # the ``settings`` fixture to prove it is enforced.
 MASS_REQUIRE_2FA = False
+# Identification photos go to a folder of this run, never the developer's var/photos; tests
+# that look at the files set their own (tests/patients/test_photos.py, ``photo_root``).
+PHOTO_ROOT = Path(tempfile.mkdtemp(prefix="mass-test-photos-"))
+atexit.register(shutil.rmtree, PHOTO_ROOT, ignore_errors=True)

@@ -12,6 +12,7 @@ from patients.models import (
     HarmReductionContact,
     OutreachAttempt,
     Patient,
+    PatientPhoto,
     Visit,
 )
 from patients.selectors import Team
@@ -43,8 +44,9 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["alias", "last_name", "first_name", "birth_date", "birth_year", "sex",
-                  "language", "nationality", "niss", "phone", "address", "notes"]
+        fields = ["alias", "distinguishing_note", "last_name", "first_name", "birth_date",
+                  "birth_year", "sex", "language", "nationality", "niss", "phone", "address",
+                  "notes"]
         widgets = {"birth_date": DATE_WIDGET, "notes": forms.Textarea(attrs={"rows": 3})}
 
     def clean_niss(self):
@@ -289,3 +291,21 @@ class OutreachAttemptForm(forms.Form):
                                    queryset=Site.objects.filter(is_active=True),
                                    error_messages={"invalid_choice":
                                                    _("Choose a site of the list.")})
+
+
+class PhotoForm(forms.Form):
+    """An identification photo: from the device camera (static/js/photo.js puts the picture
+    in the file field, as if chosen) or a file. Whether it is really a photo is checked by
+    services.patient_photo_store, whatever the browser says of it."""
+
+    photo = forms.FileField(
+        label=_("Photo"), allow_empty_file=False,
+        help_text=_("Take it with the camera above, or choose a file (JPEG, PNG or WebP, at "
+                    "most 10 MB)."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+    source = forms.ChoiceField(choices=PatientPhoto.Source.choices,
+                               initial=PatientPhoto.Source.UPLOAD, widget=forms.HiddenInput)
+    consent = forms.BooleanField(
+        label=_("The person agrees to this photo being kept on their file to identify them "
+                "(they may withdraw at any time: the photo is then erased)."),
+        required=False)

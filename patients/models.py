@@ -69,6 +69,13 @@ class Patient(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.ACTIVE)
     notes = models.TextField(_("notes (not clinical)"), blank=True, max_length=4000)
+    # Shown next to the alias wherever staff pick a person (the dispensing list, the desk):
+    # several files share an alias, and not everyone consents to a photo.
+    distinguishing_note = models.CharField(
+        _("distinguishing feature"), max_length=100, blank=True,
+        validators=[validate_no_markup],
+        help_text=_("A short visible feature that tells this person apart from others with "
+                    "the same alias, e.g. \"tattoo left hand\". Nothing clinical."))
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="merged_files",
                                     verbose_name=_("merged into"))
@@ -477,3 +484,75 @@ class WorklistThresholds(models.Model):
 
     def __str__(self):
         return f"{self.substitution_days} / {self.other_days}"
+
+
+class PatientPhoto(models.Model):
+    """A person's identification photo, taken at the desk or the counter with their consent
+    (PhotoConsent), so that the nurse knows who is in front of her. Not clinical: when the
+    person withdraws consent this row and its files are erased, not kept as history.
+
+    The images are JPEG files under ``settings.PHOTO_ROOT`` named by ``token`` (random, so
+    that a file name says nothing of the person), never under the static or media files:
+    only ``patients.views.patient_photo`` serves them, to staff who may, audited.
+    One photo per person: a new one replaces it."""
+
+    class Source(models.TextChoices):
+        CAMERA = "camera", _("Device camera")
+        UPLOAD = "upload", _("Uploaded file")
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="photo",
+                                   verbose_name=_("patient"))
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    source = models.CharField(_("taken with"), max_length=10, choices=Source.choices)
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 null=True, blank=True, related_name="+",
+                                 verbose_name=_("taken by"))
+
+    class Meta:
+        verbose_name = _("identification photo")
+        verbose_name_plural = _("identification photos")
+        constraints = [
+            models.CheckConstraint(condition=Q(source__in=["camera", "upload"]),
+                                   name="patients_patientphoto_source_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.alias} ({self.taken_at:%Y-%m-%d})"
+
+
+class PhotoConsent(models.Model):
+    """The person said yes (or no longer) to an identification photo: who recorded it and
+    when. Append-only (migration 0012): the history of consent stays as it was recorded;
+    the latest row is the person's current decision. A merge of two files may only move the
+    rows to the kept file."""
+
+    class Decision(models.TextChoices):
+        GIVEN = "given", _("Consent given")
+        WITHDRAWN = "withdrawn", _("Consent withdrawn")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT,
+                                related_name="photo_consents", verbose_name=_("patient"))
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("recorded by"))
+
+    class Meta:
+        verbose_name = _("photo consent")
+        verbose_name_plural = _("photo consents")
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decision__in=["given", "withdrawn"]),
+                                   name="patients_photoconsent_decision_valid"),
+        ]
+        indexes = [
+            # selectors.photo_consent(): a person's latest decision, and the photo page's
+            # history, newest first.
+            models.Index(fields=["patient", "-recorded_at", "-id"],
+                         name="patients_photoconsent_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.alias} {self.get_decision_display()} {self.recorded_at:%Y-%m-%d}"

@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db import models
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
@@ -22,6 +33,8 @@ from patients.models import (
     HarmReductionContact,
     OutreachAttempt,
     Patient,
+    PatientPhoto,
+    PhotoConsent,
     Visit,
     WorklistThresholds,
     unaccent_lower,
@@ -38,7 +51,8 @@ def patient_get_for_user(*, user, pk: int) -> Patient:
     if not user.has_perm("patients.view_patient"):
         raise Http404
     try:
-        return Patient.objects.select_related("merged_into").get(pk=pk)
+        # With its photo's row (or None), which the file and the dispense form show.
+        return Patient.objects.select_related("merged_into", "photo").get(pk=pk)
     except Patient.DoesNotExist:
         raise Http404 from None
 
@@ -59,7 +73,8 @@ def patient_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
         return []
     if " " not in q and any(ch.isdigit() for ch in q) and not YEAR.match(q):
         # Looks like a file number: typed in full, it is the one file wanted.
-        exact = list(Patient.objects.select_related("merged_into").filter(file_number__iexact=q))
+        exact = list(Patient.objects.select_related("merged_into")
+                     .filter(file_number__iexact=q).annotate(**_identity_annotations()))
         if exact:
             return exact
     tokens = q.split()
@@ -116,17 +131,29 @@ def _patients_with_kept_file(where_order_limit: str, params: list) -> list[Patie
     columns = ", ".join(f'{alias}."{Patient._meta.get_field(name).column}"'
                         for alias in ("p", "m") for name in _SEARCH_FIELDS)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} p "
+        cursor.execute(f"SELECT {columns}, {identity_columns_sql('%s')} FROM {table} p "
                        f"LEFT JOIN {table} m ON m.id = p.merged_into_id {where_order_limit}",
-                       params)
+                       [timezone.localdate(), *params])
         rows = cursor.fetchall()
     count, patients = len(_SEARCH_FIELDS), []
     for row in rows:
         patient = Patient.from_db(connection.alias, _SEARCH_FIELDS, row[:count])
-        patient.merged_into = (Patient.from_db(connection.alias, _SEARCH_FIELDS, row[count:])
+        patient.merged_into = (Patient.from_db(connection.alias, _SEARCH_FIELDS,
+                                               row[count:2 * count])
                                if row[count] is not None else None)
+        # What tells same-alias files apart on the results (patients.identity).
+        patient.has_photo, patient.last_visit = row[2 * count:]
         patients.append(patient)
     return patients
+
+
+def _identity_annotations() -> dict:
+    """``has_photo`` and ``last_visit`` (before today) as identity_columns_sql gives them,
+    for a queryset of patients."""
+    last = (Visit.objects.filter(patient=OuterRef("pk"), date__lt=timezone.localdate())
+            .order_by().values("patient").annotate(last=Max("date")).values("last"))
+    return {"has_photo": Exists(PatientPhoto.objects.filter(patient=OuterRef("pk"))),
+            "last_visit": Subquery(last)}
 
 
 @dataclass
@@ -487,6 +514,18 @@ def episode_get_for_user(*, user, pk: int) -> Episode:
         raise Http404 from None
 
 
+#: SQL (on ``p``, a patient row; ``%(day)s`` or the given parameter the day of the page) of
+#: what the lists show next to an alias besides the patient's own columns: whether they have
+#: a photo, and their last walk-in before today. In the lists' own queries, so that a list
+#: of 300 people makes no query more (the index patients_visit_patient_date answers it).
+def identity_columns_sql(day_param: str = "%(day)s", *, named: bool = True) -> str:
+    photo, visit = PatientPhoto._meta.db_table, Visit._meta.db_table
+    has_photo, last_visit = (" AS has_photo", " AS last_visit") if named else ("", "")
+    return (f"EXISTS (SELECT 1 FROM {photo} ph WHERE ph.patient_id = p.id){has_photo}, "
+            f"(SELECT max(lv.date) FROM {visit} lv WHERE lv.patient_id = p.id "
+            f"AND lv.date < {day_param}){last_visit}")
+
+
 # --- the reception board --------------------------------------------------------------------
 
 BOARD_ROWS = 30
@@ -504,6 +543,7 @@ class BoardVisit:
     patient_id: int
     alias: str
     file_number: str
+    identity: tuple  # (birth_year, sex, distinguishing_note, has_photo, last_visit ISO or None)
     time: str
     purpose: str
     purpose_label: str
@@ -528,7 +568,10 @@ def _board_sql(*, by_site: bool) -> str:
           FROM (SELECT count(*), count(DISTINCT patient_id), {purposes}
                   FROM {visit} WHERE {where}) AS counts,
                (SELECT coalesce(json_agg(json_build_array(
-                           v.patient_id, p.alias, p.file_number, to_char(v.time, 'HH24:MI'),
+                           v.patient_id, p.alias, p.file_number,
+                           json_build_array(p.birth_year, p.sex, p.distinguishing_note,
+                                            {identity_columns_sql(named=False)}),
+                           to_char(v.time, 'HH24:MI'),
                            v.purpose, s.name, u.id, u.username, u.first_name, u.last_name)
                            ORDER BY v.time DESC, v.id DESC), '[]')
                   FROM (SELECT * FROM {visit} WHERE {where}
@@ -565,11 +608,13 @@ def board_today(*, day: datetime.date, site: Site | None = None, rows: int = BOA
     purposes = {value: str(label) for value, label in Visit.Purpose.choices}
     staff: dict[int, str] = {}
     latest = []
-    for patient_id, alias, file_number, time, purpose, site_name, user_id, *names in visits:
+    for (patient_id, alias, file_number, identity, time, purpose, site_name, user_id,
+         *names) in visits:
         if user_id is not None and user_id not in staff:
             staff[user_id] = str(_staff_member(user_id, *names))
         latest.append(BoardVisit(
-            patient_id=patient_id, alias=alias, file_number=file_number, time=time or "",
+            patient_id=patient_id, alias=alias, file_number=file_number,
+            identity=tuple(identity), time=time or "",
             purpose=purpose, purpose_label=purposes.get(purpose, purpose),
             site=site_name or "", logged_by=staff.get(user_id, "")))
     labels = dict(HarmReductionContact.Material.choices)
@@ -908,3 +953,38 @@ def patient_outreach_attempts(*, user, patient) -> list[OutreachAttempt] | None:
     if not user.has_perm("patients.view_outreachattempt"):
         return None
     return list(patient.outreach_attempts.select_related("site", "made_by")[:OUTREACH_ON_FILE])
+
+
+# --- identification photos -------------------------------------------------------------------
+
+
+def photo_consent(*, patient) -> PhotoConsent | None:
+    """The person's current decision about an identification photo (their latest), or None
+    when never asked."""
+    return PhotoConsent.objects.filter(patient=patient).order_by("-recorded_at", "-id").first()
+
+
+def photo_consents(*, patient) -> list[PhotoConsent]:
+    """Every decision recorded, newest first, with who recorded it."""
+    return list(PhotoConsent.objects.filter(patient=patient).select_related("recorded_by")
+                .order_by("-recorded_at", "-id"))
+
+
+def patient_photo_of(patient) -> PatientPhoto | None:
+    """The photo's row of a patient read by ``patient_get_for_user`` (no query), or None."""
+    try:
+        return patient.photo
+    except PatientPhoto.DoesNotExist:
+        return None
+
+
+def patient_photo_for_user(*, user, pk: int) -> PatientPhoto:
+    """The identification photo of the file ``pk``, for staff who may see photos (those who
+    identify people: at the desk, the counter, in care) and the file; anything else, a file
+    without a photo included, is a 404."""
+    if not user.has_perm("patients.view_patientphoto"):
+        raise Http404
+    photo = patient_photo_of(patient_get_for_user(user=user, pk=pk))
+    if photo is None:
+        raise Http404
+    return photo

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from mass.audit import Action, audit_record
 from mass.hooks import app_function
-from patients import selectors
+from patients import photos, selectors
 from patients.models import (
     WORKLIST_DAYS_MAX,
     WORKLIST_DAYS_MIN,
@@ -24,6 +24,8 @@ from patients.models import (
     OutreachAttempt,
     Patient,
     PatientMerge,
+    PatientPhoto,
+    PhotoConsent,
     Visit,
     WorklistThresholds,
 )
@@ -31,7 +33,8 @@ from patients.models import (
 # --- patient files --------------------------------------------------------------------------
 
 IDENTITY_FIELDS = ["alias", "last_name", "first_name", "birth_date", "birth_year", "sex",
-                   "language", "nationality", "niss", "phone", "address", "notes"]
+                   "language", "nationality", "niss", "phone", "address", "notes",
+                   "distinguishing_note"]
 
 
 def patient_check_open(patient: Patient, *, for_contact: bool = False) -> None:
@@ -123,7 +126,7 @@ MERGE_KEEPS = {"mass.auditevent", "patients.patientmerge"}
 
 #: Identity details copied to the kept file when it has none.
 MERGE_COPIES = ["last_name", "first_name", "birth_date", "birth_year", "language",
-                "nationality", "niss", "phone", "address"]
+                "nationality", "niss", "phone", "address", "distinguishing_note"]
 
 
 #: Apps whose records may forbid a merge: each may provide
@@ -589,3 +592,80 @@ def worklist_thresholds_set(*, substitution_days: int, other_days: int,
                  details={"before": before, "after": {"substitution_days": substitution_days,
                                                       "other_days": other_days}})
     return thresholds
+
+
+# --- identification photos -------------------------------------------------------------------
+
+
+@transaction.atomic
+def patient_photo_store(*, patient: Patient, upload, source: str, consent_given: bool,
+                        actor) -> PatientPhoto:
+    """Store the person's identification photo (from the device camera or a file), replacing
+    the one they had. A photo is stored only with their consent: on record already, or given
+    now (``consent_given``: staff asked and the person agreed), which is recorded. The upload
+    must really be a photo of at most 10 MB (patients.photos). Refused: ValidationError with
+    code "photo" or "consent", nothing written, no file left."""
+    patient_check_open(patient)
+    if source not in PatientPhoto.Source.values:
+        raise ValidationError(_("Say how the photo was taken."), code="source")
+    image, thumb = photos.photo_reencode(upload)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)  # one change at a time
+    consent = selectors.photo_consent(patient=patient)
+    consent_recorded = False
+    if consent is None or consent.decision != PhotoConsent.Decision.GIVEN:
+        if not consent_given:
+            raise ValidationError(_("Ask the person first: a photo is stored only with their "
+                                    "consent. Tick the consent box once they agree."),
+                                  code="consent")
+        PhotoConsent.objects.create(patient=patient, decision=PhotoConsent.Decision.GIVEN,
+                                    recorded_by=actor)
+        consent_recorded = True
+    photo = PatientPhoto.objects.filter(patient=patient).first()
+    replaced = photo.token if photo else None
+    token = photos.photo_token()
+    photos.photo_files_write(token, image, thumb)
+    try:
+        if photo is None:
+            photo = PatientPhoto(patient=patient)
+        photo.token, photo.source = token, source
+        photo.taken_at, photo.taken_by = timezone.now(), actor
+        photo.save()
+        audit_record(actor=actor, action=Action.UPDATE if replaced else Action.CREATE,
+                     obj=photo, patient=patient,
+                     summary=f"identification photo of {patient.file_number} "
+                             f"({source}{', consent given' if consent_recorded else ''})",
+                     details={"source": source, "replaced": bool(replaced),
+                              "consent_recorded": consent_recorded})
+    except BaseException:
+        photos.photo_files_erase(token)
+        raise
+    if replaced:
+        # The old files go once the new photo is committed (a failed commit keeps them).
+        transaction.on_commit(lambda: photos.photo_files_erase(replaced))
+    return photo
+
+
+@transaction.atomic
+def patient_photo_consent_withdraw(*, patient: Patient, actor) -> PhotoConsent:
+    """The person withdraws their consent: recorded (append-only), and their photo erased,
+    its row and its files (the photo is not clinical: nothing of it is kept). The files go
+    when the transaction commits, so a failed withdrawal leaves row and files together.
+    Refused when there is neither consent nor photo to withdraw."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    consent = selectors.photo_consent(patient=patient)
+    photo = PatientPhoto.objects.filter(patient=patient).first()
+    if photo is None and (consent is None or consent.decision != PhotoConsent.Decision.GIVEN):
+        raise ValidationError(_("There is no photo consent to withdraw on this file."),
+                              code="consent")
+    withdrawn = PhotoConsent.objects.create(patient=patient, recorded_by=actor,
+                                            decision=PhotoConsent.Decision.WITHDRAWN)
+    token = photo.token if photo else None
+    if photo is not None:
+        photo.delete()
+    audit_record(actor=actor, action=Action.UPDATE, obj=withdrawn, patient=patient,
+                 summary=f"photo consent withdrawn for {patient.file_number}"
+                         f"{'; photo erased' if token else ''}",
+                 details={"photo_erased": bool(token)})
+    if token:
+        transaction.on_commit(lambda: photos.photo_files_erase(token))
+    return withdrawn

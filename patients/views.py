@@ -9,11 +9,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from mass.audit import Action, audit_read, audit_record
 from mass.models import Site
-from patients import selectors, services
+from patients import photos, selectors, services
 from patients.forms import (
     ArrivalForm,
     EpisodeCloseForm,
@@ -22,6 +22,7 @@ from patients.forms import (
     MergeForm,
     OutreachAttemptForm,
     PatientCreateForm,
+    PhotoForm,
     PatientUpdateForm,
     VisitForm,
     WorklistFilterForm,
@@ -49,7 +50,8 @@ def patient_search(request):
     audit_search(request, query, results, where="patient search")
     context = {"query": query, "results": results[: selectors.SEARCH_LIMIT],
                "more": len(results) > selectors.SEARCH_LIMIT,
-               "can_register": request.user.has_perm("patients.add_patient")}
+               "can_register": request.user.has_perm("patients.add_patient"),
+               "show_photos": request.user.has_perm("patients.view_patientphoto")}
     if request.htmx:
         return render_fragment(request, "patients/search.html#results", context)
     return render(request, "patients/search.html", context)
@@ -301,7 +303,8 @@ def _board_context(request, site, *, board=None):
     return {"site": site, "sites": board["sites"], "today": timezone.localdate(),
             "board": board, "purposes": ArrivalForm.base_fields["purpose"].choices,
             # quick entry of a consultation with a person who came today
-            "can_consult": request.user.has_perm("consultations.add_consultation")}
+            "can_consult": request.user.has_perm("consultations.add_consultation"),
+            "show_photos": request.user.has_perm("patients.view_patientphoto")}
 
 
 RETURNED_SESSION_KEY = "reception_returned"
@@ -357,6 +360,7 @@ def board_search(request):
         "query": query, "results": shown, "episodes": episodes,
         "more": len(results) > selectors.SEARCH_LIMIT,
         "can_register": request.user.has_perm("patients.add_patient"),
+        "show_photos": request.user.has_perm("patients.view_patientphoto"),
         "purposes": ArrivalForm.base_fields["purpose"].choices})
 
 
@@ -417,6 +421,71 @@ def harm_reduction_log(request):
     return render(request, "patients/board.html", context, status=200)
 
 
+# --- identification photos ---------------------------------------------------------------------
+
+
+@require_GET
+def patient_photo(request, pk):
+    """The photo (``?size=thumb``: the lists' thumbnail) of a file, to staff who may see it;
+    every photo served is a read of the file, audited. Never cached: not in the browser, not
+    in a proxy (a shared desk computer keeps nothing)."""
+    photo = selectors.patient_photo_for_user(user=request.user, pk=pk)
+    size = "thumb" if request.GET.get("size") == "thumb" else "photo"
+    try:
+        data = photos.photo_read(photo.token, size)
+    except FileNotFoundError:
+        raise Http404 from None
+    audit_read(actor=request.user, obj=photo,
+               summary=f"identification photo of {photo.patient.file_number} ({size})")
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store, private"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+def patient_photo_take(request, pk):
+    """Take (or replace) the person's photo at the desk or the counter, with their consent."""
+    patient = _patient_for_change(request, pk, "patients.add_patientphoto")
+    if refused := _refuse_merged(request, patient):
+        return refused
+    next_url = _back_to(request, patient.get_absolute_url())
+    consent = selectors.photo_consent(patient=patient)
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.patient_photo_store(patient=patient, upload=data["photo"],
+                                         source=data["source"],
+                                         consent_given=data["consent"], actor=request.user)
+        except ValidationError as error:
+            form.add_error(error.code if error.code in form.fields else None,
+                           error.messages[0])
+        else:
+            messages.success(request, _("Photo saved for %(alias)s.") % {"alias": patient.alias})
+            return redirect(next_url)
+    if request.method == "GET":
+        audit_read(actor=request.user, obj=patient,
+                   summary=f"patient file {patient.file_number} (photo form)")
+    return render(request, "patients/photo_form.html", {
+        "form": form, "patient": patient, "photo": selectors.patient_photo_of(patient),
+        "next": next_url, "consents": selectors.photo_consents(patient=patient),
+        "consent_given": consent is not None and consent.decision == "given"})
+
+
+@require_POST
+def patient_photo_withdraw(request, pk):
+    """The person withdraws consent: their photo is erased."""
+    patient = _patient_for_change(request, pk, "patients.delete_patientphoto")
+    try:
+        services.patient_photo_consent_withdraw(patient=patient, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Consent withdrawn: the photo of %(alias)s is erased.")
+                         % {"alias": patient.alias})
+    return redirect(_back_to(request, patient.get_absolute_url()))
+
+
 # --- who have we lost -------------------------------------------------------------------------
 
 @permission_required("patients.view_outreachattempt", raise_exception=True)
@@ -458,8 +527,9 @@ def _attempt_choices(request) -> dict:
 
 
 def _back_to(request, default: str) -> str:
-    """Where to go after an attempt: the page it was made from, on this site only."""
-    target = request.POST.get("next", "")
+    """Where to go after an attempt (or a photo): the page it was made from, on this site
+    only."""
+    target = request.POST.get("next") or request.GET.get("next", "")
     if target.startswith("/") and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target

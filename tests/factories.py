@@ -243,3 +243,38 @@ class TdiRecordFactory(DjangoModelFactory):
     needle_shared_ever = 2
     needle_shared_12m = 2
     needle_shared_30d = 2
+
+
+# --- identification photos ------------------------------------------------------------------
+
+
+def image_bytes(*, color=(180, 90, 60), size=(640, 480), format="JPEG", gps=False) -> bytes:
+    """A plain picture (no face: a coloured rectangle), optionally with an EXIF GPS position
+    as a phone would write it."""
+    from io import BytesIO
+
+    from PIL import Image
+    image = Image.new("RGB", size, color)
+    out = BytesIO()
+    if gps:
+        exif = Image.Exif()
+        exif[0x010F] = "PhoneMaker"  # Make
+        exif.get_ifd(0x8825).update({1: "N", 2: (50.0, 51.0, 0.0), 3: "E", 4: (4.0, 21.0, 0.0)})
+        image.save(out, format=format, exif=exif)
+    else:
+        image.save(out, format=format)
+    return out.getvalue()
+
+
+def photo_upload(data: bytes | None = None, *, name="photo.jpg", content_type="image/jpeg"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    return SimpleUploadedFile(name, image_bytes() if data is None else data,
+                              content_type=content_type)
+
+
+def photo_of(patient, *, actor=None, color=(180, 90, 60)):
+    """The patient's identification photo, taken with their consent."""
+    from patients import services
+    return services.patient_photo_store(patient=patient, actor=actor, source="upload",
+                                        consent_given=True,
+                                        upload=photo_upload(image_bytes(color=color)))

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dispensary.selectors import DoseState
+from patients.identity import Identity
 
 register = template.Library()
 
@@ -77,6 +78,8 @@ class _Page:
         self.split = _("split: %(morning)s morning + %(evening)s evening")
         self.withheld_at = _("Withheld at %(time)s: signs of intoxication.")
         self.next_escaped = e(self.next)
+        # Who is this: the photo, or birth year, sex, last visit (patients.identity).
+        self.identity = Identity(show_photos=request.user.has_perm("patients.view_patientphoto"))
         self._cache: dict = {}
 
     @staticmethod
@@ -310,11 +313,13 @@ def _row(state: DoseState, page: _Page, message, level) -> str:
                 f'{e(message)}</div>')
     alias, file_number = patient.alias, patient.file_number
     desk_state = state.desk_state
+    thumbnail, facts = page.identity.of_patient(patient)
     return (f'<tr id="rx-{rx.pk}" class="dose-row dose-{desk_state}" '
             f'data-state="{desk_state}" '
             f'data-filter-text="{e(alias.lower())} {e(file_number.lower())}">'
-            f'<td><a href="{page.fill(page.patient_url, patient.pk)}" class="fw-bold">'
-            f'{e(alias)}</a><div class="small text-muted">{e(file_number)}</div></td>'
+            f'<td>{thumbnail}<a href="{page.fill(page.patient_url, patient.pk)}" '
+            f'class="fw-bold">{e(alias)}</a><div class="small text-muted">{e(file_number)}'
+            f'</div>{facts}</td>'
             f'<td>{prescription}</td>'
             f'<td>{_missed(state, page)}</td><td>{_parts(state, page, unit)}{note}</td>'
             f'<td>{_actions(state, page, raw_unit)}</td></tr>\n')

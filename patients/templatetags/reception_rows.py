@@ -20,6 +20,8 @@ from django.utils import formats
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from patients.identity import Identity
+
 register = template.Library()
 
 _escape = html.escape
@@ -42,9 +44,18 @@ def _url_with_pk(name: str):
 
 
 @register.simple_tag
-def visit_rows(visits, can_consult=False) -> str:
+def visit_rows(visits, can_consult=False, show_photos=False) -> str:
     """The board's walk-ins (selectors.BoardVisit); for clinicians, a link to record a
-    consultation with the person."""
+    consultation with the person. Who is who: the photo (``show_photos``: the user may see
+    them), or birth year, sex, last visit (patients.identity)."""
+    identity = Identity(show_photos=show_photos)
+
+    def who(visit):
+        birth_year, sex, note, has_photo, last_visit = visit.identity
+        return (identity.photo(visit.patient_id, visit.alias, has_photo),
+                identity.facts(has_photo=has_photo, birth_year=birth_year, sex=sex,
+                               last_visit=last_visit, note=note))
+
     detail = _url_with_pk("patients:detail")
     if can_consult:
         new = e(reverse("consultations:create") + "?patient=")
@@ -58,13 +69,13 @@ def visit_rows(visits, can_consult=False) -> str:
             return ""
     return mark_safe("".join([
         f'\n          <tr data-visit>\n            <td>{e(visit.time)}</td>\n'
-        f'            <td><a href="{detail(visit.patient_id)}">{e(visit.alias)}</a> '
-        f'<span class="text-muted small">{e(visit.file_number)}</span></td>\n'
+        f'            <td>{thumbnail}<a href="{detail(visit.patient_id)}">{e(visit.alias)}</a> '
+        f'<span class="text-muted small">{e(visit.file_number)}</span>{facts}</td>\n'
         f'            <td>{e(visit.purpose_label)}</td>\n'
         f'            <td>{e(visit.site)}</td>\n'
         f'            <td class="small">{e(visit.logged_by)}</td>\n{consult(visit.patient_id)}'
         f'          </tr>\n        '
-        for visit in visits]))
+        for visit in visits for thumbnail, facts in [who(visit)]]))
 
 
 def _errors(errors) -> str:
@@ -121,7 +132,7 @@ def _episode_mark(episode) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def arrival_rows(context, results, purposes, episodes=None) -> str:
+def arrival_rows(context, results, purposes, episodes=None, show_photos=False) -> str:
     """The reception search's results (Patient, with merged_into): who it is, and for each
     person who may arrive, a button per purpose (numbered for the keyboard) that logs it.
     ``episodes`` (selectors.patients_desk_episodes) marks an ended episode or a TDI
@@ -139,8 +150,10 @@ def arrival_rows(context, results, purposes, episodes=None) -> str:
         f'{e(label)}</button>\n          '
         for number, (value, label) in enumerate(purposes, start=1))
     merged_into = _("merged into %(file)s")
+    identity = Identity(show_photos=show_photos)
     html = []
     for patient in results:
+        thumbnail, facts = identity.of_patient(patient)
         names = f" · {e(patient.last_name)} {e(patient.first_name)}" if patient.last_name else ""
         year = f" · {_shown(patient.birth_year)}" if patient.birth_year else ""
         badge = (f'<span class="badge text-bg-secondary">{e(patient.get_status_display())}'
@@ -163,19 +176,24 @@ def arrival_rows(context, results, purposes, episodes=None) -> str:
         html.append(
             '\n      <div class="d-flex flex-wrap align-items-center gap-2 border-bottom py-2" '
             'data-arrival-row>\n        <div class="me-auto">\n'
-            f'          <a href="{detail(patient.pk)}" class="fw-semibold">{e(patient.alias)}</a>\n'
+            f'          {thumbnail}<a href="{detail(patient.pk)}" class="fw-semibold">'
+            f'{e(patient.alias)}</a>\n'
             f'          <span class="text-muted small">{e(patient.file_number)}{names}{year}'
-            f'</span>\n          {badge}\n        </div>\n        {action}\n      </div>\n      ')
+            f'</span>\n          {badge}{facts}\n        </div>\n        {action}\n      </div>\n'
+            '      ')
     return mark_safe("".join(html))
 
 
 @register.simple_tag
-def search_rows(results) -> str:
-    """The patient search's results (Patient, with merged_into), one table row each."""
+def search_rows(results, show_photos=False) -> str:
+    """The patient search's results (Patient, with merged_into, has_photo, last_visit), one
+    table row each."""
     detail = _url_with_pk("patients:detail")
     merged_into = _("merged into %(file)s")
+    identity = Identity(show_photos=show_photos)
     html = []
     for patient in results:
+        thumbnail, facts = identity.of_patient(patient)
         url = detail(patient.pk)
         first_name = f", {e(patient.first_name)}" if patient.first_name else ""
         year = _shown(patient.birth_year) if patient.birth_year else ""
@@ -183,7 +201,8 @@ def search_rows(results) -> str:
                   if patient.merged_into else e(patient.get_status_display()))
         html.append(
             f'\n      <tr data-result>\n        <td><a href="{url}">{e(patient.file_number)}'
-            f'</a></td>\n        <td><a href="{url}">{e(patient.alias)}</a></td>\n'
+            f'</a></td>\n        <td>{thumbnail}<a href="{url}">{e(patient.alias)}</a>{facts}'
+            '</td>\n'
             f'        <td>{e(patient.last_name)}{first_name}</td>\n        <td>{year}</td>\n'
             f'        <td>{status}</td>\n      </tr>\n    ')
     return mark_safe("".join(html))

@@ -113,6 +113,14 @@ MATRIX = {
                                   "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
     "patients:outreach_attempt": {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
                                   "POST": (404, 302, 302, 302, 302, 302, 404, 404)},
+    # Identification photos: seen by everyone who identifies people in front of them (not
+    # the coordinator); taken, and consent withdrawn, at the desk and the counter. An empty
+    # photo form is shown again with its error; a withdrawal needs nothing more than asking.
+    "patients:photo":            {"GET":  (200, 200, 200, 200, 200, 200, 404, 404)},
+    "patients:photo_take":       {"GET":  (200, 200, 404, 404, 404, 404, 404, 404),
+                                  "POST": (200, 200, 404, 404, 404, 404, 404, 404)},
+    "patients:photo_withdraw":   {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
+                                  "POST": (302, 302, 404, 404, 404, 404, 404, 404)},
 
     # --- consultations ----------------------------------------------------------------------
     "consultations:list":        {"GET":  (403, 200, 200, 200, 200, 200, 403, 403)},

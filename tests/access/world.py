@@ -83,6 +83,7 @@ def build_world() -> World:
         TdiRecordFactory,
         VisitFactory,
         methadone_syrup,
+        photo_of,
         woeringen,
     )
 
@@ -152,6 +153,8 @@ def build_world() -> World:
     draft = ConsultationFactory(patient=patient, author=author, discipline="medical",
                                 date=day(), site=site, note="Draft note")
     held = PrescriptionFactory(patient=other_patient, start_date=day(-20), prescribed_by=author)
+    # The patient's identification photo, taken with consent (the photo views need one).
+    photo = photo_of(patient, actor=author)
     DispensationFactory(prescription=held, date=day(-6), dispensed_by=author)
 
     return World(author=author, draft=draft, held=held, users=users, patient=patient, other_patient=other_patient,
@@ -159,7 +162,7 @@ def build_world() -> World:
                  personal_note=personal_note, group_session=group_session, partner=partner,
                  referral=referral, screening=screening, product=product, pharmacy=pharmacy,
                  prescription=prescription, dispensation=dispensation, receipt=receipt,
-                 income=income, social_action=social_action, site=site, tdi=tdi,
+                 income=income, social_action=social_action, site=site, tdi=tdi, photo=photo,
                  markers=markers)
 
 
@@ -176,6 +179,9 @@ URL_ARGS = {
     "patients:episode_open": lambda w: [w.patient.pk],
     "patients:episode_close": lambda w: [w.episode.pk],
     "patients:outreach_attempt": lambda w: [w.patient.pk],
+    "patients:photo": lambda w: [w.patient.pk],
+    "patients:photo_take": lambda w: [w.patient.pk],
+    "patients:photo_withdraw": lambda w: [w.patient.pk],
     "consultations:detail": lambda w: [w.consultations["medical"].pk],
     "consultations:update": lambda w: [w.consultations["medical"].pk],
     "consultations:sign": lambda w: [w.consultations["medical"].pk],

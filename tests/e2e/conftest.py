@@ -58,7 +58,10 @@ def _launch(sync_playwright):
             executable_path=CHROMIUM, headless=True,
             args=["--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+                  "--disable-sync", "--no-first-run", "--disable-quic",
+                  # A camera for the identification photo (tests/e2e/test_photo.py):
+                  # Chromium's test pattern, allowed without the permission prompt.
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
         )
         yield browser
         browser.close()

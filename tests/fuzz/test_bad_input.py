@@ -124,6 +124,9 @@ FORMS = [
     FuzzForm("patients:outreach_attempt", N, page="patients:detail",
              shows=("patients:detail", "patients:lost")),
     FuzzForm("patients:lost_settings", C, shows=("patients:lost_settings",)),
+    # Identification photos (the file input itself: tests/patients/test_photos.py).
+    FuzzForm("patients:photo_take", R, shows=PATIENT_PAGES),
+    FuzzForm("patients:photo_withdraw", N, page="patients:photo_take", shows=PATIENT_PAGES),
     # consultations
     FuzzForm("consultations:create", D, shows=("consultations:list",)),
     FuzzForm("consultations:update[draft]", AUTHOR, shows=("consultations:detail[draft]",)),
