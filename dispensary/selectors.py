@@ -601,13 +601,12 @@ def dose_state_for(*, prescription: Prescription, today: datetime.date) -> DoseS
 @dataclass
 class SheetRow:
     """One prescription on the downtime sheet: its dose state that day and who the patient
-    is. ``photo`` and ``alerts`` are the place of the patient's photo thumbnail and active
-    alerts (issue 12, parts 2 and 3): loaded for every row at once by
-    :func:`downtime_sheet`, shown by dispensary/_downtime_patient.html."""
+    is: ``patient.has_photo`` comes with the dose state, ``alerts`` (the patient's active
+    alerts) are loaded for every row at once by :func:`downtime_sheet`; shown by
+    dispensary/_downtime_patient.html."""
 
     state: DoseState
     birth_year: int | None = None
-    photo: object = None
     alerts: list = field(default_factory=list)
 
     @property

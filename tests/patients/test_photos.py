@@ -341,6 +341,16 @@ def test_dispense_form_shows_the_photo_or_the_facts(nurse_client, two_kekes):
     assert "Take a photo (with consent)" in pages[1]
 
 
+def test_downtime_sheet_prints_the_photo_or_the_distinguishing_feature(nurse_client, two_kekes):
+    with_photo, without = two_kekes
+    content = nurse_client.get(reverse("dispensary:downtime_sheet"), **EN).content.decode()
+    thumb = reverse("patients:photo", args=[with_photo.pk]) + "?size=thumb"
+    # Not lazy: a printed page does not wait for images scrolled into view.
+    assert f'src="{thumb}" width="36" height="48" class="patient-thumb' in content
+    assert f'data-photo="{without.pk}"' not in content
+    assert "tattoo left hand" in content
+
+
 def test_desk_board_and_searches_show_the_photo_or_the_facts(reception_client, two_kekes):
     for url, query in ((reverse("reception:board"), {}),
                        (reverse("reception:search"), {"q": "keke"}),
