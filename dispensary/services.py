@@ -658,6 +658,7 @@ def induction_rule_save(*, product: Product, data: dict, actor):
             setattr(rule, name, value)
         rule.updated_by = actor
         rule.save()
+        rule.refresh_from_db()  # the figures as stored (2 decimals), for the trail
         after = {name: str(getattr(rule, name)) for name in INDUCTION_RULE_FIELDS}
         audit_record(actor=actor, action=Action.UPDATE if before else Action.CREATE, obj=rule,
                      summary=f"induction rule of {product}: starting dose "

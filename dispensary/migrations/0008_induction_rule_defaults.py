@@ -21,7 +21,7 @@ DEFAULTS = {
     # no more often than every few days"); two supervised weeks, the span over which
     # methadone accumulates (a MASS choice).
     "methadone": ("30", 14, "10", 3, 14,
-                  GUIDELINE + ": methadone start generally <= 20 mg, never above 30 mg; "
+                  GUIDELINE + ": methadone start generally at most 20 mg, never above 30 mg; "
                   "increases of 5-10 mg no more often than every few days. Two weeks "
                   "without take-home doses: MASS default."),
     # Buprenorphine, a partial agonist, is started faster: 4-8 mg on the first day, steps of
