@@ -95,7 +95,34 @@ class CancelForm(forms.Form):
         help_text=_("E.g. recorded for the wrong patient, the dose was not taken."))
 
 
-class PrescriptionForm(forms.Form):
+class InductionConfirmationMixin:
+    """The confirmation, with a reason, of a prescription above its product's induction
+    rules (services.AboveInductionRules). Shown with the warning only: the view calls
+    ``show_induction_confirmation`` when the service warns, and the fields stay on the form
+    posted back (a browser always posts the reason's box). Saved with both, never one."""
+
+    def show_induction_confirmation_if_posted(self):
+        if self.is_bound and self.add_prefix("induction_override_reason") in self.data:
+            self.show_induction_confirmation()
+
+    def show_induction_confirmation(self):
+        self.fields["induction_confirmed"] = forms.BooleanField(
+            label=_("I have read the induction rule and prescribe above it"), required=False)
+        self.fields["induction_override_reason"] = forms.CharField(
+            label=_("Reason for going above the induction rules"), max_length=500,
+            required=False, widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=_("E.g. tolerance confirmed (dose taken elsewhere, verified with the "
+                        "prescriber), transfer from another programme. Recorded on the "
+                        "prescription."))
+
+    @staticmethod
+    def clean_induction_confirmation(data: dict) -> None:
+        data["induction_confirmed"] = bool(data.get("induction_confirmed"))
+        data["induction_override_reason"] = (data.get("induction_override_reason")
+                                             or "").strip()
+
+
+class PrescriptionForm(InductionConfirmationMixin, forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
     daily_dose = forms.DecimalField(label=_("Daily dose"), **DOSE,
                                     validators=[MinValueValidator(Decimal("0.01"))])
@@ -122,29 +149,13 @@ class PrescriptionForm(forms.Form):
     # Checked in clean(): a hidden field's own error would not be shown.
     based_on = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
-    #: Shown with the induction warning only (``show_induction_confirmation``): a prescription
-    #: above its product's induction rules is saved with both, never with one alone.
-    INDUCTION_FIELDS = ("induction_confirmed", "induction_override_reason")
-
     def __init__(self, *args, today: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
         self.fields["product"].queryset = Product.objects.filter(is_active=True)
         self.fields["pharmacy"].queryset = Pharmacy.objects.filter(is_active=True)
         self.fields["start_date"].initial = self.today
-        # Posted back once the warning was shown (a browser always posts the reason's box).
-        if self.is_bound and self.add_prefix("induction_override_reason") in self.data:
-            self.show_induction_confirmation()
-
-    def show_induction_confirmation(self):
-        self.fields["induction_confirmed"] = forms.BooleanField(
-            label=_("I have read the induction rule and prescribe above it"), required=False)
-        self.fields["induction_override_reason"] = forms.CharField(
-            label=_("Reason for going above the induction rules"), max_length=500,
-            required=False, widget=forms.Textarea(attrs={"rows": 2}),
-            help_text=_("E.g. tolerance confirmed (dose taken elsewhere, verified with the "
-                        "prescriber), transfer from another programme. Recorded on the "
-                        "prescription."))
+        self.show_induction_confirmation_if_posted()
 
     def clean_start_date(self):
         start = self.cleaned_data["start_date"]
@@ -178,9 +189,7 @@ class PrescriptionForm(forms.Form):
         if not data.get("based_on"):
             raise forms.ValidationError(_("The form is incomplete: reload the page and "
                                           "prescribe again."))
-        data["induction_confirmed"] = bool(data.get("induction_confirmed"))
-        data["induction_override_reason"] = (data.get("induction_override_reason")
-                                             or "").strip()
+        self.clean_induction_confirmation(data)
         return data
 
 
@@ -205,7 +214,7 @@ class PrescriptionEndForm(forms.Form):
         return end
 
 
-class HoldReviewForm(forms.Form):
+class HoldReviewForm(InductionConfirmationMixin, forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=HoldReview.Decision.choices,
                                  widget=forms.RadioSelect)
     new_daily_dose = forms.DecimalField(label=_("New daily dose"), required=False, **DOSE,
@@ -225,6 +234,9 @@ class HoldReviewForm(forms.Form):
         self.prescription = prescription
         self.strong_warning = strong_warning
         self.missed_days = missed_days
+        # A lower dose is a new prescription after the hold: a restart, checked against the
+        # induction rules.
+        self.show_induction_confirmation_if_posted()
 
     def clean(self):
         data = super().clean()
@@ -246,6 +258,7 @@ class HoldReviewForm(forms.Form):
             self.add_error("full_dose_confirmed",
                            _("%(days)s days without a dose: confirm explicitly, or lower the "
                              "dose.") % {"days": self.missed_days})
+        self.clean_induction_confirmation(data)
         return data
 
 

@@ -315,7 +315,6 @@ def prescription_create(*, patient: Patient, product: Product, daily_dose: Decim
     ``induction_confirmed`` and an ``induction_override_reason``, both recorded on the
     prescription; else :class:`AboveInductionRules` and nothing is written."""
     today = today or timezone.localdate()
-    induction_override_reason = induction_override_reason.strip()
     with transaction.atomic():
         locked = _lock_patient(patient.pk)
         if locked.merged_into_id is not None:
@@ -330,30 +329,40 @@ def prescription_create(*, patient: Patient, product: Product, daily_dose: Decim
         # lock waits for that, and makes them wait for this prescription, after which the
         # product's unit and register flags are locked (by the database too).
         _share_product(product)
-        # Under the patient's lock: the doses and prescriptions the rule reads cannot change
-        # before this prescription is written.
-        assessment = selectors.induction_assessment(
+        overrides, reason = _induction_check(
             patient=locked, product=product, daily_dose=daily_dose, start_date=start_date,
-            end_date=end_date, take_home_weekdays=take_home_weekdays or [],
-            pharmacy=pharmacy)
-        if assessment.warnings and not induction_confirmed:
-            raise AboveInductionRules(_(
-                "Above the induction rules of %(product)s (%(context)s). Lower the "
-                "prescription, or confirm and give your reason to prescribe it anyway. Nothing "
-                "was recorded.") % {"product": product, "context": assessment.context},
-                assessment)
-        if assessment.warnings and not induction_override_reason:
-            raise AboveInductionRules(_(
-                "Give the reason for going above the induction rules: the confirmation alone "
-                "is not enough. Nothing was recorded."), assessment)
+            end_date=end_date, take_home_weekdays=take_home_weekdays or [], pharmacy=pharmacy,
+            confirmed=induction_confirmed, reason=induction_override_reason)
         return _prescription_create(
             patient=locked, product=product, daily_dose=daily_dose, evening_dose=evening_dose,
             start_date=start_date, end_date=end_date,
             take_home_weekdays=take_home_weekdays or [], pharmacy=pharmacy,
             instructions=instructions, actor=actor, today=today,
-            induction_overrides=assessment.codes,
-            induction_override_reason=(induction_override_reason
-                                       if assessment.warnings else ""))
+            induction_overrides=overrides, induction_override_reason=reason)
+
+
+def _induction_check(*, patient, product, daily_dose, start_date, end_date, take_home_weekdays,
+                     pharmacy, confirmed: bool, reason: str) -> tuple[list[str], str]:
+    """The induction rules the prescription about to be written goes beyond, and the reason
+    to record; :class:`AboveInductionRules` unless confirmed with a reason. Called under the
+    patient's lock: the doses and prescriptions the rule reads cannot change before the
+    prescription is written."""
+    reason = reason.strip()
+    assessment = selectors.induction_assessment(
+        patient=patient, product=product, daily_dose=daily_dose, start_date=start_date,
+        end_date=end_date, take_home_weekdays=take_home_weekdays, pharmacy=pharmacy)
+    if not assessment.warnings:
+        return [], ""
+    if not confirmed:
+        raise AboveInductionRules(_(
+            "Above the induction rules of %(product)s (%(context)s). Lower the prescription, "
+            "or confirm and give your reason to prescribe it anyway. Nothing was recorded.")
+            % {"product": product, "context": assessment.context}, assessment)
+    if not reason:
+        raise AboveInductionRules(_(
+            "Give the reason for going above the induction rules: the confirmation alone is "
+            "not enough. Nothing was recorded."), assessment)
+    return assessment.codes, reason
 
 
 def _prescription_create(*, patient, product, daily_dose, evening_dose, start_date, end_date,
@@ -456,9 +465,12 @@ def prescription_end(*, prescription: Prescription, end_date: datetime.date, rea
 def hold_review_record(*, prescription: Prescription, decision: str, note: str, actor,
                        full_dose_confirmed: bool = False, new_daily_dose: Decimal | None = None,
                        new_evening_dose: Decimal = Decimal(0),
+                       induction_confirmed: bool = False, induction_override_reason: str = "",
                        today: datetime.date | None = None) -> HoldReview:
     """A doctor's review of a held patient: lifts the hold for today, at the prescribed dose
-    (confirmed explicitly from the strong-warning threshold) or at a lower one."""
+    (confirmed explicitly from the strong-warning threshold) or at a lower one. The lower
+    dose is a new prescription after the hold, a restart: checked against the induction
+    rules as :func:`prescription_create` checks it."""
     today = today or timezone.localdate()
     note = note.strip()
     with transaction.atomic():
@@ -480,11 +492,17 @@ def hold_review_record(*, prescription: Prescription, decision: str, note: str, 
             if new_daily_dose is None or not 0 < new_daily_dose < rx.daily_dose:
                 raise Refused(_("The new daily dose must be below the prescribed %(dose)s.")
                               % {"dose": _quantity(rx.daily_dose, rx.product.unit)})
+            overrides, reason = _induction_check(
+                patient=patient, product=rx.product, daily_dose=new_daily_dose,
+                start_date=today, end_date=rx.end_date,
+                take_home_weekdays=rx.take_home_weekdays, pharmacy=None,
+                confirmed=induction_confirmed, reason=induction_override_reason)
             new_rx = _prescription_create(
                 patient=patient, product=rx.product, daily_dose=new_daily_dose,
                 evening_dose=new_evening_dose, start_date=today, end_date=rx.end_date,
                 take_home_weekdays=rx.take_home_weekdays, pharmacy=None,
-                instructions=rx.instructions, actor=actor, today=today)
+                instructions=rx.instructions, actor=actor, today=today,
+                induction_overrides=overrides, induction_override_reason=reason)
         else:
             raise Refused(_("Choose a decision."))
         review = HoldReview.objects.create(

@@ -290,6 +290,7 @@ def review(request, pk):
     if request.method == "GET":
         audit_record(actor=request.user, action=Action.VIEW, patient=rx.patient, obj=rx,
                      summary="hold review form")
+    induction = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -297,8 +298,14 @@ def review(request, pk):
                 prescription=rx, decision=data["decision"], note=data["note"],
                 full_dose_confirmed=data["full_dose_confirmed"],
                 new_daily_dose=data["new_daily_dose"],
-                new_evening_dose=data["new_evening_dose"], actor=request.user,
-                today=_today())
+                new_evening_dose=data["new_evening_dose"],
+                induction_confirmed=data["induction_confirmed"],
+                induction_override_reason=data["induction_override_reason"],
+                actor=request.user, today=_today())
+        except services.AboveInductionRules as exc:
+            induction = exc.assessment
+            form.show_induction_confirmation()
+            form.add_error(None, str(exc))
         except services.Refused as exc:
             form.add_error(None, str(exc))
         else:
@@ -307,7 +314,7 @@ def review(request, pk):
             return redirect(_next_url(request, reverse("dispensary:prescriptions")))
     return render(request, "dispensary/review.html", {
         "form": form, "prescription": rx, "state": state, "patient": rx.patient,
-        "next": _next_url(request, "")})
+        "induction": induction, "next": _next_url(request, "")})
 
 
 # --- register -------------------------------------------------------------------------------

@@ -590,7 +590,8 @@ def test_prescription_ended_then_a_gap_then_a_new_one_is_held(doctor_client, nur
     assert "9 days without a dose: confirm explicitly" in response.content.decode()
     assert not HoldReview.objects.exists()
     doctor_client.post(review_url, {"decision": "lower", "new_daily_dose": "40",
-                                    "note": "Nine days without methadone: restart at 40."})
+                                    "note": "Nine days without methadone: restart at 40.",
+                                    **CONFIRMED})
     review = HoldReview.objects.get()
     assert (review.missed_days, review.reviewed_on) == (9, day())
     assert give(nurse_client, review.new_prescription).status_code == 302

@@ -274,7 +274,7 @@ def test_an_increase_within_the_rule_during_the_induction_is_saved(doctor_client
                                                 ("psychiatrist_client", False),
                                                 ("coordinator_client", True)])
 def test_the_rules_page_for_those_who_prescribe_dispense_or_keep_the_products(
-        request, role_client, edits):
+        db, request, role_client, edits):
     client = request.getfixturevalue(role_client)
     response = client.get(reverse("dispensary:induction_rules"), **EN)
     content = response.content.decode()
@@ -287,7 +287,7 @@ def test_the_rules_page_for_those_who_prescribe_dispense_or_keep_the_products(
 
 @pytest.mark.parametrize("role_client", ["reception_client", "psychologist_client",
                                          "social_worker_client"])
-def test_the_rules_page_is_refused_to_other_roles(request, role_client):
+def test_the_rules_page_is_refused_to_other_roles(db, request, role_client):
     client = request.getfixturevalue(role_client)
     assert client.get(reverse("dispensary:induction_rules")).status_code == 403
 
@@ -413,3 +413,38 @@ def test_hold_days_count_from_the_last_dose_not_from_the_prescriptions(doctor_cl
                                   **EN)
     assert 'data-induction-check="starting_dose"' in response.content.decode()
     assert Prescription.objects.filter(patient=patient).count() == 1
+
+
+# --- the hold review's lower dose: a restart too ------------------------------------------------
+
+
+def test_a_lower_dose_after_the_hold_is_checked_against_the_rule(doctor_client, patient):
+    from dispensary.models import HoldReview
+    from dispensary.selectors import STRONG_WARNING_MISSED_DAYS
+    ceiling = rule().max_starting_dose
+    held = established(patient, daily_dose=120, last_dose_days_ago=STRONG_WARNING_MISSED_DAYS + 1)
+    url = reverse("dispensary:review", args=[held.pk])
+    lower = {"decision": "lower", "new_daily_dose": str(ceiling * 2),
+             "note": "Six days without methadone: restart lower."}
+    response = doctor_client.post(url, lower, **EN)
+    content = response.content.decode()
+    assert 'data-induction-check="starting_dose"' in content
+    assert "a restart after" in content and rule().source in content
+    assert not HoldReview.objects.exists() and Prescription.objects.count() == 1
+    response = doctor_client.post(url, {**lower, "induction_confirmed": "on",
+                                        "induction_override_reason": REASON}, **EN)
+    assert response.status_code == 302
+    lowered = HoldReview.objects.get().new_prescription
+    assert lowered.daily_dose == ceiling * 2 and lowered.induction_overrides == ["starting_dose"]
+    assert lowered.induction_override_reason == REASON
+
+
+def test_a_lower_dose_within_the_rule_after_the_hold_is_saved(doctor_client, patient):
+    from dispensary.models import HoldReview
+    from dispensary.selectors import STRONG_WARNING_MISSED_DAYS
+    held = established(patient, daily_dose=120, last_dose_days_ago=STRONG_WARNING_MISSED_DAYS + 1)
+    response = doctor_client.post(reverse("dispensary:review", args=[held.pk]), {
+        "decision": "lower", "new_daily_dose": str(rule().max_starting_dose),
+        "note": "Six days without methadone: restart at the starting dose."}, **EN)
+    assert response.status_code == 302
+    assert HoldReview.objects.get().new_prescription.induction_overrides == []
