@@ -699,7 +699,8 @@ def induction_assessment(*, patient, product: Product, daily_dose: Decimal,
 
     The MASS sees only the doses it gives: for a prescription dispensed at a partner
     pharmacy, an induction is one with no prescription of the substance running the day
-    before (the pharmacy's doses are not recorded here)."""
+    before (the pharmacy's doses are not recorded here); one taken over from a partner
+    pharmacy without a break is not an induction either."""
     rule = InductionRule.objects.filter(product=product).first()
     assessment = InductionAssessment(rule=rule)
     if rule is None:
@@ -727,13 +728,11 @@ def induction_assessment(*, patient, product: Product, daily_dose: Decimal,
         days = _dose_days_of_substance(patient=patient, substance=product.substance,
                                        until=start_date, limit=window + 1)
         if not days:
-            # Never dosed: the run of prescriptions waiting for a first dose, unless it has
-            # waited long enough for the hold (then it starts again).
-            since = (latest.course_started_on if running_before and latest.is_at_mass
-                     else start_date)
-            if (start_date - since).days >= HOLD_AFTER_MISSED_DAYS:
-                since = start_date
-            started_on = since
+            if running_before and not latest.is_at_mass:
+                return assessment  # taken over from a partner pharmacy without a break
+            # Never dosed here: the first dose is still to come, at the earliest on the
+            # first day of this prescription (an earlier one not collected changes nothing).
+            started_on = start_date
             context = _("a first prescription of %(substance)s for this patient")
         else:
             missed = (start_date - days[0]).days - 1

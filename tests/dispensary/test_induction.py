@@ -85,7 +85,8 @@ def test_first_prescription_above_the_ceiling_warns_and_writes_nothing(doctor_cl
     # The confirmation appears with the warning, not before.
     assert 'name="induction_confirmed"' in content
     assert 'name="induction_override_reason"' in content
-    assert 'name="induction_confirmed"' not in doctor_client.get(create_url(patient)).content.decode()
+    form = doctor_client.get(create_url(patient)).content.decode()
+    assert 'name="induction_confirmed"' not in form
     assert not Prescription.objects.exists()
     assert not AuditEvent.objects.filter(object_type="dispensary.prescription").exists()
 
@@ -396,6 +397,11 @@ def test_a_pharmacy_prescription_continuing_a_treatment_is_not_an_induction(doct
     response = doctor_client.post(create_url(patient), methadone(
         patient, daily_dose="80", pharmacy=pharmacy.pk, start_date=day(1).isoformat()), **EN)
     assert response.status_code == 302
+    # Nor one taken over by the MASS from the pharmacy without a break.
+    response = doctor_client.post(create_url(patient), methadone(
+        patient, daily_dose="80", start_date=day(2).isoformat()), **EN)
+    assert response.status_code == 302
+    assert Prescription.objects.filter(patient=patient, pharmacy__isnull=True).exists()
     # A first one at a pharmacy is checked.
     other = PatientFactory(alias="Nouvelle")
     response = doctor_client.post(create_url(other), methadone(
@@ -404,11 +410,10 @@ def test_a_pharmacy_prescription_continuing_a_treatment_is_not_an_induction(doct
     assert not Prescription.objects.filter(patient=other).exists()
 
 
-def test_hold_days_count_from_the_last_dose_not_from_the_prescriptions(doctor_client, patient):
-    """Never dosed since a prescription written days ago (the hold): a new one is a start."""
-    from dispensary.selectors import HOLD_AFTER_MISSED_DAYS
-    PrescriptionFactory(patient=patient, daily_dose=30,
-                        start_date=day(-HOLD_AFTER_MISSED_DAYS))
+def test_a_prescription_never_collected_leaves_the_start_ahead(doctor_client, patient):
+    """Never dosed under a prescription written days ago: the next one still sets the
+    starting dose (an increase over a dose never taken is a higher start)."""
+    PrescriptionFactory(patient=patient, daily_dose=30, start_date=day(-1))
     response = doctor_client.post(create_url(patient), methadone(patient, daily_dose="40"),
                                   **EN)
     assert 'data-induction-check="starting_dose"' in response.content.decode()
