@@ -16,10 +16,11 @@ GUIDELINE = ("WHO, Guidelines for the psychosocially assisted pharmacological tr
 DEFAULTS = {
     # Annex 12, "Methadone maintenance treatment, Induction": the initial daily dose "should
     # generally not be more than 20 mg, except in cases of higher tolerance to opioids, and
-    # even then should not be more than 30 mg". The ceiling is the hard 30 mg; the warning
-    # text names the 20 mg. Steps of 10 mg at most, every 3 days at the soonest ("5-10 mg,
-    # no more often than every few days"); two supervised weeks, the span over which
-    # methadone accumulates (a MASS choice).
+    # even then should not be more than 30 mg" (quoted from the NCBI Bookshelf copy,
+    # NBK143166, Annex 12). The ceiling is the hard 30 mg; the rule's source names the 20 mg.
+    # Steps of 10 mg at most, every 3 days at the soonest (the guideline's "5-10 mg, no more
+    # often than every few days"); two supervised weeks, the span over which methadone
+    # accumulates (a MASS choice).
     "methadone": ("30", 14, "10", 3, 14,
                   GUIDELINE + ": methadone start generally at most 20 mg, never above 30 mg; "
                   "increases of 5-10 mg no more often than every few days. Two weeks "
