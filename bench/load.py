@@ -204,7 +204,10 @@ def ensure_minimum_data(patients: int = 600, prescriptions: int = 400) -> None:
                     .order_by("pk")[:prescriptions]):
         services.prescription_create(patient=patient, product=product,
                                      daily_dose=Decimal(60), start_date=today, actor=doctor,
-                                     end_date=today + datetime.timedelta(days=365))
+                                     end_date=today + datetime.timedelta(days=365),
+                                     # a first prescription above the induction rule
+                                     induction_confirmed=True,
+                                     induction_override_reason="Bench patient.")
     print(f"  bench prescriptions of {product} added (few doses due today in the demo data)")
 
 

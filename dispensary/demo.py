@@ -22,8 +22,9 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from dispensary.models import (Dispensation, DispensationCancellation, HoldReview, Pharmacy,
-                               Prescription, Product, RegisterEntry)
+from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
+                               InductionCheck, InductionRule, Pharmacy, Prescription, Product,
+                               RegisterEntry)
 from mass.models import User
 from mass.roles import Role
 from patients.models import Patient, Visit
@@ -146,6 +147,34 @@ class _Course:
         self.usual_dose = dose
         self.split = False
         self.current: Prescription | None = None
+        # The day of the last (re)start: the induction rules apply from it.
+        self.induction_start: datetime.date | None = None
+
+
+#: Most demo patients come already stabilised elsewhere (they start at their usual dose):
+#: the prescriber confirmed going above the induction rules, for this reason.
+DEMO_OVERRIDE_REASON = ("Déjà stabilisé(e) dans un autre programme : dose vérifiée auprès du "
+                        "prescripteur précédent.")
+
+
+def _induction_overrides(rule, *, dose, day, start, previous, take_home) -> list[str]:
+    """The induction rules a demo prescription goes beyond (as selectors.induction_assessment
+    would find them), recorded as confirmed."""
+    if rule is None or start is None:
+        return []
+    day_in = (day - start).days
+    codes = []
+    if day_in == 0 and dose > rule.max_starting_dose:
+        codes.append(InductionCheck.STARTING_DOSE)
+    elif day_in < rule.induction_days and previous is not None:
+        if dose - previous.daily_dose > rule.max_increase:
+            codes.append(InductionCheck.INCREASE)
+        if (dose > previous.daily_dose
+                and (day - previous.start_date).days < rule.min_days_between_increases):
+            codes.append(InductionCheck.INCREASE_INTERVAL)
+    if take_home and day_in < rule.supervised_days:
+        codes.append(InductionCheck.TAKE_HOME)
+    return codes
 
 
 def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
@@ -158,8 +187,15 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
     reviews: list[HoldReview] = []
     counts = defaultdict(int)
 
+    rules = {rule.product_id: rule for rule in InductionRule.objects.all()}
+
     def prescribe(course, day, *, replaces=None, course_start=None, pharmacy=None):
+        overrides = _induction_overrides(
+            rules.get(course.product.pk), dose=Decimal(course.dose), day=day,
+            start=course.induction_start, previous=replaces, take_home=course.take_home)
         rx = Prescription(
+            induction_overrides=overrides,
+            induction_override_reason=DEMO_OVERRIDE_REASON if overrides else "",
             patient_id=course.patient_id, product=course.product,
             daily_dose=Decimal(course.dose),
             evening_dose=Decimal(course.dose // 3) if course.split else Decimal(0),
@@ -198,6 +234,7 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
                 restart = last_dose is not None
                 course.dose = _lower(course, step) if restart else course.usual_dose
                 course_start = day
+                course.induction_start = day
                 rx = prescribe(course, day)
                 covered_until = None
                 next_change = day + datetime.timedelta(days=rng.randint(45, 150))
@@ -221,6 +258,7 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
                 lower = missed >= 5
                 if lower:
                     course.dose = _lower(course, step)
+                    course.induction_start = day  # a restart after the hold
                     rx = prescribe(course, day, replaces=rx, course_start=course_start)
                     restore_on = day + datetime.timedelta(days=7)
                 review = HoldReview(

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from dispensary.models import (Dispensation, HoldReview, Pharmacy, Prescription, Product,
-                               RegisterEntry)
+from dispensary.models import (Dispensation, HoldReview, InductionRule, Pharmacy,
+                               Prescription, Product, RegisterEntry)
 from dispensary.services import product_locked_message
 
 DOSE = {"max_digits": 8, "decimal_places": 2}
@@ -95,7 +95,34 @@ class CancelForm(forms.Form):
         help_text=_("E.g. recorded for the wrong patient, the dose was not taken."))
 
 
-class PrescriptionForm(forms.Form):
+class InductionConfirmationMixin:
+    """The confirmation, with a reason, of a prescription above its product's induction
+    rules (services.AboveInductionRules). Shown with the warning only: the view calls
+    ``show_induction_confirmation`` when the service warns, and the fields stay on the form
+    posted back (a browser always posts the reason's box). Saved with both, never one."""
+
+    def show_induction_confirmation_if_posted(self):
+        if self.is_bound and self.add_prefix("induction_override_reason") in self.data:
+            self.show_induction_confirmation()
+
+    def show_induction_confirmation(self):
+        self.fields["induction_confirmed"] = forms.BooleanField(
+            label=_("I have read the induction rule and prescribe above it"), required=False)
+        self.fields["induction_override_reason"] = forms.CharField(
+            label=_("Reason for going above the induction rules"), max_length=500,
+            required=False, widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=_("E.g. tolerance confirmed (dose taken elsewhere, verified with the "
+                        "prescriber), transfer from another programme. Recorded on the "
+                        "prescription."))
+
+    @staticmethod
+    def clean_induction_confirmation(data: dict) -> None:
+        data["induction_confirmed"] = bool(data.get("induction_confirmed"))
+        data["induction_override_reason"] = (data.get("induction_override_reason")
+                                             or "").strip()
+
+
+class PrescriptionForm(InductionConfirmationMixin, forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
     daily_dose = forms.DecimalField(label=_("Daily dose"), **DOSE,
                                     validators=[MinValueValidator(Decimal("0.01"))])
@@ -128,6 +155,7 @@ class PrescriptionForm(forms.Form):
         self.fields["product"].queryset = Product.objects.filter(is_active=True)
         self.fields["pharmacy"].queryset = Pharmacy.objects.filter(is_active=True)
         self.fields["start_date"].initial = self.today
+        self.show_induction_confirmation_if_posted()
 
     def clean_start_date(self):
         start = self.cleaned_data["start_date"]
@@ -161,6 +189,7 @@ class PrescriptionForm(forms.Form):
         if not data.get("based_on"):
             raise forms.ValidationError(_("The form is incomplete: reload the page and "
                                           "prescribe again."))
+        self.clean_induction_confirmation(data)
         return data
 
 
@@ -185,7 +214,7 @@ class PrescriptionEndForm(forms.Form):
         return end
 
 
-class HoldReviewForm(forms.Form):
+class HoldReviewForm(InductionConfirmationMixin, forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=HoldReview.Decision.choices,
                                  widget=forms.RadioSelect)
     new_daily_dose = forms.DecimalField(label=_("New daily dose"), required=False, **DOSE,
@@ -205,6 +234,9 @@ class HoldReviewForm(forms.Form):
         self.prescription = prescription
         self.strong_warning = strong_warning
         self.missed_days = missed_days
+        # A lower dose is a new prescription after the hold: a restart, checked against the
+        # induction rules.
+        self.show_induction_confirmation_if_posted()
 
     def clean(self):
         data = super().clean()
@@ -226,6 +258,7 @@ class HoldReviewForm(forms.Form):
             self.add_error("full_dose_confirmed",
                            _("%(days)s days without a dose: confirm explicitly, or lower the "
                              "dose.") % {"days": self.missed_days})
+        self.clean_induction_confirmation(data)
         return data
 
 
@@ -409,3 +442,51 @@ class PaperRecordForm(forms.Form):
                     and not data.get("observations", "").strip()):
                 self.add_error("observations", _("Explain the reason in the observations."))
         return data
+
+
+class InductionRuleForm(forms.ModelForm):
+    """A product's induction rule. Its figures are in the product's unit; a starting dose above
+    the product's highest daily dose would never be reached."""
+
+    class Meta:
+        model = InductionRule
+        fields = ["max_starting_dose", "induction_days", "max_increase",
+                  "min_days_between_increases", "supervised_days", "source"]
+        widgets = {"source": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = product
+        for name in ("max_starting_dose", "max_increase"):
+            self.fields[name].label = f"{self.fields[name].label} ({product.unit})"
+        self.fields["induction_days"].validators.append(MaxValueValidator(365))
+        self.fields["supervised_days"].validators.append(MaxValueValidator(365))
+        self.fields["min_days_between_increases"].validators.append(MaxValueValidator(365))
+
+    def _positive(self, name):
+        value = self.cleaned_data[name]
+        if value <= 0:
+            raise forms.ValidationError(_("Must be above zero."))
+        return value
+
+    def clean_max_starting_dose(self):
+        dose = self._positive("max_starting_dose")
+        if dose > self.product.max_daily_dose:
+            raise forms.ValidationError(
+                _("Above the highest daily dose of the product (%(max)s %(unit)s).")
+                % {"max": f"{self.product.max_daily_dose.normalize():f}",
+                   "unit": self.product.unit})
+        return dose
+
+    def clean_max_increase(self):
+        return self._positive("max_increase")
+
+    def clean_induction_days(self):
+        return self._positive("induction_days")
+
+    def clean_source(self):
+        source = self.cleaned_data["source"].strip()
+        if not source:
+            raise forms.ValidationError(_("Name the guideline (or the team's decision) these "
+                                          "figures come from."))
+        return source

@@ -87,6 +87,74 @@ class Product(models.Model):
         return self.name
 
 
+#: The source of the default induction rules (seeded by a data migration): a doctor reading a
+#: rule reads where its figures come from.
+WHO_2009 = ("WHO, Guidelines for the psychosocially assisted pharmacological treatment of "
+            "opioid dependence, Geneva 2009, Annex 12 (Prescribing guidelines)")
+
+
+class InductionRule(models.Model):
+    """How a substitution product is started or restarted safely: the starting-dose ceiling,
+    the first days without take-home doses and the size of increases while the dose is being
+    found. Reference data a doctor can read (the rules page); the prescribing service checks
+    every first prescription of the product's substance, and every one after the missed-day
+    hold, against it, and going above needs the prescriber's confirmation with a reason
+    (``Prescription.induction_overrides``).
+
+    Defaults (WHO 2009, Annex 12, "Methadone maintenance treatment: Induction"): the initial
+    daily dose of methadone "should generally not be more than 20 mg, except in cases of
+    higher tolerance to opioids, and even then should not be more than 30 mg" (10-15 mg for
+    low or uncertain tolerance)."""
+
+    product = models.OneToOneField(Product, on_delete=models.PROTECT,
+                                   related_name="induction_rule", verbose_name=_("product"))
+    max_starting_dose = models.DecimalField(
+        _("highest starting dose"), **DOSE_DIGITS,
+        help_text=_("Daily dose of a first prescription, or of one after the missed-day hold. "
+                    "WHO 2009: methadone generally not above 20 mg, never above 30 mg "
+                    "(10-15 mg for low or uncertain tolerance); buprenorphine 4-8 mg on the "
+                    "first day."))
+    induction_days = models.PositiveSmallIntegerField(
+        _("induction period (days)"),
+        help_text=_("From the first dose of a (re)start: increases during these days are "
+                    "checked against the largest step."))
+    max_increase = models.DecimalField(
+        _("largest increase per step"), **DOSE_DIGITS,
+        help_text=_("During the induction period. WHO 2009: methadone by 5-10 mg, no more "
+                    "often than every few days."))
+    min_days_between_increases = models.PositiveSmallIntegerField(
+        _("days between increases"), default=0,
+        help_text=_("During the induction period, at least this many days after the last "
+                    "change before an increase. 0: not checked."))
+    supervised_days = models.PositiveSmallIntegerField(
+        _("first days without take-home doses"),
+        help_text=_("From the first dose of a (re)start: every dose of these days is taken "
+                    "under supervision."))
+    source = models.CharField(_("source"), max_length=300,
+                              help_text=_("The guideline (or the team's decision) these "
+                                          "figures come from."))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("updated by"))
+
+    class Meta:
+        verbose_name = _("induction rule")
+        verbose_name_plural = _("induction rules")
+        ordering = ["product__name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_starting_dose__gt=0) & Q(max_increase__gt=0),
+                                   name="dispensary_inductionrule_doses_positive"),
+            models.CheckConstraint(condition=Q(induction_days__gt=0),
+                                   name="dispensary_inductionrule_period_set"),
+            models.CheckConstraint(condition=~Q(source=""),
+                                   name="dispensary_inductionrule_source_set"),
+        ]
+
+    def __str__(self):
+        return str(self.product)
+
+
 class Pharmacy(models.Model):
     """A partner pharmacy where a patient of the MASS may collect the doses instead."""
 
@@ -102,6 +170,15 @@ class Pharmacy(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class InductionCheck(models.TextChoices):
+    """The induction rules a prescription may go beyond (with a confirmation and a reason)."""
+
+    STARTING_DOSE = "starting_dose", _("Starting dose above the ceiling")
+    INCREASE = "increase", _("Increase larger than the step")
+    INCREASE_INTERVAL = "increase_interval", _("Increase too soon after the last change")
+    TAKE_HOME = "take_home", _("Take-home doses in the first days")
 
 
 class Prescription(models.Model):
@@ -143,6 +220,14 @@ class Prescription(models.Model):
     prescribed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                       null=True, blank=True, related_name="+",
                                       verbose_name=_("prescribed by"))
+    # The induction rules (InductionRule) this prescription goes beyond, each confirmed by the
+    # prescriber, and why: a starting dose above the ceiling after a break, take-home doses
+    # in the first days. Empty for a prescription within the rules.
+    induction_overrides = ArrayField(
+        models.CharField(max_length=20, choices=InductionCheck.choices), default=list,
+        blank=True, verbose_name=_("induction rules overridden"))
+    induction_override_reason = models.CharField(_("reason for going above the induction "
+                                                   "rules"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  null=True, blank=True, related_name="+",
@@ -171,6 +256,13 @@ class Prescription(models.Model):
             ),
             models.CheckConstraint(condition=Q(course_started_on__lte=F("start_date")),
                                    name="dispensary_prescription_course_before_start"),
+            # Going above an induction rule is confirmed with a reason; a reason alone says
+            # nothing was overridden.
+            models.CheckConstraint(
+                condition=Q(induction_overrides__len=0, induction_override_reason="")
+                | Q(induction_overrides__len__gt=0) & ~Q(induction_override_reason=""),
+                name="dispensary_prescription_override_has_reason",
+            ),
         ]
         indexes = [
             # Today's dispensing list: prescriptions active today (start <= today <= end).
@@ -208,6 +300,10 @@ class Prescription(models.Model):
         return {Dispensation.Part.DAY: self.daily_dose,
                 Dispensation.Part.MORNING: self.morning_dose,
                 Dispensation.Part.EVENING: self.evening_dose}[part]
+
+    def induction_override_labels(self) -> list[str]:
+        return [str(InductionCheck(code).label) for code in self.induction_overrides
+                if code in InductionCheck.values]
 
     def take_home_label(self) -> str:
         from django.utils.dates import WEEKDAYS_ABBR

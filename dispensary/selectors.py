@@ -16,9 +16,12 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subqu
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
-                               Prescription, Product, RegisterEntry)
+                               InductionCheck, InductionRule, Prescription, Product,
+                               RegisterEntry)
 from patients.models import Patient
 from patients.selectors import identity_columns_sql
 
@@ -318,7 +321,9 @@ PATIENT_FIELDS_SHOWN = ["alias", "file_number", "status", "merged_into", "birth_
 
 _PRESCRIPTION_FIELDS = [f.attname for f in Prescription._meta.concrete_fields
                         if f.name not in ("replaces", "end_reason", "prescribed_by",
-                                          "created_at", "ended_by")]
+                                          "created_at", "ended_by")
+                        # the prescriber's record of an induction override: not the desk's
+                        and not f.name.startswith("induction_")]
 _PRODUCT_FIELDS = [f.attname for f in Product._meta.concrete_fields]
 _DISPENSATION_FIELDS = [f.attname for f in Dispensation._meta.concrete_fields]
 _PATIENT_FIELDS = [f.attname for f in Patient._meta.concrete_fields
@@ -726,6 +731,158 @@ def last_doses(*, patient, today: datetime.date) -> list[dict]:
             for row in rows]
 
 
+# --- starting and restarting safely (induction rules) ---------------------------------------
+
+
+@dataclass
+class InductionWarning:
+    """One induction rule a prescription would go beyond: ``code`` an InductionCheck value,
+    ``message`` the sentence for the prescriber (with the figures)."""
+
+    code: str
+    message: str
+
+
+@dataclass
+class InductionAssessment:
+    """Where a new prescription stands against its product's induction rule: the rule, the
+    first day of the patient's (re)start when still within its days (``started_on``; None:
+    established treatment, nothing checked), why it is an induction, and what goes beyond."""
+
+    rule: InductionRule | None
+    started_on: datetime.date | None = None
+    context: str = ""
+    warnings: list[InductionWarning] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        return [w.code for w in self.warnings]
+
+
+def _dose_days_of_substance(*, patient, substance: str, until: datetime.date,
+                            limit: int) -> list[datetime.date]:
+    """The last ``limit`` distinct days (up to ``until``) covered by a dose of the substance
+    given to the patient and not cancelled, newest first."""
+    return list(given_dispensations()
+                .filter(patient=patient, product__substance=substance, dose_date__lte=until)
+                .order_by("-dose_date").values_list("dose_date", flat=True)
+                .distinct()[:limit])
+
+
+def induction_assessment(*, patient, product: Product, daily_dose: Decimal,
+                         start_date: datetime.date, take_home_weekdays: list[int],
+                         end_date: datetime.date | None = None,
+                         pharmacy=None) -> InductionAssessment:
+    """Check a prescription about to be written against the induction rule of its product.
+
+    It is an induction when it starts the substance for the patient (no dose of it yet), or
+    restarts it after the missed-day hold (``HOLD_AFTER_MISSED_DAYS`` days or more without a
+    dose before ``start_date``: tolerance may be lost, as DoseState.missed_days counts); and
+    it stays one for the rule's days from that (re)start. Then: the starting dose is at most
+    the ceiling; an increase is at most one step, not sooner than the rule's days after the
+    last change; no take-home dose falls in the first supervised days.
+
+    The MASS sees only the doses it gives: for a prescription dispensed at a partner
+    pharmacy, an induction is one with no prescription of the substance running the day
+    before (the pharmacy's doses are not recorded here); one taken over from a partner
+    pharmacy without a break is not an induction either."""
+    rule = InductionRule.objects.filter(product=product).first()
+    assessment = InductionAssessment(rule=rule)
+    if rule is None:
+        return assessment
+    unit = product.unit
+    window = max(rule.induction_days, rule.supervised_days)
+    same_substance = Prescription.objects.filter(patient=patient,
+                                                 product__substance=product.substance)
+    # The prescription in force before this one (or replaced the day it starts): the dose
+    # an increase is measured from.
+    latest = (same_substance.filter(start_date__lte=start_date)
+              .order_by("-start_date", "-id").first())
+    before = start_date - datetime.timedelta(days=1)
+    running_before = (latest is not None
+                      and (latest.end_date is None or latest.end_date >= before))
+    if pharmacy is not None:
+        if running_before:
+            return assessment
+        missed = 0
+        started_on, context = start_date, _("a first prescription of %(substance)s "
+                                            "(or one after a break)")
+    else:
+        # One more day than the window: a run of doses longer than that started before it.
+        missed = 0
+        days = _dose_days_of_substance(patient=patient, substance=product.substance,
+                                       until=start_date, limit=window + 1)
+        if not days:
+            if running_before and not latest.is_at_mass:
+                return assessment  # taken over from a partner pharmacy without a break
+            # Never dosed here: the first dose is still to come, at the earliest on the
+            # first day of this prescription (an earlier one not collected changes nothing).
+            started_on = start_date
+            context = _("a first prescription of %(substance)s for this patient")
+        else:
+            missed = (start_date - days[0]).days - 1
+            if missed >= HOLD_AFTER_MISSED_DAYS:
+                started_on = start_date
+                context = _("a restart after %(missed)s days without a dose of "
+                            "%(substance)s (the missed-day hold)")
+            else:
+                # The first day of the current run of doses: the latest day after a gap as
+                # long as the hold.
+                started_on = days[0]
+                for earlier in days[1:]:
+                    if (started_on - earlier).days - 1 >= HOLD_AFTER_MISSED_DAYS:
+                        break
+                    started_on = earlier
+                context = _("day %(day)s of the treatment of %(substance)s begun on "
+                            "%(date)s")
+    day_in = (start_date - started_on).days
+    if day_in >= window:
+        return assessment  # established treatment: the induction is over
+    assessment.started_on = started_on
+    assessment.context = context % {"substance": product.substance, "day": day_in + 1,
+                                    "date": date_format(started_on), "missed": missed}
+    warnings = assessment.warnings
+
+    def amount(value: Decimal) -> str:
+        return f"{value.normalize():f} {unit}"
+
+    restart = started_on == start_date
+    if restart and daily_dose > rule.max_starting_dose:
+        warnings.append(InductionWarning(InductionCheck.STARTING_DOSE, _(
+            "Starting dose %(dose)s: above the induction ceiling of %(max)s for %(product)s.")
+            % {"dose": amount(daily_dose), "max": amount(rule.max_starting_dose),
+               "product": product}))
+    if not restart and day_in < rule.induction_days and latest is not None:
+        step = daily_dose - latest.daily_dose
+        if step > rule.max_increase:
+            warnings.append(InductionWarning(InductionCheck.INCREASE, _(
+                "An increase of %(step)s (from %(from)s) during the first %(days)s days: the "
+                "induction rule allows at most %(max)s per step.")
+                % {"step": amount(step), "from": amount(latest.daily_dose),
+                   "days": rule.induction_days, "max": amount(rule.max_increase)}))
+        since_change = (start_date - latest.start_date).days
+        if step > 0 and since_change < rule.min_days_between_increases:
+            warnings.append(InductionWarning(InductionCheck.INCREASE_INTERVAL, _(
+                "An increase %(days)s days after the last change (%(date)s): the induction "
+                "rule asks for at least %(min)s days between increases.")
+                % {"days": since_change, "date": date_format(latest.start_date),
+                   "min": rule.min_days_between_increases}))
+    supervised_until = started_on + datetime.timedelta(days=rule.supervised_days)
+    weekdays = set(take_home_weekdays)
+    day = start_date
+    while weekdays and day < supervised_until and (end_date is None or day <= end_date):
+        # The first day's dose is given on site; a take-home day is a later day.
+        if day > start_date and day.weekday() in weekdays:
+            warnings.append(InductionWarning(InductionCheck.TAKE_HOME, _(
+                "Take-home doses from %(date)s, within the first %(days)s days of the "
+                "(re)start (until %(until)s every dose is taken under supervision).")
+                % {"date": date_format(day), "days": rule.supervised_days,
+                   "until": date_format(supervised_until - datetime.timedelta(days=1))}))
+            break
+        day += datetime.timedelta(days=1)
+    return assessment
+
+
 def dispensation_history(*, patient) -> QuerySet:
     """A patient's ledger entries, newest dose first, with what each row shows."""
     return (Dispensation.objects.filter(patient=patient)
@@ -805,6 +962,14 @@ def dose_plot(*, prescriptions: list[Prescription], today: datetime.date,
 
 
 # --- products -------------------------------------------------------------------------------
+
+
+def induction_rules() -> list[Product]:
+    """The substitution products (and any other with a rule) with their induction rule, or
+    None: a product without one is not checked."""
+    return list(Product.objects.filter(Q(is_substitution=True) | Q(induction_rule__isnull=False))
+                .select_related("induction_rule", "induction_rule__updated_by")
+                .order_by("-is_active", "name"))
 
 
 def product_in_use(product: Product) -> bool:

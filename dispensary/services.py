@@ -36,6 +36,16 @@ class ChangedMeanwhile(Refused):
     """The patient's prescriptions changed since the prescriber's form was built."""
 
 
+class AboveInductionRules(Refused):
+    """The prescription goes beyond its product's induction rules and was not confirmed with
+    a reason. ``assessment`` (selectors.InductionAssessment) holds the rule and the warnings,
+    for the form to show them with the confirmation."""
+
+    def __init__(self, message: str, assessment):
+        super().__init__(message)
+        self.assessment = assessment
+
+
 def _lock_patient(patient_id: int) -> Patient:
     return Patient.objects.select_for_update(no_key=True).get(pk=patient_id)
 
@@ -392,6 +402,8 @@ def prescription_create(*, patient: Patient, product: Product, daily_dose: Decim
                         end_date: datetime.date | None = None,
                         take_home_weekdays: list[int] | None = None, pharmacy=None,
                         instructions: str = "", based_on: str | None = None,
+                        induction_confirmed: bool = False,
+                        induction_override_reason: str = "",
                         today: datetime.date | None = None) -> Prescription:
     """Prescribe. A prescription of the same substance still running on ``start_date`` (or
     starting later) ends: the day before, or today when replaced from today (doses may have
@@ -400,7 +412,12 @@ def prescription_create(*, patient: Patient, product: Product, daily_dose: Decim
 
     ``based_on`` is :func:`selectors.prescribing_version` of the patient when the doctor's
     form was built: when another prescription was written or ended since, nothing is
-    written and :class:`ChangedMeanwhile` says so (two doctors prescribing at once)."""
+    written and :class:`ChangedMeanwhile` says so (two doctors prescribing at once).
+
+    A first prescription of a substance, or one after the missed-day hold, is checked against
+    the product's induction rule (selectors.induction_assessment): going beyond it needs
+    ``induction_confirmed`` and an ``induction_override_reason``, both recorded on the
+    prescription; else :class:`AboveInductionRules` and nothing is written."""
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = _lock_patient(patient.pk)
@@ -416,16 +433,45 @@ def prescription_create(*, patient: Patient, product: Product, daily_dose: Decim
         # lock waits for that, and makes them wait for this prescription, after which the
         # product's unit and register flags are locked (by the database too).
         _share_product(product)
+        overrides, reason = _induction_check(
+            patient=locked, product=product, daily_dose=daily_dose, start_date=start_date,
+            end_date=end_date, take_home_weekdays=take_home_weekdays or [], pharmacy=pharmacy,
+            confirmed=induction_confirmed, reason=induction_override_reason)
         return _prescription_create(
             patient=locked, product=product, daily_dose=daily_dose, evening_dose=evening_dose,
             start_date=start_date, end_date=end_date,
             take_home_weekdays=take_home_weekdays or [], pharmacy=pharmacy,
-            instructions=instructions, actor=actor, today=today)
+            instructions=instructions, actor=actor, today=today,
+            induction_overrides=overrides, induction_override_reason=reason)
+
+
+def _induction_check(*, patient, product, daily_dose, start_date, end_date, take_home_weekdays,
+                     pharmacy, confirmed: bool, reason: str) -> tuple[list[str], str]:
+    """The induction rules the prescription about to be written goes beyond, and the reason
+    to record; :class:`AboveInductionRules` unless confirmed with a reason. Called under the
+    patient's lock: the doses and prescriptions the rule reads cannot change before the
+    prescription is written."""
+    reason = reason.strip()
+    assessment = selectors.induction_assessment(
+        patient=patient, product=product, daily_dose=daily_dose, start_date=start_date,
+        end_date=end_date, take_home_weekdays=take_home_weekdays, pharmacy=pharmacy)
+    if not assessment.warnings:
+        return [], ""
+    if not confirmed:
+        raise AboveInductionRules(_(
+            "Above the induction rules of %(product)s (%(context)s). Lower the prescription, "
+            "or confirm and give your reason to prescribe it anyway. Nothing was recorded.")
+            % {"product": product, "context": assessment.context}, assessment)
+    if not reason:
+        raise AboveInductionRules(_(
+            "Give the reason for going above the induction rules: the confirmation alone is "
+            "not enough. Nothing was recorded."), assessment)
+    return assessment.codes, reason
 
 
 def _prescription_create(*, patient, product, daily_dose, evening_dose, start_date, end_date,
-                         take_home_weekdays, pharmacy, instructions, actor,
-                         today) -> Prescription:
+                         take_home_weekdays, pharmacy, instructions, actor, today,
+                         induction_overrides=(), induction_override_reason="") -> Prescription:
     if start_date < today:
         raise Refused(_("A prescription cannot start in the past."))
     if daily_dose <= 0 or daily_dose > product.max_daily_dose:
@@ -478,11 +524,16 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
         take_home_weekdays=sorted(set(take_home_weekdays)), pharmacy=pharmacy,
         instructions=instructions, replaces=replaces,
         course_started_on=previous.course_started_on if continues else start_date,
-        prescribed_by=actor,
+        prescribed_by=actor, induction_overrides=list(induction_overrides),
+        induction_override_reason=induction_override_reason[:500],
     )
+    # The override is in the trail; its reason, clinical, stays on the prescription (which
+    # only prescribers and nurses read), as a hold review's reasoning does.
+    override = (f"; above the induction rules ({', '.join(induction_overrides)}), confirmed "
+                "with a reason" if induction_overrides else "")
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=rx,
                  summary=f"prescription {product} {_quantity(daily_dose, product.unit)} "
-                         f"from {start_date:%Y-%m-%d}")
+                         f"from {start_date:%Y-%m-%d}{override}")
     return rx
 
 
@@ -518,9 +569,12 @@ def prescription_end(*, prescription: Prescription, end_date: datetime.date, rea
 def hold_review_record(*, prescription: Prescription, decision: str, note: str, actor,
                        full_dose_confirmed: bool = False, new_daily_dose: Decimal | None = None,
                        new_evening_dose: Decimal = Decimal(0),
+                       induction_confirmed: bool = False, induction_override_reason: str = "",
                        today: datetime.date | None = None) -> HoldReview:
     """A doctor's review of a held patient: lifts the hold for today, at the prescribed dose
-    (confirmed explicitly from the strong-warning threshold) or at a lower one."""
+    (confirmed explicitly from the strong-warning threshold) or at a lower one. The lower
+    dose is a new prescription after the hold, a restart: checked against the induction
+    rules as :func:`prescription_create` checks it."""
     today = today or timezone.localdate()
     note = note.strip()
     with transaction.atomic():
@@ -542,11 +596,17 @@ def hold_review_record(*, prescription: Prescription, decision: str, note: str, 
             if new_daily_dose is None or not 0 < new_daily_dose < rx.daily_dose:
                 raise Refused(_("The new daily dose must be below the prescribed %(dose)s.")
                               % {"dose": _quantity(rx.daily_dose, rx.product.unit)})
+            overrides, reason = _induction_check(
+                patient=patient, product=rx.product, daily_dose=new_daily_dose,
+                start_date=today, end_date=rx.end_date,
+                take_home_weekdays=rx.take_home_weekdays, pharmacy=None,
+                confirmed=induction_confirmed, reason=induction_override_reason)
             new_rx = _prescription_create(
                 patient=patient, product=rx.product, daily_dose=new_daily_dose,
                 evening_dose=new_evening_dose, start_date=today, end_date=rx.end_date,
                 take_home_weekdays=rx.take_home_weekdays, pharmacy=None,
-                instructions=rx.instructions, actor=actor, today=today)
+                instructions=rx.instructions, actor=actor, today=today,
+                induction_overrides=overrides, induction_override_reason=reason)
         else:
             raise Refused(_("Choose a decision."))
         review = HoldReview.objects.create(
@@ -697,6 +757,39 @@ def product_save(*, product: Product | None, data: dict, actor) -> Product:
             return current
     except IntegrityError as exc:
         raise _database_refusal(exc) from exc
+
+
+INDUCTION_RULE_FIELDS = ["max_starting_dose", "induction_days", "max_increase",
+                         "min_days_between_increases", "supervised_days", "source"]
+
+
+def induction_rule_save(*, product: Product, data: dict, actor):
+    """Set the induction rule of a product (created the first time). The trail keeps the
+    figures before and after: a rule changes what every later prescription is checked
+    against."""
+    from dispensary.models import InductionRule
+
+    values = {name: data[name] for name in INDUCTION_RULE_FIELDS}
+    with transaction.atomic():
+        rule = InductionRule.objects.select_for_update().filter(product=product).first()
+        before = ({name: str(getattr(rule, name)) for name in INDUCTION_RULE_FIELDS}
+                  if rule else None)
+        if rule is None:
+            rule = InductionRule(product=product)
+        for name, value in values.items():
+            setattr(rule, name, value)
+        rule.updated_by = actor
+        rule.save()
+        rule.refresh_from_db()  # the figures as stored (2 decimals), for the trail
+        after = {name: str(getattr(rule, name)) for name in INDUCTION_RULE_FIELDS}
+        audit_record(actor=actor, action=Action.UPDATE if before else Action.CREATE, obj=rule,
+                     summary=f"induction rule of {product}: starting dose "
+                             f"{_quantity(rule.max_starting_dose, product.unit)}, step "
+                             f"{_quantity(rule.max_increase, product.unit)}, "
+                             f"{rule.induction_days} days, {rule.supervised_days} days "
+                             "supervised",
+                     details={"before": before, "after": after})
+        return rule
 
 
 def merge_conflicts(*, kept: Patient, merged: Patient) -> list[str]:

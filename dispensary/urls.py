@@ -25,6 +25,9 @@ urlpatterns = [
     path("products/", views.products, name="products"),
     path("products/new/", views.product_edit, name="product_create"),
     path("products/<int:pk>/", views.product_edit, name="product_update"),
+    path("induction-rules/", views.induction_rules, name="induction_rules"),
+    path("induction-rules/<int:product_pk>/", views.induction_rule_edit,
+         name="induction_rule_edit"),
     path("pharmacies/new/", views.pharmacy_edit, name="pharmacy_create"),
     path("pharmacies/<int:pk>/", views.pharmacy_edit, name="pharmacy_update"),
 ]

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dispensary import selectors, services
 from dispensary.panels import patient_context
 from dispensary.forms import (CancelForm, CorrectionForm, CountForm, DispenseForm,
-                              HoldReviewForm, PaperRecordForm, PharmacyForm,
+                              HoldReviewForm, InductionRuleForm, PaperRecordForm, PharmacyForm,
                               PrescriptionEndForm, PrescriptionForm, ProductForm, ReceiptForm)
-from dispensary.models import Dispensation, Pharmacy, Product, RegisterEntry
+from dispensary.models import Dispensation, InductionRule, Pharmacy, Product, RegisterEntry
 from mass.audit import Action, audit_record
 from patients.selectors import patient_return_lapse
 
@@ -265,6 +265,7 @@ def prescription_create(request, patient_pk):
                        "instructions": replaced.instructions}
     initial["based_on"] = selectors.prescribing_version(patient=person)
     form = PrescriptionForm(request.POST or None, initial=initial, today=today)
+    induction = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -273,7 +274,15 @@ def prescription_create(request, patient_pk):
                 evening_dose=data["evening_dose"], start_date=data["start_date"],
                 end_date=data["end_date"], take_home_weekdays=data["take_home_weekdays"],
                 pharmacy=data["pharmacy"], instructions=data["instructions"],
-                based_on=data["based_on"], actor=request.user, today=today)
+                based_on=data["based_on"], induction_confirmed=data["induction_confirmed"],
+                induction_override_reason=data["induction_override_reason"],
+                actor=request.user, today=today)
+        except services.AboveInductionRules as exc:
+            # The warning, with the rule and its source, and the confirmation to save anyway
+            # (posted with the same prescription: it is checked again then).
+            induction = exc.assessment
+            form.show_induction_confirmation()
+            form.add_error(None, str(exc))
         except services.ChangedMeanwhile as exc:
             # The page shows the prescriptions as they are now: saving again is a choice
             # made on what the other prescriber wrote.
@@ -303,7 +312,7 @@ def prescription_create(request, patient_pk):
                   if row["missed_days"] > 0]
     return render(request, "dispensary/prescription_form.html", {
         "form": form, "patient": person, "running": running, "last_doses": last_doses,
-        "next": _next_url(request, "")})
+        "induction": induction, "next": _next_url(request, "")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -339,6 +348,7 @@ def review(request, pk):
     if request.method == "GET":
         audit_record(actor=request.user, action=Action.VIEW, patient=rx.patient, obj=rx,
                      summary="hold review form")
+    induction = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -346,8 +356,14 @@ def review(request, pk):
                 prescription=rx, decision=data["decision"], note=data["note"],
                 full_dose_confirmed=data["full_dose_confirmed"],
                 new_daily_dose=data["new_daily_dose"],
-                new_evening_dose=data["new_evening_dose"], actor=request.user,
-                today=_today())
+                new_evening_dose=data["new_evening_dose"],
+                induction_confirmed=data["induction_confirmed"],
+                induction_override_reason=data["induction_override_reason"],
+                actor=request.user, today=_today())
+        except services.AboveInductionRules as exc:
+            induction = exc.assessment
+            form.show_induction_confirmation()
+            form.add_error(None, str(exc))
         except services.Refused as exc:
             form.add_error(None, str(exc))
         else:
@@ -356,7 +372,7 @@ def review(request, pk):
             return redirect(_next_url(request, reverse("dispensary:prescriptions")))
     return render(request, "dispensary/review.html", {
         "form": form, "prescription": rx, "state": state, "patient": rx.patient,
-        "next": _next_url(request, "")})
+        "induction": induction, "next": _next_url(request, "")})
 
 
 # --- register -------------------------------------------------------------------------------
@@ -488,6 +504,30 @@ def product_edit(request, pk=None):
             messages.success(request, _("Product saved."))
             return redirect("dispensary:products")
     return render(request, "dispensary/reference_form.html", {"form": form, "title": title})
+
+
+@require_GET
+@permission_required("dispensary.view_inductionrule", raise_exception=True)
+def induction_rules(request):
+    return render(request, "dispensary/induction_rules.html",
+                  {"products": selectors.induction_rules()})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("dispensary.change_inductionrule", raise_exception=True)
+def induction_rule_edit(request, product_pk):
+    product = get_object_or_404(Product, pk=product_pk, is_substitution=True)
+    rule = InductionRule.objects.filter(product=product).first()
+    form = InductionRuleForm(request.POST or None, instance=rule, product=product)
+    if request.method == "POST" and form.is_valid():
+        services.induction_rule_save(product=product, data=form.cleaned_data,
+                                     actor=request.user)
+        messages.success(request, _("Induction rule of %(product)s saved.")
+                         % {"product": product})
+        return redirect("dispensary:induction_rules")
+    return render(request, "dispensary/reference_form.html", {
+        "form": form, "back": reverse("dispensary:induction_rules"),
+        "title": _("Induction rule: %(product)s") % {"product": product}})
 
 
 @require_http_methods(["GET", "POST"])

@@ -42,7 +42,10 @@ def confidential_writes(world) -> dict[str, str]:
 
     rx = dispensary.prescription_create(
         patient=PatientFactory(alias="Nouveau"), product=world.product, daily_dose=Decimal(40),
-        start_date=day(), instructions=text("prescription_instructions"), actor=author)
+        start_date=day(), instructions=text("prescription_instructions"),
+        # 40 mg to start is above the methadone induction rule: confirmed, with a reason
+        induction_confirmed=True,
+        induction_override_reason=text("induction_override_reason"), actor=author)
     dispensary.dispensation_record(prescription=rx, part="day", intoxication_signs=False,
                                    observations=text("observations"), actor=world.users[Role.NURSE])
     social.situation_record(patient=patient, date=day(-1), actor=author,

@@ -203,6 +203,7 @@ URL_ARGS = {
     "dispensary:correction": lambda w: [w.receipt.pk],
     "dispensary:product_update": lambda w: [w.product.pk],
     "dispensary:pharmacy_update": lambda w: [w.pharmacy.pk],
+    "dispensary:induction_rule_edit": lambda w: [w.product.pk],
     "social:situation": lambda w: [w.patient.pk],
     "social:situation_correct": lambda w: [w.patient.pk, "income", w.income.pk],
     "social:action_create": lambda w: [w.patient.pk],

@@ -37,6 +37,16 @@ def prescribing(patient, **fields):
     return {"based_on": prescribing_version(patient=patient), **fields}
 
 
+#: The prescriber's confirmation, with a reason, of a prescription above its product's
+#: induction rules (a restart after the hold at the former dose, a fixture's patient whose
+#: only recorded dose was yesterday): for tests about something else than the rules.
+CONFIRMED = {"induction_confirmed": "on",
+             "induction_override_reason": "Tolerance confirmed: doses taken daily elsewhere."}
+#: The same for a call of services.prescription_create.
+OVERRIDE = {"induction_confirmed": True,
+            "induction_override_reason": "Tolerance confirmed: doses taken daily elsewhere."}
+
+
 def given_rows(rx=None, **filters):
     rows = Dispensation.objects.filter(status="given", cancellation__isnull=True, **filters)
     if rx is not None:

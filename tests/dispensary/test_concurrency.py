@@ -13,7 +13,7 @@ from django.utils import timezone
 from dispensary.models import Dispensation, RegisterEntry
 from mass.roles import Role
 from tests.conftest import make_staff
-from tests.dispensary.conftest import add_stock, day, give, given_rows
+from tests.dispensary.conftest import CONFIRMED, OVERRIDE, add_stock, day, give, given_rows
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 
@@ -119,7 +119,8 @@ def test_two_nurses_giving_at_once_after_a_same_day_re_prescription(stale_page):
     first, second = _nurse_clients("t_nurse_a", "t_nurse_b")
     assert give(first, old).status_code == 302
     new = services.prescription_create(patient=old.patient, product=old.product,
-                                       daily_dose=Decimal(90), start_date=day(), actor=doctor)
+                                       daily_dose=Decimal(90), start_date=day(), actor=doctor,
+                                       **OVERRIDE)
     start_balance = RegisterEntry.objects.order_by("-sequence").first().balance_after
 
     targets = [new, old if stale_page else new]
@@ -195,7 +196,7 @@ def test_two_doctors_prescribing_at_once_one_is_told_changed_meanwhile():
     def save(client, dose):
         return lambda: client.post(url, {"product": rx.product.pk, "daily_dose": dose,
                                          "start_date": day().isoformat(),
-                                         "based_on": based_on[0]},
+                                         "based_on": based_on[0], **CONFIRMED},
                                    HTTP_ACCEPT_LANGUAGE="en")
 
     responses = run_together(save(doctors[0], "70"), save(doctors[1], "90"))

@@ -10,7 +10,7 @@ from django.utils import timezone
 from dispensary import services
 from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
                                Prescription, Product, RegisterEntry)
-from tests.dispensary.conftest import day, history, reviewed
+from tests.dispensary.conftest import OVERRIDE, day, history, reviewed
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 
@@ -349,7 +349,7 @@ def test_database_lets_a_merge_move_a_prescription(rx):
 def test_services_still_end_and_replace_prescriptions(rx, doctor_user):
     new = services.prescription_create(patient=rx.patient, product=rx.product,
                                        daily_dose=Decimal(80), start_date=day(1),
-                                       actor=doctor_user)
+                                       actor=doctor_user, **OVERRIDE)
     rx.refresh_from_db()
     assert rx.end_date == day() and new.replaces == rx
     services.prescription_end(prescription=new, end_date=day(5), reason="Detox.",

@@ -11,7 +11,8 @@ from dispensary.models import (Dispensation, DispensationCancellation, HoldRevie
                                Prescription, RegisterEntry)
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.dispensary.conftest import EN, balance, day, give, given_rows, history, prescribing
+from tests.dispensary.conftest import (CONFIRMED, EN, balance, day, give, given_rows, history,
+                                      prescribing)
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 
@@ -139,7 +140,7 @@ def test_dose_change_the_same_day_cannot_double_the_dose(doctor_client, nurse_cl
     # The doctor raises the dose to 80 mg from today: only 20 mg more may be given.
     doctor_client.post(reverse("dispensary:prescription_create", args=[rx.patient.pk]),
                        prescribing(rx.patient, product=rx.product.pk, daily_dose="80",
-                                   start_date=day().isoformat()), **EN)
+                                   start_date=day().isoformat(), **CONFIRMED), **EN)
     new_rx = Prescription.objects.get(replaces=rx)
     response = give(nurse_client, new_rx, quantity="80")
     assert ("A top-up above the remaining daily dose: 60 mg already given today, the daily "
@@ -291,7 +292,7 @@ def test_dose_change_does_not_reset_the_missed_days(nurse_client, doctor_client,
     rx = make_held(patient, 2)
     doctor_client.post(reverse("dispensary:prescription_create", args=[patient.pk]),
                        prescribing(patient, product=rx.product.pk, daily_dose="50",
-                                   start_date=day(1).isoformat()), **EN)
+                                   start_date=day(1).isoformat(), **CONFIRMED), **EN)
     new_rx = Prescription.objects.get(replaces=rx)
     assert new_rx.course_started_on == rx.course_started_on
     from dispensary.selectors import dose_states
@@ -561,7 +562,7 @@ def prescribe_again(doctor_client, patient, daily_dose="120"):
     response = doctor_client.post(
         reverse("dispensary:prescription_create", args=[patient.pk]),
         prescribing(patient, product=methadone_syrup().pk, daily_dose=daily_dose,
-                    start_date=day().isoformat()), **EN)
+                    start_date=day().isoformat(), **CONFIRMED), **EN)
     assert response.status_code == 302
     return Prescription.objects.get(patient=patient, start_date=day())
 
@@ -589,7 +590,8 @@ def test_prescription_ended_then_a_gap_then_a_new_one_is_held(doctor_client, nur
     assert "9 days without a dose: confirm explicitly" in response.content.decode()
     assert not HoldReview.objects.exists()
     doctor_client.post(review_url, {"decision": "lower", "new_daily_dose": "40",
-                                    "note": "Nine days without methadone: restart at 40."})
+                                    "note": "Nine days without methadone: restart at 40.",
+                                    **CONFIRMED})
     review = HoldReview.objects.get()
     assert (review.missed_days, review.reviewed_on) == (9, day())
     assert give(nurse_client, review.new_prescription).status_code == 302
@@ -607,7 +609,8 @@ def test_the_doctor_is_told_of_the_hold_when_prescribing_again(doctor_client, pa
     assert "9 days without a dose since" in form and "does not reset these days" in form
     response = doctor_client.post(url, prescribing(patient, product=stock.product.pk,
                                                    daily_dose="120",
-                                                   start_date=day().isoformat()),
+                                                   start_date=day().isoformat(),
+                                                   **CONFIRMED),
                                   follow=True, **EN)
     assert "has had no dose of methadone for 9 days: held until a doctor reviews" in \
         response.content.decode()

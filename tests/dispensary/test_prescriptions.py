@@ -2,7 +2,7 @@ from django.urls import reverse
 
 from dispensary.models import Pharmacy, Prescription, Product
 from mass.models import AuditEvent
-from tests.dispensary.conftest import EN, day, prescribing
+from tests.dispensary.conftest import CONFIRMED, EN, day, prescribing
 from tests.factories import PrescriptionFactory, methadone_syrup
 
 
@@ -11,14 +11,15 @@ def create_url(patient):
 
 
 def rx_data(patient, **overrides):
-    return prescribing(patient, **{"product": methadone_syrup().pk, "daily_dose": "60",
+    # 30 mg: a first prescription within the methadone induction rule
+    return prescribing(patient, **{"product": methadone_syrup().pk, "daily_dose": "30",
                                    "start_date": day().isoformat(), **overrides})
 
 
 def test_doctor_prescribes_split_dose_with_take_home(doctor_client, doctor_user, patient):
     response = doctor_client.post(create_url(patient), rx_data(patient,
         daily_dose="90", evening_dose="30", take_home_weekdays=["5", "6"],
-        instructions="Swallow in front of the nurse."), **EN)
+        instructions="Swallow in front of the nurse.", **CONFIRMED), **EN)
     assert response.status_code == 302
     rx = Prescription.objects.get()
     assert (rx.daily_dose, rx.evening_dose, rx.morning_dose) == (90, 30, 60)

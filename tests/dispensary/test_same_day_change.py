@@ -8,7 +8,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from dispensary.models import Dispensation, Prescription, RegisterEntry
-from tests.dispensary.conftest import EN, balance, day, give, given_rows, history, prescribing
+from tests.dispensary.conftest import (CONFIRMED, EN, balance, day, give, given_rows, history,
+                                      prescribing)
 from tests.factories import DispensationFactory, PrescriptionFactory
 
 
@@ -17,7 +18,8 @@ def prescribe_today(client, replaced, daily_dose):
     response = client.post(reverse("dispensary:prescription_create",
                                    args=[replaced.patient_id]),
                            prescribing(replaced.patient, product=replaced.product_id,
-                                       daily_dose=daily_dose, start_date=day().isoformat()),
+                                       daily_dose=daily_dose, start_date=day().isoformat(),
+                                       **CONFIRMED),
                            **EN)
     assert response.status_code == 302, response.content.decode()
     return Prescription.objects.get(replaces=replaced)
@@ -127,7 +129,8 @@ def test_a_prescription_saved_on_a_changed_state_is_refused(doctor_client, psych
     url = reverse("dispensary:prescription_create", args=[rx.patient.pk])
     form = doctor_client.get(url, **EN).content.decode()
     based_on = form.split('name="based_on" value="')[1].split('"')[0]
-    data = {"product": rx.product.pk, "start_date": day().isoformat(), "based_on": based_on}
+    data = {"product": rx.product.pk, "start_date": day().isoformat(), "based_on": based_on,
+            **CONFIRMED}
     # A colleague prescribes first, on the same state.
     assert psychiatrist_client.post(url, {**data, "daily_dose": "70"}, **EN).status_code == 302
     count = Prescription.objects.count()

@@ -114,14 +114,15 @@ def test_doctor_prescribes_methadone_nurse_dispenses_once_and_is_refused_a_secon
     steps.shot("doctor-patient-file")
     page.locator("[data-panel=dispensary]").get_by_role("link", name="New prescription").click()
     page.get_by_label("Product").select_option(label="Methadone syrup 1 mg/ml")
-    page.get_by_label("Daily dose").fill("60")
+    # 30 mg: a first prescription within the methadone induction rule
+    page.get_by_label("Daily dose").fill("30")
     steps.shot("prescription-form")
     page.get_by_role("button", name="Prescribe").click()
     expect(page.get_by_text("Prescription recorded")).to_be_visible()
     steps.shot("prescription-recorded")
     rx = Prescription.objects.get(patient=patient)
     assert (rx.product, rx.daily_dose, rx.start_date, rx.prescribed_by) == (
-        syrup, Decimal("60"), timezone.localdate(), doctor)
+        syrup, Decimal("30"), timezone.localdate(), doctor)
     page.goto("/dispensary/prescriptions/")
     expect(page.locator("#active-prescriptions")).to_contain_text("Heron")
     steps.shot("prescriptions-list")
@@ -135,14 +136,14 @@ def test_doctor_prescribes_methadone_nurse_dispenses_once_and_is_refused_a_secon
     nurse_page.get_by_placeholder("Alias or file number").press_sequentially("Her", delay=30)
     row = nurse_page.locator("#dispensing-list tbody tr", has_text="Heron")
     give = row.locator(f"[data-give='{rx.pk}-day']")
-    expect(give).to_contain_text("Give 60 mg")
+    expect(give).to_contain_text("Give 30 mg")
     counts = nurse_page.locator("#dispensing-counts")
     expect(counts.locator("[data-count=due]")).to_have_text("1")
     expect(counts.locator("[data-count=done]")).to_have_text("0")
     steps.shot("nurse-list", nurse_page)
     give.click()
     expect(nurse_page.locator("#dispensing-list")).to_contain_text(
-        "Heron: 60 mg Methadone syrup 1 mg/ml given.")
+        "Heron: 30 mg Methadone syrup 1 mg/ml given.")
     expect(nurse_page.locator(f"[data-give='{rx.pk}-day']")).to_have_count(0)
     # The counts above the list follow, without a reload (swapped out of band).
     expect(counts.locator("[data-count=done]")).to_have_text("1")
@@ -162,7 +163,7 @@ def test_doctor_prescribes_methadone_nurse_dispenses_once_and_is_refused_a_secon
     given = Dispensation.objects.filter(patient=patient)
     assert given.count() == 1
     assert (given[0].status, given[0].quantity, given[0].dispensed_by, given[0].date) == (
-        Dispensation.Status.GIVEN, Decimal("60"), nurse, timezone.localdate())
+        Dispensation.Status.GIVEN, Decimal("30"), nurse, timezone.localdate())
     pages = (page, nurse_page, other_tab)
     assert not csp_errors(*pages), csp_errors(*pages)
     # Nor any other error: no failed htmx request, no uncaught exception, no missing file.
