@@ -243,3 +243,18 @@ class TdiRecordFactory(DjangoModelFactory):
     needle_shared_ever = 2
     needle_shared_12m = 2
     needle_shared_30d = 2
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+class AlertFactory(DjangoModelFactory):
+    """An active allergy alert."""
+
+    class Meta:
+        model = "alerts.Alert"
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = "allergy"
+    text = "Penicillin"
+    recorded_at = factory.LazyFunction(_now)
