@@ -17,6 +17,7 @@ from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
 
+from alerts.selectors import active_alerts_by_patient
 from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
                                Prescription, Product, RegisterEntry)
 from patients.models import Patient
@@ -200,6 +201,14 @@ class DoseState:
     # The last dose of the substance withheld today for signs of intoxication (not
     # cancelled): nothing more is given today without a new assessment, nor taken home.
     intoxication_withheld: Dispensation | None = None
+    # The patient's active alerts, every kind (alerts app; the rows show those the viewer
+    # reads).
+    alerts: list = field(default_factory=list)
+
+    @property
+    def doctor_first(self):
+        """The active "doctor before any dose" alert: no dose until a doctor ends it."""
+        return next((a for a in self.alerts if a.kind == "doctor_first"), None)
 
     @property
     def patient(self):
@@ -536,6 +545,10 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                           and e.prescription_id == rx.pk and not _is_cancelled(e)],
             intoxication_withheld=_intoxication_withheld(substance_today),
         ))
+    # The patients' active alerts, in one query for the whole list.
+    alerts = active_alerts_by_patient(patient_ids={rx.patient_id for rx in prescriptions})
+    for state in states:
+        state.alerts = alerts.get(state.prescription.patient_id, [])
     return states
 
 

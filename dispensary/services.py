@@ -151,6 +151,13 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
         return [withheld]
 
     # Giving a dose.
+    if (alert := state.doctor_first) is not None:
+        raise Refused(_("A doctor must see this person before any dose (alert of %(date)s: "
+                        "%(text)s). Nothing was recorded; the doctor ends the alert after "
+                        "seeing them.")
+                      % {"date": date_format(timezone.localtime(alert.recorded_at),
+                                             "SHORT_DATETIME_FORMAT"),
+                         "text": alert.text})
     if state.is_held:
         raise Refused(_("Held: %(days)s consecutive days without a dose. Tolerance may be "
                         "lost; a doctor must review (and may lower the dose) before the next "
