@@ -118,8 +118,7 @@ MATRIX = {
     # Whoever meets the person reads (and records) the kinds of their discipline; the
     # coordinator meets nobody at the counter. The world's alert is an allergy: ending it is
     # for the medical roles, the others do not know of it. An empty form is redisplayed.
-    "alerts:list":               {"GET":  (200, 200, 200, 200, 200, 200, 403, 403),
-                                  "POST": (405, 405, 405, 405, 405, 405, 405, 405)},
+    "alerts:list":               {"GET":  (200, 200, 200, 200, 200, 200, 403, 403)},
     "alerts:create":             {"GET":  (200, 200, 200, 200, 200, 200, 403, 403),
                                   "POST": (200, 200, 200, 200, 200, 200, 403, 403)},
     "alerts:end":                {"GET":  (404, 200, 200, 200, 404, 404, 403, 403),
