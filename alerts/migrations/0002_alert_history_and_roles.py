@@ -17,9 +17,10 @@ BEGIN
         RAISE EXCEPTION 'DELETE on alerts_alert is forbidden: an alert is ended, never deleted'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF (to_jsonb(NEW) - v_end - 'patient_id') IS DISTINCT FROM (to_jsonb(OLD) - v_end - 'patient_id') THEN
-        RAISE EXCEPTION 'UPDATE on alerts_alert %: only its end and its patient may change; a different alert is a new one',
-            OLD.id USING ERRCODE = 'insufficient_privilege';
+    IF (to_jsonb(NEW) - v_end - 'patient_id')
+           IS DISTINCT FROM (to_jsonb(OLD) - v_end - 'patient_id') THEN
+        RAISE EXCEPTION 'UPDATE on alerts_alert %: only its end and its patient may change; %',
+            OLD.id, 'a different alert is a new one' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF OLD.ended_at IS NOT NULL
        AND (to_jsonb(NEW) - 'patient_id') IS DISTINCT FROM (to_jsonb(OLD) - 'patient_id') THEN

@@ -154,7 +154,8 @@ def test_list_shows_the_kinds_the_role_reads_with_ended_ones_struck(client, pati
     html = client_for(client, make_staff(N)).get(
         reverse("alerts:list", args=[patient.pk]), **EN).content.decode()
     assert "Penicillin" in html and "Threatened a nurse" in html
-    assert f'data-alert-row="{ended.pk}" data-alert-kind="pregnancy" class="text-decoration-line-through' in html
+    assert (f'data-alert-row="{ended.pk}" data-alert-kind="pregnancy" '
+            'class="text-decoration-line-through') in html
     assert "Delivered" in html
     assert AuditEvent.objects.filter(action="view", patient=patient,
                                      summary="alerts of A000123").count() == 1
