@@ -9,7 +9,8 @@ triggers switched off during the load only (the data is consistent by constructi
 day, Sunday's dose handed on Saturday, about 7 % of days missed, 10 % of patients on a split
 dose; 10 patients are held today, a third of the patients were dispensed today already; each
 patient has an episode open since the first prescription, whose last contact the 6-month rule's
-triggers keep: refreshed once after the load, then by each dose given).
+triggers keep: refreshed once after the load, then by each dose given; one patient in four has
+an active alert on the row, every patient an ended one).
 
 Printed: server time of GET /dispensary/ against two trivial views served by the same
 Django (the health check, and the signed-in start page: same middleware, session and base
@@ -183,6 +184,20 @@ def populate(*, patients: int, years: int, nurse_id: int, doctor_id: int) -> dic
         cursor.execute("SELECT patients_episode_refresh("
                        "ARRAY(SELECT DISTINCT patient_id FROM patients_episode))")
         refresh_seconds = time.perf_counter() - started
+        # Alerts (issue 12): an active one on one patient in four (an allergy, an interaction
+        # or behaviour, shown on the row), and an ended one on every patient (the history the
+        # list must not read). None stops the dose: the bench gives one with one click.
+        cursor.execute("""
+            INSERT INTO alerts_alert (patient_id, kind, text, recorded_at, recorded_by_id,
+                                      ended_at, ended_by_id, end_reason)
+            SELECT id, (ARRAY['allergy', 'interaction', 'behaviour'])[id %% 3 + 1],
+                   'Bench alert ' || id, now() - interval '30 days', %(doctor)s,
+                   NULL, NULL, ''
+              FROM patients_patient WHERE id %% 4 = 0
+            UNION ALL
+            SELECT id, 'pregnancy', 'Ended bench alert ' || id, now() - interval '400 days',
+                   %(doctor)s, now() - interval '100 days', %(doctor)s, 'Over'
+              FROM patients_patient""", {"doctor": doctor_id})
         cursor.execute("ANALYZE")
         cursor.execute("SELECT count(*) FROM dispensary_prescription")
         prescriptions = cursor.fetchone()[0]

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from alerts.selectors import active_alerts_by_patient
 from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
                                InductionCheck, InductionRule, Prescription, Product,
                                RegisterEntry)
@@ -208,6 +209,14 @@ class DoseState:
     # The last dose of the substance withheld today for signs of intoxication (not
     # cancelled): nothing more is given today without a new assessment, nor taken home.
     intoxication_withheld: Dispensation | None = None
+    # The patient's active alerts, every kind (alerts app; the rows show those the viewer
+    # reads).
+    alerts: list = field(default_factory=list)
+
+    @property
+    def doctor_first(self):
+        """The active "doctor before any dose" alert: no dose until a doctor ends it."""
+        return next((a for a in self.alerts if a.kind == "doctor_first"), None)
 
     @property
     def patient(self):
@@ -551,6 +560,10 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                           and e.prescription_id == rx.pk and not _is_cancelled(e)],
             intoxication_withheld=_intoxication_withheld(substance_today),
         ))
+    # The patients' active alerts, in one query for the whole list.
+    alerts = active_alerts_by_patient(patient_ids={rx.patient_id for rx in prescriptions})
+    for state in states:
+        state.alerts = alerts.get(state.prescription.patient_id, [])
     return states
 
 
@@ -606,8 +619,8 @@ def dose_state_for(*, prescription: Prescription, today: datetime.date) -> DoseS
 @dataclass
 class SheetRow:
     """One prescription on the downtime sheet: its dose state that day and who the patient
-    is: ``patient.has_photo`` comes with the dose state, ``alerts`` (the patient's active
-    alerts) are loaded for every row at once by :func:`downtime_sheet`; shown by
+    is: ``patient.has_photo`` and the patient's active alerts come with the dose state;
+    ``alerts`` are those of them the reader of the sheet may read. Shown by
     dispensary/_downtime_patient.html."""
 
     state: DoseState
@@ -626,14 +639,15 @@ class SheetDay:
     rows: list[SheetRow]
 
 
-def downtime_sheet(*, today: datetime.date) -> list[SheetDay]:
+def downtime_sheet(*, today: datetime.date, alert_kinds) -> list[SheetDay]:
     """The downtime sheet: every prescription dispensed at the MASS today and tomorrow, by
     alias, in a fixed number of queries (two per day, and one for the patients).
 
     Tomorrow's rows are what can be known today: the prescriptions in force tomorrow, the
     doses already handed for it to take home, and the missed days and hold tomorrow if no
     more dose is given today (``dose_states`` of tomorrow counts the doses recorded so far,
-    today's included)."""
+    today's included). ``alert_kinds``: the kinds of alert the reader may read
+    (alerts.rules.readable_kinds)."""
     tomorrow = today + datetime.timedelta(days=1)
     days = [SheetDay(day=day, is_today=day == today,
                      rows=[SheetRow(state=state) for state in dose_states(today=day)])
@@ -644,7 +658,7 @@ def downtime_sheet(*, today: datetime.date) -> list[SheetDay]:
                        .values_list("pk", "birth_year")) if patient_ids else {}
     for row in rows:
         row.birth_year = birth_years.get(row.patient.pk)
-    # Photos and alerts of ``patient_ids``: one query each, filling row.photo and row.alerts.
+        row.alerts = [alert for alert in row.state.alerts if alert.kind in alert_kinds]
     for sheet_day in days:
         sheet_day.rows.sort(key=lambda row: (row.patient.alias.casefold(),
                                              row.patient.file_number, row.patient.pk,

@@ -252,6 +252,16 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                         "and no doctor's review that day. A dose on a held day is not recorded "
                         "from paper: tell a doctor. Nothing was recorded.")
                       % {"day": date_format(today), "days": state.missed_days})
+    # As the database's trigger (alerts migration 0003): a dose given on paper before the
+    # alert was recorded stands.
+    alert = state.doctor_first
+    if alert is not None and (paper is None or alert.recorded_at <= paper.given_at):
+        raise Refused(_("A doctor must see this person before any dose (alert of %(date)s: "
+                        "%(text)s). Nothing was recorded; the doctor ends the alert after "
+                        "seeing them.")
+                      % {"date": date_format(timezone.localtime(alert.recorded_at),
+                                             "SHORT_DATETIME_FORMAT"),
+                         "text": alert.text})
     if state.is_held:
         raise Refused(_("Held: %(days)s consecutive days without a dose. Tolerance may be "
                         "lost; a doctor must review (and may lower the dose) before the next "

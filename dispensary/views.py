@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from alerts.rules import readable_kinds
 from dispensary import selectors, services
 from dispensary.panels import patient_context
 from dispensary.forms import (CancelForm, CorrectionForm, CountForm, DispenseForm,
@@ -169,7 +170,7 @@ def downtime_sheet(request):
     """Today's and tomorrow's doses on paper, printed before the network fails (or while it
     still works) so that the desk can go on without it."""
     today = _today()
-    days = selectors.downtime_sheet(today=today)
+    days = selectors.downtime_sheet(today=today, alert_kinds=readable_kinds(request.user))
     patients = sorted({row.patient.pk for sheet_day in days for row in sheet_day.rows})
     # One row for the whole sheet: every patient on it is named in its details, so that
     # "who read this file" can find the sheet.

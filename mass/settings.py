@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "dispensary",
     "social",
     "reporting",
+    "alerts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

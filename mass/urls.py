@@ -43,6 +43,7 @@ urlpatterns = [
     path("sites/<int:pk>/", views.site_edit, name="site_update"),
     path("reception/", include("patients.reception_urls")),
     path("patients/", include("patients.urls")),
+    path("patients/", include("alerts.urls")),
     path("consultations/", include("consultations.urls")),
     path("dispensary/", include("dispensary.urls")),
     path("social/", include("social.urls")),

@@ -112,7 +112,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                     "(apt-get install chromium).")
 
 
-PROJECT_APPS = ["mass", "patients", "consultations", "dispensary", "social", "reporting"]
+PROJECT_APPS = ["mass", "patients", "consultations", "dispensary", "social", "reporting",
+                "alerts"]
 
 
 def ensure_reference_data():

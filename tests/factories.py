@@ -278,3 +278,18 @@ def photo_of(patient, *, actor=None, color=(180, 90, 60)):
     return services.patient_photo_store(patient=patient, actor=actor, source="upload",
                                         consent_given=True,
                                         upload=photo_upload(image_bytes(color=color)))
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+class AlertFactory(DjangoModelFactory):
+    """An active allergy alert."""
+
+    class Meta:
+        model = "alerts.Alert"
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = "allergy"
+    text = "Penicillin"
+    recorded_at = factory.LazyFunction(_now)

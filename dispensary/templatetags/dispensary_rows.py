@@ -30,6 +30,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from alerts.models import Alert
+from alerts.rules import readable_kinds, recordable_kinds
 from dispensary.selectors import DoseState
 from patients.identity import Identity
 
@@ -81,6 +83,16 @@ class _Page:
         # Who is this: the photo, or birth year, sex, last visit (patients.identity).
         self.identity = Identity(show_photos=request.user.has_perm("patients.view_patientphoto"))
         self._cache: dict = {}
+        # Alerts (alerts app): the kinds this user reads, their labels, once per page.
+        self.alert_kinds = frozenset(readable_kinds(request.user))
+        self.alert_labels = {kind: e(label) for kind, label in Alert.Kind.choices}
+        self.alerts_url = self._split(reverse("alerts:list", args=[0]))
+        self.ends_doctor_first = Alert.Kind.DOCTOR_FIRST in recordable_kinds(request.user)
+        self.text.update({
+            "doctor_first": e(_("Call a doctor: a doctor must see this person before any "
+                                "dose.")),
+            "end_doctor_first": e(_("Seen by you? End the alert…")),
+        })
 
     @staticmethod
     def _split(url: str) -> tuple[str, str]:
@@ -235,6 +247,8 @@ def _actions(state: DoseState, page: _Page, raw_unit: str) -> str:
     """The buttons of a row. They differ from row to row only by the prescription's id, so
     they are built once per page for each kind of row, with ``_PK`` where the id goes."""
     part = state.next_part()
+    if state.doctor_first is not None and part is not None:
+        return _doctor_first_actions(state, page, part)
     if state.desk_state == "held":
         key = ("held", part.part)
     elif part is None:
@@ -282,6 +296,33 @@ def _actions_html(state: DoseState, page: _Page, raw_unit: str) -> str:
             f'{page.query(part.part)}">{page.text["other"]}</a>')
 
 
+def _doctor_first_actions(state: DoseState, page: _Page, part) -> str:
+    """An active "doctor before any dose" alert: no dose offered (dispensary.services
+    refuses it too); a doctor is sent to the patient's alerts to end it after seeing them."""
+    if page.ends_doctor_first:
+        alerts = page.fill(page.alerts_url, state.patient.pk)
+        first = (f'<a class="btn btn-sm btn-danger" href="{alerts}" data-doctor-first>'
+                 f'{page.text["end_doctor_first"]}</a>')
+    else:
+        first = (f'<span class="text-danger small fw-bold" data-doctor-first>'
+                 f'{page.text["doctor_first"]}</span>')
+    withhold = (f'{page.fill(page.dispense_url, state.prescription.pk)}?'
+                f'{page.query(part.part, "withhold")}')
+    return (f'{first} <a class="btn btn-sm btn-outline-secondary" href="{withhold}">'
+            f'{page.text["withhold"]}</a>')
+
+
+def _alerts(state: DoseState, page: _Page) -> str:
+    """The patient's active alerts the viewer reads, under the name."""
+    if not state.alerts:
+        return ""
+    items = "".join(
+        f'<div class="small" data-alert="{alert.kind}"><span class="badge text-bg-danger">'
+        f'{page.alert_labels[alert.kind]}</span> {e(alert.text)}</div>'
+        for alert in state.alerts if alert.kind in page.alert_kinds)
+    return f'<div class="dose-alerts" data-alert-banner>{items}</div>' if items else ""
+
+
 def _prescription(rx, page: _Page, unit: str) -> str:
     """The prescription's cell: product, daily dose, split, take-home days (instructions
     apart: they are free text)."""
@@ -319,7 +360,7 @@ def _row(state: DoseState, page: _Page, message, level) -> str:
             f'data-filter-text="{e(alias.lower())} {e(file_number.lower())}">'
             f'<td>{thumbnail}<a href="{page.fill(page.patient_url, patient.pk)}" '
             f'class="fw-bold">{e(alias)}</a><div class="small text-muted">{e(file_number)}'
-            f'</div>{facts}</td>'
+            f'</div>{facts}{_alerts(state, page)}</td>'
             f'<td>{prescription}</td>'
             f'<td>{_missed(state, page)}</td><td>{_parts(state, page, unit)}{note}</td>'
             f'<td>{_actions(state, page, raw_unit)}</td></tr>\n')

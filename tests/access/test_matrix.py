@@ -122,6 +122,16 @@ MATRIX = {
     "patients:photo_withdraw":   {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
                                   "POST": (302, 302, 404, 404, 404, 404, 404, 404)},
 
+    # --- alerts on a patient (alerts.rules) -------------------------------------------------
+    # Whoever meets the person reads (and records) the kinds of their discipline; the
+    # coordinator meets nobody at the counter. The world's alert is an allergy: ending it is
+    # for the medical roles, the others do not know of it. An empty form is redisplayed.
+    "alerts:list":               {"GET":  (200, 200, 200, 200, 200, 200, 403, 403)},
+    "alerts:create":             {"GET":  (200, 200, 200, 200, 200, 200, 403, 403),
+                                  "POST": (200, 200, 200, 200, 200, 200, 403, 403)},
+    "alerts:end":                {"GET":  (404, 200, 200, 200, 404, 404, 403, 403),
+                                  "POST": (404, 200, 200, 200, 404, 404, 403, 403)},
+
     # --- consultations ----------------------------------------------------------------------
     "consultations:list":        {"GET":  (403, 200, 200, 200, 200, 200, 403, 403)},
     "consultations:create":      {"GET":  (403, 200, 200, 200, 200, 200, 403, 403),
@@ -278,6 +288,8 @@ READERS = {
     "social_address": CLINICAL_ROLES,
     "social_action_notes": SOCIAL_NOTES,
     "social_update_note": SOCIAL_NOTES,
+    "alert_allergy": MEDICAL,
+    "alert_behaviour": ALL - {C},
 }
 
 

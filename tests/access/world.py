@@ -148,6 +148,13 @@ def build_world() -> World:
                                            note=marker("social_update_note"), actor=author)
     social_action.refresh_from_db()
 
+    # Alerts: a medical one and one every carer reads (alerts.rules).
+    from alerts.models import Alert
+    alert = Alert.objects.create(patient=patient, kind="allergy", recorded_by=author,
+                                 text=marker("alert_allergy"))
+    Alert.objects.create(patient=patient, kind="behaviour", recorded_by=author,
+                         text=marker("alert_behaviour"))
+
     # A draft of the author's (to edit and sign), and the neighbour's prescription held after
     # five days without a dose (to review).
     draft = ConsultationFactory(patient=patient, author=author, discipline="medical",
@@ -162,7 +169,7 @@ def build_world() -> World:
                  personal_note=personal_note, group_session=group_session, partner=partner,
                  referral=referral, screening=screening, product=product, pharmacy=pharmacy,
                  prescription=prescription, dispensation=dispensation, receipt=receipt,
-                 income=income, social_action=social_action, site=site, tdi=tdi, photo=photo,
+                 income=income, social_action=social_action, site=site, tdi=tdi, photo=photo, alert=alert,
                  markers=markers)
 
 
@@ -210,6 +217,9 @@ URL_ARGS = {
     "social:action_detail": lambda w: [w.social_action.pk],
     "social:action_progress": lambda w: [w.social_action.pk],
     "social:action_edit": lambda w: [w.social_action.pk],
+    "alerts:list": lambda w: [w.patient.pk],
+    "alerts:create": lambda w: [w.patient.pk],
+    "alerts:end": lambda w: [w.alert.pk],
     "reporting:file_active": lambda w: [day().year],
     "reporting:file_active_explain": lambda w: [day().year, "annual_active_patients"],
     "reporting:file_active_declare": lambda w: [day().year - 1],

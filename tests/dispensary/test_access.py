@@ -17,6 +17,8 @@ from tests.factories import DispensationFactory, PatientFactory, PrescriptionFac
 #: user's permissions (two) and roles (navigation), the prescriptions with their last dose
 #: and review, today's entries; saving the session (three, with its savepoint).
 LIST_QUERIES = 10
+#: The pages that show the day's rows also read the patients' active alerts (one query).
+ALERTS_QUERY = 1
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -36,7 +38,7 @@ def due_patients(count):
 def test_dispensing_list_constant_queries(nurse_client, django_assert_num_queries, count,
                                           stock):
     due_patients(count)
-    with django_assert_num_queries(LIST_QUERIES):
+    with django_assert_num_queries(LIST_QUERIES + ALERTS_QUERY):
         response = nurse_client.get(reverse("dispensary:today"))
     assert response.content.decode().count('class="dose-row') == count
 
@@ -50,7 +52,7 @@ def test_searched_dispensing_list_constant_queries(nurse_client, django_assert_n
                                  start_date=day(-20))
         history(rx, days_ago=[1])
     # The search as the whole list: the same queries, the accents and case aside in SQL.
-    with django_assert_num_queries(LIST_QUERIES):
+    with django_assert_num_queries(LIST_QUERIES + ALERTS_QUERY):
         response = nurse_client.get(reverse("dispensary:today"), {"q": "DEDE"})
     assert response.content.decode().count('class="dose-row') == count
 
@@ -59,7 +61,7 @@ def test_searched_dispensing_list_constant_queries(nurse_client, django_assert_n
 def test_prescriptions_page_constant_queries(doctor_client, django_assert_num_queries, count,
                                              stock):
     due_patients(count)
-    with django_assert_num_queries(LIST_QUERIES + 2):
+    with django_assert_num_queries(LIST_QUERIES + 2 + ALERTS_QUERY):
         response = doctor_client.get(reverse("dispensary:prescriptions"))
     assert response.status_code == 200
 
@@ -241,8 +243,9 @@ def long_record(patient, count, *, doctor):
 #: The patient's dispensing record: session, user, permissions (two) and roles, the patient,
 #: the page of entries and their count, the prescriptions, the day's rules (two), the
 #: reviews, the patient's episodes (a return after a lapse is said at the counter), the
-#: audit row (with its savepoint) and the session's save.
-RECORD_QUERIES = 17
+#: audit row (with its savepoint) and the session's save; the patient's active alerts for the
+#: day's rules and for the banner (two).
+RECORD_QUERIES = 19
 
 
 @pytest.mark.parametrize("count", [1, 12])

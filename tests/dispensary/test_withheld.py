@@ -10,7 +10,7 @@ from django.utils import timezone
 from dispensary.models import Dispensation, RegisterEntry
 from mass.models import AuditEvent
 from tests.dispensary.conftest import EN, balance, day, give, given_rows, history
-from tests.dispensary.test_access import LIST_QUERIES
+from tests.dispensary.test_access import ALERTS_QUERY, LIST_QUERIES
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 
@@ -175,7 +175,7 @@ def test_list_with_withheld_doses_constant_queries(nurse_client, django_assert_n
         history(rx, days_ago=[1])
         DispensationFactory(prescription=rx, status="withheld", quantity=0,
                             intoxication_signs=True, withheld_reason="intoxication")
-    with django_assert_num_queries(LIST_QUERIES):
+    with django_assert_num_queries(LIST_QUERIES + ALERTS_QUERY):
         response = nurse_client.get(reverse("dispensary:today"), **EN)
     content = response.content.decode()
     assert content.count("data-withheld-intoxication") == count

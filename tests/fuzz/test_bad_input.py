@@ -169,6 +169,9 @@ FORMS = [
     FuzzForm("social:action_progress", S, page="social:action_detail",
              shows=("social:action_detail",)),
     FuzzForm("social:action_edit", S, shows=("social:action_detail",)),
+    # alerts on a patient (the world's alert is an allergy)
+    FuzzForm("alerts:create", D, shows=("alerts:list", "patients:detail")),
+    FuzzForm("alerts:end", D, shows=("alerts:list",)),
     # reporting
     FuzzForm("reporting:tdi", R, shows=("reporting:tdi",)),
     FuzzForm("reporting:file_active_declare", C, shows=("reporting:file_active",),

@@ -8,7 +8,7 @@ from mass.demo import DEMO_PASSWORD, seed_staff
 
 # Each app that has demo records provides ``<app>.demo.seed(*, years, scale, stdout)``;
 # they run in this order because later apps attach records to earlier ones.
-DEMO_APPS = ["patients", "consultations", "dispensary", "social", "reporting"]
+DEMO_APPS = ["patients", "consultations", "dispensary", "alerts", "social", "reporting"]
 
 
 class Command(BaseCommand):

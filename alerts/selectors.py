@@ -1,0 +1,49 @@
+"""Reads of alerts. What a user may read follows alerts.rules: an alert of a kind the user
+does not read is not shown, and opening it is a 404."""
+
+from django.http import Http404
+
+from alerts.models import Alert
+from alerts.rules import readable_kinds
+
+
+def alert_get_for_user(*, user, pk: int) -> Alert:
+    kinds = readable_kinds(user)
+    try:
+        return (Alert.objects.select_related("patient", "recorded_by", "ended_by")
+                .get(pk=pk, kind__in=kinds))
+    except Alert.DoesNotExist:
+        raise Http404 from None
+
+
+def patient_alerts(*, user, patient) -> list[Alert]:
+    """Every alert of the patient this user reads, active first, then newest first."""
+    return sorted(
+        Alert.objects.filter(patient=patient, kind__in=readable_kinds(user))
+        .select_related("recorded_by", "ended_by"),
+        key=lambda alert: (not alert.is_active, -alert.recorded_at.timestamp(), -alert.pk))
+
+
+def active_alerts(*, user, patient) -> list[Alert]:
+    """The banner: the patient's active alerts this user reads, in one query (none for a
+    user who reads no kind)."""
+    kinds = readable_kinds(user)
+    if not kinds:
+        return []
+    return list(Alert.objects.filter(patient=patient, kind__in=kinds, ended_at__isnull=True)
+                .order_by("recorded_at", "id"))
+
+
+def active_alerts_by_patient(*, patient_ids) -> dict[int, list[Alert]]:
+    """The active alerts of all these patients, every kind, in one query: for the dispensing
+    list (its rows show the kinds the viewer reads, and "doctor before any dose" stops the
+    dose whoever looks)."""
+    by_patient: dict[int, list[Alert]] = {}
+    if not patient_ids:
+        return by_patient
+    rows = (Alert.objects.filter(patient_id__in=list(patient_ids), ended_at__isnull=True)
+            .only("id", "patient_id", "kind", "text", "recorded_at")
+            .order_by("recorded_at", "id"))
+    for alert in rows:
+        by_patient.setdefault(alert.patient_id, []).append(alert)
+    return by_patient
