@@ -18,9 +18,9 @@ from tests.factories import PatientFactory, PrescriptionFactory
 
 #: The sheet's queries, whatever the number of patients: session, user, permissions (two)
 #: and roles (navigation); for today and for tomorrow the prescriptions with their last
-#: dose and review, and the day's entries; the patients' birth years; the audit row; saving
-#: the session (three, with its savepoint).
-SHEET_QUERIES = 14
+#: dose and review, the day's entries and the patients' active alerts; the patients' birth
+#: years; the audit row; saving the session (three, with its savepoint).
+SHEET_QUERIES = 16
 
 
 def sections(page: str) -> tuple[str, str]:
