@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
                                Prescription, Product, RegisterEntry)
+from mass.selectors import site_calendar
 from patients.models import Patient
 
 #: From this many consecutive days without a dose the patient is held until a doctor's
@@ -28,6 +29,9 @@ HOLD_AFTER_MISSED_DAYS = 3
 STRONG_WARNING_MISSED_DAYS = 5
 #: Take-home doses are handed for at most this many following days.
 MAX_TAKE_HOME_DAYS = 6
+#: A public holiday or a one-off closure is shown this many days ahead on the list and the
+#: closed-day plan, so that a doctor can plan the doses of patients without take-home rights.
+CLOSED_DAY_NOTICE_DAYS = 7
 
 DISPENSING_ROLES_PERMISSION = "dispensary.view_prescription"
 
@@ -200,6 +204,9 @@ class DoseState:
     # The last dose of the substance withheld today for signs of intoxication (not
     # cancelled): nothing more is given today without a new assessment, nor taken home.
     intoxication_withheld: Dispensation | None = None
+    # The days the centre is closed within CLOSED_DAY_NOTICE_DAYS after today while the
+    # prescription runs (mass.selectors.ClosedDay), in order.
+    closed_ahead: list = field(default_factory=list)
 
     @property
     def patient(self):
@@ -268,6 +275,38 @@ class DoseState:
             return []
         return self.take_home_due
 
+    @property
+    def may_take_closed_days_home(self) -> bool:
+        """A closed day's dose goes home with the dose of the day before for a prescription
+        with a take-home right (any take-home weekday): the doctor judged the patient able
+        to keep doses at home. Without one, a doctor plans the closed days."""
+        return bool(self.prescription.take_home_weekdays)
+
+    @cached_property
+    def closed_days_taken_home(self) -> list:
+        """The closed days whose doses go home with today's dose (or went home today)."""
+        going = set(self.take_home_to_hand) | {e.dose_date for e in self.handed_today}
+        return [c for c in self.closed_ahead if c.day in going]
+
+    @cached_property
+    def closed_days_to_plan(self) -> list:
+        """The closed days a doctor must plan for this prescription: the run of closed days
+        right after today that today's dose does not cover (no take-home right, or none
+        handed after missed days or a dose withheld for intoxication), and, without a
+        take-home right, the public holidays and one-off closures of the coming
+        CLOSED_DAY_NOTICE_DAYS (a weekly closed day is flagged the day before: it is part
+        of the prescription's routine)."""
+        covered = {c.day for c in self.closed_days_taken_home}
+        run, day = [], self.today + datetime.timedelta(days=1)
+        by_day = {c.day: c for c in self.closed_ahead}
+        while day in by_day:
+            run.append(by_day[day])
+            day += datetime.timedelta(days=1)
+        to_plan = [c for c in run if c.day not in covered]
+        if not self.may_take_closed_days_home:
+            to_plan += [c for c in self.closed_ahead if not c.is_weekly and c not in run]
+        return sorted(to_plan, key=lambda c: c.day)
+
     def part_state(self, part: str) -> PartState:
         for state in self.parts:
             if state.part == part:
@@ -279,14 +318,18 @@ class DoseState:
         return next((p for p in self.parts if p.can_give), None)
 
 
-def take_home_days_after(prescription: Prescription, day: datetime.date) -> list[datetime.date]:
+def take_home_days_after(prescription: Prescription, day: datetime.date,
+                         closed_days=frozenset()) -> list[datetime.date]:
     """The days whose dose is handed on ``day`` to take home: the take-home weekdays that
-    immediately follow it, while the prescription runs."""
+    immediately follow it, while the prescription runs. For a prescription with a take-home
+    right, the days the centre is closed (``closed_days``) count as take-home days: the
+    doses of a Sunday and an Easter Monday go home on the Saturday."""
     days = []
     weekdays = set(prescription.take_home_weekdays)
+    closed = closed_days if weekdays else frozenset()
     next_day = day + datetime.timedelta(days=1)
-    while (next_day.weekday() in weekdays and prescription.is_active_on(next_day)
-           and len(days) < MAX_TAKE_HOME_DAYS):
+    while ((next_day.weekday() in weekdays or next_day in closed)
+           and prescription.is_active_on(next_day) and len(days) < MAX_TAKE_HOME_DAYS):
         days.append(next_day)
         next_day += datetime.timedelta(days=1)
     return days
@@ -457,11 +500,19 @@ def _entries_with_state(sql: str, params: dict, products: dict) -> list[Dispensa
     return result
 
 
+def dispensary_calendar(*, today: datetime.date):
+    """The centre's calendar (mass.selectors.site_calendar) from today to the end of the
+    closed-day notice: one query."""
+    return site_calendar(centre=True, start=today,
+                         end=today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
+
+
 def dose_states(*, today: datetime.date, patient_id: int | None = None,
-                query: str = "") -> list[DoseState]:
+                query: str = "", calendar=None) -> list[DoseState]:
     """The state of every prescription dispensed at the MASS today (or of one patient's, or
     of the patients whose alias or file number contains ``query``, accents and case aside),
-    in two queries whatever the number of patients."""
+    in three queries whatever the number of patients (the third the centre's calendar,
+    unless ``calendar`` is given)."""
     params = {"today": today, "patient": patient_id}
     rx_where, entries_where = "", ""
     if patient_id is not None:
@@ -481,6 +532,12 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
     prescriptions = _prescriptions_with_state(_prescriptions_sql(rx_where), params, products)
     if not prescriptions:
         return []
+    if calendar is None:
+        calendar = dispensary_calendar(today=today)
+    closed_ahead = calendar.closed_days(
+        today + datetime.timedelta(days=1),
+        today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
+    closed_days = frozenset(c.day for c in closed_ahead)
     if query and patient_id is None:  # a few patients: not the entries of everyone
         params["patients"] = sorted({rx.patient_id for rx in prescriptions})
         entries_where += " AND d.patient_id = ANY(%(patients)s)"
@@ -531,10 +588,11 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
         states.append(DoseState(
             prescription=rx, today=today, last_dose_date=rx.last_dose_date,
             reviewed_today=rx.reviewed_today, given_today=given_today, parts=parts,
-            take_home_days=take_home_days_after(rx, today),
+            take_home_days=take_home_days_after(rx, today, closed_days),
             handed_today=[e for e in mine if e.date == today and e.dose_date > today
                           and e.prescription_id == rx.pk and not _is_cancelled(e)],
             intoxication_withheld=_intoxication_withheld(substance_today),
+            closed_ahead=[c for c in closed_ahead if rx.is_active_on(c.day)],
         ))
     return states
 
@@ -560,14 +618,36 @@ def _is_cancelled(entry: Dispensation) -> bool:
     return cancelled
 
 
-def dispensing_list(*, today: datetime.date | None = None, query: str = "") -> list[DoseState]:
+def dispensing_list(*, today: datetime.date | None = None, query: str = "",
+                    calendar=None) -> list[DoseState]:
     """Today's dispensing list, ordered for a busy desk: held patients first (they need a
     doctor), then the doses still due, withheld ones, and what is done; by alias within."""
     today = today or timezone.localdate()
-    states = dose_states(today=today, query=query)
+    states = dose_states(today=today, query=query, calendar=calendar)
     states.sort(key=lambda s: (s.desk_order, s.patient.alias.casefold(), s.patient.pk,
                                s.prescription.pk))
     return states
+
+
+def closed_day_plan(*, today: datetime.date | None = None) -> dict:
+    """The closed-day plan for doctors: the days the centre is closed in the coming
+    CLOSED_DAY_NOTICE_DAYS, the patients whose doses of those days a doctor must plan
+    (``DoseState.closed_days_to_plan``: no take-home right, or not handed after missed
+    days), and how many will take them home with the dose of the day before. Four queries."""
+    today = today or timezone.localdate()
+    calendar = dispensary_calendar(today=today)
+    states = dose_states(today=today, calendar=calendar)
+    to_plan = [s for s in states if s.closed_days_to_plan]
+    to_plan.sort(key=lambda s: (s.closed_days_to_plan[0].day, s.patient.alias.casefold(),
+                                s.patient.pk))
+    return {
+        "closed_days": calendar.closed_days(
+            today + datetime.timedelta(days=1),
+            today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS)),
+        "to_plan": to_plan,
+        "taking_home": [s for s in states if s.may_take_closed_days_home
+                        and s.closed_ahead and not s.closed_days_to_plan],
+    }
 
 
 def desk_counts(states: list[DoseState]) -> dict[str, int]:

@@ -7,6 +7,7 @@ app_name = "dispensary"
 urlpatterns = [
     path("", views.today, name="today"),
     path("prescriptions/", views.prescriptions, name="prescriptions"),
+    path("closed-days/", views.closed_days, name="closed_days"),
     path("prescriptions/<int:pk>/dispense/", views.dispense, name="dispense"),
     path("prescriptions/<int:pk>/end/", views.prescription_end, name="prescription_end"),
     path("prescriptions/<int:pk>/review/", views.review, name="review"),

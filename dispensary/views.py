@@ -42,10 +42,16 @@ def _today():
 @permission_required("dispensary.add_dispensation", raise_exception=True)
 def today(request):
     query = _list_query(request.GET.get("q", ""))
-    states = selectors.dispensing_list(today=_today(), query=query)
+    today = _today()
+    # Loaded once for the page: the rows' closed-day take-home doses and the notice above.
+    calendar = selectors.dispensary_calendar(today=today)
+    states = selectors.dispensing_list(today=today, query=query, calendar=calendar)
     return render(request, "dispensary/today.html", {
         "states": states, "query": query, "counts": selectors.desk_counts(states),
-        "today": _today(),
+        "today": today, "closed_days": calendar.closed_days(
+            today + datetime.timedelta(days=1),
+            today + datetime.timedelta(days=selectors.CLOSED_DAY_NOTICE_DAYS)),
+        "closed_day_flags": sum(1 for state in states if state.closed_days_to_plan),
     })
 
 
@@ -161,6 +167,15 @@ def cancel(request, pk):
 
 
 # --- prescriptions --------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("dispensary.add_prescription", raise_exception=True)
+def closed_days(request):
+    """The closed-day plan: who needs a doctor's decision for the doses of the coming days
+    the centre is closed."""
+    return render(request, "dispensary/closed_days.html",
+                  {**selectors.closed_day_plan(today=_today()), "today": _today()})
 
 
 @require_GET
