@@ -137,7 +137,7 @@ def site_edit(request, pk=None):
 def site_hours(request, pk):
     """The weekly opening hours of a site: a weekday left empty is closed."""
     site = get_object_or_404(Site, pk=pk)
-    form = OpeningHoursForm(request.POST or None, site=site)
+    form = OpeningHoursForm(request.POST if request.method == "POST" else None, site=site)
     if request.method == "POST" and form.is_valid():
         services.site_opening_hours_set(site=site, hours=form.cleaned_data["hours"],
                                         actor=request.user)
@@ -151,7 +151,7 @@ def site_hours(request, pk):
 def site_closures(request, pk):
     """A site's one-off closures (the coming ones, and the form to add one)."""
     site = get_object_or_404(Site, pk=pk)
-    form = SiteClosureForm(request.POST or None)
+    form = SiteClosureForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
