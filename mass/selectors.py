@@ -103,18 +103,19 @@ class SiteCalendar:
     closed_on_public_holidays: bool
 
     def closed_day(self, day: datetime.date) -> ClosedDay | None:
-        """Why the site is closed on ``day``, or None when it is open. A closure says more
-        than a holiday, and a holiday more than the weekday."""
+        """Why the site is closed on ``day``, or None when it is open: a closure first (it
+        was typed for that day), then the weekly closed day (planned by routine: Easter
+        Sunday is a Sunday), then a public holiday."""
         for first, last, reason in self.closures:
             if first <= day <= last:
                 return ClosedDay(day, "closure", reason)
+        if self.open_weekdays is not None and day.weekday() not in self.open_weekdays:
+            return ClosedDay(day, "hours", _gettext("closed on %(weekday)s")
+                             % {"weekday": WEEKDAYS[day.weekday()]})
         if self.closed_on_public_holidays:
             name = belgian_public_holidays(day.year).get(day)
             if name:
                 return ClosedDay(day, "holiday", name)
-        if self.open_weekdays is not None and day.weekday() not in self.open_weekdays:
-            return ClosedDay(day, "hours", _gettext("closed on %(weekday)s")
-                             % {"weekday": WEEKDAYS[day.weekday()]})
         return None
 
     def is_open(self, day: datetime.date) -> bool:

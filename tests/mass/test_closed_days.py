@@ -50,7 +50,7 @@ def test_calendar_closes_sundays_easter_monday_and_a_closure(db, coordinator_use
     start, end = datetime.date(2027, 3, 26), datetime.date(2027, 4, 10)
     closed = selectors.site_closed_days(centre, start, end)
     assert [(c.day, c.kind) for c in closed] == [
-        (datetime.date(2027, 3, 28), "holiday"),  # Easter Sunday: a holiday and a Sunday
+        (datetime.date(2027, 3, 28), "hours"),  # Easter Sunday: closed as every Sunday
         (datetime.date(2027, 3, 29), "holiday"),  # Easter Monday
         (datetime.date(2027, 4, 4), "hours"),     # an ordinary Sunday
         (datetime.date(2027, 4, 7), "closure"),
