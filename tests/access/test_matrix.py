@@ -185,8 +185,7 @@ MATRIX = {
     # holds and cancel entries; the coordinator reads the register and keeps the products.
     "dispensary:today":          {"GET":  (403, 200, 403, 403, 403, 403, 403, 403)},
     "dispensary:prescriptions":  {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
-    "dispensary:closed_days":    {"GET":  (403, 403, 200, 200, 403, 403, 403, 403),
-                                  "POST": (405, 405, 405, 405, 405, 405, 405, 405)},
+    "dispensary:closed_days":    {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
     "dispensary:dispense":       {"GET":  (403, 200, 403, 403, 403, 403, 403, 403),
                                   "POST": (403, 200, 403, 403, 403, 403, 403, 403)},
     "dispensary:prescription_end": {"GET": (403, 403, 200, 200, 403, 403, 403, 403),

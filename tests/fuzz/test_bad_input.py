@@ -104,6 +104,9 @@ FORMS = [
     FuzzForm("staff_two_factor_reset", C, fields={}),
     FuzzForm("site_create", C, shows=("site_list",)),
     FuzzForm("site_update", C, shows=("site_list",)),
+    FuzzForm("site_hours", C, shows=("site_list",)),
+    FuzzForm("site_closures", C, shows=("site_closures", "site_list")),
+    FuzzForm("site_closure_delete", C, page="site_closures", shows=("site_closures",)),
     # reception and patient files
     FuzzForm("reception:arrival", R, page=search_page, shows=("reception:board",)),
     FuzzForm("reception:harm_reduction", R, page="reception:board"),

@@ -230,3 +230,19 @@ def test_closures_page_query_count_is_constant(coordinator_client, coordinator_u
 # session, user, permissions (2), roles, the site, its closures with who recorded them,
 # session save (3)
 CLOSURES_PAGE_QUERIES = 10
+
+
+def test_demo_closes_the_centre_once_on_a_coming_open_day(db):
+    from mass.demo import seed_closure, seed_staff
+    seed_staff()
+    assert seed_closure() is not None
+    closure = SiteClosure.objects.get()
+    assert closure.first_day == closure.last_day and closure.first_day >= day(3)
+    # Not a day the centre was closed anyway (a Sunday, a holiday).
+    closure_kinds = [c.kind for c in selectors.site_closed_days(
+        closure.site, closure.first_day, closure.first_day)]
+    assert closure_kinds == ["closure"]
+    calendar = selectors.SiteCalendar(site=None, open_weekdays=frozenset(range(6)),
+                                      closures=(), closed_on_public_holidays=True)
+    assert calendar.is_open(closure.first_day)
+    assert seed_closure() is None and SiteClosure.objects.count() == 1
