@@ -629,6 +629,22 @@ def dispensing_list(*, today: datetime.date | None = None, query: str = "",
     return states
 
 
+def closed_days_notice(calendar, *, today: datetime.date) -> list:
+    """The closed days the list announces: the run of closed days right after today (their
+    doses go home today), and the public holidays and closures of the coming
+    CLOSED_DAY_NOTICE_DAYS; not every coming Sunday, which the desk knows."""
+    coming = calendar.closed_days(today + datetime.timedelta(days=1),
+                                  today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
+    notice, expected = [], today + datetime.timedelta(days=1)
+    for closed in coming:
+        if closed.day == expected:  # still in the run that starts tomorrow
+            expected += datetime.timedelta(days=1)
+            notice.append(closed)
+        elif not closed.is_weekly:
+            notice.append(closed)
+    return notice
+
+
 def closed_day_plan(*, today: datetime.date | None = None) -> dict:
     """The closed-day plan for doctors: the days the centre is closed in the coming
     CLOSED_DAY_NOTICE_DAYS, the patients whose doses of those days a doctor must plan

@@ -48,9 +48,7 @@ def today(request):
     states = selectors.dispensing_list(today=today, query=query, calendar=calendar)
     return render(request, "dispensary/today.html", {
         "states": states, "query": query, "counts": selectors.desk_counts(states),
-        "today": today, "closed_days": calendar.closed_days(
-            today + datetime.timedelta(days=1),
-            today + datetime.timedelta(days=selectors.CLOSED_DAY_NOTICE_DAYS)),
+        "today": today, "closed_days": selectors.closed_days_notice(calendar, today=today),
         "closed_day_flags": sum(1 for state in states if state.closed_days_to_plan),
     })
 
@@ -126,7 +124,7 @@ def _dispensed_message(entries: list[Dispensation]) -> str:
 def _row(request, prescription, *, message=None, level="info"):
     """The row of the list an htmx action replaces, and the counts at the top of the list
     (swapped out of band), both from one read of the list the click came from (searched or
-    not): the same two queries as the row alone."""
+    not): the same queries as the row alone."""
     today = _today()
     query = ""
     if request.htmx.current_url:

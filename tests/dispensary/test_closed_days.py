@@ -249,3 +249,15 @@ def test_closed_day_plan_constant_queries(doctor_client, django_assert_num_queri
 #: session, user, permissions (two), roles, the centre's calendar, the prescriptions, the
 #: day's entries, saving the session (three).
 PLAN_QUERIES = LIST_QUERIES
+
+
+def test_list_announces_a_sunday_only_the_day_before(db):
+    from dispensary.selectors import closed_days_notice
+    from mass.selectors import SiteCalendar
+    centre = SiteCalendar(site=None, open_weekdays=frozenset(range(6)), closures=(),
+                          closed_on_public_holidays=True)
+    wednesday, saturday = datetime.date(2027, 3, 24), datetime.date(2027, 3, 27)
+    easter_monday = datetime.date(2027, 3, 29)
+    assert [c.day for c in closed_days_notice(centre, today=wednesday)] == [easter_monday]
+    assert [c.day for c in closed_days_notice(centre, today=saturday)] == [
+        datetime.date(2027, 3, 28), easter_monday]
