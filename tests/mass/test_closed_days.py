@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mass import selectors, services
-from mass.models import AuditEvent, OpeningHours, Site, SiteClosure
+from mass.models import AuditEvent, Site, SiteClosure
 from tests.factories import woeringen
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
