@@ -284,8 +284,12 @@ class DoseState:
 
     @cached_property
     def closed_days_taken_home(self) -> list:
-        """The closed days whose doses go home with today's dose (or went home today)."""
-        going = set(self.take_home_to_hand) | {e.dose_date for e in self.handed_today}
+        """The closed days whose doses went home today, or go home with the dose still to
+        give today (none when today's dose was given before the closure was known: the
+        patient has left, and a doctor plans the closed days)."""
+        going = {e.dose_date for e in self.handed_today}
+        if self.next_part() is not None:
+            going |= set(self.take_home_to_hand)
         return [c for c in self.closed_ahead if c.day in going]
 
     @cached_property
@@ -649,7 +653,8 @@ def closed_day_plan(*, today: datetime.date | None = None) -> dict:
     """The closed-day plan for doctors: the days the centre is closed in the coming
     CLOSED_DAY_NOTICE_DAYS, the patients whose doses of those days a doctor must plan
     (``DoseState.closed_days_to_plan``: no take-home right, or not handed after missed
-    days), and how many will take them home with the dose of the day before. Four queries."""
+    days), and how many will take them home with the dose of the day before. Three
+    queries."""
     today = today or timezone.localdate()
     calendar = dispensary_calendar(today=today)
     states = dose_states(today=today, calendar=calendar)

@@ -70,6 +70,17 @@ def test_patient_record_shows_the_closed_day_as_the_list_does(nurse_client, pati
     assert "data-closed-take-home" in record and "Journée de formation" in record
 
 
+def test_closure_recorded_after_todays_dose_is_flagged_not_promised(nurse_client, patient,
+                                                                   stock):
+    rx = with_take_home(patient)
+    give(nurse_client, rx)  # the dose of the morning; the closure is decided in the afternoon
+    close_centre(1)
+    state = dose_states(today=day(), patient_id=patient.pk)[0]
+    assert state.closed_days_taken_home == []
+    assert [c.day for c in state.closed_days_to_plan] == [day(1)]
+    assert "data-closed-take-home" not in listing(nurse_client)
+
+
 def test_a_run_of_closed_days_goes_home_together_capped(nurse_client, patient, stock):
     rx = with_take_home(patient)
     close_centre(1, 9)
