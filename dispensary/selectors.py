@@ -17,8 +17,8 @@ from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
 
-from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
-                               Prescription, Product, RegisterEntry)
+from dispensary.models import (ClosedDayPlan, Dispensation, DispensationCancellation,
+                               HoldReview, Prescription, Product, RegisterEntry)
 from mass.selectors import site_calendar
 from patients.models import Patient
 
@@ -207,6 +207,8 @@ class DoseState:
     # The days the centre is closed within CLOSED_DAY_NOTICE_DAYS after today while the
     # prescription runs (mass.selectors.ClosedDay), in order.
     closed_ahead: list = field(default_factory=list)
+    # The doctors' plans of the coming closed days: day -> ClosedDayDecision.
+    closed_day_decisions: dict = field(default_factory=dict)
 
     @property
     def patient(self):
@@ -299,17 +301,30 @@ class DoseState:
         handed after missed days or a dose withheld for intoxication), and, without a
         take-home right, the public holidays and one-off closures of the coming
         CLOSED_DAY_NOTICE_DAYS (a weekly closed day is flagged the day before: it is part
-        of the prescription's routine)."""
+        of the prescription's routine); less the days a doctor planned (ClosedDayPlan)."""
         covered = {c.day for c in self.closed_days_taken_home}
         run, day = [], self.today + datetime.timedelta(days=1)
         by_day = {c.day: c for c in self.closed_ahead}
         while day in by_day:
             run.append(by_day[day])
             day += datetime.timedelta(days=1)
-        to_plan = [c for c in run if c.day not in covered]
+        decided = self.closed_day_decisions
+        # Planned otherwise ("no take-home"): the doctor has seen it. Planned as take-home
+        # but not handed (missed days, intoxication): still to plan.
+        to_plan = [c for c in run if c.day not in covered
+                   and getattr(decided.get(c.day), "decision", None)
+                   != ClosedDayPlan.Decision.NO_TAKE_HOME]
         if not self.may_take_closed_days_home:
-            to_plan += [c for c in self.closed_ahead if not c.is_weekly and c not in run]
+            to_plan += [c for c in self.closed_ahead
+                        if not c.is_weekly and c not in run and c.day not in decided]
         return sorted(to_plan, key=lambda c: c.day)
+
+    @cached_property
+    def closed_day_notes(self) -> list[str]:
+        """The doctors' notes on the coming closed days of this prescription, once each."""
+        notes = [self.closed_day_decisions[c.day].note for c in self.closed_ahead
+                 if c.day in self.closed_day_decisions]
+        return list(dict.fromkeys(notes))
 
     def part_state(self, part: str) -> PartState:
         for state in self.parts:
@@ -323,14 +338,16 @@ class DoseState:
 
 
 def take_home_days_after(prescription: Prescription, day: datetime.date,
-                         closed_days=frozenset()) -> list[datetime.date]:
+                         closed_days=frozenset(),
+                         planned_take_home=frozenset()) -> list[datetime.date]:
     """The days whose dose is handed on ``day`` to take home: the take-home weekdays that
     immediately follow it, while the prescription runs. For a prescription with a take-home
     right, the days the centre is closed (``closed_days``) count as take-home days: the
-    doses of a Sunday and an Easter Monday go home on the Saturday."""
+    doses of a Sunday and an Easter Monday go home on the Saturday. Without one, only the
+    closed days a doctor planned as take-home days (``planned_take_home``) do."""
     days = []
     weekdays = set(prescription.take_home_weekdays)
-    closed = closed_days if weekdays else frozenset()
+    closed = closed_days if weekdays else closed_days & planned_take_home
     next_day = day + datetime.timedelta(days=1)
     while ((next_day.weekday() in weekdays or next_day in closed)
            and prescription.is_active_on(next_day) and len(days) < MAX_TAKE_HOME_DAYS):
@@ -391,8 +408,9 @@ def _prescriptions_sql(where: str) -> str:
     """The prescriptions dispensed at the MASS on ``%(today)s`` (running that day, with no
     partner pharmacy, of a file not merged; and ``where``, on ``p`` the patient and ``rx``
     the prescription), with their patient, product, last dose before today (the last dose
-    of the substance given and not cancelled: as ``given_dispensations()``) and whether a
-    doctor reviewed the patient's hold today."""
+    of the substance given and not cancelled: as ``given_dispensations()``), whether a
+    doctor reviewed the patient's hold today and the doctors' plans of the coming closed
+    days (ClosedDayPlan, oldest first)."""
     rx, patient = Prescription._meta.db_table, Patient._meta.db_table
     product, dispensation = Product._meta.db_table, Dispensation._meta.db_table
     cancellation, review = DispensationCancellation._meta.db_table, HoldReview._meta.db_table
@@ -409,7 +427,12 @@ def _prescriptions_sql(where: str) -> str:
                  ORDER BY d.dose_date DESC LIMIT 1) AS last_dose_date,
                EXISTS (SELECT 1 FROM {review} h
                         WHERE h.patient_id = rx.patient_id AND h.substance = pr.substance
-                          AND h.reviewed_on = %(today)s) AS reviewed_today
+                          AND h.reviewed_on = %(today)s) AS reviewed_today,
+               ARRAY(SELECT json_build_array(cp.first_day, cp.last_day, cp.decision, cp.note)
+                       FROM {ClosedDayPlan._meta.db_table} cp
+                      WHERE cp.patient_id = rx.patient_id AND cp.substance = pr.substance
+                        AND cp.last_day > %(today)s
+                      ORDER BY cp.id) AS closed_day_plans
           FROM {rx} rx
           JOIN {patient} p ON p.id = rx.patient_id
           JOIN {product} pr ON pr.id = rx.product_id
@@ -482,9 +505,28 @@ def _prescriptions_with_state(sql: str, params: dict, products: dict) -> list[Pr
         product = _shared(products, Product, db, _PRODUCT_FIELDS, row[patient_end:product_end])
         rx = _instance(Prescription, db, _PRESCRIPTION_FIELDS, row[:rx_end],
                        {"patient": patient, "product": product})
-        rx.last_dose_date, rx.reviewed_today = row[product_end:]
+        rx.last_dose_date, rx.reviewed_today, plans = row[product_end:]
+        rx.closed_day_decisions = _closed_day_decisions(plans)
         result.append(rx)
     return result
+
+
+@dataclass(frozen=True)
+class ClosedDayDecision:
+    decision: str  # ClosedDayPlan.Decision
+    note: str
+
+
+def _closed_day_decisions(plans: list) -> dict:
+    """Day -> the ClosedDayDecision in force for it, from [first day, last day, decision,
+    note] rows oldest first: a later plan replaces an earlier one for the days it covers."""
+    decisions = {}
+    for first, last, decision, note in plans:
+        day, last = datetime.date.fromisoformat(first), datetime.date.fromisoformat(last)
+        while day <= last:
+            decisions[day] = ClosedDayDecision(decision, note)
+            day += datetime.timedelta(days=1)
+    return decisions
 
 
 def _entries_with_state(sql: str, params: dict, products: dict) -> list[Dispensation]:
@@ -592,11 +634,15 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
         states.append(DoseState(
             prescription=rx, today=today, last_dose_date=rx.last_dose_date,
             reviewed_today=rx.reviewed_today, given_today=given_today, parts=parts,
-            take_home_days=take_home_days_after(rx, today, closed_days),
+            take_home_days=take_home_days_after(
+                rx, today, closed_days,
+                frozenset(day for day, plan in rx.closed_day_decisions.items()
+                          if plan.decision == ClosedDayPlan.Decision.TAKE_HOME)),
             handed_today=[e for e in mine if e.date == today and e.dose_date > today
                           and e.prescription_id == rx.pk and not _is_cancelled(e)],
             intoxication_withheld=_intoxication_withheld(substance_today),
             closed_ahead=[c for c in closed_ahead if rx.is_active_on(c.day)],
+            closed_day_decisions=rx.closed_day_decisions,
         ))
     return states
 

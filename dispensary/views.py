@@ -10,14 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dispensary import selectors, services
 from dispensary.panels import patient_context
-from dispensary.forms import (CancelForm, CorrectionForm, CountForm, DispenseForm,
-                              HoldReviewForm, PharmacyForm, PrescriptionEndForm,
+from dispensary.forms import (CancelForm, ClosedDayPlanForm, CorrectionForm, CountForm,
+                              DispenseForm, HoldReviewForm, PharmacyForm, PrescriptionEndForm,
                               PrescriptionForm, ProductForm, ReceiptForm)
-from dispensary.models import Dispensation, Pharmacy, Product, RegisterEntry
+from dispensary.models import ClosedDayPlan, Dispensation, Pharmacy, Product, RegisterEntry
 from mass.audit import Action, audit_record
 from patients.selectors import patient_return_lapse
 
@@ -172,8 +172,35 @@ def cancel(request, pk):
 def closed_days(request):
     """The closed-day plan: who needs a doctor's decision for the doses of the coming days
     the centre is closed."""
-    return render(request, "dispensary/closed_days.html",
-                  {**selectors.closed_day_plan(today=_today()), "today": _today()})
+    return render(request, "dispensary/closed_days.html", {
+        **selectors.closed_day_plan(today=_today()), "today": _today(),
+        "decisions": ClosedDayPlan.Decision.choices})
+
+
+@require_POST
+@permission_required("dispensary.add_closeddayplan", raise_exception=True)
+def closed_day_plan_record(request, pk):
+    """A doctor's plan for one flagged patient's closed days, from the closed-day plan."""
+    prescription = selectors.prescription_get_for_user(user=request.user, pk=pk)
+    form = ClosedDayPlanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was recorded for %(alias)s: %(errors)s") % {
+            "alias": prescription.patient.alias,
+            "errors": " ".join(f"{form.fields[name].label or name}: {error}"
+                               for name, errors in form.errors.items() for error in errors)})
+        return redirect("dispensary:closed_days")
+    data = form.cleaned_data
+    try:
+        services.closed_day_plan_record(
+            prescription=prescription, first_day=data["first_day"], last_day=data["last_day"],
+            decision=data["decision"], note=data["note"], actor=request.user, today=_today())
+    except services.Refused as exc:
+        messages.error(request, _("Nothing was recorded for %(alias)s: %(errors)s") % {
+            "alias": prescription.patient.alias, "errors": str(exc)})
+    else:
+        messages.success(request, _("Closed-day plan recorded for %(alias)s.")
+                         % {"alias": prescription.patient.alias})
+    return redirect("dispensary:closed_days")
 
 
 @require_GET

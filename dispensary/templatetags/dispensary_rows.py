@@ -71,6 +71,7 @@ class _Page:
             "reassess": _("Assess again before giving…"),
             "closed_take_home": _("Centre closed: taken home with today's dose:"),
             "closed_plan": _("No take-home for the closed days: a doctor's plan is needed:"),
+            "closed_note": _("Doctor's plan for the closed days:"),
         }.items()}
         # Sentences with a value in them: translated once, filled per row.
         self.at_by = _("at %(time)s by %(who)s")
@@ -311,6 +312,9 @@ def _closed_days(state: DoseState, page: _Page) -> str:
         days = ", ".join(_closed_day(closed, page) for closed in state.closed_days_to_plan)
         html += (f'<div class="small text-danger fw-bold" data-closed-day-plan>'
                  f'{page.text["closed_plan"]} {days}</div>')
+    for note in state.closed_day_notes:
+        html += (f'<div class="small fst-italic" data-closed-day-note>'
+                 f'{page.text["closed_note"]} {e(note)}</div>')
     return html
 
 

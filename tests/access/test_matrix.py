@@ -186,6 +186,9 @@ MATRIX = {
     "dispensary:today":          {"GET":  (403, 200, 403, 403, 403, 403, 403, 403)},
     "dispensary:prescriptions":  {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
     "dispensary:closed_days":    {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
+    # A doctor's plan for a patient's closed days (an empty POST: refused, back to the plan).
+    "dispensary:closed_day_plan_record": {"GET": (405, 405, 405, 405, 405, 405, 405, 405),
+                                          "POST": (403, 403, 302, 302, 403, 403, 403, 403)},
     "dispensary:dispense":       {"GET":  (403, 200, 403, 403, 403, 403, 403, 403),
                                   "POST": (403, 200, 403, 403, 403, 403, 403, 403)},
     "dispensary:prescription_end": {"GET": (403, 403, 200, 200, 403, 403, 403, 403),

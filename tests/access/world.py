@@ -195,6 +195,7 @@ URL_ARGS = {
     "consultations:referral_outcome": lambda w: [w.referral.pk],
     "consultations:screening_result": lambda w: [w.screening.pk],
     "dispensary:dispense": lambda w: [w.prescription.pk],
+    "dispensary:closed_day_plan_record": lambda w: [w.prescription.pk],
     "dispensary:prescription_end": lambda w: [w.prescription.pk],
     "dispensary:review": lambda w: [w.prescription.pk],
     "dispensary:patient": lambda w: [w.patient.pk],

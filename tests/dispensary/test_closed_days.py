@@ -272,3 +272,103 @@ def test_list_announces_a_sunday_only_the_day_before(db):
     assert [c.day for c in closed_days_notice(centre, today=wednesday)] == [easter_monday]
     assert [c.day for c in closed_days_notice(centre, today=saturday)] == [
         datetime.date(2027, 3, 28), easter_monday]
+
+
+# --- a doctor's plan ------------------------------------------------------------------------
+
+
+def plan(client, rx, first: int, last: int | None = None, decision="take_home",
+         note="Prend la dose de demain, vu avec lui."):
+    return client.post(reverse("dispensary:closed_day_plan_record", args=[rx.pk]), {
+        "first_day": day(first).isoformat(),
+        "last_day": day(last if last is not None else first).isoformat(),
+        "decision": decision, "note": note}, follow=True, **EN)
+
+
+def test_doctor_plans_take_home_for_a_patient_without_the_right(doctor_client, nurse_client,
+                                                               patient, stock):
+    from dispensary.models import ClosedDayPlan
+    from mass.models import AuditEvent
+    rx = supervised_daily(patient)
+    close_centre(1)
+    page = doctor_client.get(reverse("dispensary:closed_days"), **EN).content.decode()
+    assert f'data-plan-form="{rx.pk}"' in page
+    response = plan(doctor_client, rx, 1)
+    assert "Closed-day plan recorded for Mimi." in response.content.decode()
+    assert f'data-plan="{rx.pk}"' not in response.content.decode()  # planned: off the list
+    recorded = ClosedDayPlan.objects.get()
+    assert (recorded.patient, recorded.substance, recorded.first_day) == (
+        patient, "methadone", day(1))
+    assert AuditEvent.objects.filter(object_type="dispensary.closeddayplan",
+                                     patient=patient).exists()
+    content = listing(nurse_client)
+    assert "data-closed-day-plan" not in content and "+ 1 take-home day" in content
+    assert "Prend la dose de demain" in content
+    give(nurse_client, rx)
+    assert given_rows(rx, date=day(), dose_date=day(1)).count() == 1
+
+
+def test_doctor_plans_another_arrangement(doctor_client, nurse_client, patient, stock):
+    rx = supervised_daily(patient)
+    close_centre(1)
+    plan(doctor_client, rx, 1, decision="no_take_home", note="Pharmacie de garde demain.")
+    content = listing(nurse_client)
+    assert "data-closed-day-plan" not in content and "take-home day" not in content
+    assert "Pharmacie de garde demain." in content
+    give(nurse_client, rx)
+    assert not given_rows(rx, dose_date=day(1)).exists()
+
+
+def test_plan_made_a_week_ahead_is_used_on_the_eve(doctor_client, patient, stock):
+    rx = supervised_daily(patient)
+    close_centre(5)
+    assert dose_states(today=day(), patient_id=patient.pk)[0].closed_days_to_plan
+    plan(doctor_client, rx, 5)
+    assert dose_states(today=day(), patient_id=patient.pk)[0].closed_days_to_plan == []
+    for coming in range(4):  # the patient comes every day until then
+        DispensationFactory(prescription=rx, date=day(coming))
+    eve = dose_states(today=day(4), patient_id=patient.pk)[0]
+    assert eve.take_home_to_hand == [day(5)]
+
+
+def test_a_later_plan_replaces_an_earlier_one(doctor_client, patient, stock):
+    rx = supervised_daily(patient)
+    close_centre(1)
+    plan(doctor_client, rx, 1)
+    plan(doctor_client, rx, 1, decision="no_take_home", note="Finalement: pharmacie.")
+    state = dose_states(today=day(), patient_id=patient.pk)[0]
+    assert state.take_home_to_hand == [] and state.closed_days_to_plan == []
+    assert state.closed_day_notes == ["Finalement: pharmacie."]
+
+
+@pytest.mark.parametrize("first,last,decision,note,message", [
+    (1, 1, "take_home", "  ", "This field is required."),
+    (1, 1, "", "Vu.", "This field is required."),
+    (1, 1, "always", "Vu.", "Select a valid choice."),
+    (0, 1, "take_home", "Vu.", "A closed-day plan is for the coming days"),
+    (-2, -1, "take_home", "Vu.", "A closed-day plan is for the coming days"),
+    (2, 1, "take_home", "Vu.", "The last closed day is before the first one."),
+])
+def test_closed_day_plan_bad_input_refused_and_nothing_written(doctor_client, patient, stock,
+                                                               first, last, decision, note,
+                                                               message):
+    from dispensary.models import ClosedDayPlan
+    from mass.models import AuditEvent
+    rx = supervised_daily(patient)
+    close_centre(1)
+    events = AuditEvent.objects.exclude(action="view").count()
+    response = plan(doctor_client, rx, first, last, decision=decision, note=note)
+    assert "Nothing was recorded for Mimi" in response.content.decode()
+    assert message in response.content.decode()
+    assert not ClosedDayPlan.objects.exists()
+    assert AuditEvent.objects.exclude(action="view").count() == events
+
+
+def test_nurse_may_not_plan_closed_days(nurse_client, patient, stock):
+    from dispensary.models import ClosedDayPlan
+    rx = supervised_daily(patient)
+    close_centre(1)
+    assert plan(nurse_client, rx, 1).status_code == 403
+    url = reverse("dispensary:closed_day_plan_record", args=[rx.pk])
+    assert nurse_client.get(url).status_code == 405
+    assert not ClosedDayPlan.objects.exists()

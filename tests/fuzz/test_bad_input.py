@@ -143,6 +143,10 @@ FORMS = [
     FuzzForm("consultations:screening_result", N, shows=PATIENT_PAGES),
     # dispensary
     FuzzForm("dispensary:dispense", N, shows=("dispensary:patient",)),
+    # The plan page shows the form only for a patient flagged on the day of the run.
+    FuzzForm("dispensary:closed_day_plan_record", D, page="dispensary:closed_days",
+             fields={"first_day": "hidden", "last_day": "hidden", "decision": "radio",
+                     "note": "text"}, shows=("dispensary:closed_days", "dispensary:patient")),
     FuzzForm("dispensary:prescription_end", D, shows=("dispensary:patient",)),
     FuzzForm("dispensary:review", D, shows=("dispensary:patient",),
              good={"decision": ["resume"]}),
