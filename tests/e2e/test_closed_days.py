@@ -1,7 +1,8 @@
 """A closed-day plan in a real browser (issue 12, item 5): a coordinator records a closure of
 the centre for tomorrow; the nurse's list today says the centre is closed, the row of a
 patient with a take-home right offers tomorrow's dose with today's, and one click hands both
-(tomorrow's as a take-home entry); a patient without a take-home right is flagged."""
+(tomorrow's as a take-home entry); a patient without a take-home right is flagged, and a
+doctor's plan on the closed-day page lets tomorrow's dose go home with today's too."""
 
 import datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ def patients(staff_factory, _reference_data_for_transactional_test):
     from dispensary.models import Product
     from tests.factories import PatientFactory, PrescriptionFactory
     staff_factory(Role.COORDINATOR, username="e2e_coordinator")
+    staff_factory(Role.DOCTOR, username="e2e_doctor")
     nurse = staff_factory(Role.NURSE, username="e2e_nurse")
     syrup = Product.objects.get(name="Methadone syrup 1 mg/ml")
     services.register_receipt(product=syrup, quantity=Decimal("2000"), supplier="e2e",
@@ -70,4 +72,24 @@ def test_closure_tomorrow_hands_its_dose_with_todays(page, new_page, steps, pati
     tomorrows = Dispensation.objects.get(prescription=egret, dose_date=tomorrow)
     assert tomorrows.date == timezone.localdate() and tomorrows.status == "given"
     assert not Dispensation.objects.filter(prescription=ibis).exists()
-    assert not csp_errors(page, nurse), csp_errors(page, nurse)
+
+    doctor = new_page("en")
+    login(doctor, "e2e_doctor")
+    doctor.goto("/dispensary/closed-days/")
+    form = doctor.locator(f"[data-plan-form='{ibis.pk}']")
+    form.get_by_label("Take-home with the dose of the day before").check()
+    form.locator("input[name=note]").fill("Seen today: stable, may take tomorrow's dose.")
+    steps.shot("doctor-plans", doctor)
+    form.get_by_role("button", name="Record the plan").click()
+    expect(doctor.get_by_role("alert").first).to_contain_text(
+        "Closed-day plan recorded for Ibis.")
+    expect(doctor.locator(f"[data-plan='{ibis.pk}']")).to_have_count(0)
+
+    nurse.goto("/dispensary/")
+    ibis_row = nurse.locator(f"#rx-{ibis.pk}")
+    expect(ibis_row.locator("[data-closed-day-note]")).to_contain_text("stable")
+    ibis_row.locator(f"[data-give='{ibis.pk}-day']").click()
+    expect(nurse.locator(f"#rx-{ibis.pk}")).to_contain_text("Take-home doses handed for:")
+    steps.shot("planned-take-home-given", nurse)
+    assert Dispensation.objects.filter(prescription=ibis, dose_date=tomorrow).exists()
+    assert not csp_errors(page, nurse, doctor), csp_errors(page, nurse, doctor)
