@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from dispensary.models import (Dispensation, HoldReview, InductionRule, Pharmacy,
+from dispensary.models import (ClosedDayPlan, Dispensation, HoldReview, InductionRule, Pharmacy,
                                Prescription, Product, RegisterEntry)
 from dispensary.services import product_locked_message
 
@@ -490,3 +490,15 @@ class InductionRuleForm(forms.ModelForm):
             raise forms.ValidationError(_("Name the guideline (or the team's decision) these "
                                           "figures come from."))
         return source
+
+
+class ClosedDayPlanForm(forms.Form):
+    """A doctor's plan for a flagged patient's closed days (on the closed-day plan page)."""
+
+    first_day = forms.DateField(widget=forms.HiddenInput)
+    last_day = forms.DateField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label=_("Decision"), choices=ClosedDayPlan.Decision.choices,
+                                 widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Note for the counter"), max_length=500,
+                           widget=forms.TextInput(attrs={"placeholder": _(
+                               "e.g. doses at the partner pharmacy, seen Monday")}))

@@ -357,6 +357,53 @@ class HoldReview(models.Model):
         return f"{self.patient} {self.reviewed_on} {self.get_decision_display()}"
 
 
+class ClosedDayPlan(models.Model):
+    """A doctor's decision for the doses of a patient on days the centre is closed, for a
+    patient the dispensing list flags (no take-home right): take the closed days' doses
+    home with the dose of the day before, or not (another arrangement, said in the note).
+    Per substance, so that a change of dose keeps it. Append-only: a new decision for the
+    same days is read instead of the earlier one (the latest wins)."""
+
+    class Decision(models.TextChoices):
+        TAKE_HOME = "take_home", _("Take-home with the dose of the day before")
+        NO_TAKE_HOME = "no_take_home", _("No take-home: another arrangement (in the note)")
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
+                                related_name="closed_day_plans", verbose_name=_("patient"))
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT,
+                                     related_name="closed_day_plans",
+                                     verbose_name=_("prescription"))
+    substance = models.SlugField(_("substance"), max_length=40)
+    first_day = models.DateField(_("first closed day"))
+    last_day = models.DateField(_("last closed day"))
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    note = models.CharField(_("note"), max_length=500)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("closed-day plan")
+        verbose_name_plural = _("closed-day plans")
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_day__gte=F("first_day")),
+                                   name="dispensary_closeddayplan_last_after_first"),
+            models.CheckConstraint(condition=~Q(note=""),
+                                   name="dispensary_closeddayplan_note_set"),
+            models.CheckConstraint(condition=Q(decision__in=["take_home", "no_take_home"]),
+                                   name="dispensary_closeddayplan_decision_valid"),
+        ]
+        indexes = [
+            # The dispensing list: a patient's plans of a substance not yet over.
+            models.Index(fields=["patient", "substance", "last_day"],
+                         name="dispensary_closed_plan_lookup"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} {self.first_day} {self.get_decision_display()}"
+
+
 class Dispensation(models.Model):
     """One entry of the dispensing ledger: a dose (or dose part) given, handed to take home,
     or withheld, for one day. Append-only: a mistake is a :class:`DispensationCancellation`.

@@ -23,6 +23,7 @@ from alerts.selectors import active_alerts_by_patient
 from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
                                InductionCheck, InductionRule, Prescription, Product,
                                RegisterEntry)
+from mass.selectors import site_calendar
 from patients.models import Patient
 from patients.selectors import identity_columns_sql
 
@@ -37,6 +38,10 @@ MAX_TAKE_HOME_DAYS = 6
 #: failure lasts hours, not weeks, and the missed-day hold and the take-home doses of the
 #: days since depend on it (a take-home dose covers at most 7 days too).
 PAPER_RECORD_DAYS = 7
+
+#: A public holiday or a one-off closure is shown this many days ahead on the list and the
+#: closed-day plan, so that a doctor can plan the doses of patients without take-home rights.
+CLOSED_DAY_NOTICE_DAYS = 7
 
 DISPENSING_ROLES_PERMISSION = "dispensary.view_prescription"
 
@@ -217,6 +222,11 @@ class DoseState:
     def doctor_first(self):
         """The active "doctor before any dose" alert: no dose until a doctor ends it."""
         return next((a for a in self.alerts if a.kind == "doctor_first"), None)
+    # The days the centre is closed within CLOSED_DAY_NOTICE_DAYS after today while the
+    # prescription runs (mass.selectors.ClosedDay), in order.
+    closed_ahead: list = field(default_factory=list)
+    # The doctors' plans of the coming closed days: day -> ClosedDayDecision.
+    closed_day_decisions: dict = field(default_factory=dict)
 
     @property
     def patient(self):
@@ -285,6 +295,55 @@ class DoseState:
             return []
         return self.take_home_due
 
+    @property
+    def may_take_closed_days_home(self) -> bool:
+        """A closed day's dose goes home with the dose of the day before for a prescription
+        with a take-home right (any take-home weekday): the doctor judged the patient able
+        to keep doses at home. Without one, a doctor plans the closed days."""
+        return bool(self.prescription.take_home_weekdays)
+
+    @cached_property
+    def closed_days_taken_home(self) -> list:
+        """The closed days whose doses went home today, or go home with the dose still to
+        give today (none when today's dose was given before the closure was known: the
+        patient has left, and a doctor plans the closed days)."""
+        going = {e.dose_date for e in self.handed_today}
+        if self.next_part() is not None:
+            going |= set(self.take_home_to_hand)
+        return [c for c in self.closed_ahead if c.day in going]
+
+    @cached_property
+    def closed_days_to_plan(self) -> list:
+        """The closed days a doctor must plan for this prescription: the run of closed days
+        right after today that today's dose does not cover (no take-home right, or none
+        handed after missed days or a dose withheld for intoxication), and, without a
+        take-home right, the public holidays and one-off closures of the coming
+        CLOSED_DAY_NOTICE_DAYS (a weekly closed day is flagged the day before: it is part
+        of the prescription's routine); less the days a doctor planned (ClosedDayPlan)."""
+        covered = {c.day for c in self.closed_days_taken_home}
+        run, day = [], self.today + datetime.timedelta(days=1)
+        by_day = {c.day: c for c in self.closed_ahead}
+        while day in by_day:
+            run.append(by_day[day])
+            day += datetime.timedelta(days=1)
+        decided = self.closed_day_decisions
+        # Planned otherwise ("no take-home"): the doctor has seen it. Planned as take-home
+        # but not handed (missed days, intoxication): still to plan.
+        to_plan = [c for c in run if c.day not in covered
+                   and getattr(decided.get(c.day), "decision", None)
+                   != ClosedDayPlan.Decision.NO_TAKE_HOME]
+        if not self.may_take_closed_days_home:
+            to_plan += [c for c in self.closed_ahead
+                        if not c.is_weekly and c not in run and c.day not in decided]
+        return sorted(to_plan, key=lambda c: c.day)
+
+    @cached_property
+    def closed_day_notes(self) -> list[str]:
+        """The doctors' notes on the coming closed days of this prescription, once each."""
+        notes = [self.closed_day_decisions[c.day].note for c in self.closed_ahead
+                 if c.day in self.closed_day_decisions]
+        return list(dict.fromkeys(notes))
+
     def part_state(self, part: str) -> PartState:
         for state in self.parts:
             if state.part == part:
@@ -296,14 +355,20 @@ class DoseState:
         return next((p for p in self.parts if p.can_give), None)
 
 
-def take_home_days_after(prescription: Prescription, day: datetime.date) -> list[datetime.date]:
+def take_home_days_after(prescription: Prescription, day: datetime.date,
+                         closed_days=frozenset(),
+                         planned_take_home=frozenset()) -> list[datetime.date]:
     """The days whose dose is handed on ``day`` to take home: the take-home weekdays that
-    immediately follow it, while the prescription runs."""
+    immediately follow it, while the prescription runs. For a prescription with a take-home
+    right, the days the centre is closed (``closed_days``) count as take-home days: the
+    doses of a Sunday and an Easter Monday go home on the Saturday. Without one, only the
+    closed days a doctor planned as take-home days (``planned_take_home``) do."""
     days = []
     weekdays = set(prescription.take_home_weekdays)
+    closed = closed_days if weekdays else closed_days & planned_take_home
     next_day = day + datetime.timedelta(days=1)
-    while (next_day.weekday() in weekdays and prescription.is_active_on(next_day)
-           and len(days) < MAX_TAKE_HOME_DAYS):
+    while ((next_day.weekday() in weekdays or next_day in closed)
+           and prescription.is_active_on(next_day) and len(days) < MAX_TAKE_HOME_DAYS):
         days.append(next_day)
         next_day += datetime.timedelta(days=1)
     return days
@@ -365,8 +430,9 @@ def _prescriptions_sql(where: str) -> str:
     """The prescriptions dispensed at the MASS on ``%(today)s`` (running that day, with no
     partner pharmacy, of a file not merged; and ``where``, on ``p`` the patient and ``rx``
     the prescription), with their patient, product, last dose before today (the last dose
-    of the substance given and not cancelled: as ``given_dispensations()``) and whether a
-    doctor reviewed the patient's hold today."""
+    of the substance given and not cancelled: as ``given_dispensations()``), whether a
+    doctor reviewed the patient's hold today and the doctors' plans of the coming closed
+    days (ClosedDayPlan, oldest first)."""
     rx, patient = Prescription._meta.db_table, Patient._meta.db_table
     product, dispensation = Product._meta.db_table, Dispensation._meta.db_table
     cancellation, review = DispensationCancellation._meta.db_table, HoldReview._meta.db_table
@@ -384,7 +450,12 @@ def _prescriptions_sql(where: str) -> str:
                EXISTS (SELECT 1 FROM {review} h
                         WHERE h.patient_id = rx.patient_id AND h.substance = pr.substance
                           AND h.reviewed_on = %(today)s) AS reviewed_today,
-               {identity_columns_sql("%(today)s")}
+               {identity_columns_sql("%(today)s")},
+               ARRAY(SELECT json_build_array(cp.first_day, cp.last_day, cp.decision, cp.note)
+                       FROM {ClosedDayPlan._meta.db_table} cp
+                      WHERE cp.patient_id = rx.patient_id AND cp.substance = pr.substance
+                        AND cp.last_day > %(today)s
+                      ORDER BY cp.id) AS closed_day_plans
           FROM {rx} rx
           JOIN {patient} p ON p.id = rx.patient_id
           JOIN {product} pr ON pr.id = rx.product_id
@@ -460,8 +531,27 @@ def _prescriptions_with_state(sql: str, params: dict, products: dict) -> list[Pr
         rx.last_dose_date, rx.reviewed_today = row[product_end:product_end + 2]
         # Who is this (patients.identity): a photo on file, the last walk-in before today.
         patient.has_photo, patient.last_visit = row[product_end + 2:product_end + 4]
+        rx.closed_day_decisions = _closed_day_decisions(row[product_end + 4])
         result.append(rx)
     return result
+
+
+@dataclass(frozen=True)
+class ClosedDayDecision:
+    decision: str  # ClosedDayPlan.Decision
+    note: str
+
+
+def _closed_day_decisions(plans: list) -> dict:
+    """Day -> the ClosedDayDecision in force for it, from [first day, last day, decision,
+    note] rows oldest first: a later plan replaces an earlier one for the days it covers."""
+    decisions = {}
+    for first, last, decision, note in plans:
+        day, last = datetime.date.fromisoformat(first), datetime.date.fromisoformat(last)
+        while day <= last:
+            decisions[day] = ClosedDayDecision(decision, note)
+            day += datetime.timedelta(days=1)
+    return decisions
 
 
 def _entries_with_state(sql: str, params: dict, products: dict) -> list[Dispensation]:
@@ -481,11 +571,19 @@ def _entries_with_state(sql: str, params: dict, products: dict) -> list[Dispensa
     return result
 
 
+def dispensary_calendar(*, today: datetime.date):
+    """The centre's calendar (mass.selectors.site_calendar) from today to the end of the
+    closed-day notice: one query."""
+    return site_calendar(centre=True, start=today,
+                         end=today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
+
+
 def dose_states(*, today: datetime.date, patient_id: int | None = None,
-                query: str = "") -> list[DoseState]:
+                query: str = "", calendar=None) -> list[DoseState]:
     """The state of every prescription dispensed at the MASS today (or of one patient's, or
     of the patients whose alias or file number contains ``query``, accents and case aside),
-    in two queries whatever the number of patients."""
+    in three queries whatever the number of patients (the third the centre's calendar,
+    unless ``calendar`` is given)."""
     params = {"today": today, "patient": patient_id}
     rx_where, entries_where = "", ""
     if patient_id is not None:
@@ -505,6 +603,12 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
     prescriptions = _prescriptions_with_state(_prescriptions_sql(rx_where), params, products)
     if not prescriptions:
         return []
+    if calendar is None:
+        calendar = dispensary_calendar(today=today)
+    closed_ahead = calendar.closed_days(
+        today + datetime.timedelta(days=1),
+        today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
+    closed_days = frozenset(c.day for c in closed_ahead)
     if query and patient_id is None:  # a few patients: not the entries of everyone
         params["patients"] = sorted({rx.patient_id for rx in prescriptions})
         entries_where += " AND d.patient_id = ANY(%(patients)s)"
@@ -555,10 +659,15 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
         states.append(DoseState(
             prescription=rx, today=today, last_dose_date=rx.last_dose_date,
             reviewed_today=rx.reviewed_today, given_today=given_today, parts=parts,
-            take_home_days=take_home_days_after(rx, today),
+            take_home_days=take_home_days_after(
+                rx, today, closed_days,
+                frozenset(day for day, plan in rx.closed_day_decisions.items()
+                          if plan.decision == ClosedDayPlan.Decision.TAKE_HOME)),
             handed_today=[e for e in mine if e.date == today and e.dose_date > today
                           and e.prescription_id == rx.pk and not _is_cancelled(e)],
             intoxication_withheld=_intoxication_withheld(substance_today),
+            closed_ahead=[c for c in closed_ahead if rx.is_active_on(c.day)],
+            closed_day_decisions=rx.closed_day_decisions,
         ))
     # The patients' active alerts, in one query for the whole list.
     alerts = active_alerts_by_patient(patient_ids={rx.patient_id for rx in prescriptions})
@@ -588,14 +697,53 @@ def _is_cancelled(entry: Dispensation) -> bool:
     return cancelled
 
 
-def dispensing_list(*, today: datetime.date | None = None, query: str = "") -> list[DoseState]:
+def dispensing_list(*, today: datetime.date | None = None, query: str = "",
+                    calendar=None) -> list[DoseState]:
     """Today's dispensing list, ordered for a busy desk: held patients first (they need a
     doctor), then the doses still due, withheld ones, and what is done; by alias within."""
     today = today or timezone.localdate()
-    states = dose_states(today=today, query=query)
+    states = dose_states(today=today, query=query, calendar=calendar)
     states.sort(key=lambda s: (s.desk_order, s.patient.alias.casefold(), s.patient.pk,
                                s.prescription.pk))
     return states
+
+
+def closed_days_notice(calendar, *, today: datetime.date) -> list:
+    """The closed days the list announces: the run of closed days right after today (their
+    doses go home today), and the public holidays and closures of the coming
+    CLOSED_DAY_NOTICE_DAYS; not every coming Sunday, which the desk knows."""
+    coming = calendar.closed_days(today + datetime.timedelta(days=1),
+                                  today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
+    notice, expected = [], today + datetime.timedelta(days=1)
+    for closed in coming:
+        if closed.day == expected:  # still in the run that starts tomorrow
+            expected += datetime.timedelta(days=1)
+            notice.append(closed)
+        elif not closed.is_weekly:
+            notice.append(closed)
+    return notice
+
+
+def closed_day_plan(*, today: datetime.date | None = None) -> dict:
+    """The closed-day plan for doctors: the days the centre is closed in the coming
+    CLOSED_DAY_NOTICE_DAYS, the patients whose doses of those days a doctor must plan
+    (``DoseState.closed_days_to_plan``: no take-home right, or not handed after missed
+    days), and how many will take them home with the dose of the day before. Three
+    queries."""
+    today = today or timezone.localdate()
+    calendar = dispensary_calendar(today=today)
+    states = dose_states(today=today, calendar=calendar)
+    to_plan = [s for s in states if s.closed_days_to_plan]
+    to_plan.sort(key=lambda s: (s.closed_days_to_plan[0].day, s.patient.alias.casefold(),
+                                s.patient.pk))
+    return {
+        "closed_days": calendar.closed_days(
+            today + datetime.timedelta(days=1),
+            today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS)),
+        "to_plan": to_plan,
+        "taking_home": [s for s in states if s.may_take_closed_days_home
+                        and s.closed_ahead and not s.closed_days_to_plan],
+    }
 
 
 def desk_counts(states: list[DoseState]) -> dict[str, int]:

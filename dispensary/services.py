@@ -20,8 +20,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from dispensary import selectors
-from dispensary.models import (Dispensation, DispensationCancellation, HoldReview, Prescription,
-                               Product, RegisterEntry)
+from dispensary.models import (ClosedDayPlan, Dispensation, DispensationCancellation,
+                               HoldReview, Prescription, Product, RegisterEntry)
 from mass.audit import Action, audit_record
 from patients.models import Patient
 
@@ -627,6 +627,43 @@ def hold_review_record(*, prescription: Prescription, decision: str, note: str, 
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=review,
                      summary=f"hold review after {state.missed_days} missed days: {decision}")
         return review
+
+
+# --- closed days ----------------------------------------------------------------------------
+
+
+def closed_day_plan_record(*, prescription: Prescription, first_day: datetime.date,
+                           last_day: datetime.date, decision: str, note: str, actor,
+                           today: datetime.date | None = None) -> ClosedDayPlan:
+    """A doctor's plan for the doses of the days the centre is closed from ``first_day`` to
+    ``last_day``, for a patient the list flags: take-home with the dose of the day before
+    (the closed days of the range become take-home days of the patient's prescription of
+    the substance, with the usual limits), or another arrangement said in the note."""
+    today = today or timezone.localdate()
+    note = note.strip()
+    if decision not in ClosedDayPlan.Decision.values:
+        raise Refused(_("Choose a decision."))
+    if not note:
+        raise Refused(_("Say what is planned for these days (the note is read at the "
+                        "counter)."))
+    if last_day < first_day:
+        raise Refused(_("The last closed day is before the first one."))
+    if first_day <= today:
+        raise Refused(_("A closed-day plan is for the coming days: the doses of today and "
+                        "of past days are recorded at the counter."))
+    with transaction.atomic():
+        patient = _lock_patient(prescription.patient_id)
+        rx = Prescription.objects.select_related("product").get(pk=prescription.pk)
+        if selectors.dose_state_for(prescription=rx, today=today) is None:
+            raise Refused(_("This prescription is not dispensed at the MASS today."))
+        plan = ClosedDayPlan.objects.create(
+            patient=patient, prescription=rx, substance=rx.product.substance,
+            first_day=first_day, last_day=last_day, decision=decision, note=note,
+            decided_by=actor)
+        audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=plan,
+                     summary=f"closed-day plan {first_day:%Y-%m-%d} to {last_day:%Y-%m-%d}: "
+                             f"{decision}")
+        return plan
 
 
 # --- register -------------------------------------------------------------------------------

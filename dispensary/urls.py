@@ -7,6 +7,9 @@ app_name = "dispensary"
 urlpatterns = [
     path("", views.today, name="today"),
     path("prescriptions/", views.prescriptions, name="prescriptions"),
+    path("closed-days/", views.closed_days, name="closed_days"),
+    path("closed-days/<int:pk>/plan/", views.closed_day_plan_record,
+         name="closed_day_plan_record"),
     path("prescriptions/<int:pk>/dispense/", views.dispense, name="dispense"),
     path("prescriptions/<int:pk>/end/", views.prescription_end, name="prescription_end"),
     path("prescriptions/<int:pk>/review/", views.review, name="review"),

@@ -10,15 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts.rules import readable_kinds
 from dispensary import selectors, services
 from dispensary.panels import patient_context
-from dispensary.forms import (CancelForm, CorrectionForm, CountForm, DispenseForm,
-                              HoldReviewForm, InductionRuleForm, PaperRecordForm, PharmacyForm,
-                              PrescriptionEndForm, PrescriptionForm, ProductForm, ReceiptForm)
-from dispensary.models import Dispensation, InductionRule, Pharmacy, Product, RegisterEntry
+from dispensary.forms import (CancelForm, ClosedDayPlanForm, CorrectionForm, CountForm,
+                              DispenseForm, HoldReviewForm, InductionRuleForm,
+                              PaperRecordForm, PharmacyForm, PrescriptionEndForm,
+                              PrescriptionForm, ProductForm, ReceiptForm)
+from dispensary.models import (ClosedDayPlan, Dispensation, InductionRule, Pharmacy, Product,
+                               RegisterEntry)
 from mass.audit import Action, audit_record
 from patients.selectors import patient_return_lapse
 
@@ -43,10 +45,14 @@ def _today():
 @permission_required("dispensary.add_dispensation", raise_exception=True)
 def today(request):
     query = _list_query(request.GET.get("q", ""))
-    states = selectors.dispensing_list(today=_today(), query=query)
+    today = _today()
+    # Loaded once for the page: the rows' closed-day take-home doses and the notice above.
+    calendar = selectors.dispensary_calendar(today=today)
+    states = selectors.dispensing_list(today=today, query=query, calendar=calendar)
     return render(request, "dispensary/today.html", {
         "states": states, "query": query, "counts": selectors.desk_counts(states),
-        "today": _today(),
+        "today": today, "closed_days": selectors.closed_days_notice(calendar, today=today),
+        "closed_day_flags": sum(1 for state in states if state.closed_days_to_plan),
     })
 
 
@@ -121,7 +127,7 @@ def _dispensed_message(entries: list[Dispensation]) -> str:
 def _row(request, prescription, *, message=None, level="info"):
     """The row of the list an htmx action replaces, and the counts at the top of the list
     (swapped out of band), both from one read of the list the click came from (searched or
-    not): the same two queries as the row alone."""
+    not): the same queries as the row alone."""
     today = _today()
     query = ""
     if request.htmx.current_url:
@@ -220,6 +226,42 @@ def paper_record(request, patient_pk):
 
 
 # --- prescriptions --------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("dispensary.add_prescription", raise_exception=True)
+def closed_days(request):
+    """The closed-day plan: who needs a doctor's decision for the doses of the coming days
+    the centre is closed."""
+    return render(request, "dispensary/closed_days.html", {
+        **selectors.closed_day_plan(today=_today()), "today": _today(),
+        "decisions": ClosedDayPlan.Decision.choices})
+
+
+@require_POST
+@permission_required("dispensary.add_closeddayplan", raise_exception=True)
+def closed_day_plan_record(request, pk):
+    """A doctor's plan for one flagged patient's closed days, from the closed-day plan."""
+    prescription = selectors.prescription_get_for_user(user=request.user, pk=pk)
+    form = ClosedDayPlanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was recorded for %(alias)s: %(errors)s") % {
+            "alias": prescription.patient.alias,
+            "errors": " ".join(f"{form.fields[name].label or name}: {error}"
+                               for name, errors in form.errors.items() for error in errors)})
+        return redirect("dispensary:closed_days")
+    data = form.cleaned_data
+    try:
+        services.closed_day_plan_record(
+            prescription=prescription, first_day=data["first_day"], last_day=data["last_day"],
+            decision=data["decision"], note=data["note"], actor=request.user, today=_today())
+    except services.Refused as exc:
+        messages.error(request, _("Nothing was recorded for %(alias)s: %(errors)s") % {
+            "alias": prescription.patient.alias, "errors": str(exc)})
+    else:
+        messages.success(request, _("Closed-day plan recorded for %(alias)s.")
+                         % {"alias": prescription.patient.alias})
+    return redirect("dispensary:closed_days")
 
 
 @require_GET

@@ -33,3 +33,31 @@ def seed_staff() -> list[tuple[str, str]]:
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
         accounts.append((username, ", ".join(str(r.label) for r in roles)))
     return accounts
+
+
+def seed_closure() -> str | None:
+    """A one-off closure of the centre a few days ahead (a staff training day), so that the
+    dispensing list and the closed-day plan show the days before a closure. The centre's
+    weekly hours (closed on Sunday) come from migration 0005. Not added again while a closure
+    of the centre is still to come."""
+    import datetime
+
+    from django.utils import timezone
+
+    from mass.models import Site, SiteClosure
+    from mass.selectors import site_calendar
+    from mass.services import site_closure_create
+
+    centre = Site.objects.filter(kind=Site.Kind.CENTRE, is_active=True).order_by("name").first()
+    coordinator = User.objects.filter(username="coordinator").first()
+    today = timezone.localdate()
+    if centre is None or coordinator is None or SiteClosure.objects.filter(
+            site=centre, last_day__gte=today).exists():
+        return None
+    calendar = site_calendar(site=centre, start=today, end=today + datetime.timedelta(days=14))
+    day = today + datetime.timedelta(days=3)
+    while not calendar.is_open(day):
+        day += datetime.timedelta(days=1)
+    site_closure_create(site=centre, first_day=day, last_day=day,
+                        reason="Journée de formation de l'équipe", actor=coordinator)
+    return f"{centre.name} closed on {day:%Y-%m-%d} (staff training day)"

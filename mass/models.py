@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import BigIntegerRangeField, DateRangeField, RangeOperators
 from django.db import models
+from django.db.models import F, Func, Value
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -67,6 +70,10 @@ class Site(models.Model):
     address = models.CharField(_("address"), max_length=250, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # A shelter or the street may be reached on a holiday; the centre closes on them
+    # (mass.selectors.site_calendar).
+    closed_on_public_holidays = models.BooleanField(
+        _("closed on Belgian public holidays"), default=True)
 
     class Meta:
         verbose_name = _("site")
@@ -116,6 +123,48 @@ class OpeningHours(models.Model):
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class SiteClosure(models.Model):
+    """A one-off closure of a site, from its first to its last day (both closed): a strike,
+    a staff day, works. Weekly closed days are the weekdays without opening hours and
+    public holidays come from the ``holidays`` package: neither is typed here."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="closures",
+                             verbose_name=_("site"))
+    first_day = models.DateField(_("first closed day"))
+    last_day = models.DateField(_("last closed day"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("recorded by"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        ordering = ["site", "first_day"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(last_day__gte=models.F("first_day")),
+                                   name="mass_siteclosure_last_after_first"),
+            models.CheckConstraint(condition=~models.Q(reason=""),
+                                   name="mass_siteclosure_reason_set"),
+            # Two closures of a site never overlap (two coordinators saving at once
+            # included). The site as a one-value range rather than ``site_id WITH =``: a
+            # range's GiST operator class is built in, ``=`` on an integer would need the
+            # btree_gist extension, which docs/interfaces.md does not ask of a database.
+            ExclusionConstraint(
+                name="mass_siteclosure_no_overlap",
+                expressions=[
+                    (Func(F("site"), F("site"), Value("[]"), function="int8range",
+                          output_field=BigIntegerRangeField()), RangeOperators.OVERLAPS),
+                    (Func(F("first_day"), F("last_day"), Value("[]"), function="daterange",
+                          output_field=DateRangeField()), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.site}: {self.first_day:%Y-%m-%d} – {self.last_day:%Y-%m-%d}"
 
 
 class AuditEvent(models.Model):

@@ -9,11 +9,12 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from mass import selectors, services
-from mass.forms import LanguageForm, SiteForm, StaffCreateForm, StaffPasswordForm, StaffUpdateForm
-from mass.models import Site, User
+from mass.forms import (LanguageForm, OpeningHoursForm, SiteClosureForm, SiteForm,
+                        StaffCreateForm, StaffPasswordForm, StaffUpdateForm)
+from mass.models import Site, SiteClosure, User
 from mass.navigation import sections_for
 
 
@@ -117,8 +118,7 @@ def audit_list(request):
 
 @permission_required("mass.view_site", raise_exception=True)
 def site_list(request):
-    sites = Site.objects.prefetch_related("opening_hours")
-    return render(request, "mass/site_list.html", {"sites": sites})
+    return render(request, "mass/site_list.html", {"sites": selectors.site_list()})
 
 
 @permission_required("mass.change_site", raise_exception=True)
@@ -130,3 +130,51 @@ def site_edit(request, pk=None):
         messages.success(request, _("Site saved."))
         return redirect("site_list")
     return render(request, "mass/site_form.html", {"form": form, "site": site})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("mass.change_site", raise_exception=True)
+def site_hours(request, pk):
+    """The weekly opening hours of a site: a weekday left empty is closed."""
+    site = get_object_or_404(Site, pk=pk)
+    form = OpeningHoursForm(request.POST if request.method == "POST" else None, site=site)
+    if request.method == "POST" and form.is_valid():
+        services.site_opening_hours_set(site=site, hours=form.cleaned_data["hours"],
+                                        actor=request.user)
+        messages.success(request, _("Opening hours of %(site)s saved.") % {"site": site})
+        return redirect("site_list")
+    return render(request, "mass/site_hours.html", {"form": form, "site": site})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("mass.change_site", raise_exception=True)
+def site_closures(request, pk):
+    """A site's one-off closures (the coming ones, and the form to add one)."""
+    site = get_object_or_404(Site, pk=pk)
+    form = SiteClosureForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.site_closure_create(site=site, first_day=data["first_day"],
+                                         last_day=data["last_day"], reason=data["reason"],
+                                         actor=request.user)
+        except services.ClosureRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Closure of %(site)s recorded.") % {"site": site})
+            return redirect("site_closures", pk=site.pk)
+    return render(request, "mass/site_closures.html", {
+        "form": form, "site": site, "closures": selectors.site_closures(site=site)})
+
+
+@require_POST
+@permission_required("mass.change_site", raise_exception=True)
+def site_closure_delete(request, pk):
+    closure = get_object_or_404(SiteClosure.objects.select_related("site"), pk=pk)
+    try:
+        services.site_closure_delete(closure=closure, actor=request.user)
+    except services.ClosureRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Closure withdrawn."))
+    return redirect("site_closures", pk=closure.site_id)

@@ -72,6 +72,9 @@ class _Page:
             "withhold": _("Withhold…"), "other": _("Withhold / other…"),
             "take_home": _("Take-home:"),
             "reassess": _("Assess again before giving…"),
+            "closed_take_home": _("Centre closed: taken home with today's dose:"),
+            "closed_plan": _("No take-home for the closed days: a doctor's plan is needed:"),
+            "closed_note": _("Doctor's plan for the closed days:"),
         }.items()}
         # Sentences with a value in them: translated once, filled per row.
         self.at_by = _("at %(time)s by %(who)s")
@@ -339,6 +342,31 @@ def _prescription(rx, page: _Page, unit: str) -> str:
     return f'{product} <strong>{page.amount(rx.daily_dose)} {unit}</strong>{details}'
 
 
+def _closed_days(state: DoseState, page: _Page) -> str:
+    """The days the centre is closed that concern the row: those whose doses go home with
+    today's dose, and those a doctor must plan (mass.selectors.site_calendar)."""
+    if not state.closed_ahead:
+        return ""
+    html = ""
+    if state.closed_days_taken_home:
+        days = ", ".join(_closed_day(closed, page) for closed in state.closed_days_taken_home)
+        html += (f'<div class="small text-info-emphasis" data-closed-take-home>'
+                 f'{page.text["closed_take_home"]} {days}</div>')
+    if state.closed_days_to_plan:
+        days = ", ".join(_closed_day(closed, page) for closed in state.closed_days_to_plan)
+        html += (f'<div class="small text-danger fw-bold" data-closed-day-plan>'
+                 f'{page.text["closed_plan"]} {days}</div>')
+    for note in state.closed_day_notes:
+        html += (f'<div class="small fst-italic" data-closed-day-note>'
+                 f'{page.text["closed_note"]} {e(note)}</div>')
+    return html
+
+
+def _closed_day(closed, page: _Page) -> str:
+    return page.cached(("closed_day", closed), lambda: (
+        f'{e(page.day(closed.day))} ({e(closed.reason)})'))
+
+
 def _row(state: DoseState, page: _Page, message, level) -> str:
     rx, patient = state.prescription, state.patient
     raw_unit = rx.product.unit
@@ -362,7 +390,8 @@ def _row(state: DoseState, page: _Page, message, level) -> str:
             f'class="fw-bold">{e(alias)}</a><div class="small text-muted">{e(file_number)}'
             f'</div>{facts}{_alerts(state, page)}</td>'
             f'<td>{prescription}</td>'
-            f'<td>{_missed(state, page)}</td><td>{_parts(state, page, unit)}{note}</td>'
+            f'<td>{_missed(state, page)}</td><td>{_parts(state, page, unit)}'
+            f'{_closed_days(state, page)}{note}</td>'
             f'<td>{_actions(state, page, raw_unit)}</td></tr>\n')
 
 

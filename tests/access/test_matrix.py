@@ -76,6 +76,13 @@ MATRIX = {
                                   "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
     "site_update":               {"GET":  (403, 403, 403, 403, 403, 403, 200, 403),
                                   "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
+    # Opening hours and one-off closures: coordinators (an empty form is refused).
+    "site_hours":                {"GET":  (403, 403, 403, 403, 403, 403, 200, 403),
+                                  "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
+    "site_closures":             {"GET":  (403, 403, 403, 403, 403, 403, 200, 403),
+                                  "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
+    "site_closure_delete":       {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
+                                  "POST": (403, 403, 403, 403, 403, 403, 302, 403)},
 
     # --- reception desk and patient files (patients) ----------------------------------------
     # The desk (its search, anonymous harm-reduction material) is reception's; clinicians see
@@ -196,6 +203,10 @@ MATRIX = {
     # holds and cancel entries; the coordinator reads the register and keeps the products.
     "dispensary:today":          {"GET":  (403, 200, 403, 403, 403, 403, 403, 403)},
     "dispensary:prescriptions":  {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
+    "dispensary:closed_days":    {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
+    # A doctor's plan for a patient's closed days (an empty POST: refused, back to the plan).
+    "dispensary:closed_day_plan_record": {"GET": (405, 405, 405, 405, 405, 405, 405, 405),
+                                          "POST": (403, 403, 302, 302, 403, 403, 403, 403)},
     "dispensary:dispense":       {"GET":  (403, 200, 403, 403, 403, 403, 403, 403),
                                   "POST": (403, 200, 403, 403, 403, 403, 403, 403)},
     "dispensary:prescription_end": {"GET": (403, 403, 200, 200, 403, 403, 403, 403),

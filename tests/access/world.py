@@ -162,9 +162,14 @@ def build_world() -> World:
     held = PrescriptionFactory(patient=other_patient, start_date=day(-20), prescribed_by=author)
     # The patient's identification photo, taken with consent (the photo views need one).
     photo = photo_of(patient, actor=author)
+    # A closure of the centre a month ahead (to withdraw): beyond the dispensing list's
+    # notice, so the doses of the world stay as they are.
+    from mass.models import SiteClosure
+    closure = SiteClosure.objects.create(site=site, first_day=day(30), last_day=day(31),
+                                         reason="Fermeture du monde", created_by=author)
     DispensationFactory(prescription=held, date=day(-6), dispensed_by=author)
 
-    return World(author=author, draft=draft, held=held, users=users, patient=patient, other_patient=other_patient,
+    return World(author=author, draft=draft, closure=closure, held=held, users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
                  referral=referral, screening=screening, product=product, pharmacy=pharmacy,
@@ -179,6 +184,9 @@ URL_ARGS = {
     "staff_update": lambda w: [w.author.pk],
     "staff_password": lambda w: [w.author.pk],
     "site_update": lambda w: [w.site.pk],
+    "site_hours": lambda w: [w.site.pk],
+    "site_closures": lambda w: [w.site.pk],
+    "site_closure_delete": lambda w: [w.closure.pk],
     "patients:detail": lambda w: [w.patient.pk],
     "patients:update": lambda w: [w.patient.pk],
     "patients:merge": lambda w: [w.patient.pk],
@@ -200,6 +208,7 @@ URL_ARGS = {
     "consultations:referral_outcome": lambda w: [w.referral.pk],
     "consultations:screening_result": lambda w: [w.screening.pk],
     "dispensary:dispense": lambda w: [w.prescription.pk],
+    "dispensary:closed_day_plan_record": lambda w: [w.prescription.pk],
     "dispensary:prescription_end": lambda w: [w.prescription.pk],
     "dispensary:review": lambda w: [w.prescription.pk],
     "dispensary:patient": lambda w: [w.patient.pk],

@@ -14,11 +14,15 @@ from tests.dispensary.conftest import EN, day, give, history, reviewed
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 #: Queries of the dispensing list, whatever the number of patients: session, user, the
-#: user's permissions (two) and roles (navigation), the prescriptions with their last dose
-#: and review, today's entries; saving the session (three, with its savepoint).
-LIST_QUERIES = 10
+#: user's permissions (two) and roles (navigation), the centre's calendar (opening hours
+#: and closures), the prescriptions with their last dose and review, today's entries;
+#: saving the session (three, with its savepoint).
+LIST_QUERIES = 11
 #: The pages that show the day's rows also read the patients' active alerts (one query).
 ALERTS_QUERY = 1
+#: The register page: as the list without the calendar, prescriptions and entries, with
+#: the balances and the recent entries.
+REGISTER_QUERIES = 10
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -75,7 +79,7 @@ def test_register_page_constant_queries(nurse_client, django_assert_num_queries,
         services.register_count(product=methadone_syrup(), counted=10000 - index,
                                 reason_code="spillage" if index else "",
                                 actor=staff_factory(Role.NURSE))
-    with django_assert_num_queries(LIST_QUERIES):
+    with django_assert_num_queries(REGISTER_QUERIES):
         response = nurse_client.get(reverse("dispensary:register"))
     assert response.status_code == 200
 
@@ -241,11 +245,11 @@ def long_record(patient, count, *, doctor):
 
 
 #: The patient's dispensing record: session, user, permissions (two) and roles, the patient,
-#: the page of entries and their count, the prescriptions, the day's rules (two), the
-#: reviews, the patient's episodes (a return after a lapse is said at the counter), the
-#: audit row (with its savepoint) and the session's save; the patient's active alerts for the
-#: day's rules and for the banner (two).
-RECORD_QUERIES = 19
+#: the page of entries and their count, the prescriptions, the day's rules (three, with the
+#: centre's calendar), the reviews, the patient's episodes (a return after a lapse is said
+#: at the counter), the audit row (with its savepoint) and the session's save; the patient's
+#: active alerts for the day's rules and for the banner (two).
+RECORD_QUERIES = 20
 
 
 @pytest.mark.parametrize("count", [1, 12])

@@ -17,8 +17,9 @@ from tests.factories import DispensationFactory, PatientFactory, PrescriptionFac
 
 
 #: Queries of a dose given from the list with htmx, whatever the length of the list (the
-#: patients' active alerts twice: the rules of the dose, then the row and counts).
-GIVE_HTMX_QUERIES = 28
+#: patients' active alerts and the centre's calendar, each read twice: by the service's rules
+#: and by the row sent back).
+GIVE_HTMX_QUERIES = 30
 
 
 def dispense_url(rx):

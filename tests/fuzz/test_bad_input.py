@@ -104,6 +104,9 @@ FORMS = [
     FuzzForm("staff_two_factor_reset", C, fields={}),
     FuzzForm("site_create", C, shows=("site_list",)),
     FuzzForm("site_update", C, shows=("site_list",)),
+    FuzzForm("site_hours", C, shows=("site_list",)),
+    FuzzForm("site_closures", C, shows=("site_closures", "site_list")),
+    FuzzForm("site_closure_delete", C, page="site_closures", shows=("site_closures",)),
     # reception and patient files
     FuzzForm("reception:arrival", R, page=search_page, shows=("reception:board",)),
     FuzzForm("reception:harm_reduction", R, page="reception:board"),
@@ -143,6 +146,10 @@ FORMS = [
     FuzzForm("consultations:screening_result", N, shows=PATIENT_PAGES),
     # dispensary
     FuzzForm("dispensary:dispense", N, shows=("dispensary:patient",)),
+    # The plan page shows the form only for a patient flagged on the day of the run.
+    FuzzForm("dispensary:closed_day_plan_record", D, page="dispensary:closed_days",
+             fields={"first_day": "hidden", "last_day": "hidden", "decision": "radio",
+                     "note": "text"}, shows=("dispensary:closed_days", "dispensary:patient")),
     FuzzForm("dispensary:prescription_end", D, shows=("dispensary:patient",)),
     FuzzForm("dispensary:review", D, shows=("dispensary:patient",),
              good={"decision": ["resume"]}),

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from mass.demo import DEMO_PASSWORD, seed_staff
+from mass.demo import DEMO_PASSWORD, seed_closure, seed_staff
 
 # Each app that has demo records provides ``<app>.demo.seed(*, years, scale, stdout)``;
 # they run in this order because later apps attach records to earlier ones.
@@ -29,6 +29,9 @@ class Command(BaseCommand):
             raise SystemExit(2)
         with transaction.atomic():
             accounts = seed_staff()
+        closure = seed_closure()
+        if closure:
+            self.stdout.write(f"sites: {closure}.")
         for app in DEMO_APPS:
             try:
                 module = importlib.import_module(f"{app}.demo")
