@@ -27,7 +27,6 @@ import argparse
 import http.client
 import os
 import random
-import re
 import statistics
 import subprocess
 import sys

@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from alerts.selectors import active_alerts_by_patient
-from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
+from dispensary.models import (ClosedDayPlan, Dispensation, DispensationCancellation, HoldReview,
                                InductionCheck, InductionRule, Prescription, Product,
                                RegisterEntry)
 from mass.selectors import site_calendar
@@ -785,6 +785,8 @@ class SheetDay:
     day: datetime.date
     is_today: bool
     rows: list[SheetRow]
+    # The centre closed that day (mass.selectors.ClosedDay): its doses go home the day before.
+    closed: object = None
 
 
 def downtime_sheet(*, today: datetime.date, alert_kinds) -> list[SheetDay]:
@@ -797,8 +799,12 @@ def downtime_sheet(*, today: datetime.date, alert_kinds) -> list[SheetDay]:
     today's included). ``alert_kinds``: the kinds of alert the reader may read
     (alerts.rules.readable_kinds)."""
     tomorrow = today + datetime.timedelta(days=1)
-    days = [SheetDay(day=day, is_today=day == today,
-                     rows=[SheetRow(state=state) for state in dose_states(today=day)])
+    # Read once for both days: from today to a day past tomorrow's notice.
+    calendar = site_calendar(centre=True, start=today,
+                             end=tomorrow + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
+    days = [SheetDay(day=day, is_today=day == today, closed=calendar.closed_day(day),
+                     rows=[SheetRow(state=state)
+                           for state in dose_states(today=day, calendar=calendar)])
             for day in (today, tomorrow)]
     rows = [row for sheet_day in days for row in sheet_day.rows]
     patient_ids = {row.patient.pk for row in rows}

@@ -6,7 +6,6 @@ audit pages must not show any of them."""
 import datetime
 from decimal import Decimal
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone

@@ -62,6 +62,19 @@ def test_list_offers_the_closed_days_dose_with_todays(nurse_client, patient, sto
     assert entries[1].is_take_home and entries[1].part == Dispensation.Part.DAY
 
 
+def test_downtime_sheet_says_tomorrow_is_closed_and_hands_its_dose_today(nurse_client,
+                                                                         patient, stock):
+    with_take_home(patient)
+    close_centre(1)
+    page = nurse_client.get(reverse("dispensary:downtime_sheet"), **EN).content.decode()
+    today_part, tomorrow_part = page.split('data-sheet-day="tomorrow"', 1)
+    assert "data-sheet-closed" not in today_part
+    assert "data-sheet-closed" in tomorrow_part and "Journée de formation" in tomorrow_part
+    # Today's row lists the closed day's dose to hand with today's.
+    assert "Take-home to hand with the dose:" in today_part
+    assert f'{day(1):%d/%m}' in today_part.split("Take-home to hand with the dose:", 1)[1]
+
+
 def test_patient_record_shows_the_closed_day_as_the_list_does(nurse_client, patient, stock):
     with_take_home(patient)
     close_centre(1)
@@ -258,8 +271,8 @@ def test_closed_day_plan_constant_queries(doctor_client, django_assert_num_queri
 
 
 #: session, user, permissions (two), roles, the centre's calendar, the prescriptions, the
-#: day's entries, saving the session (three).
-PLAN_QUERIES = LIST_QUERIES
+#: day's entries, the patients' active alerts, saving the session (three).
+PLAN_QUERIES = LIST_QUERIES + ALERTS_QUERY
 
 
 def test_list_announces_a_sunday_only_the_day_before(db):
