@@ -112,16 +112,14 @@ class InductionRule(models.Model):
         _("highest starting dose"), **DOSE_DIGITS,
         help_text=_("Daily dose of a first prescription, or of one after the missed-day hold. "
                     "WHO 2009: methadone generally not above 20 mg, never above 30 mg "
-                    "(10-15 mg for low or uncertain tolerance); buprenorphine 4-8 mg on the "
-                    "first day."))
+                    "(10-15 mg for low or uncertain tolerance)."))
     induction_days = models.PositiveSmallIntegerField(
         _("induction period (days)"),
         help_text=_("From the first dose of a (re)start: increases during these days are "
                     "checked against the largest step."))
     max_increase = models.DecimalField(
         _("largest increase per step"), **DOSE_DIGITS,
-        help_text=_("During the induction period. WHO 2009: methadone by 5-10 mg, no more "
-                    "often than every few days."))
+        help_text=_("During the induction period."))
     min_days_between_increases = models.PositiveSmallIntegerField(
         _("days between increases"), default=0,
         help_text=_("During the induction period, at least this many days after the last "

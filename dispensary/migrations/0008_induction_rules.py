@@ -19,9 +19,9 @@ class Migration(migrations.Migration):
             name='InductionRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('max_starting_dose', models.DecimalField(decimal_places=2, help_text='Daily dose of a first prescription, or of one after the missed-day hold. WHO 2009: methadone generally not above 20 mg, never above 30 mg (10-15 mg for low or uncertain tolerance); buprenorphine 4-8 mg on the first day.', max_digits=8, verbose_name='highest starting dose')),
+                ('max_starting_dose', models.DecimalField(decimal_places=2, help_text='Daily dose of a first prescription, or of one after the missed-day hold. WHO 2009: methadone generally not above 20 mg, never above 30 mg (10-15 mg for low or uncertain tolerance).', max_digits=8, verbose_name='highest starting dose')),
                 ('induction_days', models.PositiveSmallIntegerField(help_text='From the first dose of a (re)start: increases during these days are checked against the largest step.', verbose_name='induction period (days)')),
-                ('max_increase', models.DecimalField(decimal_places=2, help_text='During the induction period. WHO 2009: methadone by 5-10 mg, no more often than every few days.', max_digits=8, verbose_name='largest increase per step')),
+                ('max_increase', models.DecimalField(decimal_places=2, help_text='During the induction period.', max_digits=8, verbose_name='largest increase per step')),
                 ('min_days_between_increases', models.PositiveSmallIntegerField(default=0, help_text='During the induction period, at least this many days after the last change before an increase. 0: not checked.', verbose_name='days between increases')),
                 ('supervised_days', models.PositiveSmallIntegerField(help_text='From the first dose of a (re)start: every dose of these days is taken under supervision.', verbose_name='first days without take-home doses')),
                 ('source', models.CharField(help_text="The guideline (or the team's decision) these figures come from.", max_length=300, verbose_name='source')),

@@ -1,4 +1,5 @@
-"""Default induction rules for the substitution products, from the WHO guideline, and who may
+"""Default induction rules for the substitution products (the methadone starting dose from the
+WHO guideline, the other figures MASS defaults), and who may
 read and edit them: every role that prescribes or dispenses reads them, the coordinator keeps
 them with the other reference data (products)."""
 
@@ -18,18 +19,20 @@ DEFAULTS = {
     # generally not be more than 20 mg, except in cases of higher tolerance to opioids, and
     # even then should not be more than 30 mg" (quoted from the NCBI Bookshelf copy,
     # NBK143166, Annex 12). The ceiling is the hard 30 mg; the rule's source names the 20 mg.
-    # Steps of 10 mg at most, every 3 days at the soonest (the guideline's "5-10 mg, no more
-    # often than every few days"); two supervised weeks, the span over which methadone
-    # accumulates (a MASS choice).
+    # Steps of 10 mg at most, every 3 days at the soonest, and two supervised weeks (the span
+    # over which methadone accumulates): MASS defaults, not figures of the guideline (only the
+    # starting dose could be checked against its text), for the medical lead to confirm.
     "methadone": ("30", 14, "10", 3, 14,
-                  GUIDELINE + ": methadone start generally at most 20 mg, never above 30 mg; "
-                  "increases of 5-10 mg no more often than every few days. Two weeks "
-                  "without take-home doses: MASS default."),
-    # Buprenorphine, a partial agonist, is started faster: 4-8 mg on the first day, steps of
-    # 4 mg; one supervised week (a MASS choice).
+                  GUIDELINE + ": methadone start generally at most 20 mg, never above 30 mg. "
+                  "Increases of at most 10 mg every 3 days and two weeks without take-home "
+                  "doses: MASS defaults."),
+    # Buprenorphine, a partial agonist, is started faster: 8 mg on the first day at most,
+    # steps of 4 mg, one supervised week. MASS defaults (common practice, not checked against
+    # the guideline's text), for the medical lead to confirm.
     "buprenorphine": ("8", 7, "4", 1, 7,
-                      GUIDELINE + ": buprenorphine 4-8 mg on the first day, then steps of "
-                      "about 4 mg. One week without take-home doses: MASS default."),
+                      "MASS defaults (to be confirmed by the medical lead): buprenorphine at "
+                      "most 8 mg on the first day, then steps of 4 mg; one week without "
+                      "take-home doses. See also " + GUIDELINE + "."),
 }
 
 PERMISSIONS = {

@@ -39,11 +39,15 @@ GET_MAY_WRITE = {"two_factor_setup": {"otp_totp_totpdevice"}}
 GET_MAY_AUDIT = {AuditEvent.Action.VIEW, AuditEvent.Action.SEARCH, AuditEvent.Action.EXPORT}
 
 
+#: GET URLs that answer a file, not a page with forms (the identification photo: a JPEG).
+NOT_PAGES = {"patients:photo"}
+
+
 def pages():
     """(URL key, the first role that gets the page) for every page of the matrix."""
     for key, methods in MATRIX.items():
         statuses = methods.get("GET", ())
-        if 200 in statuses:
+        if 200 in statuses and key not in NOT_PAGES:
             yield key, ROLES[statuses.index(200)]
 
 
