@@ -227,6 +227,11 @@ class DoseState:
     closed_ahead: list = field(default_factory=list)
     # The doctors' plans of the coming closed days: day -> ClosedDayDecision.
     closed_day_decisions: dict = field(default_factory=dict)
+    # The first day after the supervised first days of the current (re)start of the substance
+    # (the product's InductionRule.supervised_days from the course's first day or the last
+    # hold review): a closed day before it goes home only on a doctor's plan, and after a
+    # restart under the prescription of before the hold, no take-home dose before it.
+    supervised_until: datetime.date | None = None
 
     @property
     def patient(self):
@@ -283,9 +288,25 @@ class DoseState:
         """The take-home days whose doses would go with the next dose given today: none
         after missed days (tolerance is uncertain: the patient comes back for a supervised
         dose) and none twice."""
-        if self.missed_days >= HOLD_AFTER_MISSED_DAYS or self.handed_today:
+        if (self.missed_days >= HOLD_AFTER_MISSED_DAYS or self.handed_today
+                or self.supervised_after_restart):
             return []
         return self.take_home_days
+
+    @property
+    def supervised_after_restart(self) -> bool:
+        """Restarted after the hold (a doctor's review) under the prescription of before it
+        ("resume at the dose"), whose take-home days were never checked against the restart:
+        the doses of the supervised first days are given at the counter (a closed day a
+        doctor planned as take-home excepted)."""
+        rx = self.prescription
+        restarted_on = getattr(rx, "restarted_on", None)
+        if restarted_on is None or rx.start_date >= restarted_on:
+            return False
+        planned = {day for day, plan in self.closed_day_decisions.items()
+                   if plan.decision == ClosedDayPlan.Decision.TAKE_HOME}
+        return any(self.is_supervised(day) and day not in planned
+                   for day in self.take_home_days)
 
     @property
     def take_home_to_hand(self) -> list[datetime.date]:
@@ -299,8 +320,14 @@ class DoseState:
     def may_take_closed_days_home(self) -> bool:
         """A closed day's dose goes home with the dose of the day before for a prescription
         with a take-home right (any take-home weekday): the doctor judged the patient able
-        to keep doses at home. Without one, a doctor plans the closed days."""
+        to keep doses at home. Without one, and for the closed days in the supervised first
+        days of a (re)start (:meth:`is_supervised`), a doctor plans the closed days."""
         return bool(self.prescription.take_home_weekdays)
+
+    def is_supervised(self, day: datetime.date) -> bool:
+        """Whether ``day`` falls in the supervised first days of a (re)start, when no dose
+        goes home without a doctor's decision (the induction rule)."""
+        return self.supervised_until is not None and day < self.supervised_until
 
     @cached_property
     def closed_days_taken_home(self) -> list:
@@ -308,7 +335,8 @@ class DoseState:
         give today (none when today's dose was given before the closure was known: the
         patient has left, and a doctor plans the closed days)."""
         going = {e.dose_date for e in self.handed_today}
-        if self.next_part() is not None:
+        # No dose today while a doctor must see the person first: nothing goes home either.
+        if self.next_part() is not None and self.doctor_first is None:
             going |= set(self.take_home_to_hand)
         return [c for c in self.closed_ahead if c.day in going]
 
@@ -332,9 +360,9 @@ class DoseState:
         to_plan = [c for c in run if c.day not in covered
                    and getattr(decided.get(c.day), "decision", None)
                    != ClosedDayPlan.Decision.NO_TAKE_HOME]
-        if not self.may_take_closed_days_home:
-            to_plan += [c for c in self.closed_ahead
-                        if not c.is_weekly and c not in run and c.day not in decided]
+        to_plan += [c for c in self.closed_ahead
+                    if not c.is_weekly and c not in run and c.day not in decided
+                    and (not self.may_take_closed_days_home or self.is_supervised(c.day))]
         return sorted(to_plan, key=lambda c: c.day)
 
     @cached_property
@@ -431,8 +459,9 @@ def _prescriptions_sql(where: str) -> str:
     partner pharmacy, of a file not merged; and ``where``, on ``p`` the patient and ``rx``
     the prescription), with their patient, product, last dose before today (the last dose
     of the substance given and not cancelled: as ``given_dispensations()``), whether a
-    doctor reviewed the patient's hold today and the doctors' plans of the coming closed
-    days (ClosedDayPlan, oldest first)."""
+    doctor reviewed the patient's hold today, the doctors' plans of the coming closed
+    days (ClosedDayPlan, oldest first), the last hold review (a restart after missed days)
+    and the product's InductionRule.supervised_days (null without a rule)."""
     rx, patient = Prescription._meta.db_table, Patient._meta.db_table
     product, dispensation = Product._meta.db_table, Dispensation._meta.db_table
     cancellation, review = DispensationCancellation._meta.db_table, HoldReview._meta.db_table
@@ -455,7 +484,12 @@ def _prescriptions_sql(where: str) -> str:
                        FROM {ClosedDayPlan._meta.db_table} cp
                       WHERE cp.patient_id = rx.patient_id AND cp.substance = pr.substance
                         AND cp.last_day > %(today)s
-                      ORDER BY cp.id) AS closed_day_plans
+                      ORDER BY cp.id) AS closed_day_plans,
+               (SELECT max(h.reviewed_on) FROM {review} h
+                 WHERE h.patient_id = rx.patient_id AND h.substance = pr.substance
+                   AND h.reviewed_on <= %(today)s) AS restarted_on,
+               (SELECT ir.supervised_days FROM {InductionRule._meta.db_table} ir
+                 WHERE ir.product_id = rx.product_id) AS supervised_days
           FROM {rx} rx
           JOIN {patient} p ON p.id = rx.patient_id
           JOIN {product} pr ON pr.id = rx.product_id
@@ -532,6 +566,10 @@ def _prescriptions_with_state(sql: str, params: dict, products: dict) -> list[Pr
         # Who is this (patients.identity): a photo on file, the last walk-in before today.
         patient.has_photo, patient.last_visit = row[product_end + 2:product_end + 4]
         rx.closed_day_decisions = _closed_day_decisions(row[product_end + 4])
+        rx.restarted_on, supervised_days = row[product_end + 5:product_end + 7]
+        start = max(filter(None, (rx.course_started_on, rx.restarted_on)))
+        rx.supervised_until = (None if supervised_days is None
+                               else start + datetime.timedelta(days=supervised_days))
         result.append(rx)
     return result
 
@@ -638,6 +676,8 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                   and e.status == Dispensation.Status.GIVEN and not _is_cancelled(e)]
         given_before = sum((e.quantity for e in others), Decimal(0))
         remaining = max(Decimal(0), rx.daily_dose - given_today)
+        planned = frozenset(day for day, plan in rx.closed_day_decisions.items()
+                            if plan.decision == ClosedDayPlan.Decision.TAKE_HOME)
         parts = []
         for part in rx.parts():
             prescribed = rx.part_dose(part)
@@ -656,18 +696,23 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                     # is left to give of this part today.
                     state.covered_by = others[-1]
             parts.append(state)
+        take_home_days = take_home_days_after(
+            rx, today,
+            # In the supervised first days a closed day goes home on a doctor's plan only.
+            frozenset(day for day in closed_days
+                      if rx.supervised_until is None or day >= rx.supervised_until
+                      or day in planned),
+            planned)
         states.append(DoseState(
             prescription=rx, today=today, last_dose_date=rx.last_dose_date,
             reviewed_today=rx.reviewed_today, given_today=given_today, parts=parts,
-            take_home_days=take_home_days_after(
-                rx, today, closed_days,
-                frozenset(day for day, plan in rx.closed_day_decisions.items()
-                          if plan.decision == ClosedDayPlan.Decision.TAKE_HOME)),
+            take_home_days=take_home_days,
             handed_today=[e for e in mine if e.date == today and e.dose_date > today
                           and e.prescription_id == rx.pk and not _is_cancelled(e)],
             intoxication_withheld=_intoxication_withheld(substance_today),
             closed_ahead=[c for c in closed_ahead if rx.is_active_on(c.day)],
             closed_day_decisions=rx.closed_day_decisions,
+            supervised_until=rx.supervised_until,
         ))
     # The patients' active alerts, in one query for the whole list.
     alerts = active_alerts_by_patient(patient_ids={rx.patient_id for rx in prescriptions})

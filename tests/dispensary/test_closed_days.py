@@ -28,8 +28,9 @@ def close_centre(first: int, last: int | None = None, reason="Journée de format
 
 def with_take_home(patient, **fields):
     """A running prescription with a take-home right on a weekday four days ahead (not next
-    to tomorrow: the take-home days of a closure tomorrow are then the closure's alone)."""
-    rx = PrescriptionFactory(patient=patient, start_date=day(-10),
+    to tomorrow: the take-home days of a closure tomorrow are then the closure's alone),
+    past the supervised first days of the induction rule (two weeks for methadone)."""
+    rx = PrescriptionFactory(patient=patient, start_date=day(-30),
                              take_home_weekdays=[day(4).weekday()], **fields)
     history(rx, days_ago=[1])
     return rx
@@ -73,6 +74,67 @@ def test_downtime_sheet_says_tomorrow_is_closed_and_hands_its_dose_today(nurse_c
     # Today's row lists the closed day's dose to hand with today's.
     assert "Take-home to hand with the dose:" in today_part
     assert f'{day(1):%d/%m}' in today_part.split("Take-home to hand with the dose:", 1)[1]
+
+
+def test_closed_day_in_the_supervised_first_days_needs_a_doctors_plan(nurse_client,
+                                                                     doctor_client, patient,
+                                                                     stock):
+    # Day 4 of a methadone start (two supervised weeks) with a take-home right: the closed
+    # day's dose does not go home without a doctor's decision.
+    rx = PrescriptionFactory(patient=patient, start_date=day(-3),
+                             take_home_weekdays=[day(4).weekday()])
+    history(rx, days_ago=[3, 2, 1])
+    close_centre(1)
+    content = listing(nurse_client)
+    assert "data-closed-day-plan" in content and "data-closed-take-home" not in content
+    state = dose_states(today=day(), patient_id=patient.pk)[0]
+    assert state.is_supervised(day(1)) and state.take_home_to_hand == []
+    # The doctor decides: then the dose goes home with today's.
+    plan(doctor_client, rx, 1)
+    assert "+ 1 take-home day" in listing(nurse_client)
+    give(nurse_client, rx)
+    assert given_rows(rx, date=day(), dose_date=day(1)).count() == 1
+
+
+def test_closed_day_with_a_doctor_first_alert_is_flagged_not_promised(patient, stock):
+    from tests.factories import AlertFactory
+    with_take_home(patient)
+    AlertFactory(patient=patient, kind="doctor_first", text="Very drowsy yesterday")
+    close_centre(1)
+    state = dose_states(today=day(), patient_id=patient.pk)[0]
+    assert state.closed_days_taken_home == []
+    assert [c.day for c in state.closed_days_to_plan] == [day(1)]
+
+
+def test_closed_day_after_a_restart_is_supervised_again(db, stock):
+    # An established treatment, held and restarted by a doctor's review yesterday.
+    from tests.dispensary.conftest import reviewed
+    patient = PatientFactory()
+    rx = PrescriptionFactory(patient=patient, start_date=day(-60),
+                             take_home_weekdays=[day(4).weekday()])
+    history(rx, days_ago=[10, 9])
+    DispensationFactory(prescription=rx, date=day(-1), review=reviewed(rx, -1, missed=8))
+    close_centre(1)
+    state = dose_states(today=day(), patient_id=patient.pk)[0]
+    assert state.is_supervised(day(1)) and state.take_home_to_hand == []
+    assert [c.day for c in state.closed_days_to_plan] == [day(1)]
+
+
+def test_weekly_take_home_after_a_restart_at_the_same_dose_waits_for_the_supervised_days(
+        db, stock):
+    # Resumed at the dose of before the hold (no new prescription, so no induction check):
+    # the take-home weekday of tomorrow is not handed in the supervised first days.
+    from tests.dispensary.conftest import reviewed
+    patient = PatientFactory()
+    rx = PrescriptionFactory(patient=patient, start_date=day(-60),
+                             take_home_weekdays=[day(1).weekday()])
+    history(rx, days_ago=[10, 9])
+    DispensationFactory(prescription=rx, date=day(-1), review=reviewed(rx, -1, missed=8))
+    state = dose_states(today=day(), patient_id=patient.pk)[0]
+    assert state.supervised_after_restart and state.take_home_due == []
+    # Past the supervised days (two weeks for methadone) the right comes back.
+    later = dose_states(today=day(14), patient_id=patient.pk)[0]
+    assert not later.supervised_after_restart and later.take_home_days == [day(15)]
 
 
 def test_patient_record_shows_the_closed_day_as_the_list_does(nurse_client, patient, stock):
