@@ -31,9 +31,10 @@ def alert_record(*, patient, kind: str, text: str, actor) -> Alert:
     patient_check_open(patient)
     alert = Alert.objects.create(patient=patient, kind=kind, text=text[:200],
                                  recorded_by=actor, recorded_at=timezone.now())
-    # The kind, never the text: the audit trail is read by coordinators.
+    # Neither the text nor the kind ("pregnancy", "interaction" are clinical): the audit
+    # trail is read by coordinators, who read no alert. The object names the alert.
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=alert,
-                 summary=f"alert recorded ({kind})")
+                 summary="alert recorded")
     return alert
 
 
@@ -55,5 +56,5 @@ def alert_end(*, alert: Alert, reason: str, actor) -> Alert:
     alert.ended_at, alert.ended_by, alert.end_reason = timezone.now(), actor, reason[:300]
     alert.save(update_fields=["ended_at", "ended_by", "end_reason"])
     audit_record(actor=actor, action=Action.UPDATE, patient=alert.patient, obj=alert,
-                 summary=f"alert ended ({alert.kind})")
+                 summary="alert ended")
     return alert

@@ -495,8 +495,8 @@ class InductionRuleForm(forms.ModelForm):
 class ClosedDayPlanForm(forms.Form):
     """A doctor's plan for a flagged patient's closed days (on the closed-day plan page)."""
 
-    first_day = forms.DateField(widget=forms.HiddenInput)
-    last_day = forms.DateField(widget=forms.HiddenInput)
+    first_day = forms.DateField(label=_("First closed day"), widget=forms.HiddenInput)
+    last_day = forms.DateField(label=_("Last closed day"), widget=forms.HiddenInput)
     decision = forms.ChoiceField(label=_("Decision"), choices=ClosedDayPlan.Decision.choices,
                                  widget=forms.RadioSelect)
     note = forms.CharField(label=_("Note for the counter"), max_length=500,

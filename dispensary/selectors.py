@@ -217,11 +217,6 @@ class DoseState:
     # The patient's active alerts, every kind (alerts app; the rows show those the viewer
     # reads).
     alerts: list = field(default_factory=list)
-
-    @property
-    def doctor_first(self):
-        """The active "doctor before any dose" alert: no dose until a doctor ends it."""
-        return next((a for a in self.alerts if a.kind == "doctor_first"), None)
     # The days the centre is closed within CLOSED_DAY_NOTICE_DAYS after today while the
     # prescription runs (mass.selectors.ClosedDay), in order.
     closed_ahead: list = field(default_factory=list)
@@ -232,6 +227,11 @@ class DoseState:
     # hold review): a closed day before it goes home only on a doctor's plan, and after a
     # restart under the prescription of before the hold, no take-home dose before it.
     supervised_until: datetime.date | None = None
+
+    @property
+    def doctor_first(self):
+        """The active "doctor before any dose" alert: no dose until a doctor ends it."""
+        return next((a for a in self.alerts if a.kind == "doctor_first"), None)
 
     @property
     def patient(self):
@@ -620,8 +620,8 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                 query: str = "", calendar=None) -> list[DoseState]:
     """The state of every prescription dispensed at the MASS today (or of one patient's, or
     of the patients whose alias or file number contains ``query``, accents and case aside),
-    in three queries whatever the number of patients (the third the centre's calendar,
-    unless ``calendar`` is given)."""
+    in four queries whatever the number of patients (the prescriptions, the day's entries,
+    the centre's calendar unless ``calendar`` is given, and the patients' active alerts)."""
     params = {"today": today, "patient": patient_id}
     rx_where, entries_where = "", ""
     if patient_id is not None:
@@ -773,7 +773,7 @@ def closed_day_plan(*, today: datetime.date | None = None) -> dict:
     """The closed-day plan for doctors: the days the centre is closed in the coming
     CLOSED_DAY_NOTICE_DAYS, the patients whose doses of those days a doctor must plan
     (``DoseState.closed_days_to_plan``: no take-home right, or not handed after missed
-    days), and how many will take them home with the dose of the day before. Three
+    days), and how many will take them home with the dose of the day before. Four
     queries."""
     today = today or timezone.localdate()
     calendar = dispensary_calendar(today=today)

@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mass.audit import Action, audit_read, audit_record
 from mass.models import Site
@@ -443,6 +443,7 @@ def patient_photo(request, pk):
     return response
 
 
+@require_http_methods(["GET", "POST"])
 def patient_photo_take(request, pk):
     """Take (or replace) the person's photo at the desk or the counter, with their consent."""
     patient = _patient_for_change(request, pk, "patients.add_patientphoto")

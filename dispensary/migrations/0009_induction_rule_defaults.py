@@ -1,7 +1,7 @@
 """Default induction rules for the substitution products (the methadone starting dose from the
 WHO guideline, the other figures MASS defaults), and who may
-read and edit them: every role that prescribes or dispenses reads them, the coordinator keeps
-them with the other reference data (products)."""
+read and edit them: every role that prescribes or dispenses reads them, and so does the
+coordinator; doctors and psychiatrists keep them."""
 
 from decimal import Decimal
 
@@ -35,12 +35,15 @@ DEFAULTS = {
                       "take-home doses. See also " + GUIDELINE + "."),
 }
 
+# A starting-dose ceiling is a medical decision: the prescribers keep the rules; nurses and
+# the coordinator read them.
+PRESCRIBERS = ["dispensary.view_inductionrule", "dispensary.add_inductionrule",
+               "dispensary.change_inductionrule"]
 PERMISSIONS = {
     Role.NURSE: ["dispensary.view_inductionrule"],
-    Role.DOCTOR: ["dispensary.view_inductionrule"],
-    Role.PSYCHIATRIST: ["dispensary.view_inductionrule"],
-    Role.COORDINATOR: ["dispensary.view_inductionrule", "dispensary.add_inductionrule",
-                       "dispensary.change_inductionrule"],
+    Role.DOCTOR: PRESCRIBERS,
+    Role.PSYCHIATRIST: PRESCRIBERS,
+    Role.COORDINATOR: ["dispensary.view_inductionrule"],
 }
 
 

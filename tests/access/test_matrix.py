@@ -238,8 +238,8 @@ MATRIX = {
                                   "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
     # Induction rules: read by those who prescribe or dispense, kept with the products.
     "dispensary:induction_rules": {"GET": (403, 200, 200, 200, 403, 403, 200, 403)},
-    "dispensary:induction_rule_edit": {"GET": (403, 403, 403, 403, 403, 403, 200, 403),
-                                       "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
+    "dispensary:induction_rule_edit": {"GET": (403, 403, 200, 200, 403, 403, 403, 403),
+                                       "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
     "dispensary:pharmacy_create": {"GET": (403, 403, 403, 403, 403, 403, 200, 403),
                                    "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
     "dispensary:pharmacy_update": {"GET": (403, 403, 403, 403, 403, 403, 200, 403),

@@ -74,6 +74,9 @@ def test_downtime_sheet_prints_the_alerts_the_reader_may_read(rx, doctor_first):
     assert "Not alone with him" in today
     tomorrow = page.split('data-sheet-day="tomorrow"', 1)[1]
     assert "Seen very drowsy" in tomorrow
+    # No blank to write a dose given on paper: no dose may be given.
+    row = today.split(f'data-sheet-row="{rx.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "data-no-dose" in row and "downtime-blank" not in row
 
 
 def test_dispense_form_says_doctor_first_and_offers_no_give(nurse, rx, doctor_first):

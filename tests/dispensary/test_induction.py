@@ -271,9 +271,9 @@ def test_an_increase_within_the_rule_during_the_induction_is_saved(doctor_client
 
 
 @pytest.mark.parametrize("role_client, edits", [("nurse_client", False),
-                                                ("doctor_client", False),
-                                                ("psychiatrist_client", False),
-                                                ("coordinator_client", True)])
+                                                ("doctor_client", True),
+                                                ("psychiatrist_client", True),
+                                                ("coordinator_client", False)])
 def test_the_rules_page_for_those_who_prescribe_dispense_or_keep_the_products(
         db, request, role_client, edits):
     client = request.getfixturevalue(role_client)
@@ -319,18 +319,16 @@ RULE = {"max_starting_dose": "20", "induction_days": "21", "max_increase": "5",
         "source": "WHO 2009, Annex 12: generally not above 20 mg. Team decision, 2026."}
 
 
-def test_coordinator_edits_a_rule_and_prescribing_follows(coordinator_client,
-                                                          coordinator_user, doctor_client,
-                                                          patient):
+def test_doctor_edits_a_rule_and_prescribing_follows(doctor_client, doctor_user, patient):
     url = reverse("dispensary:induction_rule_edit", args=[methadone_syrup().pk])
-    assert coordinator_client.get(url).status_code == 200
-    response = coordinator_client.post(url, RULE)
+    assert doctor_client.get(url).status_code == 200
+    response = doctor_client.post(url, RULE)
     assert response.status_code == 302
     saved = rule()
     assert (saved.max_starting_dose, saved.induction_days, saved.max_increase,
             saved.min_days_between_increases, saved.supervised_days, saved.source) == (
         20, 21, 5, 4, 28, RULE["source"])
-    assert saved.updated_by == coordinator_user
+    assert saved.updated_by == doctor_user
     event = AuditEvent.objects.get(object_type="dispensary.inductionrule",
                                    object_id=str(saved.pk))
     assert event.details["before"]["max_starting_dose"] == "30.00"
@@ -341,17 +339,17 @@ def test_coordinator_edits_a_rule_and_prescribing_follows(coordinator_client,
     assert "above the induction ceiling of 20 mg" in response.content.decode()
 
 
-def test_coordinator_sets_a_rule_for_a_new_substitution_product(coordinator_client):
+def test_doctor_sets_a_rule_for_a_new_substitution_product(coordinator_client, doctor_client):
     product = Product.objects.create(name="Slow-release morphine", substance="morphine",
                                      form="capsule", is_substitution=True,
                                      max_daily_dose=Decimal(1200))
     page = coordinator_client.get(reverse("dispensary:induction_rules"), **EN).content.decode()
     assert "No induction rule: prescriptions of this product are not checked." in page
-    coordinator_client.post(reverse("dispensary:induction_rule_edit", args=[product.pk]), RULE)
+    doctor_client.post(reverse("dispensary:induction_rule_edit", args=[product.pk]), RULE)
     assert InductionRule.objects.get(product=product).max_starting_dose == 20
 
 
-def test_rule_edit_bad_input_writes_nothing(coordinator_client):
+def test_rule_edit_bad_input_writes_nothing(doctor_client):
     url = reverse("dispensary:induction_rule_edit", args=[methadone_syrup().pk])
     before = InductionRule.objects.values().get(product=methadone_syrup())
     for overrides, message in [
@@ -366,18 +364,19 @@ def test_rule_edit_bad_input_writes_nothing(coordinator_client):
         ({"source": "   "}, "This field is required."),
         ({"source": "x" * 301}, "Ensure this value has at most 300 characters"),
     ]:
-        response = coordinator_client.post(url, {**RULE, **overrides}, **EN)
+        response = doctor_client.post(url, {**RULE, **overrides}, **EN)
         assert response.status_code == 200 and message in response.content.decode(), overrides
     assert InductionRule.objects.values().get(product=methadone_syrup()) == before
     assert not AuditEvent.objects.filter(object_type="dispensary.inductionrule").exists()
 
 
-def test_rule_edit_refused_to_prescribers_and_for_other_products(doctor_client,
-                                                                 coordinator_client):
+def test_rule_edit_refused_to_nurses_and_coordinators_and_for_other_products(
+        nurse_client, coordinator_client, doctor_client):
     url = reverse("dispensary:induction_rule_edit", args=[methadone_syrup().pk])
-    assert doctor_client.post(url, RULE).status_code == 403
+    assert nurse_client.post(url, RULE).status_code == 403
+    assert coordinator_client.post(url, RULE).status_code == 403
     diazepam = Product.objects.get(name="Diazepam tablets")
-    assert coordinator_client.get(reverse("dispensary:induction_rule_edit",
+    assert doctor_client.get(reverse("dispensary:induction_rule_edit",
                                           args=[diazepam.pk])).status_code == 404
     assert rule().max_starting_dose == 30
 

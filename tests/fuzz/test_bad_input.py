@@ -168,7 +168,7 @@ FORMS = [
     FuzzForm("dispensary:product_update", C, shows=("dispensary:products",)),
     FuzzForm("dispensary:pharmacy_create", C, shows=("dispensary:products",)),
     FuzzForm("dispensary:pharmacy_update", C, shows=("dispensary:products",)),
-    FuzzForm("dispensary:induction_rule_edit", C, shows=("dispensary:induction_rules",)),
+    FuzzForm("dispensary:induction_rule_edit", D, shows=("dispensary:induction_rules",)),
     # social file
     FuzzForm("social:situation", S, shows=("social:situation", "patients:detail")),
     FuzzForm("social:situation_correct", S, shows=("social:situation",)),
