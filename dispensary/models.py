@@ -223,9 +223,11 @@ class Prescription(models.Model):
     # in the first days. Empty for a prescription within the rules.
     induction_overrides = ArrayField(
         models.CharField(max_length=20, choices=InductionCheck.choices), default=list,
-        blank=True, verbose_name=_("induction rules overridden"))
+        db_default=[], blank=True, verbose_name=_("induction rules overridden"))
+    # Database defaults too: rows written by SQL (the benchmark's load) are within the rules.
     induction_override_reason = models.CharField(_("reason for going above the induction "
-                                                   "rules"), max_length=500, blank=True)
+                                                   "rules"), max_length=500, blank=True,
+                                                 db_default="")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  null=True, blank=True, related_name="+",

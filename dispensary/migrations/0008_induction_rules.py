@@ -36,12 +36,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='prescription',
             name='induction_override_reason',
-            field=models.CharField(blank=True, max_length=500, verbose_name='reason for going above the induction rules'),
+            field=models.CharField(blank=True, db_default='', max_length=500, verbose_name='reason for going above the induction rules'),
         ),
         migrations.AddField(
             model_name='prescription',
             name='induction_overrides',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('starting_dose', 'Starting dose above the ceiling'), ('increase', 'Increase larger than the step'), ('increase_interval', 'Increase too soon after the last change'), ('take_home', 'Take-home doses in the first days')], max_length=20), blank=True, default=list, verbose_name='induction rules overridden'),
+            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('starting_dose', 'Starting dose above the ceiling'), ('increase', 'Increase larger than the step'), ('increase_interval', 'Increase too soon after the last change'), ('take_home', 'Take-home doses in the first days')], max_length=20), blank=True, db_default=[], default=list, verbose_name='induction rules overridden'),
         ),
         migrations.AddConstraint(
             model_name='prescription',
