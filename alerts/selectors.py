@@ -41,9 +41,13 @@ def active_alerts_by_patient(*, patient_ids) -> dict[int, list[Alert]]:
     by_patient: dict[int, list[Alert]] = {}
     if not patient_ids:
         return by_patient
-    rows = (Alert.objects.filter(patient_id__in=list(patient_ids), ended_at__isnull=True)
-            .only("id", "patient_id", "kind", "text", "recorded_at")
-            .order_by("recorded_at", "id"))
+    # One array parameter rather than an IN list of 300 placeholders, and only the columns
+    # the rows and the dose rules read: a third of the time of the equivalent filter()
+    # (bench/dispensary.py).
+    rows = Alert.objects.raw(
+        f"SELECT id, patient_id, kind, text, recorded_at FROM {Alert._meta.db_table}"
+        " WHERE ended_at IS NULL AND patient_id = ANY(%s) ORDER BY recorded_at, id",
+        [sorted(patient_ids)])
     for alert in rows:
         by_patient.setdefault(alert.patient_id, []).append(alert)
     return by_patient

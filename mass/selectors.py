@@ -155,33 +155,39 @@ def site_calendar(*, site=None, start: datetime.date, end: datetime.date,
     """The calendar of ``site`` (or, with ``centre``, of the dispensary: the MASS centre,
     where the doses prescribed without a partner pharmacy are dispensed) for the closures
     that touch ``start``..``end``: one query, the site with its open weekdays and closures."""
-    from django.contrib.postgres.expressions import ArraySubquery
-    from django.db.models import OuterRef
-    from django.db.models.functions import JSONObject
+    from django.db import connection
 
     from mass.models import OpeningHours, Site, SiteClosure
-    sites = Site.objects.all()
+    # Written in SQL: read on every page of the dispensing list, where building the same
+    # query with the ORM (two array subqueries) took four times as long as running it.
     if centre:
-        sites = sites.filter(kind=Site.Kind.CENTRE, is_active=True).order_by("name", "pk")
+        where, params = "s.kind = %(centre)s AND s.is_active", {"centre": Site.Kind.CENTRE}
     else:
-        sites = sites.filter(pk=site.pk)
-    row = sites.annotate(
-        open_weekdays=ArraySubquery(OpeningHours.objects.filter(site=OuterRef("pk"))
-                                    .values("weekday")),
-        closure_days=ArraySubquery(
-            SiteClosure.objects.filter(site=OuterRef("pk"), last_day__gte=start,
-                                       first_day__lte=end)
-            .order_by("first_day")
-            .values(json=JSONObject(first="first_day", last="last_day", reason="reason"))),
-    ).first()
+        where, params = "s.id = %(site)s", {"site": site.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            SELECT s.id, s.name, s.kind, s.closed_on_public_holidays,
+                   ARRAY(SELECT h.weekday FROM {OpeningHours._meta.db_table} h
+                          WHERE h.site_id = s.id),
+                   ARRAY(SELECT json_build_array(c.first_day, c.last_day, c.reason)
+                           FROM {SiteClosure._meta.db_table} c
+                          WHERE c.site_id = s.id AND c.last_day >= %(start)s
+                            AND c.first_day <= %(end)s
+                          ORDER BY c.first_day)
+              FROM {Site._meta.db_table} s
+             WHERE {where}
+             ORDER BY s.name, s.id LIMIT 1""", {**params, "start": start, "end": end})
+        row = cursor.fetchone()
     if row is None:
         return ALWAYS_OPEN
-    closures = tuple((datetime.date.fromisoformat(c["first"]),
-                      datetime.date.fromisoformat(c["last"]), c["reason"])
-                     for c in row.closure_days)
-    return SiteCalendar(site=row, open_weekdays=frozenset(row.open_weekdays) or None,
-                        closures=closures,
-                        closed_on_public_holidays=row.closed_on_public_holidays)
+    site_id, name, kind, on_holidays, weekdays, closure_rows = row
+    closures = tuple((datetime.date.fromisoformat(first), datetime.date.fromisoformat(last),
+                      reason) for first, last, reason in closure_rows)
+    return SiteCalendar(
+        site=Site.from_db(connection.alias, ["id", "name", "kind", "closed_on_public_holidays"],
+                          (site_id, name, kind, on_holidays)),
+        open_weekdays=frozenset(weekdays) or None, closures=closures,
+        closed_on_public_holidays=on_holidays)
 
 
 def site_closed_days(site, start: datetime.date, end: datetime.date) -> list[ClosedDay]:

@@ -40,6 +40,15 @@ class Identity:
         self.last_visit = _("last visit %(date)s")
         self.sexes = {value: e(label) for value, label in Patient.Sex.choices
                       if value != Patient.Sex.UNKNOWN}
+        self._formatted: dict = {}
+
+    def _once(self, key, compute) -> str:
+        """A sentence repeated from row to row (a birth year, a date), made once a page."""
+        try:
+            return self._formatted[key]
+        except KeyError:
+            value = self._formatted[key] = compute()
+            return value
 
     def thumbnail(self, patient_id: int, alias: str) -> str:
         """The thumbnail, fetched by the browser when the row shows (lazy)."""
@@ -55,14 +64,16 @@ class Identity:
         parts = []
         if not (has_photo and self.show_photos):
             if birth_year:
-                parts.append(e(self.born % {"year": birth_year}))
+                parts.append(self._once(("born", birth_year),
+                                        lambda: e(self.born % {"year": birth_year})))
             if sex in self.sexes:
                 parts.append(self.sexes[sex])
             if last_visit:
-                if isinstance(last_visit, str):
-                    last_visit = datetime.date.fromisoformat(last_visit)
-                parts.append(e(self.last_visit % {
-                    "date": formats.date_format(last_visit, "SHORT_DATE_FORMAT")}))
+                parts.append(self._once(("visit", last_visit), lambda: e(self.last_visit % {
+                    "date": formats.date_format(
+                        datetime.date.fromisoformat(last_visit)
+                        if isinstance(last_visit, str) else last_visit,
+                        "SHORT_DATE_FORMAT")})))
         if note:
             parts.append(f'<span class="fst-italic" data-distinguishing>{e(note)}</span>')
         if not parts:

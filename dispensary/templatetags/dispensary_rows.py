@@ -347,6 +347,13 @@ def _closed_days(state: DoseState, page: _Page) -> str:
     today's dose, and those a doctor must plan (mass.selectors.site_calendar)."""
     if not state.closed_ahead:
         return ""
+    # The eve of a closure every row has the same few markers: made once a page each.
+    key = ("closed_days", tuple(state.closed_days_taken_home),
+           tuple(state.closed_days_to_plan), tuple(state.closed_day_notes))
+    return page.cached(key, lambda: _closed_days_html(state, page))
+
+
+def _closed_days_html(state: DoseState, page: _Page) -> str:
     html = ""
     if state.closed_days_taken_home:
         days = ", ".join(_closed_day(closed, page) for closed in state.closed_days_taken_home)
