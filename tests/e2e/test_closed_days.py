@@ -31,8 +31,13 @@ def patients(staff_factory, _reference_data_for_transactional_test):
     services.register_receipt(product=syrup, quantity=Decimal("2000"), supplier="e2e",
                               batch="E2E-C", received_on=timezone.localdate(), actor=nurse)
     in_four_days = timezone.localdate() + datetime.timedelta(days=4)
+    # Egret: an established treatment (past the induction rule's supervised first days) with
+    # a take-home right; Ibis: a first day, supervised.
     egret = PrescriptionFactory(patient=PatientFactory(alias="Egret"), product=syrup,
+                                start_date=timezone.localdate() - datetime.timedelta(days=30),
                                 take_home_weekdays=[in_four_days.weekday()])
+    from tests.dispensary.conftest import history
+    history(egret, days_ago=[2, 1])
     ibis = PrescriptionFactory(patient=PatientFactory(alias="Ibis"), product=syrup)
     return egret, ibis
 
