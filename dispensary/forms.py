@@ -71,21 +71,30 @@ class DispenseForm(forms.Form):
         signs = data.get("intoxication") == self.SIGNS or reassessment == self.SIGNS_AGAIN
         data["intoxication"] = self.SIGNS if signs else self.NO_SIGNS
         data["reassessed"] = bool(reassessment)
-        action = data.get("action")
-        if signs and action == self.GIVE:
-            self.add_error(answered, _("Signs of intoxication: the dose must be "
-                                       "withheld, not given."))
-        if action == self.WITHHOLD:
-            if signs and not data.get("withheld_reason"):
-                data["withheld_reason"] = Dispensation.WithheldReason.INTOXICATION
-            if not data.get("withheld_reason"):
-                self.add_error("withheld_reason", _("Say why the dose is withheld."))
-            if signs and not data.get("observations", "").strip():
-                self.add_error("observations", _("Describe the signs observed."))
-            if (data.get("withheld_reason") == Dispensation.WithheldReason.OTHER
-                    and not data.get("observations", "").strip()):
-                self.add_error("observations", _("Explain the reason in the observations."))
+        _check_withholding(self, data, signs=signs, answered=answered, messages={
+            "given": _("Signs of intoxication: the dose must be withheld, not given."),
+            "why": _("Say why the dose is withheld.")})
         return data
+
+
+def _check_withholding(form, data: dict, *, signs: bool, answered: str, messages: dict):
+    """The rules of a dose withheld, shared by the desk's form and the paper record's: signs
+    of intoxication withhold the dose (their reason by default) and are described; another
+    reason is said. ``messages``: the sentences in the form's tense ("given", "why")."""
+    action = data.get("action")
+    if signs and action == DispenseForm.GIVE:
+        form.add_error(answered, messages["given"])
+    if action != DispenseForm.WITHHOLD:
+        return
+    if signs and not data.get("withheld_reason"):
+        data["withheld_reason"] = Dispensation.WithheldReason.INTOXICATION
+    if not data.get("withheld_reason"):
+        form.add_error("withheld_reason", messages["why"])
+    observations = data.get("observations", "").strip()
+    if signs and not observations:
+        form.add_error("observations", _("Describe the signs observed."))
+    if data.get("withheld_reason") == Dispensation.WithheldReason.OTHER and not observations:
+        form.add_error("observations", _("Explain the reason in the observations."))
 
 
 class CancelForm(forms.Form):
@@ -427,20 +436,9 @@ class PaperRecordForm(forms.Form):
     def clean(self):
         data = super().clean()
         signs = data.get("intoxication") == self.SIGNS
-        action = data.get("action")
-        if signs and action == self.GIVE:
-            self.add_error("intoxication", _("Signs of intoxication: the dose was withheld, "
-                                             "not given."))
-        if action == self.WITHHOLD:
-            if signs and not data.get("withheld_reason"):
-                data["withheld_reason"] = Dispensation.WithheldReason.INTOXICATION
-            if not data.get("withheld_reason"):
-                self.add_error("withheld_reason", _("Say why the dose was withheld."))
-            if signs and not data.get("observations", "").strip():
-                self.add_error("observations", _("Describe the signs observed."))
-            if (data.get("withheld_reason") == Dispensation.WithheldReason.OTHER
-                    and not data.get("observations", "").strip()):
-                self.add_error("observations", _("Explain the reason in the observations."))
+        _check_withholding(self, data, signs=signs, answered="intoxication", messages={
+            "given": _("Signs of intoxication: the dose was withheld, not given."),
+            "why": _("Say why the dose was withheld.")})
         return data
 
 
