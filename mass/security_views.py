@@ -208,11 +208,15 @@ def _database_unavailable(exception) -> bool:
     return False
 
 
+#: Seconds a client should wait before asking again while the database cannot be reached.
+RETRY_AFTER_SECONDS = "10"
+
+
 def _unavailable():
     from django.http import HttpResponse
     from django.template.loader import render_to_string
     response = HttpResponse(render_to_string("503.html"), status=503)
-    response["Retry-After"] = "10"
+    response["Retry-After"] = RETRY_AFTER_SECONDS
     return response
 
 
