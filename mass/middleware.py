@@ -211,5 +211,5 @@ class UndecodableFormMiddleware:
                 and request.encoding is not None
                 and request.encoding.lower() != "utf-8"):  # Django's own condition
             request._mark_post_parse_error()
-            raise BadRequest("A form body must be UTF-8 encoded, not %s." % request.encoding)
+            raise BadRequest(f"A form body must be UTF-8 encoded, not {request.encoding}.")
         return self.get_response(request)

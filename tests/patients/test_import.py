@@ -327,8 +327,8 @@ def test_carriage_return_only_in_a_later_file_is_an_error_too(tmp_path):
     PatientFactory(file_number="B1")
     (tmp_path / "visits.csv").write_bytes(b"file_number,date\rB1,2016-01-04\r")
     assert errors_of(tmp_path) == [
-        "visits.csv, line 1, column -: lines end with a carriage return only: save the file "
-        "with Windows or Unix line ends"]
+        ("visits.csv, line 1, column -: lines end with a carriage return only: save the file "
+         "with Windows or Unix line ends")]
     assert not Visit.objects.exists()
 
 
