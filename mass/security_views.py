@@ -242,3 +242,13 @@ def bad_request(request, exception):
     if _database_unavailable(exception):
         return _unavailable()
     return default_bad_request(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form refused for its security token (most often a page left open
+    across a new login, or cookies blocked) gets the application's 403 page saying why, in
+    the user's language, instead of Django's technical English page. The reason stays in the
+    log line CsrfViewMiddleware writes."""
+    from django.http import HttpResponseForbidden
+    from django.template.loader import render_to_string
+    return HttpResponseForbidden(render_to_string("403_csrf.html", request=request))

@@ -245,6 +245,9 @@ PHOTO_ROOT = env.path("PHOTO_ROOT", default=BASE_DIR / "var" / "photos")
 # Folder of pg_dump/pg_restore to use; else PATH, else the embedded server's (PostgreSQL 18).
 PG_BIN_DIR = env("PG_BIN_DIR", default="")
 
+# A refused CSRF token gets the application's page (translated, with the menu), not Django's.
+CSRF_FAILURE_VIEW = "mass.security_views.csrf_failure"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -139,3 +139,21 @@ def test_server_error_page_renders_without_request_context_or_query():
     content = response.content.decode()
     assert '<html lang="fr">' in content
     assert "navbar-brand" in content and "data-error-back" in content
+
+
+@pytest.mark.django_db
+def test_form_with_a_stale_token_gets_the_branded_403(coordinator_user, caplog):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(coordinator_user)
+    sites = Site.objects.count()
+
+    with caplog.at_level(logging.WARNING, logger="django.security.csrf"):
+        response = client.post(reverse("site_create"), {"name": "Abri", "kind": "shelter"},
+                               HTTP_ACCEPT_LANGUAGE="nl")
+
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert '<html lang="nl">' in content and 'id="mainnav"' in content
+    assert "data-error-back" in content
+    assert Site.objects.count() == sites
+    assert [record.exc_info for record in caplog.records] == [None]
