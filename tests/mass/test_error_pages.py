@@ -41,13 +41,15 @@ def test_login_post_in_another_charset_is_a_400_page(charset, staff_factory):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("charset", CHARSETS)
-def test_signed_in_form_in_another_charset_is_a_400_with_the_menu(charset, coordinator_user):
+def test_signed_in_form_in_another_charset_is_a_400_with_the_menu(charset, coordinator_user,
+                                                                   caplog):
     client = Client(raise_request_exception=True)
     client.force_login(coordinator_user)
     audit_rows = AuditEvent.objects.count()
 
-    response = _encoded_post(client, reverse("site_create"),
-                             {"name": "Caf\u00e9", "kind": Site.Kind.SHELTER}, charset)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = _encoded_post(client, reverse("site_create"),
+                                 {"name": "Caf\u00e9", "kind": Site.Kind.SHELTER}, charset)
 
     assert response.status_code == 400
     content = response.content.decode()
@@ -55,6 +57,8 @@ def test_signed_in_form_in_another_charset_is_a_400_with_the_menu(charset, coord
     assert "data-error-back" in content
     assert not Site.objects.filter(name__startswith="Caf").exists()
     assert AuditEvent.objects.count() == audit_rows
+    assert [(r.getMessage(), r.exc_info) for r in caplog.records if r.name == "django.request"] \
+        == [(f"A form body must be UTF-8 encoded, not {charset}.: /sites/new/", None)]
 
 
 @pytest.mark.django_db
