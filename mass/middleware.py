@@ -192,3 +192,24 @@ class HtmxFailureMiddleware:
         response["HX-Retarget"] = "#htmx-alert"
         response["HX-Reswap"] = "innerHTML"
         return response
+
+
+class UndecodableFormMiddleware:
+    """A form posted in another charset than UTF-8 (``charset=latin-1``, ``utf-16``) is a
+    400, not a 500. Django refuses such a body with ``BadRequest`` when ``request.POST`` is
+    first read, but does not mark the body as unreadable: the CSRF check of the 400 page's own
+    handler reads it again, fails again, and the 400 becomes a 500. Checked here, before any
+    view or CSRF check: the body is marked unreadable (an empty POST), then refused."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.core.exceptions import BadRequest
+
+        if (request.content_type == "application/x-www-form-urlencoded"
+                and request.encoding is not None
+                and request.encoding.lower() != "utf-8"):  # Django's own condition
+            request._mark_post_parse_error()
+            raise BadRequest(f"A form body must be UTF-8 encoded, not {request.encoding}.")
+        return self.get_response(request)

@@ -208,11 +208,15 @@ def _database_unavailable(exception) -> bool:
     return False
 
 
+#: Seconds a client should wait before asking again while the database cannot be reached.
+RETRY_AFTER_SECONDS = "10"
+
+
 def _unavailable():
     from django.http import HttpResponse
     from django.template.loader import render_to_string
     response = HttpResponse(render_to_string("503.html"), status=503)
-    response["Retry-After"] = "10"
+    response["Retry-After"] = RETRY_AFTER_SECONDS
     return response
 
 
@@ -238,3 +242,13 @@ def bad_request(request, exception):
     if _database_unavailable(exception):
         return _unavailable()
     return default_bad_request(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form refused for its security token (most often a page left open
+    across a new login, or cookies blocked) gets the application's 403 page saying why, in
+    the user's language, instead of Django's technical English page. The reason stays in the
+    log line CsrfViewMiddleware writes."""
+    from django.http import HttpResponseForbidden
+    from django.template.loader import render_to_string
+    return HttpResponseForbidden(render_to_string("403_csrf.html", request=request))

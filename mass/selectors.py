@@ -18,6 +18,10 @@ class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, label=_("Action"))
     patient = django_filters.NumberFilter(field_name="patient_id", label=_("Patient id"),
                                           widget=forms.NumberInput(attrs={"min": 1}))
+    # What a coordinator has in hand when a patient asks who read their file. The events of
+    # files merged into it come too, as in "who read this file".
+    file_number = django_filters.CharFilter(method="filter_file_number",
+                                            label=_("File number"))
     since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte",
                                       label=_("From"),
                                       widget=forms.DateInput(attrs={"type": "date"}))
@@ -27,6 +31,12 @@ class AuditEventFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["actor", "action", "patient", "since", "until"]
+
+    def filter_file_number(self, queryset, name, value):
+        from django.db.models import Q
+        number = value.strip()
+        return queryset.filter(Q(patient__file_number__iexact=number)
+                               | Q(patient__merged_into__file_number__iexact=number))
 
 
 def audit_event_list(*, data) -> AuditEventFilter:
@@ -41,9 +51,12 @@ def audit_patient(event_filter: AuditEventFilter):
     if not event_filter.is_bound or not event_filter.form.is_valid():
         return None
     patient_id = event_filter.form.cleaned_data.get("patient")
-    if not patient_id:
-        return None
-    return Patient.objects.filter(pk=patient_id).first()
+    file_number = (event_filter.form.cleaned_data.get("file_number") or "").strip()
+    if patient_id:
+        return Patient.objects.filter(pk=patient_id).first()
+    if file_number:
+        return Patient.objects.filter(file_number__iexact=file_number).first()
+    return None
 
 
 def audit_readers_of_patient(*, patient) -> list[dict]:

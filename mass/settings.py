@@ -67,6 +67,9 @@ MIDDLEWARE = [
     # Django's, answering htmx requests with HX-Redirect to the login page.
     "mass.middleware.LoginRequiredMiddleware",
     "mass.middleware.UserLanguageMiddleware",
+    # A form body in another charset than UTF-8 is a 400 (in the user's language, with the
+    # menu), before the CSRF check would read it and fail.
+    "mass.middleware.UndecodableFormMiddleware",
     "mass.middleware.AuditContextMiddleware",
     "mass.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -242,9 +245,15 @@ PHOTO_ROOT = env.path("PHOTO_ROOT", default=BASE_DIR / "var" / "photos")
 # Folder of pg_dump/pg_restore to use; else PATH, else the embedded server's (PostgreSQL 18).
 PG_BIN_DIR = env("PG_BIN_DIR", default="")
 
+# A refused CSRF token gets the application's page (translated, with the menu), not Django's.
+CSRF_FAILURE_VIEW = "mass.security_views.csrf_failure"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    # An expected 403/404 (and a malformed request's 400) is one line, not a traceback.
+    "filters": {"expected_refusal": {"()": "mass.log_filters.ExpectedRefusalFilter"}},
+    "loggers": {"django.request": {"filters": ["expected_refusal"]}},
 }

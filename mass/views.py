@@ -16,6 +16,7 @@ from mass.forms import (LanguageForm, OpeningHoursForm, SiteClosureForm, SiteFor
                         StaffCreateForm, StaffPasswordForm, StaffUpdateForm)
 from mass.models import Site, SiteClosure, User
 from mass.navigation import sections_for
+from mass.security_views import RETRY_AFTER_SECONDS
 
 
 @login_not_required
@@ -25,7 +26,10 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:  # any failure to reach the database is the answer, not an error
-        return JsonResponse({"database": "unavailable"}, status=503)
+        # The same pause as the pages' 503 (mass.security_views): a load balancer or a
+        # monitor then knows when to ask again.
+        return JsonResponse({"database": "unavailable"}, status=503,
+                            headers={"Retry-After": RETRY_AFTER_SECONDS})
     return JsonResponse({"database": "ok"})
 
 

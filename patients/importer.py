@@ -339,14 +339,30 @@ class Importer:
                     self._stage(cursor, spec, path)
 
     def _stage(self, cursor, spec: Spec, path: Path):
-        with path.open("rb") as handle:
+        try:
+            handle = path.open("rb")
+        except OSError as exc:  # a folder named like the file, no permission...
+            self.error(spec.file, 0, "", _("cannot be read: %(reason)s")
+                       % {"reason": exc.strerror or exc})
+            return
+        with handle:
             first = handle.readline()
             try:
                 header_text = first.decode("utf-8-sig")
             except UnicodeDecodeError:
                 self.error(spec.file, 1, "", _("not UTF-8 text"))
                 return
-            header = next(csv.reader(io.StringIO(header_text)), [])
+            if "\r" in header_text.rstrip("\r\n"):
+                # Lines ended by a carriage return alone (classic Mac OS, some exports): the
+                # whole file reads as one line.
+                self.error(spec.file, 1, "", _("lines end with a carriage return only: save "
+                                               "the file with Windows or Unix line ends"))
+                return
+            try:
+                header = next(csv.reader(io.StringIO(header_text)), [])
+            except csv.Error as exc:
+                self.error(spec.file, 1, "", _("unreadable CSV: %(reason)s") % {"reason": exc})
+                return
             header = [name.strip() for name in header]
             if not header or header == [""]:
                 self.error(spec.file, 1, "", _("the header row is missing"))

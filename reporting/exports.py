@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from mass.spreadsheet import safe_cell, safe_row
 from reporting import tdi_codes
 from reporting.catalogue import FIGURES, INCOME_LABELS
 from reporting.models import TdiRecord
@@ -47,7 +48,7 @@ def figures_csv(figures: dict) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["figure", "value"])
     for key, value in flat_figures(figures):
-        writer.writerow([key, "" if value is None else value])
+        writer.writerow(safe_row([key, "" if value is None else value]))
     return buffer.getvalue().encode()
 
 
@@ -95,11 +96,11 @@ def figures_xlsx(figures: dict, breakdowns: dict) -> bytes:
     sheet.title = _("Figures")[:31]
     sheet.append(["figure", "label", "value"])
     for key, value in flat_figures(figures):
-        sheet.append([key, _label(key), value])
+        sheet.append(safe_row([key, _label(key), value]))
     detail = workbook.create_sheet(_("Breakdowns")[:31])
     detail.append(["breakdown", "group", "label", "patients", "contacts", "consultations"])
     for row in breakdown_rows(breakdowns):
-        detail.append(row)
+        detail.append(safe_row(row))
     for ws in (sheet, detail):
         for cell in ws[1]:
             cell.font = Font(bold=True)
@@ -169,7 +170,8 @@ def tdi_csv(rows: list[dict]) -> bytes:
     writer = csv.DictWriter(buffer, fieldnames=TDI_COLUMNS, delimiter=";",
                             lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: safe_cell(value) for column, value in row.items()}
+                     for row in rows)
     return buffer.getvalue().encode()
 
 

@@ -545,3 +545,53 @@ def test_worst_values_in_every_field(world, form):
         for value in SWEEP:
             client = client_for(world, form.user)  # a logout or a failed code ends a session
             post_and_check(world, form, client, {**body, name: value})
+
+
+# --- bodies in another charset ---------------------------------------------------------------
+
+#: Charsets a form body may claim. A urlencoded form must be UTF-8 (Django's rule): any other
+#: is refused with a 400 before any view runs (mass.middleware.UndecodableFormMiddleware).
+FOREIGN_CHARSETS = ["latin-1", "iso-8859-15", "cp1252", "utf-16", "utf-16-le", "utf-32",
+                    "koi8-r", "ascii", "UTF8"]
+
+
+def post_encoded(client, url: str, body: dict, *, charset: str, multipart: bool):
+    from urllib.parse import urlencode
+
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+    if multipart:
+        # The parts are UTF-8 whatever the header claims: the parser must still not fail.
+        return client.generic("POST", url, encode_multipart(BOUNDARY, body),
+                              content_type=f"{MULTIPART_CONTENT}; charset={charset}")
+    text = urlencode(body, doseq=True, encoding=charset, errors="replace")
+    return client.generic("POST", url, text.encode(charset, errors="replace"),
+                          content_type=f"application/x-www-form-urlencoded; charset={charset}")
+
+
+@pytest.mark.parametrize("form", FORMS, ids=str)
+@settings(max_examples=5, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(data=st.data())
+def test_body_in_another_charset(world, form, data):
+    """Never a server error, and a urlencoded body in another charset is a 400 that writes
+    nothing, signed in or not."""
+    client = client_for(world, form.user)
+    fields = form_fields(world, form, client)
+    good = {name: values(world) if callable(values) else values
+            for name, values in form.good.items()}
+    body = draw_body(data, fields, good)
+    charset = data.draw(st.sampled_from(FOREIGN_CHARSETS), label="charset")
+    multipart = data.draw(st.booleans(), label="multipart")
+    url = url_of(world, form.key)
+    with transaction.atomic():
+        before = writes()
+        response = post_encoded(client, url, body, charset=charset, multipart=multipart)
+        after = writes()
+        assert response.status_code < 500, response.status_code
+        # (An empty body is sent without a content type: nothing to refuse.)
+        if not multipart and response.wsgi_request.META.get("CONTENT_TYPE"):
+            assert response.status_code == 400, response.status_code
+            written = changed(before, after, form)
+            assert not written, f"refused but wrote: {written}"
+        transaction.set_rollback(True)

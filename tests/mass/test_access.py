@@ -27,10 +27,12 @@ def test_healthz_is_public_and_reports_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok"}
+    assert "Retry-After" not in response
 
 
-def test_healthz_503_when_database_unreachable():
-    """A real unreachable server (a closed port), not a mock: the probe must say so."""
+def test_healthz_503_with_retry_after_when_database_unreachable():
+    """A real unreachable server (a closed port), not a mock: the probe must say so, and
+    when to ask again (Retry-After)."""
     import os
     import subprocess
     import sys
@@ -38,12 +40,13 @@ def test_healthz_503_when_database_unreachable():
 
     root = Path(__file__).resolve().parents[2]
     script = ("import django, json; django.setup(); from django.test import Client; "
-              "r = Client().get('/healthz'); print(r.status_code, json.loads(r.content))")
+              "r = Client().get('/healthz'); "
+              "print(r.status_code, r.headers.get('Retry-After'), json.loads(r.content))")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": "1",
            "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none", "ALLOWED_HOSTS": "testserver"}
     result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
                             capture_output=True, text=True, timeout=60)
-    assert result.stdout.startswith("503"), result.stdout + result.stderr
+    assert result.stdout.startswith("503 10 "), result.stdout + result.stderr  # Retry-After
     assert "'database': 'ok'" not in result.stdout
 
 

@@ -143,3 +143,34 @@ def test_searches_are_audited(reception_client, reception_user):
     summaries = sorted(events.values_list("summary", flat=True))
     assert summaries == ['patient search: "zebulon" (1 files)',
                          'reception search: "zeb" (1 files)']
+
+
+@pytest.mark.django_db
+def test_audit_page_filters_by_typed_file_number(coordinator_client):
+    """A patient asks who read their file: the coordinator types the number on their card."""
+    from tests.factories import PatientFactory
+    asking, other = PatientFactory(alias="Asking"), PatientFactory(alias="Other")
+    stub = PatientFactory(alias="Stub", merged_into=asking, status="merged")
+    for patient, reader in ((asking, "anna"), (stub, "bruno"), (other, "carla")):
+        AuditEvent.objects.create(action=AuditEvent.Action.VIEW, username=reader,
+                                  patient=patient, actor=UserFactory(username=reader))
+
+    typed = f" {asking.file_number.lower()} "
+    response = coordinator_client.get("/audit/", {"file_number": typed},
+                                      HTTP_ACCEPT_LANGUAGE="en")
+
+    content = response.content.decode()
+    assert {event.username for event in response.context["page"]} == {"anna", "bruno"}
+    assert "carla" not in content
+    assert response.context["patient"] == asking
+    assert "Who read the file of Asking" in content
+
+
+@pytest.mark.django_db
+def test_audit_page_says_when_no_file_has_the_typed_number(coordinator_client):
+    AuditEvent.objects.create(action=AuditEvent.Action.LOGIN_FAILED, username="intruder")
+
+    response = coordinator_client.get("/audit/", {"file_number": "NO-SUCH-1"})
+
+    assert list(response.context["page"]) == []
+    assert "data-unknown-file-number" in response.content.decode()

@@ -305,3 +305,41 @@ def test_error_messages_follow_the_language(tmp_path):
     with translation.override("nl"):
         errors = errors_of(tmp_path)
     assert errors and errors[0].endswith("alias: een waarde is verplicht")
+
+
+# --- files that cannot be read at all: an error naming the file, never a traceback -----------
+
+
+def test_carriage_return_only_line_ends_are_an_error_naming_the_file(tmp_path, capsys):
+    (tmp_path / "patients.csv").write_bytes((PATIENTS + "B1,Bob,,,,,\n").replace("\n", "\r")
+                                            .encode())
+
+    with pytest.raises(CommandError) as failure:
+        call_command("import_records", str(tmp_path))
+
+    assert str(tmp_path / "patients.csv") in str(failure.value)
+    assert ("patients.csv, line 1, column -: lines end with a carriage return only"
+            in capsys.readouterr().err)
+    assert nothing_written()
+
+
+def test_carriage_return_only_in_a_later_file_is_an_error_too(tmp_path):
+    PatientFactory(file_number="B1")
+    (tmp_path / "visits.csv").write_bytes(b"file_number,date\rB1,2016-01-04\r")
+    assert errors_of(tmp_path) == [
+        ("visits.csv, line 1, column -: lines end with a carriage return only: save the file "
+         "with Windows or Unix line ends")]
+    assert not Visit.objects.exists()
+
+
+def test_a_folder_named_like_a_file_is_an_error_naming_it(tmp_path):
+    (tmp_path / "patients.csv").mkdir()
+    with pytest.raises(CommandError, match="patients.csv"):
+        call_command("import_records", str(tmp_path))
+    assert nothing_written()
+
+
+def test_utf16_file_is_an_error_naming_the_file(tmp_path):
+    (tmp_path / "patients.csv").write_bytes((PATIENTS + "B1,Bob,,,,,\n").encode("utf-16"))
+    assert errors_of(tmp_path) == ["patients.csv, line 1, column -: not UTF-8 text"]
+    assert nothing_written()

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -20,8 +22,10 @@ class Command(BaseCommand):
         except ImportFailed as failure:
             for error in failure.errors:
                 self.stderr.write(str(error))
-            raise CommandError(_("%(n)s error(s): nothing was imported.")
-                               % {"n": len(failure.errors)}) from None
+            # The files named in the error itself, for a script or a log that keeps only it.
+            files = sorted({str(Path(directory) / error.file) for error in failure.errors})
+            raise CommandError(_("%(n)s error(s) in %(files)s: nothing was imported.")
+                               % {"n": len(failure.errors), "files": ", ".join(files)}) from None
         counts = ", ".join(f"{file}: {n}" for file, n in result.counts.items()) or _("no file")
         if dry_run:
             self.stdout.write(_("Dry run: no error; nothing written (%(counts)s).")
