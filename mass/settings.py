@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Installed for its French and Dutch messages (the validator is in AUTH_PASSWORD_VALIDATORS).
+    "django_zxcvbn_password_validator",
 ]
 
 MIDDLEWARE = [

@@ -160,3 +160,14 @@ def test_demo_accounts_keep_their_published_password(db, client):
     assert reception.check_password(DEMO_PASSWORD) and not reception.must_change_password
     client.post("/accounts/login/", {"username": "reception", "password": DEMO_PASSWORD})
     assert client.get("/reception/").status_code == 200
+
+
+def test_guessable_password_is_explained_in_the_members_language(client, nurse_user):
+    password_login(client, nurse_user)
+    response = client.post(CHANGE, {"old_password": PASSWORD, "new_password1": "Mass-demo-1999",
+                                    "new_password2": "Mass-demo-1999"},
+                           HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Your password is too guessable" not in response.content.decode()
+    assert "Votre mot de passe est trop facile à deviner" in response.content.decode()
+    nurse_user.refresh_from_db()
+    assert nurse_user.check_password(PASSWORD)
