@@ -144,6 +144,7 @@ def password_change(request):
             messages.success(request, _("Your password has been changed."))
             return redirect(settings.LOGIN_REDIRECT_URL)
         if form.has_error("old_password"):
+            services.password_change_refused(user=request.user)
             failures = request.session.get(SESSION_OLD_PASSWORD_FAILURES, 0) + 1
             request.session[SESSION_OLD_PASSWORD_FAILURES] = failures
             if failures >= MAX_OLD_PASSWORD_FAILURES:

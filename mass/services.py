@@ -86,6 +86,14 @@ def password_change(*, user: User, password: str, actor) -> None:
 
 
 @transaction.atomic
+def password_change_refused(*, user: User) -> None:
+    """A wrong current password on the change form: a failed authentication, audited like a
+    failed login (someone at an unattended desk may be trying passwords)."""
+    audit_record(actor=None, action=Action.LOGIN_FAILED, username=user.username,
+                 summary="password change refused: wrong current password")
+
+
+@transaction.atomic
 def user_set_language(*, user: User, language: str) -> None:
     user.language = language
     user.save(update_fields=["language"])

@@ -56,6 +56,14 @@ def test_bad_change_says_why_and_changes_nothing(client, nurse_user, old, new1, 
     assert client.get("/").status_code == 200  # still signed in
 
 
+def test_wrong_current_password_is_audited_as_a_failed_authentication(client, nurse_user):
+    password_login(client, nurse_user)
+    change(client, old="wrong-password-000")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
+    assert event.username == nurse_user.username and event.actor is None
+    assert event.summary == "password change refused: wrong current password"
+
+
 def test_wrong_current_passwords_end_the_session_after_five(client, nurse_user):
     password_login(client, nurse_user)
     for _ in range(4):
