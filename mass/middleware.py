@@ -129,6 +129,36 @@ class SecondFactorMiddleware:
         return HttpResponseRedirect(target)
 
 
+class PasswordChangeRequiredMiddleware:
+    """A member whose password was set by a coordinator (``User.must_change_password``) opens
+    only the password change page until they change it; logout, the public pages and the
+    second-factor pages (which come first) stay open. The flag is a column of the user row
+    the session loads anyway: no query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from django.http import HttpResponse, HttpResponseRedirect
+        from django.urls import reverse
+
+        if not request.user.is_authenticated or not request.user.must_change_password:
+            return None
+        if not getattr(view_func, "login_required", True):
+            return None  # public pages (login, health check, language)
+        if getattr(view_func, "second_factor_exempt", False):
+            return None  # second factor, logout
+        target = reverse("password_change")
+        if request.path == target:
+            return None
+        if request.headers.get("HX-Request"):
+            return HttpResponse(status=204, headers={"HX-Redirect": target})
+        return HttpResponseRedirect(target)
+
+
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
     """Django's, except for htmx requests: following the redirect, htmx would swap the login
     page into the row clicked (a dose silently not recorded after the idle timeout). They

@@ -7,6 +7,7 @@ from django.db.models import F, Func, Value
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_otp.plugins.otp_static.models import StaticDevice
 
 
 class User(AbstractUser):
@@ -19,6 +20,10 @@ class User(AbstractUser):
     # Changed whenever the account's rights change (deactivation, roles, password reset): it
     # is part of the session hash, so every open session of the account ends at once.
     security_stamp = models.PositiveIntegerField(default=0, editable=False)
+    # Set when a coordinator chose the password (new account, reset): only its owner should
+    # know it, so it is changed at the next login (mass.middleware.PasswordChangeRequired...).
+    must_change_password = models.BooleanField(
+        _("must change password"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("staff member")
@@ -214,3 +219,34 @@ class AuditEvent(models.Model):
 
     def get_absolute_url(self):
         return reverse("audit_list") + f"?id={self.pk}"
+
+
+class RecoveryCodeDevice(StaticDevice):
+    """django-otp's static device (single-use codes, throttled after failures) whose tokens
+    are stored as keyed hashes (mass.security.recovery_code_digest), never the codes
+    themselves: the codes are shown once, when made."""
+
+    class Meta:
+        proxy = True
+
+    def verify_token(self, token):
+        from django.utils.crypto import constant_time_compare
+
+        from mass.security import recovery_code_digests
+
+        verify_allowed, _ = self.verify_is_allowed()
+        if not verify_allowed:
+            return False
+        candidates = recovery_code_digests(token, device_pk=self.pk)
+        # At most ten rows: each is compared in constant time, none is looked up by value.
+        match = next((stored for stored in self.token_set.all()
+                      if any(constant_time_compare(stored.token, c) for c in candidates)),
+                     None)
+        if match is None:
+            self.throttle_increment()
+            return False
+        match.delete()
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from mass.roles import CLINICAL_ROLES, Role, has_role
 
-#: Roles that read health data or manage the accounts that do: a password alone is not enough.
+#: Roles that read health data or manage the accounts that do: ``MASS_2FA_ROLES=clinical``.
 SECOND_FACTOR_ROLES = frozenset(CLINICAL_ROLES | {Role.COORDINATOR})
 
 #: Session keys. ``SESSION_AUTH_AT`` is the time of the password login (epoch seconds);
@@ -36,10 +36,45 @@ def has_second_factor(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def second_factor_roles() -> frozenset[Role] | None:
+    """The roles that must give a second factor (``MASS_2FA_ROLES``); None means every
+    account, whatever its roles (the default: reception reads drug-use questionnaires)."""
+    names = [name.strip() for name in getattr(settings, "MASS_2FA_ROLES", ["all"])]
+    if not names or "all" in names:
+        return None
+    roles = set()
+    for name in names:
+        if name == "clinical":
+            roles |= SECOND_FACTOR_ROLES
+        elif name in Role.values:
+            roles.add(Role(name))
+    return frozenset(roles)
+
+
 def second_factor_required(user) -> bool:
-    """A code is asked after the password: from the roles of ``SECOND_FACTOR_ROLES``, and from
-    anyone who chose to set up an authenticator."""
-    return has_role(user, *SECOND_FACTOR_ROLES) or has_second_factor(user)
+    """A code is asked after the password: from every account or the roles of
+    ``MASS_2FA_ROLES``, and from anyone who chose to set up an authenticator."""
+    roles = second_factor_roles()
+    if roles is None:
+        return True
+    return has_role(user, *roles) or has_second_factor(user)
+
+
+def recovery_code_digest(code: str, *, device_pk: int, secret: str | None = None) -> str:
+    """What is stored of a recovery code: an HMAC-SHA256 keyed with SECRET_KEY and salted
+    with its device, cut to the 16 characters of django-otp's token column. A copy of the
+    database alone gives no code back (the key is not in it); with the key, any hash of a
+    40-bit code could be reversed by trying them all, so a longer digest would add nothing."""
+    from django.utils.crypto import salted_hmac
+    return salted_hmac(f"mass.recovery_code.{device_pk}", code, secret=secret,
+                       algorithm="sha256").hexdigest()[:16]
+
+
+def recovery_code_digests(code: str, *, device_pk: int) -> list[str]:
+    """The digests ``code`` may be stored under: with SECRET_KEY, then each of
+    SECRET_KEY_FALLBACKS, so rotating the key keeps the codes handed out."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [recovery_code_digest(code, device_pk=device_pk, secret=s) for s in secrets]
 
 
 def second_factor_exempt(view):
@@ -91,8 +126,22 @@ def check_second_factor(app_configs, **kwargs):
         return []
     return [checks.Warning(
         "Two-factor authentication is switched off (MASS_REQUIRE_2FA=0) outside the demo.",
-        hint="Unset MASS_REQUIRE_2FA: clinical roles and coordinators must give a code.",
+        hint="Unset MASS_REQUIRE_2FA: staff must give a code after their password.",
         id="mass.W001",
+    )]
+
+
+@checks.register(checks.Tags.security)
+def check_second_factor_roles(app_configs, **kwargs):
+    # A misspelt role would silently let that role in with a password alone.
+    unknown = [name for name in getattr(settings, "MASS_2FA_ROLES", [])
+               if name.strip() not in {"all", "clinical", *Role.values}]
+    if not unknown:
+        return []
+    return [checks.Error(
+        f"MASS_2FA_ROLES names unknown roles: {', '.join(unknown)}.",
+        hint=f"Use all, clinical, or role names among {', '.join(Role.values)}.",
+        id="mass.E001",
     )]
 
 

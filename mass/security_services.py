@@ -7,7 +7,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mass.audit import Action, audit_record
-from mass.models import User
+from mass.models import RecoveryCodeDevice, User
+from mass.security import recovery_code_digest
 
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "authenticator"
@@ -49,14 +50,17 @@ def recovery_codes_regenerate(*, user: User, actor) -> list[str]:
 
 
 def _recovery_codes_replace(user: User) -> list[str]:
+    """Ten new codes, returned to be shown once; only their keyed hashes are stored."""
     StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
+    device = RecoveryCodeDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
     codes = []
     while len(codes) < RECOVERY_CODE_COUNT:
         code = StaticToken.random_token()  # 8 characters of base32: 40 random bits
         if code not in codes:
             codes.append(code)
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=recovery_code_digest(c, device_pk=device.pk))
+        for c in codes)
     return codes
 
 
@@ -75,7 +79,7 @@ def second_factor_verify(*, user: User, code: str):
             devices = TOTPDevice.objects.filter(user=user, confirmed=True)
             kind = "authenticator"
         else:
-            devices = StaticDevice.objects.filter(user=user, confirmed=True)
+            devices = RecoveryCodeDevice.objects.filter(user=user, confirmed=True)
             kind = "recovery code"
         accepted = None
         for device in devices.select_for_update():
@@ -90,10 +94,21 @@ def second_factor_verify(*, user: User, code: str):
     return accepted
 
 
+class SecondFactorResetRefused(Exception):
+    """``str(exc)`` says why, for the user."""
+
+
 @transaction.atomic
 def second_factor_reset(*, user: User, actor) -> None:
     """A coordinator removes a member's authenticator and recovery codes (lost phone): the
-    member sets up a new one at the next login. Every open session of the member ends."""
+    member sets up a new one at the next login. Every open session of the member ends.
+    Never one's own: a stolen coordinator password would otherwise shed the second factor
+    that guards it; another coordinator does it."""
+    from django.utils.translation import gettext as _
+
+    if actor is not None and actor.pk == user.pk:
+        raise SecondFactorResetRefused(_("You cannot remove your own second factor: another "
+                                         "coordinator does it."))
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     user.security_stamp = F("security_stamp") + 1

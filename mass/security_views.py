@@ -5,16 +5,19 @@ from base64 import b32encode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, Exists, OuterRef
+from django.contrib.auth.forms import PasswordChangeForm
+from django.db.models import BooleanField, Count, Exists, OuterRef, Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_static.models import StaticDevice
 
-from mass import security, security_services
+from mass import security, security_services, services
 from mass.forms_auth import AuthenticatorConfirmForm, LockoutResetForm, SecondFactorForm
 from mass.models import User
 
@@ -57,7 +60,7 @@ def two_factor_verify(request):
     if request.method == "POST":
         if form.is_valid():
             _mark_verified(request)
-            if form.device.__class__.__name__ == "StaticDevice":
+            if isinstance(form.device, StaticDevice):
                 left = security_services.recovery_codes_left(user=request.user)
                 messages.warning(request, _(
                     "You used a recovery code; %(left)d left. Make new ones on the "
@@ -118,19 +121,56 @@ def two_factor_recovery_codes(request):
                   {"codes": codes, "next": settings.LOGIN_REDIRECT_URL})
 
 
+#: Wrong current passwords in one session before it is ended: the change form must not be a
+#: way round the login's lockout for someone at an unattended desk.
+MAX_OLD_PASSWORD_FAILURES = 5
+SESSION_OLD_PASSWORD_FAILURES = "mass_old_password_failures"
+
+
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
+def password_change(request):
+    """Every member's own password: the current one, the new one twice. Also the page a
+    member is sent to while a coordinator's password is theirs (``must_change_password``).
+    This session stays open; the member's other sessions end."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            services.password_change(user=request.user,
+                                     password=form.cleaned_data["new_password1"],
+                                     actor=request.user)
+            update_session_auth_hash(request, request.user)
+            request.session.pop(SESSION_OLD_PASSWORD_FAILURES, None)
+            messages.success(request, _("Your password has been changed."))
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        if form.has_error("old_password"):
+            services.password_change_refused(user=request.user)
+            failures = request.session.get(SESSION_OLD_PASSWORD_FAILURES, 0) + 1
+            request.session[SESSION_OLD_PASSWORD_FAILURES] = failures
+            if failures >= MAX_OLD_PASSWORD_FAILURES:
+                logout(request)
+                messages.error(request, _("Too many wrong passwords: log in again."))
+                return redirect(settings.LOGIN_URL)
+    return render(request, "registration/password_change.html", {
+        "form": form, "forced": request.user.must_change_password})
+
+
 @permission_required("mass.manage_staff", raise_exception=True)
 def staff_security(request):
     """Coordinators: who has a second factor, who must, who is locked out."""
     from axes.models import AccessAttempt
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    roles = security.second_factor_roles()
     staff = (
         User.objects.filter(is_active=True)
         .annotate(
             has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"),
                                                                confirmed=True)),
-            second_factor_role=Exists(User.groups.through.objects.filter(
-                user_id=OuterRef("pk"), group__name__in=list(security.SECOND_FACTOR_ROLES))),
+            second_factor_role=(
+                Value(True, output_field=BooleanField()) if roles is None
+                else Exists(User.groups.through.objects.filter(
+                    user_id=OuterRef("pk"), group__name__in=list(roles)))),
             recovery_codes_left=Count("staticdevice__token_set", distinct=True),
         )
         .order_by("username")
@@ -151,9 +191,13 @@ def staff_security(request):
 @permission_required("mass.manage_staff", raise_exception=True)
 def staff_two_factor_reset(request, pk):
     member = get_object_or_404(User, pk=pk)
-    security_services.second_factor_reset(user=member, actor=request.user)
-    messages.success(request, _("Second factor of %(name)s removed: they will set up a new "
-                                "one at their next login.") % {"name": member.username})
+    try:
+        security_services.second_factor_reset(user=member, actor=request.user)
+    except security_services.SecondFactorResetRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Second factor of %(name)s removed: they will set up a "
+                                    "new one at their next login.") % {"name": member.username})
     return redirect("staff_security")
 
 

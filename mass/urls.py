@@ -26,6 +26,7 @@ urlpatterns = [
          name="two_factor_setup"),
     path("accounts/two-factor/recovery-codes/", security_views.two_factor_recovery_codes,
          name="two_factor_recovery_codes"),
+    path("accounts/password/", security_views.password_change, name="password_change"),
     path("language/", views.language_set, name="language_set"),
     path("", views.home, name="home"),
     path("staff/", views.staff_list, name="staff_list"),

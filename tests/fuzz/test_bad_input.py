@@ -97,6 +97,8 @@ FORMS = [
     # Showing the set-up page makes the pending authenticator it shows.
     FuzzForm("two_factor_setup", N, may_write=frozenset({"otp_totp_totpdevice"})),
     FuzzForm("two_factor_recovery_codes", N, fields={}),
+    # A wrong current password is audited as a failed authentication.
+    FuzzForm("password_change", R, may_audit=frozenset({AuditEvent.Action.LOGIN_FAILED})),
     FuzzForm("staff_create", C, shows=("staff_list",)),
     FuzzForm("staff_update", C, shows=("staff_list",)),
     FuzzForm("staff_password", C),

@@ -1,8 +1,10 @@
-"""Second factor (issue 8, item 2): required for the clinical roles and coordinators when
-MASS_REQUIRE_2FA is on, not for reception; recovery codes work once; a coordinator can
-remove a member's second factor; the demo says on every page that it is off."""
+"""Second factor (issue 8, item 2; issue 13, part 6): required for every role when
+MASS_REQUIRE_2FA is on (MASS_2FA_ROLES=clinical narrows it to the clinical roles and
+coordinators); recovery codes are stored hashed and work once; a coordinator can remove
+another member's second factor, never their own; the demo says on every page that it is off."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +19,8 @@ from mass.roles import Role
 from mass.security import SESSION_SECOND_FACTOR
 from tests.security.conftest import current_code, enrol, fresh_code, password_login
 
-SECOND_FACTOR_ROLES = [Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST, Role.PSYCHOLOGIST,
-                       Role.SOCIAL_WORKER, Role.COORDINATOR]
+SECOND_FACTOR_ROLES = [Role.RECEPTION, Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST,
+                       Role.PSYCHOLOGIST, Role.SOCIAL_WORKER, Role.COORDINATOR]
 VERIFY = "/accounts/two-factor/verify/"
 SETUP = "/accounts/two-factor/setup/"
 
@@ -52,10 +54,10 @@ def test_role_without_authenticator_must_set_one_up(client, staff_factory, two_f
     response = client.post(SETUP, {"code": current_code(device), "next": "/"},
                            HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    codes = list(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
-    assert len(codes) == 10
     content = response.content.decode()
-    assert all(f"{code[:4]}-{code[4:]}" in content for code in codes)
+    codes = shown_codes(content)
+    assert len(codes) == 10
+    assert StaticToken.objects.filter(device__user=user).count() == 10
     assert "shown only this once" in content
     assert "no-store" in response["Cache-Control"]
     device.refresh_from_db()
@@ -65,13 +67,52 @@ def test_role_without_authenticator_must_set_one_up(client, staff_factory, two_f
                                      summary=f"second factor set up by {user.username}").exists()
 
 
-def test_reception_is_not_asked_for_a_second_factor(client, reception_user, two_factor_on):
+def shown_codes(content: str) -> list[str]:
+    """The recovery codes of the page that shows them once, as typed (without the dash)."""
+    listed = content[content.index("data-recovery-codes"):]
+    listed = listed[:listed.index("</ul>")]
+    return [a + b for a, b in re.findall(r"<li>(\w{4})-(\w{4})</li>", listed)]
+
+
+def test_production_settings_ask_every_role_by_default():
+    """The settings as production reads them (no DEMO, no test overrides)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"MASS_REQUIRE_2FA", "MASS_2FA_ROLES", "DEBUG"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": "0", "SECRET_KEY": "x" * 50})
+    script = "from django.conf import settings as s; print(s.MASS_REQUIRE_2FA, s.MASS_2FA_ROLES)"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+        timeout=120, check=False)
+    assert result.stdout.split() == ["True", "['all']"], result.stderr
+
+
+def test_reception_must_give_a_second_factor_in_production(client, reception_user,
+                                                           two_factor_on):
+    assert two_factor_on.MASS_2FA_ROLES == ["all"]
+    password_login(client, reception_user)
+    response = client.get("/reception/", follow=True)
+    assert response.redirect_chain[-1][0].startswith(SETUP)
+    assert SESSION_SECOND_FACTOR not in client.session
+
+
+def test_reception_is_not_asked_when_only_clinical_roles_are(client, reception_user,
+                                                             two_factor_on):
+    two_factor_on.MASS_2FA_ROLES = ["clinical"]
     password_login(client, reception_user)
     assert client.get("/").status_code == 200
     assert client.session[SESSION_SECOND_FACTOR] == "exempt"
 
 
+def test_unknown_role_in_the_second_factor_setting_stops_the_server(settings):
+    from mass.security import check_second_factor_roles
+    settings.MASS_2FA_ROLES = ["clinical", "receptoin"]
+    errors = check_second_factor_roles(None)
+    assert [e.id for e in errors] == ["mass.E001"] and "receptoin" in errors[0].msg
+
+
 def test_reception_who_chose_an_authenticator_is_asked(client, reception_user, two_factor_on):
+    two_factor_on.MASS_2FA_ROLES = ["clinical"]
     enrol(reception_user)
     password_login(client, reception_user)
     assert client.get("/")["Location"].startswith(VERIFY)
@@ -144,16 +185,26 @@ def test_recovery_code_works_once(client, nurse_user, two_factor_on):
     assert AuditEvent.objects.filter(summary="second factor refused: recovery code").count() == 1
 
 
-def test_new_recovery_codes_replace_the_old_ones(client, nurse_user, two_factor_on):
+def test_new_recovery_codes_replace_the_old_ones(client, nurse_user, two_factor_on,
+                                                 settings):
     device, old_codes = enrol(nurse_user)
     password_login(client, nurse_user)
     client.post(VERIFY, {"code": fresh_code(device)})
     assert client.get("/accounts/two-factor/recovery-codes/").status_code == 405
     response = client.post("/accounts/two-factor/recovery-codes/")
-    new_codes = set(StaticToken.objects.filter(device__user=nurse_user)
-                    .values_list("token", flat=True))
+    new_codes = set(shown_codes(response.content.decode()))
     assert len(new_codes) == 10 and not new_codes & set(old_codes)
-    assert all(f"{c[:4]}-{c[4:]}" in response.content.decode() for c in new_codes)
+    assert StaticToken.objects.filter(device__user=nurse_user).count() == 10
+    client.post("/accounts/logout/")
+    # django-otp would make the next try wait after each refusal: not what is tested here.
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+    for old_code in old_codes[:2]:
+        other = Client()
+        password_login(other, nurse_user)
+        assert other.post(VERIFY, {"code": old_code}).status_code == 200  # refused
+    other = Client()
+    password_login(other, nurse_user)
+    assert other.post(VERIFY, {"code": min(new_codes)})["Location"] == "/"
 
 
 def test_own_two_factor_page_shows_state(client, nurse_user, two_factor_on):
@@ -233,7 +284,8 @@ def test_staff_security_page_shows_who_has_a_second_factor(coordinator_client, n
     assert "<td>yes</td>\n      <td>yes</td>\n      <td>10</td>" in nurse_row
     reception_row = content[content.index(f'data-member="{reception_user.username}"'):]
     reception_row = reception_row[:reception_row.index("</tr>")]
-    assert "<td>no</td>\n      <td>no</td>\n      <td>0</td>" in reception_row
+    # Everyone must have one by default (MASS_2FA_ROLES=all); reception has none yet.
+    assert "<td>yes</td>\n      <td>no</td>\n      <td>0</td>" in reception_row
 
 
 # session, user, permissions (2), roles, staff with their second-factor state, lockouts,
@@ -297,3 +349,73 @@ def test_demo_switches_second_factor_off_by_default():
             cwd=root, env=env, capture_output=True, text=True, timeout=120)
         outputs[demo] = result.stdout.strip()
     assert outputs == {"1": "False", "0": "True"}
+
+
+def test_recovery_codes_are_stored_hashed_and_work_once_each(client, nurse_user,
+                                                             two_factor_on):
+    from django.db import connection
+    two_factor_on.OTP_STATIC_THROTTLE_FACTOR = 0  # each refusal would delay the next try
+    _, codes = enrol(nurse_user)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t.* FROM otp_static_statictoken t")
+        stored = repr(cursor.fetchall())
+    assert len(codes) == 10
+    assert not any(code in stored.lower() for code in codes)  # no clear code in the database
+    for code in codes[:3]:
+        browser = Client()
+        password_login(browser, nurse_user)
+        assert browser.post(VERIFY, {"code": code, "next": "/"})["Location"] == "/"
+        again = Client()
+        password_login(again, nurse_user)
+        assert again.post(VERIFY, {"code": code}).status_code == 200  # used up
+        assert again.get("/")["Location"].startswith(VERIFY)
+    assert StaticToken.objects.filter(device__user=nurse_user).count() == 7
+
+
+def test_recovery_codes_survive_a_rotated_secret_key(client, nurse_user, two_factor_on,
+                                                     settings):
+    _, codes = enrol(nurse_user)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-the-rotation-test-" + "x" * 20
+    password_login(client, nurse_user)
+    assert client.post(VERIFY, {"code": codes[0], "next": "/"})["Location"] == "/"
+
+
+def test_clear_recovery_codes_of_before_are_hashed_by_the_migration(client, nurse_user,
+                                                                    two_factor_on):
+    """Codes handed out before they were hashed keep working (migration 0007)."""
+    from importlib import import_module
+
+    from django.apps import apps
+    migration = import_module("mass.migrations.0007_password_change_and_hashed_recovery_codes")
+    enrol(nurse_user)
+    device = StaticDevice.objects.get(user=nurse_user)
+    device.token_set.all().delete()
+    StaticToken.objects.create(device=device, token="abcdefgh")  # stored in clear, as before
+    migration.hash_clear_recovery_codes(apps, None)
+    assert not StaticToken.objects.filter(token="abcdefgh").exists()
+    password_login(client, nurse_user)
+    assert client.post(VERIFY, {"code": "ABCD-EFGH", "next": "/"})["Location"] == "/"
+
+
+def test_coordinator_cannot_remove_their_own_second_factor(coordinator_client,
+                                                           coordinator_user):
+    enrol(coordinator_user)
+    page = coordinator_client.get("/staff/security/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"/staff/{coordinator_user.pk}/two-factor/reset/" not in page
+    response = coordinator_client.post(f"/staff/{coordinator_user.pk}/two-factor/reset/",
+                                       follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "You cannot remove your own second factor" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=coordinator_user, confirmed=True).exists()
+    assert StaticToken.objects.filter(device__user=coordinator_user).count() == 10
+    assert not AuditEvent.objects.filter(summary__startswith="second factor reset").exists()
+
+
+def test_another_coordinator_removes_a_coordinators_second_factor(
+        coordinator_client, coordinator_user, staff_factory):
+    other = staff_factory(Role.COORDINATOR)
+    enrol(other)
+    coordinator_client.post(f"/staff/{other.pk}/two-factor/reset/")
+    assert not TOTPDevice.objects.filter(user=other).exists()
+    assert AuditEvent.objects.get(summary=f"second factor reset for {other.username}"
+                                  ).actor == coordinator_user

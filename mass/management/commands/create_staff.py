@@ -32,6 +32,8 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         services.staff_create(username=username, first_name=first_name, last_name=last_name,
-                              email=email, roles=roles, password=password, actor=None)
+                              email=email, roles=roles, password=password, actor=None,
+                              # Typed by the member at the server: theirs already.
+                              must_change_password=False)
         self.stdout.write(self.style.SUCCESS(f"Account {username} created with roles "
                                              f"{', '.join(roles)}."))
