@@ -17,7 +17,8 @@ class AuditEventFilter(django_filters.FilterSet):
         queryset=User.objects.order_by("username"), label=_("Staff member"))
     action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, label=_("Action"))
     patient = django_filters.NumberFilter(field_name="patient_id", label=_("Patient id"),
-                                          widget=forms.NumberInput(attrs={"min": 1}))
+                                          widget=forms.NumberInput(attrs={"min": 1}),
+                                          method="filter_patient")
     since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte",
                                       label=_("From"),
                                       widget=forms.DateInput(attrs={"type": "date"}))
@@ -27,6 +28,15 @@ class AuditEventFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["actor", "action", "patient", "since", "until"]
+
+    def filter_patient(self, queryset, name, value):
+        """The rows of the patient's file, and the list pages that named them
+        (``mass.audit.audit_list_read``)."""
+        from django.db.models import Q
+        if value is None:
+            return queryset
+        return queryset.filter(Q(patient_id=value)
+                               | Q(details__contains={"patients": [int(value)]}))
 
 
 def audit_event_list(*, data) -> AuditEventFilter:
@@ -47,16 +57,24 @@ def audit_patient(event_filter: AuditEventFilter):
 
 
 def audit_readers_of_patient(*, patient) -> list[dict]:
-    """Who read this file, and when last (Belgian patient-rights law, art. 9 and 10).
+    """Who read this file, and when last (Belgian patient-rights law, art. 9 and 10): the
+    reads of the file and of its records, and the list pages that named it (a dispensing
+    list, a caseload: ``details["patients"]``, see ``mass.audit.audit_list_read``).
+    ``hidden`` counts the openings of a note whose text the reader was not shown
+    (``details["text_shown"]`` false): they opened it, they did not read it.
 
     Reads of files merged into this one count too: they were reads of the same person.
     """
-    from django.db.models import Count, Max
+    from django.db.models import Count, Max, Q
     ids = [patient.pk, *patient.merged_files.values_list("pk", flat=True)]
+    named = Q(patient_id__in=ids)
+    for pk in ids:
+        named |= Q(details__contains={"patients": [pk]})
     return list(
-        AuditEvent.objects.filter(patient_id__in=ids, action=AuditEvent.Action.VIEW)
+        AuditEvent.objects.filter(named, action__in=[AuditEvent.Action.VIEW, AuditEvent.Action.EXPORT, AuditEvent.Action.SEARCH])
         .values("actor__username", "actor__first_name", "actor__last_name")
-        .annotate(reads=Count("id"), last_read=Max("at"))
+        .annotate(reads=Count("id"), last_read=Max("at"),
+                  hidden=Count("id", filter=Q(details__text_shown=False)))
         .order_by("-last_read")
     )
 
