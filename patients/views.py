@@ -90,7 +90,8 @@ def patient_create(request):
                 birth_date=data["birth_date"], birth_year=data["birth_year"], niss=data["niss"])
             if duplicates:  # other people's files shown: a search, audited as one
                 audit_record(actor=request.user, action=Action.SEARCH,
-                             summary=f"registration: {len(duplicates)} likely duplicates shown")
+                             summary=f"registration: {len(duplicates)} likely duplicates shown",
+                             details={"patients": sorted(d.patient.pk for d in duplicates)})
         if not duplicates:
             try:
                 patient = services.patient_create(
@@ -108,7 +109,8 @@ def patient_create(request):
             duplicates = selectors.patient_duplicates(
                 alias=request.POST.get("alias", "")[:100], niss=niss)
             audit_record(actor=request.user, action=Action.SEARCH,
-                         summary=f"registration: {len(duplicates)} files with this NISS shown")
+                         summary=f"registration: {len(duplicates)} files with this NISS shown",
+                         details={"patients": sorted(d.patient.pk for d in duplicates)})
     return render(request, "patients/patient_form.html",
                   {"form": form, "duplicates": duplicates, "creating": True})
 

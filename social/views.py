@@ -146,21 +146,25 @@ def action_detail(request, pk):
 
 
 def _render_detail(request, action, progress_form=None):
-    # The page, and the progress form shown again with its errors: a read of the action.
-    audit_record(actor=request.user, action=Action.VIEW, patient=action.patient, obj=action,
-                 summary=f"social action {action.type}")
     can_change = selectors.can_change_actions(request.user)
     if progress_form is None and can_change and action.is_open:
         progress_form = SocialActionProgressForm(action=action)
     updates = selectors.social_action_updates(action=action)
     user = request.user
+    notes_readable = selectors.can_read_social_notes(user, author_id=action.created_by_id)
     context = {
         "action": action, "patient": action.patient, "progress_form": progress_form,
         "can_change": can_change, "today": timezone.localdate(),
-        "notes_readable": selectors.can_read_social_notes(user, author_id=action.created_by_id),
+        "notes_readable": notes_readable,
         "updates": [(u, selectors.can_read_social_notes(user, author_id=u.author_id))
                     for u in updates],
     }
+    # The page, and the progress form shown again with its errors: a read of the action;
+    # whether its notes were shown (the coordinator opens it without them).
+    audit_record(actor=request.user, action=Action.VIEW, patient=action.patient, obj=action,
+                 summary=f"social action {action.type}",
+                 details={"text_shown": notes_readable and all(
+                     readable for _update, readable in context["updates"])})
     return render(request, "social/action_detail.html", context)
 
 
