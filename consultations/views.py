@@ -62,9 +62,12 @@ def consultation_list(request):
     """The signed-in clinician's notes to sign, then all their consultations."""
     page = Paginator(selectors.consultations_authored(request.user), PER_PAGE).get_page(
         request.GET.get("page"))
+    to_sign = list(selectors.notes_to_sign(request.user))
+    # One's own notes still name their patients: one list event naming them.
+    audit_list_read(actor=request.user, summary="my consultations",
+                    patients=[note.patient_id for note in [*to_sign, *page.object_list]])
     return render(request, "consultations/consultation_list.html", {
-        "to_sign": list(selectors.notes_to_sign(request.user)),
-        "page": page,
+        "to_sign": to_sign, "page": page,
     })
 
 

@@ -101,6 +101,9 @@ def dispense(request, pk):
     elif request.method == "POST":
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.method == "POST" and request.htmx:
+        # The row shown again with the refusal: a read of the patient's dose, as the form.
+        audit_record(actor=request.user, action=Action.VIEW, patient=prescription.patient,
+                     obj=prescription, summary="dispensing list row")
         return _row(request, prescription, message=error, level="danger")
     state = selectors.dose_state_for(prescription=prescription, today=today)
     # Audited where the page is rendered: a form shown again with its errors shows it too.

@@ -57,6 +57,9 @@ def audited_request(client, method: str, url: str):
 
 @pytest.mark.parametrize("role", ROLES, ids=role_id)
 def test_every_page_showing_a_patient_writes_a_read_row(world, role):
+    """Every page the role gets (GET, and a form shown again after an empty POST) that shows
+    a patient of the world has written a row naming them. The world's patient also came
+    today, so that the reception board lists them."""
     from tests.factories import VisitFactory
     VisitFactory(patient=world.patient, date=day(), site=world.site)  # on today's board
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
@@ -67,13 +70,12 @@ def test_every_page_showing_a_patient_writes_a_read_row(world, role):
     walk += [(key, "GET", MATRIX[key]["GET"], world_url(world, key).split("?")[0] + query(world))
              for key, query in SEARCHES.items()]
     for key, method, statuses, url in walk:
-            if statuses[column] != 200:
-                continue
-            client.force_login(world.users[role])
-            response, content, events = audited_request(client, method, url)
-            shown = shown_patients(world, content)
-            missing = shown - named_patients(events)
-            if missing:
-                unaudited.append(f"{method} {key} ({url}) shows patients {sorted(missing)} "
-                                 f"without a read row")
+        if statuses[column] != 200:
+            continue
+        client.force_login(world.users[role])
+        _response, content, events = audited_request(client, method, url)
+        missing = shown_patients(world, content) - named_patients(events)
+        if missing:
+            unaudited.append(f"{method} {key} ({url}) shows patients {sorted(missing)} "
+                             f"without a read row")
     assert not unaudited, f"{role_id(role)}:\n" + "\n".join(unaudited)

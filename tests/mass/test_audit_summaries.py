@@ -14,7 +14,6 @@ from dispensary import services as dispensary
 from mass.audit_summaries import SUMMARY_READERS, summary_for_reader
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.access.world import module_world, world  # noqa: F401 (fixtures)
 from tests.conftest import make_staff
 from tests.dispensary.conftest import add_stock, history
 from tests.factories import ConsultationFactory, PatientFactory, PrescriptionFactory
@@ -38,17 +37,6 @@ def test_every_kind_of_record_has_its_summary_readers():
               for model in apps.get_app_config(app).get_models()}
     assert sorted(models - set(SUMMARY_READERS)) == []
     assert sorted(set(SUMMARY_READERS) - models) == []
-
-
-def test_every_kind_of_record_written_by_the_app_has_its_summary_readers(world):
-    """The kinds the services actually write (the access world, the confidential writes of
-    tests/access/test_audit_trail.py): each in the table, none shown neutral by default."""
-    from tests.access.test_audit_trail import confidential_writes
-    confidential_writes(world)
-    written = set(AuditEvent.objects.exclude(object_type="")
-                  .values_list("object_type", flat=True))
-    assert written  # the writes are there
-    assert sorted(written - set(SUMMARY_READERS)) == []
 
 
 def dispensed_and_withheld():
