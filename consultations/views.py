@@ -220,9 +220,14 @@ def timeline(request, patient_id):
     patient = _patient_or_404(request.user, patient_id)
     page = selectors.timeline_for_user(user=request.user, patient=patient,
                                        page_number=request.GET.get("page"), per_page=PER_PAGE)
+    # Notes of the page whose text this reader was not shown: the row says so, so that "who
+    # read this file" tells an opening from a read.
+    hidden = sum(1 for entry in page.object_list
+                 if entry.kind == "consultation" and not entry.detail)
     audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
                  summary=f"timeline of {patient.file_number}",
-                 details={"page": page.number})
+                 details={"page": page.number,
+                          **({"text_shown": False, "notes_hidden": hidden} if hidden else {})})
     return render(request, "consultations/timeline.html", {
         "patient": patient, "page": page, "patient_url": _patient_file_url(patient),
     })

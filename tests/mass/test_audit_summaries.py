@@ -143,3 +143,17 @@ def test_a_list_page_is_a_read_of_each_patient_it_names(coordinator_user, nurse_
         readers = {row["actor__username"] for row in response.context["readers"]}
         assert nurse_user.username in readers
         assert listed in response.context["page"].object_list
+
+
+def test_the_timeline_says_when_notes_were_hidden(reception_user, doctor_user):
+    """The timeline shows that a medical consultation took place to reception, its text only
+    to the doctor: reception's row says "text not shown", the doctor's does not."""
+    note = ConsultationFactory(discipline="medical", note="TIMELINETEXT",
+                               signed_at=timezone.now())
+    url = reverse("consultations:timeline", args=[note.patient_id])
+    assert "TIMELINETEXT" not in en_client(reception_user).get(url).content.decode()
+    assert "TIMELINETEXT" in en_client(doctor_user).get(url).content.decode()
+    details = {row.actor_id: row.details for row in
+               AuditEvent.objects.filter(action="view", patient=note.patient_id)}
+    assert details[reception_user.pk] == {"page": 1, "text_shown": False, "notes_hidden": 1}
+    assert details[doctor_user.pk] == {"page": 1}
