@@ -157,3 +157,20 @@ def test_the_timeline_says_when_notes_were_hidden(reception_user, doctor_user):
                AuditEvent.objects.filter(action="view", patient=note.patient_id)}
     assert details[reception_user.pk] == {"page": 1, "text_shown": False, "notes_hidden": 1}
     assert details[doctor_user.pk] == {"page": 1}
+
+
+def test_a_social_action_opened_without_its_notes_says_so(coordinator_user, social_worker_user):
+    """The coordinator follows the team's actions, never their notes: the trail shows the
+    coordinator's opening as such; the social worker's own is a read."""
+    from tests.factories import SocialActionFactory
+    action = SocialActionFactory(social_worker=social_worker_user, notes="SOCIALNOTETEXT")
+    page = en_client(coordinator_user).get(action.get_absolute_url()).content.decode()
+    assert "SOCIALNOTETEXT" not in page
+    assert "SOCIALNOTETEXT" in en_client(social_worker_user).get(
+        action.get_absolute_url()).content.decode()
+    shown = dict(AuditEvent.objects.filter(action="view", object_type="social.socialaction")
+                 .values_list("actor__username", "details__text_shown"))
+    assert shown == {coordinator_user.username: False, social_worker_user.username: True}
+    trail = en_client(coordinator_user).get(reverse("audit_list"),
+                                            {"patient": action.patient_id}).content.decode()
+    assert "social action housing: opened, text not shown" in trail
