@@ -47,6 +47,8 @@ def alert_create(request, pk):
             messages.success(request, _("Alert recorded: it shows on every page of %(alias)s "
                                         "until it is ended.") % {"alias": patient.alias})
             return redirect("alerts:list", patient.pk)
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} (alert form)")
     return render(request, "alerts/alert_form.html", {"form": form, "patient": patient})
 
 
@@ -58,9 +60,6 @@ def alert_end(request, pk):
         raise PermissionDenied
     patient = alert.patient
     form = AlertEndForm(request.POST or None)
-    if request.method == "GET":
-        audit_read(actor=request.user, obj=alert,
-                   summary=f"alert {alert.pk} of {patient.file_number} (ending form)")
     if request.method == "POST" and form.is_valid():
         try:
             services.alert_end(alert=alert, reason=form.cleaned_data["reason"],
@@ -70,5 +69,8 @@ def alert_end(request, pk):
         else:
             messages.success(request, _("Alert ended."))
             return redirect("alerts:list", patient.pk)
+    # Audited where the page is rendered: a form shown again with its errors shows it too.
+    audit_read(actor=request.user, obj=alert,
+               summary=f"alert {alert.pk} of {patient.file_number} (ending form)")
     return render(request, "alerts/alert_end.html",
                   {"form": form, "alert": alert, "patient": patient})

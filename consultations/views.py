@@ -23,7 +23,7 @@ from consultations.forms import (
     ScreeningTestForm,
 )
 from consultations.models import Partner
-from mass.audit import Action, audit_read, audit_record
+from mass.audit import Action, audit_list_read, audit_read, audit_record
 from patients.models import Patient
 from patients.selectors import patient_get_for_user, patient_return_lapse
 
@@ -62,9 +62,12 @@ def consultation_list(request):
     """The signed-in clinician's notes to sign, then all their consultations."""
     page = Paginator(selectors.consultations_authored(request.user), PER_PAGE).get_page(
         request.GET.get("page"))
+    to_sign = list(selectors.notes_to_sign(request.user))
+    # One's own notes still name their patients: one list event naming them.
+    audit_list_read(actor=request.user, summary="my consultations",
+                    patients=[note.patient_id for note in [*to_sign, *page.object_list]])
     return render(request, "consultations/consultation_list.html", {
-        "to_sign": list(selectors.notes_to_sign(request.user)),
-        "page": page,
+        "to_sign": to_sign, "page": page,
     })
 
 
@@ -98,6 +101,8 @@ def consultation_create(request):
         else:
             messages.success(request, _("Consultation recorded."))
             return redirect(consultation)
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} (consultation form)")
     return render(request, "consultations/consultation_form.html",
                   {"form": form, "patient": patient, "creating": True,
                    "lapse": patient_return_lapse(patient=patient)})
@@ -135,10 +140,6 @@ def consultation_update(request, pk):
         return redirect(consultation)
     form = ConsultationForm(request.POST or None, instance=consultation, user=request.user,
                             creating=False)
-    if request.method == "GET":  # the form holds the note's text: a read of the record
-        audit_read(actor=request.user, obj=consultation,
-                   summary=f"consultation {consultation.pk} (edit form)",
-                   details={"text_shown": True})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -153,6 +154,10 @@ def consultation_update(request, pk):
         else:
             messages.success(request, _("Note saved."))
             return redirect(consultation)
+    # The form holds the note's text: a read of the record (shown again with its errors too).
+    audit_read(actor=request.user, obj=consultation,
+               summary=f"consultation {consultation.pk} (edit form)",
+               details={"text_shown": True})
     return render(request, "consultations/consultation_form.html",
                   {"form": form, "patient": consultation.patient, "consultation": consultation})
 
@@ -189,10 +194,6 @@ def consultation_amend(request, pk):
             return redirect(consultation)
         raise PermissionDenied
     form = AmendmentForm(request.POST or None)
-    if request.method == "GET":  # the page shows the note and its amendments
-        audit_read(actor=request.user, obj=consultation,
-                   summary=f"consultation {consultation.pk} (amendment form)",
-                   details={"text_shown": True})
     if request.method == "POST" and form.is_valid():
         try:
             services.consultation_amend(consultation=consultation, text=form.cleaned_data["text"],
@@ -202,6 +203,10 @@ def consultation_amend(request, pk):
         else:
             messages.success(request, _("Amendment recorded."))
             return redirect(consultation)
+    # The page shows the note and its amendments.
+    audit_read(actor=request.user, obj=consultation,
+               summary=f"consultation {consultation.pk} (amendment form)",
+               details={"text_shown": True})
     return render(request, "consultations/consultation_amend.html",
                   {"form": form, "consultation": consultation,
                    "patient": consultation.patient})
@@ -215,9 +220,14 @@ def timeline(request, patient_id):
     patient = _patient_or_404(request.user, patient_id)
     page = selectors.timeline_for_user(user=request.user, patient=patient,
                                        page_number=request.GET.get("page"), per_page=PER_PAGE)
+    # Notes of the page whose text this reader was not shown: the row says so, so that "who
+    # read this file" tells an opening from a read.
+    hidden = sum(1 for entry in page.object_list
+                 if entry.kind == "consultation" and not entry.detail)
     audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
                  summary=f"timeline of {patient.file_number}",
-                 details={"page": page.number})
+                 details={"page": page.number,
+                          **({"text_shown": False, "notes_hidden": hidden} if hidden else {})})
     return render(request, "consultations/timeline.html", {
         "patient": patient, "page": page, "patient_url": _patient_file_url(patient),
     })
@@ -266,6 +276,9 @@ def group_detail(request, pk):
             else:
                 messages.success(request, _("%(alias)s attended.") % {"alias": patient.alias})
                 return redirect(session)
+    # Who attended: one list event naming them (docs/security.md, "Reads of lists").
+    audit_list_read(actor=request.user, summary=f"group session {session.pk} attendance",
+                    patients=[a.patient_id for a in session.attendances.all()])
     return render(request, "consultations/group_detail.html",
                   {"session": session, "form": form})
 
@@ -293,6 +306,9 @@ def partner_detail(request, pk):
             request.GET.get("page"))
         for referral in referrals.object_list:
             referral.reason_visible = selectors.referral_reason_visible(request.user, referral)
+        # The patients sent there (and the reasons one may read): one list event naming them.
+        audit_list_read(actor=request.user, summary=f"referrals to partner {partner.pk}",
+                        patients=[referral.patient_id for referral in referrals.object_list])
     return render(request, "consultations/partner_detail.html",
                   {"partner": partner, "referrals": referrals})
 
@@ -328,6 +344,8 @@ def referral_create(request):
         else:
             messages.success(request, _("Referral recorded."))
             return redirect(_patient_file_url(patient))
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} (referral form)")
     return render(request, "consultations/referral_form.html", {"form": form, "patient": patient})
 
 
@@ -335,8 +353,6 @@ def referral_create(request):
 def referral_outcome(request, pk):
     referral = selectors.referral_get_for_user(user=request.user, pk=pk)
     form = ReferralOutcomeForm(request.POST or None, referral=referral)
-    if request.method == "GET":
-        audit_read(actor=request.user, obj=referral, summary=f"referral {referral.pk}")
     # A recorded outcome is final: the page says so instead of offering the form. The service
     # refuses it too (two people at once: the second one's form comes back with the reason).
     final = referral.outcome != referral.Outcome.PENDING
@@ -350,6 +366,7 @@ def referral_outcome(request, pk):
         else:
             messages.success(request, _("Referral outcome saved."))
             return redirect(_patient_file_url(referral.patient))
+    audit_read(actor=request.user, obj=referral, summary=f"referral {referral.pk}")
     return render(request, "consultations/referral_outcome.html", {
         "form": form, "referral": referral, "patient": referral.patient, "final": final,
         "final_message": services.REFERRAL_OUTCOME_FINAL,
@@ -382,6 +399,8 @@ def screening_create(request):
         else:
             messages.success(request, _("Screening test recorded."))
             return redirect(_patient_file_url(patient))
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} (screening form)")
     return render(request, "consultations/screening_form.html",
                   {"form": form, "patient": patient})
 
@@ -390,8 +409,6 @@ def screening_create(request):
 def screening_result(request, pk):
     screening = selectors.screening_test_get_for_user(user=request.user, pk=pk)
     form = ScreeningResultForm(request.POST or None, screening=screening)
-    if request.method == "GET":  # the form is filled with the test's follow-up
-        audit_read(actor=request.user, obj=screening, summary=f"screening {screening.pk}")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -403,5 +420,7 @@ def screening_result(request, pk):
         else:
             messages.success(request, _("Screening result recorded."))
             return redirect(_patient_file_url(screening.patient))
+    # The form is filled with the test's follow-up.
+    audit_read(actor=request.user, obj=screening, summary=f"screening {screening.pk}")
     return render(request, "consultations/screening_result.html",
                   {"form": form, "screening": screening, "patient": screening.patient})

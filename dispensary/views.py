@@ -21,7 +21,7 @@ from dispensary.forms import (CancelForm, ClosedDayPlanForm, CorrectionForm, Cou
                               PrescriptionForm, ProductForm, ReceiptForm)
 from dispensary.models import (ClosedDayPlan, Dispensation, InductionRule, Pharmacy, Product,
                                RegisterEntry)
-from mass.audit import Action, audit_record
+from mass.audit import Action, audit_list_read, audit_read, audit_record
 from patients.selectors import patient_return_lapse
 
 
@@ -49,6 +49,10 @@ def today(request):
     # Loaded once for the page: the rows' closed-day take-home doses and the notice above.
     calendar = selectors.dispensary_calendar(today=today)
     states = selectors.dispensing_list(today=today, query=query, calendar=calendar)
+    # The list (searched or not) shows each patient's dose: one list event naming them.
+    audit_list_read(actor=request.user, patients=[state.patient for state in states],
+                    summary=f"dispensing list {today:%Y-%m-%d}"
+                            + (f" (search: \"{query}\")" if query else ""))
     return render(request, "dispensary/today.html", {
         "states": states, "query": query, "counts": selectors.desk_counts(states),
         "today": today, "closed_days": selectors.closed_days_notice(calendar, today=today),
@@ -97,11 +101,14 @@ def dispense(request, pk):
     elif request.method == "POST":
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.method == "POST" and request.htmx:
+        # The row shown again with the refusal: a read of the patient's dose, as the form.
+        audit_record(actor=request.user, action=Action.VIEW, patient=prescription.patient,
+                     obj=prescription, summary="dispensing list row")
         return _row(request, prescription, message=error, level="danger")
     state = selectors.dose_state_for(prescription=prescription, today=today)
-    if request.method == "GET":
-        audit_record(actor=request.user, action=Action.VIEW, patient=prescription.patient,
-                     obj=prescription, summary="dispensing form")
+    # Audited where the page is rendered: a form shown again with its errors shows it too.
+    audit_record(actor=request.user, action=Action.VIEW, patient=prescription.patient,
+                 obj=prescription, summary="dispensing form")
     return render(request, "dispensary/dispense.html", {
         "form": form, "prescription": prescription, "state": state, "next": next_url,
         "patient": prescription.patient,
@@ -163,6 +170,7 @@ def cancel(request, pk):
             messages.success(request, _("The entry is cancelled; the dose of that day may be "
                                         "recorded again."))
             return redirect(next_url)
+    audit_read(actor=request.user, obj=entry, summary=f"dispensation {entry.pk} (cancel form)")
     return render(request, "dispensary/cancel.html", {"form": form, "entry": entry,
                                                       "next": next_url})
 
@@ -217,9 +225,7 @@ def paper_record(request, patient_pk):
                                 "what": _dispensed_message(entries)})
             return redirect(_next_url(request, reverse("dispensary:patient",
                                                        args=[person.pk])))
-    if request.method == "GET":
-        audit_record(actor=request.user, action=Action.VIEW, patient=person,
-                     summary="paper record form")
+    audit_read(actor=request.user, obj=person, summary="paper record form")
     return render(request, "dispensary/paper_record.html", {
         "form": form, "patient": person, "next": _next_url(request, ""),
         "paper_record_days": selectors.PAPER_RECORD_DAYS})
@@ -233,9 +239,11 @@ def paper_record(request, patient_pk):
 def closed_days(request):
     """The closed-day plan: who needs a doctor's decision for the doses of the coming days
     the centre is closed."""
+    plan = selectors.closed_day_plan(today=_today())
+    audit_list_read(actor=request.user, summary="closed-day plan",
+                    patients=[state.patient for state in plan["to_plan"] + plan["taking_home"]])
     return render(request, "dispensary/closed_days.html", {
-        **selectors.closed_day_plan(today=_today()), "today": _today(),
-        "decisions": ClosedDayPlan.Decision.choices})
+        **plan, "today": _today(), "decisions": ClosedDayPlan.Decision.choices})
 
 
 @require_POST
@@ -267,8 +275,11 @@ def closed_day_plan_record(request, pk):
 @require_GET
 @permission_required("dispensary.add_prescription", raise_exception=True)
 def prescriptions(request):
-    return render(request, "dispensary/prescriptions.html",
-                  {**selectors.prescriptions_to_review(today=_today()), "today": _today()})
+    lists = selectors.prescriptions_to_review(today=_today())
+    audit_list_read(actor=request.user, summary="prescriptions",
+                    patients=[state.patient for state in lists["held"]]
+                    + [rx.patient_id for rx in lists["active"] + lists["upcoming"]])
+    return render(request, "dispensary/prescriptions.html", {**lists, "today": _today()})
 
 
 @require_GET
@@ -282,8 +293,7 @@ def patient(request, pk):
     context["page"] = page
     # A person back after a lapse: the counter says so and may record a treatment request.
     context["lapse"] = patient_return_lapse(patient=person)
-    audit_record(actor=request.user, action=Action.VIEW, patient=person,
-                 summary="dispensing record")
+    audit_read(actor=request.user, obj=person, summary="dispensing record")
     return render(request, "dispensary/patient.html", {**context, "patient": person})
 
 
@@ -353,6 +363,7 @@ def prescription_create(request, patient_pk):
     # (a new prescription does not reset them).
     last_doses = [row for row in selectors.last_doses(patient=person, today=today)
                   if row["missed_days"] > 0]
+    audit_read(actor=request.user, obj=person, summary="prescription form")
     return render(request, "dispensary/prescription_form.html", {
         "form": form, "patient": person, "running": running, "last_doses": last_doses,
         "induction": induction, "next": _next_url(request, "")})
@@ -375,6 +386,7 @@ def prescription_end(request, pk):
                              % {"date": form.cleaned_data["end_date"].strftime("%d/%m/%Y")})
             return redirect(_next_url(request, reverse("dispensary:patient",
                                                        args=[rx.patient_id])))
+    audit_read(actor=request.user, obj=rx, summary=f"prescription {rx.pk} (ending form)")
     return render(request, "dispensary/prescription_end.html",
                   {"form": form, "prescription": rx, "next": _next_url(request, "")})
 
@@ -388,9 +400,6 @@ def review(request, pk):
         raise Http404
     form = HoldReviewForm(request.POST or None, prescription=rx,
                           missed_days=state.missed_days, strong_warning=state.strong_warning)
-    if request.method == "GET":
-        audit_record(actor=request.user, action=Action.VIEW, patient=rx.patient, obj=rx,
-                     summary="hold review form")
     induction = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -413,6 +422,7 @@ def review(request, pk):
             messages.success(request, _("Review recorded: %(alias)s may be dispensed today.")
                              % {"alias": rx.patient.alias})
             return redirect(_next_url(request, reverse("dispensary:prescriptions")))
+    audit_read(actor=request.user, obj=rx, summary="hold review form")
     return render(request, "dispensary/review.html", {
         "form": form, "prescription": rx, "state": state, "patient": rx.patient,
         "induction": induction, "next": _next_url(request, "")})

@@ -41,3 +41,14 @@ def audit_read(*, actor, obj, summary: str, details: dict | None = None) -> Audi
     patient = obj if obj._meta.label_lower == "patients.patient" else None
     return audit_record(actor=actor, action=Action.VIEW, patient=patient, obj=obj,
                         summary=summary, details=details)
+
+
+def audit_list_read(*, actor, summary: str, patients) -> AuditEvent:
+    """A page that lists several patients (a dispensing list, a caseload, a partner's
+    referrals) is a read of each listed file. It writes one row naming them all in
+    ``details["patients"]`` (ids), not one row per patient: the page costs one INSERT however
+    long the list, and "who read this file" finds the row by its details
+    (``mass.selectors.audit_readers_of_patient``). ``patients`` holds ids or patients."""
+    ids = sorted({getattr(patient, "pk", patient) for patient in patients})
+    return audit_record(actor=actor, action=Action.VIEW, summary=summary,
+                        details={"patients": ids})

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import BigIntegerRangeField, DateRangeField, RangeOperators
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Func, Value
 from django.urls import reverse
@@ -212,6 +213,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["patient", "-at"], name="mass_audit_patient_at"),
             # The audit page filtered on a staff member.
             models.Index(fields=["actor", "-at"], name="mass_audit_actor_at"),
+            # "Who read this file" also finds the list pages that named the patient:
+            # details @> '{"patients": [id]}' (mass.audit.audit_list_read).
+            GinIndex(fields=["details"], opclasses=["jsonb_path_ops"],
+                     name="mass_audit_details_gin"),
         ]
 
     def __str__(self):

@@ -17,7 +17,8 @@ class AuditEventFilter(django_filters.FilterSet):
         queryset=User.objects.order_by("username"), label=_("Staff member"))
     action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, label=_("Action"))
     patient = django_filters.NumberFilter(field_name="patient_id", label=_("Patient id"),
-                                          widget=forms.NumberInput(attrs={"min": 1}))
+                                          widget=forms.NumberInput(attrs={"min": 1}),
+                                          method="filter_patient")
     # What a coordinator has in hand when a patient asks who read their file. The events of
     # files merged into it come too, as in "who read this file".
     file_number = django_filters.CharFilter(method="filter_file_number",
@@ -34,9 +35,28 @@ class AuditEventFilter(django_filters.FilterSet):
 
     def filter_file_number(self, queryset, name, value):
         from django.db.models import Q
+
+        from patients.models import Patient
         number = value.strip()
-        return queryset.filter(Q(patient__file_number__iexact=number)
-                               | Q(patient__merged_into__file_number__iexact=number))
+        ids = list(Patient.objects.filter(Q(file_number__iexact=number)
+                                          | Q(merged_into__file_number__iexact=number))
+                   .values_list("pk", flat=True))
+        return queryset.filter(self._naming(ids))
+
+    def filter_patient(self, queryset, name, value):
+        """The rows of the patient's file, and the list pages that named them
+        (``mass.audit.audit_list_read``)."""
+        if value is None:
+            return queryset
+        return queryset.filter(self._naming([int(value)]))
+
+    @staticmethod
+    def _naming(ids: list[int]):
+        from django.db.models import Q
+        condition = Q(patient_id__in=ids)
+        for pk in ids:
+            condition |= Q(details__contains={"patients": [pk]})
+        return condition
 
 
 def audit_event_list(*, data) -> AuditEventFilter:
@@ -60,16 +80,24 @@ def audit_patient(event_filter: AuditEventFilter):
 
 
 def audit_readers_of_patient(*, patient) -> list[dict]:
-    """Who read this file, and when last (Belgian patient-rights law, art. 9 and 10).
+    """Who read this file, and when last (Belgian patient-rights law, art. 9 and 10): the
+    reads of the file and of its records, and the list pages that named it (a dispensing
+    list, a caseload: ``details["patients"]``, see ``mass.audit.audit_list_read``).
+    ``hidden`` counts the openings of a note whose text the reader was not shown
+    (``details["text_shown"]`` false): they opened it, they did not read it.
 
     Reads of files merged into this one count too: they were reads of the same person.
     """
-    from django.db.models import Count, Max
+    from django.db.models import Count, Max, Q
     ids = [patient.pk, *patient.merged_files.values_list("pk", flat=True)]
+    named = Q(patient_id__in=ids)
+    for pk in ids:
+        named |= Q(details__contains={"patients": [pk]})
     return list(
-        AuditEvent.objects.filter(patient_id__in=ids, action=AuditEvent.Action.VIEW)
+        AuditEvent.objects.filter(named, action__in=[AuditEvent.Action.VIEW, AuditEvent.Action.EXPORT, AuditEvent.Action.SEARCH])
         .values("actor__username", "actor__first_name", "actor__last_name")
-        .annotate(reads=Count("id"), last_read=Max("at"))
+        .annotate(reads=Count("id"), last_read=Max("at"),
+                  hidden=Count("id", filter=Q(details__text_shown=False)))
         .order_by("-last_read")
     )
 

@@ -12,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mass import selectors, services
+from mass.audit import audit_list_read
+from mass.audit_summaries import summary_for_reader
 from mass.forms import (LanguageForm, OpeningHoursForm, SiteClosureForm, SiteForm,
                         StaffCreateForm, StaffPasswordForm, StaffUpdateForm)
 from mass.models import Site, SiteClosure, User
@@ -116,6 +118,14 @@ def audit_list(request):
     # For one patient, the page first answers "who read this file" (patient-rights law).
     patient = selectors.audit_patient(event_filter)
     readers = selectors.audit_readers_of_patient(patient=patient) if patient else None
+    # Each summary as this reader may read it (mass.audit_summaries): a coordinator reads
+    # "dispensing record", not the dose.
+    for event in page.object_list:
+        event.shown_summary = summary_for_reader(event, user=request.user)
+    # The page names patients: a read of the trail is audited like any list of patients.
+    audit_list_read(actor=request.user, summary="audit trail",
+                    patients=[event.patient_id for event in page.object_list
+                              if event.patient_id])
     return render(request, "mass/audit_list.html", {"filter": event_filter, "page": page,
                                                     "patient": patient, "readers": readers})
 

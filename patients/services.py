@@ -403,7 +403,7 @@ def harm_reduction_log(*, site, date: datetime.date, quantities: dict[str, tuple
         raise ValidationError(_("Enter at least one quantity handed out or returned."),
                               code="empty")
     HarmReductionContact.objects.bulk_create(rows)
-    audit_record(actor=actor, action=Action.CREATE, patient=patient,
+    audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=rows[0],
                  summary="harm-reduction material: " + ", ".join(
                      f"{r.material} +{r.handed_out}/-{r.returned}" for r in rows))
     return rows

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mass.audit import Action, audit_read, audit_record
+from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.models import Site
 from patients import photos, selectors, services
 from patients.forms import (
@@ -64,8 +64,12 @@ def audit_search(request, query: str, results: list, *, where: str) -> None:
         return
     shown = min(len(results), selectors.SEARCH_LIMIT)
     more = "+" if len(results) > selectors.SEARCH_LIMIT else ""
+    # The files the results show are named (mass.audit.audit_list_read): "who read this
+    # file" finds who looked the person up.
     audit_record(actor=request.user, action=Action.SEARCH,
-                 summary=f"{where}: \"{query[:100]}\" ({shown}{more} files)")
+                 summary=f"{where}: \"{query[:100]}\" ({shown}{more} files)",
+                 details={"patients": sorted({getattr(row, "pk", row) for row in
+                                              results[:selectors.SEARCH_LIMIT]})})
 
 
 def _form_errors_from(form, error: ValidationError):
@@ -86,7 +90,8 @@ def patient_create(request):
                 birth_date=data["birth_date"], birth_year=data["birth_year"], niss=data["niss"])
             if duplicates:  # other people's files shown: a search, audited as one
                 audit_record(actor=request.user, action=Action.SEARCH,
-                             summary=f"registration: {len(duplicates)} likely duplicates shown")
+                             summary=f"registration: {len(duplicates)} likely duplicates shown",
+                             details={"patients": sorted(d.patient.pk for d in duplicates)})
         if not duplicates:
             try:
                 patient = services.patient_create(
@@ -104,7 +109,8 @@ def patient_create(request):
             duplicates = selectors.patient_duplicates(
                 alias=request.POST.get("alias", "")[:100], niss=niss)
             audit_record(actor=request.user, action=Action.SEARCH,
-                         summary=f"registration: {len(duplicates)} files with this NISS shown")
+                         summary=f"registration: {len(duplicates)} files with this NISS shown",
+                         details={"patients": sorted(d.patient.pk for d in duplicates)})
     return render(request, "patients/patient_form.html",
                   {"form": form, "duplicates": duplicates, "creating": True})
 
@@ -148,9 +154,6 @@ def patient_update(request, pk):
     if refused := _refuse_merged(request, patient):
         return refused
     form = PatientUpdateForm(request.POST or None, instance=patient)
-    if request.method == "GET":
-        audit_read(actor=request.user, obj=patient,
-                   summary=f"patient file {patient.file_number} (edit form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         patient = Patient.objects.get(pk=pk)  # the form changed the instance already
@@ -162,6 +165,9 @@ def patient_update(request, pk):
         else:
             messages.success(request, _("File saved."))
             return redirect(patient)
+    # Audited where the page is rendered: a form shown again with its errors shows the file too.
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} (edit form)")
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 
@@ -194,6 +200,9 @@ def patient_merge(request, pk):
                                    f"{kept.file_number} <- {other.file_number})")
             form = MergeForm(initial={**form.cleaned_data, "other": other.file_number,
                                       "confirm": True}, kept=kept)
+    if preview is None:
+        audit_read(actor=request.user, obj=kept,
+                   summary=f"patient file {kept.file_number} (merge form)")
     return render(request, "patients/merge.html",
                   {"form": form, "patient": kept, "preview": preview})
 
@@ -217,6 +226,8 @@ def visit_create(request, pk):
         else:
             messages.success(request, _("Walk-in recorded."))
             return redirect(patient)
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} (walk-in form)")
     return render(request, "patients/visit_form.html", {"form": form, "patient": patient})
 
 
@@ -265,9 +276,6 @@ def episode_close(request, pk):
         return refused
     form = EpisodeCloseForm(request.POST or None, episode=episode,
                             initial={"closed_on": timezone.localdate()})
-    if request.method == "GET":
-        audit_read(actor=request.user, obj=patient,
-                   summary=f"episode {episode.pk} of {patient.file_number} (closing form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -279,6 +287,8 @@ def episode_close(request, pk):
         else:
             messages.success(request, _("Episode closed."))
             return redirect(patient)
+    audit_read(actor=request.user, obj=patient,
+               summary=f"episode {episode.pk} of {patient.file_number} (closing form)")
     return render(request, "patients/episode_close.html",
                   {"form": form, "episode": episode, "patient": patient})
 
@@ -300,6 +310,9 @@ def _current_site(request) -> Site | None:
 
 def _board_context(request, site, *, board=None):
     board = board if board is not None else selectors.board_today(day=timezone.localdate())
+    # Who came today, by name: one list event naming them (mass.audit.audit_list_read).
+    audit_list_read(actor=request.user, summary="reception board",
+                    patients=[visit.patient_id for visit in board["visits"]])
     return {"site": site, "sites": board["sites"], "today": timezone.localdate(),
             "board": board, "purposes": ArrivalForm.base_fields["purpose"].choices,
             # quick entry of a consultation with a person who came today
@@ -464,9 +477,8 @@ def patient_photo_take(request, pk):
         else:
             messages.success(request, _("Photo saved for %(alias)s.") % {"alias": patient.alias})
             return redirect(next_url)
-    if request.method == "GET":
-        audit_read(actor=request.user, obj=patient,
-                   summary=f"patient file {patient.file_number} (photo form)")
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} (photo form)")
     return render(request, "patients/photo_form.html", {
         "form": form, "patient": patient, "photo": selectors.patient_photo_of(patient),
         "next": next_url, "consents": selectors.photo_consents(patient=patient),

@@ -167,5 +167,5 @@ def tdi_record_save(*, episode: Episode, data: dict, based_on_id: int | None,
 
 def tdi_view_record(*, episode: Episode, actor) -> None:
     """Reading a patient's questionnaire is reading their record."""
-    audit_record(actor=actor, action=Action.VIEW, patient=episode.patient,
+    audit_record(actor=actor, action=Action.VIEW, patient=episode.patient, obj=episode,
                  summary=f"TDI questionnaire of episode {episode.pk}")

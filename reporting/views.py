@@ -214,7 +214,11 @@ def file_active_explain(request, year: int, figure: str):
     services.patient_list_view_record(
         summary=f"file active {year}: list of {figure} (page {page.number})",
         details={"year": year, "figure": figure, "page": page.number,
-                 "filters": explanation.filters_used},
+                 "filters": explanation.filters_used,
+                 # The patients of the page (mass.audit.audit_list_read): "who read this
+                 # file" finds the list by them.
+                 "patients": sorted({row["patient_id"] for row in page.object_list
+                                     if row.get("patient_id")})},
         actor=request.user)
     labels = _choice_labels()
     rows = [_cells(explanation, row, year, labels) for row in page.object_list]
@@ -285,7 +289,9 @@ def tdi_year(request, year: int):
     counts = selectors.tdi_year_counts(year)
     services.patient_list_view_record(
         summary=f"TDI episodes {year} (page {page.number})",
-        details={"year": year, "page": page.number}, actor=request.user)
+        details={"year": year, "page": page.number,
+                 "patients": sorted({e.patient_id for e in page.object_list})},
+        actor=request.user)
     return render(request, "reporting/tdi_year.html", {
         "year": year, "page": page, "counts": counts,
         "rows": [{"episode": e, "patient_url": _patient_url(e.patient_id)}
@@ -336,8 +342,8 @@ def tdi(request, episode_pk: int):
             messages.success(request, _("TDI questionnaire saved."))
             return redirect(_patient_url(episode.patient_id)
                             or reverse("reporting:tdi", args=[episode.pk]))
-    elif request.method == "GET":
-        services.tdi_view_record(episode=episode, actor=request.user)
+    # Audited where the page is rendered: a form shown again with its errors shows it too.
+    services.tdi_view_record(episode=episode, actor=request.user)
     return render(request, "reporting/tdi_form.html", {
         "episode": episode, "patient": episode.patient, "form": form, "current": current,
         "patient_url": _patient_url(episode.patient_id),

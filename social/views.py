@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mass.audit import Action, audit_read, audit_record
+from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.roles import Role, has_role
 from social import selectors, services
 from social.forms import (
@@ -36,6 +36,9 @@ def caseload(request, team=False):
     team = team or not has_role(request.user, Role.SOCIAL_WORKER)
     action_filter = selectors.caseload(user=request.user, data=request.GET, team=team)
     page = Paginator(action_filter.qs, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The page's actions name their patients: one list event naming them.
+    audit_list_read(actor=request.user, summary="team caseload" if team else "caseload",
+                    patients=[action.patient_id for action in page.object_list])
     context = {"filter": action_filter, "page": page, "team": team,
                "today": timezone.localdate()}
     template = "social/caseload.html#results" if request.htmx else "social/caseload.html"
@@ -69,9 +72,8 @@ def situation(request, patient_id):
                              % {"count": len(records)})
             return redirect(_next_url(request) or reverse("social:situation",
                                                            args=[patient.pk]))
-    elif request.method == "GET":
-        audit_record(actor=request.user, action=Action.VIEW, patient=patient,
-                     summary="social situation")
+    # Audited where the page is rendered: a form shown again with its errors shows it too.
+    audit_read(actor=request.user, obj=patient, summary="social situation")
     as_of_form = AsOfForm(request.GET)
     as_of = (as_of_form.cleaned_data["as_of"] if as_of_form.is_valid() else None) or today
     context = {
@@ -110,9 +112,8 @@ def situation_correct(request, patient_id, dimension, pk):
             messages.success(request, _("Correction recorded; the corrected entry is kept in "
                                         "the history."))
             return redirect("social:situation", patient_id=patient.pk)
-    elif request.method == "GET":
-        audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=original,
-                     summary=f"social situation: {dimension} entry to correct")
+    audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=original,
+                 summary=f"social situation: {dimension} entry to correct")
     return render(request, "social/situation_correct.html",
                   {"patient": patient, "form": form, "original": original})
 
@@ -133,14 +134,14 @@ def action_create(request, patient_id):
         else:
             messages.success(request, _("Social action opened."))
             return redirect(action)
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} (social action form)")
     return render(request, "social/action_form.html", {"patient": patient, "form": form})
 
 
 @permission_required("social.view_socialaction", raise_exception=True)
 def action_detail(request, pk):
     action = selectors.social_action_get_for_user(user=request.user, pk=pk)
-    audit_record(actor=request.user, action=Action.VIEW, patient=action.patient, obj=action,
-                 summary=f"social action {action.type}")
     return _render_detail(request, action)
 
 
@@ -150,13 +151,20 @@ def _render_detail(request, action, progress_form=None):
         progress_form = SocialActionProgressForm(action=action)
     updates = selectors.social_action_updates(action=action)
     user = request.user
+    notes_readable = selectors.can_read_social_notes(user, author_id=action.created_by_id)
     context = {
         "action": action, "patient": action.patient, "progress_form": progress_form,
         "can_change": can_change, "today": timezone.localdate(),
-        "notes_readable": selectors.can_read_social_notes(user, author_id=action.created_by_id),
+        "notes_readable": notes_readable,
         "updates": [(u, selectors.can_read_social_notes(user, author_id=u.author_id))
                     for u in updates],
     }
+    # The page, and the progress form shown again with its errors: a read of the action;
+    # whether its notes were shown (the coordinator opens it without them).
+    audit_record(actor=request.user, action=Action.VIEW, patient=action.patient, obj=action,
+                 summary=f"social action {action.type}",
+                 details={"text_shown": notes_readable and all(
+                     readable for _update, readable in context["updates"])})
     return render(request, "social/action_detail.html", context)
 
 
@@ -186,9 +194,6 @@ def action_edit(request, pk):
         messages.error(request, _("This action is closed; open a new action instead."))
         return redirect(action)
     form = SocialActionEditForm(request.POST or None, instance=action)
-    if request.method == "GET":  # the action of one patient, as its page shows it
-        audit_read(actor=request.user, obj=action,
-                   summary=f"social action {action.type} (edit form)")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -200,5 +205,8 @@ def action_edit(request, pk):
         else:
             messages.success(request, _("Social action saved."))
             return redirect(action)
+    # The action of one patient, as its page shows it.
+    audit_read(actor=request.user, obj=action,
+               summary=f"social action {action.type} (edit form)")
     return render(request, "social/action_form.html",
                   {"patient": action.patient, "form": form, "action": action})

@@ -86,3 +86,18 @@ def test_audit_trail_shows_no_reason_for_ending_a_prescription(world):
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(world.users[Role.COORDINATOR])
     assert b"AUDITXENDREASON" not in audit_pages(client)
+
+
+def test_every_kind_of_record_the_services_write_has_its_summary_readers(world):
+    """The kinds the services write (the world, the writes above) are each in the table of
+    who reads their summaries (mass.audit_summaries): none falls back to the neutral label
+    for want of a decision. tests/mass/test_audit_summaries.py checks the table against
+    every model."""
+    from mass.audit_summaries import SUMMARY_READERS
+    from mass.models import AuditEvent
+
+    confidential_writes(world)
+    written = set(AuditEvent.objects.exclude(object_type="")
+                  .values_list("object_type", flat=True))
+    assert "dispensary.dispensation" in written  # the writes are there
+    assert sorted(written - set(SUMMARY_READERS)) == []

@@ -31,7 +31,7 @@ def test_amendment_page_is_an_audited_read(doctor_client, doctor_user):
     assert "AMEND-PAGE-TEXT" not in event.summary
 
 
-def test_amendment_refused_writes_no_read_and_no_amendment(doctor_client, doctor_user):
+def test_amendment_refused_writes_a_read_and_no_amendment(doctor_client, doctor_user):
     consultation = ConsultationFactory(author=doctor_user, signed_at=timezone.now(),
                                        signed_by=doctor_user)
 
@@ -40,7 +40,10 @@ def test_amendment_refused_writes_no_read_and_no_amendment(doctor_client, doctor
 
     assert "Give the reason for the amendment." in response.content.decode()
     assert not ConsultationAmendment.objects.exists()
-    assert not AuditEvent.objects.filter(patient__isnull=False).exists()  # (logins only)
+    # The form shown again shows the note: a read, and nothing else.
+    assert list(AuditEvent.objects.filter(patient__isnull=False)
+                .values_list("action", "summary")) == [
+        ("view", f"consultation {consultation.pk} (amendment form)")]
 
 
 def test_edit_page_of_an_open_note_is_an_audited_read(doctor_client, doctor_user):

@@ -16,8 +16,9 @@ from tests.factories import DispensationFactory, PatientFactory, PrescriptionFac
 #: Queries of the dispensing list, whatever the number of patients: session, user, the
 #: user's permissions (two) and roles (navigation), the centre's calendar (opening hours
 #: and closures), the prescriptions with their last dose and review, today's entries;
-#: saving the session (three, with its savepoint).
-LIST_QUERIES = 11
+#: saving the session (three, with its savepoint); the read row naming the listed patients
+#: (one INSERT, mass.audit.audit_list_read).
+LIST_QUERIES = 12
 #: The pages that show the day's rows also read the patients' active alerts (one query).
 ALERTS_QUERY = 1
 #: The register page: as the list without the calendar, prescriptions and entries, with

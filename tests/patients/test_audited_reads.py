@@ -28,11 +28,13 @@ def test_the_edit_form_of_a_file_is_a_read(reception_client, reception_user):
 def test_the_merge_preview_reads_both_files(coordinator_client, coordinator_user):
     kept, other = PatientFactory(file_number="K9"), PatientFactory(file_number="D9")
     coordinator_client.get(f"/patients/{kept.pk}/merge/")
-    assert not AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).exists()  # empty form
+    # The empty form shows the kept file (its identity): a read of it.
+    assert reads_of(kept, coordinator_user) == ["patient file K9 (merge form)"]
     response = coordinator_client.post(f"/patients/{kept.pk}/merge/",
                                        {"other": "D9", "reason": "Même personne"}, **EN)
     assert response.status_code == 200 and 'name="confirm"' in response.content.decode()
-    assert reads_of(kept, coordinator_user) == ["patient file K9 (merge preview K9 <- D9)"]
+    assert reads_of(kept, coordinator_user) == ["patient file K9 (merge preview K9 <- D9)",
+                                                "patient file K9 (merge form)"]
     assert reads_of(other, coordinator_user) == ["patient file D9 (merge preview K9 <- D9)"]
 
 

@@ -115,8 +115,11 @@ def test_unknown_figure_is_404(coordinator_client, db):
 def test_reading_a_list_is_audited(coordinator_client, coordinator_user, history):
     coordinator_client.get(URL.format("new_requests") + "?month=7")
     event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW, actor=coordinator_user)
+    patients = event.details.pop("patients")
     assert event.details == {"year": 2025, "figure": "new_requests", "page": 1,
                              "filters": ["month"]}
+    # The patients of the page, named for "who read this file".
+    assert patients and all(isinstance(pk, int) for pk in patients)
 
 
 def test_list_is_refused_to_other_roles(client, staff_factory, history):
