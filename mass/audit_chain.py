@@ -22,7 +22,7 @@ sealed id, its hash and the count, which the chain must still contain later on.
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import connection, transaction
@@ -112,11 +112,7 @@ class ChainReport:
     unsealed: int = 0
     last_id: int | None = None
     last_hash: str = GENESIS_HASH
-    breaks: list[ChainBreak] = field(default_factory=list)
-
-    @property
-    def first_break(self) -> ChainBreak | None:
-        return self.breaks[0] if self.breaks else None
+    first_break: ChainBreak | None = None
 
 
 def audit_verify(*, batch_size: int = SEAL_BATCH_SIZE) -> ChainReport:
@@ -133,15 +129,15 @@ def audit_verify(*, batch_size: int = SEAL_BATCH_SIZE) -> ChainReport:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         report.unsealed = AuditEvent.objects.filter(chain_position__isnull=True).count()
         after = 0
-        while not report.breaks:
+        while report.first_break is None:
             batch = list(AuditEvent.objects.filter(chain_position__gt=after)
                          .order_by("chain_position")[:batch_size])
             if not batch:
                 break
             for row in batch:
-                problem = _check_row(row, expected_position, previous_id, previous_hash)
-                if problem:
-                    report.breaks.append(problem)
+                report.first_break = _check_row(row, expected_position, previous_id,
+                                                previous_hash)
+                if report.first_break:
                     break
                 report.sealed += 1
                 expected_position += 1
@@ -163,8 +159,8 @@ def _check_row(row, expected_position, previous_id, previous_hash) -> ChainBreak
         # mismatch is this row edited, or the row before it deleted and the positions
         # renumbered to hide the gap (which needs the trigger disabled, as an edit does).
         return ChainBreak(row.chain_position, row.id,
-                          "hash mismatch: the row was changed after sealing, or the row "
-                          f"sealed before it (now row {previous_id}) was removed")
+                          "hash mismatch: the row was changed after sealing, or a row "
+                          "sealed before it was removed and the positions renumbered")
     return None
 
 

@@ -4,6 +4,7 @@ sealing is idempotent and two sealers at once make one chain."""
 
 import json
 import threading
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +12,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from mass.audit import audit_record
-from mass.audit_chain import (CHAIN_FIELDS, CHAINED_FIELDS, audit_seal, audit_verify)
+from mass.audit_chain import CHAIN_FIELDS, CHAINED_FIELDS, audit_seal, audit_verify
 from mass.models import AuditEvent
 from tests.factories import PatientFactory, UserFactory
 
@@ -40,8 +41,7 @@ def as_superuser(sql, params=()):
 
 def verify_command():
     """verify_audit's output, or its error (exit status 1 from the command line)."""
-    import io
-    out = io.StringIO()
+    out = StringIO()
     try:
         call_command("verify_audit", stdout=out)
     except CommandError as error:
@@ -90,7 +90,6 @@ def test_unsealed_rows_are_counted_not_a_break():
 @pytest.mark.django_db
 def test_verify_can_seal_first():
     write_rows(2)
-    from io import StringIO
     out = StringIO()
     call_command("verify_audit", "--seal", stdout=out)
     assert "2 audit row(s) sealed" in out.getvalue()
@@ -157,7 +156,6 @@ def test_deleted_row_with_positions_renumbered_is_named():
 def test_rewritten_chain_is_caught_by_the_digest_kept_outside():
     rows = write_rows(3)
     audit_seal()
-    from io import StringIO
     out = StringIO()
     call_command("audit_digest", stdout=out)
     digest = json.loads(out.getvalue())
@@ -178,7 +176,6 @@ def test_rewritten_chain_is_caught_by_the_digest_kept_outside():
 
 @pytest.mark.django_db
 def test_digest_of_a_date_and_bad_input():
-    from io import StringIO
     write_rows(2)
     audit_seal()
     out = StringIO()
