@@ -253,3 +253,16 @@ def test_two_sealers_at_once_make_one_chain():
     assert sorted(AuditEvent.objects.values_list("chain_position", flat=True)) == list(
         range(1, 31))
     assert audit_verify().first_break is None
+
+
+@pytest.mark.django_db
+def test_seal_command_says_how_many_unless_quiet():
+    write_rows(2)
+    out = StringIO()
+    call_command("seal_audit", stdout=out)
+    assert out.getvalue() == "2 audit row(s) sealed.\n"
+    write_rows(1)
+    quiet = StringIO()
+    call_command("seal_audit", verbosity=0, stdout=quiet)
+    assert quiet.getvalue() == ""
+    assert not AuditEvent.objects.filter(chain_hash__isnull=True).exists()

@@ -8,6 +8,7 @@ class Command(BaseCommand):
             "one transaction, in batches; a second sealer waits for the first). Meant for "
             "cron every 5 minutes: rows are only tamper-evident once sealed.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args, verbosity=1, **options):
         sealed = audit_seal()
-        self.stdout.write(f"{sealed} audit row(s) sealed.")
+        if verbosity > 0:  # -v 0 from cron: no mail every 5 minutes
+            self.stdout.write(f"{sealed} audit row(s) sealed.")
