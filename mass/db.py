@@ -44,3 +44,23 @@ def append_only(table: str, *, allow_patient_reassignment: bool = False) -> migr
             f"FOR EACH ROW EXECUTE FUNCTION {function}();",
         reverse_sql=f"DROP TRIGGER IF EXISTS {trigger} ON {table};",
     )
+
+# The audit trail is append-only too, but for one update per row: the sealer
+# (mass.audit_chain) fills chain_position and chain_hash, both empty until then, and changes
+# nothing else. A sealed row can never be changed again, not even its hash.
+AUDIT_APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION mass_audit_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE'
+       AND OLD.chain_position IS NULL AND OLD.chain_hash IS NULL
+       AND NEW.chain_position IS NOT NULL AND NEW.chain_hash IS NOT NULL
+       AND (to_jsonb(NEW) - 'chain_position' - 'chain_hash')
+           = (to_jsonb(OLD) - 'chain_position' - 'chain_hash') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',
+        TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+"""

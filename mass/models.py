@@ -175,7 +175,8 @@ class SiteClosure(models.Model):
 
 class AuditEvent(models.Model):
     """Who did what, when, from where, to which patient. Append-only: the database refuses
-    UPDATE and DELETE on this table (trigger ``mass_forbid_change``)."""
+    UPDATE and DELETE on this table (trigger ``mass_audit_append_only``), but for sealing a
+    row into the hash chain once (``mass.audit_chain``)."""
 
     class Action(models.TextChoices):
         LOGIN = "login", _("Login")
@@ -203,6 +204,13 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # Set once by the sealer (mass.audit_chain.audit_seal), never by the request that wrote
+    # the row: its place in the hash chain and the chain's hash up to it. The trigger
+    # mass_audit_append_only allows exactly this update, from empty, and nothing else.
+    chain_position = models.BigIntegerField(_("chain position"), null=True, blank=True,
+                                            unique=True, editable=False)
+    chain_hash = models.CharField(_("chain hash"), max_length=64, null=True, blank=True,
+                                  editable=False)
 
     class Meta:
         verbose_name = _("audit event")
