@@ -34,6 +34,8 @@ CARERS = ALL - {Role.COORDINATOR}
 SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     # The centre's own records: staff, sites, the audit trail. Nothing of a patient.
     "mass.user": (ALL, _("staff account")),
+    "mass.rolegrant": (ALL, _("role grant")),
+    "mass.recoverycodedevice": (ALL, _("recovery codes")),
     "mass.site": (ALL, _("site")),
     "mass.openinghours": (ALL, _("opening hours")),
     "mass.siteclosure": (ALL, _("closure")),

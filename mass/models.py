@@ -263,3 +263,47 @@ class RecoveryCodeDevice(StaticDevice):
         self.set_last_used_timestamp(commit=False)
         self.save()
         return True
+
+
+class RoleGrant(models.Model):
+    """A clinical role asked for an account, waiting for a second person (issue 13: two people
+    to open the secret). The role is given only when someone other than the requester approves
+    (``mass.services.role_grant_decide``). Written once when asked and once when decided,
+    never deleted; the database keeps a decision whole (who, when, which way)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="role_grants", verbose_name=_("account"))
+    role = models.CharField(_("role"), max_length=20)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    approved = models.BooleanField(_("approved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # One open request per account and role: asking again does not add a second.
+            models.UniqueConstraint(fields=["user", "role"],
+                                    condition=models.Q(decided_at__isnull=True),
+                                    name="mass_rolegrant_one_pending"),
+            models.CheckConstraint(
+                condition=(models.Q(decided_by__isnull=True, decided_at__isnull=True,
+                                    approved__isnull=True)
+                           | models.Q(decided_by__isnull=False, decided_at__isnull=False,
+                                      approved__isnull=False)),
+                name="mass_rolegrant_decision_complete"),
+        ]
+
+    def __str__(self):
+        return f"{self.role} for {self.user.username}"
+
+    @property
+    def role_label(self):
+        from mass.roles import Role
+        return Role(self.role).label

@@ -112,6 +112,13 @@ def staff_list():
         .order_by("-is_active", "username"))
 
 
+def role_grants_pending():
+    """Clinical roles asked for and not yet decided, oldest first (the staff page)."""
+    from mass.models import RoleGrant
+    return (RoleGrant.objects.filter(decided_at__isnull=True)
+            .select_related("user", "requested_by").order_by("requested_at", "id"))
+
+
 # --- opening days ---------------------------------------------------------------------------
 #
 # Whether a site is open on a day is decided here and nowhere else: by its weekly opening

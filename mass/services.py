@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -10,30 +11,57 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from mass.audit import Action, audit_record
-from mass.models import OpeningHours, Site, SiteClosure, User
+from mass.models import OpeningHours, RoleGrant, Site, SiteClosure, User
+from mass.roles import CLINICAL_ROLES
 
 
 @transaction.atomic
 def staff_create(*, username: str, first_name: str, last_name: str, email: str,
                  roles: list[str], password: str, language: str = "",
-                 must_change_password: bool = True, actor) -> User:
+                 must_change_password: bool = True, second_person: bool = True,
+                 actor) -> User:
     """A new account. Its password was chosen by someone else (the coordinator): the member
-    changes it at the first login, unless they typed it themselves (``create_staff``)."""
+    changes it at the first login, unless they typed it themselves (``create_staff``).
+
+    A clinical role asked for waits for a second person (:func:`role_grant_decide`); the
+    other roles are given at once. ``second_person=False`` is for ``create_staff`` only,
+    typed at the server by whoever runs it (the first coordinator has no one to ask)."""
     user = User(username=username, first_name=first_name, last_name=last_name, email=email,
                 language=language, must_change_password=must_change_password)
     user.set_password(password)
     user.save()
-    user.groups.set(Group.objects.filter(name__in=roles))
+    given = [role for role in roles if not second_person or role not in CLINICAL_ROLES]
+    user.groups.set(Group.objects.filter(name__in=given))
     audit_record(actor=actor, action=Action.CREATE, obj=user, summary=f"staff {username}",
-                 details={"roles": sorted(roles)})
+                 details={"roles": sorted(given)})
+    _role_grants_request(user=user, roles=set(roles) - set(given), actor=actor)
     return user
+
+
+def _role_grants_request(*, user: User, roles, actor) -> list[RoleGrant]:
+    """Ask for clinical roles for ``user``, each written and audited; a role already asked
+    for and not yet decided is not asked twice."""
+    grants = []
+    for role in sorted(roles):
+        if RoleGrant.objects.filter(user=user, role=role, decided_at__isnull=True).exists():
+            continue
+        grant = RoleGrant.objects.create(user=user, role=role, requested_by=actor)
+        audit_record(actor=actor, action=Action.CREATE, obj=grant,
+                     summary=f"role {role} requested for {user.username}",
+                     details={"role": role, "account": user.pk})
+        grants.append(grant)
+    return grants
 
 
 @transaction.atomic
 def staff_update(*, user: User, first_name: str, last_name: str, email: str,
                  roles: list[str], is_active: bool, language: str = "",
                  reception_lead: bool | None = None, actor) -> User:
+    """Save an account. Roles taken away go at once (least privilege); a clinical role added
+    waits for a second person (:func:`role_grant_decide`), the others are given at once."""
     old_roles = set(user.groups.values_list("name", flat=True))
+    asked = set(roles) - old_roles
+    roles = [role for role in roles if role in old_roles or role not in CLINICAL_ROLES]
     was_lead = user.is_reception_lead
     if reception_lead is None:
         reception_lead = was_lead
@@ -56,7 +84,51 @@ def staff_update(*, user: User, first_name: str, last_name: str, email: str,
     audit_record(actor=actor, action=Action.UPDATE, obj=user, summary=f"staff {user.username}",
                  details={"roles": sorted(roles), "previous_roles": sorted(old_roles),
                           "is_active": is_active, "reception_lead": reception_lead})
+    _role_grants_request(user=user, roles=asked & CLINICAL_ROLES, actor=actor)
     return user
+
+
+class GrantRefused(Exception):
+    """A decision on a role grant that cannot be recorded; ``str(exc)`` says why."""
+
+
+def grant_approver_may_decide(*, grant: RoleGrant, actor) -> str:
+    """Why ``actor`` may not decide on ``grant`` ("" when they may).
+
+    ``MASS_GRANT_APPROVER`` (settings): empty, any coordinator but the requester; a username,
+    only that account, and never the requester; ``"self"``, any coordinator, the requester
+    included (a centre with one coordinator: the staff page then says the rule is off)."""
+    approver = settings.MASS_GRANT_APPROVER
+    if grant.decided_at is not None:
+        return _("This request was already decided.")
+    if approver not in ("", "self") and actor.username != approver:
+        return _("Only %(name)s approves clinical roles here.") % {"name": approver}
+    if approver != "self" and grant.requested_by_id == actor.pk:
+        return _("A second person must decide: you asked for this role yourself.")
+    return ""
+
+
+@transaction.atomic
+def role_grant_decide(*, grant: RoleGrant, approve: bool, actor) -> RoleGrant:
+    """Approve (the role is given, the account's sessions end) or refuse a role grant."""
+    grant = RoleGrant.objects.select_for_update().select_related("user").get(pk=grant.pk)
+    reason = grant_approver_may_decide(grant=grant, actor=actor)
+    if reason:
+        raise GrantRefused(reason)
+    grant.decided_by, grant.decided_at, grant.approved = actor, timezone.now(), approve
+    grant.save(update_fields=["decided_by", "decided_at", "approved"])
+    user = grant.user
+    if approve:
+        user.groups.add(Group.objects.get(name=grant.role))
+        # New rights: every open session of the account ends, as in staff_update.
+        user.security_stamp = F("security_stamp") + 1
+        user.save(update_fields=["security_stamp"])
+    verb = "approved" if approve else "refused"
+    audit_record(actor=actor, action=Action.UPDATE, obj=grant,
+                 summary=f"role {grant.role} {verb} for {user.username}",
+                 details={"role": grant.role, "account": user.pk, "approved": approve,
+                          "requested_by": grant.requested_by_id})
+    return grant
 
 
 @transaction.atomic

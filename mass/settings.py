@@ -230,6 +230,13 @@ MASS_REQUIRE_2FA = env.bool("MASS_REQUIRE_2FA", default=not DEMO)
 MASS_2FA_ROLES = env.list("MASS_2FA_ROLES", default=["all"])
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="MASS")
 
+# Two people to open the secret (issue 13): a clinical role given on the staff pages waits
+# for a second person (mass.services.role_grant_decide). Empty: any other coordinator
+# approves. A username: only that account does (it must be able to manage staff), never for
+# its own request. "self": the requester may approve their own request, for a centre with one
+# coordinator; the staff page then says the two-person rule is off.
+MASS_GRANT_APPROVER = env("MASS_GRANT_APPROVER", default="")
+
 # Content-Security-Policy (Django 6 built-in): nothing inline, nothing from elsewhere.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -37,6 +37,8 @@ urlpatterns = [
     path("staff/<int:pk>/two-factor/reset/", security_views.staff_two_factor_reset,
          name="staff_two_factor_reset"),
     path("staff/<int:pk>/", views.staff_update, name="staff_update"),
+    path("staff/grants/<int:pk>/approve/", views.role_grant_approve, name="role_grant_approve"),
+    path("staff/grants/<int:pk>/refuse/", views.role_grant_refuse, name="role_grant_refuse"),
     path("staff/<int:pk>/password/", views.staff_password, name="staff_password"),
     path("audit/", views.audit_list, name="audit_list"),
     path("sites/", views.site_list, name="site_list"),

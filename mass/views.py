@@ -16,7 +16,7 @@ from mass.audit import audit_list_read
 from mass.audit_summaries import summary_for_reader
 from mass.forms import (LanguageForm, OpeningHoursForm, SiteClosureForm, SiteForm,
                         StaffCreateForm, StaffPasswordForm, StaffUpdateForm)
-from mass.models import Site, SiteClosure, User
+from mass.models import RoleGrant, Site, SiteClosure, User
 from mass.navigation import sections_for
 from mass.security_views import RETRY_AFTER_SECONDS
 
@@ -64,7 +64,44 @@ def language_set(request):
 
 @permission_required("mass.manage_staff", raise_exception=True)
 def staff_list(request):
-    return render(request, "mass/staff_list.html", {"staff": selectors.staff_list()})
+    grants = list(selectors.role_grants_pending())
+    for grant in grants:  # the buttons only for whoever may decide (not the requester)
+        grant.refusal = services.grant_approver_may_decide(grant=grant, actor=request.user)
+    return render(request, "mass/staff_list.html", {
+        "staff": selectors.staff_list(), "grants": grants,
+        "self_approval": settings.MASS_GRANT_APPROVER == "self"})
+
+
+def _role_grant_decide(request, pk, *, approve: bool):
+    grant = get_object_or_404(RoleGrant, pk=pk)
+    try:
+        services.role_grant_decide(grant=grant, approve=approve, actor=request.user)
+    except services.GrantRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        text = (_("Role %(role)s given to %(name)s.") if approve
+                else _("Role %(role)s refused for %(name)s."))
+        messages.success(request, text % {"role": grant.role_label,
+                                          "name": grant.user.username})
+    return redirect("staff_list")
+
+
+@require_POST
+@permission_required("mass.manage_staff", raise_exception=True)
+def role_grant_approve(request, pk):
+    return _role_grant_decide(request, pk, approve=True)
+
+
+@require_POST
+@permission_required("mass.manage_staff", raise_exception=True)
+def role_grant_refuse(request, pk):
+    return _role_grant_decide(request, pk, approve=False)
+
+
+def _say_pending(request, user):
+    if user.role_grants.filter(decided_at__isnull=True).exists():
+        messages.info(request, _("A clinical role waits for a second coordinator's approval "
+                                 "before %(name)s holds it.") % {"name": user.username})
 
 
 @permission_required("mass.manage_staff", raise_exception=True)
@@ -78,6 +115,7 @@ def staff_create(request):
             password=data["password"], language=data["language"], actor=request.user,
         )
         messages.success(request, _("Account %(name)s created.") % {"name": user.username})
+        _say_pending(request, user)
         return redirect("staff_list")
     return render(request, "mass/staff_form.html", {"form": form, "creating": True})
 
@@ -95,6 +133,7 @@ def staff_update(request, pk):
             actor=request.user,
         )
         messages.success(request, _("Account %(name)s saved.") % {"name": user.username})
+        _say_pending(request, user)
         return redirect("staff_list")
     return render(request, "mass/staff_form.html", {"form": form, "staff_member": user})
 

@@ -72,6 +72,11 @@ MATRIX = {
                                   "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
     "staff_password":            {"GET":  (403, 403, 403, 403, 403, 403, 200, 403),
                                   "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
+    # A clinical role waiting for a second coordinator (the world's was asked by another).
+    "role_grant_approve":        {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
+                                  "POST": (403, 403, 403, 403, 403, 403, 302, 403)},
+    "role_grant_refuse":         {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
+                                  "POST": (403, 403, 403, 403, 403, 403, 302, 403)},
     "audit_list":                {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     # Every role reads the sites (opening hours); coordinators keep them.
     "site_list":                 {"GET":  (200, 200, 200, 200, 200, 200, 200, 403)},

@@ -92,6 +92,11 @@ def build_world() -> World:
     users = {role: make_staff(role, username=f"w_{role.value}", language="en")
              if role else make_staff(username="w_norole", language="en") for role in ROLES}
     markers = {}
+    # A clinical role asked for by another coordinator: the world's coordinator may decide it.
+    from mass.models import RoleGrant
+    role_grant = RoleGrant.objects.create(
+        user=make_staff(username="w_grantee"), role=Role.DOCTOR,
+        requested_by=make_staff(Role.COORDINATOR, username="w_grant_asker"))
 
     def marker(key: str) -> str:
         markers[key] = f"MARK{len(markers):02d}X{key.upper().replace('_', '')}"
@@ -169,7 +174,7 @@ def build_world() -> World:
                                          reason="Fermeture du monde", created_by=author)
     DispensationFactory(prescription=held, date=day(-6), dispensed_by=author)
 
-    return World(author=author, draft=draft, closure=closure, held=held, users=users, patient=patient, other_patient=other_patient,
+    return World(role_grant=role_grant, author=author, draft=draft, closure=closure, held=held, users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
                  referral=referral, screening=screening, product=product, pharmacy=pharmacy,
@@ -182,6 +187,8 @@ def build_world() -> World:
 URL_ARGS = {
     "staff_two_factor_reset": lambda w: [w.author.pk],
     "staff_update": lambda w: [w.author.pk],
+    "role_grant_approve": lambda w: [w.role_grant.pk],
+    "role_grant_refuse": lambda w: [w.role_grant.pk],
     "staff_password": lambda w: [w.author.pk],
     "site_update": lambda w: [w.site.pk],
     "site_hours": lambda w: [w.site.pk],

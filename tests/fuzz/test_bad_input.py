@@ -104,6 +104,9 @@ FORMS = [
     FuzzForm("staff_password", C),
     FuzzForm("staff_lockout_reset", C, fields={"username": "text"}),
     FuzzForm("staff_two_factor_reset", C, fields={}),
+    # A button: the world's request was asked by another coordinator (tests/access/world.py).
+    FuzzForm("role_grant_approve", C, fields={}, shows=("staff_list",)),
+    FuzzForm("role_grant_refuse", C, fields={}, shows=("staff_list",)),
     FuzzForm("site_create", C, shows=("site_list",)),
     FuzzForm("site_update", C, shows=("site_list",)),
     FuzzForm("site_hours", C, shows=("site_list",)),

@@ -12,10 +12,13 @@ GOOD = {"username": "nadia", "first_name": "Nadia", "last_name": "V", "email": "
 
 
 def test_coordinator_creates_staff_with_roles(coordinator_client):
-    response = coordinator_client.post("/staff/new/", GOOD)
+    response = coordinator_client.post("/staff/new/", {**GOOD, "roles": ["nurse", "reception"]})
     assert response.status_code == 302
     user = User.objects.get(username="nadia")
-    assert list(user.groups.values_list("name", flat=True)) == ["nurse"]
+    # Reception at once; nurse, a clinical role, waits for a second coordinator
+    # (tests/mass/test_role_grants.py).
+    assert list(user.groups.values_list("name", flat=True)) == ["reception"]
+    assert list(user.role_grants.values_list("role", "decided_at")) == [("nurse", None)]
     assert user.check_password(GOOD["password"])
     assert AuditEvent.objects.filter(action="create", object_id=str(user.pk)).exists()
 
@@ -58,9 +61,9 @@ def test_changing_roles_ends_open_sessions(client, coordinator_user, nurse_user)
     nurse_browser.force_login(nurse_user)
     client.force_login(coordinator_user)
     client.post(f"/staff/{nurse_user.pk}/", {"first_name": "N", "last_name": "V", "email": "",
-                                             "language": "", "roles": ["nurse", "doctor"],
+                                             "language": "", "roles": ["nurse", "reception"],
                                              "is_active": "on"})
-    assert set(nurse_user.groups.values_list("name", flat=True)) == {"nurse", "doctor"}
+    assert set(nurse_user.groups.values_list("name", flat=True)) == {"nurse", "reception"}
     assert nurse_browser.get("/").status_code == 302
 
 
@@ -81,14 +84,15 @@ def test_password_reset_mismatch_writes_nothing(coordinator_client, nurse_user):
     assert nurse_user.check_password("test-password-123")
 
 
-STAFF_PAGE_QUERIES = 11
+STAFF_PAGE_QUERIES = 12
 
 
 def test_staff_list_query_count_is_constant(coordinator_client, staff_factory,
                                             django_assert_num_queries):
     from mass.roles import Role
     coordinator_client.get("/staff/")
-    # session, user, permissions (2), roles, staff, their groups, their merge right,
+    # session, user, permissions (2), roles, pending role grants, staff, their groups,
+    # their merge right,
     # session save (3)
     with django_assert_num_queries(STAFF_PAGE_QUERIES):
         coordinator_client.get("/staff/")

@@ -34,6 +34,9 @@ class Command(BaseCommand):
         services.staff_create(username=username, first_name=first_name, last_name=last_name,
                               email=email, roles=roles, password=password, actor=None,
                               # Typed by the member at the server: theirs already.
-                              must_change_password=False)
+                              must_change_password=False,
+                              # Whoever runs it at the server gives the roles at once:
+                              # the first coordinator has no second person to ask.
+                              second_person=False)
         self.stdout.write(self.style.SUCCESS(f"Account {username} created with roles "
                                              f"{', '.join(roles)}."))
