@@ -48,7 +48,7 @@ def test_a_clinical_role_asked_for_waits_for_a_second_coordinator(
     assert grant_audit(grant) == [("t_coordinator", "role doctor requested for xavier")]
 
     # The requester sees the request, without the buttons; the other coordinator has them.
-    own_page = coordinator_client.get("/staff/").content.decode()
+    own_page = coordinator_client.get("/staff/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f'data-grant="{grant.pk}"' in own_page
     assert f"/staff/grants/{grant.pk}/approve/" not in own_page
     assert "you asked for this role yourself" in own_page
