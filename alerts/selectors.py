@@ -34,6 +34,18 @@ def active_alerts(*, user, patient) -> list[Alert]:
                 .order_by("recorded_at", "id"))
 
 
+def readable_alerts_by_patient(*, user, patient_ids) -> dict[int, list[Alert]]:
+    """The active alerts of these patients that ``user`` reads, in one query (none for a
+    user who reads no kind): for the desk's board and search, where reception meets the
+    person (behaviour and safety)."""
+    kinds = set(readable_kinds(user))
+    if not kinds or not patient_ids:
+        return {}
+    return {patient_id: readable
+            for patient_id, alerts in active_alerts_by_patient(patient_ids=patient_ids).items()
+            if (readable := [alert for alert in alerts if alert.kind in kinds])}
+
+
 def active_alerts_by_patient(*, patient_ids) -> dict[int, list[Alert]]:
     """The active alerts of all these patients, every kind, in one query: for the dispensing
     list (its rows show the kinds the viewer reads, and "doctor before any dose" stops the

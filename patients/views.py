@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alerts.selectors import readable_alerts_by_patient
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.models import Site
 from patients import photos, selectors, services
@@ -315,6 +316,9 @@ def _board_context(request, site, *, board=None):
                     patients=[visit.patient_id for visit in board["visits"]])
     return {"site": site, "sites": board["sites"], "today": timezone.localdate(),
             "board": board, "purposes": ArrivalForm.base_fields["purpose"].choices,
+            # The alerts the desk reads (behaviour, safety) of who came: one query.
+            "alerts": readable_alerts_by_patient(
+                user=request.user, patient_ids={visit.patient_id for visit in board["visits"]}),
             # quick entry of a consultation with a person who came today
             "can_consult": request.user.has_perm("consultations.add_consultation"),
             "show_photos": request.user.has_perm("patients.view_patientphoto")}
@@ -371,6 +375,8 @@ def board_search(request):
                 if shown else {})
     return render_fragment(request, "patients/board.html#arrival_results", {
         "query": query, "results": shown, "episodes": episodes,
+        "alerts": readable_alerts_by_patient(user=request.user,
+                                             patient_ids={p.pk for p in shown}),
         "more": len(results) > selectors.SEARCH_LIMIT,
         "can_register": request.user.has_perm("patients.add_patient"),
         "show_photos": request.user.has_perm("patients.view_patientphoto"),

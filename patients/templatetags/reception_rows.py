@@ -43,18 +43,38 @@ def _url_with_pk(name: str):
     return lambda pk: f"{head}{pk}{tail}"
 
 
+class _AlertBadges:
+    """The active alerts the desk reads of a person (alerts.selectors
+    .readable_alerts_by_patient), as small red lines under the name; labels made once."""
+
+    def __init__(self, alerts):
+        from alerts.models import Alert
+        self.alerts = alerts or {}
+        self.labels = {kind: e(label) for kind, label in Alert.Kind.choices}
+
+    def __call__(self, patient_id: int) -> str:
+        alerts = self.alerts.get(patient_id)
+        if not alerts:
+            return ""
+        return "".join(
+            f'<div class="small" data-alert="{e(alert.kind)}"><span class="badge '
+            f'text-bg-danger">{self.labels.get(alert.kind, e(alert.kind))}</span> '
+            f'{e(alert.text)}</div>' for alert in alerts)
+
+
 @register.simple_tag
-def visit_rows(visits, can_consult=False, show_photos=False) -> str:
+def visit_rows(visits, can_consult=False, show_photos=False, alerts=None) -> str:
     """The board's walk-ins (selectors.BoardVisit); for clinicians, a link to record a
     consultation with the person. Who is who: the photo (``show_photos``: the user may see
     them), or birth year, sex, last visit (patients.identity)."""
     identity = Identity(show_photos=show_photos)
+    badges = _AlertBadges(alerts)
 
     def who(visit):
         birth_year, sex, note, has_photo, last_visit = visit.identity
         return (identity.photo(visit.patient_id, visit.alias, has_photo),
                 identity.facts(has_photo=has_photo, birth_year=birth_year, sex=sex,
-                               last_visit=last_visit, note=note))
+                               last_visit=last_visit, note=note) + badges(visit.patient_id))
 
     detail = _url_with_pk("patients:detail")
     if can_consult:
@@ -132,7 +152,8 @@ def _episode_mark(episode) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def arrival_rows(context, results, purposes, episodes=None, show_photos=False) -> str:
+def arrival_rows(context, results, purposes, episodes=None, show_photos=False,
+                 alerts=None) -> str:
     """The reception search's results (Patient, with merged_into): who it is, and for each
     person who may arrive, a button per purpose (numbered for the keyboard) that logs it.
     ``episodes`` (selectors.patients_desk_episodes) marks an ended episode or a TDI
@@ -151,9 +172,11 @@ def arrival_rows(context, results, purposes, episodes=None, show_photos=False) -
         for number, (value, label) in enumerate(purposes, start=1))
     merged_into = _("merged into %(file)s")
     identity = Identity(show_photos=show_photos)
+    badges = _AlertBadges(alerts)
     html = []
     for patient in results:
         thumbnail, facts = identity.of_patient(patient)
+        facts += badges(patient.pk)
         names = f" · {e(patient.last_name)} {e(patient.first_name)}" if patient.last_name else ""
         year = f" · {_shown(patient.birth_year)}" if patient.birth_year else ""
         badge = (f'<span class="badge text-bg-secondary">{e(patient.get_status_display())}'

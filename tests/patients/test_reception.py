@@ -199,8 +199,9 @@ def test_clinicians_log_a_walk_in_from_the_patient_file(nurse_client):
 
 # session, user, permissions (2), the day's walk-ins with their counts and material and the
 # sites (one statement), roles (navigation), session save (3); the read row naming the
-# patients of the board (one INSERT, mass.audit.audit_list_read).
-BOARD_QUERIES = 10
+# patients of the board (one INSERT, mass.audit.audit_list_read); the alerts the desk reads
+# of those patients (one).
+BOARD_QUERIES = 11
 
 
 @pytest.mark.parametrize("rows", [1, 30])
@@ -224,8 +225,9 @@ def test_board_search_query_count_is_constant(reception_client, django_assert_nu
         PatientFactory(alias=f"Dupont {n}")
     reception_client.get("/reception/search/", {"q": "dupont"})
     # As the patient search (tests/patients/test_search.py), plus one for the latest
-    # episode of every person shown (ended, or its TDI questionnaire due).
-    with django_assert_num_queries(10):
+    # episode of every person shown (ended, or its TDI questionnaire due), and two for the
+    # alerts the desk reads of them (the user's roles, which decide the kinds; the alerts).
+    with django_assert_num_queries(12):
         response = reception_client.get("/reception/search/", {"q": "dupont"})
     assert response.content.decode().count("data-arrival-row") == rows
 
@@ -316,3 +318,19 @@ def test_the_desk_sees_no_consultation_link(reception_client):
     VisitFactory(patient=PatientFactory(), date=timezone.localdate())
     content = reception_client.get("/reception/").content.decode()
     assert "data-consult" not in content and "data-arrival-search" in content
+
+
+def test_desk_shows_the_behaviour_alerts_reception_reads(reception_client):
+    """Reception meets the person: the board and the desk's search show the behaviour and
+    safety alerts (escaped), never a medical alert reception may not read."""
+    from tests.factories import AlertFactory
+    patient = PatientFactory(alias="Kéké")
+    VisitFactory(patient=patient, date=timezone.localdate())
+    AlertFactory(patient=patient, kind="behaviour", text="<b>Never alone</b> with him")
+    AlertFactory(patient=patient, kind="allergy", text="Penicillin")
+    for page in (reception_client.get("/reception/", **EN),
+                 reception_client.get("/reception/search/", {"q": "keke"}, **EN)):
+        content = page.content.decode()
+        assert 'data-alert="behaviour"' in content
+        assert "&lt;b&gt;Never alone&lt;/b&gt; with him" in content
+        assert "Penicillin" not in content and 'data-alert="allergy"' not in content
