@@ -227,6 +227,8 @@ class DoseState:
     # hold review): a closed day before it goes home only on a doctor's plan, and after a
     # restart under the prescription of before the hold, no take-home dose before it.
     supervised_until: datetime.date | None = None
+    # The closed days a doctor planned as take-home days (ClosedDayPlan).
+    planned_take_home: frozenset = frozenset()
 
     @property
     def doctor_first(self):
@@ -303,9 +305,7 @@ class DoseState:
         restarted_on = getattr(rx, "restarted_on", None)
         if restarted_on is None or rx.start_date >= restarted_on:
             return False
-        planned = {day for day, plan in self.closed_day_decisions.items()
-                   if plan.decision == ClosedDayPlan.Decision.TAKE_HOME}
-        return any(self.is_supervised(day) and day not in planned
+        return any(self.is_supervised(day) and day not in self.planned_take_home
                    for day in self.take_home_days)
 
     @property
@@ -712,7 +712,7 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
             intoxication_withheld=_intoxication_withheld(substance_today),
             closed_ahead=[c for c in closed_ahead if rx.is_active_on(c.day)],
             closed_day_decisions=rx.closed_day_decisions,
-            supervised_until=rx.supervised_until,
+            supervised_until=rx.supervised_until, planned_take_home=planned,
         ))
     # The patients' active alerts, in one query for the whole list.
     alerts = active_alerts_by_patient(patient_ids={rx.patient_id for rx in prescriptions})

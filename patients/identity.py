@@ -9,22 +9,14 @@ goes through ``e()`` (html.escape) and the sentences are translated once per pag
 """
 
 import datetime
-import html
-import re
 
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from mass.html import e
 from patients.models import Patient
 from patients.photos import THUMB_SIZE
-
-_SPECIAL = re.compile("[&<>\"']").search
-
-
-def e(value) -> str:
-    text = str(value)
-    return html.escape(text) if _SPECIAL(text) else text
 
 
 class Identity:

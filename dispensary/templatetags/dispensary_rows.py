@@ -16,8 +16,6 @@ A row shows what ``dispensary/_missed.html``, ``_parts.html`` and ``_dose_action
 on the patient file; keep them in step (the tests assert the same markers on both).
 """
 
-import html
-import re
 
 from django import template
 from django.middleware.csrf import get_token
@@ -31,22 +29,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from alerts.models import Alert
+from alerts.rows import AlertLines
 from alerts.rules import readable_kinds, recordable_kinds
 from dispensary.selectors import DoseState
+from mass.html import e
 from patients.identity import Identity
 
 register = template.Library()
-
-_escape = html.escape
-_SPECIAL = re.compile("[&<>\"']").search
-
-
-def e(value) -> str:
-    """django.utils.html.escape without its lazy-string wrapper (the same output: both are
-    ``html.escape(str(value))``, here skipped for the text without a character to escape);
-    the rows are marked safe once, as a whole."""
-    text = str(value)
-    return _escape(text) if _SPECIAL(text) else text
 
 
 class _Page:
@@ -88,7 +77,7 @@ class _Page:
         self._cache: dict = {}
         # Alerts (alerts app): the kinds this user reads, their labels, once per page.
         self.alert_kinds = frozenset(readable_kinds(request.user))
-        self.alert_labels = {kind: e(label) for kind, label in Alert.Kind.choices}
+        self.alert_lines = AlertLines()
         self.alerts_url = self._split(reverse("alerts:list", args=[0]))
         self.ends_doctor_first = Alert.Kind.DOCTOR_FIRST in recordable_kinds(request.user)
         self.text.update({
@@ -319,10 +308,7 @@ def _alerts(state: DoseState, page: _Page) -> str:
     """The patient's active alerts the viewer reads, under the name."""
     if not state.alerts:
         return ""
-    items = "".join(
-        f'<div class="small" data-alert="{alert.kind}"><span class="badge text-bg-danger">'
-        f'{page.alert_labels[alert.kind]}</span> {e(alert.text)}</div>'
-        for alert in state.alerts if alert.kind in page.alert_kinds)
+    items = page.alert_lines(state.alerts, page.alert_kinds)
     return f'<div class="dose-alerts" data-alert-banner>{items}</div>' if items else ""
 
 

@@ -9,8 +9,6 @@ django.utils.html.escape) before it is put in the HTML; the output is the one th
 gave, white space included.
 """
 
-import html
-import re
 
 from django import template
 from django.template.base import render_value_in_context
@@ -20,20 +18,11 @@ from django.utils import formats
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from alerts.rows import AlertLines
+from mass.html import e
 from patients.identity import Identity
 
 register = template.Library()
-
-_escape = html.escape
-_SPECIAL = re.compile("[&<>\"']").search
-
-
-def e(value) -> str:
-    """django.utils.html.escape without its lazy-string wrapper (the same output: both are
-    ``html.escape(str(value))``, here skipped for the text without a character to
-    escape)."""
-    text = str(value)
-    return _escape(text) if _SPECIAL(text) else text
 
 
 def _url_with_pk(name: str):
@@ -43,38 +32,20 @@ def _url_with_pk(name: str):
     return lambda pk: f"{head}{pk}{tail}"
 
 
-class _AlertBadges:
-    """The active alerts the desk reads of a person (alerts.selectors
-    .readable_alerts_by_patient), as small red lines under the name; labels made once."""
-
-    def __init__(self, alerts):
-        from alerts.models import Alert
-        self.alerts = alerts or {}
-        self.labels = {kind: e(label) for kind, label in Alert.Kind.choices}
-
-    def __call__(self, patient_id: int) -> str:
-        alerts = self.alerts.get(patient_id)
-        if not alerts:
-            return ""
-        return "".join(
-            f'<div class="small" data-alert="{e(alert.kind)}"><span class="badge '
-            f'text-bg-danger">{self.labels.get(alert.kind, e(alert.kind))}</span> '
-            f'{e(alert.text)}</div>' for alert in alerts)
-
-
 @register.simple_tag
 def visit_rows(visits, can_consult=False, show_photos=False, alerts=None) -> str:
     """The board's walk-ins (selectors.BoardVisit); for clinicians, a link to record a
     consultation with the person. Who is who: the photo (``show_photos``: the user may see
     them), or birth year, sex, last visit (patients.identity)."""
     identity = Identity(show_photos=show_photos)
-    badges = _AlertBadges(alerts)
+    lines, alerts = AlertLines(), alerts or {}
 
     def who(visit):
         birth_year, sex, note, has_photo, last_visit = visit.identity
         return (identity.photo(visit.patient_id, visit.alias, has_photo),
                 identity.facts(has_photo=has_photo, birth_year=birth_year, sex=sex,
-                               last_visit=last_visit, note=note) + badges(visit.patient_id))
+                               last_visit=last_visit, note=note)
+                + lines(alerts.get(visit.patient_id)))
 
     detail = _url_with_pk("patients:detail")
     if can_consult:
@@ -172,11 +143,11 @@ def arrival_rows(context, results, purposes, episodes=None, show_photos=False,
         for number, (value, label) in enumerate(purposes, start=1))
     merged_into = _("merged into %(file)s")
     identity = Identity(show_photos=show_photos)
-    badges = _AlertBadges(alerts)
+    lines, alerts = AlertLines(), alerts or {}
     html = []
     for patient in results:
         thumbnail, facts = identity.of_patient(patient)
-        facts += badges(patient.pk)
+        facts += lines(alerts.get(patient.pk))
         names = f" · {e(patient.last_name)} {e(patient.first_name)}" if patient.last_name else ""
         year = f" · {_shown(patient.birth_year)}" if patient.birth_year else ""
         badge = (f'<span class="badge text-bg-secondary">{e(patient.get_status_display())}'
