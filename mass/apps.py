@@ -7,4 +7,8 @@ class MassConfig(AppConfig):
     verbose_name = _("MASS")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from mass import security, signals  # noqa: F401
+
+        post_migrate.connect(signals.grant_app_privileges_after_migrate, sender=self)

@@ -1,6 +1,9 @@
-"""PostgreSQL pieces shared by the apps' migrations."""
+"""PostgreSQL pieces shared by the apps' migrations, and the two database roles."""
 
-from django.db import migrations
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connections, migrations
 
 FORBID_CHANGE_FUNCTION = """
 CREATE OR REPLACE FUNCTION mass_forbid_change() RETURNS trigger AS $$
@@ -32,7 +35,8 @@ def append_only(table: str, *, allow_patient_reassignment: bool = False) -> migr
     """A migration operation that makes the database refuse UPDATE and DELETE on ``table``.
 
     Rows of such a table are history (audit trail, dispensing ledger, drug register):
-    corrections are new rows. TRUNCATE stays possible for the test suite's flush.
+    corrections are new rows. TRUNCATE stays possible for the owner (the test suite's flush);
+    the application's role has no TRUNCATE (``grant_app_privileges``).
     With ``allow_patient_reassignment`` an UPDATE that changes only ``patient_id`` passes,
     so that a merge of two files can move the rows (patients.services.patient_merge).
     """
@@ -64,3 +68,78 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """
+
+
+# Two roles (docs/security.md "Two database roles"): the owner runs migrations, restores and
+# imports; the application's role reads and writes rows, nothing more.
+
+@contextmanager
+def owner_connection(alias: str = "default"):
+    """Within the block, ``connections[alias]`` connects as the tables' owner
+    (settings.MASS_OWNER_DATABASE, from MIGRATE_DATABASE_URL); without one, unchanged."""
+    owner = settings.MASS_OWNER_DATABASE
+    connection = connections[alias]
+    if alias != "default" or not owner or owner["USER"] == connection.settings_dict["USER"]:
+        yield connection
+        return
+    if connection.in_atomic_block:
+        raise RuntimeError("owner_connection() inside a transaction of the application's role")
+    saved = {key: connection.settings_dict.get(key) for key in OWNER_KEYS}
+    connection.close()
+    connection.settings_dict.update({key: owner.get(key) for key in OWNER_KEYS})
+    try:
+        yield connection
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+
+#: What MIGRATE_DATABASE_URL may change: the credentials and where to reach the server (a
+#: pooler for the application, the server itself for migrations); the database is the same.
+OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
+
+# The rights of the application's role, renewed after every migrate (mass.apps) and restore:
+# rows of every table, the sequences, and no UPDATE or DELETE at all on the append-only tables
+# but the one column change each may see (a merge moves a ledger row to the kept file; the
+# sealer writes an audit row's place in the chain). The triggers refuse the rest anyway; the
+# privileges say it a second time, and the role can neither drop nor disable the triggers
+# (not the owner), nor TRUNCATE, nor set session_replication_role (not a superuser).
+APP_PRIVILEGES = """
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {role};
+"""
+APPEND_ONLY_TABLES = """
+SELECT DISTINCT c.relname, p.proname FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+JOIN pg_proc p ON p.oid = t.tgfoid
+WHERE NOT t.tgisinternal AND p.proname = ANY(%s)
+"""
+#: trigger function -> the columns the application may still UPDATE on such a table.
+APPEND_ONLY_UPDATABLE = {
+    "mass_forbid_change": (),
+    "mass_forbid_change_except_patient": ("patient_id",),
+    "mass_audit_append_only": ("chain_position", "chain_hash"),
+}
+
+
+def grant_app_privileges(connection, role: str) -> list[str]:
+    """Give ``role`` the application's rights on ``connection``'s database (as its owner);
+    returns the append-only tables, for the log."""
+    quoted = connection.ops.quote_name(role)
+    with connection.cursor() as cursor:
+        cursor.execute(APP_PRIVILEGES.format(role=quoted))
+        if connection.pg_version >= 170000:  # VACUUM, ANALYZE, REFRESH, LOCK: owner's work
+            cursor.execute(f"REVOKE MAINTAIN ON ALL TABLES IN SCHEMA public FROM {quoted}")
+        cursor.execute(APPEND_ONLY_TABLES, [list(APPEND_ONLY_UPDATABLE)])
+        tables = cursor.fetchall()
+        for table, function in tables:
+            cursor.execute(f"REVOKE UPDATE, DELETE ON {connection.ops.quote_name(table)} "
+                           f"FROM {quoted}")
+            if columns := APPEND_ONLY_UPDATABLE[function]:
+                cursor.execute(f"GRANT UPDATE ({', '.join(columns)}) ON "
+                               f"{connection.ops.quote_name(table)} TO {quoted}")
+    return sorted(table for table, _function in tables)

@@ -166,3 +166,25 @@ def check_tdi_pseudonym_key(app_configs, **kwargs):
         hint="Set a long random secret and keep it the same every year (docs/features.md, TDI file).",
         id="mass.W003",
     )]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_database_roles(app_configs, **kwargs):
+    """The application should not connect as the tables' owner: the owner can TRUNCATE the
+    audit trail and switch its triggers off (docs/security.md, "Two database roles")."""
+    owner = getattr(settings, "MASS_OWNER_DATABASE", None)
+    default = settings.DATABASES["default"]
+    if owner and any(owner.get(key) != default.get(key) for key in ("NAME",)):
+        return [checks.Error(
+            "MIGRATE_DATABASE_URL names another database than DATABASE_URL.",
+            hint="Both name the same database; only the role (and host) differ.",
+            id="mass.E002",
+        )]
+    if getattr(settings, "MASS_APP_DATABASE_ROLE", None):
+        return []
+    return [checks.Warning(
+        "The application connects to PostgreSQL as the role that owns the tables.",
+        hint="Set MIGRATE_DATABASE_URL to the owner's connection and DATABASE_URL to a role "
+             "with the application's rights only (docs/security.md, Two database roles).",
+        id="mass.W004",
+    )]

@@ -110,14 +110,26 @@ TEMPLATES = [
 
 # Database: any PostgreSQL >= 15 with pg_trgm and unaccent through DATABASE_URL, else the
 # embedded PostgreSQL 18 under var/ (see mass/embedded_db.py).
+# Two roles (docs/security.md): the application connects with DATABASE_URL as a role that
+# may read and write rows only; migrations, restores and imports connect as the tables' owner
+# with MIGRATE_DATABASE_URL (same database, other credentials; mass.db.owner_connection).
+# Without it one role does both, and `check --deploy` warns.
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    MASS_OWNER_DATABASE = (env.db("MIGRATE_DATABASE_URL")
+                           if env("MIGRATE_DATABASE_URL", default="") else None)
 else:
-    from mass.embedded_db import embedded_database
+    from mass.embedded_db import embedded_database, owner_credentials
 
     DATABASES = {"default": embedded_database(BASE_DIR / "var")}
+    MASS_OWNER_DATABASE = {**DATABASES["default"], **owner_credentials()}
+# The role the owner grants the application's rights to after each migrate (None: one role).
+MASS_APP_DATABASE_ROLE = (
+    DATABASES["default"]["USER"]
+    if MASS_OWNER_DATABASE and MASS_OWNER_DATABASE["USER"] != DATABASES["default"]["USER"]
+    else None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "mass.User"

@@ -9,12 +9,17 @@ from pathlib import Path
 os.environ.setdefault("DEMO", "1")
 
 from mass.settings import *  # noqa: E402,F403
-from mass.settings import DATABASES, env  # noqa: E402
+from mass.settings import DATABASES, MASS_OWNER_DATABASE, env  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Several test runs may share one server (a developer's and a helper's): TEST_DATABASE_NAME
 # keeps their databases apart.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_mass")}
+# The suite creates, migrates and flushes its database as the owner; each test then runs with
+# the application's rights (SET LOCAL ROLE, tests/conftest.py ``app_database_role``).
+if MASS_OWNER_DATABASE:
+    DATABASES["default"].update(USER=MASS_OWNER_DATABASE["USER"],
+                                PASSWORD=MASS_OWNER_DATABASE["PASSWORD"])
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

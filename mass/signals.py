@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import connections
 from django.dispatch import receiver
 
 from mass.audit import Action, audit_record
+from mass.db import grant_app_privileges
 from mass.middleware import client_ip
 
 
@@ -22,3 +25,12 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     audit_record(actor=None, action=Action.LOGIN_FAILED,
                  username=str(credentials.get("username", ""))[:150],
                  ip_address=client_ip(request) if request is not None else None)
+
+
+def grant_app_privileges_after_migrate(sender, using, verbosity=1, **kwargs):
+    """A migration may add a table: the application's role gets its rights on it at once
+    (connected from MassConfig.ready, for the mass app only: once per migrate)."""
+    if role := settings.MASS_APP_DATABASE_ROLE:
+        tables = grant_app_privileges(connections[using], role)
+        if verbosity >= 2:
+            print(f"  Rights of database role {role} renewed; append-only: {', '.join(tables)}")

@@ -98,6 +98,29 @@ def coordinator_client(client, coordinator_user):
     return client_for(client, coordinator_user)
 
 
+@pytest.fixture(autouse=True)
+def _app_database_role(request):
+    """Every test that runs in a transaction runs with the application's database rights,
+    not the owner's that created and migrated the test database (docs/security.md, "Two
+    database roles"): a feature that needs more than rows (TRUNCATE, DDL, a trigger off)
+    fails here as it would in production. ``@pytest.mark.database_owner`` marks the tests of
+    the owner's own work (imports, tampering with the trail as a superuser would)."""
+    from django.conf import settings
+    from django.db import connection
+
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if (not settings.MASS_APP_DATABASE_ROLE
+            or (marker is None and "db" not in names)
+            or (marker is not None and marker.kwargs.get("transaction"))
+            or "transactional_db" in names or "live_server" in names
+            or request.node.get_closest_marker("database_owner")):
+        return
+    request.getfixturevalue("db")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(settings.MASS_APP_DATABASE_ROLE)}")
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Say plainly whether the browser tests ran, and where their screenshots are."""
     from tests.e2e.conftest import CHROMIUM, SCREENSHOT_DIR

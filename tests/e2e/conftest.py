@@ -34,6 +34,29 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_as_the_application_role():
+    """The live server answers the browser with the application's database rights, as in
+    production (docs/security.md, "Two database roles"); the test's own thread (arranging
+    data, flushing between tests) stays the owner."""
+    import threading
+
+    from django.conf import settings
+    from django.db.backends.signals import connection_created
+
+    role = settings.MASS_APP_DATABASE_ROLE
+
+    def set_role(sender, connection, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET ROLE {connection.ops.quote_name(role)}")
+
+    if role:
+        connection_created.connect(set_role, weak=False, dispatch_uid="e2e-app-role")
+    yield
+    connection_created.disconnect(dispatch_uid="e2e-app-role")
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

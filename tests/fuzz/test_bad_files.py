@@ -35,6 +35,7 @@ CSV_TEXT = st.lists(st.lists(st.text(max_size=8), min_size=1, max_size=7), max_s
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+@pytest.mark.database_owner  # import_records is the owner's work (docs/security.md)
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "latin-1"])
 @settings(max_examples=12, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -16,6 +16,10 @@ from mass.audit_chain import CHAIN_FIELDS, CHAINED_FIELDS, audit_seal, audit_ver
 from mass.models import AuditEvent
 from tests.factories import PatientFactory, UserFactory
 
+# Tampering is done as the owner or a superuser would (trigger off); the application's role
+# cannot: tests/mass/test_database_roles.py.
+pytestmark = pytest.mark.database_owner
+
 Action = AuditEvent.Action
 
 

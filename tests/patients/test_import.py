@@ -14,7 +14,8 @@ EPISODES = "file_number,opened_on,kind,closed_on,closure_reason\n"
 VISITS = "file_number,date,time,site\n"
 CONSULTATIONS = "file_number,date,discipline,time,author,note\n"
 INCOME = "file_number,date,source\n"
-pytestmark = pytest.mark.django_db
+# import_records is the owner's work (staging tables, TRUNCATE, ANALYZE): docs/security.md.
+pytestmark = [pytest.mark.django_db, pytest.mark.database_owner]
 TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
 
 

@@ -18,6 +18,9 @@ from django.utils import timezone
 
 from reporting.selectors import FIGURE_KEYS, VERSION_KEYS
 
+# import_records is the owner's work (staging tables, TRUNCATE, ANALYZE): docs/security.md.
+pytestmark = pytest.mark.database_owner
+
 D = datetime.date
 START, END = D(2023, 1, 1), D(2026, 6, 30)
 SOURCES = ["pension", "salary", "sickness_benefit", "unemployment", "cpas", "none", "other",

@@ -1,10 +1,12 @@
 import re
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from mass import backups
+from mass.db import grant_app_privileges, owner_connection
 
 
 class Command(BaseCommand):
@@ -22,7 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-input", "--noinput", action="store_false", dest="interactive",
                             help="do not ask for confirmation of --replace")
 
-    def handle(self, *args, file, into=None, replace=False, interactive=True, **options):
+    def handle(self, *args, **options):
+        # Creating a database and its tables is the owner's work (MIGRATE_DATABASE_URL).
+        with owner_connection():
+            self.restore(**options)
+
+    def restore(self, *, file, into=None, replace=False, interactive=True, **options):
         archive = Path(file).resolve()
         if not archive.is_file():
             raise CommandError(f"{archive}: no such file.")
@@ -66,4 +73,8 @@ class Command(BaseCommand):
                 with backups.connect("postgres") as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{into}"')
             raise
+        if not into and (role := settings.MASS_APP_DATABASE_ROLE):
+            # The archive carries no privileges (--no-privileges): the application's are
+            # given again, as after a migrate.
+            grant_app_privileges(connections["default"], role)
         self.stdout.write(f"Restored {archive} ({tables} tables) into database {target}.")

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from mass.db import owner_connection
 from patients.importer import ImportFailed, import_records
 
 
@@ -18,7 +19,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory, dry_run, **options):
         try:
-            result = import_records(directory, dry_run=dry_run)
+            # A bulk load (staging tables, TRUNCATE, ANALYZE, the file-number sequence): the
+            # owner's work, like a migration (MIGRATE_DATABASE_URL).
+            with owner_connection():
+                result = import_records(directory, dry_run=dry_run)
         except ImportFailed as failure:
             for error in failure.errors:
                 self.stderr.write(str(error))
