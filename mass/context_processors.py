@@ -8,8 +8,10 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_sections": [], "demo_mode": settings.DEMO}
+    sections = sections_for(user)
     return {
-        "nav_sections": sections_for(user),
+        "nav_sections": [section for section in sections if not section.occasional],
+        "nav_occasional": [section for section in sections if section.occasional],
         "user_roles": user_roles(user),
         "demo_mode": settings.DEMO,
     }

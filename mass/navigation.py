@@ -15,6 +15,10 @@ class Section:
     url_name: str
     permission: str
     description: str | Promise = ""
+    #: Visited now and then: in the menu under "More", so that the menu of the role with
+    #: the most sections fits on one line at 1366 px in every language (the start page
+    #: still shows it as a tile).
+    occasional: bool = False
 
     @property
     def url(self) -> str | None:
@@ -35,7 +39,7 @@ SECTIONS = [
             _("Find a person by alias, name, file number or birth year.")),
     Section("lost", _("Who have we lost"), "patients:lost", "patients.view_outreachattempt",
             _("People in treatment not seen for a while: reach out before the 6-month rule "
-              "ends their episode.")),
+              "ends their episode."), occasional=True),
     Section("consultations", _("Consultations"), "consultations:list",
             "consultations.add_consultation", _("Your consultations and notes to sign.")),
     Section("dispensary", _("Dispensary"), "dispensary:today", "dispensary.add_dispensation",
@@ -47,17 +51,17 @@ SECTIONS = [
     Section("social", _("Social caseload"), "social:caseload", "social.view_socialaction",
             _("Your open social actions, overdue first.")),
     Section("groups", _("Groups"), "consultations:groups", "consultations.add_groupsession",
-            _("Open groups and their attendance.")),
+            _("Open groups and their attendance."), occasional=True),
     Section("partners", _("Partners"), "consultations:partners", "consultations.view_partner",
-            _("The partner network and referrals.")),
+            _("The partner network and referrals."), occasional=True),
     Section("reporting", _("Yearly figures"), "reporting:index", "reporting.view_report",
             _("File active figures for the funder and the TDI file.")),
     Section("staff", _("Staff"), "staff_list", "mass.manage_staff",
             _("Accounts, roles, passwords.")),
     Section("audit", _("Audit trail"), "audit_list", "mass.view_auditevent",
-            _("Who did what, and who read a file.")),
+            _("Who did what, and who read a file."), occasional=True),
     Section("sites", _("Sites"), "site_list", "mass.view_site",
-            _("The centre, outreach places and opening hours.")),
+            _("The centre, outreach places and opening hours."), occasional=True),
 ]
 
 

@@ -166,3 +166,28 @@ document.addEventListener("click", function (event) {
   document.addEventListener("htmx:sendError", connectionLost);
   document.addEventListener("htmx:timeout", connectionLost);
 })();
+
+// --- narrow screens: stacked tables (app.css, .stack-tables) ---
+// Below 576 px the tables of the desk, the counter and the patient file show each row's cells
+// one under the other instead of scrolling sideways; each cell is labelled with its column's
+// heading (data-label, shown by the stylesheet), also in the rows htmx swaps in.
+(function () {
+  "use strict";
+  function labelCells() {
+    document.querySelectorAll(".stack-tables table").forEach(function (table) {
+      var headings = Array.prototype.map.call(table.querySelectorAll(":scope > thead th"),
+        function (th) { return th.textContent.trim(); });
+      table.querySelectorAll(":scope > tbody > tr").forEach(function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          if (cell.colSpan === 1 && headings[column] && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", headings[column]);
+          }
+          column += cell.colSpan;
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", labelCells);
+  document.addEventListener("htmx:afterSettle", labelCells);
+})();

@@ -73,6 +73,22 @@ def test_start_page_shows_each_role_exactly_its_sections(client, staff_factory, 
     assert shown == SECTIONS_OF_ROLE[role]
 
 
+#: Under "More" in the menu, so that it fits on one line (tests/e2e/test_accessibility.py).
+OCCASIONAL = {"lost", "groups", "partners", "audit", "sites"}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_menu_links_each_section_of_the_role_once_the_occasional_ones_under_more(
+        client, staff_factory, role):
+    import re
+    client.force_login(staff_factory(role))
+    menu = client.get("/").content.decode().split('id="mainnav"', 1)[1].split("</nav>", 1)[0]
+    linked = re.findall(r'data-nav="([^"]+)"', menu)
+    assert sorted(linked) == sorted(SECTIONS_OF_ROLE[role])
+    more = menu.split("data-nav-more", 1)[1]
+    assert set(re.findall(r'data-nav="([^"]+)"', more)) == SECTIONS_OF_ROLE[role] & OCCASIONAL
+
+
 def test_the_board_is_one_entry_for_a_member_at_the_desk_and_in_the_clinic(client,
                                                                              staff_factory):
     client.force_login(staff_factory(Role.RECEPTION, Role.NURSE))
