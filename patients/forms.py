@@ -86,7 +86,35 @@ class PatientCreateForm(PatientForm):
     not_a_duplicate = forms.BooleanField(
         label=_("I checked the files above: none of them is this person."), required=False)
 
+    # Registering someone who stands at the desk is also their arrival: logged in the same
+    # step unless unticked (a file registered afterwards, from a paper form).
+    log_arrival = forms.BooleanField(label=_("Log the arrival now"), required=False,
+                                     initial=True)
+    arrival_purpose = forms.ChoiceField(label=_("Came for"), required=False,
+                                        choices=[("", "---------"), *Visit.Purpose.choices])
+
     field_order = ["alias", "last_name", "first_name", "birth_date", "birth_year"]
+
+    def __init__(self, *args, may_log_arrival: bool = True, usual_purpose: str = "", **kwargs):
+        """``may_log_arrival``: the user may log walk-ins (else no arrival is offered);
+        ``usual_purpose``: what the arrival is for unless changed (the centre's usual)."""
+        super().__init__(*args, **kwargs)
+        if may_log_arrival:
+            self.fields["arrival_purpose"].initial = usual_purpose
+        else:
+            del self.fields["log_arrival"], self.fields["arrival_purpose"]
+
+    def without_duplicate_check(self) -> None:
+        """The "I checked the files above" box goes only under files to check."""
+        self.fields.pop("not_a_duplicate", None)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("log_arrival") and not data.get("arrival_purpose"):
+            self.add_error("arrival_purpose", forms.ValidationError(
+                _("Choose what the person came for, or untick “Log the arrival now”."),
+                code="required"))
+        return data
 
     def clean_file_number(self):
         value = self.cleaned_data["file_number"].strip().upper()
