@@ -1,4 +1,5 @@
 import datetime
+import unicodedata
 
 from django import forms
 from django.utils import timezone
@@ -140,6 +141,61 @@ class ArrivalForm(forms.Form):
                                      widget=forms.HiddenInput)
     purpose = forms.ChoiceField(choices=Visit.Purpose.choices)
     site = forms.ModelChoiceField(queryset=Site.objects.filter(is_active=True), required=False)
+
+
+def _folded(text: str) -> str:
+    """Accents and case aside, as ``Patient.search_text`` compares names."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c))
+                    .casefold().split())
+
+
+class PatientPickForm(forms.Form):
+    """Who is meant, where staff name a person in a form (the group session's "add
+    someone", a referral, a consultation without a file open): searched as the patient
+    search does (selectors.patient_search: accents, a misspelt letter, a birth year,
+    "Tintin 1978"), never a merged stub.
+
+    A file number typed in full, or an alias that is the only one found and reads as typed
+    (accents and case aside, a birth year besides), names the person. Anything else (several
+    files, or one that only looks like what was typed) is refused with the files found in
+    ``candidates``, for staff to choose one: a misspelt name never picks someone by itself."""
+
+    CANDIDATES = 8
+
+    patient = forms.CharField(
+        label=_("Who? Alias, name, file number or birth year"), max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True,
+                                      "data-search-box": True}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates: list[Patient] = []
+
+    def clean_patient(self):
+        from patients.selectors import YEAR, patient_search
+
+        text = " ".join(self.cleaned_data["patient"].replace("\x00", "").split())
+        found = patient_search(q=text, limit=self.CANDIDATES)
+        by_number = [p for p in found if p.file_number.casefold() == text.casefold()]
+        if by_number:
+            patient = by_number[0]
+            if patient.merged_into_id is not None:
+                raise forms.ValidationError(
+                    _("This file was merged into %(kept)s: record it on that file."),
+                    params={"kept": patient.merged_into}, code="merged")
+            return patient
+        found = [p for p in found if p.merged_into_id is None][:self.CANDIDATES]
+        if not found:
+            raise forms.ValidationError(_("No file matches “%(text)s”."),
+                                        params={"text": text}, code="unknown")
+        words = _folded(" ".join(t for t in text.split() if not YEAR.match(t)))
+        if len(found) == 1 and words and _folded(found[0].alias) == words:
+            return found[0]
+        self.candidates = found
+        raise forms.ValidationError(
+            _("Choose the person below: several files match, or none reads exactly as "
+              "typed."), code="choose")
 
 
 class VisitForm(forms.ModelForm):
