@@ -104,6 +104,8 @@ class PatientCreateForm(PatientForm):
             self.fields["arrival_purpose"].initial = usual_purpose
         else:
             del self.fields["log_arrival"], self.fields["arrival_purpose"]
+        # Last, just above "Register anyway": the box answers the files listed above.
+        self.fields["not_a_duplicate"] = self.fields.pop("not_a_duplicate")
 
     def without_duplicate_check(self) -> None:
         """The "I checked the files above" box goes only under files to check."""
