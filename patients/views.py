@@ -233,7 +233,7 @@ def visit_create(request, pk):
     patient = _patient_for_change(request, pk, "patients.add_visit")
     if refused := _refuse_merged(request, patient):
         return refused
-    form = VisitForm(request.POST or None, initial={
+    form = VisitForm(request.POST or None, initial={} if request.method == "POST" else {
         "date": timezone.localdate(), "site": _current_site(request),
         # What the person usually comes for, not "Other".
         "purpose": selectors.usual_purposes(patient_ids=[patient.pk]).of(patient.pk)})

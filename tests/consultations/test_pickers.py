@@ -203,3 +203,17 @@ def test_the_consultation_form_query_count_does_not_grow_with_the_notes(
 # row, the lapse (episodes), the alerts, the form's sites, session save (3): the same for 1
 # note or 3.
 QUERIES_CONSULTATION_FORM = 17
+
+
+def test_a_refused_note_comes_back_with_the_notes_and_the_treatment(doctor_client):
+    patient = PatientFactory()
+    ConsultationFactory(patient=patient, note="Earlier medical note")
+    PrescriptionFactory(patient=patient)
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    response = doctor_client.post(reverse("consultations:create") + f"?patient={patient.pk}", {
+        "patient": patient.pk, "discipline": "medical", "form": "individual",
+        "date": tomorrow, "note": "Written for tomorrow"}, **EN)
+    content = response.content.decode()
+    assert response.status_code == 200 and "cannot be later than today" in content
+    assert "Earlier medical note" in content and "data-prescriptions-in-force" in content
+    assert not patient.consultations.filter(note="Written for tomorrow").exists()
