@@ -1,6 +1,4 @@
 from django import forms
-from django.db.models import F, Q, Value
-from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +13,7 @@ from consultations.models import (
 from consultations.selectors import writable_disciplines
 from mass.models import Site, User
 from mass.roles import CLINICAL_ROLES
-from patients.models import Patient, unaccent_lower
+from patients.forms import PatientPickForm
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -116,34 +114,9 @@ class GroupSessionForm(forms.ModelForm):
         return _not_in_future(self.cleaned_data.get("date"))
 
 
-class AttendanceForm(forms.Form):
-    """A patient named by file number (exact) or by alias (when only one file has it)."""
-
-    patient = forms.CharField(
-        label=_("File number or alias"), max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
-    )
-
-    def clean_patient(self):
-        text = self.cleaned_data["patient"].strip()
-        # The alias accents and case aside, as the patient search: "dede" names "Dédé".
-        same_alias = Exact(unaccent_lower(F("alias")), unaccent_lower(Value(text)))
-        matches = list(Patient.objects.filter(Q(file_number__iexact=text) | Q(same_alias))
-                       .select_related("merged_into")[:5])
-        by_number = [p for p in matches if p.file_number.lower() == text.lower()]
-        if by_number:
-            matches = by_number
-        if not matches:
-            raise forms.ValidationError(_("No patient with this file number or alias."))
-        if len(matches) > 1:
-            raise forms.ValidationError(
-                _("Several patients have this alias: give the file number."))
-        patient = matches[0]
-        if patient.merged_into_id is not None:
-            raise forms.ValidationError(
-                _("This file was merged into %(kept)s: record it on that file.")
-                % {"kept": patient.merged_into})
-        return patient
+class AttendanceForm(PatientPickForm):
+    """Who attended: named as in the patient search, chosen among the files found when the
+    name is not enough (patients.forms.PatientPickForm)."""
 
 
 class PartnerForm(forms.ModelForm):

@@ -167,6 +167,25 @@ def consultations_for_user(user, patient, *, limit: int | None = None) -> QueryS
     return queryset[:limit] if limit else queryset
 
 
+#: How many earlier notes the consultation form shows.
+CONTEXT_NOTES = 3
+
+
+def consultation_context_notes(user, patient, *, limit: int = CONTEXT_NOTES
+                               ) -> list[Consultation]:
+    """The patient's latest notes whose text ``user`` may read (the rule of
+    :func:`consultation_text_visible_q`: their own, and their disciplines' non-personal
+    ones), newest first, with their visible amendments: what the consultation form shows
+    before one writes. Two queries, whatever the number of notes."""
+    if not may_see_consultations(user):
+        return []
+    return list(_with_visibility(
+        Consultation.objects.filter(consultation_text_visible_q(user), patient=patient)
+        .select_related("author", "site", "signed_by")
+        .prefetch_related(_amendments_prefetch(user)), user)
+        .order_by("-date", "-time", "-id")[:limit])
+
+
 def consultation_get_for_user(*, user, pk: int) -> Consultation:
     """One consultation, or 404 when the user may not know of it. The text may still be
     hidden: check ``text_visible``."""

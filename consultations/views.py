@@ -24,6 +24,7 @@ from consultations.forms import (
 )
 from consultations.models import Partner
 from mass.audit import Action, audit_list_read, audit_read, audit_record
+from mass.hooks import app_function
 from patients.models import Patient
 from patients.selectors import patient_get_for_user, patient_return_lapse
 
@@ -45,6 +46,29 @@ def _patient_from_query(request) -> Patient:
 def _form_errors_from(form, error: ValidationError) -> None:
     for message in error.messages:
         form.add_error(None, message)
+
+
+def _audit_candidates(request, form, *, where: str) -> None:
+    """The files a person picker offered to choose from are other people's files shown: a
+    search, audited as the patient search is (who looked for whom, what it showed)."""
+    if form.candidates:
+        audit_record(actor=request.user, action=Action.SEARCH,
+                     summary=f"{where}: \"{form.data.get('patient', '')[:100]}\" "
+                             f"({len(form.candidates)} files)",
+                     details={"patients": sorted(p.pk for p in form.candidates)})
+
+
+def _pick_patient(request, *, url_name: str, where: str):
+    """The first step of a form for a person not named yet (``?q=``): a redirect to the
+    form for the one person meant, or the picker again with what it found."""
+    pick = AttendanceForm({"patient": request.GET["q"]} if request.GET.get("q") else None)
+    if pick.is_bound and pick.is_valid():
+        return redirect(reverse(url_name) + f"?patient={pick.cleaned_data['patient'].pk}")
+    _audit_candidates(request, pick, where=where)
+    return render(request, "consultations/consultation_pick_patient.html", {
+        "form": pick, "candidates": pick.candidates, "action": reverse(url_name),
+        "pick_url": reverse(url_name) + "?patient=",
+        "referral": url_name == "consultations:referral_create"})
 
 
 def _patient_file_url(patient) -> str:
@@ -76,11 +100,8 @@ def consultation_create(request):
     """Quick entry: ``?patient=<id>`` from the patient file or the reception board; without it,
     ask for the patient first."""
     if not (request.GET.get("patient") or request.POST.get("patient")):
-        pick = AttendanceForm({"patient": request.GET["q"]} if request.GET.get("q") else None)
-        if pick.is_bound and pick.is_valid():
-            return redirect(reverse("consultations:create")
-                            + f"?patient={pick.cleaned_data['patient'].pk}")
-        return render(request, "consultations/consultation_pick_patient.html", {"form": pick})
+        return _pick_patient(request, url_name="consultations:create",
+                             where="consultation: patient picker")
     patient = _patient_from_query(request)
     form = ConsultationForm(request.POST or None, user=request.user)
     if patient.is_merged:
@@ -101,11 +122,19 @@ def consultation_create(request):
         else:
             messages.success(request, _("Consultation recorded."))
             return redirect(consultation)
+    # What one needs before writing: the latest notes one may read, the treatment in force.
+    notes = selectors.consultation_context_notes(request.user, patient)
+    prescriptions = (in_force(user=request.user, patient=patient)
+                     if (in_force := app_function("dispensary", "selectors",
+                                                  "prescriptions_in_force")) else None)
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (consultation form)")
+               summary=f"patient file {patient.file_number} (consultation form)",
+               details={"notes_shown": [note.pk for note in notes],
+                        "prescriptions_shown": [rx.pk for rx in prescriptions or []]})
     return render(request, "consultations/consultation_form.html",
                   {"form": form, "patient": patient, "creating": True,
-                   "lapse": patient_return_lapse(patient=patient)})
+                   "lapse": patient_return_lapse(patient=patient),
+                   "notes": notes, "prescriptions": prescriptions})
 
 
 @permission_required("consultations.view_consultation", raise_exception=True)
@@ -276,6 +305,7 @@ def group_detail(request, pk):
             else:
                 messages.success(request, _("%(alias)s attended.") % {"alias": patient.alias})
                 return redirect(session)
+        _audit_candidates(request, form, where=f"group session {session.pk}: add someone")
     # Who attended: one list event naming them (docs/security.md, "Reads of lists").
     audit_list_read(actor=request.user, summary=f"group session {session.pk} attendance",
                     patients=[a.patient_id for a in session.attendances.all()])
@@ -329,6 +359,9 @@ def partner_edit(request, pk=None):
 
 @permission_required("consultations.add_referral", raise_exception=True)
 def referral_create(request):
+    if not (request.GET.get("patient") or request.POST.get("patient")):
+        return _pick_patient(request, url_name="consultations:referral_create",
+                             where="referral: patient picker")
     patient = _patient_from_query(request)
     form = ReferralForm(request.POST or None)
     if patient.is_merged:

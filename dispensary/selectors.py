@@ -924,6 +924,25 @@ def prescribing_version(*, patient) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def prescriptions_in_force(*, user, patient, today: datetime.date | None = None
+                           ) -> list[Prescription] | None:
+    """The patient's prescriptions in force today (running, not replaced by a later one of
+    the same substance), with product, pharmacy and prescriber, for those who see the
+    dispensary; None for the others. One query: a clinician writing a note sees the current
+    treatment."""
+    if not can_see_dispensing(user):
+        return None
+    today = today or timezone.localdate()
+    running = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+    replaced = Prescription.objects.filter(
+        running, patient=OuterRef("patient"), product__substance=OuterRef("product__substance"))
+    replaced = replaced.filter(Q(start_date__gt=OuterRef("start_date"))
+                               | Q(start_date=OuterRef("start_date"), id__gt=OuterRef("id")))
+    return list(Prescription.objects.filter(running, ~Exists(replaced), patient=patient)
+                .select_related("product", "pharmacy", "prescribed_by")
+                .order_by("-product__is_substitution", "product__name", "-start_date"))
+
+
 def prescription_history(*, patient) -> list[Prescription]:
     return list(Prescription.objects.filter(patient=patient)
                 .select_related("product", "pharmacy", "prescribed_by")

@@ -18,6 +18,7 @@ from mass.forms import (LanguageForm, OpeningHoursForm, SiteClosureForm, SiteFor
                         StaffCreateForm, StaffPasswordForm, StaffUpdateForm)
 from mass.models import RoleGrant, Site, SiteClosure, User
 from mass.navigation import sections_for
+from mass.roles import Role, user_roles
 from mass.security_views import RETRY_AFTER_SECONDS
 
 
@@ -36,7 +37,11 @@ def healthz(request):
 
 
 def home(request):
-    """The start page: each section the user's roles give, most used first."""
+    """The start page: each section the user's roles give, most used first. Reception's
+    start page is the desk itself: their day is there, not among tiles. (Someone who also
+    holds another role keeps the tiles: their day is not only the desk's.)"""
+    if user_roles(request.user) == [Role.RECEPTION]:
+        return redirect("reception:board")
     return render(request, "mass/home.html", {"sections": sections_for(request.user)})
 
 

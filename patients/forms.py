@@ -1,4 +1,5 @@
 import datetime
+import unicodedata
 
 from django import forms
 from django.utils import timezone
@@ -86,7 +87,37 @@ class PatientCreateForm(PatientForm):
     not_a_duplicate = forms.BooleanField(
         label=_("I checked the files above: none of them is this person."), required=False)
 
+    # Registering someone who stands at the desk is also their arrival: logged in the same
+    # step unless unticked (a file registered afterwards, from a paper form).
+    log_arrival = forms.BooleanField(label=_("Log the arrival now"), required=False,
+                                     initial=True)
+    arrival_purpose = forms.ChoiceField(label=_("Came for"), required=False,
+                                        choices=[("", "---------"), *Visit.Purpose.choices])
+
     field_order = ["alias", "last_name", "first_name", "birth_date", "birth_year"]
+
+    def __init__(self, *args, may_log_arrival: bool = True, usual_purpose: str = "", **kwargs):
+        """``may_log_arrival``: the user may log walk-ins (else no arrival is offered);
+        ``usual_purpose``: what the arrival is for unless changed (the centre's usual)."""
+        super().__init__(*args, **kwargs)
+        if may_log_arrival:
+            self.fields["arrival_purpose"].initial = usual_purpose
+        else:
+            del self.fields["log_arrival"], self.fields["arrival_purpose"]
+        # Last, just above "Register anyway": the box answers the files listed above.
+        self.fields["not_a_duplicate"] = self.fields.pop("not_a_duplicate")
+
+    def without_duplicate_check(self) -> None:
+        """The "I checked the files above" box goes only under files to check."""
+        self.fields.pop("not_a_duplicate", None)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("log_arrival") and not data.get("arrival_purpose"):
+            self.add_error("arrival_purpose", forms.ValidationError(
+                _("Choose what the person came for, or untick “Log the arrival now”."),
+                code="required"))
+        return data
 
     def clean_file_number(self):
         value = self.cleaned_data["file_number"].strip().upper()
@@ -112,6 +143,61 @@ class ArrivalForm(forms.Form):
                                      widget=forms.HiddenInput)
     purpose = forms.ChoiceField(choices=Visit.Purpose.choices)
     site = forms.ModelChoiceField(queryset=Site.objects.filter(is_active=True), required=False)
+
+
+def _folded(text: str) -> str:
+    """Accents and case aside, as ``Patient.search_text`` compares names."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c))
+                    .casefold().split())
+
+
+class PatientPickForm(forms.Form):
+    """Who is meant, where staff name a person in a form (the group session's "add
+    someone", a referral, a consultation without a file open): searched as the patient
+    search does (selectors.patient_search: accents, a misspelt letter, a birth year,
+    "Tintin 1978"), never a merged stub.
+
+    A file number typed in full, or an alias that is the only one found and reads as typed
+    (accents and case aside, a birth year besides), names the person. Anything else (several
+    files, or one that only looks like what was typed) is refused with the files found in
+    ``candidates``, for staff to choose one: a misspelt name never picks someone by itself."""
+
+    CANDIDATES = 8
+
+    patient = forms.CharField(
+        label=_("Who? Alias, name, file number or birth year"), max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True,
+                                      "data-search-box": True}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates: list[Patient] = []
+
+    def clean_patient(self):
+        from patients.selectors import YEAR, patient_search
+
+        text = " ".join(self.cleaned_data["patient"].replace("\x00", "").split())
+        found = patient_search(q=text, limit=self.CANDIDATES)
+        by_number = [p for p in found if p.file_number.casefold() == text.casefold()]
+        if by_number:
+            patient = by_number[0]
+            if patient.merged_into_id is not None:
+                raise forms.ValidationError(
+                    _("This file was merged into %(kept)s: record it on that file."),
+                    params={"kept": patient.merged_into}, code="merged")
+            return patient
+        found = [p for p in found if p.merged_into_id is None][:self.CANDIDATES]
+        if not found:
+            raise forms.ValidationError(_("No file matches “%(text)s”."),
+                                        params={"text": text}, code="unknown")
+        words = _folded(" ".join(t for t in text.split() if not YEAR.match(t)))
+        if len(found) == 1 and words and _folded(found[0].alias) == words:
+            return found[0]
+        self.candidates = found
+        raise forms.ValidationError(
+            _("Choose the person below: several files match, or none reads exactly as "
+              "typed."), code="choose")
 
 
 class VisitForm(forms.ModelForm):

@@ -24,6 +24,7 @@ from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from mass.hooks import app_function
 from mass.models import Site
@@ -185,7 +186,9 @@ def patient_duplicates(*, alias: str, last_name: str = "", first_name: str = "",
     queryset = (Patient.objects.filter(condition).exclude(status=Patient.Status.MERGED)
                 .annotate(score=Greatest(*scores) if len(scores) > 1 else scores[0],
                           same_niss=Case(When(Q(niss=niss) & ~Q(niss=""), then=Value(1)),
-                                         default=Value(0), output_field=IntegerField()))
+                                         default=Value(0), output_field=IntegerField()),
+                          # what tells the files shown apart (patients.identity)
+                          **_identity_annotations())
                 .order_by("-same_niss", "-score", "alias"))
     if exclude_pk:
         queryset = queryset.exclude(pk=exclude_pk)
@@ -498,6 +501,59 @@ def merge_episodes(*, kept: Patient, merged: Patient, today: datetime.date | Non
     return MergeEpisodes(joins=joins, episodes=episodes)
 
 
+#: The records a merge moves, in words ("2 walk-ins"), by the key of the counts that
+#: services.patient_merge_preview gives and PatientMerge.moved keeps.
+_RECORDS_IN_WORDS = {
+    "patients.patient.merged_into": ngettext_lazy(
+        "%(count)s file merged earlier", "%(count)s files merged earlier", "count"),
+    "patients.episode": ngettext_lazy("%(count)s episode", "%(count)s episodes", "count"),
+    "patients.visit": ngettext_lazy("%(count)s walk-in", "%(count)s walk-ins", "count"),
+    "patients.harmreductioncontact": ngettext_lazy(
+        "%(count)s harm-reduction contact", "%(count)s harm-reduction contacts", "count"),
+    "patients.outreachattempt": ngettext_lazy(
+        "%(count)s outreach attempt", "%(count)s outreach attempts", "count"),
+    "patients.patientphoto": ngettext_lazy("%(count)s photo", "%(count)s photos", "count"),
+    "patients.photoconsent": ngettext_lazy(
+        "%(count)s photo consent", "%(count)s photo consents", "count"),
+    "consultations.consultation": ngettext_lazy(
+        "%(count)s consultation", "%(count)s consultations", "count"),
+    "consultations.groupattendance": ngettext_lazy(
+        "%(count)s group attendance", "%(count)s group attendances", "count"),
+    "consultations.referral": ngettext_lazy("%(count)s referral", "%(count)s referrals",
+                                            "count"),
+    "consultations.screeningtest": ngettext_lazy(
+        "%(count)s screening test", "%(count)s screening tests", "count"),
+    "dispensary.prescription": ngettext_lazy(
+        "%(count)s prescription", "%(count)s prescriptions", "count"),
+    "dispensary.dispensation": ngettext_lazy(
+        "%(count)s dispensation", "%(count)s dispensations", "count"),
+    "social.socialaction": ngettext_lazy(
+        "%(count)s social action", "%(count)s social actions", "count"),
+    "alerts.alert": ngettext_lazy("%(count)s alert", "%(count)s alerts", "count"),
+}
+
+
+def records_in_words(counts: dict[str, int]) -> list[str]:
+    """``{"patients.visit": 2}`` as the merge preview and the merged stub say it: "2
+    walk-ins". A kind of record without its own sentence is named by its model's name
+    (verbose_name, singular or plural), with the number after it."""
+    from django.apps import apps
+
+    words = []
+    for key, count in counts.items():
+        if key in _RECORDS_IN_WORDS:
+            words.append(_RECORDS_IN_WORDS[key] % {"count": count})
+            continue
+        try:
+            meta = apps.get_model(".".join(key.split(".")[:2]))._meta
+        except (LookupError, ValueError):
+            words.append(f"{key}: {count}")
+            continue
+        name = meta.verbose_name if count == 1 else meta.verbose_name_plural
+        words.append(f"{name}: {count}")
+    return words
+
+
 def patient_merge_record(*, patient):
     """How a merged stub came to be (None for a file that was never merged)."""
     from patients.models import PatientMerge
@@ -527,6 +583,50 @@ def identity_columns_sql(day_param: str = "%(day)s", *, named: bool = True) -> s
 
 
 # --- the reception board --------------------------------------------------------------------
+
+#: How far back "what this person usually comes for" looks.
+USUAL_PURPOSE_DAYS = 90
+
+_USUAL_PURPOSE_SQL = f"""
+    WITH recent AS (SELECT patient_id, purpose, date FROM {Visit._meta.db_table}
+                     WHERE date > %(since)s)
+    (SELECT DISTINCT ON (patient_id) patient_id, purpose
+       FROM (SELECT patient_id, purpose, count(*) AS n, max(date) AS latest FROM recent
+              WHERE patient_id = ANY(%(ids)s) GROUP BY patient_id, purpose) AS mine
+      ORDER BY patient_id, n DESC, latest DESC, purpose)
+    UNION ALL
+    (SELECT NULL, purpose FROM recent GROUP BY purpose ORDER BY count(*) DESC, purpose LIMIT 1)
+"""
+
+
+@dataclass(frozen=True)
+class UsualPurposes:
+    """What people usually come to the desk for: ``of(patient_id)`` is that person's most
+    frequent walk-in purpose over the last ``USUAL_PURPOSE_DAYS`` days, else the centre's
+    (``centre``: the most frequent purpose of everyone's walk-ins over those days, Dispensing
+    when nobody came)."""
+
+    by_patient: dict[int, str]
+    centre: str
+
+    def of(self, patient_id: int | None) -> str:
+        return self.by_patient.get(patient_id, self.centre)
+
+
+def usual_purposes(*, patient_ids=(), today: datetime.date | None = None) -> UsualPurposes:
+    """The usual purpose of each of these people and of the centre (:class:`UsualPurposes`),
+    in one query whatever the number of people: the desk's search shows it on every row, so
+    that Enter logs what the person usually comes for."""
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=USUAL_PURPOSE_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(_USUAL_PURPOSE_SQL, {"since": since, "ids": list(patient_ids)})
+        rows = cursor.fetchall()
+    centre = next((purpose for patient_id, purpose in rows if patient_id is None),
+                  Visit.Purpose.DISPENSING.value)
+    return UsualPurposes(by_patient={patient_id: purpose for patient_id, purpose in rows
+                                     if patient_id is not None}, centre=centre)
+
 
 BOARD_ROWS = 30
 

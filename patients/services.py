@@ -87,6 +87,20 @@ def patient_create(*, alias: str, actor, file_number: str = "", **identity) -> P
 
 
 @transaction.atomic
+def patient_register(*, alias: str, actor, file_number: str = "", arrival_purpose: str = "",
+                     site=None, **identity) -> tuple[Patient, Visit | None]:
+    """Register a file and, when ``arrival_purpose`` is given, log the person's arrival now
+    (at ``site``): the person stands at the desk. One transaction, both audited: a refused
+    arrival registers nothing either."""
+    patient = patient_create(alias=alias, actor=actor, file_number=file_number, **identity)
+    visit = None
+    if arrival_purpose:
+        visit, _created = visit_log(patient=patient, purpose=arrival_purpose, site=site,
+                                    actor=actor)
+    return patient, visit
+
+
+@transaction.atomic
 def patient_update(*, patient: Patient, actor, status: str | None = None, **identity
                    ) -> Patient:
     patient_check_open(patient)

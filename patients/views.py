@@ -80,8 +80,12 @@ def _form_errors_from(form, error: ValidationError):
 
 @permission_required("patients.add_patient", raise_exception=True)
 def patient_create(request):
-    form = PatientCreateForm(request.POST or None,
-                             initial={"alias": request.GET.get("alias", "")[:100]})
+    may_log_arrival = request.user.has_perm("patients.add_visit")
+    form = PatientCreateForm(
+        request.POST or None, initial={"alias": request.GET.get("alias", "")[:100]},
+        may_log_arrival=may_log_arrival,
+        # Someone new has no habits yet: what most people come for.
+        usual_purpose=selectors.usual_purposes().centre if may_log_arrival else "")
     duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -94,16 +98,25 @@ def patient_create(request):
                              summary=f"registration: {len(duplicates)} likely duplicates shown",
                              details={"patients": sorted(d.patient.pk for d in duplicates)})
         if not duplicates:
+            arrival = data.get("arrival_purpose", "") if data.get("log_arrival") else ""
             try:
-                patient = services.patient_create(
-                    file_number=data["file_number"], actor=request.user,
+                patient, visit = services.patient_register(
+                    file_number=data["file_number"], arrival_purpose=arrival,
+                    site=_current_site(request) if arrival else None, actor=request.user,
                     **{name: data[name] for name in services.IDENTITY_FIELDS})
             except ValidationError as error:
                 _form_errors_from(form, error)
             else:
-                messages.success(request, _("File %(file)s registered.")
-                                 % {"file": patient.file_number})
-                return redirect(patient)
+                if visit is None:
+                    messages.success(request, _("File %(file)s registered.")
+                                     % {"file": patient.file_number})
+                    return redirect(patient)
+                # Registered at the desk: back to the desk, where the arrival shows.
+                messages.success(request, _("File %(file)s registered; %(alias)s arrived: "
+                                            "%(purpose)s.")
+                                 % {"file": patient.file_number, "alias": patient.alias,
+                                    "purpose": visit.get_purpose_display()})
+                return redirect("reception:board")
     elif request.method == "POST" and (niss := normalize_niss(request.POST.get("niss", ""))):
         # A NISS of another file is refused: show which file, as for any likely duplicate.
         if Patient.objects.filter(niss=niss).exists():
@@ -112,6 +125,8 @@ def patient_create(request):
             audit_record(actor=request.user, action=Action.SEARCH,
                          summary=f"registration: {len(duplicates)} files with this NISS shown",
                          details={"patients": sorted(d.patient.pk for d in duplicates)})
+    if not duplicates:
+        form.without_duplicate_check()
     return render(request, "patients/patient_form.html",
                   {"form": form, "duplicates": duplicates, "creating": True})
 
@@ -121,8 +136,11 @@ def patient_detail(request, pk):
     audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
                  summary=f"patient file {patient.file_number}")
     if patient.status == Patient.Status.MERGED:
+        merge = selectors.patient_merge_record(patient=patient)
         return render(request, "patients/merged_stub.html", {
-            "patient": patient, "merge": selectors.patient_merge_record(patient=patient)})
+            "patient": patient, "merge": merge,
+            "moved": selectors.records_in_words(merge.moved) if merge else [],
+            "left": selectors.records_in_words(merge.left or {}) if merge else []})
     panels = [(panel, render_to_string(panel.template, {"patient": patient, **panel_context},
                                        request=request))
               for panel, panel_context in panels_for(request, patient)]
@@ -193,7 +211,8 @@ def patient_merge(request, pk):
                 return redirect(kept)
         else:
             preview = {"other": other,
-                       "counts": services.patient_merge_preview(kept=kept, merged=other),
+                       "records": selectors.records_in_words(
+                           services.patient_merge_preview(kept=kept, merged=other)),
                        "joins": selectors.merge_episodes(kept=kept, merged=other).joins}
             for patient in (kept, other):
                 audit_read(actor=request.user, obj=patient,
@@ -214,8 +233,10 @@ def visit_create(request, pk):
     patient = _patient_for_change(request, pk, "patients.add_visit")
     if refused := _refuse_merged(request, patient):
         return refused
-    form = VisitForm(request.POST or None, initial={
-        "date": timezone.localdate(), "site": _current_site(request)})
+    form = VisitForm(request.POST or None, initial={} if request.method == "POST" else {
+        "date": timezone.localdate(), "site": _current_site(request),
+        # What the person usually comes for, not "Other".
+        "purpose": selectors.usual_purposes(patient_ids=[patient.pk]).of(patient.pk)})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -346,21 +367,30 @@ def board(request):
     if not _may_see_board(request.user):
         raise PermissionDenied
     board = selectors.board_today(day=timezone.localdate())
-    sites = board["sites"]
-    by_pk = {s.pk: s for s in sites}
+    by_pk = {s.pk: s for s in board["sites"]}
     if request.GET.get("site", "").isdigit() and int(request.GET["site"]) in by_pk:
         request.session[SITE_SESSION_KEY] = int(request.GET["site"])
-    chosen = by_pk.get(request.session.get(SITE_SESSION_KEY))
-    site = chosen or next((s for s in sites if s.kind == Site.Kind.CENTRE), None)
-    context = _board_context(request, site, board=board)
+    context = _desk_page(request, board=board)
     returned = request.session.pop(RETURNED_SESSION_KEY, None)
     if returned is not None:
         patient = Patient.objects.filter(pk=returned).first()
         if patient is not None:
             context.update(_returned(patient))
-    context["at_desk"] = request.user.has_perm("patients.add_patient")
-    context["hr_form"] = HarmReductionForm(initial={"site": site.pk if site else None})
     return render(request, "patients/board.html", context)
+
+
+def _desk_page(request, *, board=None, hr_form=None) -> dict:
+    """The whole desk page: the board, the search box (for those at the desk) and the
+    harm-reduction form (``hr_form`` when redisplayed with its errors). Every page that
+    shows the desk again after a form uses it, so the page never comes back without a part."""
+    board = board if board is not None else selectors.board_today(day=timezone.localdate())
+    by_pk = {s.pk: s for s in board["sites"]}
+    site = by_pk.get(request.session.get(SITE_SESSION_KEY)) or next(
+        (s for s in board["sites"] if s.kind == Site.Kind.CENTRE), None)
+    context = _board_context(request, site, board=board)
+    context["at_desk"] = request.user.has_perm("patients.add_patient")
+    context["hr_form"] = hr_form or HarmReductionForm(initial={"site": site.pk if site else None})
+    return context
 
 
 @permission_required("patients.add_patient", raise_exception=True)
@@ -380,6 +410,8 @@ def board_search(request):
         "more": len(results) > selectors.SEARCH_LIMIT,
         "can_register": request.user.has_perm("patients.add_patient"),
         "show_photos": request.user.has_perm("patients.view_patientphoto"),
+        # What each person usually comes for (Enter logs it): one query for all the rows.
+        "usual": selectors.usual_purposes(patient_ids=[p.pk for p in shown]) if shown else None,
         "purposes": ArrivalForm.base_fields["purpose"].choices})
 
 
@@ -434,10 +466,8 @@ def harm_reduction_log(request):
         else:
             messages.success(request, _("Harm-reduction material recorded."))
             return redirect("reception:board")
-    site = _current_site(request)
-    context = _board_context(request, site)
-    context["hr_form"] = form
-    return render(request, "patients/board.html", context, status=200)
+    # The whole desk again (with htmx too: the form is not a fragment), its errors in place.
+    return render(request, "patients/board.html", _desk_page(request, hr_form=form))
 
 
 # --- identification photos ---------------------------------------------------------------------

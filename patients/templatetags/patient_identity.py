@@ -16,3 +16,12 @@ def identity_facts(who, has_photo, last_visit, show_photos) -> str:
     return mark_safe(Identity(show_photos=bool(show_photos)).facts(
         has_photo=bool(has_photo), birth_year=who.birth_year, sex=who.sex,
         last_visit=last_visit, note=who.distinguishing_note))
+
+
+@register.simple_tag
+def patient_identity(patient, show_photos) -> str:
+    """The thumbnail and facts line of a person in a short list (the likely duplicates at
+    registration, the candidates of a picker): a Patient loaded with ``has_photo`` and
+    ``last_visit`` (selectors.patient_search, patient_duplicates)."""
+    thumbnail, facts = Identity(show_photos=bool(show_photos)).of_patient(patient)
+    return mark_safe(thumbnail + facts)

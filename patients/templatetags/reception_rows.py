@@ -124,23 +124,41 @@ def _episode_mark(episode) -> str:
 
 @register.simple_tag(takes_context=True)
 def arrival_rows(context, results, purposes, episodes=None, show_photos=False,
-                 alerts=None) -> str:
+                 alerts=None, usual=None) -> str:
     """The reception search's results (Patient, with merged_into): who it is, and for each
     person who may arrive, a button per purpose (numbered for the keyboard) that logs it.
     ``episodes`` (selectors.patients_desk_episodes) marks an ended episode or a TDI
-    questionnaire due."""
+    questionnaire due. ``usual`` (selectors.UsualPurposes): the button of what the person
+    usually comes for is the highlighted one, which Enter presses (static/js/app.js); the
+    numbers stay in the same order for everyone, so that a digit always means one purpose."""
     episodes = episodes or {}
     detail = _url_with_pk("patients:detail")
     arrival = e(reverse("reception:arrival"))
     csrf_token = context.get("csrf_token")
     csrf = (f'<input type="hidden" name="csrfmiddlewaretoken" value="{e(csrf_token)}">'
             if csrf_token and csrf_token != "NOTPROVIDED" else "")
-    buttons = "".join(
-        f'\n          <button type="submit" name="purpose" value="{e(value)}" '
-        f'class="btn btn-sm {"btn-primary" if number == 1 else "btn-outline-primary"}"\n'
-        f'                  title="{number}"><kbd class="d-none d-md-inline">{number}</kbd> '
-        f'{e(label)}</button>\n          '
-        for number, (value, label) in enumerate(purposes, start=1))
+    first = purposes[0][0] if purposes else ""
+    # Said to screen readers: the highlighted button is the usual purpose.
+    usually = _("usually")  # not inside the f-string: makemessages reads it
+    hint = f' <span class="visually-hidden">({e(usually)})</span>'
+
+    def button_row(default: str) -> str:
+        return "".join(
+            f'\n          <button type="submit" name="purpose" value="{e(value)}" '
+            + ('class="btn btn-sm btn-primary" data-usual' if value == default
+               else 'class="btn btn-sm btn-outline-primary"')
+            + f'\n                  title="{number}"><kbd class="d-none d-md-inline">{number}'
+            f'</kbd> {e(label)}{hint if value == default else ""}</button>\n          '
+            for number, (value, label) in enumerate(purposes, start=1))
+
+    button_rows: dict[str, str] = {}  # one rendering per purpose, shared by the rows
+
+    def buttons_for(patient_id: int) -> str:
+        default = usual.of(patient_id) if usual is not None else first
+        if default not in button_rows:
+            button_rows[default] = button_row(default)
+        return button_rows[default]
+
     merged_into = _("merged into %(file)s")
     identity = Identity(show_photos=show_photos)
     lines, alerts = AlertLines(), alerts or {}
@@ -164,7 +182,7 @@ def arrival_rows(context, results, purposes, episodes=None, show_photos=False,
                       f'              hx-post="{arrival}" hx-target="#today" '
                       f'hx-swap="outerHTML">\n          {csrf}\n'
                       f'          <input type="hidden" name="patient" value="{patient.pk}">\n'
-                      f'          {buttons}\n        </form>\n        ')
+                      f'          {buttons_for(patient.pk)}\n        </form>\n        ')
         else:
             action = ""
         html.append(

@@ -25,14 +25,16 @@
 // --- reception board (patients) ---
 // From the search box, ArrowDown goes to the first person found; on a person, ArrowUp and
 // ArrowDown move between people and the digits 1-9 log the arrival for that purpose (Enter
-// logs the first one): an arrival in two keystrokes.
+// logs the highlighted one, what the person usually comes for): an arrival in two keystrokes.
 (function () {
   "use strict";
   function arrivalRows() {
     return Array.prototype.slice.call(document.querySelectorAll("[data-arrival-row]"));
   }
   function focusRow(row) {
-    var button = row && row.querySelector("button[name=purpose]");
+    // The highlighted button (what the person usually comes for): Enter presses it.
+    var button = row && (row.querySelector("button[name=purpose][data-usual]") ||
+                         row.querySelector("button[name=purpose]"));
     if (button) button.focus();
     return !!button;
   }

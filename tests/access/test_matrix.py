@@ -58,7 +58,8 @@ MATRIX = {
                                   "POST": (200, 200, 200, 200, 200, 200, 200, 200)},
     "language_set":              {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
                                   "POST": (302, 302, 302, 302, 302, 302, 302, 302)},
-    "home":                      {"GET":  (200, 200, 200, 200, 200, 200, 200, 200)},
+    # Reception's start page is the desk (a redirect); the others', their sections.
+    "home":                      {"GET":  (302, 200, 200, 200, 200, 200, 200, 200)},
     # Accounts and the audit trail: coordinators only.
     "staff_list":                {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "staff_create":              {"GET":  (403, 403, 403, 403, 403, 403, 200, 403),

@@ -88,7 +88,7 @@ def test_quick_entry_without_patient_asks_for_one(doctor_client):
     assert response["Location"] == create_url(patient)
 
     response = doctor_client.get(reverse("consultations:create") + "?q=nobody", **EN)
-    assert "No patient with this file number or alias." in response.content.decode()
+    assert "No file matches “nobody”." in response.content.decode()
 
 
 def test_unknown_patient_is_404(doctor_client):

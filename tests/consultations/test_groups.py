@@ -66,8 +66,8 @@ def test_attendance_by_alias_ignores_accents_and_case(psychologist_client):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("nobody", "No patient with this file number or alias."),
-    ("Twin", "Several patients have this alias: give the file number."),
+    ("nobody", "No file matches “nobody”."),
+    ("Twin", "Choose the person below: several files match"),
     ("M-1", "This file was merged into Kept"),
     ("K-1", "is already recorded in this session."),
 ])

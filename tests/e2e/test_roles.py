@@ -56,6 +56,11 @@ def test_reception_registers_a_person_with_an_alias_and_logs_the_walk_in(page, s
     # Only the alias is given (prefilled from the search).
     expect(page.locator("input[name=alias]")).to_have_value("Kestrel")
     steps.shot("registration-form")
+    # Registering may log the arrival in the same step (ticked by default); here the
+    # arrival is logged from the desk below, so it is unticked.
+    arrival = page.get_by_label("Log the arrival now")
+    expect(arrival).to_be_checked()
+    arrival.uncheck()
     page.get_by_role("button", name="Save").click()
     expect(page.locator("h1")).to_contain_text("Kestrel")
     patient = Patient.objects.get(alias="Kestrel")
@@ -64,7 +69,8 @@ def test_reception_registers_a_person_with_an_alias_and_logs_the_walk_in(page, s
         "", "", None, "")
     steps.shot("file-registered")
 
-    # Back at the desk: two keystrokes log the walk-in (↓ to the person, 1 = first purpose).
+    # Back at the desk: two keystrokes log the walk-in (↓ to the person, Enter = what they
+    # usually come for; with no walk-in anywhere yet, Dispensing).
     page.get_by_role("link", name="Reception").first.click()
     box = page.get_by_label("Who arrives? Alias, name, file number or birth year")
     box.press_sequentially("Kestr", delay=30)
@@ -73,11 +79,13 @@ def test_reception_registers_a_person_with_an_alias_and_logs_the_walk_in(page, s
     expect(row).to_contain_text(patient.file_number)
     steps.shot("search-result")
     box.press("ArrowDown")
-    expect(row.locator("button[name=purpose]").first).to_be_focused()
-    page.keyboard.press("1")
+    usual = row.locator("button[name=purpose][data-usual]")
+    expect(usual).to_contain_text("Dispensing")
+    expect(usual).to_be_focused()
+    page.keyboard.press("Enter")
 
     today = page.locator("#today")
-    expect(today.locator("[data-notice]")).to_contain_text("Kestrel arrived: Consultation.")
+    expect(today.locator("[data-notice]")).to_contain_text("Kestrel arrived: Dispensing.")
     expect(today.locator("[data-visit]")).to_have_count(1)
     expect(today.locator("[data-visit]")).to_contain_text("Kestrel")
     # Ready for the next person: the search is cleared and focused.
@@ -87,7 +95,7 @@ def test_reception_registers_a_person_with_an_alias_and_logs_the_walk_in(page, s
 
     visit = Visit.objects.get(patient=patient)
     assert (visit.date, visit.purpose, visit.logged_by) == (
-        timezone.localdate(), Visit.Purpose.CONSULTATION, clerk)
+        timezone.localdate(), Visit.Purpose.DISPENSING, clerk)
     assert visit.site is not None
     assert not csp_errors(page), csp_errors(page)
     # Nor any other error: no failed htmx request, no uncaught exception, no missing file.

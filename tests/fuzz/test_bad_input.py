@@ -91,8 +91,9 @@ FORMS = [
     # accounts
     FuzzForm("login", ANONYMOUS, may_write=AXES,
              may_audit=frozenset({AuditEvent.Action.LOGIN_FAILED})),
-    FuzzForm("logout", R, page="home"),
-    FuzzForm("language_set", R, page="home"),
+    # (reception's start page is the desk: the menu's forms are read there)
+    FuzzForm("logout", R, page="reception:board"),
+    FuzzForm("language_set", R, page="reception:board"),
     FuzzForm("two_factor_verify", N, fields={"code": "text", "next": "hidden"}),
     # Showing the set-up page makes the pending authenticator it shows.
     FuzzForm("two_factor_setup", N, may_write=frozenset({"otp_totp_totpdevice"})),

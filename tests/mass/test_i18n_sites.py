@@ -15,7 +15,7 @@ def test_ui_renders_in_each_language(client, reception_user, language, expected)
     reception_user.language = language
     reception_user.save(update_fields=["language"])
     client.force_login(reception_user)
-    response = client.get("/")
+    response = client.get("/", follow=True)  # reception's start page: the desk
     assert f'lang="{language}"' in response.content.decode()
     assert expected in response.content.decode()
 
@@ -25,7 +25,7 @@ def test_language_choice_is_remembered_for_the_user(client, reception_user):
     client.post("/language/", {"language": "nl", "next": "/"})
     reception_user.refresh_from_db()
     assert reception_user.language == "nl"
-    assert "Afmelden" in client.get("/").content.decode()
+    assert "Afmelden" in client.get("/", follow=True).content.decode()
 
 
 def test_language_switch_refuses_foreign_redirect(client, reception_user):

@@ -226,8 +226,9 @@ def test_board_search_query_count_is_constant(reception_client, django_assert_nu
     reception_client.get("/reception/search/", {"q": "dupont"})
     # As the patient search (tests/patients/test_search.py), plus one for the latest
     # episode of every person shown (ended, or its TDI questionnaire due), and two for the
-    # alerts the desk reads of them (the user's roles, which decide the kinds; the alerts).
-    with django_assert_num_queries(12):
+    # alerts the desk reads of them (the user's roles, which decide the kinds; the alerts),
+    # and one for what each usually comes for (and the centre's most frequent purpose).
+    with django_assert_num_queries(13):
         response = reception_client.get("/reception/search/", {"q": "dupont"})
     assert response.content.decode().count("data-arrival-row") == rows
 

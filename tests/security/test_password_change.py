@@ -30,7 +30,7 @@ def test_member_changes_own_password_and_stays_signed_in(client, staff_factory, 
     assert response["Location"] == "/"
     member.refresh_from_db()
     assert member.check_password(NEW) and not member.check_password(PASSWORD)
-    home = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="en", follow=True)  # reception's: the desk
     assert home.status_code == 200 and "Your password has been changed." in home.content.decode()
     assert other_desk.get("/").status_code == 302  # the other session ended
     event = AuditEvent.objects.get(summary=f"password changed by {member.username}")

@@ -36,7 +36,7 @@ def test_password_alone_opens_nothing_for_role(client, staff_factory, two_factor
         assert response["Location"].startswith(VERIFY), url
     response = client.post(VERIFY, {"code": fresh_code(device), "next": "/"})
     assert response.status_code == 302 and response["Location"] == "/"
-    home = client.get("/")
+    home = client.get("/", follow=True)  # reception's start page: the desk
     assert home.status_code == 200
     assert AuditEvent.objects.filter(actor=user, action=AuditEvent.Action.LOGIN,
                                      summary="second factor: authenticator").exists()
@@ -62,7 +62,7 @@ def test_role_without_authenticator_must_set_one_up(client, staff_factory, two_f
     assert "no-store" in response["Cache-Control"]
     device.refresh_from_db()
     assert device.confirmed
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).status_code == 200
     assert AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE,
                                      summary=f"second factor set up by {user.username}").exists()
 
@@ -100,7 +100,7 @@ def test_reception_is_not_asked_when_only_clinical_roles_are(client, reception_u
                                                              two_factor_on):
     two_factor_on.MASS_2FA_ROLES = ["clinical"]
     password_login(client, reception_user)
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).status_code == 200  # the desk, no second factor
     assert client.session[SESSION_SECOND_FACTOR] == "exempt"
 
 
