@@ -12,7 +12,7 @@ from functools import cached_property
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone

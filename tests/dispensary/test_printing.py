@@ -44,7 +44,7 @@ def test_prescriber_prints_the_prescription_for_the_pharmacy(doctor_client, doct
                  "45 mg", "Dilute in water", "Rue de Woeringen 16-18", "MASS de Bruxelles",
                  str(doctor_user)]:
         assert text in document, text
-    assert re.search(r"data-take-home>[^<]*\b(dim|dimanche)\.?", document, re.I)
+    assert re.search(r"data-take-home>[^<]*\b(dim|dimanche)\.?", document, re.IGNORECASE)
     # The patient is French-speaking: the document is in French, the toolbar in English.
     assert 'lang="fr"' in document and "dose journalière" in document
     assert ">Print</button>" in page
@@ -153,7 +153,7 @@ def test_register_print_shows_each_line_balance(client, coordinator_user, busy_d
                       ).content.decode()
     opening = Decimal(re.search(r'data-opening="([^"]+)"', page).group(1))
     rows = re.findall(r'data-in="([^"]+)".*?data-out="([^"]+)".*?data-balance="([^"]+)"',
-                      page, re.S)
+                      page, re.DOTALL)
     assert len(rows) == 6
     balance = opening
     for quantity_in, quantity_out, shown in rows:
