@@ -154,8 +154,11 @@ class SiteClosureForm(forms.Form):
 class AuditPeriodForm(forms.Form):
     """The period of a "who read my file" answer (mass.views.audit_patient_print)."""
 
-    since = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes ISO dates only: the localised format would leave it empty.
+    since = forms.DateField(label=_("From"), widget=forms.DateInput(
+        attrs={"type": "date"}, format="%Y-%m-%d"))
+    until = forms.DateField(label=_("To"), widget=forms.DateInput(
+        attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def clean(self):
         data = super().clean()

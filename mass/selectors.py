@@ -148,7 +148,7 @@ def audit_file_reads(*, patient, since: datetime.date, until: datetime.date) -> 
                        if row["object_type"] else LIST_OF_PATIENTS)
         reader = readers.setdefault(row["actor_id"] or row["username"], {
             "who": row["who"], "roles": row["roles"], "reads": 0, "changes": 0,
-            "first": row["first_at"], "last": row["first_at"]})
+            "last": row["first_at"]})
         if row["action"] in (AuditEvent.Action.VIEW, AuditEvent.Action.SEARCH,
                              AuditEvent.Action.EXPORT):
             reader["reads"] += row["times"]

@@ -13,8 +13,14 @@ from mass.models import AuditEvent
 from mass.roles import Role
 from social.models import IncomeRecord
 from tests.conftest import make_staff
-from tests.factories import (ConsultationFactory, PatientFactory, PrescriptionFactory,
-                             ReferralFactory, VisitFactory, woeringen)
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    PrescriptionFactory,
+    ReferralFactory,
+    VisitFactory,
+    woeringen,
+)
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
@@ -140,6 +146,10 @@ def test_coordinator_prints_who_read_the_file(coordinator_client, coordinator_us
     before = AuditEvent.objects.count()
     response = coordinator_client.get(reads_url(read_file), **EN)
     assert response.status_code == 200
+    # The period asked, by default the last twelve months, prefilled in the date inputs.
+    today = timezone.localdate()
+    assert f'value="{(today - datetime.timedelta(days=365)).isoformat()}"' in \
+        response.content.decode()
     text = document(response)
     # Who, their role, what kind of record, never what it says.
     for shown in ["Nadia Infirmière", "Paul Psy", "Infirmier", "Psychologue",
