@@ -4,7 +4,7 @@ the read rules of consultations.selectors and issues a fixed number of queries."
 from django.utils.translation import gettext_lazy as _
 
 from consultations import selectors
-from patients.panels import Panel, register_panel
+from patients.panels import Panel, register_panel, register_summary_section
 
 PANEL_ROWS = 10
 
@@ -57,3 +57,13 @@ def register() -> None:
     register_panel(Panel(key="screening", title=_("HCV/HIV screening"),
                          template="consultations/panel_screening.html",
                          context=screening_context, order=70))
+    # The printed summary (patients.panels.SUMMARY_SECTIONS): the same read rules, no buttons.
+    register_summary_section(Panel(key="consultations", title=_("Consultations"),
+                                   template="consultations/summary_consultations.html",
+                                   context=consultations_context, order=30))
+    register_summary_section(Panel(key="referrals", title=_("Referrals"),
+                                   template="consultations/summary_referrals.html",
+                                   context=referrals_context, order=60))
+    register_summary_section(Panel(key="screening", title=_("HCV/HIV screening"),
+                                   template="consultations/summary_screening.html",
+                                   context=screening_context, order=70))

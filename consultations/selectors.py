@@ -302,9 +302,19 @@ def referral_get_for_user(*, user, pk: int) -> Referral:
     if not user.has_perm("consultations.view_referral"):
         raise Http404
     try:
-        return Referral.objects.select_related("patient", "partner").get(pk=pk)
+        return (Referral.objects.select_related("patient", "partner", "referred_by")
+                .get(pk=pk))
     except Referral.DoesNotExist:
         raise Http404 from None
+
+
+def referral_letter_get_for_user(*, user, pk: int) -> Referral:
+    """A referral to write its letter: the letter gives the reason, so only those who may
+    read it (``referral_reason_visible``); anyone else gets a 404, as for the reason itself."""
+    referral = referral_get_for_user(user=user, pk=pk)
+    if not referral_reason_visible(user, referral):
+        raise Http404
+    return referral
 
 
 # --- screening ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ urlpatterns = [
     path("partners/<int:pk>/edit/", views.partner_edit, name="partner_update"),
     path("referrals/new/", views.referral_create, name="referral_create"),
     path("referrals/<int:pk>/outcome/", views.referral_outcome, name="referral_outcome"),
+    path("referrals/<int:pk>/letter/", views.referral_letter, name="referral_letter"),
     path("screening/new/", views.screening_create, name="screening_create"),
     path("screening/<int:pk>/result/", views.screening_result, name="screening_result"),
 ]

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from consultations import selectors, services
 from consultations.forms import (
@@ -25,6 +25,7 @@ from consultations.forms import (
 from consultations.models import Partner
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.hooks import app_function
+from mass.printing import document_context
 from patients.models import Patient
 from patients.selectors import patient_get_for_user, patient_return_lapse
 
@@ -406,6 +407,20 @@ def referral_outcome(request, pk):
         "can_refer": (request.user.has_perm("consultations.add_referral")
                       and not referral.patient.is_merged),
     })
+
+
+@require_GET
+@permission_required("consultations.view_referral", raise_exception=True)
+def referral_letter(request, pk):
+    """The letter that goes with the patient to the partner, in the patient's language."""
+    referral = selectors.referral_letter_get_for_user(user=request.user, pk=pk)
+    audit_read(actor=request.user, obj=referral, summary=f"referral {referral.pk} letter printed")
+    return render(request, "consultations/referral_letter.html", {
+        "referral": referral, "patient": referral.patient,
+        **document_context(kind="referral", patient=referral.patient, actor=request.user,
+                           back_url=_patient_file_url(referral.patient),
+                           title=_("Referral letter to %(partner)s")
+                           % {"partner": referral.partner})})
 
 
 # --- screening ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispensary import selectors
-from patients.panels import Panel, register_panel
+from patients.panels import Panel, register_panel, register_summary_section
 
 
 def panel_context(request, patient) -> dict | None:
@@ -36,6 +36,19 @@ def patient_context(request, patient, *, entries=None) -> dict:
     }
 
 
+def summary_context(request, patient) -> dict | None:
+    """The printed summary's section: the prescriptions running or to come, for the same
+    readers as the panel. One query."""
+    if not selectors.can_see_dispensing(request.user):
+        return None
+    today = timezone.localdate()
+    return {"current": [rx for rx in selectors.prescription_history(patient=patient)
+                        if rx.is_active_on(today) or rx.start_date > today]}
+
+
 def register() -> None:
     register_panel(Panel(key="dispensary", title=_("Substitution treatment"),
                          template="dispensary/_panel.html", context=panel_context, order=30))
+    register_summary_section(Panel(key="dispensary", title=_("Substitution treatment"),
+                                   template="dispensary/summary.html",
+                                   context=summary_context, order=30))

@@ -12,7 +12,7 @@ from functools import cached_property
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
@@ -112,9 +112,19 @@ def prescription_get_for_user(*, user, pk: int) -> Prescription:
     if not can_see_dispensing(user):
         raise Http404
     try:
-        return Prescription.objects.select_related("patient", "product", "pharmacy").get(pk=pk)
+        return (Prescription.objects.select_related("patient", "product", "pharmacy",
+                                                    "prescribed_by").get(pk=pk))
     except Prescription.DoesNotExist:
         raise Http404 from None
+
+
+def pharmacy_prescription_get_for_user(*, user, pk: int) -> Prescription:
+    """A prescription dispensed at a partner pharmacy, to print for it: the prescriptions
+    given at the MASS have no paper (a 404, as for a record the user may not see)."""
+    rx = prescription_get_for_user(user=user, pk=pk)
+    if rx.pharmacy_id is None:
+        raise Http404
+    return rx
 
 
 def dispensation_get_for_user(*, user, pk: int) -> Dispensation:
@@ -1252,8 +1262,16 @@ class MonthlyRegister:
 def monthly_register(*, product: Product, year: int, month: int,
                      detail: bool = False) -> MonthlyRegister:
     """The register of one product for one month, for printing and signing: opening balance,
-    every receipt, count and correction, the dispensed and cancelled quantities (per day, or
-    entry by entry with ``detail``), closing balance."""
+    every receipt, count, correction and cancellation, the dispensed doses (grouped, or entry
+    by entry with ``detail``), closing balance.
+
+    It adds up line by line: each line's balance is the previous line's balance plus its
+    "in" minus its "out". Grouped, the dispensed doses of a day are one line per run of
+    consecutive entries: a cancellation, a receipt or a count between two doses of the day
+    splits the day, because a day total placed after a cancellation would show the
+    cancellation's line at the balance before it (the day's doses not yet taken out) and a
+    count's line at a balance that was never counted. Each line's balance is the stored
+    balance after its last entry (numbered in order and checked by the database)."""
     first = datetime.date(year, month, 1)
     after = (first + datetime.timedelta(days=32)).replace(day=1)
     month_entries = RegisterEntry.objects.filter(product=product, date__gte=first,
@@ -1261,39 +1279,19 @@ def monthly_register(*, product: Product, year: int, month: int,
     before = (RegisterEntry.objects.filter(product=product, date__lt=first)
               .order_by("-sequence").values_list("balance_after", flat=True).first())
     opening = before if before is not None else Decimal(0)
-    lines = []
-    kinds_in_detail = [RegisterEntry.Kind.RECEIPT, RegisterEntry.Kind.COUNT,
-                       RegisterEntry.Kind.CORRECTION]
-    if not detail:
-        kinds_in_detail.append(RegisterEntry.Kind.CANCELLED)
     detailed = (month_entries.select_related("recorded_by", "dispensation__patient",
                                              "corrects")
                 .order_by("sequence"))
     if not detail:
-        detailed = detailed.filter(kind__in=kinds_in_detail)
-    for entry in detailed:
-        lines.append({"sequence": entry.sequence, "date": entry.date, "entry": entry,
-                      "kind": entry.get_kind_display(), "in": entry.quantity_in,
-                      "out": entry.quantity_out, "balance": entry.balance_after})
+        detailed = detailed.exclude(kind=RegisterEntry.Kind.DISPENSED)
+    lines = [{"sequence": entry.sequence, "date": entry.date, "entry": entry,
+              "kind": entry.get_kind_display(), "in": entry.quantity_in,
+              "out": entry.quantity_out, "balance": entry.balance_after}
+             for entry in detailed]
     if not detail:
-        # Dispensed doses as one line per day: the day's total and the balance after the
-        # day's last entry (entries are numbered in order, so that is a real balance).
-        daily = (month_entries.filter(kind=RegisterEntry.Kind.DISPENSED)
-                 .values("date")
-                 .annotate(total=Sum("quantity"), doses=Count("id"),
-                           last_sequence=Max("sequence"),
-                           after_the_fact=Count("id", filter=Q(recorded_after_the_fact=True)))
-                 .order_by("date"))
-        daily = list(daily)
-        balances = dict(RegisterEntry.objects.filter(
-            product=product, sequence__in=[d["last_sequence"] for d in daily])
-            .values_list("sequence", "balance_after"))
-        for day in daily:
-            lines.append({"sequence": day["last_sequence"], "date": day["date"], "entry": None,
-                          "doses": day["doses"], "after_the_fact": day["after_the_fact"],
-                          "kind": None, "in": None,
-                          "out": -day["total"], "balance": balances[day["last_sequence"]]})
-        lines.sort(key=lambda line: line["sequence"])
+        lines = _with_dispensed_runs(lines, month_entries.filter(
+            kind=RegisterEntry.Kind.DISPENSED).order_by("sequence").values_list(
+            "sequence", "date", "quantity", "balance_after", "recorded_after_the_fact"))
     totals = month_entries.aggregate(
         total_in=Sum("quantity", filter=Q(quantity__gt=0)),
         total_out=Sum("quantity", filter=Q(quantity__lt=0)))
@@ -1302,6 +1300,34 @@ def monthly_register(*, product: Product, year: int, month: int,
                            closing_balance=closing, lines=lines,
                            total_in=totals["total_in"] or Decimal(0),
                            total_out=-(totals["total_out"] or Decimal(0)), detail=detail)
+
+
+def _with_dispensed_runs(lines: list[dict], dispensed) -> list[dict]:
+    """``lines`` (the other entries, in order) with the dispensed entries folded in: one line
+    per run of dispensed entries of one day that no other entry interrupts, numbered by its
+    last entry and carrying the balance after it."""
+    others = iter(lines)
+    pending = next(others, None)
+    merged: list[dict] = []
+    run = None
+    for sequence, date, quantity, balance, after_the_fact in dispensed:
+        while pending is not None and pending["sequence"] < sequence:
+            merged.append(pending)
+            pending = next(others, None)
+            run = None
+        if run is None or run["date"] != date:
+            run = {"sequence": sequence, "first_sequence": sequence, "date": date,
+                   "entry": None, "doses": 0, "after_the_fact": 0, "kind": None, "in": None,
+                   "out": Decimal(0), "balance": balance}
+            merged.append(run)
+        run["sequence"], run["balance"] = sequence, balance
+        run["doses"] += 1
+        run["out"] -= quantity
+        run["after_the_fact"] += after_the_fact
+    if pending is not None:
+        merged.append(pending)
+    merged.extend(others)
+    return merged
 
 
 def register_entry_get(*, pk: int) -> RegisterEntry:

@@ -12,6 +12,8 @@ urlpatterns = [
          name="closed_day_plan_record"),
     path("prescriptions/<int:pk>/dispense/", views.dispense, name="dispense"),
     path("prescriptions/<int:pk>/end/", views.prescription_end, name="prescription_end"),
+    path("prescriptions/<int:pk>/print/", views.prescription_print,
+         name="prescription_print"),
     path("prescriptions/<int:pk>/review/", views.review, name="review"),
     path("patients/<int:pk>/", views.patient, name="patient"),
     path("patients/<int:patient_pk>/prescribe/", views.prescription_create,

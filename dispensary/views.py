@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,6 +22,7 @@ from dispensary.forms import (CancelForm, ClosedDayPlanForm, CorrectionForm, Cou
 from dispensary.models import (ClosedDayPlan, Dispensation, InductionRule, Pharmacy, Product,
                                RegisterEntry)
 from mass.audit import Action, audit_list_read, audit_read, audit_record
+from mass.printing import centre_header, document_context
 from patients.selectors import patient_return_lapse
 
 
@@ -391,6 +392,21 @@ def prescription_end(request, pk):
                   {"form": form, "prescription": rx, "next": _next_url(request, "")})
 
 
+@require_GET
+@permission_required("dispensary.add_prescription", raise_exception=True)
+def prescription_print(request, pk):
+    """The prescription a partner pharmacy dispenses, printed for the prescriber to sign:
+    prescribers only (a nurse reads it, she does not sign it)."""
+    rx = selectors.pharmacy_prescription_get_for_user(user=request.user, pk=pk)
+    audit_read(actor=request.user, obj=rx, summary=f"prescription {rx.pk} printed for the "
+                                                    f"pharmacy")
+    return render(request, "dispensary/prescription_print.html", {
+        "prescription": rx, "patient": rx.patient,
+        **document_context(kind="prescription", patient=rx.patient, actor=request.user,
+                           back_url=reverse("dispensary:patient", args=[rx.patient_id]),
+                           title=_("Prescription for %(pharmacy)s") % {"pharmacy": rx.pharmacy})})
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("dispensary.add_holdreview", raise_exception=True)
 def review(request, pk):
@@ -458,7 +474,11 @@ def register_month(request, product_pk, year, month):
                  summary=f"register {product} {year}-{month:02d}")
     return render(request, "dispensary/register_month.html", {
         "register": month_register, "product": product, "first": first,
-        "previous": previous, "following": following, "detail": detail})
+        "previous": previous, "following": following, "detail": detail,
+        # The register is the centre's, read by its staff and inspectors: in the reader's
+        # language, on the centre's letterhead.
+        "centre": centre_header(translation.get_language()),
+        "printed_at": timezone.localtime()})
 
 
 @require_http_methods(["GET", "POST"])

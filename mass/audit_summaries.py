@@ -99,6 +99,21 @@ UNKNOWN = (frozenset(), _("patient file"))
 
 TEXT_NOT_SHOWN = _("opened, text not shown")
 
+#: The printed "who read my file" answer (mass.selectors.audit_file_reads) names the kind of
+#: record only; a list page or a search that named the file (no record of its own) is this.
+LIST_OF_PATIENTS = _("a list of patients or a search")
+
+#: What was done, in the words of a letter to the patient.
+ACTION_WORDS = {
+    "view": _("read"),
+    "search": _("found in a search"),
+    "export": _("exported"),
+    "create": _("recorded"),
+    "update": _("changed"),
+    "merge": _("merged"),
+    "cancel": _("cancelled"),
+}
+
 
 def summary_for_reader(event, *, user) -> str:
     """The summary of ``event`` as ``user`` may read it.

@@ -149,3 +149,19 @@ class SiteClosureForm(forms.Form):
         if first and last and last < first:
             self.add_error("last_day", _("The last closed day is before the first one."))
         return cleaned
+
+
+class AuditPeriodForm(forms.Form):
+    """The period of a "who read my file" answer (mass.views.audit_patient_print)."""
+
+    # A date input takes ISO dates only: the localised format would leave it empty.
+    since = forms.DateField(label=_("From"), widget=forms.DateInput(
+        attrs={"type": "date"}, format="%Y-%m-%d"))
+    until = forms.DateField(label=_("To"), widget=forms.DateInput(
+        attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError(_("The period ends before it begins."))
+        return data

@@ -102,6 +102,63 @@ def audit_readers_of_patient(*, patient) -> list[dict]:
     )
 
 
+@dataclass(frozen=True)
+class FileReads:
+    """The answer to "who read my file" over a period, for the patient: per staff member,
+    how many reads and changes; then, day by day, who opened what kind of record."""
+
+    readers: list[dict]
+    days: list[dict]
+
+
+def audit_file_reads(*, patient, since: datetime.date, until: datetime.date) -> FileReads:
+    """The reads and changes of ``patient``'s file (and of files merged into it) between two
+    days, as the patient may be told them: who (name, role today), when, what kind of record
+    (the neutral label of ``mass.audit_summaries.SUMMARY_READERS``, never a summary: a
+    summary may hold a dose or a test) and how many times that day. A list page or search
+    that named the file is "a list of patients". Three queries."""
+    from django.db.models import Count, Min, Q
+    from django.db.models.functions import TruncDate
+
+    from mass.audit_summaries import LIST_OF_PATIENTS, SUMMARY_READERS, UNKNOWN
+    ids = [patient.pk, *patient.merged_files.values_list("pk", flat=True)]
+    named = Q(patient_id__in=ids)
+    for pk in ids:
+        named |= Q(details__contains={"patients": [pk]})
+    rows = list(
+        AuditEvent.objects.filter(named, at__date__gte=since, at__date__lte=until)
+        .exclude(action__in=[AuditEvent.Action.LOGIN, AuditEvent.Action.LOGOUT,
+                             AuditEvent.Action.LOGIN_FAILED])
+        .annotate(day=TruncDate("at"))
+        .values("day", "actor_id", "username", "actor__first_name", "actor__last_name",
+                "action", "object_type")
+        .annotate(times=Count("id"), first_at=Min("at"))
+        .order_by("day", "first_at"))
+    roles: dict[int, list[str]] = {}
+    for user_id, role in (User.groups.through.objects
+                          .filter(user_id__in={row["actor_id"] for row in rows})
+                          .values_list("user_id", "group__name")):
+        roles.setdefault(user_id, []).append(role)
+    readers: dict[object, dict] = {}
+    for row in rows:
+        name = " ".join(filter(None, [row["actor__first_name"], row["actor__last_name"]]))
+        row["who"] = name or row["username"] or "—"
+        row["roles"] = sorted(roles.get(row["actor_id"], []))
+        row["kind"] = (SUMMARY_READERS.get(row["object_type"], UNKNOWN)[1]
+                       if row["object_type"] else LIST_OF_PATIENTS)
+        reader = readers.setdefault(row["actor_id"] or row["username"], {
+            "who": row["who"], "roles": row["roles"], "reads": 0, "changes": 0,
+            "last": row["first_at"]})
+        if row["action"] in (AuditEvent.Action.VIEW, AuditEvent.Action.SEARCH,
+                             AuditEvent.Action.EXPORT):
+            reader["reads"] += row["times"]
+        else:
+            reader["changes"] += row["times"]
+        reader["last"] = max(reader["last"], row["first_at"])
+    return FileReads(readers=sorted(readers.values(), key=lambda r: r["who"].lower()),
+                     days=rows)
+
+
 def staff_list():
     from django.contrib.auth.models import Permission
     from django.db.models import Prefetch

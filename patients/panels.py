@@ -40,6 +40,26 @@ def panels_for(request, patient) -> list[tuple[Panel, dict]]:
     return shown
 
 
+#: The sections of the printed patient summary (patients.views.patient_summary), registered
+#: by each app like its panel: ``context(request, patient)`` applies the app's own read rules
+#: and returns ``None`` when this user may not see the section at all, so the summary shows
+#: a reader exactly what the file shows them, without the buttons.
+SUMMARY_SECTIONS: dict[str, Panel] = {}
+
+
+def register_summary_section(section: Panel) -> None:
+    SUMMARY_SECTIONS[section.key] = section
+
+
+def summary_sections_for(request, patient) -> list[tuple[Panel, dict]]:
+    shown = []
+    for section in sorted(SUMMARY_SECTIONS.values(), key=lambda s: (s.order, s.key)):
+        context = section.context(request, patient)
+        if context is not None:
+            shown.append((section, context))
+    return shown
+
+
 def outreach_context(request, patient):
     """The outreach attempts of "who have we lost", for those who see the worklist."""
     from patients import selectors

@@ -385,6 +385,8 @@ def patient_contact_timeline(*, patient, months: int = 12) -> dict:
 # --- the patient file -----------------------------------------------------------------------
 
 RECENT_VISITS = 20
+#: The walk-ins a printed summary lists.
+SUMMARY_VISITS = 10
 
 
 def patient_file(*, patient) -> dict:
@@ -408,6 +410,16 @@ def patient_file(*, patient) -> dict:
         "lost_contact": any(e.closed_on is None and e.ended_on is not None for e in episodes),
         "lapse": patient_lapse(patient=patient, episodes=episodes,
                                last_before_today=timeline["last_before_today"]),
+    }
+
+
+def patient_summary(*, patient) -> dict:
+    """What every reader of the file sees on its printed summary: the episodes and the last
+    walk-ins (the other apps add their sections, patients.panels.SUMMARY_SECTIONS)."""
+    return {
+        "episodes": patient_episodes(patient=patient),
+        "visits": list(patient.visits.select_related("site").order_by("-date", "-time")
+                       [:SUMMARY_VISITS]),
     }
 
 

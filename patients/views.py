@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -6,14 +8,17 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts.selectors import readable_alerts_by_patient
 from mass.audit import Action, audit_list_read, audit_read, audit_record
+from mass.forms import AuditPeriodForm
 from mass.models import Site
+from mass.printing import document_context
+from mass.selectors import audit_file_reads
 from patients import photos, selectors, services
 from patients.forms import (
     ArrivalForm,
@@ -30,7 +35,7 @@ from patients.forms import (
     WorklistThresholdsForm,
 )
 from patients.models import OutreachAttempt, Patient
-from patients.panels import panels_for
+from patients.panels import panels_for, summary_sections_for
 from patients.validators import normalize_niss
 
 # --- patient files --------------------------------------------------------------------------
@@ -149,6 +154,56 @@ def patient_detail(request, pk):
                "episode_form": EpisodeOpenForm(initial={"opened_on": timezone.localdate()}),
                "purposes": ArrivalForm.base_fields["purpose"].choices}
     return render(request, "patients/patient_detail.html", context)
+
+
+@require_GET
+def patient_summary(request, pk):
+    """The printed summary of a file: what this reader may see of it, in the patient's
+    language (a psychologist's summary has no dispensing record, as their file has none)."""
+    patient = selectors.patient_get_for_user(user=request.user, pk=pk)
+    if patient.is_merged:
+        raise Http404  # a merged stub has no records of its own: print the kept file
+    audit_read(actor=request.user, obj=patient,
+               summary=f"patient file {patient.file_number} summary printed")
+    context = document_context(kind="summary", patient=patient, actor=request.user,
+                               back_url=patient.get_absolute_url(),
+                               title=_("Summary of %(alias)s") % {"alias": patient.alias})
+    # Rendered in the document's language, like the page's own part of the document.
+    with translation.override(context["document_language"]):
+        sections = [(section, render_to_string(section.template,
+                                               {"patient": patient, **section_context},
+                                               request=request))
+                    for section, section_context in summary_sections_for(request, patient)]
+    return render(request, "patients/patient_summary.html", {
+        "patient": patient, "sections": sections,
+        **selectors.patient_summary(patient=patient), **context})
+
+
+@require_GET
+@permission_required("mass.view_auditevent", raise_exception=True)
+def file_reads_print(request, pk):
+    """The answer to a patient who asked who read their file (patient-rights law, art. 9 and
+    10), printed by the coordinator, who keeps the audit trail; in the patient's language.
+    It names who, their role, when and what kind of record, never a record's content. The
+    period defaults to the last twelve months."""
+    patient = selectors.patient_get_for_user(user=request.user, pk=pk)
+    today = timezone.localdate()
+    form = AuditPeriodForm(request.GET or {"since": today - datetime.timedelta(days=365),
+                                           "until": today})
+    context = {"patient": patient, "form": form,
+               **document_context(kind="file_reads", patient=patient, actor=request.user,
+                                  back_url=f"{reverse('audit_list')}?patient={patient.pk}",
+                                  title=_("Who read the file of %(alias)s")
+                                  % {"alias": patient.alias})}
+    if not form.is_valid():
+        # Nothing printed, so nothing read: the page asks for the period again.
+        return render(request, "patients/file_reads_print.html", context, status=400)
+    since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+    audit_read(actor=request.user, obj=patient,
+               summary=f"who read file {patient.file_number} printed ({since} to {until})")
+    return render(request, "patients/file_reads_print.html", {
+        **context, "since": since, "until": until,
+        "reads": audit_file_reads(patient=patient, since=since, until=until)})
 
 
 def _patient_for_change(request, pk, permission):

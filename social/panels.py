@@ -3,7 +3,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from patients.panels import Panel, register_panel
+from patients.panels import Panel, register_panel, register_summary_section
 from social import selectors
 from social.forms import SituationChangeForm
 
@@ -33,6 +33,17 @@ def panel_context(request, patient) -> dict | None:
     return context
 
 
+def summary_context(request, patient) -> dict | None:
+    """The printed summary's section: the current social situation, for those who read it
+    (the social actions and their notes stay on the file). One query per dimension."""
+    if not selectors.can_view_situation(request.user):
+        return None
+    return {"history": selectors.situation_history(patient=patient)}
+
+
 def register() -> None:
     register_panel(Panel(key="social", title=_("Social file"), template="social/_panel.html",
                          context=panel_context, order=60))
+    register_summary_section(Panel(key="social", title=_("Social situation"),
+                                   template="social/summary.html", context=summary_context,
+                                   order=60))

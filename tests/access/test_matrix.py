@@ -79,6 +79,9 @@ MATRIX = {
     "role_grant_refuse":         {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
                                   "POST": (403, 403, 403, 403, 403, 403, 302, 403)},
     "audit_list":                {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
+    # Printed documents (issue 14): "who read my file" is the coordinator's answer to a
+    # patient, beside the audit trail.
+    "patients:file_reads_print": {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     # Every role reads the sites (opening hours); coordinators keep them.
     "site_list":                 {"GET":  (200, 200, 200, 200, 200, 200, 200, 403)},
     "site_create":               {"GET":  (403, 403, 403, 403, 403, 403, 200, 403),
@@ -109,6 +112,8 @@ MATRIX = {
                                   "POST": (200, 403, 403, 403, 403, 403, 403, 403)},
     # The file itself: every role (panels show what each may see); nobody else knows of it.
     "patients:detail":           {"GET":  (200, 200, 200, 200, 200, 200, 200, 404)},
+    # The printed summary: everyone who opens the file, each seeing what the file shows them.
+    "patients:summary":          {"GET":  (200, 200, 200, 200, 200, 200, 200, 404)},
     "patients:update":           {"GET":  (200, 200, 200, 200, 200, 200, 404, 404),
                                   "POST": (200, 200, 200, 200, 200, 200, 404, 404)},
     # Merging two files of one person: the coordinator.
@@ -199,6 +204,9 @@ MATRIX = {
                                      "POST": (403, 403, 403, 403, 403, 200, 200, 403)},
     "consultations:referral_create": {"GET": (403, 200, 200, 200, 200, 200, 403, 403),
                                       "POST": (403, 200, 200, 200, 200, 200, 403, 403)},
+    # The letter gives the reason: those who read it (clinicians, the referrer); reception
+    # and the coordinator know the referral exists, not why (404).
+    "consultations:referral_letter": {"GET": (404, 200, 200, 200, 200, 200, 404, 403)},
     "consultations:referral_outcome": {"GET": (403, 200, 200, 200, 200, 200, 403, 403),
                                        "POST": (403, 200, 200, 200, 200, 200, 403, 403)},
     # HCV/HIV screening: medical confidentiality (nurses, doctors, psychiatrists).
@@ -218,6 +226,8 @@ MATRIX = {
                                           "POST": (403, 403, 302, 302, 403, 403, 403, 403)},
     "dispensary:dispense":       {"GET":  (403, 200, 403, 403, 403, 403, 403, 403),
                                   "POST": (403, 200, 403, 403, 403, 403, 403, 403)},
+    # The prescription for a partner pharmacy: prescribers, who sign it.
+    "dispensary:prescription_print": {"GET": (403, 403, 200, 200, 403, 403, 403, 403)},
     "dispensary:prescription_end": {"GET": (403, 403, 200, 200, 403, 403, 403, 403),
                                     "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
     "dispensary:review":         {"GET":  (403, 403, 200, 200, 403, 403, 403, 403),

@@ -173,12 +173,18 @@ def build_world() -> World:
     closure = SiteClosure.objects.create(site=site, first_day=day(30), last_day=day(31),
                                          reason="Fermeture du monde", created_by=author)
     DispensationFactory(prescription=held, date=day(-6), dispensed_by=author)
+    # The neighbour's earlier prescription, dispensed at the partner pharmacy (ended before
+    # the held one began, so the doses of the world stay as they are): to print for it.
+    pharmacy_prescription = PrescriptionFactory(
+        patient=other_patient, start_date=day(-60), end_date=day(-40), pharmacy=pharmacy,
+        prescribed_by=author)
 
     return World(role_grant=role_grant, author=author, draft=draft, closure=closure, held=held, users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
                  referral=referral, screening=screening, product=product, pharmacy=pharmacy,
                  prescription=prescription, dispensation=dispensation, receipt=receipt,
+                 pharmacy_prescription=pharmacy_prescription,
                  income=income, social_action=social_action, site=site, tdi=tdi, photo=photo, alert=alert,
                  markers=markers)
 
@@ -195,6 +201,8 @@ URL_ARGS = {
     "site_closures": lambda w: [w.site.pk],
     "site_closure_delete": lambda w: [w.closure.pk],
     "patients:detail": lambda w: [w.patient.pk],
+    "patients:summary": lambda w: [w.patient.pk],
+    "patients:file_reads_print": lambda w: [w.patient.pk],
     "patients:update": lambda w: [w.patient.pk],
     "patients:merge": lambda w: [w.patient.pk],
     "patients:visit_create": lambda w: [w.patient.pk],
@@ -213,10 +221,12 @@ URL_ARGS = {
     "consultations:partner_detail": lambda w: [w.partner.pk],
     "consultations:partner_update": lambda w: [w.partner.pk],
     "consultations:referral_outcome": lambda w: [w.referral.pk],
+    "consultations:referral_letter": lambda w: [w.referral.pk],
     "consultations:screening_result": lambda w: [w.screening.pk],
     "dispensary:dispense": lambda w: [w.prescription.pk],
     "dispensary:closed_day_plan_record": lambda w: [w.prescription.pk],
     "dispensary:prescription_end": lambda w: [w.prescription.pk],
+    "dispensary:prescription_print": lambda w: [w.pharmacy_prescription.pk],
     "dispensary:review": lambda w: [w.prescription.pk],
     "dispensary:patient": lambda w: [w.patient.pk],
     "dispensary:prescription_create": lambda w: [w.patient.pk],
