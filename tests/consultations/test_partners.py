@@ -11,7 +11,9 @@ from patients.models import Patient
 from tests.factories import PartnerFactory, PatientFactory, ReferralFactory, ScreeningTestFactory
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+# Computed when the tests are collected: two days ahead stays in the future for a run that
+# crosses midnight.
+TOMORROW = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
 
 
 # --- partners -------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_walk_in_with_details(reception_client):
 
 @pytest.mark.parametrize("data,message", [
     ({"date": "2025-02-29"}, "Enter a valid date"),
-    ({"date": (timezone.localdate() + datetime.timedelta(days=1)).isoformat()},
+    ({"date": (timezone.localdate() + datetime.timedelta(days=2)).isoformat()},
      "cannot be in the future"),
     ({"time": "25:00"}, "Enter a valid time"),
     ({"purpose": "party"}, "Select a valid choice"),
