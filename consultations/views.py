@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from consultations import selectors, services
@@ -64,7 +65,7 @@ def consultation_list(request):
         request.GET.get("page"))
     to_sign = list(selectors.notes_to_sign(request.user))
     # One's own notes still name their patients: one list event naming them.
-    audit_list_read(actor=request.user, summary="my consultations",
+    audit_list_read(actor=request.user, summary=gettext_noop("my consultations"),
                     patients=[note.patient_id for note in [*to_sign, *page.object_list]])
     return render(request, "consultations/consultation_list.html", {
         "to_sign": to_sign, "page": page,
@@ -102,7 +103,8 @@ def consultation_create(request):
             messages.success(request, _("Consultation recorded."))
             return redirect(consultation)
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (consultation form)")
+               summary=gettext_noop("patient file %(file)s (consultation form)"),
+               params={"file": patient.file_number})
     return render(request, "consultations/consultation_form.html",
                   {"form": form, "patient": patient, "creating": True,
                    "lapse": patient_return_lapse(patient=patient)})
@@ -112,7 +114,8 @@ def consultation_create(request):
 def consultation_detail(request, pk):
     consultation = selectors.consultation_get_for_user(user=request.user, pk=pk)
     audit_record(actor=request.user, action=Action.VIEW, obj=consultation,
-                 summary=f"consultation {consultation.pk}",
+                 summary=gettext_noop("consultation %(consultation)s"),
+                 params={"consultation": consultation.pk},
                  details={"text_shown": consultation.text_visible})
     return _render_detail(request, consultation, AmendmentForm())
 
@@ -156,7 +159,8 @@ def consultation_update(request, pk):
             return redirect(consultation)
     # The form holds the note's text: a read of the record (shown again with its errors too).
     audit_read(actor=request.user, obj=consultation,
-               summary=f"consultation {consultation.pk} (edit form)",
+               summary=gettext_noop("consultation %(consultation)s (edit form)"),
+               params={"consultation": consultation.pk},
                details={"text_shown": True})
     return render(request, "consultations/consultation_form.html",
                   {"form": form, "patient": consultation.patient, "consultation": consultation})
@@ -205,7 +209,8 @@ def consultation_amend(request, pk):
             return redirect(consultation)
     # The page shows the note and its amendments.
     audit_read(actor=request.user, obj=consultation,
-               summary=f"consultation {consultation.pk} (amendment form)",
+               summary=gettext_noop("consultation %(consultation)s (amendment form)"),
+               params={"consultation": consultation.pk},
                details={"text_shown": True})
     return render(request, "consultations/consultation_amend.html",
                   {"form": form, "consultation": consultation,
@@ -225,7 +230,7 @@ def timeline(request, patient_id):
     hidden = sum(1 for entry in page.object_list
                  if entry.kind == "consultation" and not entry.detail)
     audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
-                 summary=f"timeline of {patient.file_number}",
+                 summary=gettext_noop("timeline of %(file)s"), params={"file": patient.file_number},
                  details={"page": page.number,
                           **({"text_shown": False, "notes_hidden": hidden} if hidden else {})})
     return render(request, "consultations/timeline.html", {
@@ -277,7 +282,9 @@ def group_detail(request, pk):
                 messages.success(request, _("%(alias)s attended.") % {"alias": patient.alias})
                 return redirect(session)
     # Who attended: one list event naming them (docs/security.md, "Reads of lists").
-    audit_list_read(actor=request.user, summary=f"group session {session.pk} attendance",
+    audit_list_read(actor=request.user,
+                    summary=gettext_noop("group session %(session)s attendance"),
+                    params={"session": session.pk},
                     patients=[a.patient_id for a in session.attendances.all()])
     return render(request, "consultations/group_detail.html",
                   {"session": session, "form": form})
@@ -307,7 +314,9 @@ def partner_detail(request, pk):
         for referral in referrals.object_list:
             referral.reason_visible = selectors.referral_reason_visible(request.user, referral)
         # The patients sent there (and the reasons one may read): one list event naming them.
-        audit_list_read(actor=request.user, summary=f"referrals to partner {partner.pk}",
+        audit_list_read(actor=request.user,
+                        summary=gettext_noop("referrals to partner %(partner)s"),
+                        params={"partner": partner.pk},
                         patients=[referral.patient_id for referral in referrals.object_list])
     return render(request, "consultations/partner_detail.html",
                   {"partner": partner, "referrals": referrals})
@@ -345,7 +354,8 @@ def referral_create(request):
             messages.success(request, _("Referral recorded."))
             return redirect(_patient_file_url(patient))
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (referral form)")
+               summary=gettext_noop("patient file %(file)s (referral form)"),
+               params={"file": patient.file_number})
     return render(request, "consultations/referral_form.html", {"form": form, "patient": patient})
 
 
@@ -366,7 +376,8 @@ def referral_outcome(request, pk):
         else:
             messages.success(request, _("Referral outcome saved."))
             return redirect(_patient_file_url(referral.patient))
-    audit_read(actor=request.user, obj=referral, summary=f"referral {referral.pk}")
+    audit_read(actor=request.user, obj=referral, summary=gettext_noop("referral %(referral)s"),
+               params={"referral": referral.pk})
     return render(request, "consultations/referral_outcome.html", {
         "form": form, "referral": referral, "patient": referral.patient, "final": final,
         "final_message": services.REFERRAL_OUTCOME_FINAL,
@@ -400,7 +411,8 @@ def screening_create(request):
             messages.success(request, _("Screening test recorded."))
             return redirect(_patient_file_url(patient))
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (screening form)")
+               summary=gettext_noop("patient file %(file)s (screening form)"),
+               params={"file": patient.file_number})
     return render(request, "consultations/screening_form.html",
                   {"form": form, "patient": patient})
 
@@ -421,6 +433,7 @@ def screening_result(request, pk):
             messages.success(request, _("Screening result recorded."))
             return redirect(_patient_file_url(screening.patient))
     # The form is filled with the test's follow-up.
-    audit_read(actor=request.user, obj=screening, summary=f"screening {screening.pk}")
+    audit_read(actor=request.user, obj=screening, summary=gettext_noop("screening %(screening)s"),
+               params={"screening": screening.pk})
     return render(request, "consultations/screening_result.html",
                   {"form": form, "screening": screening, "patient": screening.patient})
