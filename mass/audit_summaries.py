@@ -206,6 +206,15 @@ def _param(name, value):
     return str(labeller(value)) if labeller and value not in (None, "") else value
 
 
+def _fill(template: str, values: dict) -> str | None:
+    if not values:
+        return template
+    try:
+        return template % values
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
 def summary_render(code: str, params: dict, *, language: str | None = None) -> str:
     """The summary ``code`` % ``params`` in ``language`` (default: the active one), its
     choice parameters labelled in that language. A translation that does not fit its
@@ -215,9 +224,8 @@ def summary_render(code: str, params: dict, *, language: str | None = None) -> s
         with translation.override(language):
             return summary_render(code, params)
     values = {name: _param(name, value) for name, value in params.items() if name != NOTES}
-    try:
-        text = gettext(code) % values if values else gettext(code)
-    except (KeyError, ValueError, TypeError):
-        text = code % values if values else code
+    text = _fill(gettext(code), values)
+    if text is None:  # the translation does not fit its parameters
+        text = _fill(code, values) or code
     notes = [_param(NOTES, note) for note in params.get(NOTES) or []]
     return "; ".join([text, *notes])

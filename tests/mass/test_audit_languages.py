@@ -143,3 +143,16 @@ def test_role_parameters_read_as_role_names():
                           {"role": "social_worker", "username": "samira"}, language="nl")
     assert "social_worker" not in text
     assert label_in("nl", Role.SOCIAL_WORKER.label) in text
+
+
+def test_every_labelled_parameter_names_a_field_that_exists():
+    """A renamed model or field would break the trail's page: each labeller answers."""
+    from mass.audit_summaries import PARAM_LABELS
+    for name, labeller in PARAM_LABELS.items():
+        assert str(labeller("no-such-code")) == "no-such-code", name
+
+
+def test_a_summary_that_does_not_fit_its_parameters_shows_its_code():
+    """A stray "%" (or a translator's slip) gives the sentence as written, never an error."""
+    code = "100% of %(file)s"
+    assert summary_render(code, {"file": "A1"}, language="nl") == code
