@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alerts.models import Alert
 from alerts.rules import may_end, recordable_kinds
@@ -34,7 +35,7 @@ def alert_record(*, patient, kind: str, text: str, actor) -> Alert:
     # Neither the text nor the kind ("pregnancy", "interaction" are clinical): the audit
     # trail is read by coordinators, who read no alert. The object names the alert.
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=alert,
-                 summary="alert recorded")
+                 summary=gettext_noop("alert recorded"))
     return alert
 
 
@@ -56,5 +57,5 @@ def alert_end(*, alert: Alert, reason: str, actor) -> Alert:
     alert.ended_at, alert.ended_by, alert.end_reason = timezone.now(), actor, reason[:300]
     alert.save(update_fields=["ended_at", "ended_by", "end_reason"])
     audit_record(actor=actor, action=Action.UPDATE, patient=alert.patient, obj=alert,
-                 summary="alert ended")
+                 summary=gettext_noop("alert ended"))
     return alert

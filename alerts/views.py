@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alerts import selectors, services
@@ -23,7 +24,8 @@ def alert_list(request, pk):
     """Every alert of the patient the user reads, the ended ones struck through."""
     patient = patient_get_for_user(user=request.user, pk=pk)
     alerts = selectors.patient_alerts(user=request.user, patient=patient)
-    audit_read(actor=request.user, obj=patient, summary=f"alerts of {patient.file_number}")
+    audit_read(actor=request.user, obj=patient, summary=gettext_noop("alerts of %(file)s"),
+               params={"file": patient.file_number})
     return render(request, "alerts/alert_list.html", {
         "patient": patient, "alerts": alerts,
         "endable": {alert.pk for alert in alerts if alert.is_active
@@ -48,7 +50,8 @@ def alert_create(request, pk):
                                         "until it is ended.") % {"alias": patient.alias})
             return redirect("alerts:list", patient.pk)
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (alert form)")
+               summary=gettext_noop("patient file %(file)s (alert form)"),
+               params={"file": patient.file_number})
     return render(request, "alerts/alert_form.html", {"form": form, "patient": patient})
 
 
@@ -71,6 +74,7 @@ def alert_end(request, pk):
             return redirect("alerts:list", patient.pk)
     # Audited where the page is rendered: a form shown again with its errors shows it too.
     audit_read(actor=request.user, obj=alert,
-               summary=f"alert {alert.pk} of {patient.file_number} (ending form)")
+               summary=gettext_noop("alert %(alert)s of %(file)s (ending form)"),
+               params={"alert": alert.pk, "file": patient.file_number})
     return render(request, "alerts/alert_end.html",
                   {"form": form, "alert": alert, "patient": patient})

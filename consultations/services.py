@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from consultations import selectors
 from consultations.models import (
@@ -61,7 +61,8 @@ def consultation_create(*, patient, discipline: str, date: datetime.date,
     consultation.full_clean()
     consultation.save()
     audit_record(actor=actor, action=Action.CREATE, obj=consultation,
-                 summary=f"consultation {consultation.get_discipline_display()} {date}",
+                 summary=gettext_noop("consultation %(discipline)s %(date)s"),
+                 params={"discipline": discipline, "date": str(date)},
                  details={"discipline": discipline, "signed": sign})
     return consultation
 
@@ -91,7 +92,8 @@ def consultation_update(*, consultation: Consultation, date: datetime.date,
     current.save(update_fields=["date", "time", "duration_minutes", "form", "site", "note",
                                 "is_personal_note", "discipline", "updated_at"])
     audit_record(actor=actor, action=Action.UPDATE, obj=current,
-                 summary=f"consultation {current.pk} edited before signature")
+                 summary=gettext_noop("consultation %(consultation)s edited before signature"),
+                 params={"consultation": current.pk})
     return current
 
 
@@ -105,7 +107,8 @@ def consultation_sign(*, consultation: Consultation, actor) -> Consultation:
     current.signed_at, current.signed_by = timezone.now(), actor
     current.save(update_fields=["signed_at", "signed_by", "updated_at"])
     audit_record(actor=actor, action=Action.UPDATE, obj=current,
-                 summary=f"consultation {current.pk} signed")
+                 summary=gettext_noop("consultation %(consultation)s signed"),
+                 params={"consultation": current.pk})
     return current
 
 
@@ -124,7 +127,8 @@ def consultation_amend(*, consultation: Consultation, text: str, reason: str,
     amendment = ConsultationAmendment.objects.create(
         consultation=current, author=actor, text=text.strip(), reason=reason.strip())
     audit_record(actor=actor, action=Action.UPDATE, patient=current.patient, obj=amendment,
-                 summary=f"consultation {current.pk} amended")
+                 summary=gettext_noop("consultation %(consultation)s amended"),
+                 params={"consultation": current.pk})
     return amendment
 
 
@@ -139,7 +143,8 @@ def consultations_sign_due(*, actor=None) -> int:
     count = Consultation.objects.filter(pk__in=due, signed_at__isnull=True).update(
         signed_at=timezone.now(), updated_at=timezone.now())
     audit_record(actor=actor, action=Action.UPDATE,
-                 summary=f"{count} consultation notes signed automatically",
+                 summary=gettext_noop("%(count)s consultation notes signed automatically"),
+                 params={"count": count},
                  details={"consultations": due[:1000]})
     return count
 
@@ -158,7 +163,8 @@ def group_session_create(*, date: datetime.date, kind: str, theme: str = "",
     session.save()
     session.facilitators.set(facilitators)
     audit_record(actor=actor, action=Action.CREATE, obj=session,
-                 summary=f"group session {session.get_kind_display()} {date}")
+                 summary=gettext_noop("group session %(group_kind)s %(date)s"),
+                 params={"group_kind": session.kind, "date": str(date)})
     return session
 
 
@@ -171,7 +177,8 @@ def group_attendance_add(*, session: GroupSession, patient, actor) -> GroupAtten
     attendance = GroupAttendance.objects.create(session=session, patient=patient,
                                                 recorded_by=actor)
     audit_record(actor=actor, action=Action.CREATE, obj=attendance,
-                 summary=f"group attendance {session.get_kind_display()} {session.date}")
+                 summary=gettext_noop("group attendance %(group_kind)s %(date)s"),
+                 params={"group_kind": session.kind, "date": str(session.date)})
     return attendance
 
 
@@ -184,7 +191,7 @@ def partner_save(*, partner: Partner, actor) -> Partner:
     partner.full_clean()
     partner.save()
     audit_record(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=partner,
-                 summary=f"partner {partner.name}")
+                 summary=gettext_noop("partner %(name)s"), params={"name": partner.name})
     return partner
 
 
@@ -198,7 +205,8 @@ def referral_create(*, patient, partner: Partner, date: datetime.date, reason: s
     referral.full_clean()
     referral.save()
     audit_record(actor=actor, action=Action.CREATE, obj=referral,
-                 summary=f"referral to {partner.name} {date}")
+                 summary=gettext_noop("referral to %(name)s %(date)s"),
+                 params={"name": partner.name, "date": str(date)})
     return referral
 
 
@@ -227,7 +235,8 @@ def referral_set_outcome(*, referral: Referral, outcome: str, outcome_date: date
     current.full_clean()
     current.save(update_fields=["outcome", "outcome_date"])
     audit_record(actor=actor, action=Action.UPDATE, obj=current,
-                 summary=f"referral {current.pk} outcome {outcome}",
+                 summary=gettext_noop("referral %(referral)s outcome %(referral_outcome)s"),
+                 params={"referral": current.pk, "referral_outcome": outcome},
                  details={"previous_outcome": Referral.Outcome.PENDING, "outcome": outcome})
     return current
 
@@ -250,7 +259,8 @@ def screening_test_create(*, patient, date: datetime.date, test: str,
     screening.full_clean()
     screening.save()
     audit_record(actor=actor, action=Action.CREATE, obj=screening,
-                 summary=f"screening {screening.get_test_display()} {date}")
+                 summary=gettext_noop("screening %(test)s %(date)s"),
+                 params={"test": screening.test, "date": str(date)})
     return screening
 
 
@@ -273,5 +283,6 @@ def screening_test_record_result(*, screening: ScreeningTest, result: str,
     current.full_clean()
     current.save(update_fields=["result", "result_date", "follow_up"])
     audit_record(actor=actor, action=Action.UPDATE, obj=current,
-                 summary=f"screening {current.pk} result recorded")
+                 summary=gettext_noop("screening %(screening)s result recorded"),
+                 params={"screening": current.pk})
     return current

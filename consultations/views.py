@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from consultations import selectors, services
@@ -49,23 +50,24 @@ def _form_errors_from(form, error: ValidationError) -> None:
         form.add_error(None, message)
 
 
-def _audit_candidates(request, form, *, where: str) -> None:
+def _audit_candidates(request, form, *, summary: str, params: dict | None = None) -> None:
     """The files a person picker offered to choose from are other people's files shown: a
-    search, audited as the patient search is (who looked for whom, what it showed)."""
+    search, audited as the patient search is (who looked for whom, what it showed).
+    ``summary`` is the code naming the picker, with %(query)s and %(count)s."""
     if form.candidates:
-        audit_record(actor=request.user, action=Action.SEARCH,
-                     summary=f"{where}: \"{form.data.get('patient', '')[:100]}\" "
-                             f"({len(form.candidates)} files)",
+        audit_record(actor=request.user, action=Action.SEARCH, summary=summary,
+                     params={**(params or {}), "query": form.data.get("patient", "")[:100],
+                             "count": len(form.candidates)},
                      details={"patients": sorted(p.pk for p in form.candidates)})
 
 
-def _pick_patient(request, *, url_name: str, where: str):
+def _pick_patient(request, *, url_name: str, summary: str):
     """The first step of a form for a person not named yet (``?q=``): a redirect to the
     form for the one person meant, or the picker again with what it found."""
     pick = AttendanceForm({"patient": request.GET["q"]} if request.GET.get("q") else None)
     if pick.is_bound and pick.is_valid():
         return redirect(reverse(url_name) + f"?patient={pick.cleaned_data['patient'].pk}")
-    _audit_candidates(request, pick, where=where)
+    _audit_candidates(request, pick, summary=summary)
     return render(request, "consultations/consultation_pick_patient.html", {
         "form": pick, "candidates": pick.candidates, "action": reverse(url_name),
         "pick_url": reverse(url_name) + "?patient=",
@@ -89,7 +91,7 @@ def consultation_list(request):
         request.GET.get("page"))
     to_sign = list(selectors.notes_to_sign(request.user))
     # One's own notes still name their patients: one list event naming them.
-    audit_list_read(actor=request.user, summary="my consultations",
+    audit_list_read(actor=request.user, summary=gettext_noop("my consultations"),
                     patients=[note.patient_id for note in [*to_sign, *page.object_list]])
     return render(request, "consultations/consultation_list.html", {
         "to_sign": to_sign, "page": page,
@@ -102,7 +104,8 @@ def consultation_create(request):
     ask for the patient first."""
     if not (request.GET.get("patient") or request.POST.get("patient")):
         return _pick_patient(request, url_name="consultations:create",
-                             where="consultation: patient picker")
+                             summary=gettext_noop('consultation form, person picker: '
+                                                  '"%(query)s" (%(count)s files)'))
     patient = _patient_from_query(request)
     form = ConsultationForm(request.POST or None, user=request.user)
     if patient.is_merged:
@@ -129,7 +132,8 @@ def consultation_create(request):
                      if (in_force := app_function("dispensary", "selectors",
                                                   "prescriptions_in_force")) else None)
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (consultation form)",
+               summary=gettext_noop("patient file %(file)s (consultation form)"),
+               params={"file": patient.file_number},
                details={"notes_shown": [note.pk for note in notes],
                         "prescriptions_shown": [rx.pk for rx in prescriptions or []]})
     return render(request, "consultations/consultation_form.html",
@@ -142,7 +146,8 @@ def consultation_create(request):
 def consultation_detail(request, pk):
     consultation = selectors.consultation_get_for_user(user=request.user, pk=pk)
     audit_record(actor=request.user, action=Action.VIEW, obj=consultation,
-                 summary=f"consultation {consultation.pk}",
+                 summary=gettext_noop("consultation %(consultation)s"),
+                 params={"consultation": consultation.pk},
                  details={"text_shown": consultation.text_visible})
     return _render_detail(request, consultation, AmendmentForm())
 
@@ -186,7 +191,8 @@ def consultation_update(request, pk):
             return redirect(consultation)
     # The form holds the note's text: a read of the record (shown again with its errors too).
     audit_read(actor=request.user, obj=consultation,
-               summary=f"consultation {consultation.pk} (edit form)",
+               summary=gettext_noop("consultation %(consultation)s (edit form)"),
+               params={"consultation": consultation.pk},
                details={"text_shown": True})
     return render(request, "consultations/consultation_form.html",
                   {"form": form, "patient": consultation.patient, "consultation": consultation})
@@ -235,7 +241,8 @@ def consultation_amend(request, pk):
             return redirect(consultation)
     # The page shows the note and its amendments.
     audit_read(actor=request.user, obj=consultation,
-               summary=f"consultation {consultation.pk} (amendment form)",
+               summary=gettext_noop("consultation %(consultation)s (amendment form)"),
+               params={"consultation": consultation.pk},
                details={"text_shown": True})
     return render(request, "consultations/consultation_amend.html",
                   {"form": form, "consultation": consultation,
@@ -255,7 +262,7 @@ def timeline(request, patient_id):
     hidden = sum(1 for entry in page.object_list
                  if entry.kind == "consultation" and not entry.detail)
     audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
-                 summary=f"timeline of {patient.file_number}",
+                 summary=gettext_noop("timeline of %(file)s"), params={"file": patient.file_number},
                  details={"page": page.number,
                           **({"text_shown": False, "notes_hidden": hidden} if hidden else {})})
     return render(request, "consultations/timeline.html", {
@@ -306,9 +313,13 @@ def group_detail(request, pk):
             else:
                 messages.success(request, _("%(alias)s attended.") % {"alias": patient.alias})
                 return redirect(session)
-        _audit_candidates(request, form, where=f"group session {session.pk}: add someone")
+        _audit_candidates(request, form, summary=gettext_noop(
+            'group session %(session)s, adding someone: "%(query)s" (%(count)s files)'),
+            params={"session": session.pk})
     # Who attended: one list event naming them (docs/security.md, "Reads of lists").
-    audit_list_read(actor=request.user, summary=f"group session {session.pk} attendance",
+    audit_list_read(actor=request.user,
+                    summary=gettext_noop("group session %(session)s attendance"),
+                    params={"session": session.pk},
                     patients=[a.patient_id for a in session.attendances.all()])
     return render(request, "consultations/group_detail.html",
                   {"session": session, "form": form})
@@ -338,7 +349,9 @@ def partner_detail(request, pk):
         for referral in referrals.object_list:
             referral.reason_visible = selectors.referral_reason_visible(request.user, referral)
         # The patients sent there (and the reasons one may read): one list event naming them.
-        audit_list_read(actor=request.user, summary=f"referrals to partner {partner.pk}",
+        audit_list_read(actor=request.user,
+                        summary=gettext_noop("referrals to partner %(partner)s"),
+                        params={"partner": partner.pk},
                         patients=[referral.patient_id for referral in referrals.object_list])
     return render(request, "consultations/partner_detail.html",
                   {"partner": partner, "referrals": referrals})
@@ -362,7 +375,8 @@ def partner_edit(request, pk=None):
 def referral_create(request):
     if not (request.GET.get("patient") or request.POST.get("patient")):
         return _pick_patient(request, url_name="consultations:referral_create",
-                             where="referral: patient picker")
+                             summary=gettext_noop('referral form, person picker: '
+                                                  '"%(query)s" (%(count)s files)'))
     patient = _patient_from_query(request)
     form = ReferralForm(request.POST or None)
     if patient.is_merged:
@@ -379,7 +393,8 @@ def referral_create(request):
             messages.success(request, _("Referral recorded."))
             return redirect(_patient_file_url(patient))
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (referral form)")
+               summary=gettext_noop("patient file %(file)s (referral form)"),
+               params={"file": patient.file_number})
     return render(request, "consultations/referral_form.html", {"form": form, "patient": patient})
 
 
@@ -400,7 +415,8 @@ def referral_outcome(request, pk):
         else:
             messages.success(request, _("Referral outcome saved."))
             return redirect(_patient_file_url(referral.patient))
-    audit_read(actor=request.user, obj=referral, summary=f"referral {referral.pk}")
+    audit_read(actor=request.user, obj=referral, summary=gettext_noop("referral %(referral)s"),
+               params={"referral": referral.pk})
     return render(request, "consultations/referral_outcome.html", {
         "form": form, "referral": referral, "patient": referral.patient, "final": final,
         "final_message": services.REFERRAL_OUTCOME_FINAL,
@@ -414,7 +430,9 @@ def referral_outcome(request, pk):
 def referral_letter(request, pk):
     """The letter that goes with the patient to the partner, in the patient's language."""
     referral = selectors.referral_letter_get_for_user(user=request.user, pk=pk)
-    audit_read(actor=request.user, obj=referral, summary=f"referral {referral.pk} letter printed")
+    audit_read(actor=request.user, obj=referral,
+               summary=gettext_noop("referral %(referral)s letter printed"),
+               params={"referral": referral.pk})
     return render(request, "consultations/referral_letter.html", {
         "referral": referral, "patient": referral.patient,
         **document_context(kind="referral", patient=referral.patient, actor=request.user,
@@ -448,7 +466,8 @@ def screening_create(request):
             messages.success(request, _("Screening test recorded."))
             return redirect(_patient_file_url(patient))
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (screening form)")
+               summary=gettext_noop("patient file %(file)s (screening form)"),
+               params={"file": patient.file_number})
     return render(request, "consultations/screening_form.html",
                   {"form": form, "patient": patient})
 
@@ -469,6 +488,7 @@ def screening_result(request, pk):
             messages.success(request, _("Screening result recorded."))
             return redirect(_patient_file_url(screening.patient))
     # The form is filled with the test's follow-up.
-    audit_read(actor=request.user, obj=screening, summary=f"screening {screening.pk}")
+    audit_read(actor=request.user, obj=screening, summary=gettext_noop("screening %(screening)s"),
+               params={"screening": screening.pk})
     return render(request, "consultations/screening_result.html",
                   {"form": form, "screening": screening, "patient": screening.patient})

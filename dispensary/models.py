@@ -23,10 +23,30 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 DOSE_DIGITS = {"max_digits": 8, "decimal_places": 2}
 STOCK_DIGITS = {"max_digits": 12, "decimal_places": 2}
+
+
+#: The products the project seeds (migration 0003_products_and_roles), as named there. A
+#: product's name is the coordinator's data, typed in their language and shown as typed; the
+#: seeded ones are named by the project in English, so they are translated like any other
+#: string of the project (marked here for the catalogues). A coordinator who renames one
+#: takes it out of this list: their name is then shown as they wrote it.
+SEEDED_PRODUCT_NAMES = frozenset({
+    gettext_noop("Methadone syrup 1 mg/ml"),
+    gettext_noop("Methadone capsules"),
+    gettext_noop("Buprenorphine sublingual tablets"),
+    gettext_noop("Buprenorphine/naloxone sublingual tablets"),
+    gettext_noop("Diazepam tablets"),
+})
+
+
+def product_display_name(name: str) -> str:
+    """A product's name in the reader's language: translated if the project seeded it."""
+    return gettext(name) if name in SEEDED_PRODUCT_NAMES else name
 
 
 class Product(models.Model):
@@ -84,7 +104,7 @@ class Product(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return product_display_name(self.name)
 
 
 #: The source of the default induction rules (seeded by a data migration): a doctor reading a

@@ -8,8 +8,8 @@ The rules that decide whether a dose may be given are computed here once, by
 import datetime
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -20,9 +20,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from alerts.selectors import active_alerts_by_patient
-from dispensary.models import (ClosedDayPlan, Dispensation, DispensationCancellation, HoldReview,
-                               InductionCheck, InductionRule, Prescription, Product,
-                               RegisterEntry)
+from dispensary.models import (
+    ClosedDayPlan,
+    Dispensation,
+    DispensationCancellation,
+    HoldReview,
+    InductionCheck,
+    InductionRule,
+    Prescription,
+    Product,
+    RegisterEntry,
+    product_display_name,
+)
 from mass.selectors import site_calendar
 from patients.models import Patient
 from patients.selectors import identity_columns_sql
@@ -1227,11 +1236,14 @@ def product_in_use(product: Product) -> bool:
 def register_balances() -> list[dict]:
     """Each controlled product with its current balance and last entry."""
     last = RegisterEntry.objects.filter(product=OuterRef("pk")).order_by("-sequence")
-    return list(Product.objects.filter(is_controlled=True)
+    rows = list(Product.objects.filter(is_controlled=True)
                 .annotate(balance=Subquery(last.values("balance_after")[:1]),
                           last_entry_at=Subquery(last.values("recorded_at")[:1]))
                 .order_by("-is_active", "-is_substitution", "name")
                 .values("pk", "name", "unit", "is_active", "balance", "last_entry_at"))
+    for row in rows:
+        row["label"] = product_display_name(row["name"])
+    return rows
 
 
 def product_balance(product) -> Decimal:

@@ -18,11 +18,19 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dispensary import selectors
-from dispensary.models import (ClosedDayPlan, Dispensation, DispensationCancellation,
-                               HoldReview, Prescription, Product, RegisterEntry)
-from mass.audit import Action, audit_record
+from dispensary.models import (
+    ClosedDayPlan,
+    Dispensation,
+    DispensationCancellation,
+    HoldReview,
+    Prescription,
+    Product,
+    RegisterEntry,
+)
+from mass.audit import Action, audit_record, phrase
 from patients.models import Patient
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -231,8 +239,11 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
     if paper is not None:
         common.update(dispensed_at=paper.given_at, dispensed_by=paper.given_by,
                       recorded_after_the_fact=True, recorded_at=now, recorded_by=actor)
-    noted = (f" recorded after the fact: on paper {paper.given_at:%Y-%m-%d %H:%M} "
-             f"by {paper.given_by.get_username()}" if paper is not None else "")
+    noted = ([phrase(gettext_noop("recorded after the fact: on paper %(given_at)s by "
+                                  "%(username)s"),
+                     given_at=f"{paper.given_at:%Y-%m-%d %H:%M}",
+                     username=paper.given_by.get_username())]
+             if paper is not None else [])
     if withhold or intoxication_signs:
         if intoxication_signs and not withhold:
             raise Refused(_("Signs of intoxication were recorded: the dose must be withheld."))
@@ -243,7 +254,10 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
             quantity=Decimal(0), withheld_reason=withheld_reason, replaces=part_state.head,
             reassessment_of=reassessment_of)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=withheld,
-                     summary=f"dose withheld ({withheld_reason}): {rx.product} {part}{noted}")
+                     summary=gettext_noop("dose withheld (%(withheld_reason)s): %(product)s "
+                                          "%(part)s"),
+                     params={"withheld_reason": withheld_reason, "product": rx.product.name,
+                             "part": part, "notes": noted})
         return [withheld]
 
     # Giving a dose.
@@ -330,10 +344,14 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                              today=paper.recorded_on if paper else today, now=now,
                              locked=True, **register_marks)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=entry,
-                     summary=f"dispensed {_quantity(entry.quantity, unit)} {rx.product} "
-                             f"{entry.part} for {entry.dose_date:%Y-%m-%d}"
-                             + (" after a new intoxication assessment"
-                                if entry.reassessment_of_id else "") + noted)
+                     summary=gettext_noop("dispensed %(quantity)s %(product)s %(part)s for "
+                                          "%(day)s"),
+                     params={"quantity": _quantity(entry.quantity, unit),
+                             "product": rx.product.name, "part": entry.part,
+                             "day": f"{entry.dose_date:%Y-%m-%d}",
+                             "notes": ([phrase(gettext_noop("after a new intoxication "
+                                                            "assessment"))]
+                                       if entry.reassessment_of_id else []) + noted})
     return created
 
 
@@ -398,7 +416,8 @@ def dispensation_cancel(*, dispensation: Dispensation, reason: str,
                                  # which only clinicians read; the register names the entry
                                  note=f"dispensation {entry.pk} cancelled")
             audit_record(actor=actor, action=Action.CANCEL, patient=patient, obj=entry,
-                         summary=f"dispensation {entry.pk} cancelled")
+                         summary=gettext_noop("dispensation %(dispensation)s cancelled"),
+                         params={"dispensation": entry.pk})
             return cancellation
     except IntegrityError as exc:
         raise _database_refusal(exc) from exc
@@ -519,8 +538,9 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
         running.end_reason = _("Replaced by a new prescription.")
         running.save(update_fields=["end_date", "ended_by", "end_reason"])
         audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=running,
-                     summary=f"prescription {running.pk} ends {running.end_date:%Y-%m-%d}: "
-                             "replaced")
+                     summary=gettext_noop("prescription %(prescription)s ends %(day)s: "
+                                          "replaced"),
+                     params={"prescription": running.pk, "day": f"{running.end_date:%Y-%m-%d}"})
     # The run of prescriptions goes on (at the MASS, without a day in between): its first
     # day stays. Missed days are counted from the last dose given whatever the run, this
     # first day counting only for a patient who never had a dose (DoseState.missed_days).
@@ -539,11 +559,13 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
     )
     # The override is in the trail; its reason, clinical, stays on the prescription (which
     # only prescribers and nurses read), as a hold review's reasoning does.
-    override = (f"; above the induction rules ({', '.join(induction_overrides)}), confirmed "
-                "with a reason" if induction_overrides else "")
+    override = ([phrase(gettext_noop("above the induction rules (%(rules)s), confirmed with "
+                                     "a reason"), rules=", ".join(induction_overrides))]
+                if induction_overrides else [])
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=rx,
-                 summary=f"prescription {product} {_quantity(daily_dose, product.unit)} "
-                         f"from {start_date:%Y-%m-%d}{override}")
+                 summary=gettext_noop("prescription %(product)s %(quantity)s from %(day)s"),
+                 params={"product": product.name, "quantity": _quantity(daily_dose, product.unit),
+                         "day": f"{start_date:%Y-%m-%d}", "notes": override})
     return rx
 
 
@@ -572,7 +594,8 @@ def prescription_end(*, prescription: Prescription, end_date: datetime.date, rea
         rx.ended_by = actor
         rx.save(update_fields=["end_date", "end_reason", "ended_by"])
         audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=rx,
-                     summary=f"prescription {rx.pk} ends {end_date:%Y-%m-%d}")
+                     summary=gettext_noop("prescription %(prescription)s ends %(day)s"),
+                     params={"prescription": rx.pk, "day": f"{end_date:%Y-%m-%d}"})
         return rx
 
 
@@ -625,7 +648,9 @@ def hold_review_record(*, prescription: Prescription, decision: str, note: str, 
             new_prescription=new_rx, full_dose_confirmed=full_dose_confirmed, note=note,
             reviewed_by=actor)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=review,
-                     summary=f"hold review after {state.missed_days} missed days: {decision}")
+                     summary=gettext_noop("hold review after %(days)s missed days: "
+                                          "%(review_decision)s"),
+                     params={"days": state.missed_days, "review_decision": decision})
         return review
 
 
@@ -661,8 +686,10 @@ def closed_day_plan_record(*, prescription: Prescription, first_day: datetime.da
             first_day=first_day, last_day=last_day, decision=decision, note=note,
             decided_by=actor)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=plan,
-                     summary=f"closed-day plan {first_day:%Y-%m-%d} to {last_day:%Y-%m-%d}: "
-                             f"{decision}")
+                     summary=gettext_noop("closed-day plan %(first_day)s to %(last_day)s: "
+                                          "%(plan_decision)s"),
+                     params={"first_day": f"{first_day:%Y-%m-%d}",
+                             "last_day": f"{last_day:%Y-%m-%d}", "plan_decision": decision})
         return plan
 
 
@@ -713,7 +740,10 @@ def register_receipt(*, product: Product, quantity: Decimal, supplier: str, batc
                                  batch=batch.strip(), received_on=received_on,
                                  note=note.strip())
         audit_record(actor=actor, action=Action.CREATE, obj=entry,
-                     summary=f"register receipt {product} +{quantity} batch {batch}")
+                     summary=gettext_noop("register receipt %(product)s +%(quantity)s batch "
+                                          "%(batch)s"),
+                     params={"product": product.name, "quantity": str(quantity),
+                             "batch": batch})
         return entry
 
 
@@ -740,7 +770,10 @@ def register_count(*, product: Product, counted: Decimal, actor, reason_code: st
                                  reason_code=reason_code if discrepancy else "",
                                  note=note.strip())
         audit_record(actor=actor, action=Action.CREATE, obj=entry,
-                     summary=f"stock count {product}: {counted} ({discrepancy:+})")
+                     summary=gettext_noop("stock count %(product)s: %(counted)s "
+                                          "(%(discrepancy)s)"),
+                     params={"product": product.name, "counted": str(counted),
+                             "discrepancy": f"{discrepancy:+}"})
         return entry
 
 
@@ -760,7 +793,9 @@ def register_correct(*, entry: RegisterEntry, quantity: Decimal, note: str,
                                       kind=RegisterEntry.Kind.CORRECTION, quantity=quantity,
                                       actor=actor, corrects=entry, note=note)
         audit_record(actor=actor, action=Action.CREATE, obj=correction,
-                     summary=f"register correction of entry {entry.sequence}: {quantity:+}")
+                     summary=gettext_noop("register correction of entry %(sequence)s: "
+                                          "%(quantity)s"),
+                     params={"sequence": entry.sequence, "quantity": f"{quantity:+}"})
         return correction
 
 
@@ -787,7 +822,8 @@ def product_save(*, product: Product | None, data: dict, actor) -> Product:
             if product is None or product.pk is None:
                 saved = Product.objects.create(**values)
                 audit_record(actor=actor, action=Action.CREATE, obj=saved,
-                             summary=f"product {saved.name}")
+                             summary=gettext_noop("product %(product)s"),
+                             params={"product": saved.name})
                 return saved
             # Prescribing takes this row FOR SHARE: a first prescription and this change
             # are served one after the other, and the check below sees the prescription.
@@ -800,7 +836,8 @@ def product_save(*, product: Product | None, data: dict, actor) -> Product:
                 setattr(current, name, value)
             current.save()
             audit_record(actor=actor, action=Action.UPDATE, obj=current,
-                         summary=f"product {current.name}")
+                         summary=gettext_noop("product %(product)s"),
+                         params={"product": current.name})
             return current
     except IntegrityError as exc:
         raise _database_refusal(exc) from exc
@@ -830,11 +867,14 @@ def induction_rule_save(*, product: Product, data: dict, actor):
         rule.refresh_from_db()  # the figures as stored (2 decimals), for the trail
         after = {name: str(getattr(rule, name)) for name in INDUCTION_RULE_FIELDS}
         audit_record(actor=actor, action=Action.UPDATE if before else Action.CREATE, obj=rule,
-                     summary=f"induction rule of {product}: starting dose "
-                             f"{_quantity(rule.max_starting_dose, product.unit)}, step "
-                             f"{_quantity(rule.max_increase, product.unit)}, "
-                             f"{rule.induction_days} days, {rule.supervised_days} days "
-                             "supervised",
+                     summary=gettext_noop("induction rule of %(product)s: starting dose "
+                                          "%(starting_dose)s, step %(step)s, %(induction_days)s "
+                                          "days, %(supervised_days)s days supervised"),
+                     params={"product": product.name,
+                             "starting_dose": _quantity(rule.max_starting_dose, product.unit),
+                             "step": _quantity(rule.max_increase, product.unit),
+                             "induction_days": rule.induction_days,
+                             "supervised_days": rule.supervised_days},
                      details={"before": before, "after": after})
         return rule
 

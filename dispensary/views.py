@@ -10,17 +10,35 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts.rules import readable_kinds
 from dispensary import selectors, services
+from dispensary.forms import (
+    CancelForm,
+    ClosedDayPlanForm,
+    CorrectionForm,
+    CountForm,
+    DispenseForm,
+    HoldReviewForm,
+    InductionRuleForm,
+    PaperRecordForm,
+    PharmacyForm,
+    PrescriptionEndForm,
+    PrescriptionForm,
+    ProductForm,
+    ReceiptForm,
+)
+from dispensary.models import (
+    ClosedDayPlan,
+    Dispensation,
+    InductionRule,
+    Pharmacy,
+    Product,
+    RegisterEntry,
+)
 from dispensary.panels import patient_context
-from dispensary.forms import (CancelForm, ClosedDayPlanForm, CorrectionForm, CountForm,
-                              DispenseForm, HoldReviewForm, InductionRuleForm,
-                              PaperRecordForm, PharmacyForm, PrescriptionEndForm,
-                              PrescriptionForm, ProductForm, ReceiptForm)
-from dispensary.models import (ClosedDayPlan, Dispensation, InductionRule, Pharmacy, Product,
-                               RegisterEntry)
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.printing import centre_header, document_context
 from patients.selectors import patient_return_lapse
@@ -52,8 +70,9 @@ def today(request):
     states = selectors.dispensing_list(today=today, query=query, calendar=calendar)
     # The list (searched or not) shows each patient's dose: one list event naming them.
     audit_list_read(actor=request.user, patients=[state.patient for state in states],
-                    summary=f"dispensing list {today:%Y-%m-%d}"
-                            + (f" (search: \"{query}\")" if query else ""))
+                    summary=(gettext_noop('dispensing list %(day)s (search: "%(query)s")')
+                             if query else gettext_noop("dispensing list %(day)s")),
+                    params={"day": f"{today:%Y-%m-%d}", "query": query})
     return render(request, "dispensary/today.html", {
         "states": states, "query": query, "counts": selectors.desk_counts(states),
         "today": today, "closed_days": selectors.closed_days_notice(calendar, today=today),
@@ -104,12 +123,12 @@ def dispense(request, pk):
     if request.method == "POST" and request.htmx:
         # The row shown again with the refusal: a read of the patient's dose, as the form.
         audit_record(actor=request.user, action=Action.VIEW, patient=prescription.patient,
-                     obj=prescription, summary="dispensing list row")
+                     obj=prescription, summary=gettext_noop("dispensing list row"))
         return _row(request, prescription, message=error, level="danger")
     state = selectors.dose_state_for(prescription=prescription, today=today)
     # Audited where the page is rendered: a form shown again with its errors shows it too.
     audit_record(actor=request.user, action=Action.VIEW, patient=prescription.patient,
-                 obj=prescription, summary="dispensing form")
+                 obj=prescription, summary=gettext_noop("dispensing form"))
     return render(request, "dispensary/dispense.html", {
         "form": form, "prescription": prescription, "state": state, "next": next_url,
         "patient": prescription.patient,
@@ -171,7 +190,9 @@ def cancel(request, pk):
             messages.success(request, _("The entry is cancelled; the dose of that day may be "
                                         "recorded again."))
             return redirect(next_url)
-    audit_read(actor=request.user, obj=entry, summary=f"dispensation {entry.pk} (cancel form)")
+    audit_read(actor=request.user, obj=entry,
+               summary=gettext_noop("dispensation %(dispensation)s (cancel form)"),
+               params={"dispensation": entry.pk})
     return render(request, "dispensary/cancel.html", {"form": form, "entry": entry,
                                                       "next": next_url})
 
@@ -190,7 +211,8 @@ def downtime_sheet(request):
     # One row for the whole sheet: every patient on it is named in its details, so that
     # "who read this file" can find the sheet.
     audit_record(actor=request.user, action=Action.EXPORT,
-                 summary=f"downtime sheet {today:%Y-%m-%d}: {len(patients)} patients",
+                 summary=gettext_noop("downtime sheet %(day)s: %(count)s patients"),
+                 params={"day": f"{today:%Y-%m-%d}", "count": len(patients)},
                  details={"patients": patients})
     return render(request, "dispensary/downtime_sheet.html", {
         "days": days, "today": today, "printed_at": timezone.localtime()})
@@ -226,7 +248,7 @@ def paper_record(request, patient_pk):
                                 "what": _dispensed_message(entries)})
             return redirect(_next_url(request, reverse("dispensary:patient",
                                                        args=[person.pk])))
-    audit_read(actor=request.user, obj=person, summary="paper record form")
+    audit_read(actor=request.user, obj=person, summary=gettext_noop("paper record form"))
     return render(request, "dispensary/paper_record.html", {
         "form": form, "patient": person, "next": _next_url(request, ""),
         "paper_record_days": selectors.PAPER_RECORD_DAYS})
@@ -241,7 +263,7 @@ def closed_days(request):
     """The closed-day plan: who needs a doctor's decision for the doses of the coming days
     the centre is closed."""
     plan = selectors.closed_day_plan(today=_today())
-    audit_list_read(actor=request.user, summary="closed-day plan",
+    audit_list_read(actor=request.user, summary=gettext_noop("closed-day plan"),
                     patients=[state.patient for state in plan["to_plan"] + plan["taking_home"]])
     return render(request, "dispensary/closed_days.html", {
         **plan, "today": _today(), "decisions": ClosedDayPlan.Decision.choices})
@@ -277,7 +299,7 @@ def closed_day_plan_record(request, pk):
 @permission_required("dispensary.add_prescription", raise_exception=True)
 def prescriptions(request):
     lists = selectors.prescriptions_to_review(today=_today())
-    audit_list_read(actor=request.user, summary="prescriptions",
+    audit_list_read(actor=request.user, summary=gettext_noop("prescriptions"),
                     patients=[state.patient for state in lists["held"]]
                     + [rx.patient_id for rx in lists["active"] + lists["upcoming"]])
     return render(request, "dispensary/prescriptions.html", {**lists, "today": _today()})
@@ -294,7 +316,7 @@ def patient(request, pk):
     context["page"] = page
     # A person back after a lapse: the counter says so and may record a treatment request.
     context["lapse"] = patient_return_lapse(patient=person)
-    audit_read(actor=request.user, obj=person, summary="dispensing record")
+    audit_read(actor=request.user, obj=person, summary=gettext_noop("dispensing record"))
     return render(request, "dispensary/patient.html", {**context, "patient": person})
 
 
@@ -364,7 +386,7 @@ def prescription_create(request, patient_pk):
     # (a new prescription does not reset them).
     last_doses = [row for row in selectors.last_doses(patient=person, today=today)
                   if row["missed_days"] > 0]
-    audit_read(actor=request.user, obj=person, summary="prescription form")
+    audit_read(actor=request.user, obj=person, summary=gettext_noop("prescription form"))
     return render(request, "dispensary/prescription_form.html", {
         "form": form, "patient": person, "running": running, "last_doses": last_doses,
         "induction": induction, "next": _next_url(request, "")})
@@ -387,7 +409,9 @@ def prescription_end(request, pk):
                              % {"date": form.cleaned_data["end_date"].strftime("%d/%m/%Y")})
             return redirect(_next_url(request, reverse("dispensary:patient",
                                                        args=[rx.patient_id])))
-    audit_read(actor=request.user, obj=rx, summary=f"prescription {rx.pk} (ending form)")
+    audit_read(actor=request.user, obj=rx,
+               summary=gettext_noop("prescription %(prescription)s (ending form)"),
+               params={"prescription": rx.pk})
     return render(request, "dispensary/prescription_end.html",
                   {"form": form, "prescription": rx, "next": _next_url(request, "")})
 
@@ -398,8 +422,9 @@ def prescription_print(request, pk):
     """The prescription a partner pharmacy dispenses, printed for the prescriber to sign:
     prescribers only (a nurse reads it, she does not sign it)."""
     rx = selectors.pharmacy_prescription_get_for_user(user=request.user, pk=pk)
-    audit_read(actor=request.user, obj=rx, summary=f"prescription {rx.pk} printed for the "
-                                                    f"pharmacy")
+    audit_read(actor=request.user, obj=rx,
+               summary=gettext_noop("prescription %(prescription)s printed for the pharmacy"),
+               params={"prescription": rx.pk})
     return render(request, "dispensary/prescription_print.html", {
         "prescription": rx, "patient": rx.patient,
         **document_context(kind="prescription", patient=rx.patient, actor=request.user,
@@ -438,7 +463,7 @@ def review(request, pk):
             messages.success(request, _("Review recorded: %(alias)s may be dispensed today.")
                              % {"alias": rx.patient.alias})
             return redirect(_next_url(request, reverse("dispensary:prescriptions")))
-    audit_read(actor=request.user, obj=rx, summary="hold review form")
+    audit_read(actor=request.user, obj=rx, summary=gettext_noop("hold review form"))
     return render(request, "dispensary/review.html", {
         "form": form, "prescription": rx, "state": state, "patient": rx.patient,
         "induction": induction, "next": _next_url(request, "")})
@@ -471,7 +496,8 @@ def register_month(request, product_pk, year, month):
     previous = first - datetime.timedelta(days=1)
     following = first + datetime.timedelta(days=32)
     audit_record(actor=request.user, action=Action.VIEW, obj=product,
-                 summary=f"register {product} {year}-{month:02d}")
+                 summary=gettext_noop("register %(product)s %(month)s"),
+                 params={"product": product.name, "month": f"{year}-{month:02d}"})
     return render(request, "dispensary/register_month.html", {
         "register": month_register, "product": product, "first": first,
         "previous": previous, "following": following, "detail": detail,
@@ -562,7 +588,7 @@ def products(request):
 @permission_required("dispensary.change_product", raise_exception=True)
 def product_edit(request, pk=None):
     product = get_object_or_404(Product, pk=pk) if pk else None
-    title = product.name if product else _("New product")
+    title = str(product) if product else _("New product")
     # Prescribed or in the register: substance, unit and flags are locked (form, service
     # and database refuse a change of them).
     in_use = product is not None and selectors.product_in_use(product)
@@ -611,7 +637,8 @@ def pharmacy_edit(request, pk=None):
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         audit_record(actor=request.user, action=Action.UPDATE if pk else Action.CREATE,
-                     obj=saved, summary=f"partner pharmacy {saved.name}")
+                     obj=saved, summary=gettext_noop("partner pharmacy %(name)s"),
+                     params={"name": saved.name})
         messages.success(request, _("Partner pharmacy saved."))
         return redirect("dispensary:products")
     return render(request, "dispensary/reference_form.html",

@@ -41,7 +41,11 @@ GENESIS_HASH = "0" * 64
 # The fields a row is born with: everything the hash covers. A new field of AuditEvent must
 # be added here (and a test fails until it is: test_every_field_is_in_the_chain).
 CHAINED_FIELDS = ("id", "at", "actor_id", "username", "action", "ip_address", "patient_id",
-                  "object_type", "object_id", "summary", "details")
+                  "object_type", "object_id", "summary", "details", "summary_code",
+                  "summary_params")
+# Fields added after rows were sealed: in the hash only when the row has them, so that the
+# rows sealed before keep their hash (summary_code, issue 14).
+LATER_FIELDS = ("summary_code", "summary_params")
 CHAIN_FIELDS = ("chain_position", "chain_hash")
 
 
@@ -49,6 +53,9 @@ def audit_row_canonical(row: AuditEvent, *, position: int, previous_id: int | No
     """One row as bytes that do not depend on Python or PostgreSQL versions: sorted JSON,
     the time in UTC to the microsecond, plus its place in the chain and the previous id."""
     values = {name: getattr(row, name) for name in CHAINED_FIELDS}
+    if not row.summary_code:
+        for name in LATER_FIELDS:
+            del values[name]
     values["at"] = row.at.astimezone(UTC).isoformat(timespec="microseconds")
     values["position"] = position
     values["previous_id"] = previous_id

@@ -13,6 +13,12 @@ rule before it is merged. A row of a kind not in the table (an old row, a model 
 is shown neutral to everyone.
 """
 
+from functools import cache
+
+from django.apps import apps
+from django.utils import translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mass.roles import CLINICAL_ROLES, Role, user_roles
@@ -115,6 +121,14 @@ ACTION_WORDS = {
 }
 
 
+def summary_in_language(event) -> str:
+    """The row's summary in the active language; as stored for a row written before the
+    summaries had codes."""
+    if not event.summary_code:
+        return event.summary
+    return summary_render(event.summary_code, event.summary_params or {})
+
+
 def summary_for_reader(event, *, user) -> str:
     """The summary of ``event`` as ``user`` may read it.
 
@@ -125,9 +139,108 @@ def summary_for_reader(event, *, user) -> str:
     opened it says so (``details["text_shown"]`` false), whoever reads the trail.
     """
     if not event.object_type and not event.patient_id:
-        return event.summary
+        return summary_in_language(event)
     readers, label = SUMMARY_READERS.get(event.object_type, UNKNOWN)
-    shown = event.summary if readers & set(user_roles(user)) else str(label)
+    shown = summary_in_language(event) if readers & set(user_roles(user)) else str(label)
     if isinstance(event.details, dict) and event.details.get("text_shown") is False:
         shown = f"{shown}: {TEXT_NOT_SHOWN}"
     return shown
+
+
+# Rendering a summary in the reader's language (the code and parameters written by
+# mass.audit.audit_record).
+
+def _choices(label: str):
+    """The labeller of a parameter that is a model field's choice: "app.Model.field"."""
+    app_model, field_name = label.rsplit(".", 1)
+
+    @cache
+    def labels():
+        field = apps.get_model(app_model)._meta.get_field(field_name)
+        return dict(field.flatchoices)
+
+    return lambda code: labels().get(code, code)
+
+
+def _role(code):
+    return Role(code).label if code in Role.values else code
+
+
+def _dimension(code):
+    model = import_string("social.models.SITUATION_MODELS").get(code)
+    return model._meta.verbose_name if model else code
+
+
+def _team(code):
+    team = import_string("patients.selectors.Team")
+    return team(code).label if code in team.values else code
+
+
+def _product(name):
+    return import_string("dispensary.models.product_display_name")(name)
+
+
+#: The parameters stored as a code and labelled when the summary is read, in the reader's
+#: language: a parameter of this name is a code of these choices wherever it is used. A
+#: parameter not named here (a file number, a date, a count) is shown as stored.
+PARAM_LABELS = {
+    "purpose": _choices("patients.Visit.purpose"),
+    "episode_kind": _choices("patients.Episode.kind"),
+    "closure_reason": _choices("patients.Episode.closure_reason"),
+    "means": _choices("patients.OutreachAttempt.means"),
+    "outreach_result": _choices("patients.OutreachAttempt.result"),
+    "photo_source": _choices("patients.PatientPhoto.source"),
+    "material": _choices("patients.HarmReductionContact.material"),
+    "discipline": _choices("consultations.Consultation.discipline"),
+    "group_kind": _choices("consultations.GroupSession.kind"),
+    "referral_outcome": _choices("consultations.Referral.outcome"),
+    "test": _choices("consultations.ScreeningTest.test"),
+    "dimension": _dimension,
+    "action_type": _choices("social.SocialAction.type"),
+    "status_from": _choices("social.SocialAction.status"),
+    "status_to": _choices("social.SocialAction.status"),
+    "part": _choices("dispensary.Dispensation.part"),
+    "withheld_reason": _choices("dispensary.Dispensation.withheld_reason"),
+    "review_decision": _choices("dispensary.HoldReview.decision"),
+    "plan_decision": _choices("dispensary.ClosedDayPlan.decision"),
+    "product": _product,
+    "role": _role,
+    "team": _team,
+}
+
+#: A list of phrases (mass.audit.phrase) added after the sentence, each after a "; ".
+NOTES = "notes"
+
+
+def _param(name, value):
+    if isinstance(value, dict) and "code" in value:
+        return summary_render(value["code"], value.get("params") or {})
+    if isinstance(value, list):
+        return ", ".join(str(_param(name, item)) for item in value)
+    labeller = PARAM_LABELS.get(name)
+    return str(labeller(value)) if labeller and value not in (None, "") else value
+
+
+def _fill(template: str, values: dict) -> str | None:
+    if not values:
+        return template
+    try:
+        return template % values
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def summary_render(code: str, params: dict, *, language: str | None = None) -> str:
+    """The summary ``code`` % ``params`` in ``language`` (default: the active one), its
+    choice parameters labelled in that language. A translation that does not fit its
+    parameters (a translator's slip) falls back to the English sentence, never an error
+    page."""
+    if language is not None:
+        with translation.override(language):
+            return summary_render(code, params)
+    values = {name: _param(name, value) for name, value in params.items() if name != NOTES}
+    text = _fill(gettext(code), values)
+    if text is None:  # the translation does not fit its parameters
+        text = _fill(code, values) or code
+    notes = [_param(NOTES, note) for note in params.get(NOTES) or []]
+    return "; ".join([text, *notes])

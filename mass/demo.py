@@ -19,8 +19,9 @@ DEMO_STAFF = [
 ]
 
 
-def seed_staff() -> list[tuple[str, str]]:
-    """Create (or repair) the demo accounts; return (username, roles) for printing."""
+def seed_staff() -> list[tuple[str, str, str]]:
+    """Create (or repair) the demo accounts; return (username, roles, language code) for
+    printing."""
     accounts = []
     for username, first, last, roles, language in DEMO_STAFF:
         user, created = User.objects.get_or_create(
@@ -31,8 +32,26 @@ def seed_staff() -> list[tuple[str, str]]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
-        accounts.append((username, ", ".join(str(r.label) for r in roles)))
+        accounts.append((username, ", ".join(str(r.label) for r in roles), user.language))
     return accounts
+
+
+def accounts_text(accounts: list[tuple[str, str, str]]) -> list[str]:
+    """The demo accounts as `make run` prints them: each with its roles and the language
+    its pages open in, then which open in Dutch, so that whoever tries the demo is not
+    surprised by a Dutch screen (the nurse and the psychiatrist)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override("en"):
+        names = {code: str(name) for code, name in settings.LANGUAGES}
+    lines = [f"  {username:<15} {roles:<28} opens in {names[language or settings.LANGUAGE_CODE]}"
+             for username, roles, language in accounts]
+    dutch = [username for username, _roles, language in accounts if language == "nl"]
+    if dutch:
+        lines.append(f"Open in Dutch: {', '.join(dutch)} (the language buttons on every page "
+                     "change it).")
+    return lines
 
 
 def seed_closure() -> str | None:

@@ -203,6 +203,10 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
+    # The summary as a code and its parameters, rendered in the reader's language
+    # (mass.audit_summaries.summary_render); empty on rows written before (shown as stored).
+    summary_code = models.CharField(_("summary code"), max_length=300, blank=True, default="")
+    summary_params = models.JSONField(_("summary parameters"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     # Set once by the sealer (mass.audit_chain.audit_seal), never by the request that wrote
     # the row: its place in the hash chain and the chain's hash up to it. The trigger

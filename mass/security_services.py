@@ -3,6 +3,7 @@
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -37,7 +38,8 @@ def totp_device_confirm(*, device: TOTPDevice, code: str, actor) -> list[str] | 
         TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         codes = _recovery_codes_replace(device.user)
         audit_record(actor=actor, action=Action.UPDATE, obj=device.user,
-                     summary=f"second factor set up by {device.user.username}")
+                     summary=gettext_noop("second factor set up by %(username)s"),
+                     params={"username": device.user.username})
     return codes
 
 
@@ -45,7 +47,8 @@ def totp_device_confirm(*, device: TOTPDevice, code: str, actor) -> list[str] | 
 def recovery_codes_regenerate(*, user: User, actor) -> list[str]:
     codes = _recovery_codes_replace(user)
     audit_record(actor=actor, action=Action.UPDATE, obj=user,
-                 summary=f"new recovery codes for {user.username}")
+                 summary=gettext_noop("new recovery codes for %(username)s"),
+                 params={"username": user.username})
     return codes
 
 
@@ -77,20 +80,22 @@ def second_factor_verify(*, user: User, code: str):
     with transaction.atomic():
         if code.isdigit() and len(code) == 6:
             devices = TOTPDevice.objects.filter(user=user, confirmed=True)
-            kind = "authenticator"
+            accepted_summary = gettext_noop("second factor: authenticator")
+            refused_summary = gettext_noop("second factor refused: authenticator")
         else:
             devices = RecoveryCodeDevice.objects.filter(user=user, confirmed=True)
-            kind = "recovery code"
+            accepted_summary = gettext_noop("second factor: recovery code")
+            refused_summary = gettext_noop("second factor refused: recovery code")
         accepted = None
         for device in devices.select_for_update():
             if device.verify_token(code):
                 accepted = device
                 break
         if accepted is not None:
-            audit_record(actor=user, action=Action.LOGIN, summary=f"second factor: {kind}")
+            audit_record(actor=user, action=Action.LOGIN, summary=accepted_summary)
         else:
             audit_record(actor=None, action=Action.LOGIN_FAILED, username=user.username,
-                         summary=f"second factor refused: {kind}")
+                         summary=refused_summary)
     return accepted
 
 
@@ -115,7 +120,8 @@ def second_factor_reset(*, user: User, actor) -> None:
     user.save(update_fields=["security_stamp"])
     user.refresh_from_db(fields=["security_stamp"])
     audit_record(actor=actor, action=Action.UPDATE, obj=user,
-                 summary=f"second factor reset for {user.username}")
+                 summary=gettext_noop("second factor reset for %(username)s"),
+                 params={"username": user.username})
 
 
 @transaction.atomic
@@ -125,6 +131,7 @@ def lockout_reset(*, username: str, actor) -> int:
     count, _ = AccessAttempt.objects.filter(username=username).delete()
     user = User.objects.filter(username=username).first()
     audit_record(actor=actor, action=Action.UPDATE, obj=user,
-                 summary=f"login lockout lifted for {username}"[:300],
+                 summary=gettext_noop("login lockout lifted for %(username)s"),
+                 params={"username": username[:150]},
                  details={"attempt_records": count})
     return count

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from mass.audit import Action, audit_record
 from mass.models import OpeningHours, RoleGrant, Site, SiteClosure, User
@@ -32,7 +33,8 @@ def staff_create(*, username: str, first_name: str, last_name: str, email: str,
     user.save()
     given = [role for role in roles if not second_person or role not in CLINICAL_ROLES]
     user.groups.set(Group.objects.filter(name__in=given))
-    audit_record(actor=actor, action=Action.CREATE, obj=user, summary=f"staff {username}",
+    audit_record(actor=actor, action=Action.CREATE, obj=user,
+                 summary=gettext_noop("staff %(username)s"), params={"username": username},
                  details={"roles": sorted(given)})
     _role_grants_request(user=user, roles=set(roles) - set(given), actor=actor)
     return user
@@ -47,7 +49,8 @@ def _role_grants_request(*, user: User, roles, actor) -> list[RoleGrant]:
             continue
         grant = RoleGrant.objects.create(user=user, role=role, requested_by=actor)
         audit_record(actor=actor, action=Action.CREATE, obj=grant,
-                     summary=f"role {role} requested for {user.username}",
+                     summary=gettext_noop("role %(role)s requested for %(username)s"),
+                     params={"role": role, "username": user.username},
                      details={"role": role, "account": user.pk})
         grants.append(grant)
     return grants
@@ -81,7 +84,8 @@ def staff_update(*, user: User, first_name: str, last_name: str, email: str,
         merge = Permission.objects.get(content_type__app_label="patients",
                                        codename="merge_patient")
         (user.user_permissions.add if reception_lead else user.user_permissions.remove)(merge)
-    audit_record(actor=actor, action=Action.UPDATE, obj=user, summary=f"staff {user.username}",
+    audit_record(actor=actor, action=Action.UPDATE, obj=user,
+                 summary=gettext_noop("staff %(username)s"), params={"username": user.username},
                  details={"roles": sorted(roles), "previous_roles": sorted(old_roles),
                           "is_active": is_active, "reception_lead": reception_lead})
     _role_grants_request(user=user, roles=asked & CLINICAL_ROLES, actor=actor)
@@ -123,9 +127,10 @@ def role_grant_decide(*, grant: RoleGrant, approve: bool, actor) -> RoleGrant:
         # New rights: every open session of the account ends, as in staff_update.
         user.security_stamp = F("security_stamp") + 1
         user.save(update_fields=["security_stamp"])
-    verb = "approved" if approve else "refused"
     audit_record(actor=actor, action=Action.UPDATE, obj=grant,
-                 summary=f"role {grant.role} {verb} for {user.username}",
+                 summary=(gettext_noop("role %(role)s approved for %(username)s") if approve
+                          else gettext_noop("role %(role)s refused for %(username)s")),
+                 params={"role": grant.role, "username": user.username},
                  details={"role": grant.role, "account": user.pk, "approved": approve,
                           "requested_by": grant.requested_by_id})
     return grant
@@ -141,7 +146,8 @@ def staff_set_password(*, user: User, password: str, actor) -> None:
     user.save(update_fields=["password", "must_change_password", "security_stamp"])
     user.refresh_from_db(fields=["security_stamp"])
     audit_record(actor=actor, action=Action.UPDATE, obj=user,
-                 summary=f"password reset for {user.username}")
+                 summary=gettext_noop("password reset for %(username)s"),
+                 params={"username": user.username})
 
 
 @transaction.atomic
@@ -153,7 +159,8 @@ def password_change(*, user: User, password: str, actor) -> None:
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
     audit_record(actor=actor, action=Action.UPDATE, obj=user,
-                 summary=f"password changed by {user.username}",
+                 summary=gettext_noop("password changed by %(username)s"),
+                 params={"username": user.username},
                  details={"after_reset": was_forced})
 
 
@@ -162,7 +169,7 @@ def password_change_refused(*, user: User) -> None:
     """A wrong current password on the change form: a failed authentication, audited like a
     failed login (someone at an unattended desk may be trying passwords)."""
     audit_record(actor=None, action=Action.LOGIN_FAILED, username=user.username,
-                 summary="password change refused: wrong current password")
+                 summary=gettext_noop("password change refused: wrong current password"))
 
 
 @transaction.atomic
@@ -176,7 +183,7 @@ def site_save(*, site: Site, actor) -> Site:
     creating = site.pk is None
     site.save()
     audit_record(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=site,
-                 summary=f"site {site.name}")
+                 summary=gettext_noop("site %(site)s"), params={"site": site.name})
     return site
 
 
@@ -200,7 +207,7 @@ def site_opening_hours_set(*, site: Site, hours: dict[int, tuple], actor) -> Sit
             OpeningHours(site=site, weekday=day, opens=opens, closes=closes)
             for day, (opens, closes) in sorted(hours.items()))
         audit_record(actor=actor, action=Action.UPDATE, obj=site,
-                     summary=f"opening hours of {site.name}",
+                     summary=gettext_noop("opening hours of %(site)s"), params={"site": site.name},
                      details={"before": before,
                               "after": text((d, o, c) for d, (o, c) in sorted(hours.items()))})
     return site
@@ -237,8 +244,10 @@ def site_closure_create(*, site: Site, first_day: datetime.date, last_day: datet
                                                  last_day=last_day, reason=reason,
                                                  created_by=actor)
             audit_record(actor=actor, action=Action.CREATE, obj=closure,
-                         summary=f"closure of {site.name} {first_day:%Y-%m-%d} to "
-                                 f"{last_day:%Y-%m-%d}",
+                         summary=gettext_noop("closure of %(site)s %(first_day)s to "
+                                              "%(last_day)s"),
+                         params={"site": site.name, "first_day": str(first_day),
+                                 "last_day": str(last_day)},
                          details={"reason": reason})
             return closure
     except IntegrityError as exc:
@@ -257,7 +266,9 @@ def site_closure_delete(*, closure: SiteClosure, actor,
         if closure.first_day <= today:
             raise ClosureRefused(_("This closure has started: it stays on record."))
         audit_record(actor=actor, action=Action.CANCEL, obj=closure,
-                     summary=f"closure of {closure.site.name} {closure.first_day:%Y-%m-%d} "
-                             f"to {closure.last_day:%Y-%m-%d} withdrawn",
+                     summary=gettext_noop("closure of %(site)s %(first_day)s to "
+                                          "%(last_day)s withdrawn"),
+                     params={"site": closure.site.name, "first_day": str(closure.first_day),
+                             "last_day": str(closure.last_day)},
                      details={"reason": closure.reason})
         closure.delete()

@@ -8,14 +8,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mass import selectors, services
 from mass.audit import audit_list_read
 from mass.audit_summaries import summary_for_reader
-from mass.forms import (LanguageForm, OpeningHoursForm, SiteClosureForm, SiteForm,
-                        StaffCreateForm, StaffPasswordForm, StaffUpdateForm)
+from mass.forms import (
+    LanguageForm,
+    OpeningHoursForm,
+    SiteClosureForm,
+    SiteForm,
+    StaffCreateForm,
+    StaffPasswordForm,
+    StaffUpdateForm,
+)
 from mass.models import RoleGrant, Site, SiteClosure, User
 from mass.navigation import sections_for
 from mass.roles import Role, user_roles
@@ -167,7 +175,7 @@ def audit_list(request):
     for event in page.object_list:
         event.shown_summary = summary_for_reader(event, user=request.user)
     # The page names patients: a read of the trail is audited like any list of patients.
-    audit_list_read(actor=request.user, summary="audit trail",
+    audit_list_read(actor=request.user, summary=gettext_noop("audit trail"),
                     patients=[event.patient_id for event in page.object_list
                               if event.patient_id])
     return render(request, "mass/audit_list.html", {"filter": event_filter, "page": page,

@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import GeneratedField
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from mass.audit import Action, audit_record
 from patients.models import Episode, Patient, Visit
@@ -560,7 +561,8 @@ class Importer:
                     cursor.execute(f"ANALYZE {tables[file]}")
         total = sum(self.counts.values())
         audit_record(actor=None, action=Action.CREATE, username="import_records",
-                     summary=f"import_records: {total} rows",
+                     summary=gettext_noop("import_records: %(total)s rows"),
+                     params={"total": total},
                      details={"counts": self.counts, "directory": str(self.directory)})
 
     def _insert(self, cursor, model, mapping: dict[str, str], source: str) -> int:

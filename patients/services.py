@@ -12,8 +12,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from mass.audit import Action, audit_record
+from mass.audit import Action, audit_record, phrase
 from mass.hooks import app_function
 from patients import photos, selectors
 from patients.models import (
@@ -82,7 +83,8 @@ def patient_create(*, alias: str, actor, file_number: str = "", **identity) -> P
     patient.full_clean()
     patient.save()
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=patient,
-                 summary=f"patient file {patient.file_number} registered")
+                 summary=gettext_noop("patient file %(file)s registered"),
+                 params={"file": patient.file_number})
     return patient
 
 
@@ -127,7 +129,8 @@ def patient_update(*, patient: Patient, actor, status: str | None = None, **iden
     patient.save(update_fields=[*sorted(set(changed)), "updated_at"])
     # Field names only: the audit trail says what changed, the file says what it is now.
     audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=patient,
-                 summary=f"patient file {patient.file_number} updated",
+                 summary=gettext_noop("patient file %(file)s updated"),
+                 params={"file": patient.file_number},
                  details={"fields": sorted(set(changed))})
     return patient
 
@@ -288,7 +291,8 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
                                          left=left, copied_fields=copied, merged_by=actor,
                                          joined_episodes=joined_episodes)
     audit_record(actor=actor, action=Action.MERGE, patient=kept, obj=record,
-                 summary=f"file {merged.file_number} merged into {kept.file_number}",
+                 summary=gettext_noop("file %(merged)s merged into %(kept)s"),
+                 params={"merged": merged.file_number, "kept": kept.file_number},
                  details={"merged_patient_id": merged.pk, "moved": moved, "left": left,
                           "copied": sorted(copied), "reason": reason[:200],
                           "joined_episodes": joined_episodes})
@@ -329,8 +333,8 @@ def _episodes_join(plan, *, kept: Patient, actor) -> list:
             episode.save(update_fields=["closed_on", "closure_reason", "closure_note",
                                         "closed_by"])
             audit_record(actor=actor, action=Action.UPDATE, patient=kept, obj=episode,
-                         summary="episode joined with the overlapping episodes of a merged "
-                                 "file: it takes the end of the stay",
+                         summary=gettext_noop("episode joined with the overlapping episodes of a "
+                                              "merged file: it takes the end of the stay"),
                          details={"joined": [e.pk for e in join.joined],
                                   "closed_on": _iso(episode.closed_on),
                                   "before": join.before})
@@ -391,7 +395,7 @@ def visit_log(*, patient: Patient, purpose: str, site, actor, date: datetime.dat
     visit.full_clean()
     visit.save()
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=visit,
-                 summary=f"walk-in {visit.get_purpose_display()}")
+                 summary=gettext_noop("walk-in %(purpose)s"), params={"purpose": visit.purpose})
     return visit, True
 
 
@@ -418,8 +422,11 @@ def harm_reduction_log(*, site, date: datetime.date, quantities: dict[str, tuple
                               code="empty")
     HarmReductionContact.objects.bulk_create(rows)
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=rows[0],
-                 summary="harm-reduction material: " + ", ".join(
-                     f"{r.material} +{r.handed_out}/-{r.returned}" for r in rows))
+                 summary=gettext_noop("harm-reduction material: %(materials)s"),
+                 params={"materials": [
+                     phrase(gettext_noop("%(material)s +%(handed_out)s/-%(returned)s"),
+                            material=r.material, handed_out=r.handed_out, returned=r.returned)
+                     for r in rows]})
     return rows
 
 
@@ -467,7 +474,8 @@ def episode_open(*, patient: Patient, opened_on: datetime.date, actor
     episode = Episode.objects.create(patient=patient, opened_on=opened_on, kind=kind,
                                      opened_by=actor)
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=episode,
-                 summary=f"episode opened ({kind})")
+                 summary=gettext_noop("episode opened (%(episode_kind)s)"),
+                 params={"episode_kind": kind})
     return episode, closed
 
 
@@ -482,7 +490,8 @@ def episode_close_lapsed(*, episode: Episode, ended_on: datetime.date, actor=Non
     episode.save(update_fields=["closed_on", "closure_reason", "closure_note", "closed_by"])
     audit_record(actor=actor, action=Action.UPDATE, patient=episode.patient, obj=episode,
                  username="" if actor else "system",
-                 summary="episode closed automatically: no contact for six months",
+                 summary=gettext_noop("episode closed automatically: no contact for six "
+                                      "months"),
                  details={"closed_on": ended_on.isoformat(), "reason": "six_months"})
     return episode
 
@@ -518,15 +527,17 @@ def episodes_record_lapses(*, today: datetime.date | None = None
             if episode.ended_on is not None:
                 audit_record(actor=None, action=Action.UPDATE, patient=episode.patient,
                              obj=episode, username="system",
-                             summary="episode closed automatically: no contact for six months",
+                             summary=gettext_noop("episode closed automatically: no "
+                                                  "contact for six months"),
                              details={"closed_on": episode.ended_on.isoformat(),
                                       "reason": "six_months"})
                 recorded.append(episode)
             else:
                 audit_record(actor=None, action=Action.UPDATE, patient=episode.patient,
                              obj=episode, username="system",
-                             summary="end by the 6-month rule withdrawn: a contact recorded "
-                                     "since falls inside the gap",
+                             summary=gettext_noop("end by the 6-month rule withdrawn: a "
+                                                  "contact recorded since falls inside "
+                                                  "the gap"),
                              details={"was": before.isoformat()})
                 withdrawn.append(episode)
     return recorded, withdrawn
@@ -553,7 +564,8 @@ def episode_close(*, episode: Episode, closed_on: datetime.date, reason: str, ac
     episode.closure_note, episode.closed_by = note.strip(), actor
     episode.save(update_fields=["closed_on", "closure_reason", "closure_note", "closed_by"])
     audit_record(actor=actor, action=Action.UPDATE, patient=episode.patient, obj=episode,
-                 summary=f"episode closed ({reason})",
+                 summary=gettext_noop("episode closed (%(closure_reason)s)"),
+                 params={"closure_reason": reason},
                  details={"closed_on": closed_on.isoformat(), "reason": reason})
     return episode
 
@@ -575,7 +587,8 @@ def outreach_attempt_record(*, patient: Patient, means: str, result: str, actor,
     attempt.full_clean()
     attempt.save()
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=attempt,
-                 summary=f"outreach attempt ({means}: {result})")
+                 summary=gettext_noop("outreach attempt (%(means)s: %(outreach_result)s)"),
+                 params={"means": means, "outreach_result": result})
     return attempt
 
 
@@ -602,7 +615,9 @@ def worklist_thresholds_set(*, substitution_days: int, other_days: int,
     thresholds.full_clean()
     thresholds.save()
     audit_record(actor=actor, action=Action.UPDATE, obj=thresholds,
-                 summary=f"worklist thresholds: {substitution_days} / {other_days} days",
+                 summary=gettext_noop("worklist thresholds: %(substitution_days)s / "
+                                      "%(other_days)s days"),
+                 params={"substitution_days": substitution_days, "other_days": other_days},
                  details={"before": before, "after": {"substitution_days": substitution_days,
                                                       "other_days": other_days}})
     return thresholds
@@ -646,8 +661,10 @@ def patient_photo_store(*, patient: Patient, upload, source: str, consent_given:
         photo.save()
         audit_record(actor=actor, action=Action.UPDATE if replaced else Action.CREATE,
                      obj=photo, patient=patient,
-                     summary=f"identification photo of {patient.file_number} "
-                             f"({source}{', consent given' if consent_recorded else ''})",
+                     summary=(gettext_noop("identification photo of %(file)s (%(photo_source)s, "
+                                           "consent given)") if consent_recorded else
+                              gettext_noop("identification photo of %(file)s (%(photo_source)s)")),
+                     params={"file": patient.file_number, "photo_source": source},
                      details={"source": source, "replaced": bool(replaced),
                               "consent_recorded": consent_recorded})
     except BaseException:
@@ -677,8 +694,9 @@ def patient_photo_consent_withdraw(*, patient: Patient, actor) -> PhotoConsent:
     if photo is not None:
         photo.delete()
     audit_record(actor=actor, action=Action.UPDATE, obj=withdrawn, patient=patient,
-                 summary=f"photo consent withdrawn for {patient.file_number}"
-                         f"{'; photo erased' if token else ''}",
+                 summary=(gettext_noop("photo consent withdrawn for %(file)s; photo erased")
+                          if token else gettext_noop("photo consent withdrawn for %(file)s")),
+                 params={"file": patient.file_number},
                  details={"photo_erased": bool(token)})
     if token:
         transaction.on_commit(lambda: photos.photo_files_erase(token))

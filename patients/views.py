@@ -11,10 +11,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts.selectors import readable_alerts_by_patient
-from mass.audit import Action, audit_list_read, audit_read, audit_record
+from mass.audit import Action, audit_list_read, audit_read, audit_record, phrase
 from mass.forms import AuditPeriodForm
 from mass.models import Site
 from mass.printing import document_context
@@ -28,8 +29,8 @@ from patients.forms import (
     MergeForm,
     OutreachAttemptForm,
     PatientCreateForm,
-    PhotoForm,
     PatientUpdateForm,
+    PhotoForm,
     VisitForm,
     WorklistFilterForm,
     WorklistThresholdsForm,
@@ -53,7 +54,8 @@ def patient_search(request):
     # PostgreSQL text holds no NUL character: a typed one would be a server error.
     query = request.GET.get("q", "").replace("\x00", "").strip()
     results = selectors.patient_search(q=query) if query else []
-    audit_search(request, query, results, where="patient search")
+    audit_search(request, query, results,
+                 where=gettext_noop('patient search: "%(query)s" (%(shown)s files)'))
     context = {"query": query, "results": results[: selectors.SEARCH_LIMIT],
                "more": len(results) > selectors.SEARCH_LIMIT,
                "can_register": request.user.has_perm("patients.add_patient"),
@@ -65,7 +67,8 @@ def patient_search(request):
 
 def audit_search(request, query: str, results: list, *, where: str) -> None:
     """A search of patient files is audited (who looked for whom), as typed and with the
-    number of files it showed; an empty box searches nothing and records nothing."""
+    number of files it showed (``where``: the summary's code, naming the page); an empty
+    box searches nothing and records nothing."""
     if not query:
         return
     shown = min(len(results), selectors.SEARCH_LIMIT)
@@ -73,7 +76,7 @@ def audit_search(request, query: str, results: list, *, where: str) -> None:
     # The files the results show are named (mass.audit.audit_list_read): "who read this
     # file" finds who looked the person up.
     audit_record(actor=request.user, action=Action.SEARCH,
-                 summary=f"{where}: \"{query[:100]}\" ({shown}{more} files)",
+                 summary=where, params={"query": query[:100], "shown": f"{shown}{more}"},
                  details={"patients": sorted({getattr(row, "pk", row) for row in
                                               results[:selectors.SEARCH_LIMIT]})})
 
@@ -100,7 +103,9 @@ def patient_create(request):
                 birth_date=data["birth_date"], birth_year=data["birth_year"], niss=data["niss"])
             if duplicates:  # other people's files shown: a search, audited as one
                 audit_record(actor=request.user, action=Action.SEARCH,
-                             summary=f"registration: {len(duplicates)} likely duplicates shown",
+                             summary=gettext_noop("registration: %(count)s likely duplicates "
+                                                  "shown"),
+                             params={"count": len(duplicates)},
                              details={"patients": sorted(d.patient.pk for d in duplicates)})
         if not duplicates:
             arrival = data.get("arrival_purpose", "") if data.get("log_arrival") else ""
@@ -128,7 +133,8 @@ def patient_create(request):
             duplicates = selectors.patient_duplicates(
                 alias=request.POST.get("alias", "")[:100], niss=niss)
             audit_record(actor=request.user, action=Action.SEARCH,
-                         summary=f"registration: {len(duplicates)} files with this NISS shown",
+                         summary=gettext_noop("registration: %(count)s files with this NISS shown"),
+                         params={"count": len(duplicates)},
                          details={"patients": sorted(d.patient.pk for d in duplicates)})
     if not duplicates:
         form.without_duplicate_check()
@@ -139,7 +145,8 @@ def patient_create(request):
 def patient_detail(request, pk):
     patient = selectors.patient_get_for_user(user=request.user, pk=pk)
     audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=patient,
-                 summary=f"patient file {patient.file_number}")
+                 summary=gettext_noop("patient file %(file)s"),
+                 params={"file": patient.file_number})
     if patient.status == Patient.Status.MERGED:
         merge = selectors.patient_merge_record(patient=patient)
         return render(request, "patients/merged_stub.html", {
@@ -164,7 +171,8 @@ def patient_summary(request, pk):
     if patient.is_merged:
         raise Http404  # a merged stub has no records of its own: print the kept file
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} summary printed")
+               summary=gettext_noop("patient file %(file)s summary printed"),
+               params={"file": patient.file_number})
     context = document_context(kind="summary", patient=patient, actor=request.user,
                                back_url=patient.get_absolute_url(),
                                title=_("Summary of %(alias)s") % {"alias": patient.alias})
@@ -200,7 +208,9 @@ def file_reads_print(request, pk):
         return render(request, "patients/file_reads_print.html", context, status=400)
     since, until = form.cleaned_data["since"], form.cleaned_data["until"]
     audit_read(actor=request.user, obj=patient,
-               summary=f"who read file {patient.file_number} printed ({since} to {until})")
+               summary=gettext_noop("who read file %(file)s printed (%(since)s to %(until)s)"),
+               params={"file": patient.file_number, "since": since.isoformat(),
+                       "until": until.isoformat()})
     return render(request, "patients/file_reads_print.html", {
         **context, "since": since, "until": until,
         "reads": audit_file_reads(patient=patient, since=since, until=until)})
@@ -241,7 +251,8 @@ def patient_update(request, pk):
             return redirect(patient)
     # Audited where the page is rendered: a form shown again with its errors shows the file too.
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (edit form)")
+               summary=gettext_noop("patient file %(file)s (edit form)"),
+               params={"file": patient.file_number})
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 
@@ -271,13 +282,16 @@ def patient_merge(request, pk):
                        "joins": selectors.merge_episodes(kept=kept, merged=other).joins}
             for patient in (kept, other):
                 audit_read(actor=request.user, obj=patient,
-                           summary=f"patient file {patient.file_number} (merge preview "
-                                   f"{kept.file_number} <- {other.file_number})")
+                           summary=gettext_noop("patient file %(file)s (merge preview "
+                                                "%(kept)s <- %(merged)s)"),
+                           params={"file": patient.file_number, "kept": kept.file_number,
+                                   "merged": other.file_number})
             form = MergeForm(initial={**form.cleaned_data, "other": other.file_number,
                                       "confirm": True}, kept=kept)
     if preview is None:
         audit_read(actor=request.user, obj=kept,
-                   summary=f"patient file {kept.file_number} (merge form)")
+                   summary=gettext_noop("patient file %(file)s (merge form)"),
+                   params={"file": kept.file_number})
     return render(request, "patients/merge.html",
                   {"form": form, "patient": kept, "preview": preview})
 
@@ -304,7 +318,8 @@ def visit_create(request, pk):
             messages.success(request, _("Walk-in recorded."))
             return redirect(patient)
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (walk-in form)")
+               summary=gettext_noop("patient file %(file)s (walk-in form)"),
+               params={"file": patient.file_number})
     return render(request, "patients/visit_form.html", {"form": form, "patient": patient})
 
 
@@ -365,7 +380,8 @@ def episode_close(request, pk):
             messages.success(request, _("Episode closed."))
             return redirect(patient)
     audit_read(actor=request.user, obj=patient,
-               summary=f"episode {episode.pk} of {patient.file_number} (closing form)")
+               summary=gettext_noop("episode %(episode)s of %(file)s (closing form)"),
+               params={"episode": episode.pk, "file": patient.file_number})
     return render(request, "patients/episode_close.html",
                   {"form": form, "episode": episode, "patient": patient})
 
@@ -388,7 +404,7 @@ def _current_site(request) -> Site | None:
 def _board_context(request, site, *, board=None):
     board = board if board is not None else selectors.board_today(day=timezone.localdate())
     # Who came today, by name: one list event naming them (mass.audit.audit_list_read).
-    audit_list_read(actor=request.user, summary="reception board",
+    audit_list_read(actor=request.user, summary=gettext_noop("reception board"),
                     patients=[visit.patient_id for visit in board["visits"]])
     return {"site": site, "sites": board["sites"], "today": timezone.localdate(),
             "board": board, "purposes": ArrivalForm.base_fields["purpose"].choices,
@@ -453,7 +469,8 @@ def board_search(request):
     # PostgreSQL text holds no NUL character: a typed one would be a server error.
     query = request.GET.get("q", "").replace("\x00", "").strip()
     results = selectors.patient_search(q=query) if query else []
-    audit_search(request, query, results, where="reception search")
+    audit_search(request, query, results,
+                 where=gettext_noop('reception search: "%(query)s" (%(shown)s files)'))
     shown = results[: selectors.SEARCH_LIMIT]
     # One query for all the rows: whose episode has ended, whose questionnaire is due.
     episodes = (selectors.patients_desk_episodes(patient_ids=[p.pk for p in shown])
@@ -540,7 +557,8 @@ def patient_photo(request, pk):
     except FileNotFoundError:
         raise Http404 from None
     audit_read(actor=request.user, obj=photo,
-               summary=f"identification photo of {photo.patient.file_number} ({size})")
+               summary=gettext_noop("identification photo of %(file)s (%(size)s)"),
+               params={"file": photo.patient.file_number, "size": size})
     response = HttpResponse(data, content_type="image/jpeg")
     response["Cache-Control"] = "no-store, private"
     response["Content-Disposition"] = "inline"
@@ -569,7 +587,8 @@ def patient_photo_take(request, pk):
             messages.success(request, _("Photo saved for %(alias)s.") % {"alias": patient.alias})
             return redirect(next_url)
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (photo form)")
+               summary=gettext_noop("patient file %(file)s (photo form)"),
+               params={"file": patient.file_number})
     return render(request, "patients/photo_form.html", {
         "form": form, "patient": patient, "photo": selectors.patient_photo_of(patient),
         "next": next_url, "consents": selectors.photo_consents(patient=patient),
@@ -608,10 +627,16 @@ def lost(request):
                               site_id=site.pk if site else None)
     shown, more = rows[: selectors.WORKLIST_ROWS], len(rows) > selectors.WORKLIST_ROWS
     audit_record(actor=request.user, action=Action.SEARCH,
-                 summary=f"who have we lost: {len(shown)}{'+' if more else ''} files "
-                         f"(team {filters.get('team') or 'all'}, "
-                         f"site {site.pk if site else 'all'}, "
-                         f"days {filters.get('days') or 'thresholds'})",
+                 summary=gettext_noop("who have we lost: %(shown)s files (%(team)s, %(site)s, "
+                                      "%(days)s)"),
+                 params={"shown": f"{len(shown)}{'+' if more else ''}",
+                         "team": (phrase(gettext_noop("team %(team)s"), team=filters["team"])
+                                  if filters.get("team") else phrase(gettext_noop("all teams"))),
+                         "site": (phrase(gettext_noop("site %(site)s"), site=site.pk)
+                                  if site else phrase(gettext_noop("all sites"))),
+                         "days": (phrase(gettext_noop("days %(days)s"), days=filters["days"])
+                                  if filters.get("days")
+                                  else phrase(gettext_noop("days of the thresholds")))},
                  details={"patients": [row.patient_id for row in shown]})
     return render(request, "patients/lost.html", {
         "form": form, "filters": filters, "rows": shown, "more": more,

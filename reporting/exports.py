@@ -43,12 +43,27 @@ def figures_json(figures: dict) -> bytes:
     return (json.dumps(figures, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+def page_value(key: str, value):
+    """A figure rounded as the page shows it (``reporting_tags.figure`` and ``percent``):
+    averages to a whole number, percentages to one decimal. The CSV is read by people
+    (opened in a spreadsheet, pasted into the activity report): 329.0833333333333 is
+    329 there as on the page. The JSON keeps the exact value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    figure = FIGURES.get(key)
+    if key.startswith("income_in_treatment."):
+        return round(value, 1)
+    if (figure is not None and figure.average) or isinstance(value, float):
+        return round(value)
+    return value
+
+
 def figures_csv(figures: dict) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["figure", "value"])
     for key, value in flat_figures(figures):
-        writer.writerow(safe_row([key, "" if value is None else value]))
+        writer.writerow(safe_row([key, "" if value is None else page_value(key, value)]))
     return buffer.getvalue().encode()
 
 

@@ -7,6 +7,7 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from mass.audit import Action, audit_record
 from patients.models import Episode
@@ -52,7 +53,8 @@ def file_active_export(*, year: int, fmt: str, actor, username: str = "",
         # file's SHA-256 (compare with ``sha256sum file-active-<year>.<fmt>``) and the figures
         # themselves (aggregates: no patient is named in them).
         audit_record(actor=actor, action=Action.EXPORT, username=username,
-                     summary=f"file active {year} ({fmt})",
+                     summary=gettext_noop("file active %(year)s (%(format)s)"),
+                     params={"year": year, "format": fmt},
                      details={"year": year, "format": fmt, "bytes": len(content),
                               "sha256": hashlib.sha256(content).hexdigest(),
                               "figures": figures})
@@ -105,7 +107,8 @@ def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
         # Aggregates and a hash only: the reason stays in the declaration, not in the trail's
         # summary, in case someone writes a patient's name into it.
         audit_record(actor=actor, action=Action.CREATE, obj=declaration,
-                     summary=f"file active {year} declared (version {declaration.version})",
+                     summary=gettext_noop("file active %(year)s declared (version %(version)s)"),
+                     params={"year": year, "version": declaration.version},
                      details={"year": year, "version": declaration.version,
                               "sha256": declaration.sha256,
                               "warnings": sum(1 for check in checks if check["count"])})
@@ -116,10 +119,12 @@ def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
 DECLARE_LOCK = 1106
 
 
-def patient_list_view_record(*, summary: str, details: dict, actor) -> None:
+def patient_list_view_record(*, summary: str, details: dict, actor,
+                             params: dict | None = None) -> None:
     """The explanation lists and the TDI list name patients: reading one is audited like
     reading a file."""
-    audit_record(actor=actor, action=Action.VIEW, summary=summary, details=details)
+    audit_record(actor=actor, action=Action.VIEW, summary=summary, params=params,
+                 details=details)
 
 
 def tdi_file_export(*, year: int, actor, username: str = "") -> tuple[bytes, str, int]:
@@ -131,7 +136,8 @@ def tdi_file_export(*, year: int, actor, username: str = "") -> tuple[bytes, str
     content = exports.tdi_csv(rows)
     with transaction.atomic():
         audit_record(actor=actor, action=Action.EXPORT, username=username,
-                     summary=f"TDI file {year} ({len(rows)} episodes)",
+                     summary=gettext_noop("TDI file %(year)s (%(count)s episodes)"),
+                     params={"year": year, "count": len(rows)},
                      details={"year": year, "episodes": len(rows),
                               "sha256": hashlib.sha256(content).hexdigest()})
     return content, f"tdi-{year}.csv", len(rows)
@@ -160,12 +166,14 @@ def tdi_record_save(*, episode: Episode, data: dict, based_on_id: int | None,
     record.save()
     audit_record(actor=actor, action=Action.UPDATE if current else Action.CREATE,
                  patient=episode.patient, obj=record,
-                 summary=(f"TDI questionnaire of episode {episode.pk} corrected"
-                          if current else f"TDI questionnaire of episode {episode.pk}"))
+                 summary=(gettext_noop("TDI questionnaire of episode %(episode)s corrected")
+                          if current else gettext_noop("TDI questionnaire of episode %(episode)s")),
+                 params={"episode": episode.pk})
     return record
 
 
 def tdi_view_record(*, episode: Episode, actor) -> None:
     """Reading a patient's questionnaire is reading their record."""
     audit_record(actor=actor, action=Action.VIEW, patient=episode.patient, obj=episode,
-                 summary=f"TDI questionnaire of episode {episode.pk}")
+                 summary=gettext_noop("TDI questionnaire of episode %(episode)s"),
+                 params={"episode": episode.pk})

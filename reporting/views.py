@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 
 from reporting import charts, explain, exports, selectors, services
@@ -38,7 +39,8 @@ def _patient_url(patient_id) -> str | None:
 def index(request):
     declared = selectors.declared_versions()
     return render(request, "reporting/index.html", {
-        "years": [{"year": year, "declared": declared.get(year)}
+        "years": [{"year": year, "declared": declared.get(year),
+                   "in_progress": year == timezone.localdate().year}
                   for year in selectors.years_with_data()]})
 
 
@@ -100,7 +102,9 @@ def file_active(request, year: int):
     if reconciliation is not None:
         # The reconciliation names patients: reading it is audited like an explanation list.
         services.patient_list_view_record(
-            summary=f"file active {year}: reconciliation with version {declaration.version}",
+            summary=gettext_noop("file active %(year)s: reconciliation with version "
+                                 "%(version)s"),
+            params={"year": year, "version": declaration.version},
             details={"year": year, "version": declaration.version,
                      "records": len(reconciliation.records),
                      # who was shown, as the lists of patients are audited
@@ -120,6 +124,12 @@ def file_active(request, year: int):
             declaring.year_checks(year, current.figures, current.check_counts)),
         "can_declare": (request.user.has_perm("reporting.add_declaredyear")
                         and year < timezone.localdate().year),
+        # The year not over yet: its figures grow until 31 December (issue 14). The links
+        # lead to the years that have a page (none before FIRST_YEAR, none after this one).
+        "in_progress": year == timezone.localdate().year,
+        "today": timezone.localdate(),
+        "previous_year": year - 1 if year > FIRST_YEAR else None,
+        "next_year": year + 1 if year < timezone.localdate().year else None,
         "seed_rows": _figure_rows(SEED_FIGURES, shown, before),
         "other_rows": _figure_rows(OTHER_FIGURES, shown, before),
         "income_rows": [{"key": key, "label": label,
@@ -212,7 +222,8 @@ def file_active_explain(request, year: int, figure: str):
                                       user=request.user)
     page = Paginator(explanation.rows, EXPLAIN_PAGE_SIZE).get_page(request.GET.get("page"))
     services.patient_list_view_record(
-        summary=f"file active {year}: list of {figure} (page {page.number})",
+        summary=gettext_noop("file active %(year)s: list of %(figure)s (page %(page)s)"),
+        params={"year": year, "figure": figure, "page": page.number},
         details={"year": year, "figure": figure, "page": page.number,
                  "filters": explanation.filters_used,
                  # The patients of the page (mass.audit.audit_list_read): "who read this
@@ -288,7 +299,8 @@ def tdi_year(request, year: int):
     page = Paginator(episodes, 100).get_page(request.GET.get("page"))
     counts = selectors.tdi_year_counts(year)
     services.patient_list_view_record(
-        summary=f"TDI episodes {year} (page {page.number})",
+        summary=gettext_noop("TDI episodes %(year)s (page %(page)s)"),
+        params={"year": year, "page": page.number},
         details={"year": year, "page": page.number,
                  "patients": sorted({e.patient_id for e in page.object_list})},
         actor=request.user)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from mass.audit import Action, audit_record
 from social.models import SITUATION_MODELS, SituationRecord, SocialAction, SocialActionUpdate
@@ -33,7 +34,8 @@ def situation_record(*, patient, date: datetime.date, changes: dict[str, dict],
         record.save()
         records.append(record)
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=record,
-                     summary=f"social situation: {dimension} since {date}",
+                     summary=gettext_noop("social situation: %(dimension)s since %(date)s"),
+                     params={"dimension": dimension, "date": str(date)},
                      details={"dimension": dimension, **values})
     return records
 
@@ -62,7 +64,8 @@ def situation_correct(*, record: SituationRecord, date: datetime.date, values: d
         raise ValidationError(_("This entry has already been corrected; correct the "
                                 "correction instead."), code="already_corrected") from None
     audit_record(actor=actor, action=Action.UPDATE, patient=record.patient, obj=correction,
-                 summary=f"social situation: {record.dimension} corrected",
+                 summary=gettext_noop("social situation: %(dimension)s corrected"),
+                 params={"dimension": record.dimension},
                  details={"corrects": record.pk, "reason": reason, "date": str(date),
                           **values})
     return correction
@@ -80,7 +83,8 @@ def social_action_open(*, patient, type: str, social_worker, partner=None,
     action.full_clean()
     action.save()
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=action,
-                 summary=f"social action {type} opened",
+                 summary=gettext_noop("social action %(action_type)s opened"),
+                 params={"action_type": type},
                  details={"social_worker": social_worker.pk,
                           "due_on": str(due_on) if due_on else None})
     return action
@@ -100,7 +104,8 @@ def social_action_edit(*, action: SocialAction, social_worker, partner,
     action.social_worker, action.partner, action.due_on = social_worker, partner, due_on
     action.save(update_fields=["social_worker", "partner", "due_on", "updated_at"])
     audit_record(actor=actor, action=Action.UPDATE, patient=action.patient, obj=action,
-                 summary=f"social action {action.type} changed",
+                 summary=gettext_noop("social action %(action_type)s changed"),
+                 params={"action_type": action.type},
                  details={"before": before,
                           "after": {"social_worker": social_worker.pk,
                                     "partner": partner.pk if partner else None,
@@ -136,6 +141,9 @@ def social_action_progress(*, action: SocialAction, status: str, note: str = "",
         status_from=previous if status != previous else "",
         status_to=status if status != previous else "", note=note)
     audit_record(actor=actor, action=Action.UPDATE, patient=action.patient, obj=action,
-                 summary=f"social action {action.type}: {previous} -> {status}",
+                 summary=gettext_noop("social action %(action_type)s: %(status_from)s -> "
+                                      "%(status_to)s"),
+                 params={"action_type": action.type, "status_from": previous,
+                         "status_to": status},
                  details={"update": update.pk, "status_from": previous, "status_to": status})
     return update

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from mass.audit import Action, audit_list_read, audit_read, audit_record
@@ -37,7 +38,8 @@ def caseload(request, team=False):
     action_filter = selectors.caseload(user=request.user, data=request.GET, team=team)
     page = Paginator(action_filter.qs, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
     # The page's actions name their patients: one list event naming them.
-    audit_list_read(actor=request.user, summary="team caseload" if team else "caseload",
+    audit_list_read(actor=request.user,
+                    summary=gettext_noop("team caseload") if team else gettext_noop("caseload"),
                     patients=[action.patient_id for action in page.object_list])
     context = {"filter": action_filter, "page": page, "team": team,
                "today": timezone.localdate()}
@@ -68,12 +70,14 @@ def situation(request, patient_id):
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, _("Social situation recorded (%(count)d change(s)).")
-                             % {"count": len(records)})
+            messages.success(request, ngettext(
+                "Social situation recorded (%(count)d change).",
+                "Social situation recorded (%(count)d changes).", len(records))
+                % {"count": len(records)})
             return redirect(_next_url(request) or reverse("social:situation",
                                                            args=[patient.pk]))
     # Audited where the page is rendered: a form shown again with its errors shows it too.
-    audit_read(actor=request.user, obj=patient, summary="social situation")
+    audit_read(actor=request.user, obj=patient, summary=gettext_noop("social situation"))
     as_of_form = AsOfForm(request.GET)
     as_of = (as_of_form.cleaned_data["as_of"] if as_of_form.is_valid() else None) or today
     context = {
@@ -113,7 +117,8 @@ def situation_correct(request, patient_id, dimension, pk):
                                         "the history."))
             return redirect("social:situation", patient_id=patient.pk)
     audit_record(actor=request.user, action=Action.VIEW, patient=patient, obj=original,
-                 summary=f"social situation: {dimension} entry to correct")
+                 summary=gettext_noop("social situation: %(dimension)s entry to correct"),
+                 params={"dimension": dimension})
     return render(request, "social/situation_correct.html",
                   {"patient": patient, "form": form, "original": original})
 
@@ -135,7 +140,8 @@ def action_create(request, patient_id):
             messages.success(request, _("Social action opened."))
             return redirect(action)
     audit_read(actor=request.user, obj=patient,
-               summary=f"patient file {patient.file_number} (social action form)")
+               summary=gettext_noop("patient file %(file)s (social action form)"),
+               params={"file": patient.file_number})
     return render(request, "social/action_form.html", {"patient": patient, "form": form})
 
 
@@ -162,7 +168,8 @@ def _render_detail(request, action, progress_form=None):
     # The page, and the progress form shown again with its errors: a read of the action;
     # whether its notes were shown (the coordinator opens it without them).
     audit_record(actor=request.user, action=Action.VIEW, patient=action.patient, obj=action,
-                 summary=f"social action {action.type}",
+                 summary=gettext_noop("social action %(action_type)s"),
+                 params={"action_type": action.type},
                  details={"text_shown": notes_readable and all(
                      readable for _update, readable in context["updates"])})
     return render(request, "social/action_detail.html", context)
@@ -207,6 +214,7 @@ def action_edit(request, pk):
             return redirect(action)
     # The action of one patient, as its page shows it.
     audit_read(actor=request.user, obj=action,
-               summary=f"social action {action.type} (edit form)")
+               summary=gettext_noop("social action %(action_type)s (edit form)"),
+               params={"action_type": action.type})
     return render(request, "social/action_form.html",
                   {"patient": action.patient, "form": form, "action": action})

@@ -10,3 +10,11 @@ def query_replace(context, **kwargs):
     for key, value in kwargs.items():
         query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def role_label(code):
+    """A role's name in the reader's language, from its code (a group's name): "Social
+    worker", never "social_worker"."""
+    from mass.roles import Role
+    return Role(code).label if code in Role.values else code

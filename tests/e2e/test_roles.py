@@ -248,7 +248,7 @@ def test_social_worker_records_cpas_income(page, steps, staff_factory):
     page.get_by_label("Income source").select_option(label="CPAS/OCMW income")
     steps.shot("situation-form")
     page.get_by_role("button", name="Record", exact=True).click()
-    expect(page.get_by_text("Social situation recorded (1 change(s)).")).to_be_visible()
+    expect(page.get_by_text("Social situation recorded (1 change).")).to_be_visible()
     expect(page.locator("[data-current=income]")).to_contain_text("CPAS/OCMW income")
     steps.shot("income-recorded")
 

@@ -59,11 +59,12 @@ def dispensed_and_withheld():
 
 def test_the_coordinator_reads_dispensing_record_without_dose_or_reason(coordinator_user):
     dispensed_and_withheld()
-    # Stored as written: the record keeps the dose and the reason.
+    # Stored as written (in English, the reason labelled): the record keeps the dose and
+    # the reason.
     stored = list(AuditEvent.objects.filter(object_type="dispensary.dispensation")
                   .values_list("summary", flat=True))
     assert any(summary.startswith("dispensed ") for summary in stored)
-    assert any("dose withheld (intoxication)" in summary for summary in stored)
+    assert any("dose withheld (Signs of intoxication)" in summary for summary in stored)
 
     html = en_client(coordinator_user).get(reverse("audit_list")).content.decode()
     assert "dispensing record" in html
@@ -77,7 +78,7 @@ def test_a_doctor_reading_the_trail_reads_the_dose():
     dispensed_and_withheld()
     medical_lead = make_staff(Role.COORDINATOR, Role.DOCTOR, username="t_medical_lead")
     html = en_client(medical_lead).get(reverse("audit_list")).content.decode()
-    assert "dose withheld (intoxication)" in html
+    assert "dose withheld (Signs of intoxication)" in html
     assert "dispensed " in html
 
 
@@ -173,4 +174,4 @@ def test_a_social_action_opened_without_its_notes_says_so(coordinator_user, soci
     assert shown == {coordinator_user.username: False, social_worker_user.username: True}
     trail = en_client(coordinator_user).get(reverse("audit_list"),
                                             {"patient": action.patient_id}).content.decode()
-    assert "social action housing: opened, text not shown" in trail
+    assert "social action Housing: opened, text not shown" in trail

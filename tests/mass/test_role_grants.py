@@ -45,7 +45,7 @@ def test_a_clinical_role_asked_for_waits_for_a_second_coordinator(
     assert (grant.role, grant.requested_by, grant.decided_at) == ("doctor", coordinator_user,
                                                                   None)
     assert browser(xavier).get(DOCTOR_PAGE).status_code == 403
-    assert grant_audit(grant) == [("t_coordinator", "role doctor requested for xavier")]
+    assert grant_audit(grant) == [("t_coordinator", "role Doctor requested for xavier")]
 
     # The requester sees the request, without the buttons; the other coordinator has them.
     own_page = coordinator_client.get("/staff/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -82,8 +82,8 @@ def test_a_second_coordinator_approves_and_the_role_works(coordinator_client,
     assert xavier_browser.get("/").status_code == 302  # new rights: signed out everywhere
     xavier.refresh_from_db()
     assert browser(xavier).get(DOCTOR_PAGE).status_code == 200
-    assert grant_audit(grant) == [("t_coordinator", "role doctor requested for xavier"),
-                                  ("t_coordinator_b", "role doctor approved for xavier")]
+    assert grant_audit(grant) == [("t_coordinator", "role Doctor requested for xavier"),
+                                  ("t_coordinator_b", "role Doctor approved for xavier")]
 
 
 def test_a_refused_grant_gives_nothing(coordinator_client, second_coordinator):
@@ -93,7 +93,7 @@ def test_a_refused_grant_gives_nothing(coordinator_client, second_coordinator):
     assert (grant.approved, grant.decided_by) == (False, second_coordinator)
     assert not grant.user.groups.exists()
     assert browser(grant.user).get(DOCTOR_PAGE).status_code == 403
-    assert grant_audit(grant)[-1] == ("t_coordinator_b", "role doctor refused for xavier")
+    assert grant_audit(grant)[-1] == ("t_coordinator_b", "role Doctor refused for xavier")
     assert f'data-grant="{grant.pk}"' not in coordinator_client.get("/staff/").content.decode()
 
 

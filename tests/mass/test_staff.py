@@ -2,8 +2,11 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import translation
 
 from mass.models import AuditEvent
+from mass.roles import Role
 
 User = get_user_model()
 
@@ -188,3 +191,16 @@ def test_reception_lead_needs_the_reception_role(coordinator_client, nurse_user)
     assert response.status_code == 200
     assert "A reception lead has the reception role." in response.content.decode()
     assert not nurse_user.user_permissions.exists()
+
+
+def test_staff_list_names_roles_in_the_reader_language(coordinator_client, coordinator_user,
+                                                       staff_factory):
+    """Issue 14: the role's name in Dutch, never the group's code "social_worker"."""
+    staff_factory(Role.SOCIAL_WORKER)
+    coordinator_user.language = "nl"
+    coordinator_user.save(update_fields=["language"])
+    content = coordinator_client.get(reverse("staff_list")).content.decode()
+    with translation.override("nl"):
+        label = str(Role.SOCIAL_WORKER.label)
+    assert f">{label}</span>" in content
+    assert ">social_worker<" not in content

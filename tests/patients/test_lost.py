@@ -372,7 +372,7 @@ def test_the_list_is_audited_as_a_list_read(nurse, nurse_user):
     person = in_treatment(seen_days_ago=40)
     listed(nurse, "?team=social&days=35")
     event = AuditEvent.objects.filter(actor=nurse_user, action="search").order_by("pk").last()
-    assert "who have we lost" in event.summary and "team social" in event.summary
+    assert "who have we lost" in event.summary and "team Social" in event.summary
     assert event.patient_id is None
     listed(nurse)
     event = AuditEvent.objects.filter(actor=nurse_user, action="search").order_by("pk").last()

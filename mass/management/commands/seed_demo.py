@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from mass.demo import DEMO_PASSWORD, seed_closure, seed_staff
+from mass.demo import DEMO_PASSWORD, accounts_text, seed_closure, seed_staff
 
 # Each app that has demo records provides ``<app>.demo.seed(*, years, scale, stdout)``;
 # they run in this order because later apps attach records to earlier ones.
@@ -41,5 +41,5 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo accounts (password for all: "
                                              f"{DEMO_PASSWORD}):"))
-        for username, roles in accounts:
-            self.stdout.write(f"  {username:<15} {roles}")
+        for line in accounts_text(accounts):
+            self.stdout.write(line)

@@ -1,5 +1,5 @@
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from patients.services import episodes_record_lapses
 
@@ -13,15 +13,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         recorded, withdrawn = episodes_record_lapses()
-        self.stdout.write(_("%(n)s episode(s) ended: no contact for six months.")
-                          % {"n": len(recorded)})
+        self.stdout.write(ngettext("%(n)s episode ended: no contact for six months.",
+                                   "%(n)s episodes ended: no contact for six months.",
+                                   len(recorded)) % {"n": len(recorded)})
         for episode in recorded:
             self.stdout.write(f"  {episode.patient.file_number}  "
                               f"{episode.opened_on.isoformat()} -> "
                               f"{episode.lapse_recorded_on.isoformat()}")
         if withdrawn:
-            self.stdout.write(_("%(n)s recorded end(s) withdrawn: a contact entered since "
-                                "falls inside the gap.") % {"n": len(withdrawn)})
+            self.stdout.write(ngettext(
+                "%(n)s recorded end withdrawn: a contact entered since falls inside the gap.",
+                "%(n)s recorded ends withdrawn: a contact entered since falls inside the gap.",
+                len(withdrawn)) % {"n": len(withdrawn)})
             for episode in withdrawn:
                 self.stdout.write(f"  {episode.patient.file_number}  "
                                   f"{episode.opened_on.isoformat()}")

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from mass.db import owner_connection
 from patients.importer import ImportFailed, import_records
@@ -28,7 +28,9 @@ class Command(BaseCommand):
                 self.stderr.write(str(error))
             # The files named in the error itself, for a script or a log that keeps only it.
             files = sorted({str(Path(directory) / error.file) for error in failure.errors})
-            raise CommandError(_("%(n)s error(s) in %(files)s: nothing was imported.")
+            raise CommandError(ngettext("%(n)s error in %(files)s: nothing was imported.",
+                                        "%(n)s errors in %(files)s: nothing was imported.",
+                                        len(failure.errors))
                                % {"n": len(failure.errors), "files": ", ".join(files)}) from None
         counts = ", ".join(f"{file}: {n}" for file, n in result.counts.items()) or _("no file")
         if dry_run:
