@@ -149,3 +149,12 @@ class SiteClosureForm(forms.Form):
         if first and last and last < first:
             self.add_error("last_day", _("The last closed day is before the first one."))
         return cleaned
+
+
+class CancellationForm(forms.Form):
+    """The reason for cancelling an entry recorded by mistake (mass.corrections)."""
+
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why this entry is cancelled.")},
+        help_text=_("E.g. logged on the wrong file, entered twice."))

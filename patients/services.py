@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mass.audit import Action, audit_record
+from mass.corrections import cancellation_check
 from mass.hooks import app_function
 from patients import photos, selectors
 from patients.models import (
@@ -21,12 +22,14 @@ from patients.models import (
     WORKLIST_DAYS_MIN,
     Episode,
     HarmReductionContact,
+    HarmReductionContactCancellation,
     OutreachAttempt,
     Patient,
     PatientMerge,
     PatientPhoto,
     PhotoConsent,
     Visit,
+    VisitCancellation,
     WorklistThresholds,
 )
 
@@ -367,8 +370,8 @@ def visit_log(*, patient: Patient, purpose: str, site, actor, date: datetime.dat
         raise ValidationError(_("Unknown purpose."), code="purpose")
     # Serialise arrivals of one person so that two clicks at once make one walk-in.
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
-    recent = (Visit.objects.filter(patient=patient, date=date, purpose=purpose,
-                                   created_at__gte=timezone.now() - DOUBLE_CLICK)
+    recent = (Visit.objects.standing().filter(patient=patient, date=date, purpose=purpose,
+                                              created_at__gte=timezone.now() - DOUBLE_CLICK)
               .order_by("-id").first())
     if recent is not None:
         return recent, False
@@ -407,6 +410,38 @@ def harm_reduction_log(*, site, date: datetime.date, quantities: dict[str, tuple
                  summary="harm-reduction material: " + ", ".join(
                      f"{r.material} +{r.handed_out}/-{r.returned}" for r in rows))
     return rows
+
+
+@transaction.atomic
+def visit_cancel(*, visit: Visit, reason: str, actor) -> VisitCancellation:
+    """Cancel a walk-in logged by mistake (mass.corrections: its author or a coordinator,
+    once, with a reason). The walk-in stays, struck through; it is no contact any more."""
+    current = Visit.objects.select_for_update().get(pk=visit.pk)
+    reason = cancellation_check(record=current, author_id=current.logged_by_id, reason=reason,
+                                actor=actor)
+    cancellation = VisitCancellation.objects.create(visit=current, reason=reason,
+                                                    cancelled_by=actor)
+    audit_record(actor=actor, action=Action.CANCEL, patient=current.patient, obj=cancellation,
+                 summary=f"walk-in {current.pk} of {current.date} cancelled",
+                 details={"visit": current.pk})
+    return cancellation
+
+
+@transaction.atomic
+def harm_reduction_cancel(*, contact: HarmReductionContact, reason: str,
+                          actor) -> HarmReductionContactCancellation:
+    """Cancel a harm-reduction entry (one material of a hand-out) recorded by mistake,
+    anonymous or named: its author or a coordinator, once, with a reason."""
+    current = HarmReductionContact.objects.select_for_update().get(pk=contact.pk)
+    reason = cancellation_check(record=current, author_id=current.logged_by_id, reason=reason,
+                                actor=actor)
+    cancellation = HarmReductionContactCancellation.objects.create(
+        contact=current, reason=reason, cancelled_by=actor)
+    audit_record(actor=actor, action=Action.CANCEL, patient=current.patient, obj=cancellation,
+                 summary=f"harm-reduction entry {current.pk} of {current.date} cancelled "
+                         f"({current.material} +{current.handed_out}/-{current.returned})",
+                 details={"contact": current.pk})
+    return cancellation
 
 
 # --- treatment episodes -----------------------------------------------------------------------

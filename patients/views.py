@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alerts.selectors import readable_alerts_by_patient
 from mass.audit import Action, audit_list_read, audit_read, audit_record
+from mass.corrections import cancellation_page, may_cancel
 from mass.models import Site
 from patients import photos, selectors, services
 from patients.forms import (
@@ -129,7 +130,9 @@ def patient_detail(request, pk):
     context = {"patient": patient, **selectors.patient_file(patient=patient),
                "panels": panels,
                "episode_form": EpisodeOpenForm(initial={"opened_on": timezone.localdate()}),
-               "purposes": ArrivalForm.base_fields["purpose"].choices}
+               "purposes": ArrivalForm.base_fields["purpose"].choices,
+               # a coordinator may cancel any walk-in, the others those they logged
+               "is_coordinator": may_cancel(request.user, author_id=None)}
     return render(request, "patients/patient_detail.html", context)
 
 
@@ -230,6 +233,24 @@ def visit_create(request, pk):
     audit_read(actor=request.user, obj=patient,
                summary=f"patient file {patient.file_number} (walk-in form)")
     return render(request, "patients/visit_form.html", {"form": form, "patient": patient})
+
+
+@require_http_methods(["GET", "POST"])
+def visit_cancel(request, pk):
+    """Cancel a walk-in logged by mistake (mass.corrections: its author or a coordinator)."""
+    visit = selectors.visit_get_for_user(user=request.user, pk=pk)
+    return cancellation_page(
+        request, record=visit,
+        read=lambda: audit_read(actor=request.user, obj=visit.patient,
+                                summary=f"patient file {visit.patient.file_number} "
+                                        f"(walk-in {visit.pk} cancel form)"), author_id=visit.logged_by_id, patient=visit.patient,
+        back=visit.patient.get_absolute_url(), title=_("Cancel a walk-in"),
+        entry=[(_("Date"), visit.date), (_("Time"), visit.time or "—"),
+               (_("For"), visit.get_purpose_display()), (_("Site"), visit.site or "—"),
+               (_("Logged by"), visit.logged_by or "—")],
+        cancel=lambda reason: services.visit_cancel(visit=visit, reason=reason,
+                                                    actor=request.user),
+        done=_("The walk-in is cancelled: it no longer counts."))
 
 
 # --- treatment episodes ---------------------------------------------------------------------
@@ -438,6 +459,43 @@ def harm_reduction_log(request):
     context = _board_context(request, site)
     context["hr_form"] = form
     return render(request, "patients/board.html", context, status=200)
+
+
+@require_GET
+@permission_required("patients.view_harmreductioncontact", raise_exception=True)
+def harm_reduction_today(request):
+    """Today's harm-reduction entries one by one, so that one recorded by mistake can be
+    cancelled (the board shows only the day's totals)."""
+    contacts = list(selectors.harm_reduction_of_day(day=timezone.localdate()))
+    named = [contact.patient_id for contact in contacts if contact.patient_id]
+    if named:
+        audit_list_read(actor=request.user, summary="harm-reduction entries of the day",
+                        patients=named)
+    for contact in contacts:
+        contact.may_cancel = may_cancel(request.user, author_id=contact.logged_by_id)
+    return render(request, "patients/harm_reduction_today.html",
+                  {"contacts": contacts, "today": timezone.localdate()})
+
+
+@require_http_methods(["GET", "POST"])
+def harm_reduction_cancel(request, pk):
+    """Cancel a harm-reduction entry recorded by mistake (its author or a coordinator)."""
+    contact = selectors.harm_reduction_contact_get_for_user(user=request.user, pk=pk)
+    return cancellation_page(
+        request, record=contact,
+        read=lambda: contact.patient_id and audit_read(
+            actor=request.user, obj=contact,
+            summary=f"harm-reduction entry {contact.pk} (cancel form)"), author_id=contact.logged_by_id, patient=contact.patient,
+        back=reverse("reception:harm_reduction_today"),
+        title=_("Cancel a harm-reduction entry"),
+        entry=[(_("Date"), contact.date), (_("Site"), contact.site or "—"),
+               (_("Person"), contact.patient.alias if contact.patient else _("Anonymous")),
+               (_("Material"), contact.get_material_display()),
+               (_("Handed out"), contact.handed_out), (_("Returned"), contact.returned),
+               (_("Logged by"), contact.logged_by or "—")],
+        cancel=lambda reason: services.harm_reduction_cancel(contact=contact, reason=reason,
+                                                             actor=request.user),
+        done=_("The harm-reduction entry is cancelled: it no longer counts."))
 
 
 # --- identification photos ---------------------------------------------------------------------
