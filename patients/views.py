@@ -20,6 +20,7 @@ from patients.forms import (
     ArrivalForm,
     EpisodeCloseForm,
     EpisodeOpenForm,
+    HarmReductionDayForm,
     HarmReductionForm,
     MergeForm,
     OutreachAttemptForm,
@@ -464,17 +465,22 @@ def harm_reduction_log(request):
 @require_GET
 @permission_required("patients.view_harmreductioncontact", raise_exception=True)
 def harm_reduction_today(request):
-    """Today's harm-reduction entries one by one, so that one recorded by mistake can be
-    cancelled (the board shows only the day's totals)."""
-    contacts = list(selectors.harm_reduction_of_day(day=timezone.localdate()))
+    """A day's harm-reduction entries one by one (today's, or ``?day=``), so that one
+    recorded by mistake can be cancelled (the board shows only the day's totals)."""
+    today = timezone.localdate()
+    form = HarmReductionDayForm(request.GET if "day" in request.GET else None,
+                                initial={"day": today})
+    day = form.cleaned_data["day"] if form.is_bound and form.is_valid() else today
+    contacts = list(selectors.harm_reduction_of_day(day=day))
     named = [contact.patient_id for contact in contacts if contact.patient_id]
     if named:
-        audit_list_read(actor=request.user, summary="harm-reduction entries of the day",
+        audit_list_read(actor=request.user, summary=f"harm-reduction entries of {day}",
                         patients=named)
     for contact in contacts:
         contact.may_cancel = may_cancel(request.user, author_id=contact.logged_by_id)
     return render(request, "patients/harm_reduction_today.html",
-                  {"contacts": contacts, "today": timezone.localdate()})
+                  {"contacts": contacts, "day": day, "form": form,
+                   "back": request.get_full_path()})
 
 
 @require_http_methods(["GET", "POST"])

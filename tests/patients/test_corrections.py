@@ -267,3 +267,24 @@ def test_harm_reduction_entries_of_the_day_are_the_desk_s_and_the_coordinator_s(
         assert client.get("/reception/harm-reduction/today/").status_code == status
     assert client.post("/reception/harm-reduction/today/").status_code == 405
     assert not HarmReductionContact.objects.exists()
+
+
+def test_a_coordinator_finds_and_cancels_an_entry_of_an_earlier_day(client, reception_user,
+                                                                   coordinator_user):
+    day = timezone.localdate() - datetime.timedelta(days=40)
+    [contact] = harm_reduction_log(site=woeringen(), date=day, quantities={"wipe": (7, 0)},
+                                   actor=reception_user)
+    client.force_login(coordinator_user)
+    listed = client.get("/reception/harm-reduction/today/", {"day": day.isoformat()}, **EN)
+    link = f"/reception/harm-reduction/{contact.pk}/cancel/?next=" \
+           f"/reception/harm-reduction/today/%3Fday%3D{day.isoformat()}"
+    assert link in listed.content.decode()
+
+    response = client.post(link, {"reason": "Counted twice"})
+
+    assert response.status_code == 302
+    assert response.url == f"/reception/harm-reduction/today/?day={day.isoformat()}"
+    assert HarmReductionContactCancellation.objects.get().contact == contact
+    later = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    refused = client.get("/reception/harm-reduction/today/", {"day": later}, **EN)
+    assert "The date cannot be later than today." in refused.content.decode()
