@@ -8,9 +8,13 @@ someone on holiday). A screening test is medical: coordinators may not read it, 
 second pair of hands is a doctor's. Anyone else may read the record but not cancel it.
 """
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from mass.forms import CancellationForm
 from mass.roles import Role, has_role
 
 
@@ -51,12 +55,6 @@ def cancellation_page(request, *, record, author_id: int | None, cancel, back: s
 
     Whoever may read the entry but not cancel it gets 403, before any form; the view has
     already given 404 to whoever may not read it."""
-    from django.contrib import messages
-    from django.shortcuts import redirect, render
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    from mass.forms import CancellationForm
-
     if not may_cancel(request.user, author_id=author_id, overseer=overseer):
         raise PermissionDenied
     if read is not None:

@@ -666,9 +666,10 @@ def board_today(*, day: datetime.date, site: Site | None = None, rows: int = BOA
     staff: dict[int, str] = {}
     latest = []
     for (patient_id, alias, file_number, identity, time, purpose, site_name, user_id,
-         *rest) in visits:
-        names, (visit_id, reason, cancelled_at, canceller_id, *canceller) = rest[:3], rest[3:]
-        for pk, person in ((user_id, names), (canceller_id, canceller)):
+         username, first_name, last_name, visit_id, reason, cancelled_at, canceller_id,
+         *canceller) in visits:
+        for pk, person in ((user_id, (username, first_name, last_name)),
+                           (canceller_id, canceller)):
             if pk is not None and pk not in staff:
                 staff[pk] = str(_staff_member(pk, *person))
         cancelled = None if reason is None else {

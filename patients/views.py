@@ -487,11 +487,14 @@ def harm_reduction_today(request):
 def harm_reduction_cancel(request, pk):
     """Cancel a harm-reduction entry recorded by mistake (its author or a coordinator)."""
     contact = selectors.harm_reduction_contact_get_for_user(user=request.user, pk=pk)
+
+    def read():
+        if contact.patient_id:  # an anonymous entry is nobody's file
+            audit_read(actor=request.user, obj=contact,
+                       summary=f"harm-reduction entry {contact.pk} (cancel form)")
+
     return cancellation_page(
-        request, record=contact,
-        read=lambda: contact.patient_id and audit_read(
-            actor=request.user, obj=contact,
-            summary=f"harm-reduction entry {contact.pk} (cancel form)"), author_id=contact.logged_by_id, patient=contact.patient,
+        request, record=contact, read=read, author_id=contact.logged_by_id, patient=contact.patient,
         back=reverse("reception:harm_reduction_today"),
         title=_("Cancel a harm-reduction entry"),
         entry=[(_("Date"), contact.date), (_("Site"), contact.site or "—"),
