@@ -88,6 +88,7 @@ def test_cancelling_an_attendance_twice_without_reason_or_as_someone_else_is_ref
     client.force_login(nurse_user)
     again = client.post(url, {"reason": "Again"}, **EN)
     assert again.status_code == 200 and "cancelled: Wrong person" in again.content.decode()
+    assert "This entry is already cancelled." in again.content.decode()
     assert GroupAttendanceCancellation.objects.get().cancelled_by == coordinator_user
     assert client.put(url).status_code == 405
 
@@ -256,5 +257,6 @@ def test_who_may_cancel_a_screening_test(client, nurse_user, doctor_user):
     assert client.post(url, {"reason": "Wrong file"}).status_code == 302
     client.force_login(nurse_user)
     again = client.post(url, {"reason": "Again"}, **EN)
+    assert "This entry is already cancelled." in again.content.decode()
     assert "cancelled: Wrong file" in again.content.decode()
     assert ScreeningTestCancellation.objects.get().cancelled_by == doctor_user

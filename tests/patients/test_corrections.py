@@ -91,6 +91,7 @@ def test_cancelling_a_walk_in_twice_or_without_a_reason_is_refused(reception_cli
     assert again.status_code == 200
     assert VisitCancellation.objects.get().reason == "Twice"
     # The page says it is cancelled already, and by whom, instead of a form.
+    assert "This entry is already cancelled." in again.content.decode()
     assert "cancelled: Twice" in again.content.decode()
     assert AuditEvent.objects.filter(action="cancel").count() == 1
 
@@ -220,8 +221,7 @@ def test_a_named_harm_reduction_entry_is_cancelled_by_a_coordinator_not_by_anoth
     client.force_login(coordinator_user)
     assert client.post(hr_cancel_url(contact), {"reason": "Wrong person"}).status_code == 302
     again = client.post(hr_cancel_url(contact), {"reason": "Again"}, **EN)
-    assert "This entry is already cancelled." in again.content.decode() or \
-        "cancelled: Wrong person" in again.content.decode()
+    assert "This entry is already cancelled." in again.content.decode()
     assert HarmReductionContactCancellation.objects.get().cancelled_by == coordinator_user
     assert AuditEvent.objects.get(action="cancel").patient_id == patient.pk
 
