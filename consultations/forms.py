@@ -172,6 +172,11 @@ class ReferralOutcomeForm(forms.Form):
         return value
 
 
+RESULT_CHOICES_EMPTY_FIRST = [("", "---------"), *ScreeningTest.Result.choices]
+#: A result known (no "Pending"): what a result recorded or amended may be.
+RESULTS = [c for c in ScreeningTest.Result.choices if c[0] != ScreeningTest.Result.PENDING]
+
+
 class ScreeningTestForm(forms.ModelForm):
     class Meta:
         model = ScreeningTest
@@ -181,6 +186,12 @@ class ScreeningTestForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("date", timezone.localdate())
+        # No result chosen for the person who records it: "Pending" is a choice like the
+        # others (a default would put a result on a file nobody chose).
+        self.fields["result"].choices = RESULT_CHOICES_EMPTY_FIRST
+        self.fields["result"].initial = None
+        self.fields["result"].required = True
+        self.fields["result"].error_messages["required"] = _("Choose the result.")
 
     def clean_date(self):
         return _not_in_future(self.cleaned_data.get("date"))
@@ -198,8 +209,8 @@ class ScreeningTestForm(forms.ModelForm):
 
 class ScreeningResultForm(forms.Form):
     result = forms.ChoiceField(
-        label=_("Result"),
-        choices=[c for c in ScreeningTest.Result.choices if c[0] != ScreeningTest.Result.PENDING])
+        label=_("Result"), choices=[("", "---------"), *RESULTS],
+        error_messages={"required": _("Choose the result.")})
     result_date = forms.DateField(label=_("Result known on"), widget=DATE_INPUT)
     follow_up = forms.CharField(label=_("Follow-up"), max_length=500, required=False)
 
@@ -214,3 +225,15 @@ class ScreeningResultForm(forms.Form):
         if value and value < self.screening.date:
             raise forms.ValidationError(_("The result cannot be known before the test."))
         return value
+
+
+class ScreeningAmendForm(ScreeningResultForm):
+    """A recorded result corrected: the new result, since when it is known, and why."""
+
+    reason = forms.CharField(label=_("Reason for the correction"), max_length=500,
+                             error_messages={"required": _("Give the reason for the amendment.")})
+    follow_up = None
+
+    def __init__(self, *args, screening, **kwargs):
+        super().__init__(*args, screening=screening, **kwargs)
+        self.initial.pop("follow_up", None)

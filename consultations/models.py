@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mass.models import CancellableQuerySet, Cancellation
+
 #: A consultation longer than this is a typing error (a whole day in minutes is 1440).
 MAX_DURATION_MINUTES = 480
 
@@ -215,6 +217,8 @@ class GroupAttendance(models.Model):
                                     null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CancellableQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("group attendance")
         verbose_name_plural = _("group attendances")
@@ -321,7 +325,9 @@ class Referral(models.Model):
 
 class ScreeningTest(models.Model):
     """An HCV or HIV test. Medical confidentiality: doctors, psychiatrists and nurses only.
-    A result, once recorded, is never changed; a wrong result is corrected by a new test."""
+    A result, once recorded, is never changed: a wrong result is corrected by an amendment
+    (``ScreeningResultAmendment``, the latest one is the current result), a test recorded
+    by mistake is cancelled (``ScreeningTestCancellation``)."""
 
     class Test(models.TextChoices):
         HCV = "hcv", _("HCV")
@@ -346,6 +352,8 @@ class ScreeningTest(models.Model):
                                      verbose_name=_("performed by"))
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CancellableQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("screening test")
         verbose_name_plural = _("screening tests")
@@ -369,3 +377,83 @@ class ScreeningTest(models.Model):
 
     def __str__(self):
         return f"{self.patient} {self.get_test_display()} {self.date}"
+
+    @property
+    def latest_amendment(self):
+        """The amendment that gives the current result, None when never amended. Reads the
+        prefetched ``amendments`` (oldest first) when there are, else one query."""
+        amendments = list(self.amendments.all())
+        return amendments[-1] if amendments else None
+
+    @property
+    def current_result(self) -> str:
+        amendment = self.latest_amendment
+        return amendment.result if amendment is not None else self.result
+
+    def get_current_result_display(self) -> str:
+        return self.Result(self.current_result).label
+
+    @property
+    def current_result_date(self):
+        amendment = self.latest_amendment
+        return amendment.result_date if amendment is not None else self.result_date
+
+
+class GroupAttendanceCancellation(Cancellation):
+    """An attendance recorded by mistake (the wrong person, the wrong session), cancelled."""
+
+    attendance = models.OneToOneField(GroupAttendance, on_delete=models.PROTECT,
+                                      related_name="cancellation",
+                                      verbose_name=_("group attendance"))
+
+    class Meta(Cancellation.Meta):
+        verbose_name = _("group attendance cancellation")
+        verbose_name_plural = _("group attendance cancellations")
+
+    def __str__(self):
+        return f"{self.attendance} cancelled"
+
+
+class ScreeningTestCancellation(Cancellation):
+    """A screening test recorded by mistake (often on the wrong file), cancelled."""
+
+    screening = models.OneToOneField(ScreeningTest, on_delete=models.PROTECT,
+                                     related_name="cancellation",
+                                     verbose_name=_("screening test"))
+
+    class Meta(Cancellation.Meta):
+        verbose_name = _("screening test cancellation")
+        verbose_name_plural = _("screening test cancellations")
+
+    def __str__(self):
+        return f"{self.screening} cancelled"
+
+
+class ScreeningResultAmendment(models.Model):
+    """A correction of a recorded screening result, like an amendment of a note: the result
+    first recorded stays on the test, each amendment is a new row, the latest is the current
+    result. Append-only. Its readers are those of the test (medical)."""
+
+    screening = models.ForeignKey(ScreeningTest, on_delete=models.PROTECT,
+                                  related_name="amendments", verbose_name=_("screening test"))
+    result = models.CharField(_("result"), max_length=15, choices=ScreeningTest.Result.choices)
+    result_date = models.DateField(_("result known on"))
+    reason = models.CharField(_("reason"), max_length=500)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("author"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("screening result amendment")
+        verbose_name_plural = _("screening result amendments")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(result__in=["negative", "positive", "indeterminate"]),
+                name="consultations_screeningresultamendment_result_valid"),
+            models.CheckConstraint(condition=~Q(reason=""),
+                                   name="consultations_screeningresultamendment_reason_set"),
+        ]
+
+    def __str__(self):
+        return f"{self.screening} -> {self.result}"

@@ -20,7 +20,7 @@ medical confidentiality: doctors, psychiatrists and nurses.
 
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, F, Prefetch, Q, QuerySet, TimeField, Value
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, TimeField, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from consultations.models import (
     GroupSession,
     Partner,
     Referral,
+    ScreeningResultAmendment,
     ScreeningTest,
 )
 from mass.roles import CLINICAL_ROLES, Role, has_role, user_roles
@@ -237,7 +238,9 @@ def contact_day_querysets() -> list[QuerySet]:
     return [
         Consultation.objects.order_by().values("patient_id", "date"),
         # an attendance left on a merged file repeats one of its kept file (patient merge)
-        GroupAttendance.objects.filter(patient__merged_into__isnull=True).order_by()
+        # a cancelled attendance was a recording mistake: no contact
+        GroupAttendance.objects.standing().filter(patient__merged_into__isnull=True)
+        .order_by()
         .annotate(date=F("session__date")).values("patient_id", "date"),
     ]
 
@@ -246,23 +249,40 @@ def contact_day_querysets() -> list[QuerySet]:
 
 
 def group_sessions() -> QuerySet:
-    from django.db.models import Count
     return (GroupSession.objects.select_related("site")
             .prefetch_related("facilitators")
             .annotate(attendance_count=Count(
-                "attendances", filter=Q(attendances__patient__merged_into__isnull=True)))
+                "attendances", filter=Q(attendances__patient__merged_into__isnull=True,
+                                        attendances__cancellation__isnull=True)))
             .order_by("-date", "-time", "-id"))
 
 
 def group_session_get(*, pk: int) -> GroupSession:
     try:
-        return GroupSession.objects.select_related("site").prefetch_related(
+        return GroupSession.objects.select_related("site").annotate(
+            standing_count=Count("attendances",
+                                 filter=Q(attendances__cancellation__isnull=True)),
+        ).prefetch_related(
             "facilitators",
             Prefetch("attendances",
-                     queryset=GroupAttendance.objects.select_related("patient")
-                     .order_by("patient__alias")),
+                     # cancelled ones too: struck through, with who, when and why
+                     queryset=GroupAttendance.objects.select_related(
+                         "patient", "cancellation__cancelled_by").order_by("patient__alias")),
         ).get(pk=pk)
     except GroupSession.DoesNotExist:
+        raise Http404 from None
+
+
+def group_attendance_get_for_user(*, user, pk: int) -> GroupAttendance:
+    """An attendance of a session this user may see, of a file they may open; else 404."""
+    if not (user.has_perm("consultations.view_groupattendance")
+            and user.has_perm("patients.view_patient")):
+        raise Http404
+    try:
+        return (GroupAttendance.objects
+                .select_related("session", "patient", "recorded_by",
+                                "cancellation__cancelled_by").get(pk=pk))
+    except GroupAttendance.DoesNotExist:
         raise Http404 from None
 
 
@@ -324,14 +344,23 @@ def screening_tests_for_user(user, patient) -> QuerySet:
     if not screening_visible(user):
         return ScreeningTest.objects.none()
     return (ScreeningTest.objects.filter(patient=patient)
-            .select_related("performed_by").order_by("-date", "-id"))
+            .select_related("performed_by", "cancellation__cancelled_by")
+            .prefetch_related(_screening_amendments())
+            .order_by("-date", "-id"))
+
+
+def _screening_amendments() -> Prefetch:
+    return Prefetch("amendments", queryset=ScreeningResultAmendment.objects
+                    .select_related("author").order_by("created_at", "id"))
 
 
 def screening_test_get_for_user(*, user, pk: int) -> ScreeningTest:
     if not screening_visible(user):
         raise Http404
     try:
-        return ScreeningTest.objects.select_related("patient").get(pk=pk)
+        return (ScreeningTest.objects
+                .select_related("patient", "performed_by", "cancellation__cancelled_by")
+                .prefetch_related(_screening_amendments()).get(pk=pk))
     except ScreeningTest.DoesNotExist:
         raise Http404 from None
 
@@ -387,7 +416,7 @@ def _visits_kind(user) -> TimelineKind:
         return {v.pk: (v, True) for v in Visit.objects.filter(pk__in=ids).select_related("site")}
     from django.utils.translation import gettext_lazy as _
     return TimelineKind("visit", _("Walk-in"),
-                        lambda patient: Visit.objects.filter(patient=patient), load)
+                        lambda patient: Visit.objects.standing().filter(patient=patient), load)
 
 
 def _harm_reduction_kind(user) -> TimelineKind:
@@ -399,7 +428,8 @@ def _harm_reduction_kind(user) -> TimelineKind:
     from django.utils.translation import gettext_lazy as _
     return TimelineKind(
         "harm_reduction", _("Harm-reduction material"),
-        lambda patient: HarmReductionContact.objects.filter(patient=patient), load, time=None)
+        lambda patient: HarmReductionContact.objects.standing().filter(patient=patient), load,
+        time=None)
 
 
 def _consultations_kind(user) -> TimelineKind:
@@ -420,7 +450,8 @@ def _groups_kind(user) -> TimelineKind:
         return {a.pk: (a, True) for a in rows}
     from django.utils.translation import gettext_lazy as _
     return TimelineKind("group", _("Group"),
-                        lambda patient: GroupAttendance.objects.filter(patient=patient), load,
+                        lambda patient: GroupAttendance.objects.standing().filter(patient=patient),
+                        load,
                         date="session__date", time="session__time")
 
 

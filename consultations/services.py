@@ -17,12 +17,17 @@ from consultations.models import (
     Consultation,
     ConsultationAmendment,
     GroupAttendance,
+    GroupAttendanceCancellation,
     GroupSession,
     Partner,
     Referral,
+    ScreeningResultAmendment,
     ScreeningTest,
+    ScreeningTestCancellation,
 )
 from mass.audit import Action, audit_record
+from mass.corrections import cancellation_check
+from mass.roles import Role
 
 
 def _refuse_merged(patient) -> None:
@@ -172,6 +177,7 @@ def group_session_create(*, date: datetime.date, kind: str, theme: str = "",
 def group_attendance_add(*, session: GroupSession, patient, actor) -> GroupAttendance:
     _refuse_merged(patient)
     if GroupAttendance.objects.filter(session=session, patient=patient).exists():
+        # (cancelled too: one attendance per person and session, struck through or not)
         raise ValidationError(_("%(patient)s is already recorded in this session.")
                               % {"patient": patient.alias})
     attendance = GroupAttendance.objects.create(session=session, patient=patient,
@@ -180,6 +186,26 @@ def group_attendance_add(*, session: GroupSession, patient, actor) -> GroupAtten
                  summary=gettext_noop("group attendance %(group_kind)s %(date)s"),
                  params={"group_kind": session.kind, "date": str(session.date)})
     return attendance
+
+
+@transaction.atomic
+def group_attendance_cancel(*, attendance: GroupAttendance, reason: str,
+                            actor) -> GroupAttendanceCancellation:
+    """Cancel an attendance recorded by mistake (mass.corrections: who recorded it or a
+    coordinator, once, with a reason): struck through on the session, no contact any more."""
+    current = (GroupAttendance.objects.select_for_update(of=("self",))
+               .select_related("session", "patient").get(pk=attendance.pk))
+    reason = cancellation_check(record=current, author_id=current.recorded_by_id,
+                                reason=reason, actor=actor)
+    cancellation = GroupAttendanceCancellation.objects.create(
+        attendance=current, reason=reason, cancelled_by=actor)
+    audit_record(actor=actor, action=Action.CANCEL, patient=current.patient, obj=cancellation,
+                 summary=gettext_noop("group attendance %(attendance)s of session %(session)s "
+                                      "(%(date)s) cancelled"),
+                 params={"attendance": current.pk, "session": current.session_id,
+                         "date": current.session.date.isoformat()},
+                 details={"attendance": current.pk, "session": current.session_id})
+    return cancellation
 
 
 # --- partners and referrals -----------------------------------------------------------------
@@ -272,7 +298,9 @@ def screening_test_record_result(*, screening: ScreeningTest, result: str,
     current = ScreeningTest.objects.select_for_update().get(pk=screening.pk)
     if current.result != ScreeningTest.Result.PENDING:
         raise ValidationError(_("This result is already recorded; a wrong result is corrected "
-                                "by recording a new test."))
+                                "by amending it."))
+    if ScreeningTestCancellation.objects.filter(screening=current).exists():
+        raise ValidationError(_("This test is cancelled."))
     if result == ScreeningTest.Result.PENDING:
         raise ValidationError(_("Choose the result."))
     _refuse_future(result_date)
@@ -286,3 +314,53 @@ def screening_test_record_result(*, screening: ScreeningTest, result: str,
                  summary=gettext_noop("screening %(screening)s result recorded"),
                  params={"screening": current.pk})
     return current
+
+
+@transaction.atomic
+def screening_result_amend(*, screening: ScreeningTest, result: str,
+                           result_date: datetime.date, reason: str,
+                           actor) -> ScreeningResultAmendment:
+    """Correct a recorded result, like a note's amendment: a new row, the latest being the
+    current result; the result first recorded and every amendment stay. Whoever may record a
+    result may amend it (the test's readers: medical)."""
+    current = ScreeningTest.objects.select_for_update().get(pk=screening.pk)
+    if current.result == ScreeningTest.Result.PENDING:
+        raise ValidationError(_("No result is recorded yet: record it instead."))
+    if ScreeningTestCancellation.objects.filter(screening=current).exists():
+        raise ValidationError(_("This test is cancelled."))
+    if result not in (ScreeningTest.Result.NEGATIVE, ScreeningTest.Result.POSITIVE,
+                      ScreeningTest.Result.INDETERMINATE):
+        raise ValidationError(_("Choose the result."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for the amendment."))
+    _refuse_future(result_date)
+    if result_date < current.date:
+        raise ValidationError(_("The result cannot be known before the test."))
+    previous = current.amendments.order_by("-created_at", "-id").first()
+    was = previous.result if previous is not None else current.result
+    amendment = ScreeningResultAmendment.objects.create(
+        screening=current, result=result, result_date=result_date, reason=reason,
+        author=actor)
+    audit_record(actor=actor, action=Action.UPDATE, patient=current.patient, obj=amendment,
+                 summary=gettext_noop("screening %(screening)s result amended"),
+                 params={"screening": current.pk},
+                 details={"screening": current.pk, "was": was, "now": result})
+    return amendment
+
+
+@transaction.atomic
+def screening_test_cancel(*, screening: ScreeningTest, reason: str,
+                          actor) -> ScreeningTestCancellation:
+    """Cancel a test recorded by mistake (often on the wrong file): who performed it, or a
+    doctor (mass.corrections), once, with a reason. It stays on the file, struck through."""
+    current = ScreeningTest.objects.select_for_update().get(pk=screening.pk)
+    reason = cancellation_check(record=current, author_id=current.performed_by_id,
+                                reason=reason, actor=actor, overseer=Role.DOCTOR)
+    cancellation = ScreeningTestCancellation.objects.create(
+        screening=current, reason=reason, cancelled_by=actor)
+    audit_record(actor=actor, action=Action.CANCEL, patient=current.patient, obj=cancellation,
+                 summary=gettext_noop("screening %(screening)s cancelled"),
+                 params={"screening": current.pk},
+                 details={"screening": current.pk})
+    return cancellation

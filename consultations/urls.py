@@ -16,6 +16,8 @@ urlpatterns = [
     path("groups/", views.group_list, name="groups"),
     path("groups/new/", views.group_create, name="group_create"),
     path("groups/<int:pk>/", views.group_detail, name="group_detail"),
+    path("groups/attendances/<int:pk>/cancel/", views.attendance_cancel,
+         name="attendance_cancel"),
     path("partners/", views.partner_list, name="partners"),
     path("partners/new/", views.partner_edit, name="partner_create"),
     path("partners/<int:pk>/", views.partner_detail, name="partner_detail"),
@@ -25,4 +27,5 @@ urlpatterns = [
     path("referrals/<int:pk>/letter/", views.referral_letter, name="referral_letter"),
     path("screening/new/", views.screening_create, name="screening_create"),
     path("screening/<int:pk>/result/", views.screening_result, name="screening_result"),
+    path("screening/<int:pk>/cancel/", views.screening_cancel, name="screening_cancel"),
 ]

@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consultations import selectors, services
 from consultations.forms import (
@@ -20,13 +20,16 @@ from consultations.forms import (
     PartnerForm,
     ReferralForm,
     ReferralOutcomeForm,
+    ScreeningAmendForm,
     ScreeningResultForm,
     ScreeningTestForm,
 )
 from consultations.models import Partner
 from mass.audit import Action, audit_list_read, audit_read, audit_record
+from mass.corrections import cancellation_page, may_cancel
 from mass.hooks import app_function
 from mass.printing import document_context
+from mass.roles import Role
 from patients.models import Patient
 from patients.selectors import patient_get_for_user, patient_return_lapse
 
@@ -322,7 +325,27 @@ def group_detail(request, pk):
                     params={"session": session.pk},
                     patients=[a.patient_id for a in session.attendances.all()])
     return render(request, "consultations/group_detail.html",
-                  {"session": session, "form": form})
+                  {"session": session, "form": form,
+                   "is_coordinator": may_cancel(request.user, author_id=None)})
+
+
+@require_http_methods(["GET", "POST"])
+def attendance_cancel(request, pk):
+    """Cancel an attendance recorded by mistake: who recorded it or a coordinator."""
+    attendance = selectors.group_attendance_get_for_user(user=request.user, pk=pk)
+    return cancellation_page(
+        request, record=attendance, author_id=attendance.recorded_by_id,
+        patient=attendance.patient,
+        read=lambda: audit_read(actor=request.user, obj=attendance,
+                                summary=gettext_noop("group attendance %(attendance)s "
+                                                     "(cancel form)"),
+                                params={"attendance": attendance.pk}),
+        back=attendance.session.get_absolute_url(), title=_("Cancel a group attendance"),
+        entry=[(_("Session"), attendance.session),
+               (_("Recorded by"), attendance.recorded_by or "—")],
+        cancel=lambda reason: services.group_attendance_cancel(
+            attendance=attendance, reason=reason, actor=request.user),
+        done=_("The attendance is cancelled: it no longer counts."))
 
 
 # --- partners and referrals -----------------------------------------------------------------
@@ -474,21 +497,57 @@ def screening_create(request):
 
 @permission_required("consultations.change_screeningtest", raise_exception=True)
 def screening_result(request, pk):
+    """A test's page: its current result and how it came to be (the result first recorded,
+    then each amendment), and the form that records the result (pending) or amends it."""
     screening = selectors.screening_test_get_for_user(user=request.user, pk=pk)
-    form = ScreeningResultForm(request.POST or None, screening=screening)
-    if request.method == "POST" and form.is_valid():
+    cancelled = hasattr(screening, "cancellation")
+    pending = screening.result == screening.Result.PENDING
+    form_class = ScreeningResultForm if pending else ScreeningAmendForm
+    form = None if cancelled else form_class(request.POST or None, screening=screening)
+    if request.method == "POST" and form is not None and form.is_valid():
         data = form.cleaned_data
         try:
-            services.screening_test_record_result(
-                screening=screening, result=data["result"], result_date=data["result_date"],
-                follow_up=data["follow_up"], actor=request.user)
+            if pending:
+                services.screening_test_record_result(
+                    screening=screening, result=data["result"],
+                    result_date=data["result_date"], follow_up=data["follow_up"],
+                    actor=request.user)
+            else:
+                services.screening_result_amend(
+                    screening=screening, result=data["result"],
+                    result_date=data["result_date"], reason=data["reason"],
+                    actor=request.user)
         except ValidationError as error:
             _form_errors_from(form, error)
         else:
-            messages.success(request, _("Screening result recorded."))
+            messages.success(request, _("Screening result recorded.") if pending
+                             else _("Screening result amended; the earlier one is kept."))
             return redirect(_patient_file_url(screening.patient))
     # The form is filled with the test's follow-up.
     audit_read(actor=request.user, obj=screening, summary=gettext_noop("screening %(screening)s"),
                params={"screening": screening.pk})
-    return render(request, "consultations/screening_result.html",
-                  {"form": form, "screening": screening, "patient": screening.patient})
+    return render(request, "consultations/screening_result.html", {
+        "form": form, "screening": screening, "patient": screening.patient,
+        "pending": pending, "back": _patient_file_url(screening.patient),
+        "may_cancel": not cancelled and may_cancel(
+            request.user, author_id=screening.performed_by_id, overseer=Role.DOCTOR)})
+
+
+@require_http_methods(["GET", "POST"])
+def screening_cancel(request, pk):
+    """Cancel a test recorded by mistake: who performed it, or a doctor (mass.corrections;
+    coordinators may not read screening)."""
+    screening = selectors.screening_test_get_for_user(user=request.user, pk=pk)
+    return cancellation_page(
+        request, record=screening, author_id=screening.performed_by_id,
+        overseer=Role.DOCTOR, patient=screening.patient,
+        read=lambda: audit_read(actor=request.user, obj=screening,
+                                summary=gettext_noop("screening %(screening)s (cancel form)"),
+                                params={"screening": screening.pk}),
+        back=_patient_file_url(screening.patient), title=_("Cancel a screening test"),
+        entry=[(_("Test"), screening.get_test_display()), (_("Date"), screening.date),
+               (_("Result"), screening.get_current_result_display()),
+               (_("Performed by"), screening.performed_by or "—")],
+        cancel=lambda reason: services.screening_test_cancel(
+            screening=screening, reason=reason, actor=request.user),
+        done=_("The screening test is cancelled."))

@@ -51,6 +51,8 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     "patients.patient": (ALL, _("patient file")),
     "patients.episode": (ALL, _("treatment episode")),
     "patients.visit": (ALL, _("walk-in")),
+    # A cancellation is read by the readers of what it cancels (mass.corrections).
+    "patients.visitcancellation": (ALL, _("walk-in")),
     "patients.patientmerge": (ALL, _("merge of two files")),
     "patients.outreachattempt": (ALL, _("outreach attempt")),
     "patients.worklistthresholds": (ALL, _("worklist thresholds")),
@@ -58,17 +60,21 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     "patients.photoconsent": (ALL, _("photo consent")),
     # The material handed (syringes, pipes) says what the person uses: those who meet them.
     "patients.harmreductioncontact": (CARERS, _("harm-reduction material")),
+    "patients.harmreductioncontactcancellation": (CARERS, _("harm-reduction material")),
     # That a consultation took place, its discipline and date: every role (the timeline);
     # its text is never in a summary.
     "consultations.consultation": (ALL, _("consultation note")),
     "consultations.consultationamendment": (ALL, _("amendment of a note")),
     "consultations.groupsession": (ALL, _("group session")),
     "consultations.groupattendance": (ALL, _("group attendance")),
+    "consultations.groupattendancecancellation": (ALL, _("group attendance")),
     "consultations.partner": (ALL, _("partner")),
     # Where a person was sent says much (a detox unit, a psychiatric ward): clinicians.
     "consultations.referral": (CLINICAL_ROLES, _("referral")),
     # Which test (HIV, hepatitis C) and its result: medical.
     "consultations.screeningtest": (MEDICAL, _("screening test")),
+    "consultations.screeningtestcancellation": (MEDICAL, _("screening test")),
+    "consultations.screeningresultamendment": (MEDICAL, _("screening test")),
     # Substitution treatment: product, dose, withheld doses and why. Medical only: the
     # coordinator and reception may not see the dispensing list.
     "dispensary.prescription": (MEDICAL, _("prescription")),

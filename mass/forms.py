@@ -165,3 +165,12 @@ class AuditPeriodForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError(_("The period ends before it begins."))
         return data
+
+
+class CancellationForm(forms.Form):
+    """The reason for cancelling an entry recorded by mistake (mass.corrections)."""
+
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why this entry is cancelled.")},
+        help_text=_("E.g. logged on the wrong file, entered twice."))

@@ -6,6 +6,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Func, Value
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -56,6 +57,35 @@ class User(AbstractUser):
     def role_names(self) -> list[str]:
         from mass.roles import user_roles
         return [role.label for role in user_roles(self)]
+
+
+class CancellableQuerySet(models.QuerySet):
+    """Records that a ``Cancellation`` (related name ``cancellation``) may cancel."""
+
+    def standing(self):
+        """The records not cancelled: what the figures, the counts and the lists use."""
+        return self.filter(cancellation__isnull=True)
+
+
+class Cancellation(models.Model):
+    """A record entered by mistake (the wrong file, a double entry) cancelled with a reason:
+    who, when, why. The record itself stays as it was; from then on it is shown struck
+    through and counts nowhere. One per record (a one-to-one field in each subclass), and
+    append-only in the database (each app's migration): a cancellation is never undone nor
+    edited."""
+
+    reason = models.CharField(_("reason"), max_length=500)
+    cancelled_at = models.DateTimeField(_("cancelled at"), default=timezone.now)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("cancelled by"))
+
+    class Meta:
+        abstract = True
+        ordering = ["-cancelled_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""),
+                                   name="%(app_label)s_%(class)s_reason_set"),
+        ]
 
 
 class Site(models.Model):

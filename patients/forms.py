@@ -395,3 +395,15 @@ class PhotoForm(forms.Form):
         label=_("The person agrees to this photo being kept on their file to identify them "
                 "(they may withdraw at any time: the photo is then erased)."),
         required=False)
+
+
+class HarmReductionDayForm(forms.Form):
+    """The day whose harm-reduction entries are listed (to cancel one recorded by mistake)."""
+
+    day = forms.DateField(label=_("Day"), widget=DATE_WIDGET)
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be later than today."))
+        return day

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mass.models import CancellableQuerySet, Cancellation
 from patients.validators import validate_niss, validate_no_markup
 
 
@@ -294,6 +295,8 @@ class Visit(models.Model):
                                   null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CancellableQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("walk-in")
         verbose_name_plural = _("walk-ins")
@@ -342,6 +345,8 @@ class HarmReductionContact(models.Model):
                                   null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CancellableQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("harm-reduction contact")
         verbose_name_plural = _("harm-reduction contacts")
@@ -354,6 +359,35 @@ class HarmReductionContact(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_material_display()} +{self.handed_out}/-{self.returned}"
+
+
+class VisitCancellation(Cancellation):
+    """A walk-in logged by mistake (often on the wrong file), cancelled: no contact any more."""
+
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="cancellation",
+                                 verbose_name=_("walk-in"))
+
+    class Meta(Cancellation.Meta):
+        verbose_name = _("walk-in cancellation")
+        verbose_name_plural = _("walk-in cancellations")
+
+    def __str__(self):
+        return f"{self.visit} cancelled"
+
+
+class HarmReductionContactCancellation(Cancellation):
+    """A harm-reduction entry (one material of a hand-out) recorded by mistake, cancelled."""
+
+    contact = models.OneToOneField(HarmReductionContact, on_delete=models.PROTECT,
+                                   related_name="cancellation",
+                                   verbose_name=_("harm-reduction contact"))
+
+    class Meta(Cancellation.Meta):
+        verbose_name = _("harm-reduction entry cancellation")
+        verbose_name_plural = _("harm-reduction entry cancellations")
+
+    def __str__(self):
+        return f"{self.contact} cancelled"
 
 
 class PatientMerge(models.Model):

@@ -9,4 +9,7 @@ urlpatterns = [
     path("search/", views.board_search, name="search"),
     path("arrivals/", views.arrival_log, name="arrival"),
     path("harm-reduction/", views.harm_reduction_log, name="harm_reduction"),
+    path("harm-reduction/today/", views.harm_reduction_today, name="harm_reduction_today"),
+    path("harm-reduction/<int:pk>/cancel/", views.harm_reduction_cancel,
+         name="harm_reduction_cancel"),
 ]

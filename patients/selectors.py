@@ -32,11 +32,13 @@ from mass.roles import CLINICAL_ROLES, has_role
 from patients.models import (
     Episode,
     HarmReductionContact,
+    HarmReductionContactCancellation,
     OutreachAttempt,
     Patient,
     PatientPhoto,
     PhotoConsent,
     Visit,
+    VisitCancellation,
     WorklistThresholds,
     unaccent_lower,
 )
@@ -151,7 +153,8 @@ def _patients_with_kept_file(where_order_limit: str, params: list) -> list[Patie
 def _identity_annotations() -> dict:
     """``has_photo`` and ``last_visit`` (before today) as identity_columns_sql gives them,
     for a queryset of patients."""
-    last = (Visit.objects.filter(patient=OuterRef("pk"), date__lt=timezone.localdate())
+    last = (Visit.objects.standing().filter(patient=OuterRef("pk"),
+                                            date__lt=timezone.localdate())
             .order_by().values("patient").annotate(last=Max("date")).values("last"))
     return {"has_photo": Exists(PatientPhoto.objects.filter(patient=OuterRef("pk"))),
             "last_visit": Subquery(last)}
@@ -215,8 +218,9 @@ CONTACT_APPS = ("patients", "consultations", "dispensary")
 
 
 def contact_day_querysets() -> list[QuerySet]:
-    """What counts as a contact in this app: walk-in visits, as (patient_id, date) rows."""
-    return [Visit.objects.order_by().values("patient_id", "date")]
+    """What counts as a contact in this app: walk-in visits not cancelled, as
+    (patient_id, date) rows."""
+    return [Visit.objects.standing().order_by().values("patient_id", "date")]
 
 
 def all_contact_day_querysets() -> list[QuerySet]:
@@ -382,6 +386,38 @@ def patient_contact_timeline(*, patient, months: int = 12) -> dict:
             "last_before_today": before_today}
 
 
+# --- corrections: one walk-in or harm-reduction entry -------------------------------------
+
+
+def visit_get_for_user(*, user, pk: int) -> Visit:
+    """A walk-in of a file this user may open (else a 404), with its cancellation if any."""
+    if not (user.has_perm("patients.view_patient") and user.has_perm("patients.view_visit")):
+        raise Http404
+    try:
+        return Visit.objects.select_related("patient", "site", "logged_by",
+                                            "cancellation__cancelled_by").get(pk=pk)
+    except Visit.DoesNotExist:
+        raise Http404 from None
+
+
+def harm_reduction_contact_get_for_user(*, user, pk: int) -> HarmReductionContact:
+    if not user.has_perm("patients.view_harmreductioncontact"):
+        raise Http404
+    try:
+        return HarmReductionContact.objects.select_related(
+            "patient", "site", "logged_by", "cancellation__cancelled_by").get(pk=pk)
+    except HarmReductionContact.DoesNotExist:
+        raise Http404 from None
+
+
+def harm_reduction_of_day(*, day: datetime.date) -> QuerySet:
+    """The harm-reduction entries of a day, newest first, cancelled ones too (the list shows
+    them struck through), with what the list shows of each in the same query."""
+    return (HarmReductionContact.objects.filter(date=day)
+            .select_related("patient", "site", "logged_by", "cancellation__cancelled_by")
+            .order_by("-created_at", "-id"))
+
+
 # --- the patient file -----------------------------------------------------------------------
 
 RECENT_VISITS = 20
@@ -392,7 +428,9 @@ SUMMARY_VISITS = 10
 def patient_file(*, patient) -> dict:
     """What the patient file shows of this app, in a fixed number of queries."""
     episodes = patient_episodes(patient=patient)
-    visits = list(patient.visits.select_related("site", "logged_by")[:RECENT_VISITS])
+    # cancelled ones too, struck through with who cancelled them and why
+    visits = list(patient.visits.select_related(
+        "site", "logged_by", "cancellation__cancelled_by")[:RECENT_VISITS])
     merges = list(patient.merges_received.select_related("merged", "merged_by"))
     for merge in merges:  # the stays a merge joined, their dates as dates
         merge.joins = [{**join, "opened_on": datetime.date.fromisoformat(join["opened_on"])}
@@ -588,10 +626,12 @@ def episode_get_for_user(*, user, pk: int) -> Episode:
 #: of 300 people makes no query more (the index patients_visit_patient_date answers it).
 def identity_columns_sql(day_param: str = "%(day)s", *, named: bool = True) -> str:
     photo, visit = PatientPhoto._meta.db_table, Visit._meta.db_table
+    cancelled = VisitCancellation._meta.db_table
     has_photo, last_visit = (" AS has_photo", " AS last_visit") if named else ("", "")
     return (f"EXISTS (SELECT 1 FROM {photo} ph WHERE ph.patient_id = p.id){has_photo}, "
             f"(SELECT max(lv.date) FROM {visit} lv WHERE lv.patient_id = p.id "
-            f"AND lv.date < {day_param}){last_visit}")
+            f"AND lv.date < {day_param} AND NOT EXISTS (SELECT 1 FROM {cancelled} lx "
+            f"WHERE lx.visit_id = lv.id)){last_visit}")
 
 
 # --- the reception board --------------------------------------------------------------------
@@ -661,6 +701,10 @@ class BoardVisit:
     purpose_label: str
     site: str
     logged_by: str
+    visit_id: int = 0
+    logged_by_id: int | None = None
+    # cancelled (a mistake): who, when, why; the board shows it struck through, uncounted
+    cancelled: dict | None = None
 
 
 def _board_sql(*, by_site: bool) -> str:
@@ -669,33 +713,46 @@ def _board_sql(*, by_site: bool) -> str:
     visit, patient = Visit._meta.db_table, Patient._meta.db_table
     site, contact = Site._meta.db_table, HarmReductionContact._meta.db_table
     user = Visit._meta.get_field("logged_by").related_model._meta.db_table
+    visit_x = VisitCancellation._meta.db_table
+    contact_x = HarmReductionContactCancellation._meta.db_table
     where = "date = %(day)s" + (" AND site_id = %(site)s" if by_site else "")
+    # Counted: what was not cancelled. Listed: the latest walk-ins, a cancelled one too
+    # (struck through, with who cancelled it and why), so the desk sees what happened.
+    standing = f"NOT EXISTS (SELECT 1 FROM {visit_x} x WHERE x.visit_id = {visit}.id)"
+    standing_contact = (f"NOT EXISTS (SELECT 1 FROM {contact_x} x "
+                        f"WHERE x.contact_id = {contact}.id)")
     purposes = ", ".join(f"count(*) FILTER (WHERE purpose = '{value}')"
                          for value in Visit.Purpose.values)
     return f"""
         SELECT counts.*, latest.visits, material.rows,
                (SELECT coalesce(json_agg(json_build_array(id, name, kind)
                                          ORDER BY kind DESC, name), '[]')
-                  FROM {site} WHERE is_active) AS sites
+                  FROM {site} WHERE is_active) AS sites,
+               (SELECT count(*) FROM {visit} WHERE {where}) AS logged
           FROM (SELECT count(*), count(DISTINCT patient_id), {purposes}
-                  FROM {visit} WHERE {where}) AS counts,
+                  FROM {visit} WHERE {where} AND {standing}) AS counts,
                (SELECT coalesce(json_agg(json_build_array(
                            v.patient_id, p.alias, p.file_number,
                            json_build_array(p.birth_year, p.sex, p.distinguishing_note,
                                             {identity_columns_sql(named=False)}),
                            to_char(v.time, 'HH24:MI'),
-                           v.purpose, s.name, u.id, u.username, u.first_name, u.last_name)
+                           v.purpose, s.name, u.id, u.username, u.first_name, u.last_name,
+                           v.id, x.reason, x.cancelled_at, xu.id, xu.username, xu.first_name,
+                           xu.last_name)
                            ORDER BY v.time DESC, v.id DESC), '[]')
                   FROM (SELECT * FROM {visit} WHERE {where}
                          ORDER BY time DESC, id DESC LIMIT %(rows)s) AS v
                   JOIN {patient} p ON p.id = v.patient_id
                   LEFT JOIN {site} s ON s.id = v.site_id
-                  LEFT JOIN {user} u ON u.id = v.logged_by_id) AS latest(visits),
+                  LEFT JOIN {user} u ON u.id = v.logged_by_id
+                  LEFT JOIN {visit_x} x ON x.visit_id = v.id
+                  LEFT JOIN {user} xu ON xu.id = x.cancelled_by_id) AS latest(visits),
                (SELECT coalesce(json_agg(json_build_array(
                            material, handed_out, returned, contacts) ORDER BY material), '[]')
                   FROM (SELECT material, sum(handed_out) AS handed_out,
                                sum(returned) AS returned, count(*) AS contacts
-                          FROM {contact} WHERE {where} GROUP BY material) AS m
+                          FROM {contact} WHERE {where} AND {standing_contact}
+                         GROUP BY material) AS m
                ) AS material(rows)
     """
 
@@ -716,19 +773,27 @@ def board_today(*, day: datetime.date, site: Site | None = None, rows: int = BOA
     params = {"day": day, "rows": rows, "site": site.pk if site is not None else None}
     with connection.cursor() as cursor:
         cursor.execute(_BOARD_SQL[site is not None], params)
-        total, people, *counts, visits, material, sites = cursor.fetchone()
+        total, people, *counts, visits, material, sites, logged = cursor.fetchone()
     purposes = {value: str(label) for value, label in Visit.Purpose.choices}
     staff: dict[int, str] = {}
     latest = []
     for (patient_id, alias, file_number, identity, time, purpose, site_name, user_id,
-         *names) in visits:
-        if user_id is not None and user_id not in staff:
-            staff[user_id] = str(_staff_member(user_id, *names))
+         username, first_name, last_name, visit_id, reason, cancelled_at, canceller_id,
+         *canceller) in visits:
+        for pk, person in ((user_id, (username, first_name, last_name)),
+                           (canceller_id, canceller)):
+            if pk is not None and pk not in staff:
+                staff[pk] = str(_staff_member(pk, *person))
+        cancelled = None if reason is None else {
+            "reason": reason, "by": staff.get(canceller_id, ""),
+            "at": timezone.localtime(datetime.datetime.fromisoformat(cancelled_at))}
         latest.append(BoardVisit(
             patient_id=patient_id, alias=alias, file_number=file_number,
             identity=tuple(identity), time=time or "",
             purpose=purpose, purpose_label=purposes.get(purpose, purpose),
-            site=site_name or "", logged_by=staff.get(user_id, "")))
+            site=site_name or "", logged_by=staff.get(user_id, ""), visit_id=visit_id,
+            logged_by_id=user_id,
+            cancelled=cancelled))
     labels = dict(HarmReductionContact.Material.choices)
     return {
         "sites": [Site.from_db(connection.alias, ["id", "name", "kind"], row) for row in sites],
@@ -739,7 +804,8 @@ def board_today(*, day: datetime.date, site: Site | None = None, rows: int = BOA
         "material": [{"material": value, "label": labels.get(value, value),
                       "handed_out": handed_out, "returned": returned, "contacts": contacts}
                      for value, handed_out, returned, contacts in material],
-        "earlier": total - len(latest),
+        # walk-ins of the day not listed (cancelled ones included: they are listed too)
+        "earlier": logged - len(latest),
     }
 
 
@@ -887,6 +953,8 @@ def _worklist_sql(running_sql: str, *, counted_sql: str, team: str | None, site:
               SELECT s.id, s.name FROM (
                   (SELECT v.site_id, v.date, v.time, 1 AS kind FROM patients_visit v
                     WHERE v.patient_id = listed.patient_id AND v.site_id IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM patients_visitcancellation x
+                                       WHERE x.visit_id = v.id)
                     ORDER BY v.date DESC, v.time DESC NULLS LAST LIMIT 1)
                   UNION ALL
                   (SELECT c.site_id, c.date, c.time, 2 FROM consultations_consultation c
@@ -896,6 +964,8 @@ def _worklist_sql(running_sql: str, *, counted_sql: str, team: str | None, site:
                   (SELECT g.site_id, g.date, g.time, 3 FROM consultations_groupattendance a
                      JOIN consultations_groupsession g ON g.id = a.session_id
                     WHERE a.patient_id = listed.patient_id AND g.site_id IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM consultations_groupattendancecancellation x
+                                       WHERE x.attendance_id = a.id)
                     ORDER BY g.date DESC, g.time DESC NULLS LAST LIMIT 1)
               ) AS seen JOIN mass_site s ON s.id = seen.site_id
               ORDER BY seen.date DESC, seen.time DESC NULLS LAST, seen.kind
@@ -926,6 +996,8 @@ def _worklist_sql(running_sql: str, *, counted_sql: str, team: str | None, site:
               SELECT v.purpose AS kind, v.date FROM patients_visit v
                WHERE v.patient_id = page.patient_id AND v.date > %s
                  AND (%s OR v.purpose <> 'dispensing')
+                 AND NOT EXISTS (SELECT 1 FROM patients_visitcancellation x
+                                  WHERE x.visit_id = v.id)
               UNION
               SELECT CASE WHEN c.discipline = 'social' THEN 'social' ELSE 'consultation' END,
                      c.date FROM consultations_consultation c
@@ -934,6 +1006,8 @@ def _worklist_sql(running_sql: str, *, counted_sql: str, team: str | None, site:
               SELECT 'group', g.date FROM consultations_groupattendance a
                 JOIN consultations_groupsession g ON g.id = a.session_id
                WHERE a.patient_id = page.patient_id AND g.date > %s
+                 AND NOT EXISTS (SELECT 1 FROM consultations_groupattendancecancellation x
+                                  WHERE x.attendance_id = a.id)
               UNION
               SELECT 'dispensing', d.date FROM dispensary_dispensation d
                WHERE %s AND d.patient_id = page.patient_id AND d.date > %s

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from mass.audit import Action, audit_record, phrase
+from mass.corrections import cancellation_check
 from mass.hooks import app_function
 from patients import photos, selectors
 from patients.models import (
@@ -22,12 +23,14 @@ from patients.models import (
     WORKLIST_DAYS_MIN,
     Episode,
     HarmReductionContact,
+    HarmReductionContactCancellation,
     OutreachAttempt,
     Patient,
     PatientMerge,
     PatientPhoto,
     PhotoConsent,
     Visit,
+    VisitCancellation,
     WorklistThresholds,
 )
 
@@ -385,8 +388,8 @@ def visit_log(*, patient: Patient, purpose: str, site, actor, date: datetime.dat
         raise ValidationError(_("Unknown purpose."), code="purpose")
     # Serialise arrivals of one person so that two clicks at once make one walk-in.
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
-    recent = (Visit.objects.filter(patient=patient, date=date, purpose=purpose,
-                                   created_at__gte=timezone.now() - DOUBLE_CLICK)
+    recent = (Visit.objects.standing().filter(patient=patient, date=date, purpose=purpose,
+                                              created_at__gte=timezone.now() - DOUBLE_CLICK)
               .order_by("-id").first())
     if recent is not None:
         return recent, False
@@ -428,6 +431,42 @@ def harm_reduction_log(*, site, date: datetime.date, quantities: dict[str, tuple
                             material=r.material, handed_out=r.handed_out, returned=r.returned)
                      for r in rows]})
     return rows
+
+
+@transaction.atomic
+def visit_cancel(*, visit: Visit, reason: str, actor) -> VisitCancellation:
+    """Cancel a walk-in logged by mistake (mass.corrections: its author or a coordinator,
+    once, with a reason). The walk-in stays, struck through; it is no contact any more."""
+    current = Visit.objects.select_for_update().get(pk=visit.pk)
+    reason = cancellation_check(record=current, author_id=current.logged_by_id, reason=reason,
+                                actor=actor)
+    cancellation = VisitCancellation.objects.create(visit=current, reason=reason,
+                                                    cancelled_by=actor)
+    audit_record(actor=actor, action=Action.CANCEL, patient=current.patient, obj=cancellation,
+                 summary=gettext_noop("walk-in %(visit)s of %(date)s cancelled"),
+                 params={"visit": current.pk, "date": current.date.isoformat()},
+                 details={"visit": current.pk})
+    return cancellation
+
+
+@transaction.atomic
+def harm_reduction_cancel(*, contact: HarmReductionContact, reason: str,
+                          actor) -> HarmReductionContactCancellation:
+    """Cancel a harm-reduction entry (one material of a hand-out) recorded by mistake,
+    anonymous or named: its author or a coordinator, once, with a reason."""
+    current = HarmReductionContact.objects.select_for_update().get(pk=contact.pk)
+    reason = cancellation_check(record=current, author_id=current.logged_by_id, reason=reason,
+                                actor=actor)
+    cancellation = HarmReductionContactCancellation.objects.create(
+        contact=current, reason=reason, cancelled_by=actor)
+    audit_record(actor=actor, action=Action.CANCEL, patient=current.patient, obj=cancellation,
+                 summary=gettext_noop("harm-reduction entry %(contact)s of %(date)s cancelled "
+                                      "(%(material)s +%(handed_out)s/-%(returned)s)"),
+                 params={"contact": current.pk, "date": current.date.isoformat(),
+                         "material": current.material, "handed_out": current.handed_out,
+                         "returned": current.returned},
+                 details={"contact": current.pk})
+    return cancellation
 
 
 # --- treatment episodes -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/photo/take/", views.patient_photo_take, name="photo_take"),
     path("<int:pk>/photo/withdraw/", views.patient_photo_withdraw, name="photo_withdraw"),
     path("<int:pk>/walk-ins/new/", views.visit_create, name="visit_create"),
+    path("walk-ins/<int:pk>/cancel/", views.visit_cancel, name="visit_cancel"),
     path("<int:pk>/episodes/open/", views.episode_open, name="episode_open"),
     path("episodes/<int:pk>/close/", views.episode_close, name="episode_close"),
 ]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alerts.selectors import readable_alerts_by_patient
 from mass.audit import Action, audit_list_read, audit_read, audit_record, phrase
+from mass.corrections import cancellation_page, may_cancel
 from mass.forms import AuditPeriodForm
 from mass.models import Site
 from mass.printing import document_context
@@ -25,6 +26,7 @@ from patients.forms import (
     ArrivalForm,
     EpisodeCloseForm,
     EpisodeOpenForm,
+    HarmReductionDayForm,
     HarmReductionForm,
     MergeForm,
     OutreachAttemptForm,
@@ -159,7 +161,9 @@ def patient_detail(request, pk):
     context = {"patient": patient, **selectors.patient_file(patient=patient),
                "panels": panels,
                "episode_form": EpisodeOpenForm(initial={"opened_on": timezone.localdate()}),
-               "purposes": ArrivalForm.base_fields["purpose"].choices}
+               "purposes": ArrivalForm.base_fields["purpose"].choices,
+               # a coordinator may cancel any walk-in, the others those they logged
+               "is_coordinator": may_cancel(request.user, author_id=None)}
     return render(request, "patients/patient_detail.html", context)
 
 
@@ -321,6 +325,26 @@ def visit_create(request, pk):
                summary=gettext_noop("patient file %(file)s (walk-in form)"),
                params={"file": patient.file_number})
     return render(request, "patients/visit_form.html", {"form": form, "patient": patient})
+
+
+@require_http_methods(["GET", "POST"])
+def visit_cancel(request, pk):
+    """Cancel a walk-in logged by mistake (mass.corrections: its author or a coordinator)."""
+    visit = selectors.visit_get_for_user(user=request.user, pk=pk)
+    return cancellation_page(
+        request, record=visit,
+        read=lambda: audit_read(actor=request.user, obj=visit.patient,
+                                summary=gettext_noop("patient file %(file)s (walk-in %(visit)s "
+                                                     "cancel form)"),
+                                params={"file": visit.patient.file_number, "visit": visit.pk}),
+        author_id=visit.logged_by_id, patient=visit.patient,
+        back=visit.patient.get_absolute_url(), title=_("Cancel a walk-in"),
+        entry=[(_("Date"), visit.date), (_("Time"), visit.time or "—"),
+               (_("For"), visit.get_purpose_display()), (_("Site"), visit.site or "—"),
+               (_("Logged by"), visit.logged_by or "—")],
+        cancel=lambda reason: services.visit_cancel(visit=visit, reason=reason,
+                                                    actor=request.user),
+        done=_("The walk-in is cancelled: it no longer counts."))
 
 
 # --- treatment episodes ---------------------------------------------------------------------
@@ -540,6 +564,53 @@ def harm_reduction_log(request):
             return redirect("reception:board")
     # The whole desk again (with htmx too: the form is not a fragment), its errors in place.
     return render(request, "patients/board.html", _desk_page(request, hr_form=form))
+
+
+@require_GET
+@permission_required("patients.view_harmreductioncontact", raise_exception=True)
+def harm_reduction_today(request):
+    """A day's harm-reduction entries one by one (today's, or ``?day=``), so that one
+    recorded by mistake can be cancelled (the board shows only the day's totals)."""
+    today = timezone.localdate()
+    form = HarmReductionDayForm(request.GET if "day" in request.GET else None,
+                                initial={"day": today})
+    day = form.cleaned_data["day"] if form.is_bound and form.is_valid() else today
+    contacts = list(selectors.harm_reduction_of_day(day=day))
+    named = [contact.patient_id for contact in contacts if contact.patient_id]
+    if named:
+        audit_list_read(actor=request.user,
+                        summary=gettext_noop("harm-reduction entries of %(day)s"),
+                        params={"day": day.isoformat()}, patients=named)
+    for contact in contacts:
+        contact.may_cancel = may_cancel(request.user, author_id=contact.logged_by_id)
+    return render(request, "patients/harm_reduction_today.html",
+                  {"contacts": contacts, "day": day, "form": form,
+                   "back": request.get_full_path()})
+
+
+@require_http_methods(["GET", "POST"])
+def harm_reduction_cancel(request, pk):
+    """Cancel a harm-reduction entry recorded by mistake (its author or a coordinator)."""
+    contact = selectors.harm_reduction_contact_get_for_user(user=request.user, pk=pk)
+
+    def read():
+        if contact.patient_id:  # an anonymous entry is nobody's file
+            audit_read(actor=request.user, obj=contact,
+                       summary=gettext_noop("harm-reduction entry %(contact)s (cancel form)"),
+                       params={"contact": contact.pk})
+
+    return cancellation_page(
+        request, record=contact, read=read, author_id=contact.logged_by_id, patient=contact.patient,
+        back=reverse("reception:harm_reduction_today"),
+        title=_("Cancel a harm-reduction entry"),
+        entry=[(_("Date"), contact.date), (_("Site"), contact.site or "—"),
+               (_("Person"), contact.patient.alias if contact.patient else _("Anonymous")),
+               (_("Material"), contact.get_material_display()),
+               (_("Handed out"), contact.handed_out), (_("Returned"), contact.returned),
+               (_("Logged by"), contact.logged_by or "—")],
+        cancel=lambda reason: services.harm_reduction_cancel(contact=contact, reason=reason,
+                                                             actor=request.user),
+        done=_("The harm-reduction entry is cancelled: it no longer counts."))
 
 
 # --- identification photos ---------------------------------------------------------------------

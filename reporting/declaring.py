@@ -229,12 +229,19 @@ def moved_figures(declared: dict, now: dict) -> list[dict]:
 def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -> list[dict]:
     """Records written after ``since`` that bear on ``year``: contact records, episodes and
     income records dated in the year (or before it, for episodes and income, which carry
-    over); cancelled doses; merges and closures touching ``patient_ids``. One query per kind
-    of record (twelve)."""
-    from consultations.models import Consultation, GroupAttendance
+    over); cancelled doses, walk-ins, group attendances and harm-reduction entries; merges
+    and closures touching ``patient_ids``. One query per kind of record (fifteen)."""
+    from consultations.models import Consultation, GroupAttendance, GroupAttendanceCancellation
     from dispensary.models import Dispensation, DispensationCancellation
     from mass.models import AuditEvent
-    from patients.models import Episode, HarmReductionContact, PatientMerge, Visit
+    from patients.models import (
+        Episode,
+        HarmReductionContact,
+        HarmReductionContactCancellation,
+        PatientMerge,
+        Visit,
+        VisitCancellation,
+    )
     from social.models import IncomeRecord
 
     start, end = year_bounds(year)
@@ -272,6 +279,29 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
         for row in queryset.values_list(f"{patient}_id", f"{patient}__file_number",
                                         f"{patient}__alias", date, at):
             add(code, kind, *row)
+    # Corrections since (mass.corrections): a record of the year cancelled as a mistake no
+    # longer counts. What was cancelled, when, by whom and why.
+    cancellations = [
+        ("visit_cancelled", _("Walk-in cancelled"), VisitCancellation.objects.filter(
+            visit__date__range=(start, end)), "visit__patient", "visit__date"),
+        ("group_attendance_cancelled", _("Group attendance cancelled"),
+         GroupAttendanceCancellation.objects.filter(
+             attendance__session__date__range=(start, end)),
+         "attendance__patient", "attendance__session__date"),
+        ("harm_reduction_cancelled", _("Harm-reduction entry cancelled"),
+         HarmReductionContactCancellation.objects.filter(contact__date__range=(start, end)),
+         "contact__patient", "contact__date"),
+    ]
+    for code, kind, queryset, patient, date in cancellations:
+        for row in (queryset.filter(cancelled_at__gt=since)
+                    .select_related("cancelled_by")
+                    .values_list(f"{patient}_id", f"{patient}__file_number",
+                                 f"{patient}__alias", date, "cancelled_at", "reason",
+                                 "cancelled_by__username", "cancelled_by__first_name",
+                                 "cancelled_by__last_name")):
+            *record, reason, username, first_name, last_name = row
+            who = f"{first_name} {last_name}".strip() or username
+            add(code, kind, *record, detail=f"{reason} — {who}")
     # Changed since (their date or patient edited before signing): the edit is the record.
     for row in (Consultation.objects.filter(**in_year, created_at__lte=since,
                                             updated_at__gt=since)

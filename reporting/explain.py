@@ -294,8 +294,8 @@ def _on_substitution(year, filters):
 def _group_attendances(year, filters):
     from consultations.models import GroupAttendance
     start, end = filters.range(year)
-    rows = (GroupAttendance.objects.filter(session__date__range=(start, end),
-                                           patient__merged_into__isnull=True)
+    rows = (GroupAttendance.objects.standing()
+            .filter(session__date__range=(start, end), patient__merged_into__isnull=True)
             .order_by("session__date", "session_id", "patient__alias", "id")
             .values("patient_id", date=F("session__date"),
                     group_kind=F("session__kind"), theme=F("session__theme"),
@@ -317,6 +317,8 @@ FROM {hr} AS h
 LEFT JOIN {table("mass.Site")} AS s ON s.id = h.site_id
 LEFT JOIN {table("patients.Patient")} AS p ON p.id = h.patient_id
 WHERE h.date BETWEEN %(start)s AND %(end)s
+  AND NOT EXISTS (SELECT 1 FROM {table("patients.HarmReductionContactCancellation")} AS x
+                   WHERE x.contact_id = h.id)
 GROUP BY h.date, h.site_id, s.name, h.patient_id, p.file_number, p.alias, h.logged_by_id,
          date_trunc('second', h.created_at)
 ORDER BY h.date, min(h.id)"""

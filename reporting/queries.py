@@ -454,6 +454,9 @@ groups AS (
     -- an attendance left on a merged file repeats one of its kept file (patients.services)
     JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id AND p.merged_into_id IS NULL
     WHERE s.date BETWEEN %(start)s AND %(end)s
+      -- a cancelled attendance was a recording mistake (consultations.services)
+      AND NOT EXISTS (SELECT 1 FROM {table("consultations.GroupAttendanceCancellation")} AS x
+                       WHERE x.attendance_id = a.id)
     GROUP BY 1
 ),
 harm_reduction AS (
@@ -466,8 +469,11 @@ harm_reduction AS (
            coalesce(sum(returned), 0)::bigint AS harm_reduction_items_returned
     FROM (SELECT extract(year FROM date)::int AS year, sum(handed_out) AS handed_out,
                  sum(returned) AS returned
-          FROM {table("patients.HarmReductionContact")}
+          FROM {table("patients.HarmReductionContact")} AS h
           WHERE date BETWEEN %(start)s AND %(end)s
+            -- a cancelled entry was a recording mistake (patients.services)
+            AND NOT EXISTS (SELECT 1 FROM {table("patients.HarmReductionContactCancellation")}
+                             AS x WHERE x.contact_id = h.id)
           GROUP BY date, site_id, patient_id, logged_by_id, date_trunc('second', created_at)
          ) AS hand_outs
     GROUP BY year

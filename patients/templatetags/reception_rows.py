@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from alerts.rows import AlertLines
+from mass.corrections import may_cancel
 from mass.html import e
 from patients.identity import Identity
 
@@ -33,12 +34,32 @@ def _url_with_pk(name: str):
 
 
 @register.simple_tag
-def visit_rows(visits, can_consult=False, show_photos=False, alerts=None) -> str:
+def visit_rows(visits, can_consult=False, show_photos=False, alerts=None, user=None) -> str:
     """The board's walk-ins (selectors.BoardVisit); for clinicians, a link to record a
     consultation with the person. Who is who: the photo (``show_photos``: the user may see
-    them), or birth year, sex, last visit (patients.identity)."""
+    them), or birth year, sex, last visit (patients.identity). A cancelled walk-in is struck
+    through with who cancelled it, when and why; the others offer ``user`` to cancel those
+    they may (mass.corrections)."""
     identity = Identity(show_photos=show_photos)
     lines, alerts = AlertLines(), alerts or {}
+    cancel_url = _url_with_pk("patients:visit_cancel")
+    back = e("?next=" + reverse("reception:board"))
+    cancel_label = e(_("Cancel…"))
+    overseer = user is not None and may_cancel(user, author_id=None)
+
+    def struck(visit, html):
+        return f"<del>{html}</del>" if visit.cancelled else html
+
+    def correction(visit):
+        if visit.cancelled:
+            note = _("cancelled: %(reason)s — %(who)s, %(when)s") % {
+                "reason": visit.cancelled["reason"], "who": visit.cancelled["by"],
+                "when": formats.date_format(visit.cancelled["at"], "SHORT_DATETIME_FORMAT")}
+            return f'<br><span class="cancelled-note" data-cancelled-note>{e(note)}</span>'
+        if user is not None and (overseer or visit.logged_by_id == user.pk):
+            return (f' <a class="small" href="{cancel_url(visit.visit_id)}{back}" '
+                    f'data-cancel-visit>{cancel_label}</a>')
+        return ""
 
     def who(visit):
         birth_year, sex, note, has_photo, last_visit = visit.identity
@@ -59,12 +80,14 @@ def visit_rows(visits, can_consult=False, show_photos=False, alerts=None) -> str
         def consult(pk):
             return ""
     return mark_safe("".join([
-        f'\n          <tr data-visit>\n            <td>{e(visit.time)}</td>\n'
+        f'\n          <tr data-visit{" data-cancelled" if visit.cancelled else ""}>\n'
+        f'            <td>{struck(visit, e(visit.time))}</td>\n'
         f'            <td>{thumbnail}<a href="{detail(visit.patient_id)}">{e(visit.alias)}</a> '
         f'<span class="text-muted small">{e(visit.file_number)}</span>{facts}</td>\n'
-        f'            <td>{e(visit.purpose_label)}</td>\n'
+        f'            <td>{struck(visit, e(visit.purpose_label))}</td>\n'
         f'            <td>{e(visit.site)}</td>\n'
-        f'            <td class="small">{e(visit.logged_by)}</td>\n{consult(visit.patient_id)}'
+        f'            <td class="small">{e(visit.logged_by)}{correction(visit)}</td>\n'
+        f'{consult(visit.patient_id)}'
         f'          </tr>\n        '
         for visit in visits for thumbnail, facts in [who(visit)]]))
 

@@ -121,6 +121,14 @@ MATRIX = {
                                   "POST": (404, 404, 404, 404, 404, 404, 200, 404)},
     "patients:visit_create":     {"GET":  (200, 200, 200, 200, 200, 200, 404, 404),
                                   "POST": (200, 200, 200, 200, 200, 200, 404, 404)},
+    # Corrections (mass.corrections): whoever recorded the entry, or a coordinator; the
+    # world's entries were recorded by nobody of the roles, so only the coordinator may.
+    # Who may not read the record: 404. A screening test: its author or a doctor.
+    "patients:visit_cancel":     {"GET":  (403, 403, 403, 403, 403, 403, 200, 404),
+                                  "POST": (403, 403, 403, 403, 403, 403, 200, 404)},
+    "reception:harm_reduction_today": {"GET": (200, 403, 403, 403, 403, 403, 200, 403)},
+    "reception:harm_reduction_cancel": {"GET": (403, 404, 404, 404, 404, 404, 200, 404),
+                                        "POST": (403, 404, 404, 404, 404, 404, 200, 404)},
     # A treatment request opens an episode (reception or clinicians); clinicians close it.
     "patients:episode_open":     {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
                                   "POST": (302, 302, 302, 302, 302, 302, 404, 404)},
@@ -195,6 +203,8 @@ MATRIX = {
                                   "POST": (403, 200, 200, 200, 200, 200, 403, 403)},
     "consultations:group_detail": {"GET": (200, 200, 200, 200, 200, 200, 200, 403),
                                   "POST": (403, 200, 200, 200, 200, 200, 403, 403)},
+    "consultations:attendance_cancel": {"GET": (403, 403, 403, 403, 403, 403, 200, 404),
+                                        "POST": (403, 403, 403, 403, 403, 403, 200, 404)},
     # The partner directory: everyone reads it; social workers and the coordinator keep it.
     "consultations:partners":    {"GET":  (200, 200, 200, 200, 200, 200, 200, 403)},
     "consultations:partner_create": {"GET": (403, 403, 403, 403, 403, 200, 200, 403),
@@ -214,6 +224,8 @@ MATRIX = {
                                        "POST": (403, 200, 200, 200, 403, 403, 403, 403)},
     "consultations:screening_result": {"GET": (403, 200, 200, 200, 403, 403, 403, 403),
                                        "POST": (403, 200, 200, 200, 403, 403, 403, 403)},
+    "consultations:screening_cancel": {"GET": (404, 403, 200, 403, 404, 404, 404, 404),
+                                       "POST": (404, 403, 200, 403, 404, 404, 404, 404)},
 
     # --- dispensary -------------------------------------------------------------------------
     # Nurses dispense and keep the register; doctors and psychiatrists prescribe, review

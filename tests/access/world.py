@@ -123,7 +123,11 @@ def build_world() -> World:
     assert Consultation.objects.filter(patient=patient).count() == len(DISCIPLINES) + 1
 
     group_session = GroupSessionFactory(date=day(-3), site=site)
-    GroupAttendanceFactory(session=group_session, patient=patient)
+    attendance = GroupAttendanceFactory(session=group_session, patient=patient)
+    # Material handed to the world's patient today (the desk's list of today's entries).
+    from patients.models import HarmReductionContact
+    hr_contact = HarmReductionContact.objects.create(date=day(), site=site, patient=patient,
+                                                     material="syringe", handed_out=5)
     partner = PartnerFactory(name="Partenaire du monde")
     referral = ReferralFactory(patient=patient, partner=partner, date=day(-5),
                                referred_by=author, reason=marker("referral_reason"))
@@ -182,6 +186,7 @@ def build_world() -> World:
     return World(role_grant=role_grant, author=author, draft=draft, closure=closure, held=held, users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
+                 attendance=attendance, hr_contact=hr_contact,
                  referral=referral, screening=screening, product=product, pharmacy=pharmacy,
                  prescription=prescription, dispensation=dispensation, receipt=receipt,
                  pharmacy_prescription=pharmacy_prescription,
@@ -206,6 +211,10 @@ URL_ARGS = {
     "patients:update": lambda w: [w.patient.pk],
     "patients:merge": lambda w: [w.patient.pk],
     "patients:visit_create": lambda w: [w.patient.pk],
+    "patients:visit_cancel": lambda w: [w.visit.pk],
+    "reception:harm_reduction_cancel": lambda w: [w.hr_contact.pk],
+    "consultations:attendance_cancel": lambda w: [w.attendance.pk],
+    "consultations:screening_cancel": lambda w: [w.screening.pk],
     "patients:episode_open": lambda w: [w.patient.pk],
     "patients:episode_close": lambda w: [w.episode.pk],
     "patients:outreach_attempt": lambda w: [w.patient.pk],

@@ -99,8 +99,9 @@ def test_patient_file_panels_of_the_app_constant_queries(staff_factory, django_a
              (panels.screening_context, "consultations/panel_screening.html")]
     [context(request, patient) for context, _template in specs]  # the user's permission cache
 
-    # Consultations and their amendments (2), referrals (1), screening tests (1).
-    with django_assert_num_queries(4):
+    # Consultations and their amendments (2), referrals (1), screening tests (with their
+    # cancellation) and their result's amendments (2).
+    with django_assert_num_queries(5):
         html = "".join(render_to_string(template, context(request, patient), request=request)
                        for context, template in specs)
     assert html.count("data-referral=") == min(rows, 10)

@@ -244,13 +244,15 @@ def test_nurse_records_a_test_then_its_result(nurse_client, nurse_user):
 
 
 def test_recorded_result_is_not_overwritten(nurse_client):
+    """A recorded result is amended with a reason (tests/consultations/test_corrections.py),
+    never overwritten: without a reason, nothing is written."""
     screening = ScreeningTestFactory(result="negative", result_date=timezone.localdate())
     response = nurse_client.post(
         reverse("consultations:screening_result", args=[screening.pk]),
         {"result": "positive", "result_date": timezone.localdate().isoformat()}, **EN)
-    assert "already recorded" in response.content.decode()
+    assert "Give the reason for the amendment." in response.content.decode()
     screening.refresh_from_db()
-    assert screening.result == "negative"
+    assert screening.result == "negative" and not screening.amendments.exists()
 
 
 @pytest.mark.parametrize("data,message", [

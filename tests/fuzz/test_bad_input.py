@@ -121,6 +121,10 @@ FORMS = [
     FuzzForm("patients:merge", C, good={
         "other": lambda w: [w.other_patient.file_number], "confirm": ["True"]}),
     FuzzForm("patients:visit_create", R, shows=PATIENT_PAGES),
+    # Corrections: the world's entries were recorded by nobody of the roles, so the
+    # coordinator cancels them (a screening test: a doctor).
+    FuzzForm("patients:visit_cancel", C, shows=("patients:detail",)),
+    FuzzForm("reception:harm_reduction_cancel", C, shows=("reception:harm_reduction_today",)),
     # The world's episode is open since 40 days: a new one starts after it.
     FuzzForm("patients:episode_open", R, page="patients:detail", shows=PATIENT_PAGES,
              good={"opened_on": [day(-1).isoformat(), day().isoformat()]}),
@@ -150,6 +154,8 @@ FORMS = [
     FuzzForm("consultations:referral_outcome", D, shows=PATIENT_PAGES),
     FuzzForm("consultations:screening_create", N, shows=PATIENT_PAGES),
     FuzzForm("consultations:screening_result", N, shows=PATIENT_PAGES),
+    FuzzForm("consultations:attendance_cancel", C, shows=("consultations:group_detail",)),
+    FuzzForm("consultations:screening_cancel", D, shows=PATIENT_PAGES),
     # dispensary
     FuzzForm("dispensary:dispense", N, shows=("dispensary:patient",)),
     # The plan page shows the form only for a patient flagged on the day of the run.
