@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -99,6 +101,23 @@ def run(command: list[str], *, env: dict, timeout: int = 6 * 3600) -> subprocess
         raise CommandError(f"{Path(command[0]).name} failed ({result.returncode}):\n"
                            f"{result.stderr.strip()[-4000:]}")
     return result
+
+
+#: The extensions the schema needs (patients' trigram search, accent-free matching).
+EXTENSIONS = ("pg_trgm", "unaccent")
+
+
+@contextmanager
+def archive_list_without_extensions(pg_restore: str, archive: Path, env: dict):
+    """The archive's table of contents without its EXTENSION entries (and their comments), as
+    a file for ``pg_restore --use-list``: restore creates the extensions itself."""
+    listing = run([pg_restore, "--list", str(archive)], env=env).stdout
+    kept = [line for line in listing.splitlines()
+            if not re.match(r"^\d+; \d+ \d+ (EXTENSION|COMMENT - EXTENSION) ", line)]
+    with tempfile.NamedTemporaryFile("w", suffix=".list") as file:
+        file.write("\n".join(kept) + "\n")
+        file.flush()
+        yield file.name
 
 
 def archive_table_count(pg_restore: str, archive: Path, env: dict) -> int:

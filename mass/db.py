@@ -3,7 +3,8 @@
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connections, migrations
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, migrations, transaction
 
 FORBID_CHANGE_FUNCTION = """
 CREATE OR REPLACE FUNCTION mass_forbid_change() RETURNS trigger AS $$
@@ -82,21 +83,33 @@ def owner_connection(alias: str = "default"):
     if alias != "default" or not owner or owner["USER"] == connection.settings_dict["USER"]:
         yield connection
         return
+    overrides = {key: owner.get(key) for key in OWNER_KEYS}
+    overrides["OPTIONS"] = owner.get("OPTIONS") or {}  # the owner's own, not the application's
+    with connection_settings(connection, **overrides):
+        yield connection
+
+
+@contextmanager
+def connection_settings(connection, **overrides):
+    """Within the block, ``connection`` (closed first) connects with ``overrides`` of its
+    settings: another role, another database of the server. The overrides go to a dict of
+    this connection's own (``settings.DATABASES`` is the same object, read by every thread)."""
     if connection.in_atomic_block:
-        raise RuntimeError("owner_connection() inside a transaction of the application's role")
-    saved = {key: connection.settings_dict.get(key) for key in OWNER_KEYS}
+        raise RuntimeError("a connection's settings cannot change inside its transaction")
+    original = connection.settings_dict
     connection.close()
-    connection.settings_dict.update({key: owner.get(key) for key in OWNER_KEYS})
+    connection.settings_dict = {**original, **overrides}
     try:
         yield connection
     finally:
         connection.close()
-        connection.settings_dict.update(saved)
+        connection.settings_dict = original
 
 
-#: What MIGRATE_DATABASE_URL may change: the credentials and where to reach the server (a
-#: pooler for the application, the server itself for migrations); the database is the same.
-OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
+#: What MIGRATE_DATABASE_URL may change: the credentials, where to reach the server (a
+#: pooler for the application, the server itself for migrations) and how (sslmode...); the
+#: database is the same.
+OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
 
 # The rights of the application's role, renewed after every migrate (mass.apps) and restore:
 # rows of every table, the sequences, and no UPDATE or DELETE at all on the append-only tables
@@ -105,6 +118,13 @@ OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
 # privileges say it a second time, and the role can neither drop nor disable the triggers
 # (not the owner), nor TRUNCATE, nor set session_replication_role (not a superuser).
 APP_PRIVILEGES = """
+-- No TEMP tables: a temporary table named like a real one would shadow it inside the check
+-- triggers (they name tables without a schema), and the application needs none; nor CREATE
+-- in the schema (PUBLIC had it before PostgreSQL 15).
+REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC;
+REVOKE TEMPORARY ON DATABASE {database} FROM {role};
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+REVOKE CREATE ON SCHEMA public FROM {role};
 GRANT USAGE ON SCHEMA public TO {role};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
 REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role};
@@ -126,12 +146,85 @@ APPEND_ONLY_UPDATABLE = {
 }
 
 
+# And a trigger function reads the tables of the schema only, whatever the session's
+# search_path (a second guard against a shadowing table).
+PIN_TRIGGER_SEARCH_PATH = """
+DO $$
+DECLARE f record;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure AS name FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace AND n.nspname = 'public'
+        WHERE p.prorettype = 'trigger'::regtype
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                          AND d.objid = p.oid AND d.deptype = 'e')
+          AND (p.proconfig IS NULL
+               OR NOT 'search_path=public, pg_temp' = ANY(p.proconfig))
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = public, pg_temp', f.name);
+    END LOOP;
+END
+$$;
+"""
+
+# What must hold once the rights are given: a GRANT or REVOKE by a role that does not own the
+# table is only a warning in PostgreSQL, so a MIGRATE_DATABASE_URL naming the wrong role would
+# leave earlier, broader rights in place without a word.
+APP_PRIVILEGE_PROBLEMS = """
+SELECT 'the application role is a superuser, may create roles or databases, or bypasses '
+       'row security' FROM pg_roles
+ WHERE rolname = %(role)s AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls)
+UNION ALL
+SELECT 'the application role owns ' || c.relname FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+ WHERE pg_get_userbyid(c.relowner) = %(role)s
+UNION ALL
+SELECT 'the application role may ' || p.privilege || ' ' || c.relname FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+  CROSS JOIN (VALUES ('TRUNCATE'), ('TRIGGER'), ('REFERENCES')) AS p(privilege)
+ WHERE c.relkind IN ('r', 'p') AND has_table_privilege(%(role)s, c.oid, p.privilege)
+UNION ALL
+SELECT 'the application role may ' || p.privilege || ' on the append-only ' || t.table_name
+  FROM unnest(%(append_only)s::text[]) AS t(table_name)
+  CROSS JOIN (VALUES ('UPDATE'), ('DELETE')) AS p(privilege)
+ WHERE has_table_privilege(%(role)s, t.table_name, p.privilege)
+UNION ALL
+SELECT 'the application role may create temporary tables'
+ WHERE has_database_privilege(%(role)s, current_database(), 'TEMPORARY')
+UNION ALL
+SELECT 'the application role may create tables in the schema'
+ WHERE has_schema_privilege(%(role)s, 'public', 'CREATE')
+UNION ALL
+SELECT 'the application role is a member of ' || current_user
+ WHERE pg_has_role(%(role)s, current_user, 'MEMBER') AND %(role)s <> current_user
+"""
+
+
 def grant_app_privileges(connection, role: str) -> list[str]:
-    """Give ``role`` the application's rights on ``connection``'s database (as its owner);
-    returns the append-only tables, for the log."""
+    """Give ``role`` the application's rights on ``connection``'s database (as its owner),
+    in one transaction, then check that it has no more; returns the append-only tables, for
+    the log. Raises ImproperlyConfigured if the role still has rights it should not (the
+    connection is not the tables' owner: docs/security.md, "Two database roles")."""
+    with transaction.atomic(using=connection.alias):
+        tables = _grant(connection, role)
+        with connection.cursor() as cursor:
+            cursor.execute(APP_PRIVILEGE_PROBLEMS,
+                           {"role": role, "append_only": [table for table, _f in tables]})
+            problems = [problem for (problem,) in cursor.fetchall()]
+    if problems:
+        raise ImproperlyConfigured(
+            "The database role of DATABASE_URL has rights it must not have ("
+            + "; ".join(problems[:10]) + "). Run migrate as the tables' owner "
+            "(MIGRATE_DATABASE_URL): docs/security.md, \"Two database roles\".")
+    return sorted(table for table, _function in tables)
+
+
+def _grant(connection, role: str) -> list[tuple[str, str]]:
     quoted = connection.ops.quote_name(role)
     with connection.cursor() as cursor:
-        cursor.execute(APP_PRIVILEGES.format(role=quoted))
+        cursor.execute(APP_PRIVILEGES.format(
+            role=quoted, database=connection.ops.quote_name(connection.settings_dict["NAME"])))
+        cursor.execute(PIN_TRIGGER_SEARCH_PATH)
         if connection.pg_version >= 170000:  # VACUUM, ANALYZE, REFRESH, LOCK: owner's work
             cursor.execute(f"REVOKE MAINTAIN ON ALL TABLES IN SCHEMA public FROM {quoted}")
         cursor.execute(APPEND_ONLY_TABLES, [list(APPEND_ONLY_UPDATABLE)])
@@ -142,4 +235,4 @@ def grant_app_privileges(connection, role: str) -> list[str]:
             if columns := APPEND_ONLY_UPDATABLE[function]:
                 cursor.execute(f"GRANT UPDATE ({', '.join(columns)}) ON "
                                f"{connection.ops.quote_name(table)} TO {quoted}")
-    return sorted(table for table, _function in tables)
+    return tables

@@ -64,6 +64,9 @@ def _set_up(info) -> None:
                                port=info.port, autocommit=True)
 
     with connect("postgres") as conn:
+        # Two first starts at once (two test runs, workers started without `make db`): one
+        # sets up, the other waits for it and finds everything there.
+        conn.execute("SELECT pg_advisory_lock(7461)")
         for role, attributes in ((OWNER_ROLE, "LOGIN CREATEDB"), (APP_ROLE, "LOGIN")):
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
                                 [role]).fetchone():
@@ -79,15 +82,17 @@ def _set_up(info) -> None:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}" OWNER {OWNER_ROLE}')
         # A var/ made before the two roles: its databases (the demo's, the test runs') and
         # their tables belong to the superuser. Hand them to the owner (the extensions' own
-        # objects stay with the superuser).
+        # objects stay with the superuser); every database, so that one left half-way by an
+        # interrupted set-up is finished.
         databases = [name for (name,) in conn.execute(
-            "SELECT datname FROM pg_database WHERE NOT datistemplate "
-            "AND datname <> 'postgres' AND pg_get_userbyid(datdba) <> %s", [OWNER_ROLE])]
+            "SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn "
+            "AND datname <> 'postgres'")]
         for name in databases:
             conn.execute(f'ALTER DATABASE "{name}" OWNER TO {OWNER_ROLE}')
-    for name in databases:
-        with connect(name) as conn:
-            conn.execute(TRANSFER_OWNERSHIP.replace("__OWNER__", OWNER_ROLE))
+        for name in databases:
+            with connect(name) as database:
+                database.execute(TRANSFER_OWNERSHIP.replace("__OWNER__", OWNER_ROLE))
+        conn.execute("SELECT pg_advisory_unlock(7461)")
 
 
 TRANSFER_OWNERSHIP = """

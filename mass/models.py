@@ -4,7 +4,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import BigIntegerRangeField, DateRangeField, RangeOperators
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import F, Func, Value
+from django.db.models import F, Func, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -259,6 +259,13 @@ class AuditEvent(models.Model):
             # details @> '{"patients": [id]}' (mass.audit.audit_list_read).
             GinIndex(fields=["details"], opclasses=["jsonb_path_ops"],
                      name="mass_audit_details_gin"),
+        ]
+        constraints = [
+            # A row given position 0 or less would be neither unsealed nor walked by
+            # verify_audit (positions start at 1): hidden from the check.
+            models.CheckConstraint(
+                condition=Q(chain_position__isnull=True) | Q(chain_position__gt=0),
+                name="mass_audit_chain_position_positive"),
         ]
 
     def __str__(self):

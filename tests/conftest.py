@@ -110,15 +110,20 @@ def _app_database_role(request):
 
     marker = request.node.get_closest_marker("django_db")
     names = request.fixturenames
+    transactional = marker is not None and (marker.kwargs.get("transaction")
+                                            or (marker.args and marker.args[0]))
     if (not settings.MASS_APP_DATABASE_ROLE
-            or (marker is None and "db" not in names)
-            or (marker is not None and marker.kwargs.get("transaction"))
+            or (marker is None and "db" not in names) or transactional
             or "transactional_db" in names or "live_server" in names
             or request.node.get_closest_marker("database_owner")):
         return
     request.getfixturevalue("db")
+    role = settings.MASS_APP_DATABASE_ROLE
     with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(settings.MASS_APP_DATABASE_ROLE)}")
+        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
+        # SET LOCAL outside a transaction is only a warning: make sure it took.
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == role, "the test does not run with the application's rights"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

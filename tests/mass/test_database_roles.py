@@ -60,6 +60,8 @@ def as_app(db):
     ("INSERT INTO django_migrations (app, name, applied) VALUES ('mass', 'x', now())",
      errors.InsufficientPrivilege),
     ("SET ROLE mass_owner", errors.InsufficientPrivilege),
+    # A temporary table named like a real one would shadow it inside the check triggers.
+    ("CREATE TEMP TABLE dispensary_registerentry (id int)", errors.InsufficientPrivilege),
 ])
 def test_the_application_role_cannot_erase_or_rewrite_history(as_app, sql, error):
     with pytest.raises(error):
@@ -176,3 +178,36 @@ def test_audit_rows_written_in_a_test_are_the_application_role_s(db):
     before = AuditEvent.objects.count()
     audit_record(actor=None, action=Action.LOGIN_FAILED, username="x")
     assert AuditEvent.objects.count() == before + 1
+
+
+def test_trigger_functions_read_the_schema_s_tables_only(as_app):
+    # Even for a role that could create a temporary table, the check triggers read public's.
+    unpinned = as_app.execute(
+        "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'public' AND p.prorettype = 'trigger'::regtype "
+        "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass "
+        "AND d.objid = p.oid AND d.deptype = 'e') "
+        "AND (p.proconfig IS NULL OR NOT 'search_path=public, pg_temp' = ANY(p.proconfig))"
+    ).fetchall()
+    assert unpinned == []
+
+
+@pytest.mark.database_owner
+def test_grants_refuse_to_leave_broader_rights_in_place(db):
+    # A database set up by hand, where the application's role owns a table (and so could
+    # truncate or alter it): migrate says so plainly instead of going on.
+    from django.core.exceptions import ImproperlyConfigured
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT CREATE ON SCHEMA public TO {APP}")
+        cursor.execute("CREATE TABLE roles_probe_owned (id int)")
+        cursor.execute(f"ALTER TABLE roles_probe_owned OWNER TO {APP}")
+    with pytest.raises(ImproperlyConfigured, match="owns roles_probe_owned"):
+        grant_app_privileges(connection, APP)
+
+
+def test_audit_rows_cannot_be_hidden_before_the_chain(db):
+    # Position 0 or below would escape verify_audit; the database refuses it.
+    from django.db import IntegrityError, transaction
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEvent.objects.create(action=Action.LOGIN_FAILED, username="x", chain_position=0,
+                                  chain_hash="0" * 64)

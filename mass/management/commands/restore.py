@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from mass import backups
-from mass.db import grant_app_privileges, owner_connection
+from mass.db import connection_settings, grant_app_privileges, owner_connection
 
 
 class Command(BaseCommand):
@@ -67,14 +67,23 @@ class Command(BaseCommand):
         if replace:
             command += ["--clean", "--if-exists"]
         try:
-            backups.run(command + [str(archive)], env=backups.client_env(database=target))
+            with backups.connect(target) as conn:
+                # The extensions are made here, not from the archive: dropping or commenting
+                # one takes its owner, often the administrator who created it.
+                for extension in backups.EXTENSIONS:
+                    conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+            with backups.archive_list_without_extensions(pg_restore, archive, env) as listing:
+                backups.run(command + [f"--use-list={listing}", str(archive)],
+                            env=backups.client_env(database=target))
         except CommandError:
             if created:
                 with backups.connect("postgres") as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{into}"')
             raise
-        if not into and (role := settings.MASS_APP_DATABASE_ROLE):
+        if role := settings.MASS_APP_DATABASE_ROLE:
             # The archive carries no privileges (--no-privileges): the application's are
-            # given again, as after a migrate.
-            grant_app_privileges(connections["default"], role)
+            # given again, as after a migrate (on the new database too, for a switch-over).
+            connection = connections["default"]
+            with connection_settings(connection, NAME=target):
+                grant_app_privileges(connection, role)
         self.stdout.write(f"Restored {archive} ({tables} tables) into database {target}.")
