@@ -129,10 +129,6 @@ class Consultation(models.Model):
         return (self.signed_at is not None or self.imported
                 or self.auto_sign_deadline < timezone.localdate())
 
-    @property
-    def is_auto_signed(self) -> bool:
-        return self.is_locked and self.signed_by_id is None
-
 
 class ConsultationAmendment(models.Model):
     """A correction of a locked note. Append-only: the original text stays as it was and the

@@ -319,7 +319,8 @@ def group_detail(request, pk):
         _audit_candidates(request, form, summary=gettext_noop(
             'group session %(session)s, adding someone: "%(query)s" (%(count)s files)'),
             params={"session": session.pk})
-    # Who attended: one list event naming them (docs/security.md, "Reads of lists").
+    # Who attended: one list event naming them (docs/security.md, "Reads of patient data, and
+    # what the audit trail shows").
     audit_list_read(actor=request.user,
                     summary=gettext_noop("group session %(session)s attendance"),
                     params={"session": session.pk},

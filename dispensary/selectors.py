@@ -101,14 +101,6 @@ def patients_on_substitution(year: int) -> QuerySet:
     )
 
 
-def dispensation_count(year: int) -> int:
-    return dispensations_in_year(year).count()
-
-
-def substitution_patient_count(year: int) -> int:
-    return patients_on_substitution(year).count()
-
-
 # --- who may see ----------------------------------------------------------------------------
 
 
@@ -281,10 +273,6 @@ class DoseState:
     @property
     def strong_warning(self) -> bool:
         return self.missed_days >= STRONG_WARNING_MISSED_DAYS
-
-    @property
-    def remaining_today(self) -> Decimal:
-        return max(Decimal(0), self.prescription.daily_dose - self.given_today)
 
     @cached_property
     def desk_state(self) -> str:
@@ -1340,11 +1328,3 @@ def _with_dispensed_runs(lines: list[dict], dispensed) -> list[dict]:
         merged.append(pending)
     merged.extend(others)
     return merged
-
-
-def register_entry_get(*, pk: int) -> RegisterEntry:
-    try:
-        return RegisterEntry.objects.select_related("product").get(pk=pk)
-    except RegisterEntry.DoesNotExist:
-        raise Http404 from None
-

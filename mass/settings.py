@@ -270,7 +270,7 @@ TDI_CENTRE_ID = env("TDI_CENTRE_ID", default="MASS-BXL")
 TDI_CENTRE_TYPE = env("TDI_CENTRE_TYPE", default="3")
 TDI_PSEUDONYM_KEY = env("TDI_PSEUDONYM_KEY", default="")
 
-# `manage.py backup` writes here unless given --output (docs/security.md, "Backups").
+# `manage.py backup` writes here unless given --output (docs/operations.md, "Backups").
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 # Identification photos of patients (patients.photos): outside the static files and any
 # public folder, served only by an access-checked, audited view. A withdrawn consent erases

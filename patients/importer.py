@@ -68,7 +68,7 @@ def _choices(model_label: str, field_name: str) -> tuple[str, ...]:
 
 
 def specs() -> list[Spec]:
-    """The files of interfaces.md, in the order they are loaded."""
+    """The files of docs/interfaces.md, in the order they are loaded."""
     result = [
         Spec("patients.csv", (
             Column("file_number", "file_number", True, 20),

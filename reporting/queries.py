@@ -139,14 +139,6 @@ def contacts_union_sql(sources: list[ContactSource], start: datetime.date, end: 
     return "\nUNION ALL\n".join(parts), params
 
 
-def contacts_cte(sources, start, end, *, route: bool = False) -> tuple[str, list]:
-    """``contacts``: one row per (patient, date) pair, with the routes when asked."""
-    union_sql, params = contacts_union_sql(sources, start, end, route=route)
-    routes = ", array_agg(DISTINCT u.route ORDER BY u.route) AS routes" if route else ""
-    return (f"contacts AS MATERIALIZED (SELECT u.patient_id, u.date{routes} "
-            f"FROM ({union_sql}) AS u GROUP BY u.patient_id, u.date)", params)
-
-
 # --- the figures of a year ------------------------------------------------------------------
 
 FIGURE_COLUMNS = [

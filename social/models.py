@@ -374,9 +374,6 @@ class SocialAction(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
-    def is_overdue(self, today) -> bool:
-        return self.is_open and self.due_on is not None and self.due_on < today
-
 
 class SocialActionUpdate(models.Model):
     """The journal of an action: a follow-up note and/or a status change. Append-only."""

@@ -48,6 +48,6 @@ def test_yearly_dispensations_and_patients_on_substitution(nurse_user, doctor_us
     other = PrescriptionFactory(patient=PatientFactory(), product=diazepam, daily_dose=10,
                                 start_date=jan, course_started_on=jan)
     DispensationFactory(prescription=other, date=jan)
-    assert selectors.dispensation_count(year) == 4
-    assert selectors.substitution_patient_count(year) == 1
-    assert selectors.dispensation_count(year - 1) == 0
+    assert selectors.dispensations_in_year(year).count() == 4
+    assert selectors.patients_on_substitution(year).count() == 1
+    assert selectors.dispensations_in_year(year - 1).count() == 0
