@@ -427,6 +427,9 @@ def prescription_print(request, pk):
                params={"prescription": rx.pk})
     return render(request, "dispensary/prescription_print.html", {
         "prescription": rx, "patient": rx.patient,
+        # An ended (or replaced) prescription prints as a copy for the record: marked, no
+        # signature line, never a fresh one for the pharmacy to dispense.
+        "ended": rx.end_date is not None and rx.end_date < timezone.localdate(),
         **document_context(kind="prescription", patient=rx.patient, actor=request.user,
                            back_url=reverse("dispensary:patient", args=[rx.patient_id]),
                            title=_("Prescription for %(pharmacy)s") % {"pharmacy": rx.pharmacy})})

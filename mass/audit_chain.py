@@ -45,7 +45,7 @@ CHAINED_FIELDS = ("id", "at", "actor_id", "username", "action", "ip_address", "p
                   "summary_params")
 # Fields added after rows were sealed: in the hash only when the row has them, so that the
 # rows sealed before keep their hash (summary_code, issue 14).
-LATER_FIELDS = ("summary_code", "summary_params")
+LATER_FIELDS = {"summary_code": "", "summary_params": None}
 CHAIN_FIELDS = ("chain_position", "chain_hash")
 
 
@@ -53,8 +53,10 @@ def audit_row_canonical(row: AuditEvent, *, position: int, previous_id: int | No
     """One row as bytes that do not depend on Python or PostgreSQL versions: sorted JSON,
     the time in UTC to the microsecond, plus its place in the chain and the previous id."""
     values = {name: getattr(row, name) for name in CHAINED_FIELDS}
-    if not row.summary_code:
-        for name in LATER_FIELDS:
+    # Each later field is left out only at its "absent" value, so that any value written
+    # into it afterwards is covered.
+    for name, absent in LATER_FIELDS.items():
+        if values[name] == absent:
             del values[name]
     values["at"] = row.at.astimezone(UTC).isoformat(timespec="microseconds")
     values["position"] = position

@@ -456,8 +456,9 @@ def patient_summary(*, patient) -> dict:
     walk-ins (the other apps add their sections, patients.panels.SUMMARY_SECTIONS)."""
     return {
         "episodes": patient_episodes(patient=patient),
-        "visits": list(patient.visits.select_related("site").order_by("-date", "-time")
-                       [:SUMMARY_VISITS]),
+        # A walk-in cancelled as a mistake is not one of this person's (mass.corrections).
+        "visits": list(patient.visits.filter(cancellation__isnull=True).select_related("site")
+                       .order_by("-date", "-time")[:SUMMARY_VISITS]),
     }
 
 
@@ -640,8 +641,10 @@ def identity_columns_sql(day_param: str = "%(day)s", *, named: bool = True) -> s
 USUAL_PURPOSE_DAYS = 90
 
 _USUAL_PURPOSE_SQL = f"""
-    WITH recent AS (SELECT patient_id, purpose, date FROM {Visit._meta.db_table}
-                     WHERE date > %(since)s)
+    WITH recent AS (SELECT patient_id, purpose, date FROM {Visit._meta.db_table} v
+                     WHERE date > %(since)s AND NOT EXISTS (
+                         SELECT 1 FROM {VisitCancellation._meta.db_table} x
+                          WHERE x.visit_id = v.id))
     (SELECT DISTINCT ON (patient_id) patient_id, purpose
        FROM (SELECT patient_id, purpose, count(*) AS n, max(date) AS latest FROM recent
               WHERE patient_id = ANY(%(ids)s) GROUP BY patient_id, purpose) AS mine

@@ -162,3 +162,16 @@ def test_register_print_shows_each_line_balance(client, coordinator_user, busy_d
     assert "Rue de Woeringen 16-18" in page and "data-printed" in page
     assert AuditEvent.objects.filter(object_type="dispensary.product",
                                      summary__startswith="register ").count() == 1
+
+
+def test_an_ended_prescription_prints_as_a_copy_not_valid_for_dispensing(doctor_client,
+                                                                        pharmacy_rx):
+    pharmacy_rx.patient.language = "en"
+    pharmacy_rx.patient.save(update_fields=["language"])
+    page = doctor_client.get(print_url(pharmacy_rx), **EN).content.decode()
+    assert "data-ended" not in page and "Signature:" in page
+    pharmacy_rx.end_date = day(-1)
+    pharmacy_rx.save(update_fields=["end_date"])
+    page = doctor_client.get(print_url(pharmacy_rx), **EN).content.decode()
+    assert "data-ended" in page and "not valid for dispensing" in page
+    assert "Signature:" not in page

@@ -131,6 +131,16 @@ def test_details_edited_are_detected_but_key_order_is_not_a_change():
 
 
 @pytest.mark.django_db
+def test_parameters_written_into_a_row_without_a_code_are_detected():
+    # A row written without a summary code has no parameters; any put there later is a change.
+    rows = write_rows(2)
+    audit_seal()
+    as_superuser("""UPDATE mass_auditevent SET summary_params = '{"forged": 1}'::jsonb
+                    WHERE id = %s""", [rows[1].id])
+    assert audit_verify().first_break.row_id == rows[1].id
+
+
+@pytest.mark.django_db
 def test_deleted_row_is_named():
     rows = write_rows(4)
     audit_seal()

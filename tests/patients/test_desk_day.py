@@ -233,3 +233,17 @@ def test_records_in_words_are_singular_for_one():
     with translation.override("en"):
         assert records_in_words({"patients.visit": 1, "patients.episode": 3}) == [
             "1 walk-in", "3 episodes"]
+
+
+def test_cancelled_walk_ins_do_not_make_a_habit(reception_client, reception_user):
+    # Three walk-ins logged on the wrong file and cancelled: not what this person comes for.
+    from patients.models import VisitCancellation
+    kiki = PatientFactory(alias="Kiki Habit")
+    VisitFactory(patient=kiki, date=days_ago(2), purpose="hygiene")
+    for day in (3, 4, 5):
+        VisitCancellation.objects.create(
+            visit=VisitFactory(patient=kiki, date=days_ago(day), purpose="social"),
+            reason="wrong file", cancelled_by=reception_user)
+    content = reception_client.get("/reception/search/", {"q": "kiki habit"}, **HTMX,
+                                   **EN).content.decode()
+    assert usual_button(content, kiki) == "hygiene"

@@ -210,3 +210,47 @@ def test_the_audit_trail_links_the_answer(coordinator_client, read_file):
     page = coordinator_client.get(reverse("audit_list"), {"patient": read_file.pk},
                                   **EN).content.decode()
     assert f'href="{reads_url(read_file)}"' in page
+
+
+def test_summary_prints_the_current_screening_result_and_cancelled_records_as_such(
+        doctor_client, doctor_user, file_with_records):
+    # An HIV result amended from positive to negative prints as negative ("amended"); a test
+    # and a walk-in recorded on the wrong file are not given as valid on paper.
+    from consultations.models import (ScreeningResultAmendment, ScreeningTest,
+                                      ScreeningTestCancellation)
+    from patients.models import Visit, VisitCancellation
+    today = timezone.localdate()
+    amended = ScreeningTest.objects.create(
+        patient=file_with_records, test="hiv", date=today, result="positive",
+        result_date=today, performed_by=doctor_user)
+    ScreeningResultAmendment.objects.create(screening=amended, result="negative",
+                                            result_date=today, reason="lab error",
+                                            author=doctor_user)
+    mistaken = ScreeningTest.objects.create(
+        patient=file_with_records, test="hcv", date=today, result="pending",
+        performed_by=doctor_user)
+    ScreeningTestCancellation.objects.create(screening=mistaken, reason="wrong file",
+                                             cancelled_by=doctor_user)
+    wrong_visit = VisitFactory(patient=file_with_records, date=today - datetime.timedelta(days=1),
+                               purpose="social", site=woeringen())
+    VisitCancellation.objects.create(visit=wrong_visit, reason="wrong file",
+                                     cancelled_by=doctor_user)
+    file_with_records.language = "en"
+    file_with_records.save(update_fields=["language"])
+    text = document(doctor_client.get(summary_url(file_with_records), **EN))
+    amended_row = text.split(f'data-summary-screening="{amended.pk}"', 1)[1].split("</tr>")[0]
+    # (English is not a document language: a summary for an English speaker is in French.)
+    from django.utils import translation
+    with translation.override("fr"):
+        negative, positive, amended_word = (translation.gettext("Negative"),
+                                            translation.gettext("Positive"),
+                                            translation.gettext("amended"))
+    assert negative in amended_row and amended_word in amended_row
+    assert positive not in amended_row
+    mistaken_row = text.split(f'data-summary-screening="{mistaken.pk}"', 1)[1].split("</tr>")[0]
+    assert "data-cancelled" in text.split(f'data-summary-screening="{mistaken.pk}"', 1)[1][:20]
+    assert "<del>" in mistaken_row and "wrong file" in mistaken_row
+    visits = text.split("data-summary-visits", 1)[1].split("</table>", 1)[0]
+    assert visits.count("<tr>") == 1 + Visit.objects.filter(
+        patient=file_with_records, cancellation__isnull=True).count()
+    assert (today - datetime.timedelta(days=1)).strftime("%d/%m/%Y") not in visits
