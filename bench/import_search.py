@@ -108,7 +108,7 @@ def table_layout(data, site_ids: list[int], first_id: int) -> dict[str, tuple[st
 
     patients = text(
         (first_id + i, number, alias, last, first, birth_date, birth_year, sex,
-         language, "", "", "", "", "active", "", now, now)
+         language, "", "", "", "", "active", "", "", now, now)
         for i, (number, alias, last, first, birth_date, birth_year, sex, language, *_)
         in enumerate(data.patients))
     episodes = text((first_id + person, opened, kind, closed, reason, "", now)
@@ -120,7 +120,7 @@ def table_layout(data, site_ids: list[int], first_id: int) -> dict[str, tuple[st
     return {
         "patients_patient (id, file_number, alias, last_name, first_name, birth_date, "
         "birth_year, sex, language, nationality, niss, phone, address, status, notes, "
-        "created_at, updated_at)": ("patients", patients),
+        "distinguishing_note, created_at, updated_at)": ("patients", patients),
         "patients_episode (patient_id, opened_on, kind, closed_on, closure_reason, "
         "closure_note, created_at)": ("episodes", episodes),
         "patients_visit (patient_id, site_id, date, time, purpose, note, created_at)":
