@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consultations.triggers import CONSULTATION_LOCK
 from mass.models import CancellableQuerySet, Cancellation
+from mass.triggers import AppendOnly
 
 #: A consultation longer than this is a typing error (a whole day in minutes is 1440).
 MAX_DURATION_MINUTES = 480
@@ -76,6 +78,7 @@ class Consultation(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        triggers = [CONSULTATION_LOCK]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
         ordering = ["-date", "-time", "-id"]
@@ -148,6 +151,7 @@ class ConsultationAmendment(models.Model):
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly()]
         verbose_name = _("amendment")
         verbose_name_plural = _("amendments")
         ordering = ["created_at", "id"]
@@ -220,6 +224,7 @@ class GroupAttendance(models.Model):
     objects = CancellableQuerySet.as_manager()
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"])]
         verbose_name = _("group attendance")
         verbose_name_plural = _("group attendances")
         ordering = ["session", "id"]
@@ -444,6 +449,7 @@ class ScreeningResultAmendment(models.Model):
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly()]
         verbose_name = _("screening result amendment")
         verbose_name_plural = _("screening result amendments")
         ordering = ["created_at", "id"]

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from mass.triggers import AppendOnly
+
 
 class User(AbstractUser):
     """A member of staff. Roles are the Django groups of ``mass.roles.Role``."""
@@ -80,6 +82,7 @@ class Cancellation(models.Model):
                                      related_name="+", verbose_name=_("cancelled by"))
 
     class Meta:
+        triggers = [AppendOnly()]
         abstract = True
         ordering = ["-cancelled_at", "-id"]
         constraints = [
@@ -247,6 +250,12 @@ class AuditEvent(models.Model):
                                   editable=False)
 
     class Meta:
+        # Append-only but for the one update that seals a row into the hash chain
+        # (mass.audit_chain): chain_position and chain_hash, both empty until then, filled; a
+        # sealed row is never changed again, not even its hash.
+        triggers = [AppendOnly(updatable=["chain_position", "chain_hash"], update_only_if="""
+            OLD.chain_position IS NULL AND OLD.chain_hash IS NULL
+            AND NEW.chain_position IS NOT NULL AND NEW.chain_hash IS NOT NULL""")]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]

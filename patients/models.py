@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mass.models import CancellableQuerySet, Cancellation
+from mass.triggers import AppendOnly
 from patients.validators import validate_niss, validate_no_markup
 
 
@@ -416,6 +417,7 @@ class PatientMerge(models.Model):
     merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly()]
         verbose_name = _("patient file merge")
         verbose_name_plural = _("patient file merges")
         ordering = ["-merged_at", "-id"]
@@ -460,6 +462,7 @@ class OutreachAttempt(models.Model):
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"])]
         verbose_name = _("outreach attempt")
         verbose_name_plural = _("outreach attempts")
         ordering = ["-date", "-id"]
@@ -574,6 +577,7 @@ class PhotoConsent(models.Model):
                                     verbose_name=_("recorded by"))
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"])]
         verbose_name = _("photo consent")
         verbose_name_plural = _("photo consents")
         ordering = ["-recorded_at", "-id"]
