@@ -18,6 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from consultations.triggers import CONSULTATION_LOCK
 from mass.models import CancellableQuerySet, Cancellation
 from mass.triggers import AppendOnly
+from patients.triggers import (
+    AFTER_ATTENDANCE_CANCELLATIONS,
+    AFTER_CONTACTS,
+    AFTER_GROUP_SESSIONS,
+    episode_refresh,
+)
 
 #: A consultation longer than this is a typing error (a whole day in minutes is 1440).
 MAX_DURATION_MINUTES = 480
@@ -78,7 +84,8 @@ class Consultation(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
-        triggers = [CONSULTATION_LOCK]
+        triggers = [CONSULTATION_LOCK,
+                    *episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
         ordering = ["-date", "-time", "-id"]
@@ -189,6 +196,7 @@ class GroupSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = [*episode_refresh(AFTER_GROUP_SESSIONS, events=["update"])]
         verbose_name = _("group session")
         verbose_name_plural = _("group sessions")
         ordering = ["-date", "-time", "-id"]
@@ -224,7 +232,8 @@ class GroupAttendance(models.Model):
     objects = CancellableQuerySet.as_manager()
 
     class Meta:
-        triggers = [AppendOnly(updatable=["patient_id"])]
+        triggers = [AppendOnly(updatable=["patient_id"]),
+                    *episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("group attendance")
         verbose_name_plural = _("group attendances")
         ordering = ["session", "id"]
@@ -412,6 +421,8 @@ class GroupAttendanceCancellation(Cancellation):
                                       verbose_name=_("group attendance"))
 
     class Meta(Cancellation.Meta):
+        triggers = [*Cancellation.Meta.triggers,
+                    *episode_refresh(AFTER_ATTENDANCE_CANCELLATIONS, events=["insert"])]
         verbose_name = _("group attendance cancellation")
         verbose_name_plural = _("group attendance cancellations")
 

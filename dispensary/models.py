@@ -34,6 +34,7 @@ from dispensary.triggers import (
     dispensation_check,
 )
 from mass.triggers import AppendOnly
+from patients.triggers import AFTER_CANCELLATIONS, AFTER_CONTACTS, episode_refresh
 
 DOSE_DIGITS = {"max_digits": 8, "decimal_places": 2}
 STOCK_DIGITS = {"max_digits": 12, "decimal_places": 2}
@@ -507,7 +508,8 @@ class Dispensation(models.Model):
 
     class Meta:
         triggers = [AppendOnly(updatable=["patient_id"]), AFTER_INTOXICATION,
-                    dispensation_check()]
+                    dispensation_check(),
+                    *episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("dispensation")
         verbose_name_plural = _("dispensations")
         ordering = ["-dose_date", "-dispensed_at", "-id"]
@@ -572,7 +574,8 @@ class DispensationCancellation(models.Model):
                                      related_name="+", verbose_name=_("by"))
 
     class Meta:
-        triggers = [AppendOnly()]
+        triggers = [AppendOnly(),
+                    *episode_refresh(AFTER_CANCELLATIONS, events=["insert", "delete"])]
         verbose_name = _("dispensation cancellation")
         verbose_name_plural = _("dispensation cancellations")
         ordering = ["-cancelled_at", "-id"]

@@ -73,8 +73,8 @@ class Cancellation(models.Model):
     """A record entered by mistake (the wrong file, a double entry) cancelled with a reason:
     who, when, why. The record itself stays as it was; from then on it is shown struck
     through and counts nowhere. One per record (a one-to-one field in each subclass), and
-    append-only in the database (each app's migration): a cancellation is never undone nor
-    edited."""
+    append-only in the database (``Meta.triggers``, inherited): a cancellation is never undone
+    nor edited."""
 
     reason = models.CharField(_("reason"), max_length=500)
     cancelled_at = models.DateTimeField(_("cancelled at"), default=timezone.now)

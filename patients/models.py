@@ -12,6 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from mass.models import CancellableQuerySet, Cancellation
 from mass.triggers import AppendOnly
+from patients.triggers import (
+    AFTER_CONTACTS,
+    AFTER_PATIENTS,
+    AFTER_VISIT_CANCELLATIONS,
+    episode_refresh,
+)
 from patients.validators import validate_niss, validate_no_markup
 
 
@@ -95,6 +101,7 @@ class Patient(models.Model):
     )
 
     class Meta:
+        triggers = [*episode_refresh(AFTER_PATIENTS, events=["update"])]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
         ordering = ["alias", "id"]
@@ -234,6 +241,7 @@ class Episode(models.Model):
     objects = EpisodeQuerySet.as_manager()
 
     class Meta:
+        triggers = [*episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("treatment episode")
         verbose_name_plural = _("treatment episodes")
         ordering = ["-opened_on", "-id"]
@@ -299,6 +307,7 @@ class Visit(models.Model):
     objects = CancellableQuerySet.as_manager()
 
     class Meta:
+        triggers = [*episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("walk-in")
         verbose_name_plural = _("walk-ins")
         ordering = ["-date", "-time", "-id"]
@@ -369,6 +378,8 @@ class VisitCancellation(Cancellation):
                                  verbose_name=_("walk-in"))
 
     class Meta(Cancellation.Meta):
+        triggers = [*Cancellation.Meta.triggers,
+                    *episode_refresh(AFTER_VISIT_CANCELLATIONS, events=["insert"])]
         verbose_name = _("walk-in cancellation")
         verbose_name_plural = _("walk-in cancellations")
 

@@ -1,15 +1,15 @@
-"""The rules of the dispensary (and the alerts' doctor-first rule on its ledger) move to the
-models' ``Meta.triggers`` (dispensary/triggers.py, alerts/triggers.py, mass/triggers.py):
-the triggers written by hand in earlier migrations are dropped here, in the same transaction
-as their replacements are created, so that no rule is enforced twice nor missing in between;
-the rows are untouched. Going back past this migration leaves these tables without their
-rules (migrate back to before the hand-written ones and forward again)."""
+"""The rules of the dispensary (with the alerts' doctor-first rule and the 6-month rule's
+upkeep on its ledger) move to the models' ``Meta.triggers`` (dispensary/triggers.py,
+alerts/triggers.py, patients/triggers.py, mass/triggers.py): the triggers written by hand in
+earlier migrations are dropped here, in the same transaction as their replacements are
+created, so that no rule is enforced twice nor missing in between; the rows are untouched.
+Going back past this migration leaves these tables without their rules (migrate back to
+before the hand-written ones and forward again)."""
 
+import mass.triggers
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations
-
-import mass.triggers
 
 HAND_WRITTEN_RULES = """
 DROP TRIGGER IF EXISTS dispensary_dispensation_append_only ON dispensary_dispensation;
@@ -23,6 +23,11 @@ DROP TRIGGER IF EXISTS dispensary_prescription_guard ON dispensary_prescription;
 DROP TRIGGER IF EXISTS dispensary_product_guard ON dispensary_product;
 DROP TRIGGER IF EXISTS dispensary_dispensation_after_intoxication ON dispensary_dispensation;
 DROP TRIGGER IF EXISTS alerts_dispensation_doctor_first ON dispensary_dispensation;
+DROP TRIGGER IF EXISTS patients_rule_insert ON dispensary_dispensation;
+DROP TRIGGER IF EXISTS patients_rule_update ON dispensary_dispensation;
+DROP TRIGGER IF EXISTS patients_rule_delete ON dispensary_dispensation;
+DROP TRIGGER IF EXISTS patients_rule_insert ON dispensary_dispensationcancellation;
+DROP TRIGGER IF EXISTS patients_rule_delete ON dispensary_dispensationcancellation;
 DROP FUNCTION IF EXISTS dispensary_dispensation_check();
 DROP FUNCTION IF EXISTS dispensary_registerentry_check();
 DROP FUNCTION IF EXISTS dispensary_prescription_guard();
@@ -35,6 +40,7 @@ DROP FUNCTION IF EXISTS alerts_dispensation_doctor_first();
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('patients', '0013_corrections'),
         ('alerts', '0003_doctor_before_any_dose'),
         ('dispensary', '0010_closed_day_plans'),
     ]
@@ -59,11 +65,31 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='dispensation',
+            trigger=pgtrigger.compiler.Trigger(name='episode_refresh_insert', sql=mass.triggers.RuleSql(declare='DECLARE ids bigint[];', func="\nIF TG_TABLE_NAME = 'patients_episode' AND pg_trigger_depth() > 1 THEN RETURN NULL; END IF;\nIF TG_OP = 'INSERT' THEN\n    SELECT array_agg(DISTINCT patient_id) INTO ids FROM new_rows;\nELSIF TG_OP = 'DELETE' THEN\n    SELECT array_agg(DISTINCT patient_id) INTO ids FROM old_rows;\nELSE\n    SELECT array_agg(DISTINCT patient_id) INTO ids\n      FROM (SELECT patient_id FROM new_rows UNION SELECT patient_id FROM old_rows) AS t;\nEND IF;\nIF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;\nRETURN NULL;\n", hash='67e48b9944005c1f4a7555726c8f4d6455a9d320', level='STATEMENT', operation='INSERT', pgid='pgtrigger_episode_refresh_insert_fc46b', referencing='REFERENCING NEW TABLE AS new_rows ', table='dispensary_dispensation', when='AFTER')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='dispensation',
+            trigger=pgtrigger.compiler.Trigger(name='episode_refresh_update', sql=mass.triggers.RuleSql(declare='DECLARE ids bigint[];', func="\nIF TG_TABLE_NAME = 'patients_episode' AND pg_trigger_depth() > 1 THEN RETURN NULL; END IF;\nIF TG_OP = 'INSERT' THEN\n    SELECT array_agg(DISTINCT patient_id) INTO ids FROM new_rows;\nELSIF TG_OP = 'DELETE' THEN\n    SELECT array_agg(DISTINCT patient_id) INTO ids FROM old_rows;\nELSE\n    SELECT array_agg(DISTINCT patient_id) INTO ids\n      FROM (SELECT patient_id FROM new_rows UNION SELECT patient_id FROM old_rows) AS t;\nEND IF;\nIF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;\nRETURN NULL;\n", hash='077ccffce46ffa4b4eeb21cd322eae096a939610', level='STATEMENT', operation='UPDATE', pgid='pgtrigger_episode_refresh_update_510af', referencing='REFERENCING OLD TABLE AS old_rows  NEW TABLE AS new_rows ', table='dispensary_dispensation', when='AFTER')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='dispensation',
+            trigger=pgtrigger.compiler.Trigger(name='episode_refresh_delete', sql=mass.triggers.RuleSql(declare='DECLARE ids bigint[];', func="\nIF TG_TABLE_NAME = 'patients_episode' AND pg_trigger_depth() > 1 THEN RETURN NULL; END IF;\nIF TG_OP = 'INSERT' THEN\n    SELECT array_agg(DISTINCT patient_id) INTO ids FROM new_rows;\nELSIF TG_OP = 'DELETE' THEN\n    SELECT array_agg(DISTINCT patient_id) INTO ids FROM old_rows;\nELSE\n    SELECT array_agg(DISTINCT patient_id) INTO ids\n      FROM (SELECT patient_id FROM new_rows UNION SELECT patient_id FROM old_rows) AS t;\nEND IF;\nIF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;\nRETURN NULL;\n", hash='93b44b4efc690bf93ba16683d0e450978bd2a091', level='STATEMENT', operation='DELETE', pgid='pgtrigger_episode_refresh_delete_906e7', referencing='REFERENCING OLD TABLE AS old_rows ', table='dispensary_dispensation', when='AFTER')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='dispensation',
             trigger=pgtrigger.compiler.Trigger(name='active_alert_doctor_first', sql=mass.triggers.RuleSql(declare='DECLARE v_alert bigint;', func="\n    IF NEW.status <> 'given' THEN\n        RETURN NEW;\n    END IF;\n    SELECT a.id INTO v_alert FROM alerts_alert a\n     WHERE a.patient_id = NEW.patient_id AND a.kind = 'doctor_first'\n       AND a.ended_at IS NULL AND a.recorded_at <= NEW.dispensed_at\n     LIMIT 1;\n    IF v_alert IS NOT NULL THEN\n        RAISE EXCEPTION 'dispensation: alert % says a doctor must see the patient before any dose',\n            v_alert USING ERRCODE = 'check_violation';\n    END IF;\n    RETURN NEW;\n", hash='ab1506d0fd272b0765b753e4a5656e93bf85e438', operation='INSERT', pgid='pgtrigger_active_alert_doctor_first_2cdbc', table='dispensary_dispensation', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='dispensationcancellation',
             trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='5d752a9255ad584355b513596f5a0bc8f36fe177', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_e182f', table='dispensary_dispensationcancellation', when='BEFORE')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='dispensationcancellation',
+            trigger=pgtrigger.compiler.Trigger(name='episode_refresh_insert', sql=mass.triggers.RuleSql(declare='DECLARE ids bigint[];', func="\nIF TG_OP = 'INSERT' THEN\n    SELECT array_agg(DISTINCT d.patient_id) INTO ids\n      FROM new_rows AS x JOIN dispensary_dispensation AS d ON d.id = x.dispensation_id;\nELSE\n    SELECT array_agg(DISTINCT d.patient_id) INTO ids\n      FROM old_rows AS x JOIN dispensary_dispensation AS d ON d.id = x.dispensation_id;\nEND IF;\nIF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;\nRETURN NULL;\n", hash='678ee0b6d5ddebfb5ed0ea399b9f04bbe193eb41', level='STATEMENT', operation='INSERT', pgid='pgtrigger_episode_refresh_insert_e2115', referencing='REFERENCING NEW TABLE AS new_rows ', table='dispensary_dispensationcancellation', when='AFTER')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='dispensationcancellation',
+            trigger=pgtrigger.compiler.Trigger(name='episode_refresh_delete', sql=mass.triggers.RuleSql(declare='DECLARE ids bigint[];', func="\nIF TG_OP = 'INSERT' THEN\n    SELECT array_agg(DISTINCT d.patient_id) INTO ids\n      FROM new_rows AS x JOIN dispensary_dispensation AS d ON d.id = x.dispensation_id;\nELSE\n    SELECT array_agg(DISTINCT d.patient_id) INTO ids\n      FROM old_rows AS x JOIN dispensary_dispensation AS d ON d.id = x.dispensation_id;\nEND IF;\nIF ids IS NOT NULL THEN PERFORM patients_episode_refresh_locked(ids); END IF;\nRETURN NULL;\n", hash='efbcc25dd8e2c29400ae1e26dd7038752080c03b', level='STATEMENT', operation='DELETE', pgid='pgtrigger_episode_refresh_delete_71af7', referencing='REFERENCING OLD TABLE AS old_rows ', table='dispensary_dispensationcancellation', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='holdreview',
