@@ -34,7 +34,7 @@ class Consultation(models.Model):
 
     The author may edit the note until it is signed: explicitly, or automatically at the end
     of the day after the consultation (see :attr:`is_locked`). After that the row is locked
-    (the database refuses a change of its clinical fields, see migration 0002) and
+    (the database refuses a change of its clinical fields: consultations/triggers.py) and
     corrections are :class:`ConsultationAmendment` rows.
     """
 

@@ -257,8 +257,8 @@ class DoseState:
         a take-home dose covering its day; when the patient never had one, from the first
         day of the run of prescriptions this one belongs to (``course_started_on``).
 
-        Migration 0004 makes the database apply the first half of the rule (after a dose)
-        to every dose given: see ``dispensary_dispensation_check``."""
+        The database applies the first half of the rule (after a dose) to every dose
+        given: see ``dispensation_check`` in dispensary/triggers.py."""
         if self.last_dose_date is not None:
             since = self.last_dose_date + datetime.timedelta(days=1)
         else:
@@ -458,8 +458,7 @@ def _columns(alias: str, model, fields: list[str]) -> str:
 #: A newer prescription of the same patient and substance runs on ``%(today)s`` (``rx``, with
 #: ``pr`` its product): ``rx`` is not the one in force. A prescription replaced today ends
 #: today (doses may have been given under it), so two run that day; the newer one, by start
-#: then by id, is in force (the same rule as ``dispensary_dispensation_check``, migration
-#: 0005).
+#: then by id, is in force (the same rule as ``dispensation_check``, dispensary/triggers.py).
 _REPLACED_ON_SQL = f"""
     SELECT 1 FROM {Prescription._meta.db_table} newer
       JOIN {Product._meta.db_table} np ON np.id = newer.product_id

@@ -134,7 +134,7 @@ DISPENSATION_CHECK = """
         END IF;
     END IF;
     RETURN NEW;
-"""
+"""  # noqa: E501 (the refusals' messages as they were, one line each)
 
 
 def dispensation_check(*, hold_after_missed_days: int = HOLD_AFTER_MISSED_DAYS) -> Rule:
@@ -232,7 +232,7 @@ PRESCRIPTION_GUARD = Rule(
             OLD.id, OLD.end_date USING ERRCODE = 'check_violation';
     END IF;
     RETURN NEW;
-""")
+""")  # noqa: E501 (the refusals' messages as they were, one line each)
 
 # A product that is prescribed or in the register keeps its substance, unit and register and
 # substitution flags.
@@ -248,4 +248,4 @@ PRODUCT_GUARD = Rule(
             OLD.id USING ERRCODE = 'check_violation';
     END IF;
     RETURN NEW;
-""")
+""")  # noqa: E501 (the refusals' messages as they were, one line each)

@@ -208,7 +208,7 @@ class SiteClosure(models.Model):
 
 class AuditEvent(models.Model):
     """Who did what, when, from where, to which patient. Append-only: the database refuses
-    UPDATE and DELETE on this table (trigger ``mass_audit_append_only``), but for sealing a
+    UPDATE and DELETE on this table (the ``AppendOnly`` rule in Meta), but for sealing a
     row into the hash chain once (``mass.audit_chain``)."""
 
     class Action(models.TextChoices):
@@ -242,8 +242,8 @@ class AuditEvent(models.Model):
     summary_params = models.JSONField(_("summary parameters"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     # Set once by the sealer (mass.audit_chain.audit_seal), never by the request that wrote
-    # the row: its place in the hash chain and the chain's hash up to it. The trigger
-    # mass_audit_append_only allows exactly this update, from empty, and nothing else.
+    # the row: its place in the hash chain and the chain's hash up to it. The append-only
+    # rule (Meta.triggers) allows exactly this update, from empty, and nothing else.
     chain_position = models.BigIntegerField(_("chain position"), null=True, blank=True,
                                             unique=True, editable=False)
     chain_hash = models.CharField(_("chain hash"), max_length=64, null=True, blank=True,

@@ -4,10 +4,11 @@ their replacements are created, so that no rule is enforced twice nor missing in
 the rows are untouched. Going back past this migration leaves these tables without their
 rules (migrate back to before the hand-written ones and forward again)."""
 
-import mass.triggers
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations
+
+import mass.triggers
 
 HAND_WRITTEN_RULES = """
 DROP TRIGGER IF EXISTS alerts_alert_guard ON alerts_alert;

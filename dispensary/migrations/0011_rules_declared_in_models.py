@@ -6,10 +6,11 @@ created, so that no rule is enforced twice nor missing in between; the rows are 
 Going back past this migration leaves these tables without their rules (migrate back to
 before the hand-written ones and forward again)."""
 
-import mass.triggers
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations
+
+import mass.triggers
 
 HAND_WRITTEN_RULES = """
 DROP TRIGGER IF EXISTS dispensary_dispensation_append_only ON dispensary_dispensation;

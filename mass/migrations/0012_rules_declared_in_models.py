@@ -4,10 +4,11 @@ as their replacements are created, so that no rule is enforced twice nor missing
 the rows are untouched. Going back past this migration leaves these tables without their
 rules (migrate back to before the hand-written ones and forward again)."""
 
-import mass.triggers
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations
+
+import mass.triggers
 
 HAND_WRITTEN_RULES = """
 DROP TRIGGER IF EXISTS mass_auditevent_append_only ON mass_auditevent;

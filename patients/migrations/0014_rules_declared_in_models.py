@@ -6,10 +6,11 @@ the same transaction as their replacements are created, so that no rule is enfor
 nor missing in between; the rows are untouched. Going back past this migration leaves these
 tables without their rules (migrate back to before the hand-written ones and forward again)."""
 
-import mass.triggers
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations
+
+import mass.triggers
 
 HAND_WRITTEN_RULES = """
 DROP TRIGGER IF EXISTS patients_patientmerge_append_only ON patients_patientmerge;
