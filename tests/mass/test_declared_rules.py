@@ -3,14 +3,15 @@ once, none switched off by a session, each reading the tables of ``public`` what
 session's search path; the clinical constants are formatted into their SQL."""
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from dispensary.models import Dispensation
+from dispensary.models import Dispensation, Product
 from dispensary.rules import HOLD_AFTER_MISSED_DAYS
 from dispensary.triggers import dispensation_check
 from mass.audit import Action, audit_record
 from mass.models import AuditEvent
 from mass.triggers import append_only_tables, installed_name
+from tests.factories import PrescriptionFactory
 
 INSTALLED_RULES = """
 SELECT c.relname, t.tgname, p.proconfig FROM pg_trigger t
@@ -70,7 +71,23 @@ def test_a_session_cannot_switch_a_rule_off(db):
     event = audit_record(actor=None, action=Action.LOGIN_FAILED, username="someone")
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)",
-                       ["{%s}" % installed_name(AuditEvent, "append_only")])
+                       [f"{{{installed_name(AuditEvent, 'append_only')}}}"])
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(summary="rewritten")
     assert AuditEvent.objects.get(pk=event.pk).summary != "rewritten"
+
+
+@pytest.mark.database_owner
+def test_a_temporary_table_does_not_shadow_what_a_rule_reads(db):
+    # A session's TEMP tables come first in its own search path: empty copies of the tables
+    # the product rule reads would hide that the product is prescribed. The rules read
+    # public's tables whatever the session did (their functions pin the path).
+    product = Product.objects.get(name="Methadone capsules")
+    PrescriptionFactory(product=product)
+    with connection.cursor() as cursor:
+        for table in ("dispensary_prescription", "dispensary_registerentry"):
+            cursor.execute(f"CREATE TEMP TABLE {table} (LIKE public.{table}) ON COMMIT DROP")
+    with (pytest.raises(IntegrityError, match="cannot change once it is prescribed"),
+          transaction.atomic(), connection.cursor() as cursor):
+        cursor.execute("UPDATE dispensary_product SET unit = 'ml' WHERE id = %s", [product.pk])
+    assert Product.objects.get(pk=product.pk).unit != "ml"
