@@ -7,6 +7,9 @@ from django.db import connections, migrations
 
 from mass.triggers import append_only_tables
 
+# FORBID_CHANGE_FUNCTION, FORBID_CHANGE_EXCEPT_PATIENT_FUNCTION, append_only() and
+# AUDIT_APPEND_ONLY_FUNCTION: what the migrations written before the rules moved to the
+# models' Meta.triggers (mass.triggers) still run; new rules are declared there.
 FORBID_CHANGE_FUNCTION = """
 CREATE OR REPLACE FUNCTION mass_forbid_change() RETURNS trigger AS $$
 BEGIN
