@@ -4,6 +4,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alerts.triggers import ALERT_GUARD
+
 
 class Alert(models.Model):
     """Something every carer who meets the person must know at once (an allergy, "a doctor
@@ -37,6 +39,7 @@ class Alert(models.Model):
     end_reason = models.CharField(_("why it ended"), max_length=300, blank=True)
 
     class Meta:
+        triggers = [ALERT_GUARD]
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         ordering = ["-recorded_at", "-id"]

@@ -15,7 +15,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consultations.triggers import CONSULTATION_LOCK
 from mass.models import CancellableQuerySet, Cancellation
+from mass.triggers import AppendOnly
+from patients.triggers import (
+    AFTER_ATTENDANCE_CANCELLATIONS,
+    AFTER_CONTACTS,
+    AFTER_GROUP_SESSIONS,
+    episode_refresh,
+)
 
 #: A consultation longer than this is a typing error (a whole day in minutes is 1440).
 MAX_DURATION_MINUTES = 480
@@ -26,7 +34,7 @@ class Consultation(models.Model):
 
     The author may edit the note until it is signed: explicitly, or automatically at the end
     of the day after the consultation (see :attr:`is_locked`). After that the row is locked
-    (the database refuses a change of its clinical fields, see migration 0002) and
+    (the database refuses a change of its clinical fields: consultations/triggers.py) and
     corrections are :class:`ConsultationAmendment` rows.
     """
 
@@ -76,6 +84,8 @@ class Consultation(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        triggers = [CONSULTATION_LOCK,
+                    *episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
         ordering = ["-date", "-time", "-id"]
@@ -144,6 +154,7 @@ class ConsultationAmendment(models.Model):
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly()]
         verbose_name = _("amendment")
         verbose_name_plural = _("amendments")
         ordering = ["created_at", "id"]
@@ -181,6 +192,7 @@ class GroupSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = [*episode_refresh(AFTER_GROUP_SESSIONS, events=["update"])]
         verbose_name = _("group session")
         verbose_name_plural = _("group sessions")
         ordering = ["-date", "-time", "-id"]
@@ -216,6 +228,8 @@ class GroupAttendance(models.Model):
     objects = CancellableQuerySet.as_manager()
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"]),
+                    *episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("group attendance")
         verbose_name_plural = _("group attendances")
         ordering = ["session", "id"]
@@ -403,6 +417,8 @@ class GroupAttendanceCancellation(Cancellation):
                                       verbose_name=_("group attendance"))
 
     class Meta(Cancellation.Meta):
+        triggers = [*Cancellation.Meta.triggers,
+                    *episode_refresh(AFTER_ATTENDANCE_CANCELLATIONS, events=["insert"])]
         verbose_name = _("group attendance cancellation")
         verbose_name_plural = _("group attendance cancellations")
 
@@ -440,6 +456,7 @@ class ScreeningResultAmendment(models.Model):
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly()]
         verbose_name = _("screening result amendment")
         verbose_name_plural = _("screening result amendments")
         ordering = ["created_at", "id"]

@@ -22,9 +22,18 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
-                               InductionCheck, InductionRule, Pharmacy, Prescription, Product,
-                               RegisterEntry)
+from dispensary.models import (
+    Dispensation,
+    DispensationCancellation,
+    HoldReview,
+    InductionCheck,
+    InductionRule,
+    Pharmacy,
+    Prescription,
+    Product,
+    RegisterEntry,
+)
+from dispensary.rules import HOLD_AFTER_MISSED_DAYS, STRONG_WARNING_MISSED_DAYS
 from mass.models import User
 from mass.roles import Role
 from patients.models import Patient, Visit
@@ -246,16 +255,16 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
             since = last_dose + ONE_DAY if last_dose else course_start
             missed = (day - since).days
             review = None
-            if missed >= 3 and restart:
+            if missed >= HOLD_AFTER_MISSED_DAYS and restart:
                 review = HoldReview(
                     patient_id=patient_id, prescription=rx, substance=course.product.substance,
                     reviewed_on=day, missed_days=missed, decision=HoldReview.Decision.RESUME,
-                    full_dose_confirmed=missed >= 5,
+                    full_dose_confirmed=missed >= STRONG_WARNING_MISSED_DAYS,
                     note="Reprise après interruption, à la dose réduite prescrite ce jour.",
                     reviewed_by_id=rng.choice(doctors))
                 reviews.append(review)
-            elif missed >= 3:
-                lower = missed >= 5
+            elif missed >= HOLD_AFTER_MISSED_DAYS:
+                lower = missed >= STRONG_WARNING_MISSED_DAYS
                 if lower:
                     course.dose = _lower(course, step)
                     course.induction_start = day  # a restart after the hold

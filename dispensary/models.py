@@ -7,12 +7,12 @@ give a patient a second dose:
    prescription, dose, missed-days hold, stock) and says why it refuses;
 2. the constraints below (one entry per prescription, day and dose part; no dose given with
    signs of intoxication; a balance never below zero);
-3. triggers written in migration 0002 (the dispensation's check replaced in 0004 and 0005):
+3. the database's rules, declared in each model's ``Meta.triggers`` (dispensary/triggers.py):
    the ledger tables are append-only, a dispensation must match the prescription of the
    patient in force that day and, with the other doses of the substance for that day, never
    exceed its daily dose, and the register's running balance must follow from the previous
-   entry of the product; 0004 adds the hold after missed days, 0006 a new assessment before
-   any dose after one withheld for intoxication that day, and no take-home dose that day.
+   entry of the product; the hold after missed days; a new assessment before any dose after
+   one withheld for intoxication that day, and no take-home dose that day.
 """
 
 import datetime
@@ -25,6 +25,16 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
+
+from dispensary.triggers import (
+    AFTER_INTOXICATION,
+    PRESCRIPTION_GUARD,
+    PRODUCT_GUARD,
+    REGISTER_CHECK,
+    dispensation_check,
+)
+from mass.triggers import AppendOnly
+from patients.triggers import AFTER_CANCELLATIONS, AFTER_CONTACTS, episode_refresh
 
 DOSE_DIGITS = {"max_digits": 8, "decimal_places": 2}
 STOCK_DIGITS = {"max_digits": 12, "decimal_places": 2}
@@ -95,6 +105,7 @@ class Product(models.Model):
     LOCKED_WHEN_USED = ("substance", "unit", "is_controlled", "is_substitution")
 
     class Meta:
+        triggers = [PRODUCT_GUARD]
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["-is_substitution", "name"]
@@ -254,6 +265,7 @@ class Prescription(models.Model):
                                  verbose_name=_("ended by"))
 
     class Meta:
+        triggers = [PRESCRIPTION_GUARD]
         verbose_name = _("prescription")
         verbose_name_plural = _("prescriptions")
         ordering = ["-start_date", "-id"]
@@ -356,6 +368,7 @@ class HoldReview(models.Model):
     reviewed_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"])]
         verbose_name = _("hold review")
         verbose_name_plural = _("hold reviews")
         ordering = ["-reviewed_at", "-id"]
@@ -403,6 +416,7 @@ class ClosedDayPlan(models.Model):
     decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"])]
         verbose_name = _("closed-day plan")
         verbose_name_plural = _("closed-day plans")
         ordering = ["-decided_at", "-id"]
@@ -493,6 +507,9 @@ class Dispensation(models.Model):
                                     verbose_name=_("recorded by"))
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"]), AFTER_INTOXICATION,
+                    dispensation_check(),
+                    *episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("dispensation")
         verbose_name_plural = _("dispensations")
         ordering = ["-dose_date", "-dispensed_at", "-id"]
@@ -557,6 +574,8 @@ class DispensationCancellation(models.Model):
                                      related_name="+", verbose_name=_("by"))
 
     class Meta:
+        triggers = [AppendOnly(),
+                    *episode_refresh(AFTER_CANCELLATIONS, events=["insert", "delete"])]
         verbose_name = _("dispensation cancellation")
         verbose_name_plural = _("dispensation cancellations")
         ordering = ["-cancelled_at", "-id"]
@@ -619,6 +638,7 @@ class RegisterEntry(models.Model):
                                                   default=False, db_default=False)
 
     class Meta:
+        triggers = [AppendOnly(), REGISTER_CHECK]
         verbose_name = _("register entry")
         verbose_name_plural = _("register entries")
         ordering = ["product", "sequence"]

@@ -32,25 +32,16 @@ from dispensary.models import (
     RegisterEntry,
     product_display_name,
 )
+from dispensary.rules import (
+    CLOSED_DAY_NOTICE_DAYS,
+    HOLD_AFTER_MISSED_DAYS,
+    MAX_TAKE_HOME_DAYS,
+    PAPER_RECORD_DAYS,
+    STRONG_WARNING_MISSED_DAYS,
+)
 from mass.selectors import site_calendar
 from patients.models import Patient
 from patients.selectors import identity_columns_sql
-
-#: From this many consecutive days without a dose the patient is held until a doctor's
-#: review: tolerance to opioids falls within days, and a full dose may then be fatal.
-HOLD_AFTER_MISSED_DAYS = 3
-#: From this many the warning is stronger and a full dose needs the doctor's confirmation.
-STRONG_WARNING_MISSED_DAYS = 5
-#: Take-home doses are handed for at most this many following days.
-MAX_TAKE_HOME_DAYS = 6
-#: How far back a dose given on paper (the downtime sheet) may be recorded: a network
-#: failure lasts hours, not weeks, and the missed-day hold and the take-home doses of the
-#: days since depend on it (a take-home dose covers at most 7 days too).
-PAPER_RECORD_DAYS = 7
-
-#: A public holiday or a one-off closure is shown this many days ahead on the list and the
-#: closed-day plan, so that a doctor can plan the doses of patients without take-home rights.
-CLOSED_DAY_NOTICE_DAYS = 7
 
 DISPENSING_ROLES_PERMISSION = "dispensary.view_prescription"
 
@@ -258,17 +249,22 @@ class DoseState:
         a take-home dose covering its day; when the patient never had one, from the first
         day of the run of prescriptions this one belongs to (``course_started_on``).
 
-        Migration 0004 makes the database apply the first half of the rule (after a dose)
-        to every dose given: see ``dispensary_dispensation_check``."""
+        The database applies the first half of the rule (after a dose) to every dose
+        given: see ``dispensation_check`` in dispensary/triggers.py."""
         if self.last_dose_date is not None:
             since = self.last_dose_date + datetime.timedelta(days=1)
         else:
             since = self.prescription.course_started_on
         return max(0, (self.today - since).days)
 
+    @property
+    def missed_enough_to_hold(self) -> bool:
+        """Enough days missed for the hold, whether or not a doctor reviewed today."""
+        return self.missed_days >= HOLD_AFTER_MISSED_DAYS
+
     @cached_property
     def is_held(self) -> bool:
-        return self.missed_days >= HOLD_AFTER_MISSED_DAYS and not self.reviewed_today
+        return self.missed_enough_to_hold and not self.reviewed_today
 
     @property
     def strong_warning(self) -> bool:
@@ -297,7 +293,7 @@ class DoseState:
         """The take-home days whose doses would go with the next dose given today: none
         after missed days (tolerance is uncertain: the patient comes back for a supervised
         dose) and none twice."""
-        if (self.missed_days >= HOLD_AFTER_MISSED_DAYS or self.handed_today
+        if (self.missed_enough_to_hold or self.handed_today
                 or self.supervised_after_restart):
             return []
         return self.take_home_days
@@ -450,8 +446,7 @@ def _columns(alias: str, model, fields: list[str]) -> str:
 #: A newer prescription of the same patient and substance runs on ``%(today)s`` (``rx``, with
 #: ``pr`` its product): ``rx`` is not the one in force. A prescription replaced today ends
 #: today (doses may have been given under it), so two run that day; the newer one, by start
-#: then by id, is in force (the same rule as ``dispensary_dispensation_check``, migration
-#: 0005).
+#: then by id, is in force (the same rule as ``dispensation_check``, dispensary/triggers.py).
 _REPLACED_ON_SQL = f"""
     SELECT 1 FROM {Prescription._meta.db_table} newer
       JOIN {Product._meta.db_table} np ON np.id = newer.product_id

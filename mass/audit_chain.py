@@ -8,7 +8,7 @@ cron) then links the committed rows not yet sealed, in id order, each to the one
 
 and gives each its ``chain_position`` (1, 2, 3... with no gap: the sealer numbers them itself).
 The database lets a row be updated once, from unsealed to sealed, with nothing else changing
-(trigger ``mass_audit_append_only``). A row committed late (a long transaction took its id
+(its ``AppendOnly`` rule in ``AuditEvent.Meta.triggers``). A row committed late (a long transaction took its id
 before rows sealed since) is sealed at the end of the chain: the chain follows the sealing
 order, which is the position, not the id; a gap in ids is no break (a rolled-back
 transaction skips ids).

@@ -6,6 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, migrations, transaction
 
+from mass.triggers import append_only_tables
+
+# FORBID_CHANGE_FUNCTION, FORBID_CHANGE_EXCEPT_PATIENT_FUNCTION, append_only() and
+# AUDIT_APPEND_ONLY_FUNCTION: what the migrations written before the rules moved to the
+# models' Meta.triggers (mass.triggers) still run; new rules are declared there.
 FORBID_CHANGE_FUNCTION = """
 CREATE OR REPLACE FUNCTION mass_forbid_change() RETURNS trigger AS $$
 BEGIN
@@ -131,19 +136,15 @@ REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
 REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {role};
 """
-APPEND_ONLY_TABLES = """
-SELECT DISTINCT c.relname, p.proname FROM pg_trigger t
+# The append-only tables are those with an AppendOnly rule installed (mass.triggers: its
+# triggers are all named pgtrigger_append_only_<hash>); the columns each may still UPDATE
+# are in the models' declarations (mass.triggers.append_only_tables()).
+APPEND_ONLY_TABLES = r"""
+SELECT DISTINCT c.relname FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-JOIN pg_proc p ON p.oid = t.tgfoid
-WHERE NOT t.tgisinternal AND p.proname = ANY(%s)
+WHERE NOT t.tgisinternal AND t.tgname LIKE 'pgtrigger\_append\_only\_%'
 """
-#: trigger function -> the columns the application may still UPDATE on such a table.
-APPEND_ONLY_UPDATABLE = {
-    "mass_forbid_change": (),
-    "mass_forbid_change_except_patient": ("patient_id",),
-    "mass_audit_append_only": ("chain_position", "chain_hash"),
-}
 
 
 # And a trigger function reads the tables of the schema only, whatever the session's
@@ -209,17 +210,17 @@ def grant_app_privileges(connection, role: str) -> list[str]:
         tables = _grant(connection, role)
         with connection.cursor() as cursor:
             cursor.execute(APP_PRIVILEGE_PROBLEMS,
-                           {"role": role, "append_only": [table for table, _f in tables]})
+                           {"role": role, "append_only": tables})
             problems = [problem for (problem,) in cursor.fetchall()]
     if problems:
         raise ImproperlyConfigured(
             "The database role of DATABASE_URL has rights it must not have ("
             + "; ".join(problems[:10]) + "). Run migrate as the tables' owner "
             "(MIGRATE_DATABASE_URL): docs/security.md, \"Two database roles\".")
-    return sorted(table for table, _function in tables)
+    return sorted(tables)
 
 
-def _grant(connection, role: str) -> list[tuple[str, str]]:
+def _grant(connection, role: str) -> list[str]:
     quoted = connection.ops.quote_name(role)
     with connection.cursor() as cursor:
         cursor.execute(APP_PRIVILEGES.format(
@@ -227,12 +228,13 @@ def _grant(connection, role: str) -> list[tuple[str, str]]:
         cursor.execute(PIN_TRIGGER_SEARCH_PATH)
         if connection.pg_version >= 170000:  # VACUUM, ANALYZE, REFRESH, LOCK: owner's work
             cursor.execute(f"REVOKE MAINTAIN ON ALL TABLES IN SCHEMA public FROM {quoted}")
-        cursor.execute(APPEND_ONLY_TABLES, [list(APPEND_ONLY_UPDATABLE)])
-        tables = cursor.fetchall()
-        for table, function in tables:
+        cursor.execute(APPEND_ONLY_TABLES)
+        tables = [table for (table,) in cursor.fetchall()]
+        updatable = append_only_tables()
+        for table in tables:
             cursor.execute(f"REVOKE UPDATE, DELETE ON {connection.ops.quote_name(table)} "
                            f"FROM {quoted}")
-            if columns := APPEND_ONLY_UPDATABLE[function]:
+            if columns := updatable.get(table):
                 cursor.execute(f"GRANT UPDATE ({', '.join(columns)}) ON "
                                f"{connection.ops.quote_name(table)} TO {quoted}")
     return tables

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from mass.triggers import AppendOnly
+
 
 class User(AbstractUser):
     """A member of staff. Roles are the Django groups of ``mass.roles.Role``."""
@@ -71,8 +73,8 @@ class Cancellation(models.Model):
     """A record entered by mistake (the wrong file, a double entry) cancelled with a reason:
     who, when, why. The record itself stays as it was; from then on it is shown struck
     through and counts nowhere. One per record (a one-to-one field in each subclass), and
-    append-only in the database (each app's migration): a cancellation is never undone nor
-    edited."""
+    append-only in the database (``Meta.triggers``, inherited): a cancellation is never undone
+    nor edited."""
 
     reason = models.CharField(_("reason"), max_length=500)
     cancelled_at = models.DateTimeField(_("cancelled at"), default=timezone.now)
@@ -80,6 +82,7 @@ class Cancellation(models.Model):
                                      related_name="+", verbose_name=_("cancelled by"))
 
     class Meta:
+        triggers = [AppendOnly()]
         abstract = True
         ordering = ["-cancelled_at", "-id"]
         constraints = [
@@ -205,7 +208,7 @@ class SiteClosure(models.Model):
 
 class AuditEvent(models.Model):
     """Who did what, when, from where, to which patient. Append-only: the database refuses
-    UPDATE and DELETE on this table (trigger ``mass_audit_append_only``), but for sealing a
+    UPDATE and DELETE on this table (the ``AppendOnly`` rule in Meta), but for sealing a
     row into the hash chain once (``mass.audit_chain``)."""
 
     class Action(models.TextChoices):
@@ -239,14 +242,20 @@ class AuditEvent(models.Model):
     summary_params = models.JSONField(_("summary parameters"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     # Set once by the sealer (mass.audit_chain.audit_seal), never by the request that wrote
-    # the row: its place in the hash chain and the chain's hash up to it. The trigger
-    # mass_audit_append_only allows exactly this update, from empty, and nothing else.
+    # the row: its place in the hash chain and the chain's hash up to it. The append-only
+    # rule (Meta.triggers) allows exactly this update, from empty, and nothing else.
     chain_position = models.BigIntegerField(_("chain position"), null=True, blank=True,
                                             unique=True, editable=False)
     chain_hash = models.CharField(_("chain hash"), max_length=64, null=True, blank=True,
                                   editable=False)
 
     class Meta:
+        # Append-only but for the one update that seals a row into the hash chain
+        # (mass.audit_chain): chain_position and chain_hash, both empty until then, filled; a
+        # sealed row is never changed again, not even its hash.
+        triggers = [AppendOnly(updatable=["chain_position", "chain_hash"], update_only_if="""
+            OLD.chain_position IS NULL AND OLD.chain_hash IS NULL
+            AND NEW.chain_position IS NOT NULL AND NEW.chain_hash IS NOT NULL""")]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
+    "pgtrigger",
     # Authentication hardening (docs/security.md).
     "axes",
     "django_otp",

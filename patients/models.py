@@ -11,6 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mass.models import CancellableQuerySet, Cancellation
+from mass.triggers import AppendOnly
+from patients.triggers import (
+    AFTER_CONTACTS,
+    AFTER_PATIENTS,
+    AFTER_VISIT_CANCELLATIONS,
+    episode_refresh,
+)
 from patients.validators import validate_niss, validate_no_markup
 
 
@@ -94,6 +101,7 @@ class Patient(models.Model):
     )
 
     class Meta:
+        triggers = [*episode_refresh(AFTER_PATIENTS, events=["update"])]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
         ordering = ["alias", "id"]
@@ -233,6 +241,7 @@ class Episode(models.Model):
     objects = EpisodeQuerySet.as_manager()
 
     class Meta:
+        triggers = [*episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("treatment episode")
         verbose_name_plural = _("treatment episodes")
         ordering = ["-opened_on", "-id"]
@@ -298,6 +307,7 @@ class Visit(models.Model):
     objects = CancellableQuerySet.as_manager()
 
     class Meta:
+        triggers = [*episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("walk-in")
         verbose_name_plural = _("walk-ins")
         ordering = ["-date", "-time", "-id"]
@@ -368,6 +378,8 @@ class VisitCancellation(Cancellation):
                                  verbose_name=_("walk-in"))
 
     class Meta(Cancellation.Meta):
+        triggers = [*Cancellation.Meta.triggers,
+                    *episode_refresh(AFTER_VISIT_CANCELLATIONS, events=["insert"])]
         verbose_name = _("walk-in cancellation")
         verbose_name_plural = _("walk-in cancellations")
 
@@ -416,6 +428,7 @@ class PatientMerge(models.Model):
     merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly()]
         verbose_name = _("patient file merge")
         verbose_name_plural = _("patient file merges")
         ordering = ["-merged_at", "-id"]
@@ -460,6 +473,7 @@ class OutreachAttempt(models.Model):
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"])]
         verbose_name = _("outreach attempt")
         verbose_name_plural = _("outreach attempts")
         ordering = ["-date", "-id"]
@@ -574,6 +588,7 @@ class PhotoConsent(models.Model):
                                     verbose_name=_("recorded by"))
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"])]
         verbose_name = _("photo consent")
         verbose_name_plural = _("photo consents")
         ordering = ["-recorded_at", "-id"]

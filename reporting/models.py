@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mass.triggers import AppendOnly
 from reporting import tdi_codes as codes
 
 
@@ -96,6 +97,7 @@ class TdiRecord(models.Model):
              "needle_shared_ever", "needle_shared_12m", "needle_shared_30d"]
 
     class Meta:
+        triggers = [AppendOnly()]
         verbose_name = _("TDI questionnaire")
         verbose_name_plural = _("TDI questionnaires")
         ordering = ["episode", "-id"]
@@ -157,6 +159,7 @@ class DeclaredYear(models.Model):
     declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
 
     class Meta:
+        triggers = [AppendOnly()]
         verbose_name = _("declared year")
         verbose_name_plural = _("declared years")
         ordering = ["-year", "-version"]

@@ -13,6 +13,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mass.triggers import AppendOnly
+
 
 class SituationRecord(models.Model):
     """A dated fact about the patient's social situation (abstract base of each dimension)."""
@@ -34,6 +36,9 @@ class SituationRecord(models.Model):
     dimension: str = ""
 
     class Meta:
+        # History: a mistake is corrected by a new row (``corrects``); a merge of two
+        # files may still move the rows to the kept file.
+        triggers = [AppendOnly(updatable=["patient_id"])]
         abstract = True
         ordering = ["-date", "-id"]
         constraints = [
@@ -395,6 +400,7 @@ class SocialActionUpdate(models.Model):
     note = models.TextField(_("note"), blank=True, max_length=4000)
 
     class Meta:
+        triggers = [AppendOnly(updatable=["patient_id"])]
         verbose_name = _("social action update")
         verbose_name_plural = _("social action updates")
         ordering = ["at", "id"]

@@ -1,7 +1,7 @@
 -- dispensary_dispensation_check() as of migration 0005 (dispensary/migrations/0005_*.py
 -- reads this file once). Its earlier texts are in migrations 0002 and 0004. Once 0005 is
--- applied this file is history like the migration: a change is a new file and a new
--- migration that CREATE OR REPLACEs the function with its full text.
+-- applied this file is history like the migration. The rule in force is declared in
+-- dispensary/triggers.py (dispensation_check); migration 0011 replaced this function by it.
 CREATE OR REPLACE FUNCTION dispensary_dispensation_check() RETURNS trigger AS $$
 DECLARE
     rx dispensary_prescription%ROWTYPE;

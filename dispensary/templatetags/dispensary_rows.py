@@ -149,7 +149,7 @@ def _missed_cell(state: DoseState, page: _Page) -> str:
         html = (f'<span class="badge text-bg-danger" data-missed="{days}">'
                 f'{page.missed(days)}</span>'
                 f'<div class="small text-danger fw-bold">{page.text["strong"]}</div>')
-    elif days >= 3:
+    elif state.missed_enough_to_hold:
         html = (f'<span class="badge text-bg-danger" data-missed="{days}">'
                 f'{page.missed(days)}</span>')
     elif days:
@@ -159,7 +159,7 @@ def _missed_cell(state: DoseState, page: _Page) -> str:
         html = '<span class="text-muted small" data-missed="0">0</span>'
     if state.is_held:
         html += f'<div class="small text-danger">{page.text["held"]}</div>'
-    elif days >= 3 and state.reviewed_today:
+    elif state.missed_enough_to_hold and state.reviewed_today:
         html += f'<div class="small text-success">{page.text["reviewed"]}</div>'
     return html
 

@@ -36,7 +36,7 @@ def given(rx):
     return DispensationFactory(prescription=rx, date=day())
 
 
-# --- append-only ----------------------------------------------------------------------------
+# --- append-only ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("sql", [
@@ -92,7 +92,7 @@ def test_hold_reviews_are_append_only(rx, doctor_user):
         raw("UPDATE dispensary_holdreview SET decision = 'lower' WHERE id = %s", [review.pk])
 
 
-# --- a dose must fit an active prescription -------------------------------------------------
+# --- a dose must fit an active prescription ------------------------------------------------------
 
 
 def test_database_refuses_a_second_dose_same_prescription_day_part(given, rx):
@@ -153,7 +153,7 @@ def test_database_refuses_a_take_home_more_than_a_week_ahead(rx):
         entry(rx, dose_date=day(8))
 
 
-# --- register -------------------------------------------------------------------------------
+# --- register ------------------------------------------------------------------------------------
 
 
 def test_database_refuses_a_negative_balance(rx):
@@ -178,7 +178,7 @@ def test_database_refuses_a_balance_that_does_not_follow(stock):
                                      supplier="x", batch="y", recorded_at=timezone.now())
 
 
-# --- the hold after 3 days without a dose (migration 0004) ----------------------------------
+# --- the hold after days without a dose (dispensary/triggers.py) ---------------------------------
 
 
 def raw_dose(rx, *, date=None, dose_date=None, review=None, status="given"):
@@ -292,14 +292,14 @@ def test_database_lets_a_dose_be_withheld_whatever_the_gap(course):
 
 
 def test_database_leaves_a_first_dose_ever_to_the_services(course):
-    """What migration 0004 does not cover: a patient who never had a dose of the substance
+    """What the database's rule does not cover: a patient who never had a dose of the substance
     is held from the first day of the run of prescriptions by dispensary.services alone
     (test_new_prescription_never_collected_holds_after_three_days)."""
     raw_dose(course)  # 30 days after the prescription began, the first dose ever
     assert doses_for(course, day()) == 1
 
 
-# --- prescriptions are history (migration 0004) ---------------------------------------------
+# --- prescriptions are history -------------------------------------------------------------------
 
 
 def prescription_row(rx):
@@ -362,7 +362,7 @@ def test_services_still_end_and_replace_prescriptions(rx, doctor_user):
     assert new.end_date == day(5) and new.ended_by == doctor_user
 
 
-# --- a product in use keeps its unit and flags (migration 0004) -----------------------------
+# --- a product in use keeps its unit and flags ---------------------------------------------------
 
 
 @pytest.mark.parametrize("change", ["unit = 'ml'", "is_controlled = false",

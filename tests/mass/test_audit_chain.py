@@ -14,6 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from mass.audit import audit_record
 from mass.audit_chain import CHAIN_FIELDS, CHAINED_FIELDS, audit_seal, audit_verify
 from mass.models import AuditEvent
+from mass.triggers import installed_name
 from tests.factories import PatientFactory, UserFactory
 
 # Tampering is done as the owner or a superuser would (trigger off); the application's role
@@ -21,6 +22,7 @@ from tests.factories import PatientFactory, UserFactory
 pytestmark = pytest.mark.database_owner
 
 Action = AuditEvent.Action
+AUDIT_APPEND_ONLY = installed_name(AuditEvent, "append_only")
 
 
 def write_rows(count):
@@ -38,9 +40,9 @@ def as_superuser(sql, params=()):
         # The test's own rows still have their foreign keys to check at commit; ALTER TABLE
         # waits for no pending check.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE mass_auditevent DISABLE TRIGGER mass_auditevent_append_only")
+        cursor.execute(f"ALTER TABLE mass_auditevent DISABLE TRIGGER {AUDIT_APPEND_ONLY}")
         cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE mass_auditevent ENABLE TRIGGER mass_auditevent_append_only")
+        cursor.execute(f"ALTER TABLE mass_auditevent ENABLE TRIGGER {AUDIT_APPEND_ONLY}")
 
 
 def verify_command():

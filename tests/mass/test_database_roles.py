@@ -16,6 +16,7 @@ from psycopg import errors
 from mass.audit import Action, audit_record
 from mass.db import grant_app_privileges, owner_connection
 from mass.models import AuditEvent
+from mass.triggers import installed_name
 from patients.services import patient_merge
 from tests.factories import DispensationFactory, PatientFactory
 
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.skipif(not settings.MASS_APP_DATABASE_ROLE,
                                 reason="one database role configured (no MIGRATE_DATABASE_URL)")
 
 APP = settings.MASS_APP_DATABASE_ROLE
+AUDIT_APPEND_ONLY = installed_name(AuditEvent, "append_only")
 
 
 @pytest.fixture
@@ -40,11 +42,11 @@ def as_app(db):
     ("TRUNCATE mass_auditevent", errors.InsufficientPrivilege),
     ("TRUNCATE dispensary_dispensation CASCADE", errors.InsufficientPrivilege),
     ("TRUNCATE patients_patient CASCADE", errors.InsufficientPrivilege),
-    ("ALTER TABLE mass_auditevent DISABLE TRIGGER mass_auditevent_append_only",
+    (f"ALTER TABLE mass_auditevent DISABLE TRIGGER {AUDIT_APPEND_ONLY}",
      errors.InsufficientPrivilege),
     ("ALTER TABLE mass_auditevent DISABLE TRIGGER ALL", errors.InsufficientPrivilege),
     ("ALTER TABLE dispensary_dispensation DISABLE TRIGGER USER", errors.InsufficientPrivilege),
-    ("DROP TRIGGER mass_auditevent_append_only ON mass_auditevent",
+    (f"DROP TRIGGER {AUDIT_APPEND_ONLY} ON mass_auditevent",
      errors.InsufficientPrivilege),
     ("SET session_replication_role = replica", errors.InsufficientPrivilege),
     ("ALTER TABLE patients_patient ADD COLUMN note text", errors.InsufficientPrivilege),
@@ -122,7 +124,7 @@ def test_grants_follow_a_new_table(db):
     # A migration that adds a table: post_migrate gives the application its rights on it.
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE roles_probe (id serial PRIMARY KEY, note text)")
-        cursor.execute("CREATE TRIGGER roles_probe_append_only BEFORE UPDATE OR DELETE ON "
+        cursor.execute("CREATE TRIGGER pgtrigger_append_only_probe BEFORE UPDATE OR DELETE ON "
                        "roles_probe FOR EACH ROW EXECUTE FUNCTION mass_forbid_change()")
     append_only = grant_app_privileges(connection, APP)
     assert "roles_probe" in append_only and "mass_auditevent" in append_only

@@ -102,7 +102,7 @@ def history(db):
     rx_a = PrescriptionFactory(patient=p.A, start_date=D(2024, 12, 1))
     DispensationFactory(prescription=rx_a, date=D(2025, 1, 1))
     # Two months without a dose: given after a doctor's review of that day, as the database
-    # requires (dispensary migration 0004).
+    # requires (dispensary/triggers.py).
     review = HoldReview.objects.create(patient=p.A, prescription=rx_a, substance="methadone",
                                        reviewed_on=D(2025, 3, 3), missed_days=60,
                                        decision="resume", full_dose_confirmed=True,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mass', '0011_audit_summary_code'),
+        ('mass', '0012_rules_declared_in_models'),
         ('patients', '0013_corrections'),
     ]
 
