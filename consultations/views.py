@@ -25,9 +25,9 @@ from consultations.forms import (
     ScreeningTestForm,
 )
 from consultations.models import Partner
+from mass import contributions
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.corrections import cancellation_page, may_cancel
-from mass.hooks import app_function
 from mass.printing import document_context
 from mass.roles import Role
 from patients.models import Patient
@@ -131,9 +131,7 @@ def consultation_create(request):
             return redirect(consultation)
     # What one needs before writing: the latest notes one may read, the treatment in force.
     notes = selectors.consultation_context_notes(request.user, patient)
-    prescriptions = (in_force(user=request.user, patient=patient)
-                     if (in_force := app_function("dispensary", "selectors",
-                                                  "prescriptions_in_force")) else None)
+    prescriptions = contributions.prescriptions_in_force(user=request.user, patient=patient)
     audit_read(actor=request.user, obj=patient,
                summary=gettext_noop("patient file %(file)s (consultation form)"),
                params={"file": patient.file_number},

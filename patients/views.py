@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alerts.selectors import readable_alerts_by_patient
 from mass.audit import Action, audit_list_read, audit_read, audit_record, phrase
+from mass.contributions import PATIENT_PANELS, SUMMARY_SECTIONS
 from mass.corrections import cancellation_page, may_cancel
 from mass.forms import AuditPeriodForm
 from mass.models import Site
@@ -38,7 +39,6 @@ from patients.forms import (
     WorklistThresholdsForm,
 )
 from patients.models import OutreachAttempt, Patient
-from patients.panels import panels_for, summary_sections_for
 from patients.validators import normalize_niss
 
 # --- patient files --------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def patient_detail(request, pk):
             "left": selectors.records_in_words(merge.left or {}) if merge else []})
     panels = [(panel, render_to_string(panel.template, {"patient": patient, **panel_context},
                                        request=request))
-              for panel, panel_context in panels_for(request, patient)]
+              for panel, panel_context in PATIENT_PANELS.shown(request, patient)]
     context = {"patient": patient, **selectors.patient_file(patient=patient),
                "panels": panels,
                "episode_form": EpisodeOpenForm(initial={"opened_on": timezone.localdate()}),
@@ -185,7 +185,7 @@ def patient_summary(request, pk):
         sections = [(section, render_to_string(section.template,
                                                {"patient": patient, **section_context},
                                                request=request))
-                    for section, section_context in summary_sections_for(request, patient)]
+                    for section, section_context in SUMMARY_SECTIONS.shown(request, patient)]
     return render(request, "patients/patient_summary.html", {
         "patient": patient, "sections": sections,
         **selectors.patient_summary(patient=patient), **context})
