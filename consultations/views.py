@@ -5,7 +5,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,6 +28,7 @@ from mass import contributions
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.corrections import cancellation_page, may_cancel
 from mass.printing import document_context
+from mass.redirects import safe_next
 from mass.roles import Role
 from patients.models import Patient
 from patients.selectors import patient_get_for_user, patient_return_lapse
@@ -213,11 +213,7 @@ def consultation_sign(request, pk):
         messages.success(request, _("Note signed."))
     # Back where the signature was given (the list of notes to sign), on this site only: an
     # unchecked ``next`` was an open redirect, and a bare word a server error (reverse()).
-    next_url = request.POST.get("next", "")
-    if not (next_url.startswith("/") and url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
-        next_url = consultation.get_absolute_url()
-    return redirect(next_url)
+    return redirect(safe_next(request, consultation.get_absolute_url()))
 
 
 @permission_required("consultations.add_consultationamendment", raise_exception=True)

@@ -8,7 +8,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -41,16 +40,8 @@ from dispensary.models import (
 from dispensary.panels import patient_context
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.printing import centre_header, document_context
+from mass.redirects import safe_next
 from patients.selectors import patient_return_lapse
-
-
-def _next_url(request, default: str) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    # A path only: redirect() takes a bare word for a view name (a server error).
-    if url.startswith("/") and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return url
-    return default
 
 
 def _today():
@@ -93,7 +84,7 @@ def dispense(request, pk):
     prescription = selectors.prescription_get_for_user(user=request.user, pk=pk)
     today = _today()
     default_next = reverse("dispensary:today")
-    next_url = _next_url(request, default_next)
+    next_url = safe_next(request, default_next)
     form = DispenseForm(request.POST or None, prescription=prescription,
                         initial={"part": request.GET.get("part") or prescription.parts()[0],
                                  "action": request.GET.get("action") or DispenseForm.GIVE})
@@ -178,7 +169,7 @@ def _row(request, prescription, *, message=None, level="info"):
 @permission_required("dispensary.add_dispensationcancellation", raise_exception=True)
 def cancel(request, pk):
     entry = selectors.dispensation_get_for_user(user=request.user, pk=pk)
-    next_url = _next_url(request, reverse("dispensary:patient", args=[entry.patient_id]))
+    next_url = safe_next(request, reverse("dispensary:patient", args=[entry.patient_id]))
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -246,11 +237,11 @@ def paper_record(request, patient_pk):
             messages.success(request, _("Recorded after the fact (paper of %(day)s): %(what)s")
                              % {"day": data["day"].strftime("%d/%m/%Y"),
                                 "what": _dispensed_message(entries)})
-            return redirect(_next_url(request, reverse("dispensary:patient",
+            return redirect(safe_next(request, reverse("dispensary:patient",
                                                        args=[person.pk])))
     audit_read(actor=request.user, obj=person, summary=gettext_noop("paper record form"))
     return render(request, "dispensary/paper_record.html", {
-        "form": form, "patient": person, "next": _next_url(request, ""),
+        "form": form, "patient": person, "next": safe_next(request, ""),
         "paper_record_days": selectors.PAPER_RECORD_DAYS})
 
 
@@ -378,7 +369,7 @@ def prescription_create(request, patient_pk):
                     "a doctor reviews (Prescriptions page), before the first dose.")
                     % {"alias": person.alias, "substance": rx.product.substance,
                        "days": state.missed_days})
-            return redirect(_next_url(request, reverse("dispensary:patient",
+            return redirect(safe_next(request, reverse("dispensary:patient",
                                                        args=[person.pk])))
     running = [rx for rx in selectors.prescription_history(patient=person)
                if rx.end_date is None or rx.end_date >= today]
@@ -389,7 +380,7 @@ def prescription_create(request, patient_pk):
     audit_read(actor=request.user, obj=person, summary=gettext_noop("prescription form"))
     return render(request, "dispensary/prescription_form.html", {
         "form": form, "patient": person, "running": running, "last_doses": last_doses,
-        "induction": induction, "next": _next_url(request, "")})
+        "induction": induction, "next": safe_next(request, "")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -407,13 +398,13 @@ def prescription_end(request, pk):
         else:
             messages.success(request, _("The prescription ends on %(date)s.")
                              % {"date": form.cleaned_data["end_date"].strftime("%d/%m/%Y")})
-            return redirect(_next_url(request, reverse("dispensary:patient",
+            return redirect(safe_next(request, reverse("dispensary:patient",
                                                        args=[rx.patient_id])))
     audit_read(actor=request.user, obj=rx,
                summary=gettext_noop("prescription %(prescription)s (ending form)"),
                params={"prescription": rx.pk})
     return render(request, "dispensary/prescription_end.html",
-                  {"form": form, "prescription": rx, "next": _next_url(request, "")})
+                  {"form": form, "prescription": rx, "next": safe_next(request, "")})
 
 
 @require_GET
@@ -462,11 +453,11 @@ def review(request, pk):
         else:
             messages.success(request, _("Review recorded: %(alias)s may be dispensed today.")
                              % {"alias": rx.patient.alias})
-            return redirect(_next_url(request, reverse("dispensary:prescriptions")))
+            return redirect(safe_next(request, reverse("dispensary:prescriptions")))
     audit_read(actor=request.user, obj=rx, summary=gettext_noop("hold review form"))
     return render(request, "dispensary/review.html", {
         "form": form, "prescription": rx, "state": state, "patient": rx.patient,
-        "induction": induction, "next": _next_url(request, "")})
+        "induction": induction, "next": safe_next(request, "")})
 
 
 # --- register -------------------------------------------------------------------------------

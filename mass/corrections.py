@@ -11,10 +11,10 @@ second pair of hands is a doctor's. Anyone else may read the record but not canc
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from mass.forms import CancellationForm
+from mass.redirects import safe_next
 from mass.roles import Role, has_role
 
 
@@ -59,11 +59,7 @@ def cancellation_page(request, *, record, author_id: int | None, cancel, back: s
         raise PermissionDenied
     if read is not None:
         read()
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of this site only: redirect() takes a bare word for a view name.
-    if url.startswith("/") and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = url
+    back = safe_next(request, back)
     form = CancellationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -6,7 +6,6 @@ from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
@@ -26,6 +25,7 @@ from mass.forms import (
 )
 from mass.models import RoleGrant, Site, SiteClosure, User
 from mass.navigation import sections_for
+from mass.redirects import safe_next
 from mass.roles import Role, user_roles
 from mass.security_views import RETRY_AFTER_SECONDS
 
@@ -57,11 +57,7 @@ def home(request):
 @require_POST
 def language_set(request):
     form = LanguageForm(request.POST)
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(safe_next(request, "/"))
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated:

@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +20,7 @@ from mass.corrections import cancellation_page, may_cancel
 from mass.forms import AuditPeriodForm
 from mass.models import Site
 from mass.printing import document_context
+from mass.redirects import safe_next
 from mass.selectors import audit_file_reads
 from patients import photos, selectors, services
 from patients.forms import (
@@ -642,7 +642,7 @@ def patient_photo_take(request, pk):
     patient = _patient_for_change(request, pk, "patients.add_patientphoto")
     if refused := _refuse_merged(request, patient):
         return refused
-    next_url = _back_to(request, patient.get_absolute_url())
+    next_url = safe_next(request, patient.get_absolute_url())
     consent = selectors.photo_consent(patient=patient)
     form = PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -677,7 +677,7 @@ def patient_photo_withdraw(request, pk):
     else:
         messages.success(request, _("Consent withdrawn: the photo of %(alias)s is erased.")
                          % {"alias": patient.alias})
-    return redirect(_back_to(request, patient.get_absolute_url()))
+    return redirect(safe_next(request, patient.get_absolute_url()))
 
 
 # --- who have we lost -------------------------------------------------------------------------
@@ -726,16 +726,6 @@ def _attempt_choices(request) -> dict:
             "result_choices": OutreachAttempt.Result.choices}
 
 
-def _back_to(request, default: str) -> str:
-    """Where to go after an attempt (or a photo): the page it was made from, on this site
-    only."""
-    target = request.POST.get("next") or request.GET.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
-
-
 @require_POST
 def outreach_attempt_create(request, pk):
     """The one-click "outreach attempt" of the worklist (or the patient file). With htmx the
@@ -761,14 +751,14 @@ def outreach_attempt_create(request, pk):
         # line saying so when something else took them off it meanwhile.
         return render(request, "patients/lost.html#row" if rows else "patients/lost.html#gone", {
             "row": rows[0] if rows else None, "patient": patient, "error": error, "sight": sight,
-            "recorded": error is None, "next": _back_to(request, reverse("patients:lost")),
+            "recorded": error is None, "next": safe_next(request, reverse("patients:lost")),
             **_attempt_choices(request)})
     if error:
         messages.error(request, error)
     else:
         messages.success(request, _("Outreach attempt recorded for %(alias)s.")
                          % {"alias": patient.alias})
-    return redirect(_back_to(request, reverse("patients:lost")))
+    return redirect(safe_next(request, reverse("patients:lost")))
 
 
 @permission_required("patients.change_worklistthresholds", raise_exception=True)

@@ -5,12 +5,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from mass.audit import Action, audit_list_read, audit_read, audit_record
+from mass.redirects import safe_next
 from mass.roles import Role, has_role
 from social import selectors, services
 from social.forms import (
@@ -74,8 +74,8 @@ def situation(request, patient_id):
                 "Social situation recorded (%(count)d change).",
                 "Social situation recorded (%(count)d changes).", len(records))
                 % {"count": len(records)})
-            return redirect(_next_url(request) or reverse("social:situation",
-                                                           args=[patient.pk]))
+            return redirect(safe_next(request, reverse("social:situation",
+                                                        args=[patient.pk])))
     # Audited where the page is rendered: a form shown again with its errors shows it too.
     audit_read(actor=request.user, obj=patient, summary=gettext_noop("social situation"))
     as_of_form = AsOfForm(request.GET)
@@ -86,15 +86,6 @@ def situation(request, patient_id):
         "history": selectors.situation_history(patient=patient, as_of=as_of),
     }
     return render(request, "social/situation.html", context)
-
-
-def _next_url(request) -> str | None:
-    next_url = request.POST.get("next", "")
-    # A path only: redirect() takes a bare word for a view name (a server error).
-    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return next_url
-    return None
 
 
 @permission_required("social.add_incomerecord", raise_exception=True)
