@@ -29,6 +29,7 @@ from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.corrections import cancellation_page, may_cancel
 from mass.printing import document_context
 from mass.redirects import safe_next
+from mass.refusals import refusal_on_form, refusal_text
 from mass.roles import Role
 from patients.models import Patient
 from patients.selectors import patient_get_for_user, patient_return_lapse
@@ -46,11 +47,6 @@ def _patient_or_404(user, pk) -> Patient:
 
 def _patient_from_query(request) -> Patient:
     return _patient_or_404(request.user, request.GET.get("patient") or request.POST.get("patient"))
-
-
-def _form_errors_from(form, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 def _audit_candidates(request, form, *, summary: str, params: dict | None = None) -> None:
@@ -125,7 +121,7 @@ def consultation_create(request):
                 actor=request.user,
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Consultation recorded."))
             return redirect(consultation)
@@ -186,7 +182,7 @@ def consultation_update(request, pk):
                 is_personal_note=data["is_personal_note"], actor=request.user,
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Note saved."))
             return redirect(consultation)
@@ -208,7 +204,7 @@ def consultation_sign(request, pk):
     try:
         services.consultation_sign(consultation=consultation, actor=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, _("Note signed."))
     # Back where the signature was given (the list of notes to sign), on this site only: an
@@ -232,7 +228,7 @@ def consultation_amend(request, pk):
             services.consultation_amend(consultation=consultation, text=form.cleaned_data["text"],
                                         reason=form.cleaned_data["reason"], actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Amendment recorded."))
             return redirect(consultation)
@@ -286,7 +282,7 @@ def group_create(request):
                 date=data["date"], time=data["time"], kind=data["kind"], theme=data["theme"],
                 site=data["site"], facilitators=data["facilitators"], actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Group session recorded."))
             return redirect(session)
@@ -306,7 +302,7 @@ def group_detail(request, pk):
                 services.group_attendance_add(session=session, patient=patient,
                                               actor=request.user)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                refusal_on_form(form, error)
             else:
                 messages.success(request, _("%(alias)s attended.") % {"alias": patient.alias})
                 return redirect(session)
@@ -405,7 +401,7 @@ def referral_create(request):
             services.referral_create(patient=patient, partner=data["partner"], date=data["date"],
                                      reason=data["reason"], actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Referral recorded."))
             return redirect(_patient_file_url(patient))
@@ -428,7 +424,7 @@ def referral_outcome(request, pk):
                                           outcome_date=form.cleaned_data["outcome_date"],
                                           actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Referral outcome saved."))
             return redirect(_patient_file_url(referral.patient))
@@ -478,7 +474,7 @@ def screening_create(request):
                 result_date=data["result_date"], follow_up=data["follow_up"],
                 actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Screening test recorded."))
             return redirect(_patient_file_url(patient))
@@ -512,7 +508,7 @@ def screening_result(request, pk):
                     result_date=data["result_date"], reason=data["reason"],
                     actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Screening result recorded.") if pending
                              else _("Screening result amended; the earlier one is kept."))

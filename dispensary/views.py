@@ -3,6 +3,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,6 +42,7 @@ from dispensary.panels import patient_context
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.printing import centre_header, document_context
 from mass.redirects import safe_next
+from mass.refusals import refusal_on_form, refusal_text
 from patients.selectors import patient_return_lapse
 
 
@@ -100,9 +102,9 @@ def dispense(request, pk):
                 withheld_reason=data["withheld_reason"],
                 hand_take_home=data["hand_take_home"], reassessed=data["reassessed"],
                 actor=request.user, today=today)
-        except services.Refused as exc:
-            error = str(exc)
-            form.add_error(None, error)
+        except ValidationError as exc:
+            error = refusal_text(exc)
+            refusal_on_form(form, exc)
         else:
             message = _dispensed_message(entries)
             if request.htmx:
@@ -175,8 +177,8 @@ def cancel(request, pk):
         try:
             services.dispensation_cancel(dispensation=entry, reason=form.cleaned_data["reason"],
                                          actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("The entry is cancelled; the dose of that day may be "
                                         "recorded again."))
@@ -231,8 +233,8 @@ def paper_record(request, patient_pk):
                 withhold=data["action"] == form.WITHHOLD,
                 withheld_reason=data["withheld_reason"], given_by=data["given_by"],
                 hand_take_home=data["hand_take_home"], actor=request.user, today=today)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Recorded after the fact (paper of %(day)s): %(what)s")
                              % {"day": data["day"].strftime("%d/%m/%Y"),
@@ -277,9 +279,9 @@ def closed_day_plan_record(request, pk):
         services.closed_day_plan_record(
             prescription=prescription, first_day=data["first_day"], last_day=data["last_day"],
             decision=data["decision"], note=data["note"], actor=request.user, today=_today())
-    except services.Refused as exc:
+    except ValidationError as exc:
         messages.error(request, _("Nothing was recorded for %(alias)s: %(errors)s") % {
-            "alias": prescription.patient.alias, "errors": str(exc)})
+            "alias": prescription.patient.alias, "errors": refusal_text(exc)})
     else:
         messages.success(request, _("Closed-day plan recorded for %(alias)s.")
                          % {"alias": prescription.patient.alias})
@@ -349,15 +351,15 @@ def prescription_create(request, patient_pk):
             # (posted with the same prescription: it is checked again then).
             induction = exc.assessment
             form.show_induction_confirmation()
-            form.add_error(None, str(exc))
+            refusal_on_form(form, exc)
         except services.ChangedMeanwhile as exc:
             # The page shows the prescriptions as they are now: saving again is a choice
             # made on what the other prescriber wrote.
-            form.add_error(None, str(exc))
+            refusal_on_form(form, exc)
             form.data = form.data.copy()
             form.data["based_on"] = selectors.prescribing_version(patient=person)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Prescription recorded: %(rx)s from %(start)s.")
                              % {"rx": rx, "start": rx.start_date.strftime("%d/%m/%Y")})
@@ -393,8 +395,8 @@ def prescription_end(request, pk):
             services.prescription_end(prescription=rx, end_date=form.cleaned_data["end_date"],
                                       reason=form.cleaned_data["reason"], actor=request.user,
                                       today=_today())
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("The prescription ends on %(date)s.")
                              % {"date": form.cleaned_data["end_date"].strftime("%d/%m/%Y")})
@@ -447,9 +449,9 @@ def review(request, pk):
         except services.AboveInductionRules as exc:
             induction = exc.assessment
             form.show_induction_confirmation()
-            form.add_error(None, str(exc))
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+            refusal_on_form(form, exc)
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Review recorded: %(alias)s may be dispensed today.")
                              % {"alias": rx.patient.alias})
@@ -509,8 +511,8 @@ def receipt(request):
                 product=data["product"], quantity=data["quantity"], supplier=data["supplier"],
                 batch=data["batch"], received_on=data["received_on"], note=data["note"],
                 actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Receipt recorded; the balance is now %(balance)s.")
                              % {"balance": _amount(entry)})
@@ -529,8 +531,8 @@ def stock_count(request):
             entry = services.register_count(
                 product=data["product"], counted=data["counted"],
                 reason_code=data["reason_code"], note=data["note"], actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Count recorded; the balance is now %(balance)s.")
                              % {"balance": _amount(entry)})
@@ -550,8 +552,8 @@ def correction(request, pk):
         try:
             new = services.register_correct(entry=entry, quantity=form.cleaned_data["quantity"],
                                             note=form.cleaned_data["note"], actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Correction recorded; the balance is now %(balance)s.")
                              % {"balance": _amount(new)})
@@ -588,8 +590,8 @@ def product_edit(request, pk=None):
         try:
             services.product_save(product=product, data=form.cleaned_data,
                                   actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Product saved."))
             return redirect("dispensary:products")

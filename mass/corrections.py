@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from mass.forms import CancellationForm
 from mass.redirects import safe_next
+from mass.refusals import refusal_on_form
 from mass.roles import Role, has_role
 
 
@@ -65,7 +66,7 @@ def cancellation_page(request, *, record, author_id: int | None, cancel, back: s
         try:
             cancel(reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            form.add_error(None, error.messages[0])
+            refusal_on_form(form, error)
         else:
             messages.success(request, done)
             return redirect(back)

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Count, Exists, OuterRef, Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +21,7 @@ from mass import security, security_services, services
 from mass.forms_auth import AuthenticatorConfirmForm, LockoutResetForm, SecondFactorForm
 from mass.models import User
 from mass.redirects import safe_next
+from mass.refusals import refusal_text
 
 #: Wrong codes in one session before it is ended (on top of django-otp's slowing down).
 MAX_CODE_FAILURES = 5
@@ -184,8 +186,8 @@ def staff_two_factor_reset(request, pk):
     member = get_object_or_404(User, pk=pk)
     try:
         security_services.second_factor_reset(user=member, actor=request.user)
-    except security_services.SecondFactorResetRefused as refusal:
-        messages.error(request, str(refusal))
+    except ValidationError as refusal:
+        messages.error(request, refusal_text(refusal))
     else:
         messages.success(request, _("Second factor of %(name)s removed: they will set up a "
                                     "new one at their next login.") % {"name": member.username})

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.redirects import safe_next
+from mass.refusals import refusal_on_form
 from mass.roles import Role, has_role
 from social import selectors, services
 from social.forms import (
@@ -23,11 +24,6 @@ from social.forms import (
 )
 
 CASELOAD_PAGE_SIZE = 50
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """A service refusal (a race the form could not see) shown on the form."""
-    form.add_error(None, error)
 
 
 @permission_required("social.view_socialaction", raise_exception=True)
@@ -68,7 +64,7 @@ def situation(request, patient_id):
                 patient=patient, date=form.cleaned_data["date"], changes=form.changes(),
                 actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, ngettext(
                 "Social situation recorded (%(count)d change).",
@@ -102,7 +98,7 @@ def situation_correct(request, patient_id, dimension, pk):
                                        values=form.values(),
                                        reason=form.cleaned_data["reason"], actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Correction recorded; the corrected entry is kept in "
                                         "the history."))
@@ -126,7 +122,7 @@ def action_create(request, patient_id):
                 partner=data["partner"], opened_on=data["opened_on"], due_on=data["due_on"],
                 notes=data["notes"], actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Social action opened."))
             return redirect(action)
@@ -178,7 +174,7 @@ def action_progress(request, pk):
                                             note=data["note"], outcome=data["outcome"],
                                             actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Social action updated."))
             return redirect(action)
@@ -199,7 +195,7 @@ def action_edit(request, pk):
                                         partner=data["partner"], due_on=data["due_on"],
                                         actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Social action saved."))
             return redirect(action)
