@@ -25,7 +25,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from mass import contributions
-from mass.contributions import CONTACT_SOURCES
 from mass.models import Site
 from mass.roles import CLINICAL_ROLES, has_role
 from patients.models import (
@@ -220,7 +219,7 @@ def contact_day_querysets() -> list[QuerySet]:
 def all_contact_day_querysets() -> list[QuerySet]:
     """The contact querysets of every app that records contacts (docs/domain.md): walk-ins
     here, consultations and group attendance, dispensations (mass.contributions)."""
-    return [queryset for querysets in CONTACT_SOURCES for queryset in querysets()]
+    return [queryset for querysets in contributions.CONTACT_SOURCES for queryset in querysets()]
 
 
 def patient_last_contact(*, patient_id: int, before: datetime.date | None = None
@@ -435,7 +434,7 @@ def patient_file(*, patient) -> dict:
 
 def patient_summary(*, patient) -> dict:
     """What every reader of the file sees on its printed summary: the episodes and the last
-    walk-ins (the other apps add their sections, patients.panels.SUMMARY_SECTIONS)."""
+    walk-ins (the other apps add their sections, mass.contributions.SUMMARY_SECTIONS)."""
     return {
         "episodes": patient_episodes(patient=patient),
         "visits": list(patient.visits.select_related("site").order_by("-date", "-time")
