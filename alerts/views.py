@@ -10,12 +10,8 @@ from alerts import selectors, services
 from alerts.forms import AlertEndForm, AlertForm
 from alerts.rules import may_end, recordable_kinds
 from mass.audit import audit_read
+from mass.refusals import refusal_on_form
 from patients.selectors import patient_get_for_user
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 @require_GET
@@ -44,7 +40,7 @@ def alert_create(request, pk):
             services.alert_record(patient=patient, kind=form.cleaned_data["kind"],
                                   text=form.cleaned_data["text"], actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Alert recorded: it shows on every page of %(alias)s "
                                         "until it is ended.") % {"alias": patient.alias})
@@ -68,7 +64,7 @@ def alert_end(request, pk):
             services.alert_end(alert=alert, reason=form.cleaned_data["reason"],
                                actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Alert ended."))
             return redirect("alerts:list", patient.pk)

@@ -181,11 +181,8 @@ def ensure_minimum_data(patients: int = 600, prescriptions: int = 400) -> None:
             Patient(file_number=f"B{n:06d}", alias=f"Bench {NAMES[n % len(NAMES)]} {n}")
             for n in range(first, first + patients))
         print(f"  {patients} bench patients added (fewer demo patients than that)")
-    try:
-        from dispensary import services
-        from dispensary.models import Prescription, Product
-    except ImportError:
-        return
+    from dispensary import services
+    from dispensary.models import Prescription, Product
     today = timezone.localdate()
     if sum(len(parts) for _, parts in due_prescriptions()) >= prescriptions // 2:
         return
@@ -215,10 +212,7 @@ NAMES = ["Zorro", "Minou", "Bouboule", "Kiki", "Le Grand", "Fifi", "Jojo", "Titi
 
 
 def due_prescriptions() -> list[tuple[int, list[str]]]:
-    try:
-        from dispensary.selectors import dispensing_list
-    except ImportError:
-        return []
+    from dispensary.selectors import dispensing_list
     due = []
     for state in dispensing_list():
         parts = [p.part for p in state.parts if p.state == "due"]
@@ -515,10 +509,7 @@ def check_database(ledger: Ledger, since) -> list[str]:
     if orphans and Visit.objects.filter(pk__in=[int(i) for i in orphans]).count() != len(
             orphans):
         problems.append("audit rows of walk-ins that do not exist")
-    try:
-        from dispensary.models import Dispensation
-    except ImportError:
-        return problems
+    from dispensary.models import Dispensation
     given = Dispensation.objects.filter(dispensed_at__gte=since)
     have_doses = set(given.filter(date=today).values_list("prescription_id", "part"))
     if ledger.doses - have_doses:

@@ -1,10 +1,8 @@
-"""The consultations app's panels of the patient file (see patients/panels.py). Each applies
-the read rules of consultations.selectors and issues a fixed number of queries."""
-
-from django.utils.translation import gettext_lazy as _
+"""The consultations app's panels of the patient file and sections of its printed summary
+(registered in consultations/apps.py). Each applies the read rules of consultations.selectors
+and issues a fixed number of queries."""
 
 from consultations import selectors
-from patients.panels import Panel, register_panel, register_summary_section
 
 PANEL_ROWS = 10
 
@@ -45,25 +43,3 @@ def screening_context(request, patient):
         "can_add": user.has_perm("consultations.add_screeningtest") and not patient.is_merged,
         "can_change": user.has_perm("consultations.change_screeningtest"),
     }
-
-
-def register() -> None:
-    register_panel(Panel(key="consultations", title=_("Consultations"),
-                         template="consultations/panel_consultations.html",
-                         context=consultations_context, order=30))
-    register_panel(Panel(key="referrals", title=_("Referrals"),
-                         template="consultations/panel_referrals.html",
-                         context=referrals_context, order=60))
-    register_panel(Panel(key="screening", title=_("HCV/HIV screening"),
-                         template="consultations/panel_screening.html",
-                         context=screening_context, order=70))
-    # The printed summary (patients.panels.SUMMARY_SECTIONS): the same read rules, no buttons.
-    register_summary_section(Panel(key="consultations", title=_("Consultations"),
-                                   template="consultations/summary_consultations.html",
-                                   context=consultations_context, order=30))
-    register_summary_section(Panel(key="referrals", title=_("Referrals"),
-                                   template="consultations/summary_referrals.html",
-                                   context=referrals_context, order=60))
-    register_summary_section(Panel(key="screening", title=_("HCV/HIV screening"),
-                                   template="consultations/summary_screening.html",
-                                   context=screening_context, order=70))

@@ -34,6 +34,7 @@ from consultations.models import (
     ScreeningResultAmendment,
     ScreeningTest,
 )
+from mass.contributions import TIMELINE_KINDS, TimelineKind
 from mass.roles import CLINICAL_ROLES, Role, has_role, user_roles
 
 D = Consultation.Discipline
@@ -369,24 +370,6 @@ def screening_test_get_for_user(*, user, pk: int) -> ScreeningTest:
 
 
 @dataclass
-class TimelineKind:
-    """One kind of entry of the timeline.
-
-    ``rows(patient)`` is the patient's rows of that kind; ``date``/``time`` name their date
-    and time (``time`` may be None or an expression); ``load(ids)`` returns
-    ``{id: (object, detail)}`` for the page's rows, where ``detail`` is True when the user
-    reads the details, False for "date and kind only".
-    """
-
-    key: str
-    label: object
-    rows: object
-    load: object
-    date: str = "date"
-    time: object = "time"
-
-
-@dataclass
 class TimelineEntry:
     kind: str
     label: object
@@ -455,56 +438,14 @@ def _groups_kind(user) -> TimelineKind:
                         date="session__date", time="session__time")
 
 
-def _dispensations_kind(user) -> TimelineKind | None:
-    """Doses given or withheld at the desk (not cancelled entries: recording mistakes). The
-    product and dose only for those who dispense or prescribe (dispensary's read rule)."""
-    try:
-        from dispensary.models import Dispensation
-        from dispensary.selectors import can_see_dispensing
-    except ImportError:  # the dispensary app is not installed
-        return None
-    from django.db.models.functions import TruncTime
-    from django.utils.translation import gettext_lazy as _
-    readable = can_see_dispensing(user)
-
-    def load(ids):
-        rows = Dispensation.objects.filter(pk__in=ids)
-        if readable:
-            rows = rows.select_related("product", "dispensed_by")
-        return {d.pk: (d, readable) for d in rows}
-    return TimelineKind(
-        "dispensation", _("Dispensation"),
-        lambda patient: Dispensation.objects.filter(patient=patient, cancellation__isnull=True),
-        load, time=TruncTime("dispensed_at"))
-
-
-def _social_actions_kind(user) -> TimelineKind | None:
-    """Social actions on the day they were opened: everyone sees the date and the type; the
-    status, partner and notes follow the social app's rule (social workers, doctors, the
-    author)."""
-    try:
-        from social.models import SocialAction
-        from social.selectors import can_read_social_notes
-    except ImportError:  # the social app is not installed
-        return None
-    from django.utils.translation import gettext_lazy as _
-
-    def load(ids):
-        rows = SocialAction.objects.filter(pk__in=ids).select_related("partner",
-                                                                        "social_worker")
-        return {a.pk: (a, can_read_social_notes(user, author_id=a.created_by_id)) for a in rows}
-    return TimelineKind("social_action", _("Social action"),
-                        lambda patient: SocialAction.objects.filter(patient=patient), load,
-                        date="opened_on", time=None)
-
-
 def timeline_kinds(user) -> list[TimelineKind]:
     kinds = [_visits_kind(user), _harm_reduction_kind(user)]
     if may_see_consultations(user):
         kinds.append(_consultations_kind(user))
     if user.has_perm("consultations.view_groupattendance"):
         kinds.append(_groups_kind(user))
-    kinds.extend(kind for kind in (_dispensations_kind(user), _social_actions_kind(user)) if kind)
+    # The other apps' entries (dispensary, social), each by its own read rule.
+    kinds.extend(kind for contributed in TIMELINE_KINDS if (kind := contributed(user)))
     return kinds
 
 

@@ -5,7 +5,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,10 +24,12 @@ from consultations.forms import (
     ScreeningTestForm,
 )
 from consultations.models import Partner
+from mass import contributions
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.corrections import cancellation_page, may_cancel
-from mass.hooks import app_function
 from mass.printing import document_context
+from mass.redirects import safe_next
+from mass.refusals import refusal_on_form, refusal_text
 from mass.roles import Role
 from patients.models import Patient
 from patients.selectors import patient_get_for_user, patient_return_lapse
@@ -46,11 +47,6 @@ def _patient_or_404(user, pk) -> Patient:
 
 def _patient_from_query(request) -> Patient:
     return _patient_or_404(request.user, request.GET.get("patient") or request.POST.get("patient"))
-
-
-def _form_errors_from(form, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 def _audit_candidates(request, form, *, summary: str, params: dict | None = None) -> None:
@@ -125,15 +121,13 @@ def consultation_create(request):
                 actor=request.user,
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Consultation recorded."))
             return redirect(consultation)
     # What one needs before writing: the latest notes one may read, the treatment in force.
     notes = selectors.consultation_context_notes(request.user, patient)
-    prescriptions = (in_force(user=request.user, patient=patient)
-                     if (in_force := app_function("dispensary", "selectors",
-                                                  "prescriptions_in_force")) else None)
+    prescriptions = contributions.prescriptions_in_force(user=request.user, patient=patient)
     audit_read(actor=request.user, obj=patient,
                summary=gettext_noop("patient file %(file)s (consultation form)"),
                params={"file": patient.file_number},
@@ -188,7 +182,7 @@ def consultation_update(request, pk):
                 is_personal_note=data["is_personal_note"], actor=request.user,
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Note saved."))
             return redirect(consultation)
@@ -210,16 +204,12 @@ def consultation_sign(request, pk):
     try:
         services.consultation_sign(consultation=consultation, actor=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, _("Note signed."))
     # Back where the signature was given (the list of notes to sign), on this site only: an
     # unchecked ``next`` was an open redirect, and a bare word a server error (reverse()).
-    next_url = request.POST.get("next", "")
-    if not (next_url.startswith("/") and url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
-        next_url = consultation.get_absolute_url()
-    return redirect(next_url)
+    return redirect(safe_next(request, consultation.get_absolute_url()))
 
 
 @permission_required("consultations.add_consultationamendment", raise_exception=True)
@@ -238,7 +228,7 @@ def consultation_amend(request, pk):
             services.consultation_amend(consultation=consultation, text=form.cleaned_data["text"],
                                         reason=form.cleaned_data["reason"], actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Amendment recorded."))
             return redirect(consultation)
@@ -292,7 +282,7 @@ def group_create(request):
                 date=data["date"], time=data["time"], kind=data["kind"], theme=data["theme"],
                 site=data["site"], facilitators=data["facilitators"], actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Group session recorded."))
             return redirect(session)
@@ -312,7 +302,7 @@ def group_detail(request, pk):
                 services.group_attendance_add(session=session, patient=patient,
                                               actor=request.user)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                refusal_on_form(form, error)
             else:
                 messages.success(request, _("%(alias)s attended.") % {"alias": patient.alias})
                 return redirect(session)
@@ -412,7 +402,7 @@ def referral_create(request):
             services.referral_create(patient=patient, partner=data["partner"], date=data["date"],
                                      reason=data["reason"], actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Referral recorded."))
             return redirect(_patient_file_url(patient))
@@ -435,7 +425,7 @@ def referral_outcome(request, pk):
                                           outcome_date=form.cleaned_data["outcome_date"],
                                           actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Referral outcome saved."))
             return redirect(_patient_file_url(referral.patient))
@@ -485,7 +475,7 @@ def screening_create(request):
                 result_date=data["result_date"], follow_up=data["follow_up"],
                 actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Screening test recorded."))
             return redirect(_patient_file_url(patient))
@@ -519,7 +509,7 @@ def screening_result(request, pk):
                     result_date=data["result_date"], reason=data["reason"],
                     actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Screening result recorded.") if pending
                              else _("Screening result amended; the earlier one is kept."))

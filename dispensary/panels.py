@@ -1,10 +1,9 @@
-"""The substitution panel of the patient file (patients.panels)."""
+"""The substitution panel of the patient file and its printed summary
+(registered in dispensary/apps.py)."""
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from dispensary import selectors
-from patients.panels import Panel, register_panel, register_summary_section
 
 
 def panel_context(request, patient) -> dict | None:
@@ -44,11 +43,3 @@ def summary_context(request, patient) -> dict | None:
     today = timezone.localdate()
     return {"current": [rx for rx in selectors.prescription_history(patient=patient)
                         if rx.is_active_on(today) or rx.start_date > today]}
-
-
-def register() -> None:
-    register_panel(Panel(key="dispensary", title=_("Substitution treatment"),
-                         template="dispensary/_panel.html", context=panel_context, order=30))
-    register_summary_section(Panel(key="dispensary", title=_("Substitution treatment"),
-                                   template="dispensary/summary.html",
-                                   context=summary_context, order=30))

@@ -14,10 +14,12 @@ from functools import cached_property
 from django.db import connection
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.base import ModelState
+from django.db.models.functions import TruncTime
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alerts.selectors import active_alerts_by_patient
 from dispensary.models import (
@@ -39,6 +41,7 @@ from dispensary.rules import (
     PAPER_RECORD_DAYS,
     STRONG_WARNING_MISSED_DAYS,
 )
+from mass.contributions import TimelineKind
 from mass.selectors import site_calendar
 from patients.models import Patient
 from patients.selectors import identity_columns_sql
@@ -98,6 +101,22 @@ def patients_on_substitution(year: int) -> QuerySet:
 def can_see_dispensing(user) -> bool:
     """Nurses, doctors and psychiatrists: the ones who dispense or prescribe."""
     return user.has_perm(DISPENSING_ROLES_PERMISSION)
+
+
+def dispensations_timeline_kind(user) -> TimelineKind:
+    """The patient's timeline: doses given or withheld at the desk (not cancelled entries:
+    recording mistakes). The product and dose only for those who dispense or prescribe."""
+    readable = can_see_dispensing(user)
+
+    def load(ids):
+        rows = Dispensation.objects.filter(pk__in=ids)
+        if readable:
+            rows = rows.select_related("product", "dispensed_by")
+        return {d.pk: (d, readable) for d in rows}
+    return TimelineKind(
+        "dispensation", gettext_lazy("Dispensation"),
+        lambda patient: Dispensation.objects.filter(patient=patient, cancellation__isnull=True),
+        load, time=TruncTime("dispensed_at"))
 
 
 def prescription_get_for_user(*, user, pk: int) -> Prescription:

@@ -6,13 +6,15 @@ are served one after the other and the second sees what the first did. Register 
 lock the product's row, which numbers its entries. The lock order is always patient, then
 product, so two writers never wait for each other in a circle.
 
-A rule that refuses raises :class:`Refused` with the sentence to show; nothing is written.
+A rule that refuses raises ``ValidationError`` with the sentence to show (mass.refusals); nothing
+is written.
 """
 
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,15 +38,11 @@ from patients.models import Patient
 ONE_DAY = datetime.timedelta(days=1)
 
 
-class Refused(Exception):
-    """A dispensary rule refused the action. ``str(exc)`` says why, for the user."""
-
-
-class ChangedMeanwhile(Refused):
+class ChangedMeanwhile(ValidationError):
     """The patient's prescriptions changed since the prescriber's form was built."""
 
 
-class AboveInductionRules(Refused):
+class AboveInductionRules(ValidationError):
     """The prescription goes beyond its product's induction rules and was not confirmed with
     a reason. ``assessment`` (selectors.InductionAssessment) holds the rule and the warnings,
     for the form to show them with the confirmation."""
@@ -62,16 +60,16 @@ def _quantity(value: Decimal, unit: str) -> str:
     return f"{value.normalize():f} {unit}"
 
 
-def _database_refusal(exc: IntegrityError) -> Refused:
+def _database_refusal(exc: IntegrityError) -> ValidationError:
     """Turn a refusal of the database (the last line of defence) into a sentence."""
     cause = exc.__cause__
     constraint = getattr(getattr(cause, "diag", None), "constraint_name", "") or ""
     if constraint == "dispensary_dispensation_once_per_day_part":
-        return Refused(_("This dose has just been recorded by someone else. Nothing was "
-                         "recorded twice; reload the list to see who gave it."))
+        return ValidationError(_("This dose has just been recorded by someone else. Nothing was "
+                                 "recorded twice; reload the list to see who gave it."))
     detail = getattr(getattr(cause, "diag", None), "message_primary", "") or str(exc)
-    return Refused(_("The database refused this entry: %(detail)s. Nothing was recorded.")
-                   % {"detail": detail})
+    return ValidationError(_("The database refused this entry: %(detail)s. Nothing was recorded.")
+                           % {"detail": detail})
 
 
 # --- dispensing -----------------------------------------------------------------------------
@@ -128,20 +126,20 @@ def dispensation_record_after_the_fact(
     ``hand_take_home`` (handed on paper too)."""
     today = today or timezone.localdate()
     if day > today:
-        raise Refused(_("%(day)s is a day to come: only a dose already given can be "
-                        "recorded. Nothing was recorded.") % {"day": date_format(day)})
+        raise ValidationError(_("%(day)s is a day to come: only a dose already given can be "
+                                "recorded. Nothing was recorded.") % {"day": date_format(day)})
     if day < today - datetime.timedelta(days=selectors.PAPER_RECORD_DAYS):
-        raise Refused(_("A paper record is entered within %(days)s days: %(day)s is too "
-                        "far back. Nothing was recorded; tell the head nurse.")
-                      % {"days": selectors.PAPER_RECORD_DAYS, "day": date_format(day)})
+        raise ValidationError(_("A paper record is entered within %(days)s days: %(day)s is too "
+                                "far back. Nothing was recorded; tell the head nurse.")
+                              % {"days": selectors.PAPER_RECORD_DAYS, "day": date_format(day)})
     given_at = timezone.make_aware(datetime.datetime.combine(day, time))
     if given_at > timezone.now():
-        raise Refused(_("%(time)s today is still to come: give the time written on the "
-                        "paper. Nothing was recorded.") % {"time": time.strftime("%H:%M")})
+        raise ValidationError(_("%(time)s today is still to come: give the time written on the "
+                                "paper. Nothing was recorded.") % {"time": time.strftime("%H:%M")})
     given_by = given_by or actor
     if not given_by.has_perm("dispensary.add_dispensation"):
-        raise Refused(_("%(who)s does not dispense doses: choose the nurse who gave it. "
-                        "Nothing was recorded.") % {"who": given_by})
+        raise ValidationError(_("%(who)s does not dispense doses: choose the nurse who gave it. "
+                                "Nothing was recorded.") % {"who": given_by})
     try:
         with transaction.atomic():
             # Each paper record carries its own intoxication check: after a dose withheld
@@ -165,70 +163,72 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
     try:
         rx = Prescription.objects.select_related("product").get(pk=prescription_id)
     except Prescription.DoesNotExist:
-        raise Refused(_("This prescription does not exist.")) from None
+        raise ValidationError(_("This prescription does not exist.")) from None
     patient = _lock_patient(rx.patient_id)
     # Read again under the lock: a doctor may just have ended or replaced it.
     rx = Prescription.objects.select_related("product").get(pk=prescription_id)
     unit = rx.product.unit
     if patient.merged_into_id is not None:
-        raise Refused(_("This file was merged into another one: dispense from the kept file."))
+        raise ValidationError(_("This file was merged into another one: dispense from the kept "
+                                "file."))
     if patient.status == Patient.Status.DECEASED:
-        raise Refused(_("This patient is recorded as deceased."))
+        raise ValidationError(_("This patient is recorded as deceased."))
     if not rx.is_at_mass:
-        raise Refused(_("This prescription is dispensed by %(pharmacy)s, not at the MASS.")
-                      % {"pharmacy": rx.pharmacy})
+        raise ValidationError(_("This prescription is dispensed by %(pharmacy)s, not at the MASS.")
+                              % {"pharmacy": rx.pharmacy})
     if not rx.is_active_on(today) and paper is not None:
-        raise Refused(_("No dose can be recorded for %(day)s under this prescription: it runs "
-                        "from %(start)s to %(end)s. Nothing was recorded.")
-                      % {"day": date_format(today), "start": date_format(rx.start_date),
-                         "end": date_format(rx.end_date) if rx.end_date else "…"})
+        raise ValidationError(_("No dose can be recorded for %(day)s under this prescription: it "
+                                "runs from %(start)s to %(end)s. Nothing was recorded.")
+                              % {"day": date_format(today), "start": date_format(rx.start_date),
+                                 "end": date_format(rx.end_date) if rx.end_date else "…"})
     if not rx.is_active_on(today):
-        raise Refused(_("No active prescription today: this prescription runs from "
-                        "%(start)s to %(end)s. A doctor must prescribe first.")
-                      % {"start": date_format(rx.start_date),
-                         "end": date_format(rx.end_date) if rx.end_date else "…"})
+        raise ValidationError(_("No active prescription today: this prescription runs from "
+                                "%(start)s to %(end)s. A doctor must prescribe first.")
+                              % {"start": date_format(rx.start_date),
+                                 "end": date_format(rx.end_date) if rx.end_date else "…"})
     if part not in rx.parts():
-        raise Refused(_("This prescription has no %(part)s.")
-                      % {"part": Dispensation.Part(part).label if part in
-                         Dispensation.Part.values else part})
+        raise ValidationError(_("This prescription has no %(part)s.")
+                              % {"part": Dispensation.Part(part).label if part in
+                                 Dispensation.Part.values else part})
     state = selectors.dose_state_for(prescription=rx, today=today)
     if state is None and paper is not None:
-        raise Refused(_("This prescription was replaced on %(day)s by a new one: record the "
-                        "dose under the new prescription. Nothing was recorded.")
-                      % {"day": date_format(today)})
+        raise ValidationError(_("This prescription was replaced on %(day)s by a new one: record "
+                                "the dose under the new prescription. Nothing was recorded.")
+                              % {"day": date_format(today)})
     if state is None:
         # Running today but not in force: replaced today by a newer prescription of the
         # substance, under which the day's dose (or its top-up) is given.
-        raise Refused(_("This prescription was replaced today by a new one: give the dose "
-                        "from the new prescription (what was given today counts)."))
+        raise ValidationError(_("This prescription was replaced today by a new one: give the dose "
+                                "from the new prescription (what was given today counts)."))
     part_state = state.part_state(part)
     entry = part_state.entry
     if entry is None and part_state.dose <= 0 and not withhold and paper is not None:
-        raise Refused(_("Already dispensed on %(day)s: %(given)s given, the daily dose is "
-                        "%(daily)s. Nothing was recorded.")
-                      % {"day": date_format(today),
-                         "given": _quantity(state.given_today, rx.product.unit),
-                         "daily": _quantity(rx.daily_dose, rx.product.unit)})
+        raise ValidationError(_("Already dispensed on %(day)s: %(given)s given, the daily dose is "
+                                "%(daily)s. Nothing was recorded.")
+                              % {"day": date_format(today),
+                                 "given": _quantity(state.given_today, rx.product.unit),
+                                 "daily": _quantity(rx.daily_dose, rx.product.unit)})
     if entry is None and part_state.dose <= 0 and not withhold:
-        raise Refused(_("Nothing left to give today: %(given)s already given, the daily dose "
-                        "is %(daily)s.") % {"given": _quantity(state.given_today, rx.product.unit),
-                                            "daily": _quantity(rx.daily_dose, rx.product.unit)})
+        raise ValidationError(_("Nothing left to give today: %(given)s already given, the daily "
+                                "dose is %(daily)s.")
+                              % {"given": _quantity(state.given_today, rx.product.unit),
+                                 "daily": _quantity(rx.daily_dose, rx.product.unit)})
     if entry is not None and entry.status == Dispensation.Status.GIVEN:
         who = entry.dispensed_by or _("someone")
         if paper is not None and not entry.is_take_home:
-            raise Refused(_("Already dispensed on %(day)s at %(time)s by %(who)s: a dose is "
-                            "never recorded twice. Nothing was recorded.")
-                          % {"day": date_format(today),
-                             "time": timezone.localtime(entry.dispensed_at).strftime("%H:%M"),
-                             "who": who})
+            raise ValidationError(_("Already dispensed on %(day)s at %(time)s by %(who)s: a dose "
+                                    "is never recorded twice. Nothing was recorded.")
+                                  % {"day": date_format(today), "who": who,
+                                     "time": timezone.localtime(entry.dispensed_at)
+                                     .strftime("%H:%M")})
         if entry.is_take_home:
-            raise Refused(_("Already dispensed: this dose was handed on %(date)s to take home "
-                            "(by %(who)s). It cannot be given twice.")
-                          % {"date": date_format(entry.date), "who": who})
-        raise Refused(_("Already dispensed today at %(time)s by %(who)s. A dose is never "
-                        "given twice the same day.")
-                      % {"time": timezone.localtime(entry.dispensed_at).strftime("%H:%M"),
-                         "who": who})
+            raise ValidationError(_("Already dispensed: this dose was handed on %(date)s to take "
+                                    "home (by %(who)s). It cannot be given twice.")
+                                  % {"date": date_format(entry.date), "who": who})
+        raise ValidationError(_("Already dispensed today at %(time)s by %(who)s. A dose is never "
+                                "given twice the same day.")
+                              % {"time": timezone.localtime(entry.dispensed_at).strftime("%H:%M"),
+                                 "who": who})
     # The entry records which withheld dose its intoxication check assessed again.
     reassessment_of = state.intoxication_withheld if reassessed else None
     now = timezone.now()
@@ -246,9 +246,10 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
              if paper is not None else [])
     if withhold or intoxication_signs:
         if intoxication_signs and not withhold:
-            raise Refused(_("Signs of intoxication were recorded: the dose must be withheld."))
+            raise ValidationError(_("Signs of intoxication were recorded: the dose must be "
+                                    "withheld."))
         if not withheld_reason:
-            raise Refused(_("Say why the dose is withheld."))
+            raise ValidationError(_("Say why the dose is withheld."))
         withheld = Dispensation.objects.create(
             **common, dose_date=today, status=Dispensation.Status.WITHHELD,
             quantity=Decimal(0), withheld_reason=withheld_reason, replaces=part_state.head,
@@ -262,24 +263,24 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
 
     # Giving a dose.
     if state.is_held and paper is not None:
-        raise Refused(_("Held on %(day)s: %(days)s consecutive days without a dose before it "
-                        "and no doctor's review that day. A dose on a held day is not recorded "
-                        "from paper: tell a doctor. Nothing was recorded.")
-                      % {"day": date_format(today), "days": state.missed_days})
+        raise ValidationError(_("Held on %(day)s: %(days)s consecutive days without a dose before "
+                                "it and no doctor's review that day. A dose on a held day is not "
+                                "recorded from paper: tell a doctor. Nothing was recorded.")
+                              % {"day": date_format(today), "days": state.missed_days})
     # As the database's trigger (alerts migration 0003): a dose given on paper before the
     # alert was recorded stands.
     alert = state.doctor_first
     if alert is not None and (paper is None or alert.recorded_at <= paper.given_at):
-        raise Refused(_("A doctor must see this person before any dose (alert of %(date)s: "
-                        "%(text)s). Nothing was recorded; the doctor ends the alert after "
-                        "seeing them.")
-                      % {"date": date_format(timezone.localtime(alert.recorded_at),
-                                             "SHORT_DATETIME_FORMAT"),
-                         "text": alert.text})
+        raise ValidationError(_("A doctor must see this person before any dose (alert of %(date)s: "
+                                "%(text)s). Nothing was recorded; the doctor ends the alert after "
+                                "seeing them.")
+                              % {"date": date_format(timezone.localtime(alert.recorded_at),
+                                                     "SHORT_DATETIME_FORMAT"),
+                                 "text": alert.text})
     if state.is_held:
-        raise Refused(_("Held: %(days)s consecutive days without a dose. Tolerance may be "
-                        "lost; a doctor must review (and may lower the dose) before the next "
-                        "dose.") % {"days": state.missed_days})
+        raise ValidationError(_("Held: %(days)s consecutive days without a dose. Tolerance may be "
+                                "lost; a doctor must review (and may lower the dose) before the "
+                                "next dose.") % {"days": state.missed_days})
     _check_after_intoxication(state, reassessed=reassessed, hand_take_home=hand_take_home)
     part_dose = rx.part_dose(part)
     # What is left of the part today: less than prescribed after a same-day change of dose
@@ -287,26 +288,28 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
     to_give = part_state.dose
     quantity = to_give if quantity is None else quantity
     if quantity <= 0:
-        raise Refused(_("The quantity must be above zero."))
+        raise ValidationError(_("The quantity must be above zero."))
     if part_state.is_top_up and quantity > to_give:
-        raise Refused(_("A top-up above the remaining daily dose: %(given)s already given "
-                        "today, the daily dose is %(daily)s; at most %(left)s more may be "
-                        "given. Nothing was recorded.")
-                      % {"given": _quantity(state.given_today, unit),
-                         "daily": _quantity(rx.daily_dose, unit),
-                         "left": _quantity(to_give, unit)})
+        raise ValidationError(_("A top-up above the remaining daily dose: %(given)s already given "
+                                "today, the daily dose is %(daily)s; at most %(left)s more may be "
+                                "given. Nothing was recorded.")
+                              % {"given": _quantity(state.given_today, unit),
+                                 "daily": _quantity(rx.daily_dose, unit),
+                                 "left": _quantity(to_give, unit)})
     if quantity > part_dose:
-        raise Refused(_("More than prescribed: the prescription gives %(dose)s for this part.")
-                      % {"dose": _quantity(part_dose, unit)})
+        raise ValidationError(_("More than prescribed: the prescription gives %(dose)s for this "
+                                "part.") % {"dose": _quantity(part_dose, unit)})
     if state.given_today + quantity > rx.daily_dose and paper is not None:
-        raise Refused(_("More than prescribed: %(given)s already given on %(day)s, the daily "
-                        "dose is %(daily)s. Nothing was recorded.")
-                      % {"given": _quantity(state.given_today, unit), "day": date_format(today),
-                         "daily": _quantity(rx.daily_dose, unit)})
+        raise ValidationError(_("More than prescribed: %(given)s already given on %(day)s, the "
+                                "daily dose is %(daily)s. Nothing was recorded.")
+                              % {"given": _quantity(state.given_today, unit),
+                                 "day": date_format(today),
+                                 "daily": _quantity(rx.daily_dose, unit)})
     if state.given_today + quantity > rx.daily_dose:
-        raise Refused(_("More than prescribed: %(given)s already given today, the daily dose "
-                        "is %(daily)s.") % {"given": _quantity(state.given_today, unit),
-                                            "daily": _quantity(rx.daily_dose, unit)})
+        raise ValidationError(_("More than prescribed: %(given)s already given today, the daily "
+                                "dose is %(daily)s.")
+                              % {"given": _quantity(state.given_today, unit),
+                                 "daily": _quantity(rx.daily_dose, unit)})
     review = None
     if state.missed_days >= selectors.HOLD_AFTER_MISSED_DAYS:
         review = (HoldReview.objects.filter(patient_id=rx.patient_id,
@@ -319,11 +322,11 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
         _lock_product(rx.product)
         balance = selectors.product_balance(rx.product)
         if total > balance:
-            raise Refused(_("Not enough %(product)s in the register: the balance is "
-                            "%(balance)s and this dispensation needs %(total)s. Record the "
-                            "receipt (or a stock count) first; nothing was dispensed.")
-                          % {"product": rx.product, "balance": _quantity(balance, unit),
-                             "total": _quantity(total, unit)})
+            raise ValidationError(_("Not enough %(product)s in the register: the balance is "
+                                    "%(balance)s and this dispensation needs %(total)s. Record the "
+                                    "receipt (or a stock count) first; nothing was dispensed.")
+                                  % {"product": rx.product, "balance": _quantity(balance, unit),
+                                     "total": _quantity(total, unit)})
     created = [Dispensation.objects.create(
         **common, dose_date=today, status=Dispensation.Status.GIVEN, quantity=quantity,
         replaces=part_state.head, review=review, reassessment_of=reassessment_of)]
@@ -364,13 +367,13 @@ def _check_after_intoxication(state, *, reassessed: bool, hand_take_home: bool) 
         return
     time = timezone.localtime(withheld.dispensed_at).strftime("%H:%M")
     if not reassessed:
-        raise Refused(_("A dose was withheld today at %(time)s for signs of intoxication: "
-                        "open the dispensing form and record a new assessment (no signs now) "
-                        "before giving. Nothing was recorded.") % {"time": time})
+        raise ValidationError(_("A dose was withheld today at %(time)s for signs of intoxication: "
+                                "open the dispensing form and record a new assessment (no signs "
+                                "now) before giving. Nothing was recorded.") % {"time": time})
     if hand_take_home and state.take_home_due:
-        raise Refused(_("No take-home doses today: a dose was withheld at %(time)s for signs "
-                        "of intoxication. Give today's dose only; nothing was recorded.")
-                      % {"time": time})
+        raise ValidationError(_("No take-home doses today: a dose was withheld at %(time)s for "
+                                "signs of intoxication. Give today's dose only; nothing was "
+                                "recorded.") % {"time": time})
 
 
 def _take_home_entries(rx: Prescription, days: list) -> list[tuple]:
@@ -394,17 +397,17 @@ def dispensation_cancel(*, dispensation: Dispensation, reason: str,
     cancellation frees that day's dose for a new one."""
     reason = reason.strip()
     if not reason:
-        raise Refused(_("Say why this entry is cancelled."))
+        raise ValidationError(_("Say why this entry is cancelled."))
     try:
         with transaction.atomic():
             patient = _lock_patient(dispensation.patient_id)
             entry = Dispensation.objects.select_related("product").get(pk=dispensation.pk)
             if DispensationCancellation.objects.filter(dispensation=entry).exists():
-                raise Refused(_("This entry is already cancelled."))
+                raise ValidationError(_("This entry is already cancelled."))
             if actor.pk is not None and actor.pk in (entry.dispensed_by_id,
                                                      entry.recorded_by_id):
-                raise Refused(_("You recorded this entry: another authorised person must "
-                                "cancel it (two people see every cancellation)."))
+                raise ValidationError(_("You recorded this entry: another authorised person must "
+                                        "cancel it (two people see every cancellation)."))
             now = timezone.now()
             cancellation = DispensationCancellation.objects.create(
                 dispensation=entry, reason=reason, cancelled_at=now, cancelled_by=actor)
@@ -451,8 +454,8 @@ def prescription_create(*, patient: Patient, product: Product, daily_dose: Decim
     with transaction.atomic():
         locked = _lock_patient(patient.pk)
         if locked.merged_into_id is not None:
-            raise Refused(_("This file was merged into another one: prescribe in the kept "
-                            "file."))
+            raise ValidationError(_("This file was merged into another one: prescribe in the kept "
+                                    "file."))
         if based_on is not None and based_on != selectors.prescribing_version(patient=locked):
             raise ChangedMeanwhile(_("The prescriptions of %(alias)s changed meanwhile "
                                      "(another prescriber saved first). Nothing was "
@@ -502,16 +505,16 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
                          take_home_weekdays, pharmacy, instructions, actor, today,
                          induction_overrides=(), induction_override_reason="") -> Prescription:
     if start_date < today:
-        raise Refused(_("A prescription cannot start in the past."))
+        raise ValidationError(_("A prescription cannot start in the past."))
     if daily_dose <= 0 or daily_dose > product.max_daily_dose:
-        raise Refused(_("The daily dose must be above zero and at most %(max)s.")
-                      % {"max": _quantity(product.max_daily_dose, product.unit)})
+        raise ValidationError(_("The daily dose must be above zero and at most %(max)s.")
+                              % {"max": _quantity(product.max_daily_dose, product.unit)})
     if evening_dose < 0 or evening_dose >= daily_dose:
-        raise Refused(_("The evening part must be less than the daily dose."))
+        raise ValidationError(_("The evening part must be less than the daily dose."))
     if end_date is not None and end_date < start_date:
-        raise Refused(_("The prescription cannot end before it starts."))
+        raise ValidationError(_("The prescription cannot end before it starts."))
     if len(set(take_home_weekdays)) >= 7:
-        raise Refused(_("At least one day a week must be dispensed under supervision."))
+        raise ValidationError(_("At least one day a week must be dispensed under supervision."))
     same_substance = (Prescription.objects
                       .filter(patient=patient, product__substance=product.substance)
                       .select_related("product"))
@@ -579,16 +582,16 @@ def prescription_end(*, prescription: Prescription, end_date: datetime.date, rea
         patient = _lock_patient(prescription.patient_id)
         rx = Prescription.objects.get(pk=prescription.pk)
         if not reason:
-            raise Refused(_("Say why the prescription ends."))
+            raise ValidationError(_("Say why the prescription ends."))
         if rx.end_date is not None and rx.end_date < today:
-            raise Refused(_("This prescription has already ended."))
+            raise ValidationError(_("This prescription has already ended."))
         if end_date < today - ONE_DAY:
-            raise Refused(_("The last day cannot be before yesterday: history is not "
-                            "rewritten."))
+            raise ValidationError(_("The last day cannot be before yesterday: history is not "
+                                    "rewritten."))
         if end_date < rx.start_date - ONE_DAY:
-            raise Refused(_("The last day cannot be before the prescription starts."))
+            raise ValidationError(_("The last day cannot be before the prescription starts."))
         if rx.end_date is not None and end_date > rx.end_date:
-            raise Refused(_("To extend a prescription, write a new one."))
+            raise ValidationError(_("To extend a prescription, write a new one."))
         rx.end_date = end_date
         rx.end_reason = reason[:300]
         rx.ended_by = actor
@@ -615,20 +618,21 @@ def hold_review_record(*, prescription: Prescription, decision: str, note: str, 
         rx = Prescription.objects.select_related("product").get(pk=prescription.pk)
         state = selectors.dose_state_for(prescription=rx, today=today)
         if state is None:
-            raise Refused(_("This prescription is not dispensed at the MASS today."))
+            raise ValidationError(_("This prescription is not dispensed at the MASS today."))
         if state.missed_days < selectors.HOLD_AFTER_MISSED_DAYS:
-            raise Refused(_("This patient is not held: no review is needed."))
+            raise ValidationError(_("This patient is not held: no review is needed."))
         if not note:
-            raise Refused(_("Record your clinical reasoning."))
+            raise ValidationError(_("Record your clinical reasoning."))
         new_rx = None
         if decision == HoldReview.Decision.RESUME:
             if state.strong_warning and not full_dose_confirmed:
-                raise Refused(_("%(days)s days without a dose: confirm explicitly that the "
-                                "full dose is safe, or lower it.") % {"days": state.missed_days})
+                raise ValidationError(_("%(days)s days without a dose: confirm explicitly that "
+                                        "the full dose is safe, or lower it.")
+                                      % {"days": state.missed_days})
         elif decision == HoldReview.Decision.LOWER:
             if new_daily_dose is None or not 0 < new_daily_dose < rx.daily_dose:
-                raise Refused(_("The new daily dose must be below the prescribed %(dose)s.")
-                              % {"dose": _quantity(rx.daily_dose, rx.product.unit)})
+                raise ValidationError(_("The new daily dose must be below the prescribed %(dose)s.")
+                                      % {"dose": _quantity(rx.daily_dose, rx.product.unit)})
             overrides, reason = _induction_check(
                 patient=patient, product=rx.product, daily_dose=new_daily_dose,
                 start_date=today, end_date=rx.end_date,
@@ -641,7 +645,7 @@ def hold_review_record(*, prescription: Prescription, decision: str, note: str, 
                 instructions=rx.instructions, actor=actor, today=today,
                 induction_overrides=overrides, induction_override_reason=reason)
         else:
-            raise Refused(_("Choose a decision."))
+            raise ValidationError(_("Choose a decision."))
         review = HoldReview.objects.create(
             patient=patient, prescription=rx, substance=rx.product.substance,
             reviewed_on=today, missed_days=state.missed_days, decision=decision,
@@ -667,20 +671,20 @@ def closed_day_plan_record(*, prescription: Prescription, first_day: datetime.da
     today = today or timezone.localdate()
     note = note.strip()
     if decision not in ClosedDayPlan.Decision.values:
-        raise Refused(_("Choose a decision."))
+        raise ValidationError(_("Choose a decision."))
     if not note:
-        raise Refused(_("Say what is planned for these days (the note is read at the "
-                        "counter)."))
+        raise ValidationError(_("Say what is planned for these days (the note is read at the "
+                                "counter)."))
     if last_day < first_day:
-        raise Refused(_("The last closed day is before the first one."))
+        raise ValidationError(_("The last closed day is before the first one."))
     if first_day <= today:
-        raise Refused(_("A closed-day plan is for the coming days: the doses of today and "
-                        "of past days are recorded at the counter."))
+        raise ValidationError(_("A closed-day plan is for the coming days: the doses of today and "
+                                "of past days are recorded at the counter."))
     with transaction.atomic():
         patient = _lock_patient(prescription.patient_id)
         rx = Prescription.objects.select_related("product").get(pk=prescription.pk)
         if selectors.dose_state_for(prescription=rx, today=today) is None:
-            raise Refused(_("This prescription is not dispensed at the MASS today."))
+            raise ValidationError(_("This prescription is not dispensed at the MASS today."))
         plan = ClosedDayPlan.objects.create(
             patient=patient, prescription=rx, substance=rx.product.substance,
             first_day=first_day, last_day=last_day, decision=decision, note=note,
@@ -719,9 +723,9 @@ def _register_append(*, product: Product, kind: str, quantity: Decimal, actor, t
     sequence = (last["sequence"] if last else 0) + 1
     balance = (last["balance_after"] if last else Decimal(0)) + quantity
     if balance < 0:
-        raise Refused(_("The balance of %(product)s would go below zero (%(balance)s): "
-                        "refused.") % {"product": product,
-                                       "balance": _quantity(balance, product.unit)})
+        raise ValidationError(_("The balance of %(product)s would go below zero (%(balance)s): "
+                                "refused.") % {"product": product,
+                                               "balance": _quantity(balance, product.unit)})
     return RegisterEntry.objects.create(
         product=product, sequence=sequence, kind=kind, date=today or timezone.localdate(),
         quantity=quantity, balance_after=balance, recorded_at=now or timezone.now(),
@@ -731,9 +735,9 @@ def _register_append(*, product: Product, kind: str, quantity: Decimal, actor, t
 def register_receipt(*, product: Product, quantity: Decimal, supplier: str, batch: str,
                      received_on: datetime.date, actor, note: str = "") -> RegisterEntry:
     if not product.is_controlled:
-        raise Refused(_("%(product)s is not kept in the register.") % {"product": product})
+        raise ValidationError(_("%(product)s is not kept in the register.") % {"product": product})
     if quantity <= 0:
-        raise Refused(_("The quantity received must be above zero."))
+        raise ValidationError(_("The quantity received must be above zero."))
     with transaction.atomic():
         entry = _register_append(product=product, kind=RegisterEntry.Kind.RECEIPT,
                                  quantity=quantity, actor=actor, supplier=supplier.strip(),
@@ -752,18 +756,18 @@ def register_count(*, product: Product, counted: Decimal, actor, reason_code: st
     """A stock count: the counted quantity becomes the balance; a discrepancy needs a reason
     code (and a note for "other")."""
     if not product.is_controlled:
-        raise Refused(_("%(product)s is not kept in the register.") % {"product": product})
+        raise ValidationError(_("%(product)s is not kept in the register.") % {"product": product})
     if counted < 0:
-        raise Refused(_("The counted quantity cannot be negative."))
+        raise ValidationError(_("The counted quantity cannot be negative."))
     with transaction.atomic():
         _lock_product(product)
         balance = selectors.product_balance(product)
         discrepancy = counted - balance
         if discrepancy != 0 and not reason_code:
-            raise Refused(_("The count differs from the register by %(diff)s: give the "
-                            "reason.") % {"diff": _quantity(discrepancy, product.unit)})
+            raise ValidationError(_("The count differs from the register by %(diff)s: give the "
+                                    "reason.") % {"diff": _quantity(discrepancy, product.unit)})
         if reason_code == RegisterEntry.Reason.OTHER and not note.strip():
-            raise Refused(_("Explain the discrepancy in the note."))
+            raise ValidationError(_("Explain the discrepancy in the note."))
         entry = _register_append(product=product, kind=RegisterEntry.Kind.COUNT,
                                  quantity=discrepancy, actor=actor, locked=True,
                                  counted=counted,
@@ -782,12 +786,12 @@ def register_correct(*, entry: RegisterEntry, quantity: Decimal, note: str,
     """Correct a receipt recorded with a wrong quantity: a new, linked entry with a reason."""
     note = note.strip()
     if entry.kind != RegisterEntry.Kind.RECEIPT:
-        raise Refused(_("Only receipts are corrected this way; a dispensation is cancelled "
-                        "and a count is followed by a new count."))
+        raise ValidationError(_("Only receipts are corrected this way; a dispensation is cancelled "
+                                "and a count is followed by a new count."))
     if quantity == 0:
-        raise Refused(_("A correction changes the quantity: it cannot be zero."))
+        raise ValidationError(_("A correction changes the quantity: it cannot be zero."))
     if not note:
-        raise Refused(_("Say why the receipt is corrected."))
+        raise ValidationError(_("Say why the receipt is corrected."))
     with transaction.atomic():
         correction = _register_append(product=entry.product,
                                       kind=RegisterEntry.Kind.CORRECTION, quantity=quantity,
@@ -831,7 +835,7 @@ def product_save(*, product: Product | None, data: dict, actor) -> Product:
             changed = [name for name in Product.LOCKED_WHEN_USED
                        if name in values and values[name] != getattr(current, name)]
             if changed and selectors.product_in_use(current):
-                raise Refused(product_locked_message(current, changed))
+                raise ValidationError(product_locked_message(current, changed))
             for name, value in values.items():
                 setattr(current, name, value)
             current.save()

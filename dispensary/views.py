@@ -3,12 +3,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -41,16 +41,9 @@ from dispensary.models import (
 from dispensary.panels import patient_context
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.printing import centre_header, document_context
+from mass.redirects import safe_next
+from mass.refusals import refusal_on_form, refusal_text
 from patients.selectors import patient_return_lapse
-
-
-def _next_url(request, default: str) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    # A path only: redirect() takes a bare word for a view name (a server error).
-    if url.startswith("/") and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return url
-    return default
 
 
 def _today():
@@ -93,7 +86,7 @@ def dispense(request, pk):
     prescription = selectors.prescription_get_for_user(user=request.user, pk=pk)
     today = _today()
     default_next = reverse("dispensary:today")
-    next_url = _next_url(request, default_next)
+    next_url = safe_next(request, default_next)
     form = DispenseForm(request.POST or None, prescription=prescription,
                         initial={"part": request.GET.get("part") or prescription.parts()[0],
                                  "action": request.GET.get("action") or DispenseForm.GIVE})
@@ -109,9 +102,9 @@ def dispense(request, pk):
                 withheld_reason=data["withheld_reason"],
                 hand_take_home=data["hand_take_home"], reassessed=data["reassessed"],
                 actor=request.user, today=today)
-        except services.Refused as exc:
-            error = str(exc)
-            form.add_error(None, error)
+        except ValidationError as exc:
+            error = refusal_text(exc)
+            refusal_on_form(form, exc)
         else:
             message = _dispensed_message(entries)
             if request.htmx:
@@ -178,14 +171,14 @@ def _row(request, prescription, *, message=None, level="info"):
 @permission_required("dispensary.add_dispensationcancellation", raise_exception=True)
 def cancel(request, pk):
     entry = selectors.dispensation_get_for_user(user=request.user, pk=pk)
-    next_url = _next_url(request, reverse("dispensary:patient", args=[entry.patient_id]))
+    next_url = safe_next(request, reverse("dispensary:patient", args=[entry.patient_id]))
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.dispensation_cancel(dispensation=entry, reason=form.cleaned_data["reason"],
                                          actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("The entry is cancelled; the dose of that day may be "
                                         "recorded again."))
@@ -240,17 +233,17 @@ def paper_record(request, patient_pk):
                 withhold=data["action"] == form.WITHHOLD,
                 withheld_reason=data["withheld_reason"], given_by=data["given_by"],
                 hand_take_home=data["hand_take_home"], actor=request.user, today=today)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Recorded after the fact (paper of %(day)s): %(what)s")
                              % {"day": data["day"].strftime("%d/%m/%Y"),
                                 "what": _dispensed_message(entries)})
-            return redirect(_next_url(request, reverse("dispensary:patient",
+            return redirect(safe_next(request, reverse("dispensary:patient",
                                                        args=[person.pk])))
     audit_read(actor=request.user, obj=person, summary=gettext_noop("paper record form"))
     return render(request, "dispensary/paper_record.html", {
-        "form": form, "patient": person, "next": _next_url(request, ""),
+        "form": form, "patient": person, "next": safe_next(request, ""),
         "paper_record_days": selectors.PAPER_RECORD_DAYS})
 
 
@@ -286,9 +279,9 @@ def closed_day_plan_record(request, pk):
         services.closed_day_plan_record(
             prescription=prescription, first_day=data["first_day"], last_day=data["last_day"],
             decision=data["decision"], note=data["note"], actor=request.user, today=_today())
-    except services.Refused as exc:
+    except ValidationError as exc:
         messages.error(request, _("Nothing was recorded for %(alias)s: %(errors)s") % {
-            "alias": prescription.patient.alias, "errors": str(exc)})
+            "alias": prescription.patient.alias, "errors": refusal_text(exc)})
     else:
         messages.success(request, _("Closed-day plan recorded for %(alias)s.")
                          % {"alias": prescription.patient.alias})
@@ -358,15 +351,15 @@ def prescription_create(request, patient_pk):
             # (posted with the same prescription: it is checked again then).
             induction = exc.assessment
             form.show_induction_confirmation()
-            form.add_error(None, str(exc))
+            refusal_on_form(form, exc)
         except services.ChangedMeanwhile as exc:
             # The page shows the prescriptions as they are now: saving again is a choice
             # made on what the other prescriber wrote.
-            form.add_error(None, str(exc))
+            refusal_on_form(form, exc)
             form.data = form.data.copy()
             form.data["based_on"] = selectors.prescribing_version(patient=person)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Prescription recorded: %(rx)s from %(start)s.")
                              % {"rx": rx, "start": rx.start_date.strftime("%d/%m/%Y")})
@@ -378,7 +371,7 @@ def prescription_create(request, patient_pk):
                     "a doctor reviews (Prescriptions page), before the first dose.")
                     % {"alias": person.alias, "substance": rx.product.substance,
                        "days": state.missed_days})
-            return redirect(_next_url(request, reverse("dispensary:patient",
+            return redirect(safe_next(request, reverse("dispensary:patient",
                                                        args=[person.pk])))
     running = [rx for rx in selectors.prescription_history(patient=person)
                if rx.end_date is None or rx.end_date >= today]
@@ -389,7 +382,7 @@ def prescription_create(request, patient_pk):
     audit_read(actor=request.user, obj=person, summary=gettext_noop("prescription form"))
     return render(request, "dispensary/prescription_form.html", {
         "form": form, "patient": person, "running": running, "last_doses": last_doses,
-        "induction": induction, "next": _next_url(request, "")})
+        "induction": induction, "next": safe_next(request, "")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -402,18 +395,18 @@ def prescription_end(request, pk):
             services.prescription_end(prescription=rx, end_date=form.cleaned_data["end_date"],
                                       reason=form.cleaned_data["reason"], actor=request.user,
                                       today=_today())
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("The prescription ends on %(date)s.")
                              % {"date": form.cleaned_data["end_date"].strftime("%d/%m/%Y")})
-            return redirect(_next_url(request, reverse("dispensary:patient",
+            return redirect(safe_next(request, reverse("dispensary:patient",
                                                        args=[rx.patient_id])))
     audit_read(actor=request.user, obj=rx,
                summary=gettext_noop("prescription %(prescription)s (ending form)"),
                params={"prescription": rx.pk})
     return render(request, "dispensary/prescription_end.html",
-                  {"form": form, "prescription": rx, "next": _next_url(request, "")})
+                  {"form": form, "prescription": rx, "next": safe_next(request, "")})
 
 
 @require_GET
@@ -459,17 +452,17 @@ def review(request, pk):
         except services.AboveInductionRules as exc:
             induction = exc.assessment
             form.show_induction_confirmation()
-            form.add_error(None, str(exc))
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+            refusal_on_form(form, exc)
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Review recorded: %(alias)s may be dispensed today.")
                              % {"alias": rx.patient.alias})
-            return redirect(_next_url(request, reverse("dispensary:prescriptions")))
+            return redirect(safe_next(request, reverse("dispensary:prescriptions")))
     audit_read(actor=request.user, obj=rx, summary=gettext_noop("hold review form"))
     return render(request, "dispensary/review.html", {
         "form": form, "prescription": rx, "state": state, "patient": rx.patient,
-        "induction": induction, "next": _next_url(request, "")})
+        "induction": induction, "next": safe_next(request, "")})
 
 
 # --- register -------------------------------------------------------------------------------
@@ -521,8 +514,8 @@ def receipt(request):
                 product=data["product"], quantity=data["quantity"], supplier=data["supplier"],
                 batch=data["batch"], received_on=data["received_on"], note=data["note"],
                 actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Receipt recorded; the balance is now %(balance)s.")
                              % {"balance": _amount(entry)})
@@ -541,8 +534,8 @@ def stock_count(request):
             entry = services.register_count(
                 product=data["product"], counted=data["counted"],
                 reason_code=data["reason_code"], note=data["note"], actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Count recorded; the balance is now %(balance)s.")
                              % {"balance": _amount(entry)})
@@ -562,8 +555,8 @@ def correction(request, pk):
         try:
             new = services.register_correct(entry=entry, quantity=form.cleaned_data["quantity"],
                                             note=form.cleaned_data["note"], actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Correction recorded; the balance is now %(balance)s.")
                              % {"balance": _amount(new)})
@@ -600,8 +593,8 @@ def product_edit(request, pk=None):
         try:
             services.product_save(product=product, data=form.cleaned_data,
                                   actor=request.user)
-        except services.Refused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Product saved."))
             return redirect("dispensary:products")

@@ -11,10 +11,11 @@ second pair of hands is a doctor's. Anyone else may read the record but not canc
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from mass.forms import CancellationForm
+from mass.redirects import safe_next
+from mass.refusals import refusal_on_form
 from mass.roles import Role, has_role
 
 
@@ -59,17 +60,13 @@ def cancellation_page(request, *, record, author_id: int | None, cancel, back: s
         raise PermissionDenied
     if read is not None:
         read()
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of this site only: redirect() takes a bare word for a view name.
-    if url.startswith("/") and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = url
+    back = safe_next(request, back)
     form = CancellationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             cancel(reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            form.add_error(None, error.messages[0])
+            refusal_on_form(form, error)
         else:
             messages.success(request, done)
             return redirect(back)

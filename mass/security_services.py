@@ -1,6 +1,7 @@
 """Writes on second factors and login lockouts. Each is one transaction with its audit row
 (except where django-otp's throttling must be committed even when a code is refused)."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_noop
@@ -99,10 +100,6 @@ def second_factor_verify(*, user: User, code: str):
     return accepted
 
 
-class SecondFactorResetRefused(Exception):
-    """``str(exc)`` says why, for the user."""
-
-
 @transaction.atomic
 def second_factor_reset(*, user: User, actor) -> None:
     """A coordinator removes a member's authenticator and recovery codes (lost phone): the
@@ -112,8 +109,8 @@ def second_factor_reset(*, user: User, actor) -> None:
     from django.utils.translation import gettext as _
 
     if actor is not None and actor.pk == user.pk:
-        raise SecondFactorResetRefused(_("You cannot remove your own second factor: another "
-                                         "coordinator does it."))
+        raise ValidationError(_("You cannot remove your own second factor: another "
+                                "coordinator does it."))
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     user.security_stamp = F("security_stamp") + 1

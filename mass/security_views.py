@@ -8,10 +8,10 @@ from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Count, Exists, OuterRef, Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,19 +20,12 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from mass import security, security_services, services
 from mass.forms_auth import AuthenticatorConfirmForm, LockoutResetForm, SecondFactorForm
 from mass.models import User
+from mass.redirects import safe_next
+from mass.refusals import refusal_text
 
 #: Wrong codes in one session before it is ended (on top of django-otp's slowing down).
 MAX_CODE_FAILURES = 5
 SESSION_CODE_FAILURES = "mass_second_factor_failures"
-
-
-def _next_url(request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    # A path only: redirect() takes a bare word for a view name (a server error).
-    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return candidate
-    return settings.LOGIN_REDIRECT_URL
 
 
 def _mark_verified(request) -> None:
@@ -49,7 +42,7 @@ def _is_verified(request) -> bool:
 @security.second_factor_exempt
 def two_factor_verify(request):
     """The page after the password for the accounts that need a second factor."""
-    next_url = _next_url(request)
+    next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if not security.second_factor_enforced() or _is_verified(request):
         return redirect(next_url)
     if not security.has_second_factor(request.user):
@@ -80,7 +73,7 @@ def two_factor_verify(request):
 def two_factor_setup(request):
     """Set up (or replace) the authenticator app. Between password and code it is open only
     to an account that has none yet; replacing one takes a verified session."""
-    next_url = _next_url(request)
+    next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if (security.second_factor_enforced() and not _is_verified(request)
             and security.has_second_factor(request.user)):
         return redirect(_url("two_factor_verify", next_url))
@@ -193,8 +186,8 @@ def staff_two_factor_reset(request, pk):
     member = get_object_or_404(User, pk=pk)
     try:
         security_services.second_factor_reset(user=member, actor=request.user)
-    except security_services.SecondFactorResetRefused as refusal:
-        messages.error(request, str(refusal))
+    except ValidationError as refusal:
+        messages.error(request, refusal_text(refusal))
     else:
         messages.success(request, _("Second factor of %(name)s removed: they will set up a "
                                     "new one at their next login.") % {"name": member.username})

@@ -1,9 +1,11 @@
-"""Writes on staff accounts and sites. Each is one transaction with its audit row."""
+"""Writes on staff accounts and sites. Each is one transaction with its audit row; a refusal
+is a ``ValidationError`` with the sentence for the user, nothing written (mass.refusals)."""
 
 import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -92,10 +94,6 @@ def staff_update(*, user: User, first_name: str, last_name: str, email: str,
     return user
 
 
-class GrantRefused(Exception):
-    """A decision on a role grant that cannot be recorded; ``str(exc)`` says why."""
-
-
 def grant_approver_may_decide(*, grant: RoleGrant, actor) -> str:
     """Why ``actor`` may not decide on ``grant`` ("" when they may).
 
@@ -118,7 +116,7 @@ def role_grant_decide(*, grant: RoleGrant, approve: bool, actor) -> RoleGrant:
     grant = RoleGrant.objects.select_for_update().select_related("user").get(pk=grant.pk)
     reason = grant_approver_may_decide(grant=grant, actor=actor)
     if reason:
-        raise GrantRefused(reason)
+        raise ValidationError(reason)
     grant.decided_by, grant.decided_at, grant.approved = actor, timezone.now(), approve
     grant.save(update_fields=["decided_by", "decided_at", "approved"])
     user = grant.user
@@ -187,10 +185,6 @@ def site_save(*, site: Site, actor) -> Site:
     return site
 
 
-class ClosureRefused(Exception):
-    """A closure that cannot be recorded; ``str(exc)`` says why, for the user."""
-
-
 def site_opening_hours_set(*, site: Site, hours: dict[int, tuple], actor) -> Site:
     """Set the weekly opening hours of ``site``: ``hours`` maps a weekday (0 = Monday) to
     (opens, closes); a weekday absent is closed. Reference data, replaced as a whole; the
@@ -221,13 +215,13 @@ def site_closure_create(*, site: Site, first_day: datetime.date, last_day: datet
     today = today or timezone.localdate()
     reason = reason.strip()
     if not reason:
-        raise ClosureRefused(_("Say why the site is closed."))
+        raise ValidationError(_("Say why the site is closed."))
     if last_day < first_day:
-        raise ClosureRefused(_("The last closed day is before the first one."))
+        raise ValidationError(_("The last closed day is before the first one."))
     if first_day < today:
-        raise ClosureRefused(_("A closure cannot start in the past (%(day)s): the doses of "
-                               "past days are already recorded.")
-                             % {"day": date_format(first_day)})
+        raise ValidationError(_("A closure cannot start in the past (%(day)s): the doses of "
+                                "past days are already recorded.")
+                              % {"day": date_format(first_day)})
     try:
         with transaction.atomic():
             Site.objects.select_for_update().get(pk=site.pk)
@@ -235,7 +229,7 @@ def site_closure_create(*, site: Site, first_day: datetime.date, last_day: datet
                                                 last_day__gte=first_day)
                      .order_by("first_day").first())
             if other is not None:
-                raise ClosureRefused(
+                raise ValidationError(
                     _("These days overlap another closure of %(site)s, from %(first)s to "
                       "%(last)s (%(reason)s). Nothing was recorded.")
                     % {"site": site, "first": date_format(other.first_day),
@@ -251,8 +245,8 @@ def site_closure_create(*, site: Site, first_day: datetime.date, last_day: datet
                          details={"reason": reason})
             return closure
     except IntegrityError as exc:
-        raise ClosureRefused(_("These days overlap another closure of %(site)s. Nothing was "
-                               "recorded.") % {"site": site}) from exc
+        raise ValidationError(_("These days overlap another closure of %(site)s. Nothing was "
+                                "recorded.") % {"site": site}) from exc
 
 
 def site_closure_delete(*, closure: SiteClosure, actor,
@@ -264,7 +258,7 @@ def site_closure_delete(*, closure: SiteClosure, actor,
         closure = SiteClosure.objects.select_for_update().select_related("site").get(
             pk=closure.pk)
         if closure.first_day <= today:
-            raise ClosureRefused(_("This closure has started: it stays on record."))
+            raise ValidationError(_("This closure has started: it stays on record."))
         audit_record(actor=actor, action=Action.CANCEL, obj=closure,
                      summary=gettext_noop("closure of %(site)s %(first_day)s to "
                                           "%(last_day)s withdrawn"),

@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
@@ -26,6 +26,8 @@ from mass.forms import (
 )
 from mass.models import RoleGrant, Site, SiteClosure, User
 from mass.navigation import sections_for
+from mass.redirects import safe_next
+from mass.refusals import refusal_on_form, refusal_text
 from mass.roles import Role, user_roles
 from mass.security_views import RETRY_AFTER_SECONDS
 
@@ -57,11 +59,7 @@ def home(request):
 @require_POST
 def language_set(request):
     form = LanguageForm(request.POST)
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(safe_next(request, "/"))
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated:
@@ -89,8 +87,8 @@ def _role_grant_decide(request, pk, *, approve: bool):
     grant = get_object_or_404(RoleGrant, pk=pk)
     try:
         services.role_grant_decide(grant=grant, approve=approve, actor=request.user)
-    except services.GrantRefused as refusal:
-        messages.error(request, str(refusal))
+    except ValidationError as refusal:
+        messages.error(request, refusal_text(refusal))
     else:
         text = (_("Role %(role)s given to %(name)s.") if approve
                 else _("Role %(role)s refused for %(name)s."))
@@ -224,8 +222,8 @@ def site_closures(request, pk):
             services.site_closure_create(site=site, first_day=data["first_day"],
                                          last_day=data["last_day"], reason=data["reason"],
                                          actor=request.user)
-        except services.ClosureRefused as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("Closure of %(site)s recorded.") % {"site": site})
             return redirect("site_closures", pk=site.pk)
@@ -239,8 +237,8 @@ def site_closure_delete(request, pk):
     closure = get_object_or_404(SiteClosure.objects.select_related("site"), pk=pk)
     try:
         services.site_closure_delete(closure=closure, actor=request.user)
-    except services.ClosureRefused as exc:
-        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, _("Closure withdrawn."))
     return redirect("site_closures", pk=closure.site_id)

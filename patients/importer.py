@@ -68,8 +68,9 @@ def _choices(model_label: str, field_name: str) -> tuple[str, ...]:
 
 
 def specs() -> list[Spec]:
-    """The files of docs/interfaces.md, in the order they are loaded."""
-    result = [
+    """The files of docs/interfaces.md, in the order they are loaded (a patient before their
+    records)."""
+    return [
         Spec("patients.csv", (
             Column("file_number", "file_number", True, 20),
             Column("alias", "text", True, 100),
@@ -92,9 +93,7 @@ def specs() -> list[Spec]:
             Column("time", "time"),
             Column("site", "site"),
         ), "patients.visit"),
-    ]
-    if apps.is_installed("consultations"):
-        result.append(Spec("consultations.csv", (
+        Spec("consultations.csv", (
             Column("file_number", "ref", True),
             Column("date", "date", True),
             Column("discipline", "code", True,
@@ -102,14 +101,13 @@ def specs() -> list[Spec]:
             Column("time", "time"),
             Column("author", "author", False, 150),
             Column("note", "text", False, 20000, markup=True),
-        ), "consultations.consultation"))
-    if apps.is_installed("social"):
-        result.append(Spec("income.csv", (
+        ), "consultations.consultation"),
+        Spec("income.csv", (
             Column("file_number", "ref", True),
             Column("date", "date", True),
             Column("source", "code", True, choices=_choices("social.IncomeRecord", "source")),
-        ), "social.incomerecord"))
-    return result
+        ), "social.incomerecord"),
+    ]
 
 
 @dataclass

@@ -1,13 +1,11 @@
 """Reads of patient files, walk-ins, contacts and episodes."""
 
 import datetime
-import importlib
 import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db import connection
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
     Case,
     Exists,
@@ -26,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from mass.hooks import app_function
+from mass import contributions
 from mass.models import Site
 from mass.roles import CLINICAL_ROLES, has_role
 from patients.models import (
@@ -212,11 +210,6 @@ def patient_duplicates(*, alias: str, last_name: str = "", first_name: str = "",
 
 # --- contacts -------------------------------------------------------------------------------
 
-#: Apps whose ``selectors.contact_day_querysets()`` count as contacts (docs/domain.md):
-#: walk-ins here, consultations and group attendance, dispensations.
-CONTACT_APPS = ("patients", "consultations", "dispensary")
-
-
 def contact_day_querysets() -> list[QuerySet]:
     """What counts as a contact in this app: walk-in visits not cancelled, as
     (patient_id, date) rows."""
@@ -224,18 +217,9 @@ def contact_day_querysets() -> list[QuerySet]:
 
 
 def all_contact_day_querysets() -> list[QuerySet]:
-    """The contact querysets of every app that records contacts. The other apps are imported
-    lazily: a missing app (or one without the function yet) contributes nothing."""
-    querysets = list(contact_day_querysets())
-    for app in CONTACT_APPS[1:]:
-        try:
-            module = importlib.import_module(f"{app}.selectors")
-        except ModuleNotFoundError:
-            continue
-        function = getattr(module, "contact_day_querysets", None)
-        if function is not None:
-            querysets.extend(function())
-    return querysets
+    """The contact querysets of every app that records contacts (docs/domain.md): walk-ins
+    here, consultations and group attendance, dispensations (mass.contributions)."""
+    return [queryset for querysets in contributions.CONTACT_SOURCES for queryset in querysets()]
 
 
 def patient_last_contact(*, patient_id: int, before: datetime.date | None = None
@@ -356,10 +340,7 @@ def patients_desk_episodes(*, patient_ids) -> dict[int, Episode]:
     has ended, or whose questionnaire is due. One query, whatever the number of patients."""
     latest = (Episode.objects.counted().filter(patient_id__in=list(patient_ids)).with_end()
               .order_by("patient_id", "-opened_on", "-id").distinct("patient_id"))
-    if tdi_filled := app_function("reporting", "selectors", "tdi_filled"):
-        latest = latest.annotate(tdi_filled=tdi_filled())
-    else:
-        latest = latest.annotate(tdi_filled=Value(True))
+    latest = latest.annotate(tdi_filled=contributions.tdi_filled())
     return {episode.patient_id: episode for episode in latest}
 
 
@@ -453,7 +434,7 @@ def patient_file(*, patient) -> dict:
 
 def patient_summary(*, patient) -> dict:
     """What every reader of the file sees on its printed summary: the episodes and the last
-    walk-ins (the other apps add their sections, patients.panels.SUMMARY_SECTIONS)."""
+    walk-ins (the other apps add their sections, mass.contributions.SUMMARY_SECTIONS)."""
     return {
         "episodes": patient_episodes(patient=patient),
         # A walk-in cancelled as a mistake is not one of this person's (mass.corrections).
@@ -867,10 +848,8 @@ class WorklistSight:
 def worklist_sight(user) -> WorklistSight:
     """The :class:`WorklistSight` of ``user``, by the dispensary's and the consultations' own
     rules (``can_see_dispensing``, ``readable_disciplines``)."""
-    can_see_dispensing = app_function("dispensary", "selectors", "can_see_dispensing")
-    readable_disciplines = app_function("consultations", "selectors", "readable_disciplines")
-    dispensing = bool(can_see_dispensing and can_see_dispensing(user))
-    readable = readable_disciplines(user) if readable_disciplines else set()
+    dispensing = contributions.can_see_dispensing(user)
+    readable = contributions.readable_disciplines(user)
     psy = "psychological" in readable and "psychiatric" in readable
     clinical = has_role(user, *CLINICAL_ROLES)
     teams = [Team.SUBSTITUTION] if dispensing else []
@@ -1100,7 +1079,6 @@ def worklist(*, thresholds: WorklistThresholds, sight: WorklistSight, days: int 
         Episode.objects.running(today=today).order_by()
         .values("id", "patient_id", "opened_on", "last_contact_on", "joined_into_id")
         .query.sql_with_params())
-    episode_counted_sql = app_function("reporting", "queries", "episode_counted_sql")
     since = months_before(today, CONTACT_GAP_MONTHS)
     params = [*running_params, today, today, thresholds.substitution_days,
               thresholds.other_days]
@@ -1111,7 +1089,7 @@ def worklist(*, thresholds: WorklistThresholds, sight: WorklistSight, days: int 
                since, sight.dispensing, since, since, sight.dispensing, since, sight.clinical,
                list(sight.doctor_disciplines)]
     sql = _worklist_sql(running_sql,
-                        counted_sql=episode_counted_sql("r") if episode_counted_sql else "true",
+                        counted_sql=contributions.episode_counted_sql("r"),
                         team=team or None, site=site_id is not None,
                         one=patient_id is not None)
     with connection.cursor() as cursor:

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mass import contributions
 from mass.audit import Action, audit_record, phrase
 from mass.corrections import cancellation_check
-from mass.hooks import app_function
 from patients import photos, selectors
 from patients.models import (
     WORKLIST_DAYS_MAX,
@@ -149,21 +149,14 @@ MERGE_COPIES = ["last_name", "first_name", "birth_date", "birth_year", "language
                 "nationality", "niss", "phone", "address", "distinguishing_note"]
 
 
-#: Apps whose records may forbid a merge: each may provide
-#: ``<app>.services.merge_conflicts(*, kept, merged) -> list[str]`` (the reasons, translated).
-MERGE_CHECK_APPS = ("dispensary",)
-
-
 class MergeConflict(ValidationError):
     pass
 
 
 def _merge_conflicts_of_apps(*, kept: Patient, merged: Patient) -> list[str]:
-    reasons = []
-    for app in MERGE_CHECK_APPS:
-        if check := app_function(app, "services", "merge_conflicts"):
-            reasons += check(kept=kept, merged=merged)
-    return reasons
+    """Why the other apps forbid this merge (mass.contributions.MERGE_CHECKS)."""
+    return [reason for check in contributions.MERGE_CHECKS
+            for reason in check(kept=kept, merged=merged)]
 
 
 def patient_relations():
@@ -357,9 +350,8 @@ def _episode_kind_after_join(join, *, kept: Patient) -> dict:
     if episode.kind != kind:
         episode.kind = kind
         episode.save(update_fields=["kind"])
-    questionnaires = []
-    if tdi_ids := app_function("reporting", "selectors", "tdi_record_ids"):
-        questionnaires = tdi_ids(episode_ids=[episode.pk, *(e.pk for e in join.joined)])
+    questionnaires = contributions.tdi_record_ids(
+        episode_ids=[episode.pk, *(e.pk for e in join.joined)])
     return {"episode": episode.pk, "joined": [e.pk for e in join.joined],
             "opened_on": _iso(join.opened_on), "ended_on": _iso(join.ended_on),
             "ended_by_rule": join.ended_by_rule, "kind": kind, "before": join.before,

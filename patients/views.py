@@ -9,17 +9,19 @@ from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts.selectors import readable_alerts_by_patient
 from mass.audit import Action, audit_list_read, audit_read, audit_record, phrase
+from mass.contributions import PATIENT_PANELS, SUMMARY_SECTIONS
 from mass.corrections import cancellation_page, may_cancel
 from mass.forms import AuditPeriodForm
 from mass.models import Site
 from mass.printing import document_context
+from mass.redirects import safe_next
+from mass.refusals import refusal_on_form, refusal_text
 from mass.selectors import audit_file_reads
 from patients import photos, selectors, services
 from patients.forms import (
@@ -38,7 +40,6 @@ from patients.forms import (
     WorklistThresholdsForm,
 )
 from patients.models import OutreachAttempt, Patient
-from patients.panels import panels_for, summary_sections_for
 from patients.validators import normalize_niss
 
 # --- patient files --------------------------------------------------------------------------
@@ -83,11 +84,6 @@ def audit_search(request, query: str, results: list, *, where: str) -> None:
                                               results[:selectors.SEARCH_LIMIT]})})
 
 
-def _form_errors_from(form, error: ValidationError):
-    for message in error.messages:
-        form.add_error(None, message)
-
-
 @permission_required("patients.add_patient", raise_exception=True)
 def patient_create(request):
     may_log_arrival = request.user.has_perm("patients.add_visit")
@@ -117,7 +113,7 @@ def patient_create(request):
                     site=_current_site(request) if arrival else None, actor=request.user,
                     **{name: data[name] for name in services.IDENTITY_FIELDS})
             except ValidationError as error:
-                _form_errors_from(form, error)
+                refusal_on_form(form, error)
             else:
                 if visit is None:
                     messages.success(request, _("File %(file)s registered.")
@@ -157,7 +153,7 @@ def patient_detail(request, pk):
             "left": selectors.records_in_words(merge.left or {}) if merge else []})
     panels = [(panel, render_to_string(panel.template, {"patient": patient, **panel_context},
                                        request=request))
-              for panel, panel_context in panels_for(request, patient)]
+              for panel, panel_context in PATIENT_PANELS.shown(request, patient)]
     context = {"patient": patient, **selectors.patient_file(patient=patient),
                "panels": panels,
                "episode_form": EpisodeOpenForm(initial={"opened_on": timezone.localdate()}),
@@ -185,7 +181,7 @@ def patient_summary(request, pk):
         sections = [(section, render_to_string(section.template,
                                                {"patient": patient, **section_context},
                                                request=request))
-                    for section, section_context in summary_sections_for(request, patient)]
+                    for section, section_context in SUMMARY_SECTIONS.shown(request, patient)]
     return render(request, "patients/patient_summary.html", {
         "patient": patient, "sections": sections,
         **selectors.patient_summary(patient=patient), **context})
@@ -232,7 +228,7 @@ def _refuse_merged(request, patient):
     try:
         services.patient_check_open(patient)
     except ValidationError as error:
-        messages.error(request, error.messages[0])
+        messages.error(request, refusal_text(error))
         return redirect(patient)
     return None
 
@@ -249,7 +245,7 @@ def patient_update(request, pk):
             services.patient_update(patient=patient, actor=request.user, status=data["status"],
                                     **{name: data[name] for name in services.IDENTITY_FIELDS})
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("File saved."))
             return redirect(patient)
@@ -274,7 +270,7 @@ def patient_merge(request, pk):
                                                 reason=form.cleaned_data["reason"],
                                                 actor=request.user)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                refusal_on_form(form, error)
             else:
                 messages.success(request, _("File %(merged)s merged into this file.")
                                  % {"merged": record.merged.file_number})
@@ -317,7 +313,7 @@ def visit_create(request, pk):
                                date=data["date"], time=data["time"], note=data["note"],
                                actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Walk-in recorded."))
             return redirect(patient)
@@ -367,7 +363,7 @@ def episode_open(request, pk):
             episode, closed = services.episode_open(
                 patient=patient, opened_on=form.cleaned_data["opened_on"], actor=request.user)
         except ValidationError as error:
-            messages.error(request, error.messages[0])
+            messages.error(request, refusal_text(error))
         else:
             if closed is not None:
                 messages.info(request, _("The previous episode was closed as of %(date)s: no "
@@ -399,7 +395,7 @@ def episode_close(request, pk):
                                    reason=data["closure_reason"], note=data["closure_note"],
                                    actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Episode closed."))
             return redirect(patient)
@@ -527,7 +523,7 @@ def arrival_log(request):
                                                 site=data["site"] or _current_site(request),
                                                 actor=request.user)
         except ValidationError as error:
-            notice = error.messages[0]
+            notice = refusal_text(error)
         else:
             level, notice = ("success", _("%(alias)s arrived: %(purpose)s.")) if created else (
                 "info", _("%(alias)s was logged a moment ago already."))
@@ -558,7 +554,7 @@ def harm_reduction_log(request):
                                         quantities=form.cleaned_data["quantities"],
                                         actor=request.user)
         except ValidationError as error:
-            form.add_error(None, error.messages[0])
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Harm-reduction material recorded."))
             return redirect("reception:board")
@@ -642,7 +638,7 @@ def patient_photo_take(request, pk):
     patient = _patient_for_change(request, pk, "patients.add_patientphoto")
     if refused := _refuse_merged(request, patient):
         return refused
-    next_url = _back_to(request, patient.get_absolute_url())
+    next_url = safe_next(request, patient.get_absolute_url())
     consent = selectors.photo_consent(patient=patient)
     form = PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -652,8 +648,8 @@ def patient_photo_take(request, pk):
                                          source=data["source"],
                                          consent_given=data["consent"], actor=request.user)
         except ValidationError as error:
-            form.add_error(error.code if error.code in form.fields else None,
-                           error.messages[0])
+            # The refusal's code names the field it is about (the photo, the consent).
+            refusal_on_form(form, error, field=error.code if error.code in form.fields else None)
         else:
             messages.success(request, _("Photo saved for %(alias)s.") % {"alias": patient.alias})
             return redirect(next_url)
@@ -673,11 +669,11 @@ def patient_photo_withdraw(request, pk):
     try:
         services.patient_photo_consent_withdraw(patient=patient, actor=request.user)
     except ValidationError as error:
-        messages.error(request, error.messages[0])
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, _("Consent withdrawn: the photo of %(alias)s is erased.")
                          % {"alias": patient.alias})
-    return redirect(_back_to(request, patient.get_absolute_url()))
+    return redirect(safe_next(request, patient.get_absolute_url()))
 
 
 # --- who have we lost -------------------------------------------------------------------------
@@ -726,16 +722,6 @@ def _attempt_choices(request) -> dict:
             "result_choices": OutreachAttempt.Result.choices}
 
 
-def _back_to(request, default: str) -> str:
-    """Where to go after an attempt (or a photo): the page it was made from, on this site
-    only."""
-    target = request.POST.get("next") or request.GET.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
-
-
 @require_POST
 def outreach_attempt_create(request, pk):
     """The one-click "outreach attempt" of the worklist (or the patient file). With htmx the
@@ -750,7 +736,7 @@ def outreach_attempt_create(request, pk):
                                              result=data["result"], site=data["where"],
                                              actor=request.user)
         except ValidationError as refused:
-            error = refused.messages[0]
+            error = refusal_text(refused)
     else:
         error = _("This attempt could not be recorded: choose how and the result.")
     if request.htmx:
@@ -761,14 +747,14 @@ def outreach_attempt_create(request, pk):
         # line saying so when something else took them off it meanwhile.
         return render(request, "patients/lost.html#row" if rows else "patients/lost.html#gone", {
             "row": rows[0] if rows else None, "patient": patient, "error": error, "sight": sight,
-            "recorded": error is None, "next": _back_to(request, reverse("patients:lost")),
+            "recorded": error is None, "next": safe_next(request, reverse("patients:lost")),
             **_attempt_choices(request)})
     if error:
         messages.error(request, error)
     else:
         messages.success(request, _("Outreach attempt recorded for %(alias)s.")
                          % {"alias": patient.alias})
-    return redirect(_back_to(request, reverse("patients:lost")))
+    return redirect(safe_next(request, reverse("patients:lost")))
 
 
 @permission_required("patients.change_worklistthresholds", raise_exception=True)
@@ -781,7 +767,7 @@ def lost_settings(request):
         try:
             services.worklist_thresholds_set(**form.cleaned_data, actor=request.user)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Thresholds saved."))
             return redirect("patients:lost")

@@ -22,8 +22,6 @@ from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGU
 from reporting.models import DeclaredYear, TdiRecord
 from reporting.queries import year_bounds
 
-
-
 # --- the snapshot ---------------------------------------------------------------------------
 
 
@@ -137,7 +135,7 @@ def checks_counts_sql(year: int) -> tuple[str, dict]:
     """Patients in treatment without a contact in the year, and contacts dated after the
     person's death (the earliest closure of an episode with reason "deceased": the patient file
     records no date of death). One query."""
-    sources, _missing = queries.contact_sources()
+    sources = queries.contact_sources()
     start, end = year_bounds(year)
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end), "u")

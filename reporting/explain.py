@@ -97,7 +97,7 @@ class Filters:
 
 
 def _contacts(year: int, filters: Filters, *, route: bool = False) -> tuple[str, dict]:
-    sources, _ = queries.contact_sources()
+    sources = queries.contact_sources()
     start, end = filters.range(year)
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end, route=route), "u")

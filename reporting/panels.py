@@ -1,9 +1,6 @@
-"""The TDI panel of the patient file (see patients/panels.py): each episode of the person and
-whether its TDI questionnaire is filled in. One query."""
+"""The TDI panel of the patient file (registered in reporting/apps.py): each episode of the
+person and whether its TDI questionnaire is filled in. One query."""
 
-from django.utils.translation import gettext_lazy as _
-
-from patients.panels import Panel, register_panel
 from reporting import selectors
 
 
@@ -19,8 +16,3 @@ def tdi_context(request, patient):
         "latest": next((e for e in episodes if e.joined_into_id is None), None),
         "can_fill": request.user.has_perm("reporting.add_tdirecord") and not patient.is_merged,
     }
-
-
-def register() -> None:
-    register_panel(Panel(key="tdi", title=_("TDI questionnaires"),
-                         template="reporting/panel_tdi.html", context=tdi_context, order=90))

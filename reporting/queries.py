@@ -1,7 +1,7 @@
 """The SQL of the yearly figures (docs/domain.md, "Definitions (binding)").
 
 Everything is counted by PostgreSQL. The contacts of a year are the UNION of the (patient,
-date) querysets that the apps publish as ``<app>.selectors.contact_day_querysets()``; their SQL
+date) querysets that the apps register in ``mass.contributions.CONTACT_SOURCES``; their SQL
 is taken from Django and wrapped here, so that a change of what an app counts as a contact
 (e.g. a cancelled entry) is made once, in that app, and reaches every figure, export and
 explanation list.
@@ -19,10 +19,8 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from mass.hooks import app_function
-
-#: The apps whose records are contacts, in the order of docs/domain.md.
-CONTACT_APPS = ("patients", "consultations", "dispensary")
+from dispensary.selectors import given_dispensations
+from mass.contributions import CONTACT_SOURCES
 
 #: Age groups of the breakdown by age (age reached in the year): (label, lowest, highest).
 AGE_GROUPS = [("<25", None, 24), ("25-34", 25, 34), ("35-44", 35, 44), ("45-54", 45, 54),
@@ -67,19 +65,15 @@ def _site_path(model) -> str | None:
     return None
 
 
-def contact_sources() -> tuple[list[ContactSource], list[str]]:
-    """The contact querysets of every app, and the apps that publish none (yet)."""
-    sources, missing = [], []
-    for app in CONTACT_APPS:
-        function = app_function(app, "selectors", "contact_day_querysets")
-        if function is None:
-            missing.append(app)
-            continue
-        for queryset in function():
+def contact_sources() -> list[ContactSource]:
+    """The contact querysets of every app (in the order of docs/domain.md: INSTALLED_APPS)."""
+    sources = []
+    for querysets in CONTACT_SOURCES:
+        for queryset in querysets():
             meta = queryset.model._meta
             sources.append(ContactSource(meta.label_lower, meta.verbose_name, queryset,
                                          _site_path(queryset.model)))
-    return sources, missing
+    return sources
 
 
 #: Contact records that name no site because they are only ever made at the centre's own
@@ -201,11 +195,6 @@ def _dispensing_sql(years: list[int]) -> tuple[str, dict]:
     given in the year, not cancelled (``dispensations_in_year``); patients given a substitution
     product at least once (``patients_on_substitution``). Both from one read of the given
     doses of the years (``given_dispensations``), grouped by year and patient first."""
-    try:
-        from dispensary.selectors import given_dispensations
-    except ImportError:
-        return ("SELECT NULL::int AS year, NULL::bigint AS dispensations, "
-                "NULL::bigint AS patients_on_substitution WHERE false"), {}
     given = given_dispensations().filter(
         date__range=(year_bounds(years[0])[0], year_bounds(years[-1])[1]),
     ).values("patient_id", "date", substitution=F("product__is_substitution"))

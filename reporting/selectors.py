@@ -9,7 +9,7 @@ years and its breakdown by site come from one query of the first kind
 (:func:`file_active_years`).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -46,8 +46,6 @@ class YearFigures:
     #: Episodes opened in the year whose recorded kind (new/resumption) disagrees with the
     #: history of the person; the figures follow the history (docs/domain.md).
     kind_mismatches: int = 0
-    #: Apps that publish no contacts yet: the figures would be incomplete.
-    missing_sources: list[str] = field(default_factory=list)
     #: With ``breakdowns=True``: months, disciplines, sexes, age groups (see below).
     breakdowns: dict | None = None
     #: From the page's query: the consistency checks that read the year's contacts.
@@ -87,9 +85,9 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
     With ``breakdowns``, the same first query also returns, per month, the active patients
     and the consultations; per discipline, the consultations and their patients; the active
     patients per sex and per age group (age reached in the year)."""
-    sources, missing = queries.contact_sources()
+    sources = queries.contact_sources()
     row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=breakdowns))
-    return _year_figures(row, missing, breakdowns=breakdowns)
+    return _year_figures(row, breakdowns=breakdowns)
 
 
 def file_active_years(year: int, *, year_before: bool = True
@@ -104,23 +102,23 @@ def file_active_years(year: int, *, year_before: bool = True
 
     Without ``year_before`` (the year before is read elsewhere, e.g. from what was declared),
     the year alone: ``before`` is None, three queries, half the contacts to read."""
-    sources, missing = queries.contact_sources()
+    sources = queries.contact_sources()
     rows = queries.fetch_all_with_settings(
         *queries.figures_sql(sources, year, breakdowns=True, year_before=year_before,
                              sites=True, checks=True),
         queries.PAGE_SETTINGS)
-    current = _year_figures(rows[0], missing, breakdowns=True)
+    current = _year_figures(rows[0], breakdowns=True)
     current.breakdowns["sites"] = rows[0]["sites"] or []
     current.check_counts = {key: rows[0][key] for key in ("in_treatment_without_contact",
                                                          "contacts_after_death")}
     if not year_before:
         return current, None
-    before = _year_figures(rows[1], missing, breakdowns=True)
+    before = _year_figures(rows[1], breakdowns=True)
     before.breakdowns = {"monthly": before.breakdowns["monthly"]}
     return current, before
 
 
-def _year_figures(row: dict, missing: list[str], *, breakdowns: bool) -> YearFigures:
+def _year_figures(row: dict, *, breakdowns: bool) -> YearFigures:
     """A row of ``queries.figures_sql`` as the figures of its year (the income distribution:
     one more query)."""
     from social.selectors import largest_remainder_percent
@@ -148,8 +146,7 @@ def _year_figures(row: dict, missing: list[str], *, breakdowns: bool) -> YearFig
         "harm_reduction_items_handed_out": row["harm_reduction_items_handed_out"],
         "harm_reduction_items_returned": row["harm_reduction_items_returned"],
     }
-    result = YearFigures(year=year, figures=figures, kind_mismatches=row["kind_mismatches"],
-                         missing_sources=missing)
+    result = YearFigures(year=year, figures=figures, kind_mismatches=row["kind_mismatches"])
     if breakdowns:
         active = row["active_by_month"] or {}
         consulted = row["consultations_by_month"] or {}
@@ -210,7 +207,7 @@ def site_breakdown(year: int) -> list[dict]:
     (``several_sites`` true) when they name more than one, under "no site recorded"
     (``site_id`` None) when none names one. A patient may be in several rows. One query (the
     page and the spreadsheet have it from the query of their figures)."""
-    sources, _ = queries.contact_sources()
+    sources = queries.contact_sources()
     start, end = year_bounds(year)
     union, params = queries.positional_to_named(
         *queries.contacts_union_sql(sources, start, end, site=True), "u")
@@ -221,9 +218,9 @@ def site_breakdown(year: int) -> list[dict]:
 def file_active_report(year: int) -> tuple[YearFigures, dict]:
     """The figures of ``year`` and its breakdowns (months, disciplines, people, sites), for
     the spreadsheet: two queries."""
-    sources, missing = queries.contact_sources()
+    sources = queries.contact_sources()
     row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=True, sites=True))
-    current = _year_figures(row, missing, breakdowns=True)
+    current = _year_figures(row, breakdowns=True)
     return current, {**current.breakdowns, "sites": row["sites"] or []}
 
 
@@ -241,7 +238,7 @@ def years_with_data() -> list[int]:
     each source's earliest date is read from its date index)."""
     from django.utils import timezone
 
-    sources, _ = queries.contact_sources()
+    sources = queries.contact_sources()
     parts, params = [f"(SELECT min(opened_on) FROM {table('patients.Episode')})"], []
     for source in sources:
         sql, source_params = source.queryset.order_by().query.sql_with_params()

@@ -61,10 +61,6 @@ def file_active_export(*, year: int, fmt: str, actor, username: str = "",
     return content, exports.FORMATS[fmt], f"file-active-{year}.{fmt}"
 
 
-class DeclareRefused(ValueError):
-    """A year that may not be declared, with the message for the coordinator."""
-
-
 def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
     """Declare a finished year: store a snapshot of its figures, the per-patient lists behind
     them, their SHA-256 and the consistency checks as they stand (warnings do not stop a
@@ -72,7 +68,7 @@ def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
     reason; the earlier versions stay. A year without any record may be declared (all its
     figures are zero: that is what the centre reports for it).
 
-    Refuses (``DeclareRefused``, nothing written) the current year and later ones, and a new
+    Refuses (``ValidationError``, nothing written) the current year and later ones, and a new
     version without a reason.
     """
     from django.utils import timezone
@@ -80,8 +76,8 @@ def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
     from reporting import declaring
     reason = reason.strip()
     if year >= timezone.localdate().year:
-        raise DeclareRefused(_("Only a finished year can be declared: %(year)s is not over.")
-                             % {"year": year})
+        raise ValidationError(_("Only a finished year can be declared: %(year)s is not over.")
+                              % {"year": year})
     with transaction.atomic():
         # Two coordinators declaring at once: the second waits, then takes the next version.
         with connection.cursor() as cursor:
@@ -90,7 +86,7 @@ def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
         previous = (DeclaredYear.objects.filter(year=year).order_by("-version")
                     .values_list("version", flat=True).first())
         if previous and not reason:
-            raise DeclareRefused(
+            raise ValidationError(
                 _("%(year)s was declared before (version %(version)s): give the reason for "
                   "declaring it again.") % {"year": year, "version": previous})
         current, breakdowns = selectors.file_active_report(year)

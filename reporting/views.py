@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mass.refusals import refusal_on_form
 from reporting import charts, explain, exports, selectors, services
 from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGURES
 from reporting.forms import ExplainFilterForm, TdiForm
@@ -174,8 +175,8 @@ def file_active_declare(request, year: int):
         try:
             declaration = services.year_declare(year=year, reason=form.cleaned_data["reason"],
                                                 actor=request.user)
-        except services.DeclareRefused as error:
-            form.add_error(None, str(error))
+        except ValidationError as error:
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("%(year)s declared (version %(version)s).") % {
                 "year": year, "version": declaration.version})
@@ -349,7 +350,7 @@ def tdi(request, episode_pk: int):
                 correction_reason=form.cleaned_data.get("correction_reason", ""),
                 actor=request.user)
         except ValidationError as error:
-            form.add_error(None, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("TDI questionnaire saved."))
             return redirect(_patient_url(episode.patient_id)

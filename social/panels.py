@@ -1,9 +1,8 @@
-"""The social panel of the patient file (patients.panels)."""
+"""The social panel of the patient file and its printed summary
+(registered in social/apps.py)."""
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from patients.panels import Panel, register_panel, register_summary_section
 from social import selectors
 from social.forms import SituationChangeForm
 
@@ -39,11 +38,3 @@ def summary_context(request, patient) -> dict | None:
     if not selectors.can_view_situation(request.user):
         return None
     return {"history": selectors.situation_history(patient=patient)}
-
-
-def register() -> None:
-    register_panel(Panel(key="social", title=_("Social file"), template="social/_panel.html",
-                         context=panel_context, order=60))
-    register_summary_section(Panel(key="social", title=_("Social situation"),
-                                   template="social/summary.html", context=summary_context,
-                                   order=60))

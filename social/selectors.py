@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mass.contributions import TimelineKind
 from mass.roles import Role, has_role
 from patients.models import Patient
 from social.filters import SocialActionFilter
@@ -30,6 +31,19 @@ def can_read_social_notes(user, *, author_id: int | None = None) -> bool:
     if has_role(user, *SOCIAL_NOTE_READERS):
         return True
     return author_id is not None and author_id == user.pk
+
+
+def social_actions_timeline_kind(user) -> TimelineKind:
+    """The patient's timeline: social actions on the day they were opened. Everyone sees the
+    date and the type; the status, partner and notes follow :func:`can_read_social_notes`."""
+
+    def load(ids):
+        rows = SocialAction.objects.filter(pk__in=ids).select_related("partner",
+                                                                        "social_worker")
+        return {a.pk: (a, can_read_social_notes(user, author_id=a.created_by_id)) for a in rows}
+    return TimelineKind("social_action", _("Social action"),
+                        lambda patient: SocialAction.objects.filter(patient=patient), load,
+                        date="opened_on", time=None)
 
 
 def can_view_situation(user) -> bool:

@@ -5,12 +5,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from mass.audit import Action, audit_list_read, audit_read, audit_record
+from mass.redirects import safe_next
+from mass.refusals import refusal_on_form
 from mass.roles import Role, has_role
 from social import selectors, services
 from social.forms import (
@@ -23,11 +24,6 @@ from social.forms import (
 )
 
 CASELOAD_PAGE_SIZE = 50
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """A service refusal (a race the form could not see) shown on the form."""
-    form.add_error(None, error)
 
 
 @permission_required("social.view_socialaction", raise_exception=True)
@@ -68,14 +64,14 @@ def situation(request, patient_id):
                 patient=patient, date=form.cleaned_data["date"], changes=form.changes(),
                 actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, ngettext(
                 "Social situation recorded (%(count)d change).",
                 "Social situation recorded (%(count)d changes).", len(records))
                 % {"count": len(records)})
-            return redirect(_next_url(request) or reverse("social:situation",
-                                                           args=[patient.pk]))
+            return redirect(safe_next(request, reverse("social:situation",
+                                                        args=[patient.pk])))
     # Audited where the page is rendered: a form shown again with its errors shows it too.
     audit_read(actor=request.user, obj=patient, summary=gettext_noop("social situation"))
     as_of_form = AsOfForm(request.GET)
@@ -86,15 +82,6 @@ def situation(request, patient_id):
         "history": selectors.situation_history(patient=patient, as_of=as_of),
     }
     return render(request, "social/situation.html", context)
-
-
-def _next_url(request) -> str | None:
-    next_url = request.POST.get("next", "")
-    # A path only: redirect() takes a bare word for a view name (a server error).
-    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return next_url
-    return None
 
 
 @permission_required("social.add_incomerecord", raise_exception=True)
@@ -111,7 +98,7 @@ def situation_correct(request, patient_id, dimension, pk):
                                        values=form.values(),
                                        reason=form.cleaned_data["reason"], actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Correction recorded; the corrected entry is kept in "
                                         "the history."))
@@ -135,7 +122,7 @@ def action_create(request, patient_id):
                 partner=data["partner"], opened_on=data["opened_on"], due_on=data["due_on"],
                 notes=data["notes"], actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Social action opened."))
             return redirect(action)
@@ -187,7 +174,7 @@ def action_progress(request, pk):
                                             note=data["note"], outcome=data["outcome"],
                                             actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Social action updated."))
             return redirect(action)
@@ -208,7 +195,7 @@ def action_edit(request, pk):
                                         partner=data["partner"], due_on=data["due_on"],
                                         actor=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            refusal_on_form(form, error)
         else:
             messages.success(request, _("Social action saved."))
             return redirect(action)

@@ -11,8 +11,8 @@ from django.urls import NoReverseMatch, reverse
 
 from consultations import selectors
 from consultations.models import Consultation
+from mass.contributions import PATIENT_PANELS
 from mass.roles import Role
-from patients.panels import panels_for
 from tests.consultations.conftest import DISCIPLINES, READERS, ROLES
 from tests.factories import (
     ConsultationFactory,
@@ -30,7 +30,7 @@ def render_my_panels(user, patient) -> str:
     request = RequestFactory().get("/")
     request.user = user
     return "".join(render_to_string(panel.template, context, request=request)
-                   for panel, context in panels_for(request, patient) if panel.key in MY_PANELS)
+                   for panel, context in PATIENT_PANELS.shown(request, patient) if panel.key in MY_PANELS)
 
 
 def patient_file_page(client, patient) -> str | None:

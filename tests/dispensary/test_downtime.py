@@ -4,6 +4,7 @@ recorded after the fact."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -327,7 +328,7 @@ def test_paper_dose_given_by_someone_who_does_not_dispense_is_refused(nurse_clie
     response = nurse_client.post(paper_url(patient), paper(rx, given_by=doctor_user.pk), **EN)
     assert "Select a valid choice" in response.content.decode()
     assert ledger_and_register() == before
-    with override("en"), pytest.raises(services.Refused, match="does not dispense doses"):
+    with override("en"), pytest.raises(ValidationError, match="does not dispense doses"):
         services.dispensation_record_after_the_fact(
             prescription=rx, day=day(-1), time=datetime.time(9), part="day",
             intoxication_signs=False, given_by=doctor_user, actor=doctor_user)
@@ -368,7 +369,7 @@ def test_paper_dose_cannot_be_cancelled_by_who_recorded_it(nurse_user, patient, 
         prescription=rx, day=day(-2), time=datetime.time(10), part="day",
         intoxication_signs=False, given_by=make_staff(Role.NURSE, username="t_paper_giver"),
         actor=nurse_user)
-    with override("en"), pytest.raises(services.Refused, match="You recorded this entry"):
+    with override("en"), pytest.raises(ValidationError, match="You recorded this entry"):
         services.dispensation_cancel(dispensation=entries[0], reason="typed twice",
                                      actor=nurse_user)
     assert not DispensationCancellation.objects.exists()

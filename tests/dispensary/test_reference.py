@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -142,7 +143,7 @@ def test_product_save_refuses_a_locked_change_made_since_the_form(coordinator_us
             "is_substitution": True, "is_controlled": False, "max_daily_dose": Decimal(250),
             "is_active": True}
     with translation.override("en"), \
-            pytest.raises(services.Refused, match="its controlled drug cannot change"):
+            pytest.raises(ValidationError, match="its controlled drug cannot change"):
         services.product_save(product=product, data=data, actor=coordinator_user)
     assert snapshot(product) == before and AuditEvent.objects.count() == audit
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from consultations.models import Consultation
 from mass.models import AuditEvent
 from patients import selectors
 from patients.models import Episode, Patient
@@ -95,12 +96,11 @@ def test_six_months_rule_without_any_contact_counts_from_the_opening(reception_c
 
 
 def test_six_months_rule_looks_at_consultations_too(reception_client, doctor_user):
-    consultations = pytest.importorskip("consultations.models")
     patient = PatientFactory()
     EpisodeFactory(patient=patient, opened_on=days_ago(200))
     VisitFactory(patient=patient, date=days_ago(100))
-    consultations.Consultation.objects.create(patient=patient, author=doctor_user,
-                                              discipline="medical", date=days_ago(20))
+    Consultation.objects.create(patient=patient, author=doctor_user, discipline="medical",
+                                date=days_ago(20))
     assert not selectors.patient_without_contact_for_six_months(patient=patient, on=TODAY())
     open_episode(reception_client, patient)
     assert Episode.objects.filter(patient=patient).count() == 1

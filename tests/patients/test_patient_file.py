@@ -3,9 +3,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from mass.contributions import PATIENT_PANELS, Panel
 from mass.models import AuditEvent
 from patients.models import Patient
-from patients.panels import PANELS, Panel, register_panel
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory, woeringen
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -50,10 +50,11 @@ def test_panel():
         if not request.user.has_perm("patients.add_visit"):
             return None
         return {"greeting": f"<b>hello {patient.alias}</b>"}
-    register_panel(Panel(key="zz_test", title="Test panel",
-                         template="patients/tests/panel.html", context=context, order=999))
+    PATIENT_PANELS.register_panel(Panel(key="zz_test", title="Test panel",
+                                        template="patients/tests/panel.html", context=context,
+                                        order=999))
     yield
-    PANELS.pop("zz_test")
+    PATIENT_PANELS.unregister("zz_test")
 
 
 def test_patient_file_renders_the_panels_of_other_apps(client, reception_user, coordinator_user,

@@ -4,8 +4,8 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
+from mass.contributions import PATIENT_PANELS
 from mass.roles import Role
-from patients.panels import PANELS
 from social.models import IncomeRecord
 from social.panels import panel_context
 from tests.factories import (
@@ -23,7 +23,7 @@ def days_ago(n):
 
 
 def test_panel_is_registered():
-    assert PANELS["social"].template == "social/_panel.html"
+    assert PATIENT_PANELS["social"].template == "social/_panel.html"
 
 
 def test_patient_file_shows_current_situation_history_and_actions(social_worker_client,
