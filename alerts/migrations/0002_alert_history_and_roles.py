@@ -6,8 +6,6 @@ the permissions of the alert pages; which kinds each role records and reads is a
 
 from django.db import migrations
 
-from mass.roles import Role, grant, revoke
-
 ALERT_GUARD = """
 CREATE OR REPLACE FUNCTION alerts_alert_guard() RETURNS trigger AS $$
 DECLARE
@@ -32,18 +30,8 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-WHO_MEETS_THE_PERSON = [Role.RECEPTION, Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST,
-                        Role.PSYCHOLOGIST, Role.SOCIAL_WORKER]
-PERMISSIONS = {role: ["alerts.view_alert", "alerts.add_alert", "alerts.change_alert"]
-               for role in WHO_MEETS_THE_PERSON}
-
-
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):
@@ -59,5 +47,4 @@ class Migration(migrations.Migration):
               "FOR EACH ROW EXECUTE FUNCTION alerts_alert_guard();",
             "DROP TRIGGER IF EXISTS alerts_alert_guard ON alerts_alert;"
             "DROP FUNCTION IF EXISTS alerts_alert_guard();"),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]
