@@ -4,9 +4,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from consultations.models import Consultation, GroupAttendance, GroupSession
 from mass.models import AuditEvent
 from patients.models import Episode, HarmReductionContact, Patient, PatientMerge, Visit
 from patients.services import patient_relations
+from social.models import IncomeRecord
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -75,30 +77,24 @@ def test_merge_explained_on_both_files(coordinator_client, files):
 def test_merge_moves_records_of_other_apps(coordinator_client, files, doctor_user):
     kept, other = files
     moved = {}
-    consultations = pytest.importorskip("consultations.models")
-    consultations.Consultation.objects.create(patient=other, author=doctor_user,
+    Consultation.objects.create(patient=other, author=doctor_user,
                                               discipline="medical", date=TODAY())
     moved["consultations.consultation"] = 1
-    session = consultations.GroupSession.objects.create(date=TODAY(), kind="relaxation")
-    consultations.GroupAttendance.objects.create(session=session, patient=other)
+    session = GroupSession.objects.create(date=TODAY(), kind="relaxation")
+    GroupAttendance.objects.create(session=session, patient=other)
     moved["consultations.groupattendance"] = 1
-    try:
-        from social.models import IncomeRecord
-    except ImportError:
-        IncomeRecord = None
-    if IncomeRecord is not None:
-        IncomeRecord.objects.create(patient=other, date=TODAY(), source="cpas")
-        moved["social.incomerecord"] = 1
+    IncomeRecord.objects.create(patient=other, date=TODAY(), source="cpas")
+    moved["social.incomerecord"] = 1
 
     merge(coordinator_client, kept, other)
 
     record = PatientMerge.objects.get()
     for label, count in moved.items():
         assert record.moved[label] == count
-    assert consultations.Consultation.objects.get().patient == kept
-    assert consultations.GroupAttendance.objects.get().patient == kept
-    if IncomeRecord is not None:  # an append-only table: only patient_id may change
-        assert IncomeRecord.objects.get().patient == kept
+    assert Consultation.objects.get().patient == kept
+    assert GroupAttendance.objects.get().patient == kept
+    # An append-only table: only patient_id may change.
+    assert IncomeRecord.objects.get().patient == kept
 
 
 def test_merge_of_files_at_the_same_group_session(coordinator_client, files):
