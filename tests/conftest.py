@@ -4,6 +4,11 @@ from django.contrib.auth.models import Group
 from mass.roles import Role
 from tests.factories import UserFactory
 
+#: Request headers for a test that reads the English text of a page. A request's language
+#: comes from the browser's (or the signed-in user's) choice, the centre's French otherwise:
+#: one constant says English for every test that needs it.
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
 
 def make_staff(*roles: Role, **kwargs):
     user = UserFactory(**kwargs)

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from consultations.models import ConsultationAmendment
 from mass.models import AuditEvent
+from tests.conftest import EN
 from tests.factories import ConsultationFactory, ReferralFactory, ScreeningTestFactory
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def the_read(actor, obj) -> AuditEvent:

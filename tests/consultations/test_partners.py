@@ -8,9 +8,9 @@ from consultations.models import Partner, Referral, ScreeningTest
 from mass.models import AuditEvent
 from mass.roles import Role
 from patients.models import Patient
+from tests.conftest import EN
 from tests.factories import PartnerFactory, PatientFactory, ReferralFactory, ScreeningTestFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 # Computed when the tests are collected: two days ahead stays in the future for a run that
 # crosses midnight.
 TOMORROW = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()

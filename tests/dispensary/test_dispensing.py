@@ -4,17 +4,28 @@ register, not only the response."""
 from decimal import Decimal
 
 import pytest
-
 from django.urls import reverse
 
-from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
-                               Prescription, RegisterEntry)
+from dispensary.models import (
+    Dispensation,
+    DispensationCancellation,
+    HoldReview,
+    Prescription,
+    RegisterEntry,
+)
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.dispensary.conftest import (CONFIRMED, EN, balance, day, give, given_rows, history,
-                                      prescribing)
+from tests.conftest import EN
+from tests.dispensary.conftest import (
+    CONFIRMED,
+    balance,
+    day,
+    give,
+    given_rows,
+    history,
+    prescribing,
+)
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
-
 
 #: Queries of a dose given from the list with htmx, whatever the length of the list (the
 #: patients' active alerts and the centre's calendar, each read twice: by the service's rules

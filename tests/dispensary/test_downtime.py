@@ -12,8 +12,8 @@ from dispensary import selectors, services
 from dispensary.models import Dispensation, DispensationCancellation, RegisterEntry
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.conftest import make_staff
-from tests.dispensary.conftest import EN, balance, day, history, own_client
+from tests.conftest import EN, make_staff
+from tests.dispensary.conftest import balance, day, history, own_client
 from tests.factories import PatientFactory, PrescriptionFactory
 
 #: The sheet's queries, whatever the number of patients: session, user, permissions (two)

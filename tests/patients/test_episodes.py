@@ -8,9 +8,9 @@ from consultations.models import Consultation
 from mass.models import AuditEvent
 from patients import selectors
 from patients.models import Episode, Patient
+from tests.conftest import EN
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 TODAY = timezone.localdate
 
 

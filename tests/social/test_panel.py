@@ -8,14 +8,13 @@ from mass.roles import Role
 from patients.panels import PANELS
 from social.models import IncomeRecord
 from social.panels import panel_context
+from tests.conftest import EN
 from tests.factories import (
     HousingRecordFactory,
     IncomeRecordFactory,
     PatientFactory,
     SocialActionFactory,
 )
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def days_ago(n):
