@@ -10,6 +10,16 @@ from tests.factories import UserFactory
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
+@pytest.fixture
+def english():
+    """A test that reads a message raised outside a request (a service called directly)
+    reads it in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def make_staff(*roles: Role, **kwargs):
     user = UserFactory(**kwargs)
     user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))

@@ -15,16 +15,11 @@ VISITS = "file_number,date,time,site\n"
 CONSULTATIONS = "file_number,date,discipline,time,author,note\n"
 INCOME = "file_number,date,source\n"
 # import_records is the owner's work (staging tables, TRUNCATE, ANALYZE): docs/security.md.
-pytestmark = [pytest.mark.django_db, pytest.mark.database_owner]
+pytestmark = [pytest.mark.django_db, pytest.mark.database_owner,
+              pytest.mark.usefixtures("english")]
 # Computed when the tests are collected: two days ahead stays in the future for a run that
 # crosses midnight.
 TOMORROW = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def write(directory, **files):
