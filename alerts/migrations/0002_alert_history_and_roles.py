@@ -1,7 +1,8 @@
 """An alert is history (after 0001): no DELETE; an UPDATE may only write its end (ended_at,
 ended_by, end_reason), once, and move it to another file (a merge of two files of one
-person). Its kind and text are never edited: a different alert is a new one. The roles get
-the permissions of the alert pages; which kinds each role records and reads is alerts.rules.
+person). Its kind and text are never edited: a different alert is a new one. The roles'
+permissions of the alert pages are in mass.roles; which kinds each role records and reads is
+alerts.rules.
 """
 
 from django.db import migrations
