@@ -12,3 +12,4 @@ class MassConfig(AppConfig):
         from mass import security, signals  # noqa: F401
 
         post_migrate.connect(signals.grant_app_privileges_after_migrate, sender=self)
+        post_migrate.connect(signals.apply_roles_after_migrate, sender=self)

@@ -1,10 +1,14 @@
 """Staff roles. A role is a Django group of the same name; a person may hold several.
 
-Each app grants its permissions to the roles in a data migration with :func:`grant`, so the
-rights of a role are visible in the migrations of the app that defines them.
+What each role may do is the one table :data:`ROLE_PERMISSIONS` below. It is applied after
+every ``migrate`` (:func:`apply_role_permissions`, connected in ``MassConfig.ready``): each
+group gets exactly the permissions of its row, so a right removed here is removed from the
+group at the next deployment. Which records of a discipline a role may read beyond these
+permissions is decided in the selectors (``has_role``), not here.
 """
 
-from django.db import models
+from django.contrib.auth.models import Group, Permission
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -39,41 +43,153 @@ def has_role(user, *roles: Role) -> bool:
     return any(role in user_roles(user) for role in roles)
 
 
-def grant(apps, role_permissions: dict[str, list[str]]) -> None:
-    """Give roles permissions, inside a data migration.
+# --- The table ------------------------------------------------------------------------------
+# Role -> app label -> permission codenames. The groups below name the reasons once; each
+# role's row lists them app by app.
 
-    ``role_permissions`` maps a role name to ``"app_label.codename"`` strings. Permissions are
-    normally created after the migrations run; they are created here so the grant can happen
-    in the migration itself.
+_PATIENT_FILE = ["view_patient", "change_patient", "view_visit", "add_visit", "view_episode",
+                 "add_episode"]
+# Who meets the person records and reads alerts; which kinds each role records and reads is
+# alerts.rules. The coordinator works on figures and does not meet people.
+_ALERTS = ["view_alert", "add_alert", "change_alert"]
+# Everyone who identifies people in front of them sees the identification photos; the photo
+# is taken, and consent withdrawn, at the desk (reception) and the counter (nurses).
+_SEE_PHOTO = ["view_patientphoto"]
+_TAKE_PHOTO = [*_SEE_PHOTO, "add_patientphoto", "delete_patientphoto"]
+# Clinicians follow up people who missed their appointments (the outreach worklist).
+_CLINICAL_PATIENTS = [*_PATIENT_FILE, "change_episode", "view_outreachattempt",
+                      "add_outreachattempt"]
+# Reception and clinicians fill the TDI questionnaire when they open an episode.
+_TDI = ["add_tdirecord", "view_tdirecord"]
+
+_CONSULTATIONS = [
+    "view_consultation", "add_consultation", "change_consultation",
+    "view_consultationamendment", "add_consultationamendment",
+    "view_groupsession", "add_groupsession", "change_groupsession",
+    "view_groupattendance", "add_groupattendance",
+    "view_partner",
+    "view_referral", "add_referral", "change_referral",
+]
+# That a consultation took place (never its text), groups and referrals by date and partner,
+# and the partner directory to point people to it.
+_CONSULTATIONS_SEEN = ["view_consultation", "view_groupsession", "view_groupattendance",
+                       "view_partner", "view_referral"]
+_SCREENING = ["view_screeningtest", "add_screeningtest", "change_screeningtest"]
+_PARTNER_EDIT = ["add_partner", "change_partner"]
+
+_DISPENSARY_READ = ["view_product", "view_pharmacy"]
+_PRESCRIBER = [
+    *_DISPENSARY_READ,
+    "view_prescription", "add_prescription", "change_prescription", "view_dispensation",
+    "view_dispensationcancellation", "view_holdreview", "add_holdreview",
+    # Cancelling a ledger entry frees that day's dose for a new one: it may lead to a second
+    # dose, so it takes a prescriber's authority (and another person than the one who
+    # recorded the entry, see services.dispensation_cancel).
+    "add_dispensationcancellation",
+    # A starting-dose ceiling is a medical decision: the prescribers keep the rules.
+    "view_inductionrule", "add_inductionrule", "change_inductionrule",
+    # A doctor plans the closed days of patients without a take-home right.
+    "view_closeddayplan", "add_closeddayplan",
+]
+
+# Social workers keep the social file. Doctors (psychiatrists have doctor rights) read it,
+# social notes included (the social-notes rule is in social.selectors). Nurses and
+# psychologists see the situation (insurance and housing matter to care), not the actions.
+_SITUATION_MODELS = ["incomerecord", "insurancerecord", "cpasrecord", "housingrecord",
+                     "identityrecord", "addressrecord"]
+_SEE_SITUATION = [f"view_{model}" for model in _SITUATION_MODELS]
+_SEE_SOCIAL_FILE = [*_SEE_SITUATION, "view_socialaction", "view_socialactionupdate"]
+
+_PRESCRIBING_DOCTOR = {
+    "mass": ["view_site"],
+    "patients": [*_CLINICAL_PATIENTS, *_SEE_PHOTO],
+    "consultations": [*_CONSULTATIONS, *_SCREENING],
+    "dispensary": _PRESCRIBER,
+    "social": _SEE_SOCIAL_FILE,
+    "reporting": _TDI,
+    "alerts": _ALERTS,
+}
+
+ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
+    # The desk: registers people, their visits and anonymous harm-reduction material.
+    Role.RECEPTION: {
+        "mass": ["view_site"],
+        "patients": [*_PATIENT_FILE, "add_patient", "add_harmreductioncontact",
+                     "view_harmreductioncontact", *_TAKE_PHOTO],
+        "consultations": _CONSULTATIONS_SEEN,
+        "reporting": _TDI,
+        "alerts": _ALERTS,
+    },
+    # The nurse dispenses, keeps the register (receipts, counts), reads prescriptions, the
+    # starting-dose rules and the closed-day plans (the dispensing list hands the doses they
+    # allow).
+    Role.NURSE: {
+        "mass": ["view_site"],
+        "patients": [*_CLINICAL_PATIENTS, *_TAKE_PHOTO],
+        "consultations": [*_CONSULTATIONS, *_SCREENING],
+        "dispensary": [*_DISPENSARY_READ, "view_prescription", "view_dispensation",
+                       "add_dispensation", "view_dispensationcancellation", "view_holdreview",
+                       "view_registerentry", "add_registerentry", "view_inductionrule",
+                       "view_closeddayplan"],
+        "social": _SEE_SITUATION,
+        "reporting": _TDI,
+        "alerts": _ALERTS,
+    },
+    Role.DOCTOR: _PRESCRIBING_DOCTOR,
+    Role.PSYCHIATRIST: _PRESCRIBING_DOCTOR,
+    Role.PSYCHOLOGIST: {
+        "mass": ["view_site"],
+        "patients": [*_CLINICAL_PATIENTS, *_SEE_PHOTO],
+        "consultations": _CONSULTATIONS,
+        "social": _SEE_SITUATION,
+        "reporting": _TDI,
+        "alerts": _ALERTS,
+    },
+    Role.SOCIAL_WORKER: {
+        "mass": ["view_site"],
+        "patients": [*_CLINICAL_PATIENTS, *_SEE_PHOTO],
+        "consultations": [*_CONSULTATIONS, *_PARTNER_EDIT],
+        "social": [*_SEE_SOCIAL_FILE, *[f"add_{model}" for model in _SITUATION_MODELS],
+                   "add_socialaction", "change_socialaction", "add_socialactionupdate"],
+        "reporting": _TDI,
+        "alerts": _ALERTS,
+    },
+    # Staff, sites, the audit trail, merges of files, the reference data (partner directory,
+    # products, pharmacies), the register for controls and the yearly figures; never a note's
+    # text, a prescription, a dose or a person's social situation. The team's social actions
+    # to follow the workload.
+    Role.COORDINATOR: {
+        "mass": ["manage_staff", "view_auditevent", "view_site", "change_site", "add_site"],
+        "patients": ["view_patient", "merge_patient", "view_patientmerge", "view_episode",
+                     "view_visit", "view_harmreductioncontact", "view_outreachattempt",
+                     "change_worklistthresholds"],
+        "consultations": [*_CONSULTATIONS_SEEN, *_PARTNER_EDIT],
+        "dispensary": [*_DISPENSARY_READ, "view_registerentry", "add_product", "change_product",
+                       "add_pharmacy", "change_pharmacy", "view_inductionrule"],
+        "social": ["view_socialaction"],
+        "reporting": ["view_report", "view_tdirecord", "add_declaredyear", "view_declaredyear"],
+    },
+}
+
+
+def apply_role_permissions(*, using: str = DEFAULT_DB_ALIAS,
+                           table: dict[Role, dict[str, list[str]]] = ROLE_PERMISSIONS) -> None:
+    """Make each role's group hold exactly the permissions of its row in ``table``: the group
+    is created if missing, a permission missing from the row is taken away. Idempotent.
+
+    A codename that no model defines is an error (a typo in the table must not pass silently).
     """
-    from django.contrib.auth.management import create_permissions
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    labels = {perm.split(".")[0] for perms in role_permissions.values() for perm in perms}
-    for label in labels:
-        app_config = apps.get_app_config(label)
-        if not getattr(app_config, "models_module", None):  # a migration's app registry
-            app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-    for role, perms in role_permissions.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-
-
-def revoke(apps, role_permissions: dict[str, list[str]]) -> None:
-    """Reverse of :func:`grant`, for reversible migrations."""
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms in role_permissions.items():
-        group = Group.objects.filter(name=role).first()
-        if group is None:
-            continue
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.remove(*Permission.objects.filter(
-                content_type__app_label=app_label, codename=codename))
+    known = {(permission.content_type.app_label, permission.codename): permission
+             for permission in Permission.objects.using(using).select_related("content_type")}
+    with transaction.atomic(using=using):
+        for role in Role:
+            wanted = []
+            for app_label, codenames in table.get(role, {}).items():
+                for codename in codenames:
+                    permission = known.get((app_label, codename))
+                    if permission is None:
+                        raise LookupError(f"mass.roles: role {role.value} is given "
+                                          f"{app_label}.{codename}, which no model defines")
+                    wanted.append(permission)
+            group, _created = Group.objects.using(using).get_or_create(name=role.value)
+            group.permissions.set(wanted)

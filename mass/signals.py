@@ -1,4 +1,6 @@
+from django.apps import apps as global_apps
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import connections
 from django.dispatch import receiver
@@ -6,6 +8,7 @@ from django.dispatch import receiver
 from mass.audit import Action, audit_record
 from mass.db import grant_app_privileges
 from mass.middleware import client_ip
+from mass.roles import apply_role_permissions
 
 
 @receiver(user_logged_in)
@@ -34,3 +37,14 @@ def grant_app_privileges_after_migrate(sender, using, verbosity=1, **kwargs):
         tables = grant_app_privileges(connections[using], role)
         if verbosity >= 2:
             print(f"  Rights of database role {role} renewed; append-only: {', '.join(tables)}")
+
+
+def apply_roles_after_migrate(sender, using, **kwargs):
+    """Each role gets exactly the permissions of mass.roles.ROLE_PERMISSIONS after every
+    migrate (connected from MassConfig.ready, for the mass app only: once per migrate).
+
+    The mass app is the first installed: Django has not yet created the permissions of the
+    apps after it in this migrate, so they are created here first (it is idempotent)."""
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    apply_role_permissions(using=using)

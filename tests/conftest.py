@@ -4,6 +4,21 @@ from django.contrib.auth.models import Group
 from mass.roles import Role
 from tests.factories import UserFactory
 
+#: Request headers for a test that reads the English text of a page. A request's language
+#: comes from the browser's (or the signed-in user's) choice, the centre's French otherwise:
+#: one constant says English for every test that needs it.
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture
+def english():
+    """A test that reads a message raised outside a request (a service called directly)
+    reads it in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
 
 def make_staff(*roles: Role, **kwargs):
     user = UserFactory(**kwargs)
@@ -145,20 +160,23 @@ PROJECT_APPS = ["mass", "patients", "consultations", "dispensary", "social", "re
 
 
 def ensure_reference_data():
-    """Re-run the data migrations of the project (roles and their permissions, sites,
-    reference lists) when a transactional test emptied the tables. They are idempotent."""
+    """Give the roles their permissions back (mass.roles) and re-run the data migrations of the
+    project (sites, products, starting-dose rules) when a transactional test emptied the
+    tables. All of it is idempotent."""
     from django.apps import apps
     from django.db import connection
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.operations import RunPython
 
-    if Group.objects.filter(name="coordinator", permissions__isnull=False).exists():
+    from mass.models import Site
+    from mass.signals import apply_roles_after_migrate
+
+    # The flush that ends a transactional test may itself have given the roles back (it sends
+    # post_migrate): the sites tell whether the data migrations' rows are there.
+    if (Site.objects.exists()
+            and Group.objects.filter(name="coordinator", permissions__isnull=False).exists()):
         return
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.contenttypes.management import create_contenttypes
-    for app_config in apps.get_app_configs():
-        create_contenttypes(app_config, verbosity=0)
-        create_permissions(app_config, verbosity=0)
+    apply_roles_after_migrate(sender=apps.get_app_config("mass"), using=connection.alias)
     loader = MigrationLoader(connection)
     plan = [key for key in loader.graph.leaf_nodes()]
     ordered = []

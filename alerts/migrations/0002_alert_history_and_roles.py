@@ -1,12 +1,11 @@
 """An alert is history (after 0001): no DELETE; an UPDATE may only write its end (ended_at,
 ended_by, end_reason), once, and move it to another file (a merge of two files of one
-person). Its kind and text are never edited: a different alert is a new one. The roles get
-the permissions of the alert pages; which kinds each role records and reads is alerts.rules.
+person). Its kind and text are never edited: a different alert is a new one. The roles'
+permissions of the alert pages are in mass.roles; which kinds each role records and reads is
+alerts.rules.
 """
 
 from django.db import migrations
-
-from mass.roles import Role, grant, revoke
 
 ALERT_GUARD = """
 CREATE OR REPLACE FUNCTION alerts_alert_guard() RETURNS trigger AS $$
@@ -32,18 +31,8 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-WHO_MEETS_THE_PERSON = [Role.RECEPTION, Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST,
-                        Role.PSYCHOLOGIST, Role.SOCIAL_WORKER]
-PERMISSIONS = {role: ["alerts.view_alert", "alerts.add_alert", "alerts.change_alert"]
-               for role in WHO_MEETS_THE_PERSON}
-
-
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):
@@ -59,5 +48,4 @@ class Migration(migrations.Migration):
               "FOR EACH ROW EXECUTE FUNCTION alerts_alert_guard();",
             "DROP TRIGGER IF EXISTS alerts_alert_guard ON alerts_alert;"
             "DROP FUNCTION IF EXISTS alerts_alert_guard();"),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]

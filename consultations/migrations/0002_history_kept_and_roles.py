@@ -1,7 +1,6 @@
 from django.db import migrations
 
 from mass.db import append_only
-from mass.roles import Role, grant, revoke
 
 # A signed (or imported) consultation is locked: only its patient may change (a merge of two
 # files of one person moves it). No consultation is ever deleted. The Python rule
@@ -25,46 +24,8 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-CLINICAL = [Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST, Role.PSYCHOLOGIST, Role.SOCIAL_WORKER]
-CLINICAL_PERMISSIONS = [
-    "consultations.view_consultation", "consultations.add_consultation",
-    "consultations.change_consultation",
-    "consultations.view_consultationamendment", "consultations.add_consultationamendment",
-    "consultations.view_groupsession", "consultations.add_groupsession",
-    "consultations.change_groupsession",
-    "consultations.view_groupattendance", "consultations.add_groupattendance",
-    "consultations.view_partner",
-    "consultations.view_referral", "consultations.add_referral",
-    "consultations.change_referral",
-]
-SCREENING = ["consultations.view_screeningtest", "consultations.add_screeningtest",
-             "consultations.change_screeningtest"]
-PARTNER_EDIT = ["consultations.add_partner", "consultations.change_partner"]
-
-PERMISSIONS = {
-    # Reception sees that a consultation took place (never its text), groups and referrals
-    # by date and partner, and the partner directory to point people to it.
-    Role.RECEPTION: ["consultations.view_consultation", "consultations.view_groupsession",
-                     "consultations.view_groupattendance", "consultations.view_partner",
-                     "consultations.view_referral"],
-    Role.NURSE: CLINICAL_PERMISSIONS + SCREENING,
-    Role.DOCTOR: CLINICAL_PERMISSIONS + SCREENING,
-    Role.PSYCHIATRIST: CLINICAL_PERMISSIONS + SCREENING,
-    Role.PSYCHOLOGIST: CLINICAL_PERMISSIONS,
-    Role.SOCIAL_WORKER: CLINICAL_PERMISSIONS + PARTNER_EDIT,
-    # Reference data (the partner directory) and figures; no note text.
-    Role.COORDINATOR: ["consultations.view_consultation", "consultations.view_groupsession",
-                       "consultations.view_groupattendance", "consultations.view_partner",
-                       "consultations.view_referral", *PARTNER_EDIT],
-}
-
-
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):
@@ -84,5 +45,4 @@ class Migration(migrations.Migration):
         ),
         append_only("consultations_consultationamendment"),
         append_only("consultations_groupattendance", allow_patient_reassignment=True),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]

@@ -2,8 +2,6 @@ from decimal import Decimal
 
 from django.db import migrations
 
-from mass.roles import Role, grant, revoke
-
 # The products of the MASS dispensary. Highest daily doses are a guard against typing errors
 # (a prescription above is refused), set above the doses seen in practice: methadone
 # maintenance rarely exceeds 150 mg; buprenorphine's licensed maximum is 24 mg.
@@ -17,34 +15,8 @@ PRODUCTS = [
     ("Diazepam tablets", "diazepam", "tablet", False, True, "40"),
 ]
 
-READ = ["dispensary.view_product", "dispensary.view_pharmacy"]
-PRESCRIBER = READ + [
-    "dispensary.view_prescription", "dispensary.add_prescription",
-    "dispensary.change_prescription", "dispensary.view_dispensation",
-    "dispensary.view_dispensationcancellation", "dispensary.view_holdreview",
-    "dispensary.add_holdreview",
-    # Cancelling a ledger entry frees that day's dose for a new one: it may lead to a second
-    # dose, so it takes a prescriber's authority (and another person than the one who
-    # recorded the entry, see services.dispensation_cancel).
-    "dispensary.add_dispensationcancellation",
-]
-PERMISSIONS = {
-    # The nurse dispenses, keeps the register (receipts, counts) and reads prescriptions.
-    Role.NURSE: READ + [
-        "dispensary.view_prescription", "dispensary.view_dispensation",
-        "dispensary.add_dispensation", "dispensary.view_dispensationcancellation",
-        "dispensary.view_holdreview", "dispensary.view_registerentry",
-        "dispensary.add_registerentry",
-    ],
-    Role.DOCTOR: PRESCRIBER,
-    Role.PSYCHIATRIST: PRESCRIBER,
-    # The coordinator reads the register (controls, inspections) and keeps the reference
-    # data; no prescriptions or doses of patients.
-    Role.COORDINATOR: READ + [
-        "dispensary.view_registerentry", "dispensary.add_product", "dispensary.change_product",
-        "dispensary.add_pharmacy", "dispensary.change_pharmacy",
-    ],
-}
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 def create_products(apps, schema_editor):
@@ -57,14 +29,6 @@ def create_products(apps, schema_editor):
         })
 
 
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("dispensary", "0002_ledger_rules"),
@@ -73,5 +37,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(create_products, migrations.RunPython.noop),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]

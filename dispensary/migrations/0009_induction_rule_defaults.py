@@ -7,8 +7,6 @@ from decimal import Decimal
 
 from django.db import migrations
 
-from mass.roles import Role, grant, revoke
-
 GUIDELINE = ("WHO, Guidelines for the psychosocially assisted pharmacological treatment of "
              "opioid dependence, Geneva 2009, Annex 12")
 
@@ -35,16 +33,8 @@ DEFAULTS = {
                       "take-home doses. See also " + GUIDELINE + "."),
 }
 
-# A starting-dose ceiling is a medical decision: the prescribers keep the rules; nurses and
-# the coordinator read them.
-PRESCRIBERS = ["dispensary.view_inductionrule", "dispensary.add_inductionrule",
-               "dispensary.change_inductionrule"]
-PERMISSIONS = {
-    Role.NURSE: ["dispensary.view_inductionrule"],
-    Role.DOCTOR: PRESCRIBERS,
-    Role.PSYCHIATRIST: PRESCRIBERS,
-    Role.COORDINATOR: ["dispensary.view_inductionrule"],
-}
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 def create_rules(apps, schema_editor):
@@ -59,14 +49,6 @@ def create_rules(apps, schema_editor):
         })
 
 
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("dispensary", "0008_induction_rules"),
@@ -74,5 +56,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(create_rules, migrations.RunPython.noop),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]

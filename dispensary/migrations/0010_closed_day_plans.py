@@ -5,23 +5,9 @@ from django.conf import settings
 from django.db import migrations, models
 
 from mass.db import append_only
-from mass.roles import Role, grant, revoke
 
-# A doctor plans the closed days of patients without a take-home right; nurses read the plan
-# (the dispensing list hands the doses it allows).
-PERMISSIONS = {
-    Role.DOCTOR: ["dispensary.view_closeddayplan", "dispensary.add_closeddayplan"],
-    Role.PSYCHIATRIST: ["dispensary.view_closeddayplan", "dispensary.add_closeddayplan"],
-    Role.NURSE: ["dispensary.view_closeddayplan"],
-}
-
-
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):
@@ -57,5 +43,4 @@ class Migration(migrations.Migration):
         ),
         # A decision is history: a new one is recorded instead (a merge may move it).
         append_only("dispensary_closeddayplan", allow_patient_reassignment=True),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]

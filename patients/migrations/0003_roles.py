@@ -1,20 +1,8 @@
 from django.db import migrations
 
-from mass.roles import Role, grant, revoke
-
-# Nurses hand out harm-reduction material too; coordinators read how files were merged.
-PERMISSIONS = {
-    Role.NURSE: ["patients.add_harmreductioncontact", "patients.view_harmreductioncontact"],
-    Role.COORDINATOR: ["patients.view_patientmerge"],
-}
-
-
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
+# Used to give nurses the harm-reduction material and coordinators the merges; role
+# permissions are now the one table mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# Kept, empty, for the history of existing databases.
 
 
 class Migration(migrations.Migration):
@@ -23,4 +11,4 @@ class Migration(migrations.Migration):
         ("mass", "0004_roles"),
     ]
 
-    operations = [migrations.RunPython(grant_roles, revoke_roles)]
+    operations = []

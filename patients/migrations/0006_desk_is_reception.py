@@ -1,23 +1,11 @@
 from django.db import migrations
 
-from mass.roles import Role, grant, revoke
-
-# The reception desk (board, anonymous harm-reduction material) is reception's: the grant of
-# 0003 to nurses had no page to use it on.
-PERMISSIONS = {
-    Role.NURSE: ["patients.add_harmreductioncontact", "patients.view_harmreductioncontact"],
-}
-
-
-def revoke_nurse(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def grant_nurse(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
+# Used to take the harm-reduction material back from nurses (the desk is reception's); role
+# permissions are now the one table mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# Kept, empty, for the history of existing databases.
 
 
 class Migration(migrations.Migration):
     dependencies = [("patients", "0005_visit_board_index")]
 
-    operations = [migrations.RunPython(revoke_nurse, grant_nurse)]
+    operations = []

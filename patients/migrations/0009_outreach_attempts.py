@@ -12,21 +12,9 @@ from django.conf import settings
 from django.db import migrations, models
 
 from mass.db import append_only
-from mass.roles import CLINICAL_ROLES, Role, grant, revoke
 
-PERMISSIONS = {
-    **{role: ["patients.view_outreachattempt", "patients.add_outreachattempt"]
-       for role in CLINICAL_ROLES},
-    Role.COORDINATOR: ["patients.view_outreachattempt", "patients.change_worklistthresholds"],
-}
-
-
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):
@@ -74,5 +62,4 @@ class Migration(migrations.Migration):
             },
         ),
         append_only("patients_outreachattempt", allow_patient_reassignment=True),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]

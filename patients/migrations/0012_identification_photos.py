@@ -15,23 +15,9 @@ from django.conf import settings
 from django.db import migrations, models
 
 from mass.db import append_only
-from mass.roles import Role, grant, revoke
 
-SEE = ["patients.view_patientphoto"]
-TAKE = [*SEE, "patients.add_patientphoto", "patients.delete_patientphoto"]
-PERMISSIONS = {
-    Role.RECEPTION: TAKE, Role.NURSE: TAKE,
-    **{role: SEE for role in (Role.DOCTOR, Role.PSYCHIATRIST, Role.PSYCHOLOGIST,
-                              Role.SOCIAL_WORKER)},
-}
-
-
-def grant_roles(apps, schema_editor):
-    grant(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, {role.value: perms for role, perms in PERMISSIONS.items()})
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):
@@ -81,5 +67,4 @@ class Migration(migrations.Migration):
             },
         ),
         append_only("patients_photoconsent", allow_patient_reassignment=True),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]

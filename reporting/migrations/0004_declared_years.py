@@ -5,20 +5,9 @@ from django.conf import settings
 from django.db import migrations, models
 
 from mass.db import append_only
-from mass.roles import Role, grant, revoke
 
-# Coordinators sign the yearly figures: they declare a finished year and read the declarations.
-PERMISSIONS = {
-    Role.COORDINATOR.value: ["reporting.add_declaredyear", "reporting.view_declaredyear"],
-}
-
-
-def grant_roles(apps, schema_editor):
-    grant(apps, PERMISSIONS)
-
-
-def revoke_roles(apps, schema_editor):
-    revoke(apps, PERMISSIONS)
+# The roles' permissions were granted here once; they are now the one table
+# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):
@@ -53,5 +42,4 @@ class Migration(migrations.Migration):
         ),
         # A declaration is what was sent to the funder: a new version, never a changed row.
         append_only("reporting_declaredyear"),
-        migrations.RunPython(grant_roles, revoke_roles),
     ]

@@ -10,10 +10,9 @@ from alerts.models import Alert
 from alerts.rules import RULES, readable_kinds, recordable_kinds
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.conftest import client_for, make_staff
+from tests.conftest import EN, client_for, make_staff
 from tests.factories import AlertFactory, PatientFactory, SocialActionFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 R, N, D, PY, PS, S, C = (Role.RECEPTION, Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST,
                          Role.PSYCHOLOGIST, Role.SOCIAL_WORKER, Role.COORDINATOR)
 
@@ -298,7 +297,7 @@ def alerted(patient):
 
 
 def _pages(patient):
-    from tests.factories import (ConsultationFactory, EpisodeFactory, PrescriptionFactory)
+    from tests.factories import ConsultationFactory, EpisodeFactory, PrescriptionFactory
     episode = EpisodeFactory(patient=patient)
     consultation = ConsultationFactory(patient=patient, discipline="other")
     rx = PrescriptionFactory(patient=patient)

@@ -13,10 +13,9 @@ from consultations.models import Consultation, ConsultationAmendment
 from mass.models import AuditEvent, Site
 from mass.roles import Role
 from patients.models import Patient
+from tests.conftest import EN
 from tests.consultations.conftest import days_ago
 from tests.factories import ConsultationAmendmentFactory, ConsultationFactory, PatientFactory
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def form_data(**overrides):

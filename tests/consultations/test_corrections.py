@@ -18,10 +18,9 @@ from consultations.services import group_attendance_add
 from mass.models import AuditEvent
 from mass.roles import Role
 from reporting.selectors import file_active_figures
-from tests.conftest import make_staff
+from tests.conftest import EN, make_staff
 from tests.factories import GroupSessionFactory, PatientFactory, ScreeningTestFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 TODAY = timezone.localdate
 
 

@@ -9,14 +9,13 @@ from consultations.models import GroupAttendance, GroupSession
 from consultations.selectors import contact_day_querysets
 from mass.roles import Role
 from patients.models import Patient
+from tests.conftest import EN
 from tests.factories import (
     ConsultationFactory,
     GroupAttendanceFactory,
     GroupSessionFactory,
     PatientFactory,
 )
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def test_psychologist_records_a_group_session(psychologist_client, psychologist_user,

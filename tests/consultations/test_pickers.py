@@ -12,6 +12,7 @@ from django.utils import timezone
 from consultations.models import GroupAttendance, Referral
 from mass.models import AuditEvent
 from patients.models import Patient
+from tests.conftest import EN
 from tests.factories import (
     ConsultationAmendmentFactory,
     ConsultationFactory,
@@ -19,8 +20,6 @@ from tests.factories import (
     PatientFactory,
     PrescriptionFactory,
 )
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from django.urls import reverse
 
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.conftest import make_staff
+from tests.conftest import EN, make_staff
 from tests.factories import PartnerFactory, PatientFactory, ReferralFactory
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ from django.utils import timezone
 from dispensary import services
 from dispensary.models import Dispensation, RegisterEntry
 from mass.roles import Role
-from tests.conftest import make_staff
-from tests.factories import (DispensationFactory, PatientFactory, PrescriptionFactory,
-                             methadone_syrup)
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+from tests.conftest import EN, make_staff
+from tests.factories import (
+    DispensationFactory,
+    PatientFactory,
+    PrescriptionFactory,
+    methadone_syrup,
+)
 
 
 def day(delta=0) -> datetime.date:

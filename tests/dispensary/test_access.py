@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.conftest import make_staff
-from tests.dispensary.conftest import EN, day, give, history, reviewed
+from tests.conftest import EN, make_staff
+from tests.dispensary.conftest import day, give, history, reviewed
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 #: Queries of the dispensing list, whatever the number of patients: session, user, the

@@ -11,15 +11,16 @@ from dispensary.models import Dispensation
 from dispensary.selectors import MAX_TAKE_HOME_DAYS, dose_states
 from mass.models import SiteClosure
 from mass.selectors import site_calendar
-from tests.dispensary.conftest import EN, centre_calendar, day, give, given_rows, history
+from tests.conftest import EN
+from tests.dispensary.conftest import centre_calendar, day, give, given_rows, history
 from tests.dispensary.test_access import ALERTS_QUERY, LIST_QUERIES
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory, woeringen
 
 
 def close_centre(first: int, last: int | None = None, reason="Journée de formation"):
     """A closure of the centre from day ``first`` to ``last`` (relative to today)."""
-    from tests.conftest import make_staff
     from mass.roles import Role
+    from tests.conftest import make_staff
     coordinator = make_staff(Role.COORDINATOR, username=f"t_closing_{first}_{last}")
     return SiteClosure.objects.create(site=woeringen(), first_day=day(first),
                                       last_day=day(last if last is not None else first),

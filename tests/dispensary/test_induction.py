@@ -13,7 +13,8 @@ from django.urls import reverse
 from dispensary import services
 from dispensary.models import InductionRule, Prescription, Product
 from mass.models import AuditEvent
-from tests.dispensary.conftest import EN, day, history, prescribing
+from tests.conftest import EN
+from tests.dispensary.conftest import day, history, prescribing
 from tests.factories import PatientFactory, PrescriptionFactory, methadone_syrup
 
 REASON = "Tolerance confirmed: 60 mg a day at the Transit programme until last week."

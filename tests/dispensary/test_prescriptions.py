@@ -2,7 +2,8 @@ from django.urls import reverse
 
 from dispensary.models import Pharmacy, Prescription, Product
 from mass.models import AuditEvent
-from tests.dispensary.conftest import CONFIRMED, EN, day, prescribing
+from tests.conftest import EN
+from tests.dispensary.conftest import CONFIRMED, day, prescribing
 from tests.factories import PrescriptionFactory, methadone_syrup
 
 

@@ -12,8 +12,8 @@ from dispensary.models import Dispensation, Pharmacy
 from dispensary.selectors import monthly_register
 from mass.models import AuditEvent
 from mass.roles import Role
-from tests.conftest import make_staff
-from tests.dispensary.conftest import EN, day, give, history
+from tests.conftest import EN, make_staff
+from tests.dispensary.conftest import day, give, history
 from tests.factories import PatientFactory, PrescriptionFactory
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from dispensary import services
 from dispensary.models import Pharmacy, Product
 from mass.models import AuditEvent
-from tests.dispensary.conftest import EN
+from tests.conftest import EN
 from tests.factories import PrescriptionFactory, methadone_syrup
 
 PRODUCT = {"name": "Morphine sulfate (slow release)", "substance": "morphine",

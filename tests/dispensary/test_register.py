@@ -5,7 +5,8 @@ from decimal import Decimal
 from django.urls import reverse
 
 from dispensary.models import RegisterEntry
-from tests.dispensary.conftest import EN, balance, day, give
+from tests.conftest import EN
+from tests.dispensary.conftest import balance, day, give
 from tests.factories import methadone_syrup
 
 

@@ -8,8 +8,16 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from dispensary.models import Dispensation, Prescription, RegisterEntry
-from tests.dispensary.conftest import (CONFIRMED, EN, balance, day, give, given_rows, history,
-                                      prescribing)
+from tests.conftest import EN
+from tests.dispensary.conftest import (
+    CONFIRMED,
+    balance,
+    day,
+    give,
+    given_rows,
+    history,
+    prescribing,
+)
 from tests.factories import DispensationFactory, PrescriptionFactory
 
 

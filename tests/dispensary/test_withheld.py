@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from dispensary.models import Dispensation, RegisterEntry
 from mass.models import AuditEvent
-from tests.dispensary.conftest import EN, balance, day, give, given_rows, history
+from tests.conftest import EN
+from tests.dispensary.conftest import balance, day, give, given_rows, history
 from tests.dispensary.test_access import ALERTS_QUERY, LIST_QUERIES
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 

@@ -25,6 +25,11 @@ VIEWS = {
     "two_factor_setup": (Role.NURSE, None),
     "language_set": (Role.NURSE, {"language": "nl"}),
 }
+#: What each answers: a form sent redirects; the ending form without a last day is shown
+#: again, its ``next`` kept in the form; the set-up of a second factor is a page; its
+#: verification, with no second factor waiting, sends the user on.
+ANSWER = {key: 302 for key in VIEWS} | {"dispensary:prescription_end": 200,
+                                        "two_factor_setup": 200}
 
 
 def url_for(world, key, user):
@@ -50,7 +55,7 @@ def test_next_stays_on_the_site(world, key, next_url):
         response = client.get(url, {"next": next_url})
     else:
         response = client.post(url, {**fields, "next": next_url})
-    assert response.status_code in (200, 302), response.status_code
+    assert response.status_code == ANSWER[key], response.status_code
     if response.status_code == 302:
         location = response["Location"]
         assert url_has_allowed_host_and_scheme(location, allowed_hosts={"testserver"}), location

@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from mass import selectors, services
 from mass.models import AuditEvent, Site, SiteClosure
+from tests.conftest import EN
 from tests.factories import woeringen
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def day(delta=0) -> datetime.date:

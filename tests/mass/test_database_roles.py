@@ -20,6 +20,9 @@ from mass.triggers import installed_name
 from patients.services import patient_merge
 from tests.factories import DispensationFactory, PatientFactory
 
+# A skip by design: a deployment may give the application one database role (DATABASE_URL
+# without MIGRATE_DATABASE_URL); then there is no second role to test. The embedded database
+# of `make test` always has both.
 pytestmark = pytest.mark.skipif(not settings.MASS_APP_DATABASE_ROLE,
                                 reason="one database role configured (no MIGRATE_DATABASE_URL)")
 

@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from dispensary.models import Dispensation
 from mass.security import SESSION_AUTH_AT
+
 # Mimi's running prescription and the stock it is given from, as the dispensary tests have them.
-from tests.dispensary.conftest import EN, give, given_rows, patient, rx, stock  # noqa: F401
+from tests.conftest import EN
+from tests.dispensary.conftest import give, given_rows, patient, rx, stock  # noqa: F401
 
 LIST = reverse("dispensary:today")
 PAGE = "http://testserver" + LIST + "?q=mim"  # the page the nurse clicked on (HX-Current-URL)

@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from mass.models import AuditEvent
+from tests.conftest import EN
 from tests.factories import EpisodeFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def reads_of(patient, user):

@@ -18,10 +18,8 @@ from patients.models import (
 )
 from patients.services import harm_reduction_log
 from reporting.selectors import file_active_figures
-from tests.conftest import make_staff
+from tests.conftest import EN, make_staff
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory, woeringen
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def cancel_url(visit) -> str:

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from mass.models import AuditEvent
 from patients.models import HarmReductionContact, Patient, Visit
+from tests.conftest import EN
 from tests.factories import PatientFactory, VisitFactory, woeringen
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

@@ -1,16 +1,16 @@
 import datetime
 
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from consultations.models import Consultation
 from mass.models import AuditEvent
 from patients import selectors
 from patients.models import Episode, Patient
+from tests.conftest import EN
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 TODAY = timezone.localdate
 
 
@@ -24,10 +24,7 @@ def open_episode(client, patient, day=None):
 
 
 def expected_redirect(episode):
-    try:
-        return reverse("reporting:tdi", args=[episode.pk])
-    except NoReverseMatch:
-        return f"/patients/{episode.patient_id}/"
+    return reverse("reporting:tdi", args=[episode.pk])
 
 
 def test_first_episode_is_a_new_request(reception_client, reception_user):

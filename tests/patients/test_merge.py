@@ -9,9 +9,9 @@ from mass.models import AuditEvent
 from patients.models import Episode, HarmReductionContact, Patient, PatientMerge, Visit
 from patients.services import patient_relations
 from social.models import IncomeRecord
+from tests.conftest import EN
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 TODAY = timezone.localdate
 
 

@@ -12,10 +12,15 @@ from mass.models import AuditEvent
 from patients.models import Episode, Patient, PatientMerge
 from patients.services import episodes_record_lapses
 from reporting.selectors import file_active_figures, tdi_file_rows, tdi_year_counts
-from tests.factories import (EpisodeFactory, PatientFactory, PrescriptionFactory,
-                             TdiRecordFactory, VisitFactory)
+from tests.conftest import EN
+from tests.factories import (
+    EpisodeFactory,
+    PatientFactory,
+    PrescriptionFactory,
+    TdiRecordFactory,
+    VisitFactory,
+)
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 TODAY = timezone.localdate
 YEAR = TODAY().year - 1
 

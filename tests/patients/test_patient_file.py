@@ -6,9 +6,8 @@ from django.utils import timezone
 from mass.contributions import PATIENT_PANELS, Panel
 from mass.models import AuditEvent
 from patients.models import Patient
+from tests.conftest import EN
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory, woeringen
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def test_patient_file_is_audited_as_a_read(reception_client, reception_user):

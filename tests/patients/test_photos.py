@@ -17,6 +17,7 @@ from mass.models import AuditEvent
 from mass.roles import Role
 from patients.models import PatientPhoto, PhotoConsent
 from patients.photos import MAX_BYTES, PHOTO_SIZE, THUMB_SIZE
+from tests.conftest import EN
 from tests.factories import (
     PatientFactory,
     PrescriptionFactory,
@@ -25,8 +26,6 @@ from tests.factories import (
     photo_of,
     photo_upload,
 )
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture(autouse=True)

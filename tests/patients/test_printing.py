@@ -12,7 +12,7 @@ from mass.audit import audit_list_read, audit_read
 from mass.models import AuditEvent
 from mass.roles import Role
 from social.models import IncomeRecord
-from tests.conftest import make_staff
+from tests.conftest import EN, make_staff
 from tests.factories import (
     ConsultationFactory,
     PatientFactory,
@@ -21,8 +21,6 @@ from tests.factories import (
     VisitFactory,
     woeringen,
 )
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def document(response) -> str:

@@ -6,10 +6,8 @@ from django.utils import timezone
 from mass.models import AuditEvent, Site
 from mass.roles import Role
 from patients.models import HarmReductionContact, Patient, Visit
-from tests.conftest import make_staff
+from tests.conftest import EN, make_staff
 from tests.factories import PatientFactory, SiteFactory, VisitFactory, woeringen
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def arrive(client, patient, purpose="dispensing", htmx=False, **extra):

@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from mass.models import AuditEvent
 from patients.models import Patient
+from tests.conftest import EN
 from tests.factories import PatientFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 # A valid NISS: 85073003328 (check digits 97 - 850730033 % 97 = 28).
 VALID_NISS = "85073003328"
 

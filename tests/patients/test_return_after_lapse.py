@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from patients.models import Episode
 from patients.selectors import months_before
+from tests.conftest import EN
 from tests.factories import EpisodeFactory, PatientFactory, TdiRecordFactory, VisitFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 HTMX = {"HTTP_HX_REQUEST": "true"}
 TODAY = timezone.localdate
 

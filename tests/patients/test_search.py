@@ -1,9 +1,8 @@
 import pytest
 
 from patients.models import Patient
+from tests.conftest import EN
 from tests.factories import PatientFactory
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def search(client, q, **extra):

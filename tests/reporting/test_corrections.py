@@ -10,11 +10,11 @@ from patients.models import HarmReductionContact
 from patients.services import harm_reduction_log
 from reporting import selectors
 from reporting.models import DeclaredYear
+from tests.conftest import EN
 from tests.factories import PatientFactory, VisitFactory, woeringen
 
 D = datetime.date
 PAGE = "/reporting/file-active/2025/"
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def test_a_correction_of_a_declared_year_shows_in_its_reconciliation(coordinator_client,

@@ -16,6 +16,7 @@ from mass.roles import Role
 from patients.models import Episode
 from reporting import declaring, selectors, services
 from reporting.models import DeclaredYear
+from tests.conftest import EN
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory, woeringen
 
 D = datetime.date
@@ -23,7 +24,6 @@ PAGE = "/reporting/file-active/2025/"
 DECLARE = PAGE + "declare/"
 
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def declare(client, **data):

@@ -8,9 +8,8 @@ from django.utils import timezone
 from mass.models import AuditEvent
 from mass.roles import Role
 from social.models import SocialAction, SocialActionUpdate
+from tests.conftest import EN
 from tests.factories import PartnerFactory, SocialActionFactory
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def today(delta=0):

@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from mass.roles import Role
 from social.models import SocialAction
+from tests.conftest import EN
 from tests.factories import PartnerFactory, PatientFactory, SocialActionFactory
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 CASELOAD = reverse("social:caseload")
 TEAM = reverse("social:team")
 

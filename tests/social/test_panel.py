@@ -8,14 +8,13 @@ from mass.contributions import PATIENT_PANELS
 from mass.roles import Role
 from social.models import IncomeRecord
 from social.panels import panel_context
+from tests.conftest import EN
 from tests.factories import (
     HousingRecordFactory,
     IncomeRecordFactory,
     PatientFactory,
     SocialActionFactory,
 )
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def days_ago(n):

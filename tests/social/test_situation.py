@@ -8,9 +8,8 @@ from django.utils import timezone
 from mass.models import AuditEvent
 from mass.roles import Role
 from social.models import CpasRecord, HousingRecord, IncomeRecord, InsuranceRecord
+from tests.conftest import EN
 from tests.factories import HousingRecordFactory, IncomeRecordFactory, PatientFactory
-
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def situation_url(patient):
