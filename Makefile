@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python$$(cat .python-version 2>/dev/null) python3.13 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test setup db migrate messages static demo stop-db bench clean
+.PHONY: help run test lint setup db migrate messages static demo stop-db bench clean
 
 help:
 	@echo "make run    serve the application with demo data on http://$(HOST):$(PORT)"
@@ -43,8 +43,13 @@ run: db static
 	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/"
 	$(VENV)/bin/gunicorn mass.wsgi:application --config mass/gunicorn.conf.py --bind $(HOST):$(PORT)
 
-test: setup
+# The lint gate first (ruff, and no model change without its migration), then the suite.
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	DEMO=1 $(PY) manage.py makemigrations --check --dry-run -v 0
 
 bench: db
 	$(PY) -m bench

@@ -317,7 +317,8 @@ def log_in_all(accounts: list[Account], port: int) -> list[Session]:
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(f"{account.username}: {error}")
 
-    threads = [threading.Thread(target=log_in, args=pair) for pair in zip(sessions, accounts)]
+    threads = [threading.Thread(target=log_in, args=pair)
+               for pair in zip(sessions, accounts, strict=False)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -441,7 +442,7 @@ def run(fixture: Fixture, sessions: list[Session], doses: list, duration: float,
     deadline = start + duration
     threads = [threading.Thread(target=worker, daemon=True, args=(
         account, session, fixture, deadline, results, ledger, dose_queue, queue_lock, n))
-        for n, (account, session) in enumerate(zip(fixture.accounts, sessions))]
+        for n, (account, session) in enumerate(zip(fixture.accounts, sessions, strict=False))]
     for thread in threads:
         thread.start()
     timeline = {"start": start}

@@ -357,7 +357,7 @@ def _seed(visit_days, *, today, rng, nurses, doctors) -> dict[str, int]:
         cancelled_at=entry.dispensed_at + datetime.timedelta(minutes=20),
         cancelled_by_id=rng.choice([d for d in doctors if d != entry.dispensed_by_id]
                                    or doctors))
-        for entry, d in zip(entries, doses) if d.get("cancel")]
+        for entry, d in zip(entries, doses, strict=False) if d.get("cancel")]
     DispensationCancellation.objects.bulk_create(cancellations)
     counts["register"] = _seed_register(entries, {c.dispensation_id for c in cancellations},
                                         today=today, rng=rng, nurses=nurses)
@@ -390,9 +390,8 @@ def _seed_register(entries, cancelled_ids, *, today, rng, nurses) -> int:
                 events.append((entry.date, 1, "cancelled", entry.quantity, entry))
         events.sort(key=lambda e: (e[0], e[1], e[4].dispensed_at if e[4] else 0,
                                    0 if e[2] == "dispensed" else 1))
-        balance, sequence = Decimal(0), 0
-        for day, _order, kind, quantity, entry in events:
-            sequence += 1
+        balance = Decimal(0)
+        for sequence, (day, _order, kind, quantity, entry) in enumerate(events, start=1):
             fields = {}
             if kind == "count":
                 loss = Decimal(rng.choice([5, 10, 15])) if rng.random() < 0.15 else Decimal(0)

@@ -7,8 +7,16 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from dispensary.models import (ClosedDayPlan, Dispensation, HoldReview, InductionRule, Pharmacy,
-                               Prescription, Product, RegisterEntry)
+from dispensary.models import (
+    ClosedDayPlan,
+    Dispensation,
+    HoldReview,
+    InductionRule,
+    Pharmacy,
+    Prescription,
+    Product,
+    RegisterEntry,
+)
 from dispensary.services import product_locked_message
 
 DOSE = {"max_digits": 8, "decimal_places": 2}

@@ -546,7 +546,7 @@ def _instance(model, db: str, fields: list[str], values, related: dict | None = 
     by one. None of these models has pre_init/post_init receivers or field descriptors that
     would need it."""
     instance = model.__new__(model)
-    instance.__dict__.update(zip(fields, values))
+    instance.__dict__.update(zip(fields, values, strict=False))
     state = instance._state = ModelState()
     state.adding, state.db = False, db
     if related:

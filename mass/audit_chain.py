@@ -8,10 +8,10 @@ cron) then links the committed rows not yet sealed, in id order, each to the one
 
 and gives each its ``chain_position`` (1, 2, 3... with no gap: the sealer numbers them itself).
 The database lets a row be updated once, from unsealed to sealed, with nothing else changing
-(its ``AppendOnly`` rule in ``AuditEvent.Meta.triggers``). A row committed late (a long transaction took its id
-before rows sealed since) is sealed at the end of the chain: the chain follows the sealing
-order, which is the position, not the id; a gap in ids is no break (a rolled-back
-transaction skips ids).
+(its ``AppendOnly`` rule in ``AuditEvent.Meta.triggers``). A row committed late (a long
+transaction took its id before rows sealed since) is sealed at the end of the chain: the
+chain follows the sealing order, which is the position, not the id; a gap in ids is no break
+(a rolled-back transaction skips ids).
 
 ``audit_verify`` recomputes the chain and names the first row where it breaks: an edited row
 no longer gives its hash, a deleted row leaves a gap in the positions and the next row's hash

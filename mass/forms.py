@@ -114,7 +114,7 @@ class OpeningHoursForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         hours = {}
-        for day, label in OpeningHours.Weekday.choices:
+        for day, _label in OpeningHours.Weekday.choices:
             opens, closes = cleaned.get(f"opens_{day}"), cleaned.get(f"closes_{day}")
             if f"opens_{day}" in self.errors or f"closes_{day}" in self.errors:
                 continue

@@ -45,7 +45,8 @@ def parse_po(text: str) -> dict[str, str]:
             continue
         if not line or line.startswith("#"):
             continue
-        if line.startswith(("msgctxt ", "msgid ")) and ("msgstr" in entry or "msgstr_plural" in entry):
+        if (line.startswith(("msgctxt ", "msgid "))
+                and ("msgstr" in entry or "msgstr_plural" in entry)):
             keep_fuzzy = fuzzy
             fuzzy = False
             flush()

@@ -246,7 +246,8 @@ class AuditEvent(models.Model):
     # rule (Meta.triggers) allows exactly this update, from empty, and nothing else.
     chain_position = models.BigIntegerField(_("chain position"), null=True, blank=True,
                                             unique=True, editable=False)
-    chain_hash = models.CharField(_("chain hash"), max_length=64, null=True, blank=True,
+    # NULL, not "": unsealed is no value, and the append-only rule tests IS NULL.
+    chain_hash = models.CharField(_("chain hash"), max_length=64, null=True, blank=True,  # noqa: DJ001
                                   editable=False)
 
     class Meta:

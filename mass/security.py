@@ -163,7 +163,8 @@ def check_tdi_pseudonym_key(app_configs, **kwargs):
         return []
     return [checks.Warning(
         "TDI_PSEUDONYM_KEY is not set: the TDI file for Sciensano cannot be exported.",
-        hint="Set a long random secret and keep it the same every year (docs/features.md, TDI file).",
+        hint="Set a long random secret and keep it the same every year "
+             "(docs/features.md, TDI file).",
         id="mass.W003",
     )]
 

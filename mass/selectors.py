@@ -94,7 +94,9 @@ def audit_readers_of_patient(*, patient) -> list[dict]:
     for pk in ids:
         named |= Q(details__contains={"patients": [pk]})
     return list(
-        AuditEvent.objects.filter(named, action__in=[AuditEvent.Action.VIEW, AuditEvent.Action.EXPORT, AuditEvent.Action.SEARCH])
+        AuditEvent.objects.filter(named, action__in=[AuditEvent.Action.VIEW,
+                                                     AuditEvent.Action.EXPORT,
+                                                     AuditEvent.Action.SEARCH])
         .values("actor__username", "actor__first_name", "actor__last_name")
         .annotate(reads=Count("id"), last_read=Max("at"),
                   hidden=Count("id", filter=Q(details__text_shown=False)))

@@ -264,9 +264,9 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# The TDI file for Sciensano (reporting, docs/features.md "TDI file"): the centre's TDI code and type,
-# and the secret of the pseudonymised client identifier (an HMAC key that must stay the same
-# every year and never leave the centre; required outside the demo to export the file).
+# The TDI file for Sciensano (reporting, docs/features.md "TDI file"): the centre's TDI code
+# and type, and the secret of the pseudonymised client identifier (an HMAC key that must stay
+# the same every year and never leave the centre; required outside the demo to export the file).
 TDI_CENTRE_ID = env("TDI_CENTRE_ID", default="MASS-BXL")
 TDI_CENTRE_TYPE = env("TDI_CENTRE_TYPE", default="3")
 TDI_PSEUDONYM_KEY = env("TDI_PSEUDONYM_KEY", default="")

@@ -257,7 +257,7 @@ def generate(*, start: datetime.date, end: datetime.date, scale: float = 1.0, se
         for day in days:
             _material_of_day(rng, data, day, scale, outreach_sites)
         previous = list(seen)
-    for person, episode in open_episode.items():
+    for episode in open_episode.values():
         data.episodes.append(episode)
     data.patients = people.rows
     return data

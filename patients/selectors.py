@@ -355,7 +355,7 @@ def patient_contact_timeline(*, patient, months: int = 12) -> dict:
                     .values_list("date", flat=True).distinct())
     by_month = []
     month = today.replace(day=1)
-    for _ in range(months):
+    for _month in range(months):
         count = sum(1 for d in days if d.year == month.year and d.month == month.month)
         by_month.append({"month": month, "days": count})
         month = months_before(month, 1)
@@ -456,7 +456,7 @@ def episode_end_among(episode: Episode, days: list[datetime.date], today: dateti
     inside = [episode.opened_on] + [
         day for day in days if day > episode.opened_on
         and (episode.closed_on is None or day <= episode.closed_on)]
-    for day, following in zip(inside, inside[1:]):
+    for day, following in zip(inside, inside[1:], strict=False):
         if following >= months_after(day, CONTACT_GAP_MONTHS):
             return day, True
     last = inside[-1]
@@ -784,7 +784,7 @@ def board_today(*, day: datetime.date, site: Site | None = None, rows: int = BOA
         "visits": latest,
         "total": total,
         "people": people,
-        "by_purpose": [(label, count) for label, count in zip(purposes.values(), counts)],
+        "by_purpose": list(zip(purposes.values(), counts, strict=False)),
         "material": [{"material": value, "label": labels.get(value, value),
                       "handed_out": handed_out, "returned": returned, "contacts": contacts}
                      for value, handed_out, returned, contacts in material],

@@ -119,10 +119,10 @@ def patient_update(*, patient: Patient, actor, status: str | None = None, **iden
         if getattr(patient, name) != value:
             setattr(patient, name, value)
             changed.append(name)
-    if "birth_date" in identity and patient.birth_date:
-        if patient.birth_year != patient.birth_date.year:
-            patient.birth_year = patient.birth_date.year
-            changed.append("birth_year")
+    if ("birth_date" in identity and patient.birth_date
+            and patient.birth_year != patient.birth_date.year):
+        patient.birth_year = patient.birth_date.year
+        changed.append("birth_year")
     if status is not None and status != patient.status:
         patient.status = status
         changed.append("status")

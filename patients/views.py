@@ -125,15 +125,16 @@ def patient_create(request):
                                  % {"file": patient.file_number, "alias": patient.alias,
                                     "purpose": visit.get_purpose_display()})
                 return redirect("reception:board")
-    elif request.method == "POST" and (niss := normalize_niss(request.POST.get("niss", ""))):
+    elif (request.method == "POST"
+          and (niss := normalize_niss(request.POST.get("niss", "")))
+          and Patient.objects.filter(niss=niss).exists()):
         # A NISS of another file is refused: show which file, as for any likely duplicate.
-        if Patient.objects.filter(niss=niss).exists():
-            duplicates = selectors.patient_duplicates(
-                alias=request.POST.get("alias", "")[:100], niss=niss)
-            audit_record(actor=request.user, action=Action.SEARCH,
-                         summary=gettext_noop("registration: %(count)s files with this NISS shown"),
-                         params={"count": len(duplicates)},
-                         details={"patients": sorted(d.patient.pk for d in duplicates)})
+        duplicates = selectors.patient_duplicates(
+            alias=request.POST.get("alias", "")[:100], niss=niss)
+        audit_record(actor=request.user, action=Action.SEARCH,
+                     summary=gettext_noop("registration: %(count)s files with this NISS shown"),
+                     params={"count": len(duplicates)},
+                     details={"patients": sorted(d.patient.pk for d in duplicates)})
     if not duplicates:
         form.without_duplicate_check()
     return render(request, "patients/patient_form.html",

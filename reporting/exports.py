@@ -227,7 +227,8 @@ TDI_COLUMN_HELP = {
     "client_id": "pseudonymised person: HMAC-SHA256 of the file number with "
                  "TDI_PSEUDONYM_KEY, 32 hex characters; the same every year",
     "episode_id": "pseudonymised episode (HMAC of the episode number), 16 hex characters",
-    "questionnaire": "1 questionnaire filled in, 0 missing (every coded item then 99, the secondary drugs empty)",
+    "questionnaire": "1 questionnaire filled in, 0 missing (every coded item then 99, the "
+                     "secondary drugs empty)",
     "sex": "1 male, 2 female, 3 other, 99 not known (from the patient file)",
     "birth_year": "year of birth, empty if not known (from the patient file)",
     "age_at_entry": "treatment year minus birth year, 99 if not known",
@@ -264,7 +265,7 @@ def tdi_format_description() -> str:
             lines.append(f"| `{column}` | {text} |")
         lines.append("")
         seen = set()
-        for column, enum in choices.items():
+        for enum in choices.values():
             if enum in seen:
                 continue
             seen.add(enum)

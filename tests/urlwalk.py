@@ -2,7 +2,8 @@
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-SAMPLE_ARGS = {"int": "1", "str": "x", "slug": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLE_ARGS = {"int": "1", "str": "x", "slug": "x", "path": "x",
+               "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
 def iter_url_patterns(resolver=None, prefix="", namespace=""):

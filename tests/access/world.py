@@ -183,14 +183,16 @@ def build_world() -> World:
         patient=other_patient, start_date=day(-60), end_date=day(-40), pharmacy=pharmacy,
         prescribed_by=author)
 
-    return World(role_grant=role_grant, author=author, draft=draft, closure=closure, held=held, users=users, patient=patient, other_patient=other_patient,
+    return World(role_grant=role_grant, author=author, draft=draft, closure=closure, held=held,
+                 users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
                  attendance=attendance, hr_contact=hr_contact,
                  referral=referral, screening=screening, product=product, pharmacy=pharmacy,
                  prescription=prescription, dispensation=dispensation, receipt=receipt,
                  pharmacy_prescription=pharmacy_prescription,
-                 income=income, social_action=social_action, site=site, tdi=tdi, photo=photo, alert=alert,
+                 income=income, social_action=social_action, site=site, tdi=tdi, photo=photo,
+                 alert=alert,
                  markers=markers)
 
 

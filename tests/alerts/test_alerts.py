@@ -251,8 +251,8 @@ def test_alert_of_a_kind_the_role_does_not_read_is_404(client, patient):
 
 
 def refused(statement, params):
-    with pytest.raises((InternalError, IntegrityError, ProgrammingError)), transaction.atomic():
-        with connection.cursor() as cursor:
+    with (pytest.raises((InternalError, IntegrityError, ProgrammingError)),
+          transaction.atomic(), connection.cursor() as cursor):
             cursor.execute(statement, params)
 
 

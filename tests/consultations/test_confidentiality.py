@@ -41,7 +41,8 @@ def render_my_panels(user, patient) -> str:
     request = RequestFactory().get("/")
     request.user = user
     return "".join(render_to_string(panel.template, context, request=request)
-                   for panel, context in PATIENT_PANELS.shown(request, patient) if panel.key in MY_PANELS)
+                   for panel, context in PATIENT_PANELS.shown(request, patient)
+                   if panel.key in MY_PANELS)
 
 
 def patient_file_page(client, patient) -> str:

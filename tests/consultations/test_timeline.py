@@ -3,12 +3,11 @@
 import datetime
 
 import pytest
-
-from mass.roles import Role
 from django.urls import reverse
 from django.utils import timezone
 
 from mass.models import AuditEvent
+from mass.roles import Role
 from patients.models import HarmReductionContact
 from tests.consultations.conftest import days_ago
 from tests.factories import (

@@ -128,7 +128,7 @@ def test_two_nurses_giving_at_once_after_a_same_day_re_prescription(stale_page):
 
     targets = [new, old if stale_page else new]
     responses = run_together(*[lambda c=c, rx=rx: give(c, rx)
-                               for c, rx in zip((first, second), targets)])
+                               for c, rx in zip((first, second), targets, strict=True)])
 
     assert not any(isinstance(r, Exception) for r in responses), responses
     assert sorted(r.status_code for r in responses) == [200, 302]
@@ -183,8 +183,9 @@ def test_the_database_alone_refuses_two_top_ups_above_the_daily_dose():
 def test_two_doctors_prescribing_at_once_one_is_told_changed_meanwhile():
     """Two doctors open the prescription form of one patient and save at the same moment:
     exactly one prescription is written, the other doctor is told, nothing else written."""
-    from dispensary.models import Prescription
     from django.urls import reverse
+
+    from dispensary.models import Prescription
     add_stock()
     rx = PrescriptionFactory(patient=PatientFactory(alias="Mimi"), start_date=day(-10))
     url = reverse("dispensary:prescription_create", args=[rx.patient.pk])

@@ -8,8 +8,14 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dispensary import services
-from dispensary.models import (Dispensation, DispensationCancellation, HoldReview,
-                               Prescription, Product, RegisterEntry)
+from dispensary.models import (
+    Dispensation,
+    DispensationCancellation,
+    HoldReview,
+    Prescription,
+    Product,
+    RegisterEntry,
+)
 from tests.dispensary.conftest import OVERRIDE, day, history, reviewed
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 

@@ -19,8 +19,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
 def test_print_the_downtime_sheet_then_record_a_paper_dose(page, steps, staff_factory):
     from dispensary import services
     from dispensary.models import Dispensation, RegisterEntry
-    from tests.factories import (DispensationFactory, PatientFactory, PrescriptionFactory,
-                                 methadone_syrup)
+    from tests.factories import (
+        DispensationFactory,
+        PatientFactory,
+        PrescriptionFactory,
+        methadone_syrup,
+    )
 
     today = timezone.localdate()
     yesterday = today - datetime.timedelta(days=1)

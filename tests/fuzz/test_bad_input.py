@@ -487,7 +487,6 @@ def test_every_form_is_fuzzed():
 def test_bad_input(world, form, data):
     client = client_for(world, form.user)
     fields = form_fields(world, form, client)
-    url = url_of(world, form.key)
     good = {name: values(world) if callable(values) else values
             for name, values in form.good.items()}
     body = draw_body(data, fields, good)

@@ -202,7 +202,7 @@ PAGE_QUERIES_WITH_GRANTS = 12
 def test_staff_page_query_count_does_not_grow_with_pending_grants(
         coordinator_client, second_coordinator, django_assert_num_queries):
     def ask(n):
-        for i in range(n):
+        for _ in range(n):
             RoleGrant.objects.create(user=make_staff(), role=Role.NURSE,
                                      requested_by=second_coordinator)
     ask(1)

@@ -224,7 +224,6 @@ def test_database_keeps_the_merge_record_as_written(coordinator_client, files):
     from django.db import DatabaseError, transaction
     kept, other = files
     merge(coordinator_client, kept, other)
-    with pytest.raises(DatabaseError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE patients_patientmerge SET reason = 'rewritten'")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE patients_patientmerge SET reason = 'rewritten'")
     assert PatientMerge.objects.get().reason.startswith("Même personne")

@@ -214,8 +214,11 @@ def test_summary_prints_the_current_screening_result_and_cancelled_records_as_su
         doctor_client, doctor_user, file_with_records):
     # An HIV result amended from positive to negative prints as negative ("amended"); a test
     # and a walk-in recorded on the wrong file are not given as valid on paper.
-    from consultations.models import (ScreeningResultAmendment, ScreeningTest,
-                                      ScreeningTestCancellation)
+    from consultations.models import (
+        ScreeningResultAmendment,
+        ScreeningTest,
+        ScreeningTestCancellation,
+    )
     from patients.models import Visit, VisitCancellation
     today = timezone.localdate()
     amended = ScreeningTest.objects.create(

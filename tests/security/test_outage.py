@@ -60,10 +60,11 @@ def test_session_lost_to_an_outage_is_503_not_400(rf):
         try:
             try:
                 raise OperationalError("the database system is shutting down")
+            # Raised as Django's session middleware does, with the cause as context.
             except OperationalError:
-                raise UpdateError
+                raise UpdateError  # noqa: B904
         except UpdateError:
-            raise SessionInterrupted("The request's session was deleted")
+            raise SessionInterrupted("The request's session was deleted")  # noqa: B904
     except SessionInterrupted as interrupted:
         response = bad_request(rf.get("/"), interrupted)
     assert response.status_code == 503 and response["Retry-After"] == "10"

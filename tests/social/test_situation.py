@@ -69,8 +69,8 @@ def test_a_new_situation_keeps_the_earlier_one_in_the_history(social_worker_clie
     rows = list(IncomeRecord.objects.filter(patient=patient).order_by("date"))
     assert [r.source for r in rows] == ["none", "salary"]
     page = social_worker_client.get(situation_url(patient), **EN).content.decode()
-    assert 'data-history="income-%d"' % rows[0].pk in page
-    assert 'data-history="income-%d"' % rows[1].pk in page
+    assert f'data-history="income-{rows[0].pk}"' in page
+    assert f'data-history="income-{rows[1].pk}"' in page
     current = page.split('data-current="income"')[1].split("</tr>")[0]
     assert "Salary" in current and "No own income" not in current
 
