@@ -7,8 +7,8 @@ Two questions, asked by ``tests/mass/test_translations.py``:
   ``gettext_noop``, ``pgettext``, ``ngettext``... in the apps' Python files, ``{% translate %}``
   and ``{% blocktranslate %}`` in the templates, the latter through Django's own
   ``templatize``, the function makemessages uses);
-- ``po_entries()``: each entry of a catalogue, translated or not, fuzzy or not (the compiler's
-  ``parse_po`` keeps only what it compiles).
+- ``po_entries()``: each entry of a catalogue, translated or not, fuzzy or not (the compiler,
+  mass.i18n_compile, keeps only what is translated).
 
 A message of the code absent from a catalogue, present but empty, or fuzzy, is shown in the
 fallback language or in English: ``missing_translations()`` names them.
