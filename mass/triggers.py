@@ -94,10 +94,18 @@ class AppendOnly(Rule):
             return APPEND_ONLY_REFUSAL
         unchanged = " - ".join(f"'{column}'" for column in self.updatable)
         condition = [f"(to_jsonb(NEW) - {unchanged}) = (to_jsonb(OLD) - {unchanged})"]
+        if "patient_id" in self.updatable:
+            # Only a merge moves a row to another file: the file it leaves must already be
+            # a stub of the one it goes to (patients.services.patient_merge marks it first).
+            condition.append(MOVED_BY_A_MERGE)
         if self.update_only_if:
             condition.append(" ".join(self.update_only_if.split()))
         return (f"IF TG_OP = 'UPDATE' AND {' AND '.join(condition)} THEN\n"
                 f"    RETURN NEW;\nEND IF;\n{APPEND_ONLY_REFUSAL}")
+
+
+MOVED_BY_A_MERGE = ("(NEW.patient_id = OLD.patient_id OR EXISTS (SELECT 1 FROM patients_patient p "
+                    "WHERE p.id = OLD.patient_id AND p.merged_into_id = NEW.patient_id))")
 
 
 def append_only_tables() -> dict[str, tuple[str, ...]]:

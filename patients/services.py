@@ -265,6 +265,14 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
     if kept.sex == Patient.Sex.UNKNOWN and merged.sex != Patient.Sex.UNKNOWN:
         copied["sex"] = kept.sex = merged.sex
 
+    # The merged file becomes a stub first: the database lets a ledger row change file only
+    # towards the file its own was merged into (mass.triggers.AppendOnly).
+    merged.status = Patient.Status.MERGED
+    merged.merged_into = kept
+    if "niss" in copied:
+        merged.niss = ""  # one NISS, one file: it now identifies the kept file
+    merged.save(update_fields=["status", "merged_into", "niss", "updated_at"])
+
     moved, left = {}, {}
     for model, field in patient_relations():
         count, stayed = _move(model, field, kept=kept, merged=merged)
@@ -276,11 +284,6 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
         left["patients.episode"] = left.get("patients.episode", 0) + joined_left
     joined_episodes = [_episode_kind_after_join(join, kept=kept) for join in joins]
 
-    merged.status = Patient.Status.MERGED
-    merged.merged_into = kept
-    if "niss" in copied:
-        merged.niss = ""  # one NISS, one file: it now identifies the kept file
-    merged.save(update_fields=["status", "merged_into", "niss", "updated_at"])
     if copied:
         kept.save(update_fields=[*copied, "updated_at"])
     record = PatientMerge.objects.create(kept=kept, merged=merged, reason=reason, moved=moved,

@@ -68,7 +68,14 @@ def test_orm_save_and_delete_refused_too(given):
 
 
 def test_merge_may_move_ledger_rows_to_the_kept_file(given):
+    from patients.models import Patient
     kept = PatientFactory(alias="Kept")
+    # Not to any file: only to the one the row's file was merged into.
+    with pytest.raises(DatabaseError, match="append-only"):
+        raw("UPDATE dispensary_dispensation SET patient_id = %s WHERE id = %s",
+            [kept.pk, given.pk])
+    Patient.objects.filter(pk=given.patient_id).update(status=Patient.Status.MERGED,
+                                                       merged_into=kept)
     raw("UPDATE dispensary_dispensation SET patient_id = %s WHERE id = %s", [kept.pk, given.pk])
     assert Dispensation.objects.get(pk=given.pk).patient == kept
 

@@ -246,8 +246,16 @@ def test_situation_history_is_append_only_in_the_database(patient):
 
 
 def test_a_merge_may_move_the_history_to_the_kept_file(patient):
+    from django.db import DatabaseError, transaction
+
+    from patients.models import Patient
     record = IncomeRecordFactory(patient=patient, source="pension")
     kept = PatientFactory()
+    # Not to any file: only to the one this file was merged into.
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        IncomeRecord.objects.filter(pk=record.pk).update(patient=kept)
+    Patient.objects.filter(pk=patient.pk).update(status=Patient.Status.MERGED,
+                                                 merged_into=kept)
     IncomeRecord.objects.filter(pk=record.pk).update(patient=kept)
     record.refresh_from_db()
     assert record.patient == kept
