@@ -78,6 +78,21 @@ def role_users(reception_user, nurse_user, doctor_user, psychiatrist_user, psych
     }
 
 
+def service_refusal(call, *, unchanged=(), **kwargs):
+    """Call a service with input it must refuse (the ``tests/<app>/test_services.py``): it
+    raises ValidationError and writes nothing, no audit row and no row of the ``unchanged``
+    models. Returns the ValidationError."""
+    from django.core.exceptions import ValidationError
+
+    from mass.models import AuditEvent
+    counted = [AuditEvent, *unchanged]
+    before = [model.objects.count() for model in counted]
+    with pytest.raises(ValidationError) as caught:
+        call(**kwargs)
+    assert [model.objects.count() for model in counted] == before
+    return caught.value
+
+
 def client_for(client, user):
     client.force_login(user)
     return client

@@ -6,25 +6,18 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from dispensary import services
 from dispensary.models import Dispensation, Product, RegisterEntry
-from mass.models import AuditEvent
 from mass.refusals import refusal_text
+from tests.conftest import service_refusal
 from tests.dispensary.conftest import day
 
 pytestmark = pytest.mark.usefixtures("english")
 
 
 def refusal(call, **kwargs) -> str:
-    audit_rows = AuditEvent.objects.count()
-    ledger = Dispensation.objects.count(), RegisterEntry.objects.count()
-    with pytest.raises(ValidationError) as caught:
-        call(**kwargs)
-    assert AuditEvent.objects.count() == audit_rows
-    assert (Dispensation.objects.count(), RegisterEntry.objects.count()) == ledger
-    return refusal_text(caught.value)
+    return refusal_text(service_refusal(call, unchanged=(Dispensation, RegisterEntry), **kwargs))
 
 
 def test_a_product_the_database_refuses_is_a_sentence_not_an_error(coordinator_user):

@@ -5,23 +5,17 @@ nothing."""
 import datetime
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from mass.models import AuditEvent
 from patients import services
 from patients.models import Episode, OutreachAttempt, PatientMerge, Visit
+from tests.conftest import service_refusal
 from tests.factories import PatientFactory, woeringen
 
 pytestmark = pytest.mark.usefixtures("english")
 
 
-def refusal(call, **kwargs) -> ValidationError:
-    audit_rows = AuditEvent.objects.count()
-    with pytest.raises(ValidationError) as caught:
-        call(**kwargs)
-    assert AuditEvent.objects.count() == audit_rows
-    return caught.value
+refusal = service_refusal
 
 
 def test_an_episode_cannot_open_in_the_future(reception_user):

@@ -4,23 +4,17 @@ the same input first). Each refusal writes nothing."""
 import datetime
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from mass.models import AuditEvent
 from social import services
 from social.models import IncomeRecord
+from tests.conftest import service_refusal
 from tests.factories import IncomeRecordFactory, PatientFactory
 
 pytestmark = pytest.mark.usefixtures("english")
 
 
-def refusal(call, **kwargs) -> ValidationError:
-    audit_rows = AuditEvent.objects.count()
-    with pytest.raises(ValidationError) as caught:
-        call(**kwargs)
-    assert AuditEvent.objects.count() == audit_rows
-    return caught.value
+refusal = service_refusal
 
 
 def test_a_situation_cannot_be_dated_in_the_future(social_worker_user):
