@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.triggers import ALERT_GUARD
+from mass.triggers import moved_only_by_a_merge
 
 
 class Alert(models.Model):
@@ -39,7 +40,7 @@ class Alert(models.Model):
     end_reason = models.CharField(_("why it ended"), max_length=300, blank=True)
 
     class Meta:
-        triggers = [ALERT_GUARD]
+        triggers = [ALERT_GUARD, moved_only_by_a_merge()]
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         ordering = ["-recorded_at", "-id"]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations.triggers import CONSULTATION_LOCK
 from mass.models import CancellableQuerySet, Cancellation
-from mass.triggers import AppendOnly
+from mass.triggers import AppendOnly, moved_only_by_a_merge
 from patients.triggers import (
     AFTER_ATTENDANCE_CANCELLATIONS,
     AFTER_CONTACTS,
@@ -84,7 +84,7 @@ class Consultation(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
-        triggers = [CONSULTATION_LOCK,
+        triggers = [CONSULTATION_LOCK, moved_only_by_a_merge(),
                     *episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")

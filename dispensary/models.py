@@ -33,7 +33,7 @@ from dispensary.triggers import (
     REGISTER_CHECK,
     dispensation_check,
 )
-from mass.triggers import AppendOnly
+from mass.triggers import AppendOnly, moved_only_by_a_merge
 from patients.triggers import AFTER_CANCELLATIONS, AFTER_CONTACTS, episode_refresh
 
 DOSE_DIGITS = {"max_digits": 8, "decimal_places": 2}
@@ -265,7 +265,7 @@ class Prescription(models.Model):
                                  verbose_name=_("ended by"))
 
     class Meta:
-        triggers = [PRESCRIPTION_GUARD]
+        triggers = [PRESCRIPTION_GUARD, moved_only_by_a_merge()]
         verbose_name = _("prescription")
         verbose_name_plural = _("prescriptions")
         ordering = ["-start_date", "-id"]

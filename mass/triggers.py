@@ -108,6 +108,23 @@ MOVED_BY_A_MERGE = ("(NEW.patient_id = OLD.patient_id OR EXISTS (SELECT 1 FROM p
                     "WHERE p.id = OLD.patient_id AND p.merged_into_id = NEW.patient_id))")
 
 
+def moved_only_by_a_merge() -> Rule:
+    """A clinical record (a signed note, an alert, a prescription) changes file only by a
+    merge, towards the file its own was merged into: the application's role, which may update
+    these rows (an alert's end, a prescription's end), cannot hand them to another person."""
+    return Rule(
+        name="moved_only_by_a_merge",
+        when=pgtrigger.Before, operation=pgtrigger.UpdateOf("patient_id"),
+        condition=pgtrigger.Condition("OLD.patient_id IS DISTINCT FROM NEW.patient_id"),
+        func=f"""
+    IF NOT {MOVED_BY_A_MERGE} THEN
+        RAISE EXCEPTION '% on %.%: a record changes file only by a merge',
+            TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+""")
+
+
 def append_only_tables() -> dict[str, tuple[str, ...]]:
     """The append-only tables of the installed models, each with the columns the
     application may still UPDATE."""

@@ -349,8 +349,13 @@ def test_open_notes_are_not_deleted_either(doctor_user):
 
 
 def test_merge_may_move_a_signed_note(doctor_user):
+    from patients.models import Patient
     consultation = signed(doctor_user)
     kept = PatientFactory()
+    # (The merge marks the file it empties first: a note changes file only towards the
+    # file its own was merged into.)
+    Patient.objects.filter(pk=consultation.patient_id).update(status=Patient.Status.MERGED,
+                                                              merged_into=kept)
     Consultation.objects.filter(pk=consultation.pk).update(patient=kept)
     consultation.refresh_from_db()
     assert consultation.patient == kept and consultation.note == "ORIGINAL TEXT"

@@ -358,7 +358,13 @@ def test_database_lets_a_prescription_end_earlier_never_later(patient, doctor_us
 
 
 def test_database_lets_a_merge_move_a_prescription(rx):
+    from patients.models import Patient
     kept = PatientFactory(alias="Kept")
+    with pytest.raises(DatabaseError, match="changes file only by a merge"):
+        raw("UPDATE dispensary_prescription SET patient_id = %s WHERE id = %s",
+            [kept.pk, rx.pk])
+    Patient.objects.filter(pk=rx.patient_id).update(status=Patient.Status.MERGED,
+                                                    merged_into=kept)
     raw("UPDATE dispensary_prescription SET patient_id = %s WHERE id = %s", [kept.pk, rx.pk])
     assert Prescription.objects.get(pk=rx.pk).patient == kept
 

@@ -227,3 +227,23 @@ def test_database_keeps_the_merge_record_as_written(coordinator_client, files):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE patients_patientmerge SET reason = 'rewritten'")
     assert PatientMerge.objects.get().reason.startswith("Même personne")
+
+
+@pytest.mark.parametrize("model_factory", ["consultation", "alert", "prescription"])
+def test_a_clinical_record_changes_file_only_by_a_merge(db, model_factory):
+    # A signed note, an alert, a prescription: the database lets one change file only towards
+    # the file its own was merged into (mass.triggers.moved_only_by_a_merge).
+    from django.db import DatabaseError, transaction
+
+    from tests import factories
+    made = getattr(factories, f"{model_factory.capitalize()}Factory")()
+    model = type(made)
+    kept = PatientFactory()
+    with pytest.raises(DatabaseError, match="changes file only by a merge"), \
+            transaction.atomic():
+        model.objects.filter(pk=made.pk).update(patient=kept)
+    Patient.objects.filter(pk=made.patient_id).update(status=Patient.Status.MERGED,
+                                                      merged_into=kept)
+    model.objects.filter(pk=made.pk).update(patient=kept)
+    made.refresh_from_db()
+    assert made.patient_id == kept.pk
