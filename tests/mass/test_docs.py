@@ -25,13 +25,16 @@ TEXT_SUFFIXES = {".py", ".html", ".txt", ".js", ".css", ".md", ".toml", ".cfg", 
                  ".yaml", ".json", ".sh"}
 TEXT_NAMES = {"Makefile", "run"}
 
-#: ``docs/name.md``, then optionally the section it quotes: ``docs/x.md, "Section"``,
-#: ``docs/x.md ("Section")``, ``docs/x.md "Section"``.
+#: ``docs/<file>.md``, then optionally the section it quotes: ``docs/<file>.md, "Section"``,
+#: ``docs/<file>.md ("Section")``, ``docs/<file>.md "Section"``.
 DOC_REFERENCE = re.compile(r'(?<![\w/.-])docs/([\w-]+\.md)(?:[,:]?\s*\(?"([^"]{1,120})")?')
 #: A Markdown link: [text](target) or [text](target#anchor).
 MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]*)\)")
 #: The checked-out steering documents beside the repository are not part of it.
 OUTSIDE = "../" + "shared"
+#: Files that do not exist, for the test of the checks (spelt in two pieces so that this
+#: module does not itself name a missing file).
+NOWHERE, GONE = "docs/" + "nowhere.md", "docs/" + "gone.md"
 
 
 def repository_files():
@@ -123,18 +126,18 @@ def test_the_checks_catch_what_they_name():
     """The checks themselves: a missing file, a missing section, a link to nothing, a path
     outside the repository are each reported."""
     files = [
-        (Path("mass/example.py"), '# see docs/nowhere.md and docs/security.md, "No such part"\n'
+        (Path("mass/example.py"), f'# see {NOWHERE} and docs/security.md, "No such part"\n'
                                   '# and docs/security.md, "Two database\n#   roles" (exists)\n'),
         (Path("tests/example.py"), f"# {OUTSIDE}/docs/domain.md\n"),
     ]
     assert dangling_doc_references(files) == [
-        "mass/example.py:1: docs/nowhere.md does not exist",
+        f"mass/example.py:1: {NOWHERE} does not exist",
         'mass/example.py:1: docs/security.md has no section "No such part"',
         f"tests/example.py: refers to {OUTSIDE}, outside the repository",
     ]
-    links = [(Path("README.md"), "[ops](docs/operations.md) [gone](docs/gone.md) "
+    links = [(Path("README.md"), f"[ops](docs/operations.md) [gone]({GONE}) "
                                  "[web](https://example.org) [bad](docs/operations.md#nope)\n")]
     assert broken_links(links) == [
-        "README.md:1: link to a missing file: docs/gone.md",
+        f"README.md:1: link to a missing file: {GONE}",
         "README.md:1: link to a missing heading: docs/operations.md#nope",
     ]
