@@ -171,9 +171,6 @@ def patient_summary(request, pk):
     patient = selectors.patient_get_for_user(user=request.user, pk=pk)
     if patient.is_merged:
         raise Http404  # a merged stub has no records of its own: print the kept file
-    audit_read(actor=request.user, obj=patient,
-               summary=gettext_noop("patient file %(file)s summary printed"),
-               params={"file": patient.file_number})
     context = document_context(kind="summary", patient=patient, actor=request.user,
                                back_url=patient.get_absolute_url(),
                                title=_("Summary of %(alias)s") % {"alias": patient.alias})
@@ -183,6 +180,12 @@ def patient_summary(request, pk):
                                                {"patient": patient, **section_context},
                                                request=request))
                     for section, section_context in SUMMARY_SECTIONS.shown(request, patient)]
+    # The trail says which parts of the file went onto paper: the sections this reader's
+    # rules let through, by key (never their content).
+    audit_read(actor=request.user, obj=patient,
+               summary=gettext_noop("patient file %(file)s summary printed"),
+               params={"file": patient.file_number},
+               details={"sections": [section.key for section, _html in sections]})
     return render(request, "patients/patient_summary.html", {
         "patient": patient, "sections": sections,
         **selectors.patient_summary(patient=patient), **context})

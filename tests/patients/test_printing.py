@@ -62,10 +62,13 @@ def test_doctor_summary_shows_what_the_doctor_reads(doctor_client, doctor_user,
     assert (event.action, event.actor, event.object_type) == ("view", doctor_user,
                                                               "patients.patient")
     assert "summary printed" in event.summary
+    assert {"dispensary", "social", "consultations"} <= set(event.details["sections"])
 
 
 def test_psychologist_summary_has_no_dispensing_record(psychologist_client, file_with_records):
     text = document(psychologist_client.get(summary_url(file_with_records), **EN))
+    sections = AuditEvent.objects.get(patient=file_with_records).details["sections"]
+    assert "dispensary" not in sections and "consultations" in sections
     assert 'data-summary-section="dispensary"' not in text
     assert "SECRETINSTRUCTIONS" not in text and "SECRETMEDICALNOTE" not in text
     # The consultation took place (the timeline shows it to every role); its text is not here.
