@@ -589,17 +589,10 @@ def _induction_check(*, patient, product, daily_dose, start_date, end_date, take
 def _prescription_create(*, patient, product, daily_dose, evening_dose, start_date, end_date,
                          take_home_weekdays, pharmacy, instructions, actor, today,
                          induction_overrides=(), induction_override_reason="") -> Prescription:
-    if start_date < today:
-        raise ValidationError(_("A prescription cannot start in the past."))
-    if daily_dose <= 0 or daily_dose > product.max_daily_dose:
-        raise ValidationError(_("The daily dose must be above zero and at most %(max)s.")
-                              % {"max": _quantity(product.max_daily_dose, product.unit)})
-    if evening_dose < 0 or evening_dose >= daily_dose:
-        raise ValidationError(_("The evening part must be less than the daily dose."))
-    if end_date is not None and end_date < start_date:
-        raise ValidationError(_("The prescription cannot end before it starts."))
-    if len(set(take_home_weekdays)) >= 7:
-        raise ValidationError(_("At least one day a week must be dispensed under supervision."))
+    _check_prescription_figures(product=product, daily_dose=daily_dose,
+                                evening_dose=evening_dose, start_date=start_date,
+                                end_date=end_date, take_home_weekdays=take_home_weekdays,
+                                today=today)
     same_substance = (Prescription.objects
                       .filter(patient=patient, product__substance=product.substance)
                       .select_related("product"))
@@ -608,27 +601,8 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
     previous = (same_substance.filter(start_date__lte=start_date)
                 .filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date - ONE_DAY))
                 .order_by("-start_date", "-id").first())
-    for running in same_substance.filter(Q(end_date__isnull=True)
-                                         | Q(end_date__gte=start_date)):
-        if start_date == today and running.start_date <= today:
-            # Replaced today: it was in force this morning and doses may have been given
-            # under it, so it ends today, never before its own start; the new one is in force
-            # from now (the newer of two running the same day) and what was given counts.
-            end = today
-        else:
-            # Replaced from a later day, or before it began (then it ends the day before its
-            # start: written but never in force, the one case the check constraint allows).
-            end = max(start_date, running.start_date) - ONE_DAY
-        if running.end_date is not None and running.end_date <= end:
-            continue  # already ends by then (replaced earlier today): who ended it stays
-        running.end_date = end
-        running.ended_by = actor
-        running.end_reason = _("Replaced by a new prescription.")
-        running.save(update_fields=["end_date", "ended_by", "end_reason"])
-        audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=running,
-                     summary=gettext_noop("prescription %(prescription)s ends %(day)s: "
-                                          "replaced"),
-                     params={"prescription": running.pk, "day": f"{running.end_date:%Y-%m-%d}"})
+    _end_replaced(same_substance, patient=patient, start_date=start_date, actor=actor,
+                  today=today)
     # The run of prescriptions goes on (at the MASS, without a day in between): its first
     # day stays. Missed days are counted from the last dose given whatever the run, this
     # first day counting only for a patient who never had a dose (DoseState.missed_days).
@@ -655,6 +629,48 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
                  params={"product": product.name, "quantity": _quantity(daily_dose, product.unit),
                          "day": f"{start_date:%Y-%m-%d}", "notes": override})
     return rx
+
+
+def _check_prescription_figures(*, product, daily_dose, evening_dose, start_date, end_date,
+                                take_home_weekdays, today) -> None:
+    """Dates and doses a prescription may have, before anything is read or written."""
+    if start_date < today:
+        raise ValidationError(_("A prescription cannot start in the past."))
+    if daily_dose <= 0 or daily_dose > product.max_daily_dose:
+        raise ValidationError(_("The daily dose must be above zero and at most %(max)s.")
+                              % {"max": _quantity(product.max_daily_dose, product.unit)})
+    if evening_dose < 0 or evening_dose >= daily_dose:
+        raise ValidationError(_("The evening part must be less than the daily dose."))
+    if end_date is not None and end_date < start_date:
+        raise ValidationError(_("The prescription cannot end before it starts."))
+    if len(set(take_home_weekdays)) >= 7:
+        raise ValidationError(_("At least one day a week must be dispensed under supervision."))
+
+
+def _end_replaced(same_substance, *, patient, start_date, actor, today) -> None:
+    """The prescriptions of the substance still running on ``start_date`` (or starting
+    later) end, each with its audit row."""
+    for running in same_substance.filter(Q(end_date__isnull=True)
+                                         | Q(end_date__gte=start_date)):
+        if start_date == today and running.start_date <= today:
+            # Replaced today: it was in force this morning and doses may have been given
+            # under it, so it ends today, never before its own start; the new one is in force
+            # from now (the newer of two running the same day) and what was given counts.
+            end = today
+        else:
+            # Replaced from a later day, or before it began (then it ends the day before its
+            # start: written but never in force, the one case the check constraint allows).
+            end = max(start_date, running.start_date) - ONE_DAY
+        if running.end_date is not None and running.end_date <= end:
+            continue  # already ends by then (replaced earlier today): who ended it stays
+        running.end_date = end
+        running.ended_by = actor
+        running.end_reason = _("Replaced by a new prescription.")
+        running.save(update_fields=["end_date", "ended_by", "end_reason"])
+        audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=running,
+                     summary=gettext_noop("prescription %(prescription)s ends %(day)s: "
+                                          "replaced"),
+                     params={"prescription": running.pk, "day": f"{running.end_date:%Y-%m-%d}"})
 
 
 def prescription_end(*, prescription: Prescription, end_date: datetime.date, reason: str,
