@@ -159,15 +159,62 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
               withheld_reason, hand_take_home, reassessed, actor,
               today, paper: PaperRecord | None = None) -> list[Dispensation]:
     """Record a dose part of ``today``: the day of the desk, or the day of a paper record
-    (``paper``), whose rules are checked as they were that day."""
+    (``paper``), whose rules are checked as they were that day.
+
+    The checks run in this order, each refusing with nothing written: the file and the
+    prescription, the dose state in force, never twice, then either a withheld dose or a
+    dose given (hold, doctor first, intoxication, quantity, register balance)."""
+    patient, rx = _lock_prescription(prescription_id)
+    _check_file_and_prescription(patient, rx, part=part, today=today, paper=paper)
+    state = _dose_state_in_force(rx, today=today, paper=paper)
+    part_state = state.part_state(part)
+    _check_not_given_yet(rx, state, part_state, withhold=withhold, today=today, paper=paper)
+    # The entry records which withheld dose its intoxication check assessed again.
+    reassessment_of = state.intoxication_withheld if reassessed else None
+    now = timezone.now()
+    common = _entry_fields(rx, part=part, intoxication_signs=intoxication_signs,
+                           observations=observations, actor=actor, today=today, now=now,
+                           paper=paper)
+    noted = _paper_notes(paper)
+    if withhold or intoxication_signs:
+        return [_withhold(patient, rx, part_state, common=common, part=part,
+                          intoxication_signs=intoxication_signs, withhold=withhold,
+                          withheld_reason=withheld_reason, reassessment_of=reassessment_of,
+                          actor=actor, today=today, noted=noted)]
+    _check_may_give(state, reassessed=reassessed, hand_take_home=hand_take_home, today=today,
+                    paper=paper)
+    quantity = _quantity_to_give(rx, state, part_state, part=part, quantity=quantity,
+                                 today=today, paper=paper)
+    review = _hold_review_of_the_day(rx, state, today=today)
+    take_home = _take_home_entries(rx, state.take_home_to_hand) if hand_take_home else []
+    _check_register_balance(rx, quantity=quantity, take_home=take_home)
+    created = [Dispensation.objects.create(
+        **common, dose_date=today, status=Dispensation.Status.GIVEN, quantity=quantity,
+        replaces=part_state.head, review=review, reassessment_of=reassessment_of)]
+    for day, take_home_part, dose in take_home:
+        created.append(Dispensation.objects.create(
+            **{**common, "part": take_home_part}, dose_date=day,
+            status=Dispensation.Status.GIVEN, quantity=dose))
+    _register_and_audit_given(patient, rx, created, actor=actor, today=today, now=now,
+                              paper=paper, noted=noted)
+    return created
+
+
+def _lock_prescription(prescription_id) -> tuple[Patient, Prescription]:
+    """The patient's row locked, then the prescription read again under the lock: a doctor
+    may just have ended or replaced it."""
     try:
         rx = Prescription.objects.select_related("product").get(pk=prescription_id)
     except Prescription.DoesNotExist:
         raise ValidationError(_("This prescription does not exist.")) from None
     patient = _lock_patient(rx.patient_id)
-    # Read again under the lock: a doctor may just have ended or replaced it.
     rx = Prescription.objects.select_related("product").get(pk=prescription_id)
-    unit = rx.product.unit
+    return patient, rx
+
+
+def _check_file_and_prescription(patient, rx, *, part, today, paper) -> None:
+    """A dose is recorded in a living, kept file, under a prescription of the MASS running
+    that day, for one of its parts."""
     if patient.merged_into_id is not None:
         raise ValidationError(_("This file was merged into another one: dispense from the kept "
                                 "file."))
@@ -190,17 +237,26 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
         raise ValidationError(_("This prescription has no %(part)s.")
                               % {"part": Dispensation.Part(part).label if part in
                                  Dispensation.Part.values else part})
+
+
+def _dose_state_in_force(rx, *, today, paper) -> "selectors.DoseState":
+    """The day's dose state of the prescription; refused when it is running that day but not
+    in force: replaced that day by a newer prescription of the substance, under which the
+    day's dose (or its top-up) is given."""
     state = selectors.dose_state_for(prescription=rx, today=today)
     if state is None and paper is not None:
         raise ValidationError(_("This prescription was replaced on %(day)s by a new one: record "
                                 "the dose under the new prescription. Nothing was recorded.")
                               % {"day": date_format(today)})
     if state is None:
-        # Running today but not in force: replaced today by a newer prescription of the
-        # substance, under which the day's dose (or its top-up) is given.
         raise ValidationError(_("This prescription was replaced today by a new one: give the dose "
                                 "from the new prescription (what was given today counts)."))
-    part_state = state.part_state(part)
+    return state
+
+
+def _check_not_given_yet(rx, state, part_state, *, withhold, today, paper) -> None:
+    """Never twice: nothing left of the daily dose, or this part already given (at the desk,
+    on paper or handed the day before to take home)."""
     entry = part_state.entry
     if entry is None and part_state.dose <= 0 and not withhold and paper is not None:
         raise ValidationError(_("Already dispensed on %(day)s: %(given)s given, the daily dose is "
@@ -213,25 +269,29 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                                 "dose is %(daily)s.")
                               % {"given": _quantity(state.given_today, rx.product.unit),
                                  "daily": _quantity(rx.daily_dose, rx.product.unit)})
-    if entry is not None and entry.status == Dispensation.Status.GIVEN:
-        who = entry.dispensed_by or _("someone")
-        if paper is not None and not entry.is_take_home:
-            raise ValidationError(_("Already dispensed on %(day)s at %(time)s by %(who)s: a dose "
-                                    "is never recorded twice. Nothing was recorded.")
-                                  % {"day": date_format(today), "who": who,
-                                     "time": timezone.localtime(entry.dispensed_at)
-                                     .strftime("%H:%M")})
-        if entry.is_take_home:
-            raise ValidationError(_("Already dispensed: this dose was handed on %(date)s to take "
-                                    "home (by %(who)s). It cannot be given twice.")
-                                  % {"date": date_format(entry.date), "who": who})
-        raise ValidationError(_("Already dispensed today at %(time)s by %(who)s. A dose is never "
-                                "given twice the same day.")
-                              % {"time": timezone.localtime(entry.dispensed_at).strftime("%H:%M"),
-                                 "who": who})
-    # The entry records which withheld dose its intoxication check assessed again.
-    reassessment_of = state.intoxication_withheld if reassessed else None
-    now = timezone.now()
+    if entry is None or entry.status != Dispensation.Status.GIVEN:
+        return
+    who = entry.dispensed_by or _("someone")
+    if paper is not None and not entry.is_take_home:
+        raise ValidationError(_("Already dispensed on %(day)s at %(time)s by %(who)s: a dose "
+                                "is never recorded twice. Nothing was recorded.")
+                              % {"day": date_format(today), "who": who,
+                                 "time": timezone.localtime(entry.dispensed_at)
+                                 .strftime("%H:%M")})
+    if entry.is_take_home:
+        raise ValidationError(_("Already dispensed: this dose was handed on %(date)s to take "
+                                "home (by %(who)s). It cannot be given twice.")
+                              % {"date": date_format(entry.date), "who": who})
+    raise ValidationError(_("Already dispensed today at %(time)s by %(who)s. A dose is never "
+                            "given twice the same day.")
+                          % {"time": timezone.localtime(entry.dispensed_at).strftime("%H:%M"),
+                             "who": who})
+
+
+def _entry_fields(rx, *, part, intoxication_signs, observations, actor, today, now,
+                  paper) -> dict:
+    """The fields every ledger entry of this dose shares; a paper record names the nurse
+    who gave it and when, and who typed it in."""
     common = {"patient_id": rx.patient_id, "prescription": rx, "product": rx.product,
               "date": today, "part": part, "intoxication_signs": intoxication_signs,
               "observations": observations.strip(), "dispensed_at": now,
@@ -239,29 +299,42 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
     if paper is not None:
         common.update(dispensed_at=paper.given_at, dispensed_by=paper.given_by,
                       recorded_after_the_fact=True, recorded_at=now, recorded_by=actor)
-    noted = ([phrase(gettext_noop("recorded after the fact: on paper %(given_at)s by "
-                                  "%(username)s"),
-                     given_at=f"{paper.given_at:%Y-%m-%d %H:%M}",
-                     username=paper.given_by.get_username())]
-             if paper is not None else [])
-    if withhold or intoxication_signs:
-        if intoxication_signs and not withhold:
-            raise ValidationError(_("Signs of intoxication were recorded: the dose must be "
-                                    "withheld."))
-        if not withheld_reason:
-            raise ValidationError(_("Say why the dose is withheld."))
-        withheld = Dispensation.objects.create(
-            **common, dose_date=today, status=Dispensation.Status.WITHHELD,
-            quantity=Decimal(0), withheld_reason=withheld_reason, replaces=part_state.head,
-            reassessment_of=reassessment_of)
-        audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=withheld,
-                     summary=gettext_noop("dose withheld (%(withheld_reason)s): %(product)s "
-                                          "%(part)s"),
-                     params={"withheld_reason": withheld_reason, "product": rx.product.name,
-                             "part": part, "notes": noted})
-        return [withheld]
+    return common
 
-    # Giving a dose.
+
+def _paper_notes(paper) -> list:
+    """The audit note of a paper record (none for a dose given at the desk)."""
+    if paper is None:
+        return []
+    return [phrase(gettext_noop("recorded after the fact: on paper %(given_at)s by "
+                                "%(username)s"),
+                   given_at=f"{paper.given_at:%Y-%m-%d %H:%M}",
+                   username=paper.given_by.get_username())]
+
+
+def _withhold(patient, rx, part_state, *, common, part, intoxication_signs, withhold,
+              withheld_reason, reassessment_of, actor, today, noted) -> Dispensation:
+    """A dose withheld, with its reason; signs of intoxication always withhold it."""
+    if intoxication_signs and not withhold:
+        raise ValidationError(_("Signs of intoxication were recorded: the dose must be "
+                                "withheld."))
+    if not withheld_reason:
+        raise ValidationError(_("Say why the dose is withheld."))
+    withheld = Dispensation.objects.create(
+        **common, dose_date=today, status=Dispensation.Status.WITHHELD,
+        quantity=Decimal(0), withheld_reason=withheld_reason, replaces=part_state.head,
+        reassessment_of=reassessment_of)
+    audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=withheld,
+                 summary=gettext_noop("dose withheld (%(withheld_reason)s): %(product)s "
+                                      "%(part)s"),
+                 params={"withheld_reason": withheld_reason, "product": rx.product.name,
+                         "part": part, "notes": noted})
+    return withheld
+
+
+def _check_may_give(state, *, reassessed, hand_take_home, today, paper) -> None:
+    """A dose is given unless held after missed days, a doctor must see the person first,
+    or a dose was withheld today for intoxication without a new assessment."""
     if state.is_held and paper is not None:
         raise ValidationError(_("Held on %(day)s: %(days)s consecutive days without a dose before "
                                 "it and no doctor's review that day. A dose on a held day is not "
@@ -282,9 +355,14 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                                 "lost; a doctor must review (and may lower the dose) before the "
                                 "next dose.") % {"days": state.missed_days})
     _check_after_intoxication(state, reassessed=reassessed, hand_take_home=hand_take_home)
+
+
+def _quantity_to_give(rx, state, part_state, *, part, quantity, today, paper) -> Decimal:
+    """The quantity given: what is left of the part today unless the nurse gives less
+    (less than prescribed after a same-day change of dose: only the top-up is given), never
+    above the part's dose nor the daily dose."""
+    unit = rx.product.unit
     part_dose = rx.part_dose(part)
-    # What is left of the part today: less than prescribed after a same-day change of dose
-    # (only the top-up is given).
     to_give = part_state.dose
     quantity = to_give if quantity is None else quantity
     if quantity <= 0:
@@ -310,32 +388,40 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                                 "dose is %(daily)s.")
                               % {"given": _quantity(state.given_today, unit),
                                  "daily": _quantity(rx.daily_dose, unit)})
-    review = None
-    if state.missed_days >= selectors.HOLD_AFTER_MISSED_DAYS:
-        review = (HoldReview.objects.filter(patient_id=rx.patient_id,
-                                            substance=rx.product.substance,
-                                            reviewed_on=today)
-                  .order_by("-reviewed_at").first())
-    take_home = _take_home_entries(rx, state.take_home_to_hand) if hand_take_home else []
+    return quantity
+
+
+def _hold_review_of_the_day(rx, state, *, today) -> HoldReview | None:
+    """The doctor's review that lifted the hold that day, which the dose points at."""
+    if state.missed_days < selectors.HOLD_AFTER_MISSED_DAYS:
+        return None
+    return (HoldReview.objects.filter(patient_id=rx.patient_id, substance=rx.product.substance,
+                                      reviewed_on=today)
+            .order_by("-reviewed_at").first())
+
+
+def _check_register_balance(rx, *, quantity, take_home) -> None:
+    """A controlled product: its row locked (it numbers the register entries), and enough in
+    the register for the dose and the take-home doses."""
+    if not rx.product.is_controlled:
+        return
+    unit = rx.product.unit
     total = quantity + sum((dose for _day, _part, dose in take_home), Decimal(0))
-    if rx.product.is_controlled:
-        _lock_product(rx.product)
-        balance = selectors.product_balance(rx.product)
-        if total > balance:
-            raise ValidationError(_("Not enough %(product)s in the register: the balance is "
-                                    "%(balance)s and this dispensation needs %(total)s. Record the "
-                                    "receipt (or a stock count) first; nothing was dispensed.")
-                                  % {"product": rx.product, "balance": _quantity(balance, unit),
-                                     "total": _quantity(total, unit)})
-    created = [Dispensation.objects.create(
-        **common, dose_date=today, status=Dispensation.Status.GIVEN, quantity=quantity,
-        replaces=part_state.head, review=review, reassessment_of=reassessment_of)]
-    for day, take_home_part, dose in take_home:
-        created.append(Dispensation.objects.create(
-            **{**common, "part": take_home_part}, dose_date=day,
-            status=Dispensation.Status.GIVEN, quantity=dose))
-    # A paper record goes into the register the day it is typed in, after the entries
-    # already there (numbers, dates and balances follow each other), naming its day.
+    _lock_product(rx.product)
+    balance = selectors.product_balance(rx.product)
+    if total > balance:
+        raise ValidationError(_("Not enough %(product)s in the register: the balance is "
+                                "%(balance)s and this dispensation needs %(total)s. Record the "
+                                "receipt (or a stock count) first; nothing was dispensed.")
+                              % {"product": rx.product, "balance": _quantity(balance, unit),
+                                 "total": _quantity(total, unit)})
+
+
+def _register_and_audit_given(patient, rx, created, *, actor, today, now, paper,
+                              noted) -> None:
+    """Each entry given goes into the register (a controlled product) and the audit trail.
+    A paper record goes into the register the day it is typed in, after the entries
+    already there (numbers, dates and balances follow each other), naming its day."""
     register_marks = {}
     if paper is not None:
         register_marks = {"recorded_after_the_fact": True,
@@ -346,16 +432,15 @@ def _dispense(*, prescription_id, part, intoxication_signs, observations, quanti
                              quantity=-entry.quantity, dispensation=entry, actor=actor,
                              today=paper.recorded_on if paper else today, now=now,
                              locked=True, **register_marks)
+        reassessed = ([phrase(gettext_noop("after a new intoxication assessment"))]
+                      if entry.reassessment_of_id else [])
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=entry,
                      summary=gettext_noop("dispensed %(quantity)s %(product)s %(part)s for "
                                           "%(day)s"),
-                     params={"quantity": _quantity(entry.quantity, unit),
+                     params={"quantity": _quantity(entry.quantity, rx.product.unit),
                              "product": rx.product.name, "part": entry.part,
                              "day": f"{entry.dose_date:%Y-%m-%d}",
-                             "notes": ([phrase(gettext_noop("after a new intoxication "
-                                                            "assessment"))]
-                                       if entry.reassessment_of_id else []) + noted})
-    return created
+                             "notes": reassessed + noted})
 
 
 def _check_after_intoxication(state, *, reassessed: bool, hand_take_home: bool) -> None:
@@ -504,17 +589,10 @@ def _induction_check(*, patient, product, daily_dose, start_date, end_date, take
 def _prescription_create(*, patient, product, daily_dose, evening_dose, start_date, end_date,
                          take_home_weekdays, pharmacy, instructions, actor, today,
                          induction_overrides=(), induction_override_reason="") -> Prescription:
-    if start_date < today:
-        raise ValidationError(_("A prescription cannot start in the past."))
-    if daily_dose <= 0 or daily_dose > product.max_daily_dose:
-        raise ValidationError(_("The daily dose must be above zero and at most %(max)s.")
-                              % {"max": _quantity(product.max_daily_dose, product.unit)})
-    if evening_dose < 0 or evening_dose >= daily_dose:
-        raise ValidationError(_("The evening part must be less than the daily dose."))
-    if end_date is not None and end_date < start_date:
-        raise ValidationError(_("The prescription cannot end before it starts."))
-    if len(set(take_home_weekdays)) >= 7:
-        raise ValidationError(_("At least one day a week must be dispensed under supervision."))
+    _check_prescription_figures(product=product, daily_dose=daily_dose,
+                                evening_dose=evening_dose, start_date=start_date,
+                                end_date=end_date, take_home_weekdays=take_home_weekdays,
+                                today=today)
     same_substance = (Prescription.objects
                       .filter(patient=patient, product__substance=product.substance)
                       .select_related("product"))
@@ -523,27 +601,8 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
     previous = (same_substance.filter(start_date__lte=start_date)
                 .filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date - ONE_DAY))
                 .order_by("-start_date", "-id").first())
-    for running in same_substance.filter(Q(end_date__isnull=True)
-                                         | Q(end_date__gte=start_date)):
-        if start_date == today and running.start_date <= today:
-            # Replaced today: it was in force this morning and doses may have been given
-            # under it, so it ends today, never before its own start; the new one is in force
-            # from now (the newer of two running the same day) and what was given counts.
-            end = today
-        else:
-            # Replaced from a later day, or before it began (then it ends the day before its
-            # start: written but never in force, the one case the check constraint allows).
-            end = max(start_date, running.start_date) - ONE_DAY
-        if running.end_date is not None and running.end_date <= end:
-            continue  # already ends by then (replaced earlier today): who ended it stays
-        running.end_date = end
-        running.ended_by = actor
-        running.end_reason = _("Replaced by a new prescription.")
-        running.save(update_fields=["end_date", "ended_by", "end_reason"])
-        audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=running,
-                     summary=gettext_noop("prescription %(prescription)s ends %(day)s: "
-                                          "replaced"),
-                     params={"prescription": running.pk, "day": f"{running.end_date:%Y-%m-%d}"})
+    _end_replaced(same_substance, patient=patient, start_date=start_date, actor=actor,
+                  today=today)
     # The run of prescriptions goes on (at the MASS, without a day in between): its first
     # day stays. Missed days are counted from the last dose given whatever the run, this
     # first day counting only for a patient who never had a dose (DoseState.missed_days).
@@ -570,6 +629,48 @@ def _prescription_create(*, patient, product, daily_dose, evening_dose, start_da
                  params={"product": product.name, "quantity": _quantity(daily_dose, product.unit),
                          "day": f"{start_date:%Y-%m-%d}", "notes": override})
     return rx
+
+
+def _check_prescription_figures(*, product, daily_dose, evening_dose, start_date, end_date,
+                                take_home_weekdays, today) -> None:
+    """Dates and doses a prescription may have, before anything is read or written."""
+    if start_date < today:
+        raise ValidationError(_("A prescription cannot start in the past."))
+    if daily_dose <= 0 or daily_dose > product.max_daily_dose:
+        raise ValidationError(_("The daily dose must be above zero and at most %(max)s.")
+                              % {"max": _quantity(product.max_daily_dose, product.unit)})
+    if evening_dose < 0 or evening_dose >= daily_dose:
+        raise ValidationError(_("The evening part must be less than the daily dose."))
+    if end_date is not None and end_date < start_date:
+        raise ValidationError(_("The prescription cannot end before it starts."))
+    if len(set(take_home_weekdays)) >= 7:
+        raise ValidationError(_("At least one day a week must be dispensed under supervision."))
+
+
+def _end_replaced(same_substance, *, patient, start_date, actor, today) -> None:
+    """The prescriptions of the substance still running on ``start_date`` (or starting
+    later) end, each with its audit row."""
+    for running in same_substance.filter(Q(end_date__isnull=True)
+                                         | Q(end_date__gte=start_date)):
+        if start_date == today and running.start_date <= today:
+            # Replaced today: it was in force this morning and doses may have been given
+            # under it, so it ends today, never before its own start; the new one is in force
+            # from now (the newer of two running the same day) and what was given counts.
+            end = today
+        else:
+            # Replaced from a later day, or before it began (then it ends the day before its
+            # start: written but never in force, the one case the check constraint allows).
+            end = max(start_date, running.start_date) - ONE_DAY
+        if running.end_date is not None and running.end_date <= end:
+            continue  # already ends by then (replaced earlier today): who ended it stays
+        running.end_date = end
+        running.ended_by = actor
+        running.end_reason = _("Replaced by a new prescription.")
+        running.save(update_fields=["end_date", "ended_by", "end_reason"])
+        audit_record(actor=actor, action=Action.UPDATE, patient=patient, obj=running,
+                     summary=gettext_noop("prescription %(prescription)s ends %(day)s: "
+                                          "replaced"),
+                     params={"prescription": running.pk, "day": f"{running.end_date:%Y-%m-%d}"})
 
 
 def prescription_end(*, prescription: Prescription, end_date: datetime.date, reason: str,

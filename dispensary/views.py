@@ -318,20 +318,7 @@ def patient(request, pk):
 def prescription_create(request, patient_pk):
     person = selectors.patient_get_for_user(user=request.user, pk=patient_pk)
     today = _today()
-    initial = {}
-    replaced = None
-    if request.GET.get("from"):
-        try:
-            replaced = selectors.prescription_get_for_user(user=request.user,
-                                                           pk=int(request.GET["from"]))
-        except (ValueError, Http404):
-            replaced = None
-        if replaced is not None and replaced.patient_id == person.pk:
-            initial = {"product": replaced.product_id, "daily_dose": replaced.daily_dose,
-                       "evening_dose": replaced.evening_dose or None,
-                       "take_home_weekdays": replaced.take_home_weekdays,
-                       "pharmacy": replaced.pharmacy_id,
-                       "instructions": replaced.instructions}
+    initial = _initial_from_replaced(request, person)
     initial["based_on"] = selectors.prescribing_version(patient=person)
     form = PrescriptionForm(request.POST or None, initial=initial, today=today)
     induction = None
@@ -363,14 +350,7 @@ def prescription_create(request, patient_pk):
         else:
             messages.success(request, _("Prescription recorded: %(rx)s from %(start)s.")
                              % {"rx": rx, "start": rx.start_date.strftime("%d/%m/%Y")})
-            state = (selectors.dose_state_for(prescription=rx, today=today)
-                     if rx.start_date == today else None)
-            if state is not None and state.is_held:
-                messages.warning(request, _(
-                    "%(alias)s has had no dose of %(substance)s for %(days)s days: held until "
-                    "a doctor reviews (Prescriptions page), before the first dose.")
-                    % {"alias": person.alias, "substance": rx.product.substance,
-                       "days": state.missed_days})
+            _warn_if_held(request, person, rx, today=today)
             return redirect(safe_next(request, reverse("dispensary:patient",
                                                        args=[person.pk])))
     running = [rx for rx in selectors.prescription_history(patient=person)
@@ -383,6 +363,37 @@ def prescription_create(request, patient_pk):
     return render(request, "dispensary/prescription_form.html", {
         "form": form, "patient": person, "running": running, "last_doses": last_doses,
         "induction": induction, "next": safe_next(request, "")})
+
+
+def _initial_from_replaced(request, person) -> dict:
+    """The form filled from the prescription it replaces (``?from=``), when that one is the
+    same patient's and the user may read it; else empty."""
+    if not request.GET.get("from"):
+        return {}
+    try:
+        replaced = selectors.prescription_get_for_user(user=request.user,
+                                                       pk=int(request.GET["from"]))
+    except (ValueError, Http404):
+        return {}
+    if replaced.patient_id != person.pk:
+        return {}
+    return {"product": replaced.product_id, "daily_dose": replaced.daily_dose,
+            "evening_dose": replaced.evening_dose or None,
+            "take_home_weekdays": replaced.take_home_weekdays,
+            "pharmacy": replaced.pharmacy_id, "instructions": replaced.instructions}
+
+
+def _warn_if_held(request, person, rx, *, today) -> None:
+    """A prescription starting today for someone held after missed days: the doctor's
+    review comes before the first dose."""
+    state = (selectors.dose_state_for(prescription=rx, today=today)
+             if rx.start_date == today else None)
+    if state is not None and state.is_held:
+        messages.warning(request, _(
+            "%(alias)s has had no dose of %(substance)s for %(days)s days: held until "
+            "a doctor reviews (Prescriptions page), before the first dose.")
+            % {"alias": person.alias, "substance": rx.product.substance,
+               "days": state.missed_days})
 
 
 @require_http_methods(["GET", "POST"])

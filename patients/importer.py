@@ -345,58 +345,74 @@ class Importer:
                        % {"reason": exc.strerror or exc})
             return
         with handle:
-            first = handle.readline()
-            try:
-                header_text = first.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                self.error(spec.file, 1, "", _("not UTF-8 text"))
+            header = self._read_header(spec, handle)
+            if header is None or not self._header_ok(spec, header):
                 return
-            if "\r" in header_text.rstrip("\r\n"):
-                # Lines ended by a carriage return alone (classic Mac OS, some exports): the
-                # whole file reads as one line.
-                self.error(spec.file, 1, "", _("lines end with a carriage return only: save "
-                                               "the file with Windows or Unix line ends"))
-                return
-            try:
-                header = next(csv.reader(io.StringIO(header_text)), [])
-            except csv.Error as exc:
-                self.error(spec.file, 1, "", _("unreadable CSV: %(reason)s") % {"reason": exc})
-                return
-            header = [name.strip() for name in header]
-            if not header or header == [""]:
-                self.error(spec.file, 1, "", _("the header row is missing"))
-                return
-            ok = True
-            for name in header:
-                if name not in spec.names:
-                    self.error(spec.file, 1, name, _("unknown column; expected: %(columns)s")
-                               % {"columns": ", ".join(spec.names)})
-                    ok = False
-                elif header.count(name) > 1:
-                    self.error(spec.file, 1, name, _("column given twice"))
-                    ok = False
-            for column in spec.columns:
-                if column.required and column.name not in header:
-                    self.error(spec.file, 1, column.name, _("required column missing"))
-                    ok = False
-            if not ok:
-                return
-            columns = ", ".join(f"{_q(c)} text" for c in spec.names)
-            cursor.execute(f"DROP TABLE IF EXISTS {spec.table}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {spec.table} ("
-                           f"line bigint GENERATED ALWAYS AS IDENTITY (START 2), {columns}"
-                           f") ON COMMIT DROP")
-            copy_sql = (f"COPY {spec.table} ({', '.join(_q(c) for c in header)}) "
-                        f"FROM STDIN WITH (FORMAT csv)")
-            try:
-                with transaction.atomic(), cursor.copy(copy_sql) as copy:
-                    while chunk := handle.read(1 << 20):
-                        copy.write(chunk)
-            except Exception as exc:  # psycopg's DataError & co: the CSV itself is broken
-                self._copy_error(spec, exc)
-                return
-            cursor.execute(f"ANALYZE {spec.table}")
-            self.present[spec.file] = spec
+            if self._copy_to_staging(cursor, spec, header, handle):
+                self.present[spec.file] = spec
+
+    def _read_header(self, spec: Spec, handle) -> list[str] | None:
+        """The column names of the file's first line, or None with the error recorded."""
+        first = handle.readline()
+        try:
+            header_text = first.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            self.error(spec.file, 1, "", _("not UTF-8 text"))
+            return None
+        if "\r" in header_text.rstrip("\r\n"):
+            # Lines ended by a carriage return alone (classic Mac OS, some exports): the
+            # whole file reads as one line.
+            self.error(spec.file, 1, "", _("lines end with a carriage return only: save "
+                                           "the file with Windows or Unix line ends"))
+            return None
+        try:
+            header = next(csv.reader(io.StringIO(header_text)), [])
+        except csv.Error as exc:
+            self.error(spec.file, 1, "", _("unreadable CSV: %(reason)s") % {"reason": exc})
+            return None
+        header = [name.strip() for name in header]
+        if not header or header == [""]:
+            self.error(spec.file, 1, "", _("the header row is missing"))
+            return None
+        return header
+
+    def _header_ok(self, spec: Spec, header: list[str]) -> bool:
+        """Every column known and given once, every required one there; each fault is
+        recorded (all of them, not only the first)."""
+        ok = True
+        for name in header:
+            if name not in spec.names:
+                self.error(spec.file, 1, name, _("unknown column; expected: %(columns)s")
+                           % {"columns": ", ".join(spec.names)})
+                ok = False
+            elif header.count(name) > 1:
+                self.error(spec.file, 1, name, _("column given twice"))
+                ok = False
+        for column in spec.columns:
+            if column.required and column.name not in header:
+                self.error(spec.file, 1, column.name, _("required column missing"))
+                ok = False
+        return ok
+
+    def _copy_to_staging(self, cursor, spec: Spec, header: list[str], handle) -> bool:
+        """The rest of the file copied into its temporary table, every value as text, each
+        row numbered by its line; False with the error recorded if the CSV is broken."""
+        columns = ", ".join(f"{_q(c)} text" for c in spec.names)
+        cursor.execute(f"DROP TABLE IF EXISTS {spec.table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {spec.table} ("
+                       f"line bigint GENERATED ALWAYS AS IDENTITY (START 2), {columns}"
+                       f") ON COMMIT DROP")
+        copy_sql = (f"COPY {spec.table} ({', '.join(_q(c) for c in header)}) "
+                    f"FROM STDIN WITH (FORMAT csv)")
+        try:
+            with transaction.atomic(), cursor.copy(copy_sql) as copy:
+                while chunk := handle.read(1 << 20):
+                    copy.write(chunk)
+        except Exception as exc:  # psycopg's DataError & co: the CSV itself is broken
+            self._copy_error(spec, exc)
+            return False
+        cursor.execute(f"ANALYZE {spec.table}")
+        return True
 
     def _copy_error(self, spec: Spec, exc: Exception):
         diag = getattr(getattr(exc, "__cause__", None) or exc, "diag", None)

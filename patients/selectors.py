@@ -72,30 +72,11 @@ def patient_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
     q = " ".join(q.split())[:100]
     if not q:
         return []
-    if " " not in q and any(ch.isdigit() for ch in q) and not YEAR.match(q):
-        # Looks like a file number: typed in full, it is the one file wanted.
-        exact = list(Patient.objects.select_related("merged_into")
-                     .filter(file_number__iexact=q).annotate(**_identity_annotations()))
-        if exact:
-            return exact
+    if exact := _file_typed_in_full(q):
+        return exact
     tokens = q.split()
     years = [int(t) for t in tokens if YEAR.match(t)]
-    words = [t for t in tokens if not YEAR.match(t)][:5]
-    match, params = [], []
-    if len(words) == 1 and len(words[0]) == 1:
-        # One letter: only a whole alias, not every name that contains it.
-        match.append("upper(p.alias) = upper(%s)")
-        params.append(words.pop())
-    for word in words:
-        # Every word must be found (misspelt or not) somewhere in the file's names: "jean
-        # dupont" finds Jean Dupont, not every Jean and every Dupont. A word of 3 letters or
-        # more may also be a substring of a file number or a name ("1004", "dup").
-        if len(word) >= 3:
-            match.append(f"(p.search_text %%> {_TYPED} OR p.search_text LIKE {_SUBSTRING})")
-            params += [word, word]
-        else:
-            match.append(f"p.search_text %%> {_TYPED}")
-            params.append(word)
+    match, params, words = _name_conditions([t for t in tokens if not YEAR.match(t)][:5])
     if years:
         match.append("p.birth_year = ANY(%s)")
         params.append(years)
@@ -111,6 +92,35 @@ def patient_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
         f"WHERE upper(p.file_number) = upper(%s) OR ({' AND '.join(match)}) "
         f"ORDER BY {', '.join(order)}, p.alias, p.id LIMIT %s",
         [q, *params, q, *words, limit + 1])
+
+
+def _file_typed_in_full(q: str) -> list[Patient]:
+    """What looks like a file number (one word with a digit, not a birth year), typed in
+    full, is the one file wanted: that file, or none."""
+    if " " in q or not any(ch.isdigit() for ch in q) or YEAR.match(q):
+        return []
+    return list(Patient.objects.select_related("merged_into")
+                .filter(file_number__iexact=q).annotate(**_identity_annotations()))
+
+
+def _name_conditions(words: list[str]) -> tuple[list[str], list, list[str]]:
+    """The SQL conditions (on ``p``) and their parameters for the typed words, and the
+    words whose similarity ranks the results."""
+    if len(words) == 1 and len(words[0]) == 1:
+        # One letter: only a whole alias, not every name that contains it.
+        return ["upper(p.alias) = upper(%s)"], [words[0]], []
+    match, params = [], []
+    for word in words:
+        # Every word must be found (misspelt or not) somewhere in the file's names: "jean
+        # dupont" finds Jean Dupont, not every Jean and every Dupont. A word of 3 letters or
+        # more may also be a substring of a file number or a name ("1004", "dup").
+        if len(word) >= 3:
+            match.append(f"(p.search_text %%> {_TYPED} OR p.search_text LIKE {_SUBSTRING})")
+            params += [word, word]
+        else:
+            match.append(f"p.search_text %%> {_TYPED}")
+            params.append(word)
+    return match, params, words
 
 
 # The search runs at every pause in typing at the desk. It is written in SQL: the ORM took

@@ -242,28 +242,12 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
         raise ValidationError(_("Say why these two files are the same person."), code="reason")
     if kept.pk == merged.pk:
         raise ValidationError(_("A file cannot be merged into itself."), code="same")
-    # Lock both files (in id order, so two merges cannot deadlock) and read them afresh.
-    locked = {p.pk: p for p in Patient.objects.select_for_update().filter(
-        pk__in=[kept.pk, merged.pk]).order_by("pk")}
-    kept, merged = locked[kept.pk], locked[merged.pk]
-    for patient in (kept, merged):
-        if patient.status == Patient.Status.MERGED:
-            raise ValidationError(
-                _("File %(file)s is already merged into another file.")
-                % {"file": patient.file_number}, code="merged")
+    kept, merged = _lock_both_files(kept=kept, merged=merged)
     if reasons := _merge_conflicts_of_apps(kept=kept, merged=merged):
         raise MergeConflict(reasons, code="conflict")
     plan = selectors.merge_episodes(kept=kept, merged=merged)
     joins = _episodes_join(plan, kept=kept, actor=actor)
-
-    copied = {}
-    for name in MERGE_COPIES:
-        value = getattr(merged, name)
-        if value not in ("", None) and getattr(kept, name) in ("", None):
-            copied[name] = value.isoformat() if isinstance(value, datetime.date) else value
-            setattr(kept, name, value)
-    if kept.sex == Patient.Sex.UNKNOWN and merged.sex != Patient.Sex.UNKNOWN:
-        copied["sex"] = kept.sex = merged.sex
+    copied = _identity_fill_in(kept=kept, merged=merged)
 
     # The merged file becomes a stub first: the database lets a ledger row change file only
     # towards the file its own was merged into (mass.triggers.AppendOnly).
@@ -273,13 +257,7 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
         merged.niss = ""  # one NISS, one file: it now identifies the kept file
     merged.save(update_fields=["status", "merged_into", "niss", "updated_at"])
 
-    moved, left = {}, {}
-    for model, field in patient_relations():
-        count, stayed = _move(model, field, kept=kept, merged=merged)
-        if count:
-            moved[_model_label(model, field)] = count
-        if stayed:
-            left[_model_label(model, field)] = stayed
+    moved, left = _move_records(kept=kept, merged=merged)
     if joined_left := sum(e.patient_id == merged.pk for j in joins for e in j.joined):
         left["patients.episode"] = left.get("patients.episode", 0) + joined_left
     joined_episodes = [_episode_kind_after_join(join, kept=kept) for join in joins]
@@ -296,6 +274,47 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
                           "copied": sorted(copied), "reason": reason[:200],
                           "joined_episodes": joined_episodes})
     return record
+
+
+def _lock_both_files(*, kept: Patient, merged: Patient) -> tuple[Patient, Patient]:
+    """Both files locked (in id order, so two merges cannot deadlock) and read afresh;
+    neither may already be merged."""
+    locked = {p.pk: p for p in Patient.objects.select_for_update().filter(
+        pk__in=[kept.pk, merged.pk]).order_by("pk")}
+    kept, merged = locked[kept.pk], locked[merged.pk]
+    for patient in (kept, merged):
+        if patient.status == Patient.Status.MERGED:
+            raise ValidationError(
+                _("File %(file)s is already merged into another file.")
+                % {"file": patient.file_number}, code="merged")
+    return kept, merged
+
+
+def _identity_fill_in(*, kept: Patient, merged: Patient) -> dict:
+    """The empty identity details of ``kept`` taken from ``merged`` (set on ``kept``, not
+    saved): what was copied, as the merge record keeps it."""
+    copied = {}
+    for name in MERGE_COPIES:
+        value = getattr(merged, name)
+        if value not in ("", None) and getattr(kept, name) in ("", None):
+            copied[name] = value.isoformat() if isinstance(value, datetime.date) else value
+            setattr(kept, name, value)
+    if kept.sex == Patient.Sex.UNKNOWN and merged.sex != Patient.Sex.UNKNOWN:
+        copied["sex"] = kept.sex = merged.sex
+    return copied
+
+
+def _move_records(*, kept: Patient, merged: Patient) -> tuple[dict, dict]:
+    """Every app's records of ``merged`` moved to ``kept``: how many moved and how many the
+    database left on the stub, by model."""
+    moved, left = {}, {}
+    for model, field in patient_relations():
+        count, stayed = _move(model, field, kept=kept, merged=merged)
+        if count:
+            moved[_model_label(model, field)] = count
+        if stayed:
+            left[_model_label(model, field)] = stayed
+    return moved, left
 
 
 def _iso(day: datetime.date | None) -> str | None:
@@ -322,24 +341,30 @@ def _episodes_join(plan, *, kept: Patient, actor) -> list:
                 and episode.closed_on is None and episode.ended_on is not None):
             episode_close_lapsed(episode=episode, ended_on=episode.ended_on, actor=actor)
     for join in plan.joins:
-        episode, source = join.kept, join.end_from
-        join.before = {"patient_id": episode.patient_id, "kind": episode.kind,
-                       "closed_on": _iso(episode.closed_on),
-                       "closure_reason": episode.closure_reason}
-        if source is not episode:
-            episode.closed_on, episode.closure_reason = source.closed_on, source.closure_reason
-            episode.closure_note, episode.closed_by = source.closure_note, source.closed_by
-            episode.save(update_fields=["closed_on", "closure_reason", "closure_note",
-                                        "closed_by"])
-            audit_record(actor=actor, action=Action.UPDATE, patient=kept, obj=episode,
-                         summary=gettext_noop("episode joined with the overlapping episodes of a "
-                                              "merged file: it takes the end of the stay"),
-                         details={"joined": [e.pk for e in join.joined],
-                                  "closed_on": _iso(episode.closed_on),
-                                  "before": join.before})
-        if episode.closed_on is None and join.ended_on is not None:
-            episode_close_lapsed(episode=episode, ended_on=join.ended_on, actor=actor)
+        _stay_takes_its_end(join, kept=kept, actor=actor)
     return plan.joins
+
+
+def _stay_takes_its_end(join, *, kept: Patient, actor) -> None:
+    """The earliest episode of a joined stay takes the stay's end (what it was before goes
+    in ``join.before``), and its closure by the 6-month rule when the stay has ended."""
+    episode, source = join.kept, join.end_from
+    join.before = {"patient_id": episode.patient_id, "kind": episode.kind,
+                   "closed_on": _iso(episode.closed_on),
+                   "closure_reason": episode.closure_reason}
+    if source is not episode:
+        episode.closed_on, episode.closure_reason = source.closed_on, source.closure_reason
+        episode.closure_note, episode.closed_by = source.closure_note, source.closed_by
+        episode.save(update_fields=["closed_on", "closure_reason", "closure_note",
+                                    "closed_by"])
+        audit_record(actor=actor, action=Action.UPDATE, patient=kept, obj=episode,
+                     summary=gettext_noop("episode joined with the overlapping episodes of a "
+                                          "merged file: it takes the end of the stay"),
+                     details={"joined": [e.pk for e in join.joined],
+                              "closed_on": _iso(episode.closed_on),
+                              "before": join.before})
+    if episode.closed_on is None and join.ended_on is not None:
+        episode_close_lapsed(episode=episode, ended_on=join.ended_on, actor=actor)
 
 
 def _episode_kind_after_join(join, *, kept: Patient) -> dict:

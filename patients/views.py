@@ -96,15 +96,7 @@ def patient_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not data["not_a_duplicate"]:
-            duplicates = selectors.patient_duplicates(
-                alias=data["alias"], last_name=data["last_name"], first_name=data["first_name"],
-                birth_date=data["birth_date"], birth_year=data["birth_year"], niss=data["niss"])
-            if duplicates:  # other people's files shown: a search, audited as one
-                audit_record(actor=request.user, action=Action.SEARCH,
-                             summary=gettext_noop("registration: %(count)s likely duplicates "
-                                                  "shown"),
-                             params={"count": len(duplicates)},
-                             details={"patients": sorted(d.patient.pk for d in duplicates)})
+            duplicates = _likely_duplicates(request, data)
         if not duplicates:
             arrival = data.get("arrival_purpose", "") if data.get("log_arrival") else ""
             try:
@@ -115,30 +107,54 @@ def patient_create(request):
             except ValidationError as error:
                 refusal_on_form(form, error)
             else:
-                if visit is None:
-                    messages.success(request, _("File %(file)s registered.")
-                                     % {"file": patient.file_number})
-                    return redirect(patient)
-                # Registered at the desk: back to the desk, where the arrival shows.
-                messages.success(request, _("File %(file)s registered; %(alias)s arrived: "
-                                            "%(purpose)s.")
-                                 % {"file": patient.file_number, "alias": patient.alias,
-                                    "purpose": visit.get_purpose_display()})
-                return redirect("reception:board")
-    elif (request.method == "POST"
-          and (niss := normalize_niss(request.POST.get("niss", "")))
-          and Patient.objects.filter(niss=niss).exists()):
-        # A NISS of another file is refused: show which file, as for any likely duplicate.
-        duplicates = selectors.patient_duplicates(
-            alias=request.POST.get("alias", "")[:100], niss=niss)
-        audit_record(actor=request.user, action=Action.SEARCH,
-                     summary=gettext_noop("registration: %(count)s files with this NISS shown"),
-                     params={"count": len(duplicates)},
-                     details={"patients": sorted(d.patient.pk for d in duplicates)})
+                return _registered(request, patient, visit)
+    elif request.method == "POST":
+        duplicates = _files_with_the_typed_niss(request)
     if not duplicates:
         form.without_duplicate_check()
     return render(request, "patients/patient_form.html",
                   {"form": form, "duplicates": duplicates, "creating": True})
+
+
+def _likely_duplicates(request, data: dict) -> list:
+    """The files that may be the same person as the one about to be registered; other
+    people's files shown are a search, audited as one."""
+    duplicates = selectors.patient_duplicates(
+        alias=data["alias"], last_name=data["last_name"], first_name=data["first_name"],
+        birth_date=data["birth_date"], birth_year=data["birth_year"], niss=data["niss"])
+    if duplicates:
+        audit_record(actor=request.user, action=Action.SEARCH,
+                     summary=gettext_noop("registration: %(count)s likely duplicates shown"),
+                     params={"count": len(duplicates)},
+                     details={"patients": sorted(d.patient.pk for d in duplicates)})
+    return duplicates
+
+
+def _files_with_the_typed_niss(request) -> list:
+    """A NISS of another file is refused by the form: show which file, as for any likely
+    duplicate (audited as a search); none when the NISS is no other file's."""
+    niss = normalize_niss(request.POST.get("niss", ""))
+    if not niss or not Patient.objects.filter(niss=niss).exists():
+        return []
+    duplicates = selectors.patient_duplicates(alias=request.POST.get("alias", "")[:100],
+                                              niss=niss)
+    audit_record(actor=request.user, action=Action.SEARCH,
+                 summary=gettext_noop("registration: %(count)s files with this NISS shown"),
+                 params={"count": len(duplicates)},
+                 details={"patients": sorted(d.patient.pk for d in duplicates)})
+    return duplicates
+
+
+def _registered(request, patient, visit):
+    """After registering: the new file, or back to the desk when the arrival was logged
+    with it (the arrival shows there)."""
+    if visit is None:
+        messages.success(request, _("File %(file)s registered.") % {"file": patient.file_number})
+        return redirect(patient)
+    messages.success(request, _("File %(file)s registered; %(alias)s arrived: %(purpose)s.")
+                     % {"file": patient.file_number, "alias": patient.alias,
+                        "purpose": visit.get_purpose_display()})
+    return redirect("reception:board")
 
 
 def patient_detail(request, pk):

@@ -243,13 +243,6 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
     from social.models import IncomeRecord
 
     start, end = year_bounds(year)
-    records = []
-
-    def add(code, kind, patient_id, file_number, alias, date, at, detail=""):
-        records.append({"code": code, "kind": kind, "patient_id": patient_id,
-                        "file_number": file_number, "alias": alias, "date": date,
-                        "recorded_at": at, "detail": detail, "url": _patient_url(patient_id)})
-
     in_year = {"date__range": (start, end)}
     # (code, what, records, their patient, their date, when they were written)
     contact_records = [
@@ -273,10 +266,10 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
             date__range=(start, end), created_at__gt=since),
          "patient", "date", "created_at"),
     ]
-    for code, kind, queryset, patient, date, at in contact_records:
-        for row in queryset.values_list(f"{patient}_id", f"{patient}__file_number",
-                                        f"{patient}__alias", date, at):
-            add(code, kind, *row)
+    records = [_record(code, kind, *row)
+               for code, kind, queryset, patient, date, at in contact_records
+               for row in queryset.values_list(f"{patient}_id", f"{patient}__file_number",
+                                               f"{patient}__alias", date, at)]
     # Corrections since (mass.corrections): a record of the year cancelled as a mistake no
     # longer counts. What was cancelled, when, by whom and why.
     cancellations = [
@@ -290,6 +283,53 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
          HarmReductionContactCancellation.objects.filter(contact__date__range=(start, end)),
          "contact__patient", "contact__date"),
     ]
+    records += _cancellations_since(cancellations, since)
+    # Changed since (their date or patient edited before signing): the edit is the record.
+    records += [_record("consultation_changed", _("Consultation changed"), *row) for row in (
+        Consultation.objects.filter(**in_year, created_at__lte=since, updated_at__gt=since)
+        .values_list("patient_id", "patient__file_number", "patient__alias", "date",
+                     "updated_at"))]
+    # A questionnaire filled or corrected since may make an episode harm-reduction-only or
+    # outreach-only (then no treatment episode), or a treatment episode again.
+    records += [_record("tdi", _("TDI questionnaire filled or corrected"), *row) for row in (
+        TdiRecord.objects.filter(episode__opened_on__lte=end, recorded_at__gt=since)
+        .values_list("episode__patient_id", "episode__patient__file_number",
+                     "episode__patient__alias", "episode__opened_on", "recorded_at"))]
+    records += [_record("episode_opened", _("Episode opened"), *row) for row in (
+        Episode.objects.filter(opened_on__lte=end, created_at__gt=since)
+        .values_list("patient_id", "patient__file_number", "patient__alias", "opened_on",
+                     "created_at"))]
+    records += [
+        _record("income_correction", _("Income correction"), *row[:5]) if row[5]
+        else _record("income_record", _("Income record"), *row[:5])
+        for row in (IncomeRecord.objects.filter(date__lte=end, created_at__gt=since)
+                    .values_list("patient_id", "patient__file_number", "patient__alias",
+                                 "date", "created_at", "corrects_id"))]
+    records += _merges_since(PatientMerge.objects.filter(merged_at__gt=since)
+                             .filter(Q(kept_id__in=patient_ids) | Q(merged_id__in=patient_ids)))
+    # Closures after the declaration: the nightly job's ("episode closed automatically: no
+    # contact for six months") and those by hand ("episode closed (<reason>)").
+    records += _closures_since(
+        AuditEvent.objects.filter(at__gt=since, object_type="patients.episode",
+                                  patient_id__in=patient_ids)
+        .filter(Q(summary__startswith="episode closed")
+                | Q(summary__startswith="end by the 6-month rule withdrawn")))
+    records.sort(key=lambda record: (record["recorded_at"], record["patient_id"] or 0))
+    return records
+
+
+def _record(code, kind, patient_id, file_number, alias, date, at, detail="") -> dict:
+    """One record written after the declaration, as the reconciliation shows it."""
+    return {"code": code, "kind": kind, "patient_id": patient_id, "file_number": file_number,
+            "alias": alias, "date": date, "recorded_at": at, "detail": detail,
+            "url": _patient_url(patient_id)}
+
+
+def _cancellations_since(cancellations: list, since: datetime.datetime) -> list[dict]:
+    """The cancellations written after ``since`` of the records of the year: what was
+    cancelled, when, by whom and why. ``cancellations``: (code, what, the cancellations of
+    the year, their patient, their record's date)."""
+    records = []
     for code, kind, queryset, patient, date in cancellations:
         for row in (queryset.filter(cancelled_at__gt=since)
                     .select_related("cancelled_by")
@@ -299,47 +339,30 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
                                  "cancelled_by__last_name")):
             *record, reason, username, first_name, last_name = row
             who = f"{first_name} {last_name}".strip() or username
-            add(code, kind, *record, detail=f"{reason} — {who}")
-    # Changed since (their date or patient edited before signing): the edit is the record.
-    for row in (Consultation.objects.filter(**in_year, created_at__lte=since,
-                                            updated_at__gt=since)
-                .values_list("patient_id", "patient__file_number", "patient__alias", "date",
-                             "updated_at")):
-        add("consultation_changed", _("Consultation changed"), *row)
-    # A questionnaire filled or corrected since may make an episode harm-reduction-only or
-    # outreach-only (then no treatment episode), or a treatment episode again.
-    for row in (TdiRecord.objects.filter(episode__opened_on__lte=end, recorded_at__gt=since)
-                .values_list("episode__patient_id", "episode__patient__file_number",
-                             "episode__patient__alias", "episode__opened_on",
-                             "recorded_at")):
-        add("tdi", _("TDI questionnaire filled or corrected"), *row)
-    for row in (Episode.objects.filter(opened_on__lte=end, created_at__gt=since)
-                .values_list("patient_id", "patient__file_number", "patient__alias",
-                             "opened_on", "created_at")):
-        add("episode_opened", _("Episode opened"), *row)
-    for row in (IncomeRecord.objects.filter(date__lte=end, created_at__gt=since)
-                .values_list("patient_id", "patient__file_number", "patient__alias", "date",
-                             "created_at", "corrects_id")):
-        if row[5]:
-            add("income_correction", _("Income correction"), *row[:5])
-        else:
-            add("income_record", _("Income record"), *row[:5])
-    for merge in (PatientMerge.objects.filter(merged_at__gt=since)
-                  .filter(Q(kept_id__in=patient_ids) | Q(merged_id__in=patient_ids))
-                  .values("kept_id", "kept__file_number", "kept__alias", "merged_id",
-                          "merged__file_number", "merged_at")):
+            records.append(_record(code, kind, *record, detail=f"{reason} — {who}"))
+    return records
+
+
+def _merges_since(merges) -> list[dict]:
+    """A merge is a record of the kept file, found from the merged one too (``merged_id``)."""
+    records = []
+    for merge in merges.values("kept_id", "kept__file_number", "kept__alias", "merged_id",
+                               "merged__file_number", "merged_at"):
         detail = f"{merge['merged__file_number']} → {merge['kept__file_number']}"
-        add("merge", _("Files merged"), merge["kept_id"], merge["kept__file_number"],
-            merge["kept__alias"], merge["merged_at"].date(), merge["merged_at"], detail)
-        records[-1]["merged_id"] = merge["merged_id"]
-    # Closures after the declaration: the nightly job's ("episode closed automatically: no
-    # contact for six months") and those by hand ("episode closed (<reason>)").
-    for event in (AuditEvent.objects.filter(at__gt=since, object_type="patients.episode",
-                                            patient_id__in=patient_ids)
-                  .filter(Q(summary__startswith="episode closed")
-                          | Q(summary__startswith="end by the 6-month rule withdrawn"))
-                  .values("patient_id", "patient__file_number", "patient__alias", "at",
-                          "summary", "details")):
+        record = _record("merge", _("Files merged"), merge["kept_id"], merge["kept__file_number"],
+                         merge["kept__alias"], merge["merged_at"].date(), merge["merged_at"],
+                         detail)
+        record["merged_id"] = merge["merged_id"]
+        records.append(record)
+    return records
+
+
+def _closures_since(events) -> list[dict]:
+    """The closures of episodes (and ends by the 6-month rule withdrawn) their audit events
+    record, dated by the day the episode closed."""
+    records = []
+    for event in events.values("patient_id", "patient__file_number", "patient__alias", "at",
+                               "summary", "details"):
         automatic = "automatically" in event["summary"]
         closed_on = event["details"].get("closed_on") or event["details"].get("was")
         if event["summary"].startswith("end by"):
@@ -350,10 +373,10 @@ def _later_records(year: int, since: datetime.datetime, patient_ids: set[int]) -
                     _("Episode closed automatically (no contact for six months)"))
         else:
             code = ("hand_closure", _("Episode closed by hand"))
-        add(*code, event["patient_id"],
-            event["patient__file_number"], event["patient__alias"],
-            datetime.date.fromisoformat(closed_on) if closed_on else None, event["at"])
-    records.sort(key=lambda record: (record["recorded_at"], record["patient_id"] or 0))
+        records.append(_record(*code, event["patient_id"], event["patient__file_number"],
+                               event["patient__alias"],
+                               datetime.date.fromisoformat(closed_on) if closed_on else None,
+                               event["at"]))
     return records
 
 
@@ -370,6 +393,18 @@ def reconciliation(declaration: DeclaredYear, now: dict) -> Reconciliation | Non
     year, declared = declaration.year, declaration.lists
     today = snapshot_lists(year)
     names = {**declared.get("patients", {}), **today["patients"]}
+    changes = _list_changes(declared, today)
+    # Merges and closures are looked for among every patient of the lists, then and now.
+    listed = {int(pid) for pid in names}
+    records = _later_records(year, declaration.declared_at, listed)
+    return Reconciliation(figures=figures,
+                          movements=_movements(changes, names, _evidence_by_patient(records)),
+                          records=records)
+
+
+def _list_changes(declared: dict, today: dict) -> dict:
+    """For each figure, (entered, left): what is in today's list and not in the declared
+    one, and the other way round."""
 
     def pairs(lists):
         return {(int(pid), day) for pid, days in lists["patient_contacts"].items()
@@ -391,16 +426,22 @@ def reconciliation(declaration: DeclaredYear, now: dict) -> Reconciliation | Non
     income_now = {int(k): v for k, v in today["income_in_treatment"].items()}
     changes["income_in_treatment"] = _set_changes(
         set(income_before.items()), set(income_now.items()))
+    return changes
 
-    # Merges and closures are looked for among every patient of the lists, then and now.
-    listed = {int(pid) for pid in names}
-    records = _later_records(year, declaration.declared_at, listed)
+
+def _evidence_by_patient(records: list[dict]) -> dict[int, list[dict]]:
+    """The later records of each patient; a merge is evidence for both files."""
     by_patient: dict[int, list[dict]] = {}
     for record in records:
         by_patient.setdefault(record["patient_id"], []).append(record)
         if record.get("merged_id"):
             by_patient.setdefault(record["merged_id"], []).append(record)
+    return by_patient
 
+
+def _movements(changes: dict, names: dict, by_patient: dict) -> list[dict]:
+    """One row per patient (or patient and day, or income source) that entered or left a
+    figure's list, with the later records of that patient that explain it."""
     movements = []
     for key, (entered, left) in changes.items():
         for direction, items in ((_("entered"), entered), (_("left"), left)):
@@ -416,4 +457,4 @@ def reconciliation(declaration: DeclaredYear, now: dict) -> Reconciliation | Non
                     "url": _patient_url(patient_id),
                     "evidence": by_patient.get(patient_id, []),
                 })
-    return Reconciliation(figures=figures, movements=movements, records=records)
+    return movements

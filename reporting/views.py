@@ -16,7 +16,7 @@ from reporting import charts, explain, exports, selectors, services
 from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGURES
 from reporting.forms import ExplainFilterForm, TdiForm
 from reporting.labels import discipline_label, route_label, sex_label, site_label
-from reporting.models import TdiRecord
+from reporting.models import DeclaredYear, TdiRecord
 
 #: The MASS opened in 1999; earlier history may have been imported from older systems.
 FIRST_YEAR = 1990
@@ -64,7 +64,6 @@ def file_active(request, year: int):
     ``?version=current`` shows today's records, ``?version=N`` an earlier declaration. The
     exports (``?format=``) follow the same ``version``."""
     from reporting import declaring
-    from reporting.models import DeclaredYear
     _check_year(year)
     try:
         version = _version(request)
@@ -72,20 +71,8 @@ def file_active(request, year: int):
         return HttpResponseBadRequest(
             _("Unknown version: use a declaration's number or 'current'."),
             content_type="text/plain")
-    fmt = request.GET.get("format")
-    if fmt:
-        if fmt not in exports.FORMATS:
-            return HttpResponseBadRequest(
-                _("Unknown format: use json, csv or xlsx."), content_type="text/plain")
-        try:
-            content, content_type, filename = services.file_active_export(
-                year=year, fmt=fmt, actor=request.user, version=version)
-        except DeclaredYear.DoesNotExist:
-            raise Http404 from None
-        response = HttpResponse(content, content_type=content_type)
-        disposition = "inline" if fmt == "json" else "attachment"
-        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-        return response
+    if fmt := request.GET.get("format"):
+        return _file_active_export(request, year=year, fmt=fmt, version=version)
     try:
         declaration = selectors.declaration_for(year=year, version=version)
     except DeclaredYear.DoesNotExist:
@@ -96,23 +83,11 @@ def file_active(request, year: int):
     before = before or computed_before
     shown = declaring.declared_figures(declaration) if declaration else current.figures
     monthly = selectors.monthly_series(current, before)
-    breakdowns = current.breakdowns
-    sites = [{**row, "label": site_label(row)} for row in breakdowns["sites"]]
     reconciliation = (declaring.reconciliation(declaration, current.figures)
                       if declaration else None)
     if reconciliation is not None:
-        # The reconciliation names patients: reading it is audited like an explanation list.
-        services.patient_list_view_record(
-            summary=gettext_noop("file active %(year)s: reconciliation with version "
-                                 "%(version)s"),
-            params={"year": year, "version": declaration.version},
-            details={"year": year, "version": declaration.version,
-                     "records": len(reconciliation.records),
-                     # who was shown, as the lists of patients are audited
-                     "patients": sorted({int(row["patient_id"]) for row in
-                                         [*reconciliation.movements, *reconciliation.records]
-                                         if row["patient_id"] is not None})},
-            actor=request.user)
+        _audit_reconciliation(request, year=year, declaration=declaration,
+                              reconciliation=reconciliation)
     return render(request, "reporting/file_active.html", {
         "year": year, "current": current, "before": before,
         "before_declared": computed_before is None,
@@ -125,12 +100,7 @@ def file_active(request, year: int):
             declaring.year_checks(year, current.figures, current.check_counts)),
         "can_declare": (request.user.has_perm("reporting.add_declaredyear")
                         and year < timezone.localdate().year),
-        # The year not over yet: its figures grow until 31 December (issue 14). The links
-        # lead to the years that have a page (none before FIRST_YEAR, none after this one).
-        "in_progress": year == timezone.localdate().year,
-        "today": timezone.localdate(),
-        "previous_year": year - 1 if year > FIRST_YEAR else None,
-        "next_year": year + 1 if year < timezone.localdate().year else None,
+        **_year_links(year),
         "seed_rows": _figure_rows(SEED_FIGURES, shown, before),
         "other_rows": _figure_rows(OTHER_FIGURES, shown, before),
         "income_rows": [{"key": key, "label": label,
@@ -141,16 +111,63 @@ def file_active(request, year: int):
         "income_figure": FIGURES["income_in_treatment"],
         "charts": _monthly_charts(year, monthly),
         "monthly": [{**row, "name": MONTHS[row["month"]]} for row in monthly],
-        "disciplines": [{**row, "label": discipline_label(row["discipline"])}
-                        for row in breakdowns["disciplines"]],
-        "sexes": [{"label": sex_label(sex), "patients": n}
-                  for sex, n in breakdowns["people"]["sex"].items()],
-        "ages": _age_rows(breakdowns["people"]["age"]),
-        "sites": sites,
-        "sites_contacts": sum(row["contacts"] for row in sites),
+        **_breakdown_rows(current.breakdowns),
         "formats": list(exports.FORMATS),
         "computed_at": timezone.now(),
     })
+
+
+def _file_active_export(request, *, year: int, fmt: str, version):
+    """The yearly figures as a file (``?format=``), of the same ``version`` as the page."""
+    if fmt not in exports.FORMATS:
+        return HttpResponseBadRequest(
+            _("Unknown format: use json, csv or xlsx."), content_type="text/plain")
+    try:
+        content, content_type, filename = services.file_active_export(
+            year=year, fmt=fmt, actor=request.user, version=version)
+    except DeclaredYear.DoesNotExist:
+        raise Http404 from None
+    response = HttpResponse(content, content_type=content_type)
+    disposition = "inline" if fmt == "json" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+def _audit_reconciliation(request, *, year: int, declaration, reconciliation) -> None:
+    """The reconciliation names patients: reading it is audited like an explanation list."""
+    services.patient_list_view_record(
+        summary=gettext_noop("file active %(year)s: reconciliation with version "
+                             "%(version)s"),
+        params={"year": year, "version": declaration.version},
+        details={"year": year, "version": declaration.version,
+                 "records": len(reconciliation.records),
+                 # who was shown, as the lists of patients are audited
+                 "patients": sorted({int(row["patient_id"]) for row in
+                                     [*reconciliation.movements, *reconciliation.records]
+                                     if row["patient_id"] is not None})},
+        actor=request.user)
+
+
+def _year_links(year: int) -> dict:
+    """The year not over yet: its figures grow until 31 December (issue 14). The links lead
+    to the years that have a page (none before FIRST_YEAR, none after this one)."""
+    today = timezone.localdate()
+    return {"in_progress": year == today.year,
+            "today": today,
+            "previous_year": year - 1 if year > FIRST_YEAR else None,
+            "next_year": year + 1 if year < today.year else None}
+
+
+def _breakdown_rows(breakdowns: dict) -> dict:
+    """The year's contacts and people by discipline, sex, age and site, labelled."""
+    sites = [{**row, "label": site_label(row)} for row in breakdowns["sites"]]
+    return {"disciplines": [{**row, "label": discipline_label(row["discipline"])}
+                            for row in breakdowns["disciplines"]],
+            "sexes": [{"label": sex_label(sex), "patients": n}
+                      for sex, n in breakdowns["people"]["sex"].items()],
+            "ages": _age_rows(breakdowns["people"]["age"]),
+            "sites": sites,
+            "sites_contacts": sum(row["contacts"] for row in sites)}
 
 
 @require_http_methods(["GET", "POST"])
