@@ -1,0 +1,25 @@
+"""The labs panel of the patient file and its section of the printed summary (registered in
+labs/apps.py): the read rule of labs.selectors, a fixed number of queries."""
+
+from labs import selectors
+
+
+def labs_context(request, patient):
+    user = request.user
+    if not selectors.labs_visible(user):
+        return None
+    return {
+        "patient": patient,
+        "results": list(selectors.results_for_user(user, patient)[:selectors.PANEL_ROWS]),
+        "treatments": list(selectors.treatments_for_user(user, patient)),
+        "cascades": selectors.cascades(patient=patient),
+        "can_add": user.has_perm("labs.add_labresult") and not patient.is_merged,
+        "can_treat": user.has_perm("labs.add_treatment") and not patient.is_merged,
+        "can_end": user.has_perm("labs.change_treatment"),
+    }
+
+
+def latest_tests_context(request, patient):
+    """The clinical summary's "latest tests / cascade step" (the lead wires it to the clinical
+    summary's registry at the merge): the same as the panel, without the buttons."""
+    return labs_context(request, patient)
