@@ -29,22 +29,25 @@ class Vaccine(models.TextChoices):
 class Schedule(models.TextChoices):
     STANDARD = "standard", _("Standard: 0, 1 and 6 months")
     ACCELERATED = "accelerated", _("Accelerated: days 0, 7 and 21, then 12 months")
+    TWO_DOSES = "two_doses", _("Two doses: 0 and 6 months")
     SINGLE = "single", _("One dose")
 
 
 #: When each dose of a schedule is due, counted from the first dose: (months, days) after
 #: it. The hepatitis B schedules of the product information (Engerix-B: 0-1-6 months;
-#: accelerated 0-7-21 days with a booster at 12 months, for people hard to reach).
+#: accelerated 0-7-21 days with a booster at 12 months, for people hard to reach); hepatitis
+#: A (Havrix) in two doses 6 months apart.
 SCHEDULE_OFFSETS: dict[str, tuple[tuple[int, int], ...]] = {
     Schedule.STANDARD: ((0, 0), (1, 0), (6, 0)),
     Schedule.ACCELERATED: ((0, 0), (0, 7), (0, 21), (12, 0)),
+    Schedule.TWO_DOSES: ((0, 0), (6, 0)),
     Schedule.SINGLE: ((0, 0),),
 }
 
 #: The schedules each vaccine may follow (the accelerated one is hepatitis B's).
 VACCINE_SCHEDULES: dict[str, tuple[str, ...]] = {
     Vaccine.HEPATITIS_B: (Schedule.STANDARD, Schedule.ACCELERATED),
-    Vaccine.HEPATITIS_A: (Schedule.STANDARD, Schedule.SINGLE),
+    Vaccine.HEPATITIS_A: (Schedule.TWO_DOSES, Schedule.SINGLE),
     Vaccine.TETANUS: (Schedule.SINGLE,),
     Vaccine.INFLUENZA: (Schedule.SINGLE,),
     Vaccine.COVID_19: (Schedule.SINGLE,),

@@ -10,6 +10,7 @@ from consultations import selectors as consultation_selectors
 from dispensary import panels as dispensary_panels
 from dispensary import selectors as dispensary_selectors
 from dispensary import services as dispensary_services
+from labs import panels as labs_panels
 from mass import contributions
 from mass.contributions import Provided, Registry
 from patients import panels as patient_panels
@@ -19,6 +20,7 @@ from reporting import queries as reporting_queries
 from reporting import selectors as reporting_selectors
 from social import panels as social_panels
 from social import selectors as social_selectors
+from vaccinations import panels as vaccination_panels
 
 # The session's reference data needs the test database, even for tests that read none.
 pytestmark = pytest.mark.django_db
@@ -46,6 +48,8 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "dispensary": dispensary_panels.panel_context,
         "social": social_panels.panel_context,
         "tdi": reporting_panels.tdi_context,
+        "vaccinations": vaccination_panels.vaccinations_context,
+        "labs": labs_panels.labs_context,
     }
     sections = {key: section.context for key, section in contributions.SUMMARY_SECTIONS.items()}
     assert sections == {
@@ -54,6 +58,8 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "screening": consultation_panels.screening_context,
         "dispensary": dispensary_panels.summary_context,
         "social": social_panels.summary_context,
+        "vaccinations_due": vaccination_panels.vaccinations_due_context,
+        "latest_tests": labs_panels.latest_tests_context,
     }
 
 

@@ -1,7 +1,8 @@
 import datetime
 
 import pytest
-from django.db import IntegrityError, InternalError, ProgrammingError, transaction
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -210,3 +211,37 @@ def test_dose_cancel_page_is_405_for_put_and_refuses_others(client, role_users):
     client.force_login(role_users["psychologist"])
     assert client.get(reverse("vaccinations:dose_cancel", args=[dose.pk])).status_code == 404
     assert not VaccinationDose.objects.filter(cancellation__isnull=False).exists()
+
+
+# --- the summary and the file ----------------------------------------------------------
+
+
+def test_summary_shows_the_doses_due_to_medical_readers_only(client, role_users):
+    first = today() - datetime.timedelta(days=10)
+    course = course_with_doses(first)
+    url = reverse("patients:summary", args=[course.patient.pk])
+    client.force_login(role_users["doctor"])
+    page = client.get(url, **EN).content.decode()
+    assert "data-summary-vaccinations-due" in page
+    assert f'data-due="{months_after(first, 1).isoformat()}"' in page
+    client.force_login(role_users["psychologist"])
+    assert "data-summary-vaccinations-due" not in client.get(url).content.decode()
+
+
+def test_patient_file_and_summary_queries_do_not_grow_with_courses(nurse_client):
+    patient = PatientFactory()
+
+    def count(url):
+        nurse_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            nurse_client.get(url)
+        return len(captured)
+
+    course_with_doses(today() - datetime.timedelta(days=40), patient=patient)
+    urls = [reverse("patients:detail", args=[patient.pk]),
+            reverse("patients:summary", args=[patient.pk])]
+    one = [count(url) for url in urls]
+    course_with_doses(today() - datetime.timedelta(days=20), today(), patient=patient,
+                      schedule="accelerated")
+    course_with_doses(today(), patient=patient, vaccine="influenza", schedule="single")
+    assert [count(url) for url in urls] == one
