@@ -166,6 +166,13 @@ def _check_year(year: int) -> None:
 
 @require_GET
 @permission_required("labs.view_care_figures", raise_exception=True)
+def care_figures_current(request):
+    """The menu's entry: this year's figures."""
+    return redirect("labs:care_figures", year=timezone.localdate().year)
+
+
+@require_GET
+@permission_required("labs.view_care_figures", raise_exception=True)
 def care_figures(request, year: int):
     """The yearly care figures, next to the file active: counts only (no patient named)."""
     _check_year(year)

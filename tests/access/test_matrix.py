@@ -332,6 +332,7 @@ MATRIX = {
                                   "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
     # The yearly care figures: the coordinator and the doctors; the lists of people behind
     # them (their HCV status) only to who reads lab results.
+    "labs:care_figures_current": {"GET":  (403, 403, 302, 302, 403, 403, 302, 403)},
     "labs:care_figures":         {"GET":  (403, 403, 200, 200, 403, 403, 200, 403)},
     "labs:care_figure_list":     {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
 }

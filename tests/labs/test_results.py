@@ -289,3 +289,25 @@ def test_import_command_shares_the_rules(tmp_path, doctor_user):
     with pytest.raises(CommandError, match="unknown file number NOPE"):
         call_command("import_lab_results", str(path), "--user", doctor_user.username)
     assert LabResult.objects.count() == 1
+
+
+def test_a_merge_moves_results_treatments_and_vaccinations_to_the_kept_file(
+        coordinator_user):
+    from patients.services import patient_merge
+    from tests.factories import VaccinationCourseFactory
+    kept, merged = PatientFactory(), PatientFactory()
+    result = LabResultFactory(patient=merged, sample_date=days_ago(3))
+    treatment = TreatmentFactory(patient=merged, started_on=days_ago(3))
+    course = VaccinationCourseFactory(patient=merged)
+    patient_merge(kept=kept, merged=merged, reason="Same person", actor=coordinator_user)
+    for record in (result, treatment, course):
+        record.refresh_from_db()
+        assert record.patient_id == kept.pk
+
+
+def test_a_result_is_not_moved_to_another_file_but_by_a_merge():
+    result = LabResultFactory()
+    other = PatientFactory()
+    with pytest.raises((InternalError, ProgrammingError, IntegrityError)), \
+            transaction.atomic():
+        LabResult.objects.filter(pk=result.pk).update(patient=other)
