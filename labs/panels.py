@@ -2,6 +2,7 @@
 labs/apps.py): the read rule of labs.selectors, a fixed number of queries."""
 
 from labs import selectors
+from mass.roles import Role, has_role
 
 
 def labs_context(request, patient):
@@ -16,6 +17,9 @@ def labs_context(request, patient):
         "can_add": user.has_perm("labs.add_labresult") and not patient.is_merged,
         "can_treat": user.has_perm("labs.add_treatment") and not patient.is_merged,
         "can_end": user.has_perm("labs.change_treatment"),
+        # Who may cancel an entry (mass.corrections): its author, or any doctor.
+        "cancels_any": has_role(user, Role.DOCTOR),
+        "user_id": user.pk,
     }
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mass.audit import audit_list_read, audit_read
 from mass.corrections import cancellation_page
 from mass.refusals import refusal_on_form
-from mass.roles import Role
+from mass.roles import Role, has_role
 from patients.models import Patient
 from patients.selectors import patient_get_for_user
 from vaccinations import selectors, services
@@ -75,7 +75,9 @@ def dose_create(request, pk):
                summary=gettext_noop("vaccination course %(course)s"),
                params={"course": course.pk})
     return render(request, "vaccinations/course_detail.html", {
-        "form": form, "state": state, "course": course, "patient": course.patient})
+        "form": form, "state": state, "course": course, "patient": course.patient,
+        # Who may cancel a dose (mass.corrections): who gave it, or any doctor.
+        "cancels_any": has_role(request.user, Role.DOCTOR)})
 
 
 @require_http_methods(["GET", "POST"])

@@ -311,3 +311,17 @@ def test_a_result_is_not_moved_to_another_file_but_by_a_merge():
     with pytest.raises((InternalError, ProgrammingError, IntegrityError)), \
             transaction.atomic():
         LabResult.objects.filter(pk=result.pk).update(patient=other)
+
+
+def test_cancel_links_only_for_the_author_or_a_doctor(client, role_users):
+    author = role_users["nurse"]
+    mine = LabResultFactory(recorded_by=author, sample_date=days_ago(1))
+    theirs = LabResultFactory(patient=mine.patient, sample_date=days_ago(2))
+    file = reverse("patients:detail", args=[mine.patient.pk])
+    client.force_login(author)
+    page = client.get(file).content.decode()
+    assert reverse("labs:result_cancel", args=[mine.pk]) in page
+    assert reverse("labs:result_cancel", args=[theirs.pk]) not in page
+    client.force_login(role_users["doctor"])
+    page = client.get(file).content.decode()
+    assert reverse("labs:result_cancel", args=[theirs.pk]) in page
