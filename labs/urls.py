@@ -5,6 +5,7 @@ from labs import views
 app_name = "labs"
 
 urlpatterns = [
+    path("patients/<int:pk>/results/", views.patient_results, name="patient_results"),
     path("results/new/", views.result_create, name="result_create"),
     path("results/<int:pk>/cancel/", views.result_cancel, name="result_cancel"),
     path("treatments/new/", views.treatment_create, name="treatment_create"),

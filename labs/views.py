@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,7 +14,7 @@ from labs.forms import LabImportForm, LabResultForm, TreatmentEndForm, Treatment
 from mass.audit import audit_list_read, audit_read
 from mass.corrections import cancellation_page
 from mass.refusals import refusal_on_form
-from mass.roles import Role
+from mass.roles import Role, has_role
 from patients.models import Patient
 from patients.selectors import patient_get_for_user
 
@@ -57,6 +58,27 @@ def result_create(request):
                summary=gettext_noop("patient file %(file)s (lab result form)"),
                params={"file": patient.file_number})
     return render(request, "labs/result_form.html", {"form": form, "patient": patient})
+
+
+#: Results per page of a patient's results.
+RESULTS_PER_PAGE = 50
+
+
+@require_GET
+def patient_results(request, pk):
+    """Every lab result of a patient, newest first (the file's panel shows the latest ten),
+    cancelled ones struck through."""
+    if not selectors.labs_visible(request.user):
+        raise Http404
+    patient = patient_get_for_user(user=request.user, pk=pk)
+    page = Paginator(selectors.results_for_user(request.user, patient),
+                     RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    audit_read(actor=request.user, obj=patient,
+               summary=gettext_noop("patient file %(file)s (lab results)"),
+               params={"file": patient.file_number})
+    return render(request, "labs/patient_results.html", {
+        "patient": patient, "page": page, "results": page.object_list,
+        "cancels_any": has_role(request.user, Role.DOCTOR), "user_id": request.user.pk})
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from mass.roles import Role, has_role
+from patients.models import Patient
 from vaccinations.models import (
     SCHEDULE_OFFSETS,
     VaccinationCourse,
@@ -112,12 +113,13 @@ def week_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
 
 
 def doses_due_by(*, until: datetime.date) -> list[CourseState]:
-    """The courses of files in use whose next dose is due on or before ``until`` (overdue
+    """The courses of living people's files whose next dose is due on or before ``until`` (overdue
     ones included, earliest first): the nurses' "due this week" list. Two queries whatever
     the number of courses (the courses not complete, then their doses)."""
     open_courses = (
         VaccinationCourse.objects
-        .filter(patient__merged_into__isnull=True)
+        # Nobody to vaccinate on a merged file (its courses moved) or after a death.
+        .exclude(patient__status__in=[Patient.Status.MERGED, Patient.Status.DECEASED])
         .annotate(standing=Count("doses", filter=Q(doses__cancellation__isnull=True)),
                   planned=_planned("schedule"))
         .filter(standing__lt=F("planned"))

@@ -281,6 +281,7 @@ URL_ARGS = {
     "reporting:tdi_export": lambda w: [day().year],
     "vaccinations:dose_create": lambda w: [w.course.pk],
     "vaccinations:dose_cancel": lambda w: [w.dose.pk],
+    "labs:patient_results": lambda w: [w.patient.pk],
     "labs:result_cancel": lambda w: [w.lab_result.pk],
     "labs:treatment_end": lambda w: [w.treatment.pk],
     "labs:treatment_cancel": lambda w: [w.treatment.pk],

@@ -325,3 +325,24 @@ def test_cancel_links_only_for_the_author_or_a_doctor(client, role_users):
     client.force_login(role_users["doctor"])
     page = client.get(file).content.decode()
     assert reverse("labs:result_cancel", args=[theirs.pk]) in page
+
+
+def test_all_results_page_lists_every_result_with_the_same_queries(nurse_client, role_users,
+                                                                     client):
+    patient = PatientFactory()
+    url = reverse("labs:patient_results", args=[patient.pk])
+
+    def count() -> tuple[int, int]:
+        nurse_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            response = nurse_client.get(url)
+        return len(captured), len(response.context["results"])
+
+    LabResultFactory(patient=patient, sample_date=days_ago(400))
+    one, rows = count()
+    assert rows == 1
+    for n in range(2):
+        LabResultFactory(patient=patient, sample_date=days_ago(n + 1))
+    assert count() == (one, 3)
+    client.force_login(role_users["psychologist"])
+    assert client.get(url).status_code == 404

@@ -162,10 +162,12 @@ def test_due_this_week_lists_due_and_overdue_not_later(nurse_client):
     later = course_with_doses(today())
     complete = course_with_doses(today() - datetime.timedelta(days=30), vaccine="influenza",
                                  schedule="single")
+    deceased = course_with_doses(months_after(today(), -2),
+                                 patient=PatientFactory(status="deceased"))
     response = nurse_client.get(reverse("vaccinations:due"), **EN)
     shown = {state.course.pk for state in response.context["states"]}
     assert shown == {due.pk, overdue.pk}
-    assert later.pk not in shown and complete.pk not in shown
+    assert later.pk not in shown and complete.pk not in shown and deceased.pk not in shown
     assert "data-overdue" in response.content.decode()
 
 
