@@ -8,7 +8,7 @@ class LabsConfig(AppConfig):
 
     def ready(self):
         # What this app contributes to the others (mass.contributions).
-        from labs import panels
+        from labs import panels, summary
         from mass import contributions as c
 
         c.PATIENT_PANELS.register_panel(c.Panel(
@@ -17,5 +17,5 @@ class LabsConfig(AppConfig):
         # The printed summary (until the clinical summary's registry exists on this branch).
         c.SUMMARY_SECTIONS.register_panel(c.Panel(
             key="latest_tests", title=_("Latest tests and cascade step"),
-            template="labs/summary_latest_tests.html",
+            template=summary.TEMPLATE,
             context=panels.latest_tests_context, order=71))

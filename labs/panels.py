@@ -1,7 +1,7 @@
 """The labs panel of the patient file and its section of the printed summary (registered in
 labs/apps.py): the read rule of labs.selectors, a fixed number of queries."""
 
-from labs import selectors
+from labs import selectors, summary
 from mass.roles import Role, has_role
 
 
@@ -24,6 +24,6 @@ def labs_context(request, patient):
 
 
 def latest_tests_context(request, patient):
-    """The clinical summary's "latest tests / cascade step" (the lead wires it to the clinical
-    summary's registry at the merge): the same as the panel, without the buttons."""
-    return labs_context(request, patient)
+    """The printed summary's section: the clinical summary's provider (labs.summary), in
+    the panels' argument order."""
+    return summary.latest_tests_section(patient, request)

@@ -9,7 +9,7 @@ class VaccinationsConfig(AppConfig):
     def ready(self):
         # What this app contributes to the others (mass.contributions).
         from mass import contributions as c
-        from vaccinations import panels
+        from vaccinations import panels, summary
 
         c.PATIENT_PANELS.register_panel(c.Panel(
             key="vaccinations", title=_("Vaccinations"),
@@ -19,5 +19,5 @@ class VaccinationsConfig(AppConfig):
         # the doses due, with the same read rule.
         c.SUMMARY_SECTIONS.register_panel(c.Panel(
             key="vaccinations_due", title=_("Vaccinations due"),
-            template="vaccinations/summary_vaccinations_due.html",
+            template=summary.TEMPLATE,
             context=panels.vaccinations_due_context, order=72))

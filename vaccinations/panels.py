@@ -1,7 +1,7 @@
 """The vaccinations panel of the patient file and its sections of the printed summary
 (registered in vaccinations/apps.py): the read rule of vaccinations.selectors, two queries."""
 
-from vaccinations import selectors
+from vaccinations import selectors, summary
 
 
 def vaccinations_context(request, patient):
@@ -17,10 +17,6 @@ def vaccinations_context(request, patient):
 
 
 def vaccinations_due_context(request, patient):
-    """The clinical summary's "vaccinations due": the next dose of each course not complete
-    (the lead wires it to the clinical summary's registry at the merge)."""
-    context = vaccinations_context(request, patient)
-    if context is None:
-        return None
-    context["states"] = [state for state in context["states"] if not state.complete]
-    return context
+    """The printed summary's section: the clinical summary's provider
+    (vaccinations.summary), in the panels' argument order."""
+    return summary.vaccinations_due_section(patient, request)
