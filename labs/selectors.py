@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from consultations.models import ScreeningResultAmendment, ScreeningTest
@@ -169,7 +170,8 @@ def cascades(*, patient) -> dict[str, Cascade]:
             svr.record, svr.date = after, after.sample_date
             svr.says = _("cured") if after.reading == Reading.NEGATIVE else _("not cured")
         else:
-            svr.says = _("RNA due from %(day)s") % {"day": due}
+            svr.says = _("RNA due from %(day)s") % {
+                "day": date_format(due, "SHORT_DATE_FORMAT")}
     if hcv.step("svr12").record is not None:
         hcv.where = _("SVR12: %(says)s") % {"says": hcv.step("svr12").says}
     elif treatment is not None:
