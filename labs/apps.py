@@ -8,7 +8,7 @@ class LabsConfig(AppConfig):
 
     def ready(self):
         # What this app contributes to the others (mass.contributions).
-        from labs import panels, summary
+        from labs import panels, selectors, summary
         from mass import contributions as c
 
         c.PATIENT_PANELS.register_panel(c.Panel(
@@ -19,3 +19,4 @@ class LabsConfig(AppConfig):
             key="latest_tests", title=_("Latest tests and cascade step"),
             template=summary.TEMPLATE,
             context=panels.latest_tests_context, order=71))
+        c.TIMELINE_KINDS.register(self.name, selectors.results_timeline_kind)

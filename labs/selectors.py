@@ -16,10 +16,12 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consultations.models import ScreeningResultAmendment, ScreeningTest
 from consultations.selectors import screening_visible
 from labs.models import LabResult, LabTest, Reading, Treatment
+from mass.contributions import TimelineKind
 from mass.roles import Role, has_role
 
 #: SVR12: the HCV RNA not detected at least 12 weeks after the end of the treatment.
@@ -200,3 +202,17 @@ def cascades(*, patient) -> dict[str, Cascade]:
         hiv.where = _("not tested")
     return {"hcv": hcv, "hiv": hiv}
 
+
+
+def results_timeline_kind(user) -> TimelineKind | None:
+    """The patient's timeline: the lab results by sample date (not the cancelled ones), for
+    who reads lab results; no entry for the others."""
+    if not labs_visible(user):
+        return None
+
+    def load(ids):
+        return {result.pk: (result, True) for result in LabResult.objects.filter(pk__in=ids)}
+    return TimelineKind(
+        "lab_result", gettext_lazy("Lab result"),
+        lambda patient: LabResult.objects.standing().filter(patient=patient), load,
+        date="sample_date", time=None)

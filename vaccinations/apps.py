@@ -9,7 +9,7 @@ class VaccinationsConfig(AppConfig):
     def ready(self):
         # What this app contributes to the others (mass.contributions).
         from mass import contributions as c
-        from vaccinations import panels, summary
+        from vaccinations import panels, selectors, summary
 
         c.PATIENT_PANELS.register_panel(c.Panel(
             key="vaccinations", title=_("Vaccinations"),
@@ -21,3 +21,4 @@ class VaccinationsConfig(AppConfig):
             key="vaccinations_due", title=_("Vaccinations due"),
             template=summary.TEMPLATE,
             context=panels.vaccinations_due_context, order=72))
+        c.TIMELINE_KINDS.register(self.name, selectors.doses_timeline_kind)

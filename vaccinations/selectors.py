@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from mass.contributions import TimelineKind
 from mass.roles import Role, has_role
 from patients.models import Patient
 from vaccinations.models import (
@@ -145,3 +147,18 @@ def hbv_courses_completed_in(year: int) -> QuerySet:
             .filter(course__vaccine=Vaccine.HEPATITIS_B, date__year=year)
             .annotate(planned=_planned("course__schedule")).filter(number=F("planned"))
             .values_list("course__patient_id", "date"))
+
+
+def doses_timeline_kind(user) -> TimelineKind | None:
+    """The patient's timeline: the doses given (not the cancelled ones: recording mistakes),
+    for who reads vaccinations; no entry for the others."""
+    if not vaccinations_visible(user):
+        return None
+
+    def load(ids):
+        rows = VaccinationDose.objects.filter(pk__in=ids).select_related("course", "given_by")
+        return {dose.pk: (dose, True) for dose in rows}
+    return TimelineKind(
+        "vaccination_dose", gettext_lazy("Vaccination"),
+        lambda patient: VaccinationDose.objects.standing().filter(course__patient=patient),
+        load, time=None)

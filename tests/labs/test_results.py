@@ -346,3 +346,16 @@ def test_all_results_page_lists_every_result_with_the_same_queries(nurse_client,
     assert count() == (one, 3)
     client.force_login(role_users["psychologist"])
     assert client.get(url).status_code == 404
+
+
+def test_timeline_shows_results_and_doses_to_medical_readers_only(client, role_users):
+    from tests.factories import VaccinationDoseFactory
+    result = LabResultFactory(sample_date=days_ago(4), test="hcv_rna", reading="negative")
+    VaccinationDoseFactory(course__patient=result.patient, date=days_ago(2), batch="TLB42")
+    url = reverse("consultations:timeline", args=[result.patient.pk])
+    client.force_login(role_users["nurse"])
+    page = client.get(url, **EN).content.decode()
+    assert "HCV RNA (viral load)" in page and "TLB42" in page
+    client.force_login(role_users["psychologist"])
+    page = client.get(url, **EN).content.decode()
+    assert "HCV RNA" not in page and "TLB42" not in page

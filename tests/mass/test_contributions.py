@@ -11,6 +11,7 @@ from dispensary import panels as dispensary_panels
 from dispensary import selectors as dispensary_selectors
 from dispensary import services as dispensary_services
 from labs import panels as labs_panels
+from labs import selectors as labs_selectors
 from mass import contributions
 from mass.contributions import Provided, Registry
 from patients import panels as patient_panels
@@ -21,6 +22,7 @@ from reporting import selectors as reporting_selectors
 from social import panels as social_panels
 from social import selectors as social_selectors
 from vaccinations import panels as vaccination_panels
+from vaccinations import selectors as vaccination_selectors
 
 # The session's reference data needs the test database, even for tests that read none.
 pytestmark = pytest.mark.django_db
@@ -69,6 +71,8 @@ def test_every_app_registers_its_merge_checks_and_timeline_entries():
     assert contributions.TIMELINE_KINDS.items() == [
         ("dispensary", dispensary_selectors.dispensations_timeline_kind),
         ("social", social_selectors.social_actions_timeline_kind),
+        ("vaccinations", vaccination_selectors.doses_timeline_kind),
+        ("labs", labs_selectors.results_timeline_kind),
     ]
 
 
