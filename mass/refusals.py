@@ -20,7 +20,12 @@ from django.core.exceptions import ValidationError
 
 def refusal_on_form(form, error: ValidationError, *, field: str | None = None) -> None:
     """The refusal on the form, shown again with what was typed: above its fields, or on
-    ``field`` when the refusal is about that one."""
+    ``field`` when the refusal is about that one, or under each field it names when the
+    service named them (``ValidationError({"date": ...})``)."""
+    if field is None and hasattr(error, "error_dict") and set(error.error_dict) <= set(
+            form.fields):
+        form.add_error(None, error)
+        return
     for message in error.messages:
         form.add_error(field, message)
 

@@ -100,6 +100,18 @@ _SITUATION_MODELS = ["incomerecord", "insurancerecord", "cpasrecord", "housingre
 _SEE_SITUATION = [f"view_{model}" for model in _SITUATION_MODELS]
 _SEE_SOCIAL_FILE = [*_SEE_SITUATION, "view_socialaction", "view_socialactionupdate"]
 
+# Vaccinations and lab results are medical (the readers of screening). Nurses vaccinate and
+# take samples; doctors also record the treatments of the cascades, import a lab's files and
+# see the yearly care figures.
+_VACCINATIONS = ["view_vaccinationcourse", "add_vaccinationcourse", "view_vaccinationdose",
+                 "add_vaccinationdose", "view_vaccinationdosecancellation",
+                 "add_vaccinationdosecancellation"]
+_LAB_SAMPLES = ["view_labresult", "add_labresult", "view_labresultcancellation",
+                "add_labresultcancellation", "view_treatment", "view_treatmentcancellation"]
+_LABS_DOCTOR = [*_LAB_SAMPLES, "add_treatment", "change_treatment",
+                "add_treatmentcancellation", "view_labimport", "add_labimport",
+                "view_care_figures"]
+
 _PRESCRIBING_DOCTOR = {
     "mass": ["view_site"],
     "patients": [*_CLINICAL_PATIENTS, *_SEE_PHOTO],
@@ -108,6 +120,8 @@ _PRESCRIBING_DOCTOR = {
     "social": _SEE_SOCIAL_FILE,
     "reporting": _TDI,
     "alerts": _ALERTS,
+    "vaccinations": _VACCINATIONS,
+    "labs": _LABS_DOCTOR,
 }
 
 ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
@@ -134,6 +148,8 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
         "social": _SEE_SITUATION,
         "reporting": _TDI,
         "alerts": _ALERTS,
+        "vaccinations": _VACCINATIONS,
+        "labs": _LAB_SAMPLES,
     },
     Role.DOCTOR: _PRESCRIBING_DOCTOR,
     Role.PSYCHIATRIST: _PRESCRIBING_DOCTOR,
@@ -168,6 +184,8 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
                        "add_pharmacy", "change_pharmacy", "view_inductionrule"],
         "social": ["view_socialaction"],
         "reporting": ["view_report", "view_tdirecord", "add_declaredyear", "view_declaredyear"],
+        # The yearly care figures, counts only (their lists name people's HCV status).
+        "labs": ["view_care_figures"],
     },
 }
 

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "social",
     "reporting",
     "alerts",
+    "vaccinations",
+    "labs",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -55,4 +55,6 @@ urlpatterns = [
     path("dispensary/", include("dispensary.urls")),
     path("social/", include("social.urls")),
     path("reporting/", include("reporting.urls")),
+    path("vaccinations/", include("vaccinations.urls")),
+    path("labs/", include("labs.urls")),
 ]

@@ -293,3 +293,52 @@ class AlertFactory(DjangoModelFactory):
     kind = "allergy"
     text = "Penicillin"
     recorded_at = factory.LazyFunction(_now)
+
+
+# --- vaccinations ---------------------------------------------------------------------------
+
+
+class VaccinationCourseFactory(DjangoModelFactory):
+    class Meta:
+        model = "vaccinations.VaccinationCourse"
+
+    patient = factory.SubFactory(PatientFactory)
+    vaccine = "hbv"
+    schedule = "standard"
+    started_by = factory.SubFactory(UserFactory)
+
+
+class VaccinationDoseFactory(DjangoModelFactory):
+    class Meta:
+        model = "vaccinations.VaccinationDose"
+
+    course = factory.SubFactory(VaccinationCourseFactory)
+    number = 1
+    date = factory.Faker("date_between", start_date="-1y", end_date="today")
+    given_by = factory.SubFactory(UserFactory)
+
+
+# --- labs -----------------------------------------------------------------------------------
+
+
+class LabResultFactory(DjangoModelFactory):
+    class Meta:
+        model = "labs.LabResult"
+
+    patient = factory.SubFactory(PatientFactory)
+    test = "hcv_antibody"
+    reading = "positive"
+    sample_date = factory.Faker("date_between", start_date="-1y", end_date="today")
+    laboratory = "LHUB-ULB"
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class TreatmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "labs.Treatment"
+
+    patient = factory.SubFactory(PatientFactory)
+    condition = "hcv"
+    regimen = "sof_vel"
+    started_on = factory.Faker("date_between", start_date="-1y", end_date="today")
+    recorded_by = factory.SubFactory(UserFactory)

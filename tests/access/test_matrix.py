@@ -307,6 +307,35 @@ MATRIX = {
                                   "POST": (200, 200, 200, 200, 200, 200, 403, 403)},
     "reporting:tdi_year":        {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "reporting:tdi_export":      {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
+
+    # --- vaccinations and lab results: medical (nurses, doctors, psychiatrists) -------------
+    "vaccinations:course_create": {"GET": (403, 200, 200, 200, 403, 403, 403, 403),
+                                   "POST": (403, 200, 200, 200, 403, 403, 403, 403)},
+    "vaccinations:dose_create":  {"GET":  (403, 200, 200, 200, 403, 403, 403, 403),
+                                  "POST": (403, 200, 200, 200, 403, 403, 403, 403)},
+    # A dose or a result recorded by mistake: who recorded it, or a doctor.
+    "vaccinations:dose_cancel":  {"GET":  (404, 403, 200, 403, 404, 404, 404, 404),
+                                  "POST": (404, 403, 200, 403, 404, 404, 404, 404)},
+    "vaccinations:due":          {"GET":  (403, 200, 200, 200, 403, 403, 403, 403)},
+    "labs:patient_results":      {"GET":  (404, 200, 200, 200, 404, 404, 404, 404)},
+    "labs:result_create":        {"GET":  (403, 200, 200, 200, 403, 403, 403, 403),
+                                  "POST": (403, 200, 200, 200, 403, 403, 403, 403)},
+    "labs:result_cancel":        {"GET":  (404, 403, 200, 403, 404, 404, 404, 404),
+                                  "POST": (404, 403, 200, 403, 404, 404, 404, 404)},
+    # Treatments of the cascades and a lab's files: the doctors.
+    "labs:treatment_create":     {"GET":  (403, 403, 200, 200, 403, 403, 403, 403),
+                                  "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
+    "labs:treatment_end":        {"GET":  (403, 403, 200, 200, 403, 403, 403, 403),
+                                  "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
+    "labs:treatment_cancel":     {"GET":  (404, 403, 200, 403, 404, 404, 404, 404),
+                                  "POST": (404, 403, 200, 403, 404, 404, 404, 404)},
+    "labs:import":               {"GET":  (403, 403, 200, 200, 403, 403, 403, 403),
+                                  "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
+    # The yearly care figures: the coordinator and the doctors; the lists of people behind
+    # them (their HCV status) only to who reads lab results.
+    "labs:care_figures_current": {"GET":  (403, 403, 302, 302, 403, 403, 302, 403)},
+    "labs:care_figures":         {"GET":  (403, 403, 200, 200, 403, 403, 200, 403)},
+    "labs:care_figure_list":     {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
 }
 
 MEDICAL = frozenset({D, PY, N})
@@ -332,6 +361,8 @@ READERS = {
     "social_update_note": SOCIAL_NOTES,
     "alert_allergy": MEDICAL,
     "alert_behaviour": ALL - {C},
+    "vaccination_batch": MEDICAL,
+    "lab_laboratory": MEDICAL,
 }
 
 

@@ -183,7 +183,23 @@ def build_world() -> World:
         patient=other_patient, start_date=day(-60), end_date=day(-40), pharmacy=pharmacy,
         prescribed_by=author)
 
-    return World(role_grant=role_grant, author=author, draft=draft, closure=closure, held=held,
+    # A hepatitis B course with its first dose, an HCV result and a DAA treatment not ended
+    # (vaccinations and labs: medical).
+    from tests.factories import (
+        LabResultFactory,
+        TreatmentFactory,
+        VaccinationCourseFactory,
+        VaccinationDoseFactory,
+    )
+    course = VaccinationCourseFactory(patient=patient, started_by=author)
+    dose = VaccinationDoseFactory(course=course, date=day(-2), given_by=author,
+                                  batch=marker("vaccination_batch"))
+    lab_result = LabResultFactory(patient=patient, sample_date=day(-4), recorded_by=author,
+                                  laboratory=marker("lab_laboratory"))
+    treatment = TreatmentFactory(patient=patient, started_on=day(-3), recorded_by=author)
+
+    return World(role_grant=role_grant, course=course, dose=dose, lab_result=lab_result,
+                 treatment=treatment, author=author, draft=draft, closure=closure, held=held,
                  users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
@@ -263,6 +279,14 @@ URL_ARGS = {
     "reporting:tdi": lambda w: [w.episode.pk],
     "reporting:tdi_year": lambda w: [day().year],
     "reporting:tdi_export": lambda w: [day().year],
+    "vaccinations:dose_create": lambda w: [w.course.pk],
+    "vaccinations:dose_cancel": lambda w: [w.dose.pk],
+    "labs:patient_results": lambda w: [w.patient.pk],
+    "labs:result_cancel": lambda w: [w.lab_result.pk],
+    "labs:treatment_end": lambda w: [w.treatment.pk],
+    "labs:treatment_cancel": lambda w: [w.treatment.pk],
+    "labs:care_figures": lambda w: [day().year],
+    "labs:care_figure_list": lambda w: [day().year, "hcv_positive"],
 }
 
 # The amendment rule depends on the discipline of the note: one URL per discipline.
@@ -282,6 +306,9 @@ URL_QUERY = {
     "consultations:create": lambda w: f"?patient={w.patient.pk}",
     "consultations:referral_create": lambda w: f"?patient={w.patient.pk}",
     "consultations:screening_create": lambda w: f"?patient={w.patient.pk}",
+    "vaccinations:course_create": lambda w: f"?patient={w.patient.pk}",
+    "labs:result_create": lambda w: f"?patient={w.patient.pk}",
+    "labs:treatment_create": lambda w: f"?patient={w.patient.pk}",
 }
 
 

@@ -191,6 +191,16 @@ FORMS = [
     # alerts on a patient (the world's alert is an allergy)
     FuzzForm("alerts:create", D, shows=("alerts:list", "patients:detail")),
     FuzzForm("alerts:end", D, shows=("alerts:list",)),
+    # vaccinations and lab results
+    FuzzForm("vaccinations:course_create", N, shows=PATIENT_PAGES),
+    FuzzForm("vaccinations:dose_create", N, shows=PATIENT_PAGES),
+    FuzzForm("vaccinations:dose_cancel", D, shows=PATIENT_PAGES),
+    FuzzForm("labs:result_create", N, shows=PATIENT_PAGES),
+    FuzzForm("labs:result_cancel", D, shows=PATIENT_PAGES),
+    FuzzForm("labs:treatment_create", D, shows=PATIENT_PAGES),
+    FuzzForm("labs:treatment_end", D, shows=PATIENT_PAGES),
+    FuzzForm("labs:treatment_cancel", D, shows=PATIENT_PAGES),
+    FuzzForm("labs:import", D),
     # reporting
     FuzzForm("reporting:tdi", R, shows=("reporting:tdi",)),
     FuzzForm("reporting:file_active_declare", C, shows=("reporting:file_active",),

@@ -50,15 +50,18 @@ def test_healthz_503_with_retry_after_when_database_unreachable():
 
 
 CLINIC = {"arrivals", "consultations", "groups", "partners", "patients", "sites", "lost"}
+#: Vaccinations and labs (issue 17): nurses vaccinate, doctors also import and read figures.
+MEDICAL = {"vaccinations_due"}
+DOCTORS = MEDICAL | {"lab_import", "care_figures"}
 SECTIONS_OF_ROLE = {
     Role.RECEPTION: {"reception", "patients", "partners", "sites"},
-    Role.NURSE: CLINIC | {"dispensary", "register"},
-    Role.DOCTOR: CLINIC | {"prescriptions", "social"},
-    Role.PSYCHIATRIST: CLINIC | {"prescriptions", "social"},
+    Role.NURSE: CLINIC | {"dispensary", "register"} | MEDICAL,
+    Role.DOCTOR: CLINIC | {"prescriptions", "social"} | DOCTORS,
+    Role.PSYCHIATRIST: CLINIC | {"prescriptions", "social"} | DOCTORS,
     Role.PSYCHOLOGIST: CLINIC,
     Role.SOCIAL_WORKER: CLINIC | {"social"},
     Role.COORDINATOR: {"staff", "audit", "reporting", "register", "social", "patients",
-                       "partners", "sites", "lost"},
+                       "partners", "sites", "lost", "care_figures"},
 }
 
 
@@ -79,7 +82,8 @@ def test_start_page_shows_each_role_exactly_its_sections(client, staff_factory, 
 
 
 #: Under "More" in the menu, so that it fits on one line (tests/e2e/test_accessibility.py).
-OCCASIONAL = {"lost", "groups", "partners", "audit", "sites"}
+OCCASIONAL = {"lost", "groups", "partners", "audit", "sites", "vaccinations_due", "lab_import",
+              "care_figures"}
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -10,6 +10,8 @@ from consultations import selectors as consultation_selectors
 from dispensary import panels as dispensary_panels
 from dispensary import selectors as dispensary_selectors
 from dispensary import services as dispensary_services
+from labs import panels as labs_panels
+from labs import selectors as labs_selectors
 from mass import contributions
 from mass.contributions import Provided, Registry
 from patients import panels as patient_panels
@@ -19,6 +21,8 @@ from reporting import queries as reporting_queries
 from reporting import selectors as reporting_selectors
 from social import panels as social_panels
 from social import selectors as social_selectors
+from vaccinations import panels as vaccination_panels
+from vaccinations import selectors as vaccination_selectors
 
 # The session's reference data needs the test database, even for tests that read none.
 pytestmark = pytest.mark.django_db
@@ -46,6 +50,8 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "dispensary": dispensary_panels.panel_context,
         "social": social_panels.panel_context,
         "tdi": reporting_panels.tdi_context,
+        "vaccinations": vaccination_panels.vaccinations_context,
+        "labs": labs_panels.labs_context,
     }
     sections = {key: section.context for key, section in contributions.SUMMARY_SECTIONS.items()}
     assert sections == {
@@ -54,6 +60,8 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "screening": consultation_panels.screening_context,
         "dispensary": dispensary_panels.summary_context,
         "social": social_panels.summary_context,
+        "vaccinations_due": vaccination_panels.vaccinations_due_context,
+        "latest_tests": labs_panels.latest_tests_context,
     }
 
 
@@ -63,6 +71,8 @@ def test_every_app_registers_its_merge_checks_and_timeline_entries():
     assert contributions.TIMELINE_KINDS.items() == [
         ("dispensary", dispensary_selectors.dispensations_timeline_kind),
         ("social", social_selectors.social_actions_timeline_kind),
+        ("vaccinations", vaccination_selectors.doses_timeline_kind),
+        ("labs", labs_selectors.results_timeline_kind),
     ]
 
 

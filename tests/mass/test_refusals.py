@@ -22,6 +22,18 @@ def test_refusal_on_form_shows_every_sentence_above_the_fields():
     assert refusal_text(ValidationError(["First.", "Second."])) == "First. Second."
 
 
+def test_refusal_naming_a_field_of_the_form_goes_under_that_field():
+    form = CancellationForm({"reason": "typed"})
+    assert form.is_valid()
+    refusal_on_form(form, ValidationError({"reason": "Not this reason."}))
+    assert form.errors == {"reason": ["Not this reason."]}
+    # A field the form does not have: above the fields, as before.
+    other = CancellationForm({"reason": "typed"})
+    assert other.is_valid()
+    refusal_on_form(other, ValidationError({"date": "Not this day."}))
+    assert other.non_field_errors() == ["Not this day."]
+
+
 def test_a_service_that_had_its_own_exception_refuses_with_validation_error(db,
                                                                            coordinator_user):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
