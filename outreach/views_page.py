@@ -7,7 +7,7 @@ as JSON and is kept encrypted on the device by static/js/outreach/ (docs/securit
 from functools import lru_cache
 from pathlib import Path
 
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -62,11 +62,11 @@ def outreach_page(request):
     })
 
 
-@login_not_required
 @require_GET
 def outreach_manifest(request):
-    """The web app manifest. Public: browsers fetch it without cookies, and it says nothing
-    but the application's name and icons."""
+    """The web app manifest: the application's name and icons. Behind the login like every
+    page (the page's link asks the browser to send the session cookie with it); no
+    permission, as it says nothing."""
     manifest = {
         "name": _("MASS outreach"),
         "short_name": _("MASS outreach"),
@@ -92,11 +92,12 @@ def _service_worker_source() -> bytes:
     return Path(finders.find("js/outreach/sw.js")).read_bytes()
 
 
-@login_not_required
 @require_GET
 def outreach_service_worker(request):
     """The service worker, served from /outreach/ (not /static/) so that its scope covers
-    the page. Public like any static file: browsers fetch its updates on their own."""
+    the page. Behind the login (browsers send the cookies when they fetch a worker's
+    updates; after a session ended, the update waits and the installed worker stays); no
+    permission, as it is a static file."""
     return HttpResponse(_service_worker_source(), content_type="application/javascript",
                         headers={"Service-Worker-Allowed": reverse("outreach:page")})
 
