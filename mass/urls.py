@@ -55,4 +55,5 @@ urlpatterns = [
     path("dispensary/", include("dispensary.urls")),
     path("social/", include("social.urls")),
     path("reporting/", include("reporting.urls")),
+    path("outreach/", include("outreach.urls")),
 ]

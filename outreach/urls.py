@@ -1,0 +1,16 @@
+from django.urls import path
+
+from outreach import views
+
+app_name = "outreach"
+
+urlpatterns = [
+    # The API of the outreach page (docs/interfaces.md "Outreach API").
+    path("api/devices/", views.api_device_register, name="api_devices"),
+    path("api/round/", views.api_round, name="api_round"),
+    path("api/sync/", views.api_sync, name="api_sync"),
+    # Coordinators: the devices (disable a lost one) and offline registrations to merge.
+    path("devices/", views.device_list, name="devices"),
+    path("devices/<uuid:pk>/disable/", views.device_disable, name="device_disable"),
+    path("duplicates/", views.duplicate_list, name="duplicates"),
+]
