@@ -187,7 +187,8 @@ def build_world() -> World:
     from outreach.models import OutreachDevice
     outreach_device = OutreachDevice.objects.create(user=author, name="Team phone")
 
-    return World(role_grant=role_grant, author=author, outreach_device=outreach_device, draft=draft, closure=closure, held=held,
+    return World(role_grant=role_grant, author=author, outreach_device=outreach_device,
+                 draft=draft, closure=closure, held=held,
                  users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
