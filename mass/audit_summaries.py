@@ -63,6 +63,12 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     "patients.harmreductioncontactcancellation": (CARERS, _("harm-reduction material")),
     # That a consultation took place, its discipline and date: every role (the timeline);
     # its text is never in a summary.
+    # The mobile team's devices (a name, whose) and what a round synchronised (a kind of
+    # record; the record itself is audited by its own service). A possible duplicate names
+    # two files, as a merge does.
+    "outreach.outreachdevice": (ALL, _("outreach device")),
+    "outreach.syncedrecord": (ALL, _("outreach record")),
+    "outreach.possibleduplicate": (ALL, _("possible duplicate")),
     "consultations.consultation": (ALL, _("consultation note")),
     "consultations.consultationamendment": (ALL, _("amendment of a note")),
     "consultations.groupsession": (ALL, _("group session")),

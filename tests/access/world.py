@@ -183,7 +183,12 @@ def build_world() -> World:
         patient=other_patient, start_date=day(-60), end_date=day(-40), pharmacy=pharmacy,
         prescribed_by=author)
 
-    return World(role_grant=role_grant, author=author, draft=draft, closure=closure, held=held,
+    # A phone of the mobile team, for the coordinators' page that disables a lost one.
+    from outreach.models import OutreachDevice
+    outreach_device = OutreachDevice.objects.create(user=author, name="Team phone")
+
+    return World(role_grant=role_grant, author=author, outreach_device=outreach_device,
+                 draft=draft, closure=closure, held=held,
                  users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
@@ -204,6 +209,7 @@ URL_ARGS = {
     "role_grant_refuse": lambda w: [w.role_grant.pk],
     "staff_password": lambda w: [w.author.pk],
     "site_update": lambda w: [w.site.pk],
+    "outreach:device_disable": lambda w: [w.outreach_device.pk],
     "site_hours": lambda w: [w.site.pk],
     "site_closures": lambda w: [w.site.pk],
     "site_closure_delete": lambda w: [w.closure.pk],
