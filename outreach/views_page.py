@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from mass.models import Site
+from outreach.selectors import outreach_sites
 
 #: What the page needs to work offline, from the server's own rules (docs/security.md).
 ROUND_HOURS = 12
@@ -35,14 +35,14 @@ def outreach_page(request):
     """The installable outreach page. The outreach places are reference data (names and
     kinds), not patient data: they are in the shell so a round can be chosen before any
     request to the API."""
-    sites = Site.objects.filter(is_active=True).exclude(kind=Site.Kind.CENTRE).order_by("name")
+    sites = outreach_sites()
     config = {
         "urls": {
             "page": reverse("outreach:page"),
             "worker": reverse("outreach:service_worker"),
-            "devices": "/outreach/api/devices/",
-            "round": "/outreach/api/round/",
-            "sync": "/outreach/api/sync/",
+            "devices": reverse("outreach:api_devices"),
+            "round": reverse("outreach:api_round"),
+            "sync": reverse("outreach:api_sync"),
             "login": reverse("login"),
         },
         "round_hours": ROUND_HOURS,

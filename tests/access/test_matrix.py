@@ -318,6 +318,11 @@ MATRIX = {
     "outreach:api_round":        {"GET":  (403, 400, 400, 400, 400, 400, 403, 403)},
     "outreach:api_sync":         {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
                                   "POST": (403, 400, 400, 400, 400, 400, 403, 403)},
+    # The page, for those who go out; its manifest and service worker carry nothing (any
+    # signed-in account, like a static file).
+    "outreach:page":             {"GET":  (403, 200, 200, 200, 200, 200, 403, 403)},
+    "outreach:manifest":         {"GET":  (200, 200, 200, 200, 200, 200, 200, 200)},
+    "outreach:service_worker":   {"GET":  (200, 200, 200, 200, 200, 200, 200, 200)},
     # Devices are staff accounts' business: coordinators list them and disable a lost one.
     "outreach:devices":          {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "outreach:device_disable":   {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),

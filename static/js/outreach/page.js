@@ -115,6 +115,10 @@
       (location.protocol === "https:" ? "; secure" : "");
   }
 
+  function forgetDeviceId() {
+    document.cookie = DEVICE_COOKIE + "=; path=" + config.urls.page + "; max-age=0";
+  }
+
   function csrfToken() { return root.getAttribute("data-csrf-token"); }
 
   function loggedOut(response) {
@@ -228,6 +232,9 @@
       .then(function (response) {
         if (loggedOut(response)) { sessionEnded(); throw new Error("session"); }
         if (!response.ok) {
+          // A device disabled as lost, then found: it is registered again (a new id) at the
+          // next round, and the coordinator sees the new registration.
+          if (response.status === 403) forgetDeviceId();
           return refusal(response, S.server_refused).then(function () { throw new Error("round"); });
         }
         return response.json();
