@@ -60,7 +60,7 @@ def device_get_for_user(*, user, pk) -> OutreachDevice | None:
 
 
 def round_patient_ids(*, user, site: Site, today: datetime.date | None = None,
-                      limit: int = ROUND_CAP) -> list[int]:
+                      limit: int | None = None) -> list[int]:
     """The people of the round, the most recently seen first: those met at ``site`` in the
     last six months (a walk-in, a note, named material or an outreach attempt there) and
     those this user sought on outreach (their own attempts anywhere). Four grouped reads,
@@ -81,7 +81,7 @@ def round_patient_ids(*, user, site: Site, today: datetime.date | None = None,
             if last_seen.get(patient_id) is None or last > last_seen[patient_id]:
                 last_seen[patient_id] = last
     ranked = sorted(last_seen, key=lambda pk: (last_seen[pk], pk), reverse=True)
-    return ranked[:limit]
+    return ranked[:limit or ROUND_CAP]
 
 
 def _photo_data_uri(patient) -> str | None:

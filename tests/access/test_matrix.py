@@ -301,6 +301,7 @@ MATRIX = {
     "reporting:index":           {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "reporting:file_active":     {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "reporting:file_active_explain": {"GET": (403, 403, 403, 403, 403, 403, 200, 403)},
+    "reporting:outreach_arrivals": {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     # Coordinators declare a finished year; an empty POST lacks the confirmation.
     "reporting:file_active_declare": {"GET": (403, 403, 403, 403, 403, 403, 200, 403),
                                       "POST": (403, 403, 403, 403, 403, 403, 200, 403)},

@@ -265,6 +265,7 @@ URL_ARGS = {
     "alerts:end": lambda w: [w.alert.pk],
     "reporting:file_active": lambda w: [day().year],
     "reporting:file_active_explain": lambda w: [day().year, "annual_active_patients"],
+    "reporting:outreach_arrivals": lambda w: [day().year],
     "reporting:file_active_declare": lambda w: [day().year - 1],
     "reporting:tdi": lambda w: [w.episode.pk],
     "reporting:tdi_year": lambda w: [day().year],
