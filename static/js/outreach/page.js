@@ -1,5 +1,5 @@
-// The outreach page (templates/outreach/page.html; docs/features.md, "Outreach"): start a
-// round with a PIN, fetch the people of a place, record offline, send when connected.
+// The outreach page (templates/outreach/page.html; docs/features.md, "The outreach page"):
+// start a round with a PIN, fetch the people of a place, record offline, send when connected.
 // Every word shown comes translated from the page (the outreach-config JSON or the
 // template); the data is kept by MassOutreachVault (vault.js), encrypted.
 (function () {
