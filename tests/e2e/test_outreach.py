@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from mass.roles import Role
 from tests.e2e.conftest import csp_errors, login
+from tests.e2e.test_accessibility import PHONE, axe_check, sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.locale("en")]
@@ -113,6 +114,8 @@ def round_world(staff_factory):
 
 def start_round(page, shelter, *, device_name="Team phone 2"):
     page.goto("/outreach/")
+    # The page shows the start screen once it has looked at the device's storage.
+    expect(page.get_by_role("heading", name="Start a round")).to_be_visible()
     device = page.get_by_label("Name of this device")
     if device.is_visible():
         device.fill(device_name)
@@ -195,6 +198,7 @@ def test_offline_round_is_encrypted_on_the_device_and_reaches_the_server_once(
     expect(queue.nth(2)).to_contain_text("Zébulon")
     expect(queue.nth(3)).to_contain_text("Anonymous")
     steps.shot("queue-after-offline-reload")
+    assert axe_check(page, rules=("color-contrast", "label")) == []
 
     # What a thief reading the phone's storage would find: ciphertext, and the shell.
     contents = device_contents(page)
@@ -288,8 +292,10 @@ def test_lost_device_has_its_pending_batch_refused(page, new_page, steps, round_
 def test_tampered_record_is_shown_damaged_and_the_others_are_sent(page, steps, round_world):
     from consultations.models import Consultation
     nurse, shelter, keke = round_world
+    page.set_viewport_size(PHONE)  # the team's phone
     login(page, "e2e_outreach_nurse")
     start_round(page, shelter)
+    assert sideways_scroll(page) == 0
     go_offline(page)
     choose(page, "1984", "Kéké Lasso")
     record_note(page, "First note, to be tampered with.")
@@ -304,6 +310,8 @@ def test_tampered_record_is_shown_damaged_and_the_others_are_sent(page, steps, r
     expect(damaged).to_contain_text("damaged, cannot be sent")
     expect(page.locator("[data-queue] li[data-status=pending]")).to_contain_text("Kéké Lasso")
     steps.shot("damaged")
+    assert sideways_scroll(page) == 0
+    assert axe_check(page, rules=("color-contrast", "label")) == []
 
     page.context.set_offline(False)
     expect(page.locator("[data-report] [data-result=accepted]")).to_have_count(1)
@@ -332,6 +340,7 @@ def test_wrong_pins_the_12_hours_and_the_logout_wipe_the_device(page, steps, rou
         "Too many wrong PINs: everything on this device was wiped.")
     expect(page.get_by_role("heading", name="Start a round")).to_be_visible()
     assert all(items == [] for items in device_contents(page)["stores"].values())
+    assert axe_check(page, rules=("color-contrast", "label")) == []
     steps.shot("wiped-after-wrong-pins")
 
     start_round(page, shelter)

@@ -590,7 +590,7 @@
       }
       row.setAttribute("data-status", status);
       if (status !== "pending") {
-        var remove = element("button", "btn btn-sm btn-outline-danger ms-auto", S.remove);
+        var remove = element("button", "btn btn-sm btn-danger ms-auto", S.remove);
         remove.type = "button";
         remove.addEventListener("click", function () {
           if (!window.confirm(S.remove_confirm)) return;
