@@ -158,5 +158,5 @@ def _strings() -> dict[str, str]:
         "device_refused": _("This device could not be registered (%(status)s)."),
         "no_crypto": _("This browser cannot encrypt the round (no WebCrypto or IndexedDB): "
                        "the outreach page cannot be used on it."),
-        "expires_at": _("Wiped from this device at %(time)s."),
+        "expires_at": _("Kept on this device until %(time)s at the latest."),
     }

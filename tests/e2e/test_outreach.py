@@ -361,3 +361,64 @@ def test_wrong_pins_the_12_hours_and_the_logout_wipe_the_device(page, steps, rou
     }""")
     assert "mass-outreach" not in stores["databases"] and stores["caches"] == []
     assert csp_errors(page) == []
+
+
+def test_every_kind_of_the_form_reaches_the_server_and_a_shared_phone_keeps_rounds_apart(
+        page, steps, round_world, staff_factory):
+    from alerts.models import Alert
+    from consultations.models import Referral, ScreeningTest
+    from patients.models import OutreachAttempt, Visit
+    from tests.factories import PartnerFactory
+    nurse, shelter, keke = round_world
+    PartnerFactory(name="Transit detox")
+    staff_factory(Role.NURSE, username="e2e_outreach_colleague")
+    login(page, "e2e_outreach_nurse")
+    start_round(page, shelter)
+    choose(page, "keke", "Kéké Lasso")
+    expect(page.locator("[data-chosen]")).to_contain_text("Kéké Lasso")
+
+    kind = page.get_by_label("What to record")
+    record = page.get_by_role("button", name="Record on this device")
+    kind.select_option("contact")
+    page.get_by_label("Purpose").select_option("harm_reduction")
+    record.click()
+    kind.select_option("screening")
+    page.get_by_label("Test", exact=True).select_option("hcv")
+    page.get_by_label("Result", exact=True).select_option("negative")
+    record.click()
+    kind.select_option("referral")
+    page.get_by_label("Referred to").select_option(label="Transit detox")
+    page.get_by_label("Reason").fill("Asks for a detox bed.")
+    record.click()
+    kind.select_option("attempt")
+    page.get_by_label("Outcome").select_option("reached")
+    record.click()
+    kind.select_option("initiation")
+    page.get_by_label("What was decided, and why").fill("Methadone decided with the team.")
+    record.click()
+    expect(page.locator("[data-queue] li")).to_have_count(5)
+    steps.shot("five-kinds")
+
+    page.get_by_role("button", name="Send now").click()
+    expect(page.locator("[data-report] [data-result=accepted]")).to_have_count(5)
+    assert Visit.objects.get(patient=keke, site=shelter,
+                             date=timezone.localdate()).purpose == "harm_reduction"
+    assert ScreeningTest.objects.get(patient=keke).result == "negative"
+    assert Referral.objects.get(patient=keke).reason == "Asks for a detox bed."
+    assert OutreachAttempt.objects.get(patient=keke).result == "reached"
+    assert Alert.objects.filter(patient=keke, kind=Alert.Kind.DOCTOR_FIRST).count() == 1
+
+    # A new round, then the session ends without a logout (the phone put down): the next
+    # member on the phone cannot open it, and may only wipe it to start their own.
+    start_round(page, shelter)
+    page.context.clear_cookies()
+    login(page, "e2e_outreach_colleague")
+    page.goto("/outreach/")
+    expect(page.get_by_role("heading", name="This device holds another member's round")) \
+        .to_be_visible()
+    expect(page.get_by_label("PIN", exact=True)).to_be_hidden()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Wipe it and start my round").click()
+    expect(page.get_by_role("heading", name="Start a round")).to_be_visible()
+    assert all(items == [] for items in device_contents(page)["stores"].values())
+    assert csp_errors(page) == []

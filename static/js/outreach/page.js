@@ -242,7 +242,7 @@
       .then(function (round) {
         var fetchedAt = Date.now();
         return Vault.wipe()
-          .then(function () { return Vault.create(pin, config.pbkdf2_iterations); })
+          .then(function () { return Vault.create(pin, config.pbkdf2_iterations, config.user); })
           .then(function (key) {
             state.key = key;
             return Vault.saveRound(key, round, fetchedAt);
@@ -727,7 +727,11 @@
     .then(function (wiped) {
       if (wiped) return;
       return Vault.getMeta("lock").then(function (existing) {
-        if (existing) {
+        if (existing && existing.owner !== config.user) {
+          // Another member's round, left when their session ended (a logout would have
+          // wiped it): they may still send it; this member may only wipe it to start theirs.
+          show("other");
+        } else if (existing) {
           show("unlock");
           $("[data-unlock-form] input[name=pin]").focus();
         } else {

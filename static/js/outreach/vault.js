@@ -98,12 +98,14 @@
     getMeta: getMeta,
     setMeta: setMeta,
 
-    // The round's key from a new PIN: a new random salt, and the PIN check.
-    create: function (pin, iterations) {
+    // The round's key from a new PIN: a new random salt, and the PIN check. ``owner`` is
+    // the user id of who started the round (a team phone is shared).
+    create: function (pin, iterations, owner) {
       var salt = crypto.getRandomValues(new Uint8Array(16));
       return deriveKey(pin, salt, iterations).then(function (key) {
         return encrypt(key, "meta", "check", PIN_CHECK).then(function (check) {
-          return setMeta("lock", {salt: salt, iterations: iterations, check: check, wrong_pins: 0});
+          return setMeta("lock", {salt: salt, iterations: iterations, check: check,
+                                  wrong_pins: 0, owner: owner});
         }).then(function () { return key; });
       });
     },
