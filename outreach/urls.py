@@ -5,7 +5,7 @@ from outreach import views
 app_name = "outreach"
 
 urlpatterns = [
-    # The API of the outreach page (docs/interfaces.md "Outreach API").
+    # The API of the outreach page (docs/interfaces.md "Extensions in this project").
     path("api/devices/", views.api_device_register, name="api_devices"),
     path("api/round/", views.api_round, name="api_round"),
     path("api/sync/", views.api_sync, name="api_sync"),
