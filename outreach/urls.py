@@ -10,7 +10,7 @@ urlpatterns = [
     path("", views_page.outreach_page, name="page"),
     path("manifest.webmanifest", views_page.outreach_manifest, name="manifest"),
     path("sw.js", views_page.outreach_service_worker, name="service_worker"),
-    # The API of the outreach page (docs/interfaces.md "Outreach API").
+    # The API of the outreach page (docs/interfaces.md "Extensions in this project").
     path("api/devices/", views.api_device_register, name="api_devices"),
     path("api/round/", views.api_round, name="api_round"),
     path("api/sync/", views.api_sync, name="api_sync"),

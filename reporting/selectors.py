@@ -375,9 +375,10 @@ class OutreachArrivals:
 
 
 def outreach_arrivals(year: int) -> OutreachArrivals:
-    """How outreach brings people in (docs/domain.md "From outreach to the centre"): the
-    people whose first contact ever was on outreach (a contact at an outreach site that day,
-    none at the centre) and whose first contact at the centre after it falls in ``year``,
+    """How outreach brings people in (docs/domain.md "How this project applies the
+    definitions", "From outreach to the centre"): the people whose first contact ever was on
+    outreach (a contact at an outreach site that day, none at the centre) and whose first
+    contact at the centre after it falls in ``year``,
     with the days in between. Counted in the year they came, so a finished year does not
     change when someone met on outreach long ago comes later. One query over the contacts
     up to the end of the year (a person's first contact may be years before)."""
