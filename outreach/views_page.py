@@ -4,7 +4,6 @@ screens and their translated words; the round (people, alerts, photos) comes fro
 as JSON and is kept encrypted on the device by static/js/outreach/ (docs/security.md,
 "The outreach device")."""
 
-from functools import lru_cache
 from pathlib import Path
 
 from django.contrib.auth.decorators import permission_required
@@ -87,18 +86,14 @@ def outreach_manifest(request):
                         json_dumps_params={"ensure_ascii": False})
 
 
-@lru_cache(maxsize=1)
-def _service_worker_source() -> bytes:
-    return Path(finders.find("js/outreach/sw.js")).read_bytes()
-
-
 @require_GET
 def outreach_service_worker(request):
     """The service worker, served from /outreach/ (not /static/) so that its scope covers
     the page. Behind the login (browsers send the cookies when they fetch a worker's
     updates; after a session ended, the update waits and the installed worker stays); no
     permission, as it is a static file."""
-    return HttpResponse(_service_worker_source(), content_type="application/javascript",
+    source = Path(finders.find("js/outreach/sw.js")).read_bytes()
+    return HttpResponse(source, content_type="application/javascript",
                         headers={"Service-Worker-Allowed": reverse("outreach:page")})
 
 
@@ -156,6 +151,10 @@ def _strings() -> dict[str, str]:
         "wiped": _("Everything on this device was wiped."),
         "wipe_confirm": _("Wipe the round and every record not yet sent from this device?"),
         "device_refused": _("This device could not be registered (%(status)s)."),
+        "round_damaged": _("The round on this device is damaged and cannot be read: send what "
+                            "is queued, then wipe the device and fetch the round again."),
+        "failed": _("Something went wrong on this device. The records already queued stay "
+                    "encrypted on it; reload the page."),
         "no_crypto": _("This browser cannot encrypt the round (no WebCrypto or IndexedDB): "
                        "the outreach page cannot be used on it."),
         "expires_at": _("Kept on this device until %(time)s at the latest."),

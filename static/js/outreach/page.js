@@ -249,7 +249,7 @@
           })
           .then(function () {
             form.reset();
-            return open();
+            return open().catch(function () { say(S.failed, "danger"); });
           })
           .then(function () {
             say(format(S.fetched, {n: state.people.length,
@@ -271,7 +271,7 @@
           input.value = "";
           state.key = key;
           say("");
-          return open();
+          return open().catch(function () { say(S.failed, "danger"); });
         }, function (failure) {
           input.value = "";
           if (failure && failure.wiped) return wipe(S.pin_wiped, "danger");
@@ -283,10 +283,12 @@
 
   // The unlocked round: read and decrypt it, show the work screen.
   function open() {
-    return Promise.all([Vault.readRound(state.key), Vault.readPeople(state.key),
-                        Vault.getMeta("fetched_at")])
+    var damagedRound = false;
+    var round = Vault.readRound(state.key).catch(function () { damagedRound = true; return null; });
+    return Promise.all([round, Vault.readPeople(state.key), Vault.getMeta("fetched_at")])
       .then(function (results) {
         state.round = results[0] || {};
+        if (damagedRound) say(S.round_damaged, "danger");
         state.people = results[1];
         var until = new Date(results[2] + ROUND_MS);
         $("[data-round-summary]").textContent = (state.round.site ? state.round.site.name + " · " : "") +
