@@ -422,3 +422,35 @@ def test_every_kind_of_the_form_reaches_the_server_and_a_shared_phone_keeps_roun
     expect(page.get_by_role("heading", name="Start a round")).to_be_visible()
     assert all(items == [] for items in device_contents(page)["stores"].values())
     assert csp_errors(page) == []
+
+
+def test_a_session_ended_during_the_round_keeps_the_records_until_the_next_login(
+        page, steps, round_world):
+    from consultations.models import Consultation
+    from django.conf import settings
+    nurse, shelter, keke = round_world
+    login(page, "e2e_outreach_nurse")
+    start_round(page, shelter)
+    go_offline(page)
+    choose(page, "keke", "Kéké Lasso")
+    record_note(page, NOTE)
+
+    # Half an hour without a request: the session is over when the connection comes back.
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
+    page.context.set_offline(False)
+    expect(page.locator("[data-message]")).to_contain_text(
+        "Your session has ended: log in again to send the records.")
+    expect(page.locator("[data-queue] li[data-status=pending]")).to_have_count(1)
+    assert not Consultation.objects.filter(note=NOTE).exists()
+    steps.shot("session-ended")
+
+    page.locator("[data-message] a", has_text="Log in").click()
+    page.fill("input[name=username]", "e2e_outreach_nurse")
+    page.fill("input[name=password]", "test-password-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/outreach/")
+    unlock(page)
+    page.get_by_role("button", name="Send now").click()
+    expect(page.locator("[data-message]")).to_contain_text("Everything was sent.")
+    assert Consultation.objects.filter(patient=keke, note=NOTE).count() == 1
+    assert csp_errors(page) == []
