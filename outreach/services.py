@@ -80,7 +80,7 @@ INITIATION_DISCIPLINES = (Consultation.Discipline.MEDICAL, Consultation.Discipli
 
 @transaction.atomic
 def device_register(*, name: str, actor) -> OutreachDevice:
-    name = " ".join(str(name or "").split())
+    name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
         raise ValidationError(_("Give the device a name (e.g. \u201cteam phone 2\u201d)."),
                               code="name")
