@@ -111,9 +111,10 @@ def device_disable(*, device: OutreachDevice, actor) -> OutreachDevice:
 
 def device_refusal_record(*, device: OutreachDevice, actor, what: str, record_uuid=None):
     """A disabled device tried to sync or prepare a round: audited, each time, in its own
-    transaction (the refusal itself writes nothing else)."""
+    transaction (the refusal itself writes nothing else). As a failed authentication: the
+    device is a credential taken back, and whoever holds it may be trying."""
     with transaction.atomic():
-        audit_record(actor=actor, action=Action.CREATE, obj=device,
+        audit_record(actor=actor, action=Action.LOGIN_FAILED, obj=device,
                      summary=gettext_noop("refused from disabled outreach device %(name)s: "
                                           "%(what)s"),
                      params={"name": device.name, "what": what},
@@ -194,8 +195,9 @@ def _earlier(record_uuid, actor) -> dict | None:
         return None
     if earlier.user_id == actor.pk:
         return _answer(str(record_uuid), ALREADY, _("Already received."), earlier.patient_id)
+    # A failed authentication, as a disabled device: someone sends what is not theirs.
     with transaction.atomic():
-        audit_record(actor=actor, action=Action.CREATE,
+        audit_record(actor=actor, action=Action.LOGIN_FAILED,
                      summary=gettext_noop("outreach sync refused: identifier of another "
                                           "member of staff's record"),
                      details={"uuid": str(record_uuid), "synced_record": earlier.pk})
