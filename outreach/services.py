@@ -80,7 +80,7 @@ INITIATION_DISCIPLINES = (Consultation.Discipline.MEDICAL, Consultation.Discipli
 
 @transaction.atomic
 def device_register(*, name: str, actor) -> OutreachDevice:
-    name = " ".join(str(name or "").split())
+    name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
         raise ValidationError(_("Give the device a name (e.g. \u201cteam phone 2\u201d)."),
                               code="name")
@@ -111,9 +111,10 @@ def device_disable(*, device: OutreachDevice, actor) -> OutreachDevice:
 
 def device_refusal_record(*, device: OutreachDevice, actor, what: str, record_uuid=None):
     """A disabled device tried to sync or prepare a round: audited, each time, in its own
-    transaction (the refusal itself writes nothing else)."""
+    transaction (the refusal itself writes nothing else). As a failed authentication: the
+    device is a credential taken back, and whoever holds it may be trying."""
     with transaction.atomic():
-        audit_record(actor=actor, action=Action.CREATE, obj=device,
+        audit_record(actor=actor, action=Action.LOGIN_FAILED, obj=device,
                      summary=gettext_noop("refused from disabled outreach device %(name)s: "
                                           "%(what)s"),
                      params={"name": device.name, "what": what},
@@ -169,7 +170,7 @@ def record_sync(*, raw, batch: Batch) -> dict:
                               record_uuid=record_uuid)
         return _answer(raw_uuid, REFUSED, _("Device disabled: it was reported lost. Nothing "
                                             "from it is accepted; record this at the desk."))
-    earlier = _earlier(record_uuid, actor)
+    earlier = _earlier(record_uuid, actor, raw_uuid=raw_uuid)
     if earlier is not None:
         return earlier
     try:
@@ -179,27 +180,28 @@ def record_sync(*, raw, batch: Batch) -> dict:
         return _answer(raw_uuid, REFUSED, " ".join(refusal.messages))
     except IntegrityError:
         # The same UUID sent twice at once (two tabs, a retry): the other one won.
-        earlier = _earlier(record_uuid, actor)
+        earlier = _earlier(record_uuid, actor, raw_uuid=raw_uuid)
         if earlier is not None:
             return earlier
         raise
     return _answer(raw_uuid, ACCEPTED, made.reason, made.patient_id)
 
 
-def _earlier(record_uuid, actor) -> dict | None:
+def _earlier(record_uuid, actor, *, raw_uuid) -> dict | None:
     """The answer for a UUID seen before: ``already`` when it was this user's, refused as
-    forged (audited) when another user's."""
+    forged (audited) when another user's. Answered with the UUID as the device sent it."""
     earlier = SyncedRecord.objects.filter(uuid=record_uuid).first()
     if earlier is None:
         return None
     if earlier.user_id == actor.pk:
-        return _answer(str(record_uuid), ALREADY, _("Already received."), earlier.patient_id)
+        return _answer(raw_uuid, ALREADY, _("Already received."), earlier.patient_id)
+    # A failed authentication, as a disabled device: someone sends what is not theirs.
     with transaction.atomic():
-        audit_record(actor=actor, action=Action.CREATE,
+        audit_record(actor=actor, action=Action.LOGIN_FAILED,
                      summary=gettext_noop("outreach sync refused: identifier of another "
                                           "member of staff's record"),
                      details={"uuid": str(record_uuid), "synced_record": earlier.pk})
-    return _answer(str(record_uuid), REFUSED,
+    return _answer(raw_uuid, REFUSED,
                    _("This identifier belongs to a record of another member of staff: "
                      "refused."))
 
@@ -231,6 +233,8 @@ def _record_write(raw: dict, *, record_uuid, batch: Batch) -> Made:
     site = _site(raw.get("site"), batch)
     local = timezone.localtime(made_at)
     when = {"date": local.date()}
+    if kind == K.PERSON and (raw.get("patient") is not None or raw.get("person") is not None):
+        _refuse(_("A registration is of a new person: it names no file."), "patient")
     patient = None if kind == K.PERSON else _patient(raw, batch)
     if patient is None and kind not in (K.PERSON, K.MATERIAL):
         _refuse(_("Choose the person this record is about."), "patient")

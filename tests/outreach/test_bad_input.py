@@ -46,6 +46,7 @@ def _statuses(response):
     (lambda s, p: record("contact", site=s, person=str(uuid.uuid4())), "not registered"),
     (lambda s, p: record("material", site=s, lines=[{"code": "syringe", "handed_out": -1}]),
      "quantities"),
+    (lambda s, p: record("person", site=s, patient=p, alias="Twice"), "names no file"),
     # A tampered ciphertext reaches the server as a record it cannot read.
     (lambda s, p: {"uuid": str(uuid.uuid4()), "ciphertext": "AAAA"}, "Unknown kind"),
 ])

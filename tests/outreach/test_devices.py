@@ -82,15 +82,18 @@ def test_lost_device_pending_records_are_refused_each_audited(
     pending = [record("contact", site=shelter, patient=patient),
                record("material", site=shelter, lines=[{"code": "condom", "handed_out": 3}])]
     device_disable(device=device, actor=coordinator_user)
-    audit = AuditEvent.objects.filter(object_type="outreach.outreachdevice").count()
 
     answers = sync(nurse_api, device, pending).json()["results"]
 
     assert [a["status"] for a in answers] == ["refused", "refused"]
     assert all("Device disabled" in a["reason"] for a in answers)
     assert not Visit.objects.exists() and not SyncedRecord.objects.exists()
-    refusals = AuditEvent.objects.filter(object_type="outreach.outreachdevice").count() - audit
-    assert refusals == 2
+    # One row per refused record, as a failed authentication naming the device and record.
+    refusals = AuditEvent.objects.filter(object_type="outreach.outreachdevice",
+                                         object_id=str(device.pk),
+                                         action=AuditEvent.Action.LOGIN_FAILED)
+    assert sorted(event.details["uuid"] for event in refusals) == sorted(
+        record["uuid"] for record in pending)
 
 
 def test_lost_device_gets_no_round(nurse_api, device, shelter, coordinator_user):

@@ -74,6 +74,18 @@ def test_replay_answers_already_and_writes_nothing(nurse_api, device, shelter):
             SyncedRecord.objects.count()) == counts
 
 
+def test_replay_answers_each_uuid_as_the_device_wrote_it(nurse_api, device, shelter):
+    sent = record("contact", site=shelter, patient=PatientFactory())
+    sent["uuid"] = sent["uuid"].upper()
+
+    first = sync(nurse_api, device, [sent]).json()["results"][0]
+    again = sync(nurse_api, device, [sent]).json()["results"][0]
+
+    assert (first["uuid"], first["status"]) == (sent["uuid"], "accepted")
+    assert (again["uuid"], again["status"]) == (sent["uuid"], "already")
+    assert Visit.objects.count() == 1
+
+
 def test_offline_registration_like_an_existing_file_is_offered_for_merge(
         nurse_api, device, shelter):
     existing = PatientFactory(alias="Popeye", birth_year=1975)
