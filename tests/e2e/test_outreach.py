@@ -426,8 +426,9 @@ def test_every_kind_of_the_form_reaches_the_server_and_a_shared_phone_keeps_roun
 
 def test_a_session_ended_during_the_round_keeps_the_records_until_the_next_login(
         page, steps, round_world):
-    from consultations.models import Consultation
     from django.conf import settings
+
+    from consultations.models import Consultation
     nurse, shelter, keke = round_world
     login(page, "e2e_outreach_nurse")
     start_round(page, shelter)
