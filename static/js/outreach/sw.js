@@ -56,10 +56,26 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// Static files the page no longer uses (their hashed names change at each deployment).
+function pruneStatic(addresses) {
+  var current = addresses.map(function (address) {
+    return cacheKey(new URL(address, self.location));
+  });
+  return caches.open(CACHE).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.filter(function (request) {
+        return new URL(request.url).pathname.indexOf(STATIC) === 0 &&
+          current.indexOf(request.url) === -1;
+      }).map(function (request) { return cache.delete(request); }));
+    });
+  });
+}
+
 // The page sends the addresses of its scripts, styles and icons once the worker is active.
 self.addEventListener("message", function (event) {
   if (event.data && event.data.type === "cache-shell" && Array.isArray(event.data.urls)) {
-    event.waitUntil(cacheShell(event.data.urls));
+    var urls = event.data.urls;
+    event.waitUntil(cacheShell(urls).then(function () { return pruneStatic(urls); }));
   }
 });
 
