@@ -98,3 +98,25 @@ def test_outreach_arrivals_page_is_for_the_coordinator(nurse_client):
     year = timezone.localdate().year
     assert nurse_client.get(reverse("reporting:outreach_arrivals", args=[year])
                             ).status_code == 403
+
+
+def test_outreach_arrivals_page_queries_do_not_grow(coordinator_client, shelter,
+                                                    django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    year = timezone.localdate().year - 1
+
+    def arrival(n):
+        person = PatientFactory()
+        VisitFactory(patient=person, site=shelter, date=_day(year, 2, n))
+        VisitFactory(patient=person, site=woeringen(), date=_day(year, 3, n))
+
+    arrival(1)
+    url = reverse("reporting:outreach_arrivals", args=[year])
+    with CaptureQueriesContext(connection) as one:
+        coordinator_client.get(url)
+    arrival(2)
+    arrival(3)
+    with django_assert_num_queries(len(one)):
+        response = coordinator_client.get(url)
+    assert "data-arrivals-count>3<" in response.content.decode()

@@ -1,6 +1,8 @@
 import datetime
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from alerts.models import Alert
 from consultations.models import Consultation, Referral, ScreeningTest
@@ -97,3 +99,42 @@ def test_offline_registration_like_an_existing_file_is_offered_for_merge(
     duplicate = PossibleDuplicate.objects.get()
     assert duplicate.existing == existing and duplicate.registered_id == results[0]["patient"]
     assert existing.file_number in results[0]["reason"]
+
+
+def test_person_registered_twice_offline_is_offered_for_merge(nurse_api, device, shelter,
+                                                              coordinator_user):
+    twice = [record("person", site=shelter, alias="Castafiore", birth_year=1960)
+             for _ in range(2)]
+
+    results = sync(nurse_api, device, twice).json()["results"]
+
+    assert [r["status"] for r in results] == ["accepted", "accepted"]
+    first, second = (Patient.objects.get(pk=r["patient"]) for r in results)
+    assert "offered for merge" in results[1]["reason"] and first.file_number in \
+        results[1]["reason"]
+    duplicate = PossibleDuplicate.objects.get()
+    assert (duplicate.registered, duplicate.existing) == (second, first)
+    coordinator = Client()
+    coordinator.force_login(coordinator_user)
+    page = coordinator.get(reverse("outreach:duplicates")).content.decode()
+    assert first.file_number in page and second.file_number in page
+    assert reverse("patients:merge", args=[first.pk]) in page
+
+
+def test_duplicates_page_queries_do_not_grow(coordinator_client, coordinator_user,
+                                             django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def duplicate():
+        PossibleDuplicate.objects.create(registered=PatientFactory(),
+                                         existing=PatientFactory(), reasons=["similar_alias"])
+
+    duplicate()
+    with CaptureQueriesContext(connection) as one:
+        coordinator_client.get(reverse("outreach:duplicates"))
+    duplicate()
+    duplicate()
+    with django_assert_num_queries(len(one)):
+        response = coordinator_client.get(reverse("outreach:duplicates"))
+    assert response.content.decode().count("similar alias") == 3
