@@ -104,6 +104,12 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     # An alert's kind (allergy, violence) is read by the disciplines of the kind; the
     # summaries name no kind, but the coordinator meets nobody at the counter.
     "alerts.alert": (CARERS, _("alert")),
+    # The mobile team's devices (a name, whose) and what a round synchronised (a kind of
+    # record; the record itself is audited by its own service). A possible duplicate names
+    # two files, as a merge does.
+    "outreach.outreachdevice": (ALL, _("outreach device")),
+    "outreach.syncedrecord": (ALL, _("outreach record")),
+    "outreach.possibleduplicate": (ALL, _("possible duplicate")),
 }
 
 #: A row of a kind not in the table, that names a patient.

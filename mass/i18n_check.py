@@ -25,7 +25,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 #: The folders makemessages reads for the project's catalogue (the apps and the templates).
 SOURCE_DIRS = ("mass", "patients", "consultations", "dispensary", "social", "reporting",
-               "alerts", "templates")
+               "alerts", "outreach", "templates")
 LANGUAGES = ("fr", "nl")
 
 # name -> (index of the context argument or None, index of the message)

@@ -40,6 +40,10 @@ SECTIONS = [
     Section("lost", _("Who have we lost"), "patients:lost", "patients.view_outreachattempt",
             _("People in treatment not seen for a while: reach out before the 6-month rule "
               "ends their episode."), occasional=True),
+    # Opened on the team's phone, installed from there: a link in the menu is enough.
+    Section("outreach", _("Outreach round"), "outreach:page", "outreach.use_outreach",
+            _("The mobile team's page: record a round in shelters, hotels and the street, "
+              "with or without a connection."), occasional=True),
     Section("consultations", _("Consultations"), "consultations:list",
             "consultations.add_consultation", _("Your consultations and notes to sign.")),
     Section("dispensary", _("Dispensary"), "dispensary:today", "dispensary.add_dispensation",

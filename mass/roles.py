@@ -59,6 +59,12 @@ _TAKE_PHOTO = [*_SEE_PHOTO, "add_patientphoto", "delete_patientphoto"]
 # Clinicians follow up people who missed their appointments (the outreach worklist).
 _CLINICAL_PATIENTS = [*_PATIENT_FILE, "change_episode", "view_outreachattempt",
                       "add_outreachattempt"]
+# The mobile team (issue 16): clinicians who go to shelters, hotels and the street record on
+# a phone what they do there, offline. Reception works at the desk and the coordinator meets
+# nobody: neither goes on rounds, and the round carries alerts and notes only clinicians
+# write. On a round the team also registers alias-only files and hands out material, which
+# at the centre the desk does (outreach.services checks this permission for both).
+_OUTREACH = {"outreach": ["use_outreach"]}
 # Reception and clinicians fill the TDI questionnaire when they open an episode.
 _TDI = ["add_tdirecord", "view_tdirecord"]
 
@@ -122,6 +128,7 @@ _PRESCRIBING_DOCTOR = {
     "alerts": _ALERTS,
     "vaccinations": _VACCINATIONS,
     "labs": _LABS_DOCTOR,
+    **_OUTREACH,
 }
 
 ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
@@ -150,6 +157,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
         "alerts": _ALERTS,
         "vaccinations": _VACCINATIONS,
         "labs": _LAB_SAMPLES,
+        **_OUTREACH,
     },
     Role.DOCTOR: _PRESCRIBING_DOCTOR,
     Role.PSYCHIATRIST: _PRESCRIBING_DOCTOR,
@@ -160,6 +168,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
         "social": _SEE_SITUATION,
         "reporting": _TDI,
         "alerts": _ALERTS,
+        **_OUTREACH,
     },
     Role.SOCIAL_WORKER: {
         "mass": ["view_site"],
@@ -169,6 +178,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
                    "add_socialaction", "change_socialaction", "add_socialactionupdate"],
         "reporting": _TDI,
         "alerts": _ALERTS,
+        **_OUTREACH,
     },
     # Staff, sites, the audit trail, merges of files, the reference data (partner directory,
     # products, pharmacies), the register for controls and the yearly figures; never a note's

@@ -6,6 +6,7 @@ from base64 import b32encode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
@@ -26,6 +27,18 @@ from mass.refusals import refusal_text
 #: Wrong codes in one session before it is ended (on top of django-otp's slowing down).
 MAX_CODE_FAILURES = 5
 SESSION_CODE_FAILURES = "mass_second_factor_failures"
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout, which also tells the browser to wipe what this site stored: the
+    outreach page's encrypted round and queue (IndexedDB), its service worker and cached
+    shell (docs/security.md, "The outreach device"). A phone handed back at the end of the
+    day keeps nothing of the round, even encrypted."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 def _mark_verified(request) -> None:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "alerts",
     "vaccinations",
     "labs",
+    "outreach",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -264,6 +265,10 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
+    # The outreach page (issue 16): its service worker and its web app manifest, both served
+    # from this server only.
+    "worker-src": [CSP.SELF],
+    "manifest-src": [CSP.SELF],
 }
 
 # The TDI file for Sciensano (reporting, docs/features.md "TDI file"): the centre's TDI code

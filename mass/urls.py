@@ -17,7 +17,7 @@ urlpatterns = [
              template_name="registration/login.html", authentication_form=LoginForm,
              redirect_authenticated_user=True)),
          name="login"),
-    path("accounts/logout/", second_factor_exempt(auth_views.LogoutView.as_view()),
+    path("accounts/logout/", second_factor_exempt(security_views.LogoutView.as_view()),
          name="logout"),
     path("accounts/two-factor/", security_views.two_factor, name="two_factor"),
     path("accounts/two-factor/verify/", security_views.two_factor_verify,
@@ -57,4 +57,5 @@ urlpatterns = [
     path("reporting/", include("reporting.urls")),
     path("vaccinations/", include("vaccinations.urls")),
     path("labs/", include("labs.urls")),
+    path("outreach/", include("outreach.urls")),
 ]

@@ -141,8 +141,9 @@ def patient_update(*, patient: Patient, actor, status: str | None = None, **iden
 # --- merging two files of one person ----------------------------------------------------------
 
 #: Relations that stay on the merged stub: the audit trail is history of what happened to
-#: that file, and merge records explain the stub itself.
-MERGE_KEEPS = {"mass.auditevent", "patients.patientmerge"}
+#: that file, and merge records explain the stub itself; a possible duplicate found after an
+#: offline registration names the two files it compared (the merge is its answer).
+MERGE_KEEPS = {"mass.auditevent", "patients.patientmerge", "outreach.possibleduplicate"}
 
 #: Identity details copied to the kept file when it has none.
 MERGE_COPIES = ["last_name", "first_name", "birth_date", "birth_year", "language",
@@ -633,15 +634,19 @@ def episode_close(*, episode: Episode, closed_on: datetime.date, reason: str, ac
 
 @transaction.atomic
 def outreach_attempt_record(*, patient: Patient, means: str, result: str, actor,
-                            site=None) -> OutreachAttempt:
-    """Record that staff tried to reach a person today (a change of their file, audited).
-    Not a contact: nothing else moves (the episode's last contact, the figures)."""
+                            site=None, date: datetime.date | None = None) -> OutreachAttempt:
+    """Record that staff tried to reach a person today, or on ``date`` (an attempt made on
+    an outreach round and synchronised later: a change of their file, audited). Not a
+    contact: nothing else moves (the episode's last contact, the figures)."""
     patient_check_open(patient, for_contact=True)
+    date = date or timezone.localdate()
+    if date > timezone.localdate():
+        raise ValidationError(_("An attempt cannot be in the future."), code="future")
     if means not in OutreachAttempt.Means.values:
         raise ValidationError(_("Choose how the person was sought."), code="means")
     if result not in OutreachAttempt.Result.values:
         raise ValidationError(_("Choose the result of the attempt."), code="result")
-    attempt = OutreachAttempt(patient=patient, date=timezone.localdate(), means=means,
+    attempt = OutreachAttempt(patient=patient, date=date, means=means,
                               result=result, site=site, made_by=actor)
     attempt.full_clean()
     attempt.save()

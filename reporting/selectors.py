@@ -9,6 +9,7 @@ years and its breakdown by site come from one query of the first kind
 (:func:`file_active_years`).
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -353,3 +354,66 @@ def tdi_year_counts(year: int) -> dict[str, int]:
     counts["missing"] = counts["episodes"] - counts["filled"]
     counts["in_file"] = counts["episodes"] - counts["excluded"]
     return counts
+
+
+# --- from outreach to the centre ----------------------------------------------------------------
+
+
+@dataclass
+class OutreachArrivals:
+    """People whose first contact was on outreach and who came to the centre in ``year``."""
+
+    year: int
+    #: One row per person: patient_id, alias, file_number, first_day (the first outreach
+    #: contact), centre_day (the first contact at the centre after it), days between them.
+    rows: list[dict]
+
+    @property
+    def median_days(self) -> float | None:
+        import statistics
+        return statistics.median(row["days"] for row in self.rows) if self.rows else None
+
+
+def outreach_arrivals(year: int) -> OutreachArrivals:
+    """How outreach brings people in (docs/domain.md "How this project applies the
+    definitions", "From outreach to the centre"): the people whose first contact ever was on
+    outreach (a contact at an outreach site that day, none at the centre) and whose first
+    contact at the centre after it falls in ``year``,
+    with the days in between. Counted in the year they came, so a finished year does not
+    change when someone met on outreach long ago comes later. One query over the contacts
+    up to the end of the year (a person's first contact may be years before)."""
+    from mass.models import Site
+
+    sources = queries.contact_sources()
+    start, end = year_bounds(year)
+    union, params = queries.positional_to_named(
+        *queries.contacts_union_sql(sources, datetime.date(1900, 1, 1), end, site=True), "u")
+    sql = f"""
+WITH c AS MATERIALIZED (
+    SELECT u.patient_id, u.date, coalesce(s.kind = %(centre)s, false) AS at_centre,
+           coalesce(s.kind <> %(centre)s, false) AS on_outreach
+    FROM ({union}) AS u LEFT JOIN {table("mass.Site")} AS s ON s.id = u.site_id
+),
+first_days AS (
+    SELECT patient_id, min(date) AS first_day FROM c GROUP BY patient_id
+),
+first_on_outreach AS (
+    SELECT f.patient_id, f.first_day FROM first_days AS f
+    JOIN c ON c.patient_id = f.patient_id AND c.date = f.first_day
+    GROUP BY f.patient_id, f.first_day
+    HAVING bool_or(c.on_outreach) AND NOT bool_or(c.at_centre)
+),
+arrivals AS (
+    SELECT o.patient_id, o.first_day, min(c.date) AS centre_day
+    FROM first_on_outreach AS o
+    JOIN c ON c.patient_id = o.patient_id AND c.at_centre AND c.date > o.first_day
+    GROUP BY o.patient_id, o.first_day
+)
+SELECT a.patient_id, p.alias, p.file_number, a.first_day, a.centre_day,
+       (a.centre_day - a.first_day) AS days
+FROM arrivals AS a JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id
+WHERE a.centre_day BETWEEN %(start)s AND %(end)s AND p.merged_into_id IS NULL
+ORDER BY days, p.alias, p.id"""
+    rows = queries.fetch_all(sql, {**params, "centre": Site.Kind.CENTRE, "start": start,
+                                   "end": end})
+    return OutreachArrivals(year=year, rows=rows)

@@ -11,6 +11,9 @@ urlpatterns = [
          name="file_active_declare"),
     path("file-active/<int:year>/explain/<slug:figure>/", views.file_active_explain,
          name="file_active_explain"),
+    # How outreach brings people in (issue 16): first outreach contact to the centre.
+    path("file-active/<int:year>/outreach-arrivals/", views.outreach_arrivals,
+         name="outreach_arrivals"),
     path("tdi/<int:episode_pk>/", views.tdi, name="tdi"),
     path("tdi/year/<int:year>/", views.tdi_year, name="tdi_year"),
     path("tdi/year/<int:year>/export/", views.tdi_export, name="tdi_export"),

@@ -260,6 +260,23 @@ def file_active_explain(request, year: int, figure: str):
     })
 
 
+@require_GET
+@permission_required("reporting.view_report", raise_exception=True)
+def outreach_arrivals(request, year: int):
+    """The time from a first outreach contact to a first visit at the centre, for the people
+    who came in ``year``: the median and the list behind it."""
+    _check_year(year)
+    arrivals = selectors.outreach_arrivals(year)
+    services.patient_list_view_record(
+        summary=gettext_noop("file active %(year)s: from outreach to the centre"),
+        params={"year": year},
+        details={"year": year, "patients": sorted(row["patient_id"] for row in arrivals.rows)},
+        actor=request.user)
+    rows = [{**row, "url": _patient_url(row["patient_id"])} for row in arrivals.rows]
+    return render(request, "reporting/outreach_arrivals.html",
+                  {"year": year, "arrivals": arrivals, "rows": rows})
+
+
 def _choice_labels() -> dict[str, dict]:
     """Display labels of the coded columns of the explanation lists."""
     from consultations.models import Consultation, GroupSession

@@ -10,6 +10,8 @@ a form, because who may write is a rule of its own; POST-only views answer GET w
 - 404 patient data (or a patient's record) the role may not know of: never a page that
       reveals it exists
 - 405 method not allowed
+- 400 the outreach JSON API refused the request itself (an empty body, no device): the role
+      may use it (an API has no form to redisplay)
 
 A URL that is not in the table fails ``test_every_url_is_in_the_access_matrix``: a new view
 gets a decided permission before it is merged. The rows reach real objects (tests/access/
@@ -299,6 +301,7 @@ MATRIX = {
     "reporting:index":           {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "reporting:file_active":     {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     "reporting:file_active_explain": {"GET": (403, 403, 403, 403, 403, 403, 200, 403)},
+    "reporting:outreach_arrivals": {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
     # Coordinators declare a finished year; an empty POST lacks the confirmation.
     "reporting:file_active_declare": {"GET": (403, 403, 403, 403, 403, 403, 200, 403),
                                       "POST": (403, 403, 403, 403, 403, 403, 200, 403)},
@@ -336,6 +339,25 @@ MATRIX = {
     "labs:care_figures_current": {"GET":  (403, 403, 302, 302, 403, 403, 302, 403)},
     "labs:care_figures":         {"GET":  (403, 403, 200, 200, 403, 403, 200, 403)},
     "labs:care_figure_list":     {"GET":  (403, 403, 200, 200, 403, 403, 403, 403)},
+    # --- outreach rounds (outreach) ---------------------------------------------------------
+    # The mobile team: clinicians (outreach.use_outreach); reception works at the desk, the
+    # coordinator meets nobody. Without a body or a registered device the API answers 400.
+    "outreach:api_devices":      {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
+                                  "POST": (403, 400, 400, 400, 400, 400, 403, 403)},
+    "outreach:api_round":        {"GET":  (403, 400, 400, 400, 400, 400, 403, 403)},
+    "outreach:api_sync":         {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
+                                  "POST": (403, 400, 400, 400, 400, 400, 403, 403)},
+    # The page, for those who go out; its manifest and service worker carry nothing (any
+    # signed-in account, like a static file).
+    "outreach:page":             {"GET":  (403, 200, 200, 200, 200, 200, 403, 403)},
+    "outreach:manifest":         {"GET":  (200, 200, 200, 200, 200, 200, 200, 200)},
+    "outreach:service_worker":   {"GET":  (200, 200, 200, 200, 200, 200, 200, 200)},
+    # Devices are staff accounts' business: coordinators list them and disable a lost one.
+    "outreach:devices":          {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
+    "outreach:device_disable":   {"GET":  (405, 405, 405, 405, 405, 405, 405, 405),
+                                  "POST": (403, 403, 403, 403, 403, 403, 302, 403)},
+    # Offline registrations like an existing file: whoever merges files.
+    "outreach:duplicates":       {"GET":  (403, 403, 403, 403, 403, 403, 200, 403)},
 }
 
 MEDICAL = frozenset({D, PY, N})
@@ -389,7 +411,7 @@ def test_the_matrix_reads_right():
         assert set(methods) <= {"GET", "POST"}, key
         for statuses in methods.values():
             assert len(statuses) == len(ROLES), key
-            assert set(statuses) <= {200, 302, 403, 404, 405}, key
+            assert set(statuses) <= {200, 302, 400, 403, 404, 405}, key
 
 
 def test_every_confidential_text_has_its_readers(world):

@@ -198,8 +198,13 @@ def build_world() -> World:
                                   laboratory=marker("lab_laboratory"))
     treatment = TreatmentFactory(patient=patient, started_on=day(-3), recorded_by=author)
 
+    # A phone of the mobile team, for the coordinators' page that disables a lost one.
+    from outreach.models import OutreachDevice
+    outreach_device = OutreachDevice.objects.create(user=author, name="Team phone")
+
     return World(role_grant=role_grant, course=course, dose=dose, lab_result=lab_result,
-                 treatment=treatment, author=author, draft=draft, closure=closure, held=held,
+                 treatment=treatment, author=author, outreach_device=outreach_device,
+                 draft=draft, closure=closure, held=held,
                  users=users, patient=patient, other_patient=other_patient,
                  episode=episode, visit=visit, consultations=consultations,
                  personal_note=personal_note, group_session=group_session, partner=partner,
@@ -220,6 +225,7 @@ URL_ARGS = {
     "role_grant_refuse": lambda w: [w.role_grant.pk],
     "staff_password": lambda w: [w.author.pk],
     "site_update": lambda w: [w.site.pk],
+    "outreach:device_disable": lambda w: [w.outreach_device.pk],
     "site_hours": lambda w: [w.site.pk],
     "site_closures": lambda w: [w.site.pk],
     "site_closure_delete": lambda w: [w.closure.pk],
@@ -275,6 +281,7 @@ URL_ARGS = {
     "alerts:end": lambda w: [w.alert.pk],
     "reporting:file_active": lambda w: [day().year],
     "reporting:file_active_explain": lambda w: [day().year, "annual_active_patients"],
+    "reporting:outreach_arrivals": lambda w: [day().year],
     "reporting:file_active_declare": lambda w: [day().year - 1],
     "reporting:tdi": lambda w: [w.episode.pk],
     "reporting:tdi_year": lambda w: [day().year],

@@ -49,7 +49,8 @@ def test_healthz_503_with_retry_after_when_database_unreachable():
     assert "'database': 'ok'" not in result.stdout
 
 
-CLINIC = {"arrivals", "consultations", "groups", "partners", "patients", "sites", "lost"}
+CLINIC = {"arrivals", "consultations", "groups", "partners", "patients", "sites", "lost",
+          "outreach"}
 #: Vaccinations and labs (issue 17): nurses vaccinate, doctors also import and read figures.
 MEDICAL = {"vaccinations_due"}
 DOCTORS = MEDICAL | {"lab_import", "care_figures"}
@@ -83,7 +84,7 @@ def test_start_page_shows_each_role_exactly_its_sections(client, staff_factory, 
 
 #: Under "More" in the menu, so that it fits on one line (tests/e2e/test_accessibility.py).
 OCCASIONAL = {"lost", "groups", "partners", "audit", "sites", "vaccinations_due", "lab_import",
-              "care_figures"}
+              "care_figures", "outreach"}
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -1,0 +1,123 @@
+import json
+
+import pytest
+from django.urls import reverse
+
+from mass.models import AuditEvent
+from outreach.models import OutreachDevice, SyncedRecord
+from patients.models import Visit
+from tests.factories import PatientFactory
+from tests.outreach.conftest import record, sync
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(client, body):
+    return client.post(reverse("outreach:api_devices"), data=json.dumps(body),
+                       content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_device_registers_for_its_user_audited(nurse_api, team_nurse):
+    response = _register(nurse_api, {"name": "  Samsung A52   team phone "})
+
+    assert response.status_code == 201
+    device = OutreachDevice.objects.get(pk=response.json()["device"])
+    assert device.user == team_nurse and device.name == "Samsung A52 team phone"
+    assert response.json()["name"] == device.name
+    assert "no-store" in response["Cache-Control"]
+    assert AuditEvent.objects.filter(object_type="outreach.outreachdevice",
+                                     object_id=str(device.pk), actor=team_nurse).exists()
+
+
+def test_device_without_name_is_refused_and_writes_nothing(nurse_api):
+    audit = AuditEvent.objects.count()
+    response = _register(nurse_api, {"name": "  "})
+    assert response.status_code == 400 and "name" in response.json()["error"]
+    assert not OutreachDevice.objects.exists() and AuditEvent.objects.count() == audit
+
+
+def test_device_register_for_reception_is_403(reception_client):
+    response = _register(reception_client, {"name": "Desk"})
+    assert response.status_code == 403 and not OutreachDevice.objects.exists()
+
+
+def test_coordinator_lists_devices_and_disables_a_lost_one(coordinator_client, coordinator_user,
+                                                          device):
+    page = coordinator_client.get(reverse("outreach:devices"))
+    assert device.name in page.content.decode() and "Disable (lost)" in page.content.decode()
+
+    response = coordinator_client.post(reverse("outreach:device_disable", args=[device.pk]))
+
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.is_disabled and device.disabled_by == coordinator_user
+    assert AuditEvent.objects.filter(object_type="outreach.outreachdevice",
+                                     object_id=str(device.pk), action="update").exists()
+
+
+def test_disabling_twice_says_so_and_changes_nothing(coordinator_client, device):
+    coordinator_client.post(reverse("outreach:device_disable", args=[device.pk]))
+    device.refresh_from_db()
+    first = device.disabled_at
+
+    response = coordinator_client.post(reverse("outreach:device_disable", args=[device.pk]),
+                                       follow=True, HTTP_ACCEPT_LANGUAGE="en")
+
+    device.refresh_from_db()
+    assert device.disabled_at == first
+    assert "already disabled" in response.content.decode()
+
+
+def test_nurse_may_not_disable_a_device(nurse_client, device):
+    response = nurse_client.post(reverse("outreach:device_disable", args=[device.pk]))
+    assert response.status_code == 403
+    device.refresh_from_db()
+    assert not device.is_disabled
+
+
+def test_lost_device_pending_records_are_refused_each_audited(
+        nurse_api, device, shelter, coordinator_user):
+    from outreach.services import device_disable
+    patient = PatientFactory()
+    pending = [record("contact", site=shelter, patient=patient),
+               record("material", site=shelter, lines=[{"code": "condom", "handed_out": 3}])]
+    device_disable(device=device, actor=coordinator_user)
+
+    answers = sync(nurse_api, device, pending).json()["results"]
+
+    assert [a["status"] for a in answers] == ["refused", "refused"]
+    assert all("Device disabled" in a["reason"] for a in answers)
+    assert not Visit.objects.exists() and not SyncedRecord.objects.exists()
+    # One row per refused record, as a failed authentication naming the device and record.
+    refusals = AuditEvent.objects.filter(object_type="outreach.outreachdevice",
+                                         object_id=str(device.pk),
+                                         action=AuditEvent.Action.LOGIN_FAILED)
+    assert sorted(event.details["uuid"] for event in refusals) == sorted(
+        record["uuid"] for record in pending)
+
+
+def test_lost_device_gets_no_round(nurse_api, device, shelter, coordinator_user):
+    from outreach.services import device_disable
+    device_disable(device=device, actor=coordinator_user)
+
+    response = nurse_api.get(reverse("outreach:api_round"),
+                             {"site": shelter.pk, "device": str(device.pk)})
+
+    assert response.status_code == 403 and "people" not in response.json()
+
+
+def test_device_list_queries_do_not_grow_with_devices(coordinator_client, staff_factory,
+                                                     django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mass.roles import Role
+
+    OutreachDevice.objects.create(user=staff_factory(Role.NURSE), name="One")
+    with CaptureQueriesContext(connection) as queries:
+        coordinator_client.get(reverse("outreach:devices"))
+    one = len(queries)
+    for name in ("Two", "Three"):
+        OutreachDevice.objects.create(user=staff_factory(Role.DOCTOR), name=name)
+    with django_assert_num_queries(one):
+        coordinator_client.get(reverse("outreach:devices"))
