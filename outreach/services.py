@@ -179,11 +179,13 @@ def record_sync(*, raw, batch: Batch) -> dict:
     except ValidationError as refusal:
         return _answer(raw_uuid, REFUSED, " ".join(refusal.messages))
     except IntegrityError:
-        # The same UUID sent twice at once (two tabs, a retry): the other one won.
+        # The same UUID sent twice at once (two tabs, a retry): the other one won. Any other
+        # rule of the database this record breaks refuses it alone, like a service would.
         earlier = _earlier(record_uuid, actor, raw_uuid=raw_uuid)
         if earlier is not None:
             return earlier
-        raise
+        return _answer(raw_uuid, REFUSED, _("The database refused this record: record it at "
+                                            "the desk."))
     return _answer(raw_uuid, ACCEPTED, made.reason, made.patient_id)
 
 

@@ -80,7 +80,10 @@ NOT_A_PAGE = {
     "/consultations/screening/new/": 404,  # no ?patient=
     **{url: 405 for url in ["/accounts/logout/", "/accounts/two-factor/recovery-codes/",
                             "/language/", "/reception/arrivals/", "/reception/harm-reduction/",
-                            "/staff/security/unlock/"]},  # POST only
+                            "/staff/security/unlock/", "/outreach/api/devices/",
+                            "/outreach/api/sync/",
+                            "/outreach/devices/00000000-0000-0000-0000-000000000000/disable/"]},
+    "/outreach/api/round/": 400,  # JSON; no device registered
 }
 
 
