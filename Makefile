@@ -28,7 +28,7 @@ setup: $(VENV)/.installed messages
 
 # Compiled catalogues are build output (not committed): compile whenever a .po is newer.
 messages: $(VENV)/.installed
-	@$(PY) -m mass.i18n_compile locale
+	@$(PY) -m mass.i18n.compile locale
 
 db: setup
 	@$(PY) manage.py migrate --no-input -v 0
@@ -41,7 +41,7 @@ run: export DEMO ?= 1
 run: db static
 	$(PY) manage.py seed_demo
 	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/"
-	$(VENV)/bin/gunicorn mass.wsgi:application --config mass/gunicorn.conf.py --bind $(HOST):$(PORT)
+	$(VENV)/bin/gunicorn mass.config.wsgi:application --config mass/config/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 # The lint gate first (ruff, and no model change without its migration), then the suite.
 test: setup lint
@@ -55,7 +55,7 @@ bench: db
 	$(PY) -m bench
 
 stop-db:
-	$(PY) -c "from pathlib import Path; from mass.embedded_db import stop; stop(Path('var'))"
+	$(PY) -c "from pathlib import Path; from mass.database.embedded import stop; stop(Path('var'))"
 
 clean: stop-db
 	rm -rf $(VENV) var

@@ -4,8 +4,8 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from mass.accounts.roles import Role
 from mass.models import OpeningHours, Site, User
-from mass.roles import Role
 
 
 class RolesField(forms.MultipleChoiceField):

@@ -116,13 +116,13 @@ class FileReads:
 def audit_file_reads(*, patient, since: datetime.date, until: datetime.date) -> FileReads:
     """The reads and changes of ``patient``'s file (and of files merged into it) between two
     days, as the patient may be told them: who (name, role today), when, what kind of record
-    (the neutral label of ``mass.audit_summaries.SUMMARY_READERS``, never a summary: a
+    (the neutral label of ``mass.audit.summaries.SUMMARY_READERS``, never a summary: a
     summary may hold a dose or a test) and how many times that day. A list page or search
     that named the file is "a list of patients". Three queries."""
     from django.db.models import Count, Min, Q
     from django.db.models.functions import TruncDate
 
-    from mass.audit_summaries import LIST_OF_PATIENTS, SUMMARY_READERS, UNKNOWN
+    from mass.audit.summaries import LIST_OF_PATIENTS, SUMMARY_READERS, UNKNOWN
     ids = [patient.pk, *patient.merged_files.values_list("pk", flat=True)]
     named = Q(patient_id__in=ids)
     for pk in ids:

@@ -13,9 +13,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mass.accounts.roles import CLINICAL_ROLES
 from mass.audit import Action, audit_record
 from mass.models import OpeningHours, RoleGrant, Site, SiteClosure, User
-from mass.roles import CLINICAL_ROLES
 
 
 @transaction.atomic

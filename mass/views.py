@@ -13,8 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mass import selectors, services
+from mass.accounts.roles import Role, user_roles
+from mass.accounts.security_views import RETRY_AFTER_SECONDS
 from mass.audit import audit_list_read
-from mass.audit_summaries import summary_for_reader
+from mass.audit.summaries import summary_for_reader
 from mass.forms import (
     LanguageForm,
     OpeningHoursForm,
@@ -28,8 +30,6 @@ from mass.models import RoleGrant, Site, SiteClosure, User
 from mass.navigation import sections_for
 from mass.redirects import safe_next
 from mass.refusals import refusal_on_form, refusal_text
-from mass.roles import Role, user_roles
-from mass.security_views import RETRY_AFTER_SECONDS
 
 
 @login_not_required
@@ -39,7 +39,7 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:  # any failure to reach the database is the answer, not an error
-        # The same pause as the pages' 503 (mass.security_views): a load balancer or a
+        # The same pause as the pages' 503 (mass.accounts.security_views): a load balancer or a
         # monitor then knows when to ask again.
         return JsonResponse({"database": "unavailable"}, status=503,
                             headers={"Retry-After": RETRY_AFTER_SECONDS})
@@ -168,7 +168,7 @@ def audit_list(request):
     # For one patient, the page first answers "who read this file" (patient-rights law).
     patient = selectors.audit_patient(event_filter)
     readers = selectors.audit_readers_of_patient(patient=patient) if patient else None
-    # Each summary as this reader may read it (mass.audit_summaries): a coordinator reads
+    # Each summary as this reader may read it (mass.audit.summaries): a coordinator reads
     # "dispensing record", not the dose.
     for event in page.object_list:
         event.shown_summary = summary_for_reader(event, user=request.user)

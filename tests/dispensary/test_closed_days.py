@@ -19,7 +19,7 @@ from tests.factories import DispensationFactory, PatientFactory, PrescriptionFac
 
 def close_centre(first: int, last: int | None = None, reason="Journée de formation"):
     """A closure of the centre from day ``first`` to ``last`` (relative to today)."""
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     from tests.conftest import make_staff
     coordinator = make_staff(Role.COORDINATOR, username=f"t_closing_{first}_{last}")
     return SiteClosure.objects.create(site=woeringen(), first_day=day(first),

@@ -119,7 +119,7 @@ def test_opening_hours_bad_input_changes_nothing(coordinator_client, data, messa
 
 @pytest.mark.parametrize("name", ["site_hours", "site_closures"])
 def test_other_roles_may_not_keep_hours_or_closures(client, role_users, name):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     centre = woeringen()
     for role, user in role_users.items():
         if role == Role.COORDINATOR:
@@ -232,7 +232,7 @@ CLOSURES_PAGE_QUERIES = 10
 
 
 def test_demo_closes_the_centre_once_on_a_coming_open_day(db):
-    from mass.demo import seed_closure, seed_staff
+    from mass.accounts.demo import seed_closure, seed_staff
     seed_staff()
     assert seed_closure() is not None
     closure = SiteClosure.objects.get()

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from mass import backups
-from mass.db import connection_settings, grant_app_privileges, owner_connection
+from mass.database import backups
+from mass.database.roles import connection_settings, grant_app_privileges, owner_connection
 
 
 class Command(BaseCommand):

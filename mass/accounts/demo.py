@@ -2,8 +2,8 @@
 
 from django.contrib.auth.models import Group
 
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 
 DEMO_PASSWORD = "mass-demo-1999"
 

@@ -2,13 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from mass import security_views, views
-from mass.forms_auth import LoginForm
-from mass.security import second_factor_exempt
+from mass import views
+from mass.accounts import security_views
+from mass.accounts.forms_auth import LoginForm
+from mass.accounts.security import second_factor_exempt
 
 # A database outage answers 503 with Retry-After rather than an opaque 500.
-handler500 = "mass.security_views.server_error"
-handler400 = "mass.security_views.bad_request"
+handler500 = "mass.accounts.security_views.server_error"
+handler400 = "mass.accounts.security_views.bad_request"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -8,7 +8,7 @@ and every gunicorn worker reuse one server instead of paying for a start each ti
 It is set up like production (docs/security.md, "Two database roles"): the database and
 every table belong to ``mass_owner``, which runs the migrations; the application connects as
 ``mass_app``, which may read and write rows but not truncate, alter, drop or own anything, nor
-switch triggers off (mass.db.grant_app_privileges renews its rights after each migrate).
+switch triggers off (mass.database.roles.grant_app_privileges renews its rights after each migrate).
 """
 
 from pathlib import Path
@@ -50,7 +50,8 @@ def embedded_database(var_dir: Path) -> dict:
 
 
 def owner_credentials() -> dict:
-    """What changes in the connection settings to act as the owner (mass.db.owner_connection)."""
+    """What changes in the connection settings to act as the owner
+    (mass.database.roles.owner_connection)."""
     return {"USER": OWNER_ROLE, "PASSWORD": ""}
 
 

@@ -8,11 +8,11 @@ Two questions, asked by ``tests/mass/test_translations.py``:
   and ``{% blocktranslate %}`` in the templates, the latter through Django's own
   ``templatize``, the function makemessages uses);
 - ``po_entries()``: each entry of a catalogue, translated or not, fuzzy or not (the compiler,
-  mass.i18n_compile, keeps only what is translated).
+  mass.i18n.compile, keeps only what is translated).
 
 A message of the code absent from a catalogue, present but empty, or fuzzy, is shown in the
 fallback language or in English: ``missing_translations()`` names them.
-Usage: ``python -m mass.i18n_check`` prints them, per language.
+Usage: ``python -m mass.i18n.check`` prints them, per language.
 """
 
 import ast
@@ -22,7 +22,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 #: The folders makemessages reads for the project's catalogue (the apps and the templates).
 SOURCE_DIRS = ("mass", "patients", "consultations", "dispensary", "social", "reporting",
                "alerts", "templates")
@@ -192,7 +192,7 @@ if __name__ == "__main__":
 
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings")
     django.setup()
     result = missing_translations()
     for language, lacking in result.items():
