@@ -110,7 +110,8 @@ TEMPLATES = [
 ]
 
 # Database: any PostgreSQL >= 15 with pg_trgm and unaccent through DATABASE_URL, else the
-# embedded PostgreSQL 18 under var/ (see mass/database/embedded.py).
+# embedded PostgreSQL 18 under var/ (see mass/database/embedded.py). Reading the settings never
+# starts it: `make` and the test suite do; here only its address is computed.
 # Two roles (docs/security.md): the application connects with DATABASE_URL as a role that
 # may read and write rows only; migrations, restores and imports connect as the tables' owner
 # with MIGRATE_DATABASE_URL (same database, other credentials;
@@ -123,9 +124,9 @@ if env("DATABASE_URL", default=""):
     MASS_OWNER_DATABASE = (env.db("MIGRATE_DATABASE_URL")
                            if env("MIGRATE_DATABASE_URL", default="") else None)
 else:
-    from mass.database.embedded import embedded_database, owner_credentials
+    from mass.database.embedded import database_settings, owner_credentials
 
-    DATABASES = {"default": embedded_database(BASE_DIR / "var")}
+    DATABASES = {"default": database_settings(BASE_DIR / "var")}
     MASS_OWNER_DATABASE = {**DATABASES["default"], **owner_credentials()}
 # The role the owner grants the application's rights to after each migrate (None: one role).
 MASS_APP_DATABASE_ROLE = (
