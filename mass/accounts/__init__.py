@@ -2,4 +2,4 @@
 (``forms_auth``), the second factor, breached passwords and session lifetime (``security``,
 ``security_services``, ``security_views``), and the demo accounts (``demo``).
 
-The ``User`` model stays in ``mass.models`` (app label ``mass``)."""
+The ``User`` model stays in ``mass.models`` (app label ``mass``): see docs/style.md, "Layout"."""
