@@ -110,7 +110,7 @@ class Site(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # A shelter or the street may be reached on a holiday; the centre closes on them
-    # (mass.selectors.site_calendar).
+    # (mass.sites.selectors.site_calendar).
     closed_on_public_holidays = models.BooleanField(
         _("closed on Belgian public holidays"), default=True)
 

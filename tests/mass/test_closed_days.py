@@ -1,5 +1,5 @@
 """Opening hours and one-off closures of a site, and the one place that says whether a site
-is open on a day (mass.selectors.site_calendar): weekdays without hours, Belgian public
+is open on a day (mass.sites.selectors.site_calendar): weekdays without hours, Belgian public
 holidays, closures."""
 
 import datetime
@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from mass import selectors, services
 from mass.models import AuditEvent, Site, SiteClosure
+from mass.sites import selectors, services
 from tests.conftest import EN
 from tests.factories import woeringen
 
