@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python$$(cat .python-version 2>/dev/null) python3.13 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test lint setup db migrate messages static demo stop-db bench clean
+.PHONY: help run test lint setup db db-server migrate messages static demo stop-db bench clean
 
 help:
 	@echo "make run    serve the application with demo data on http://$(HOST):$(PORT)"
@@ -28,9 +28,14 @@ setup: $(VENV)/.installed messages
 
 # Compiled catalogues are build output (not committed): compile whenever a .po is newer.
 messages: $(VENV)/.installed
-	@$(PY) -m mass.i18n_compile locale
+	@$(PY) -m mass.i18n.compile locale
 
-db: setup
+# The embedded PostgreSQL under var/ (nothing when DATABASE_URL is set); idempotent. Started
+# here, never by reading the settings; `make stop-db` stops it.
+db-server: setup
+	@$(PY) -m mass.database.embedded start
+
+db: db-server
 	@$(PY) manage.py migrate --no-input -v 0
 	@echo "Database ready."
 
@@ -41,13 +46,14 @@ run: export DEMO ?= 1
 run: db static
 	$(PY) manage.py seed_demo
 	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/"
-	$(VENV)/bin/gunicorn mass.wsgi:application --config mass/gunicorn.conf.py --bind $(HOST):$(PORT)
+	$(VENV)/bin/gunicorn mass.config.wsgi:application --config mass/config/gunicorn.conf.py \
+		--bind $(HOST):$(PORT)
 
 # The lint gate first (ruff, and no model change without its migration), then the suite.
-test: setup lint
+test: setup db-server lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: setup
+lint: setup db-server
 	$(VENV)/bin/ruff check .
 	DEMO=1 $(PY) manage.py makemigrations --check --dry-run -v 0
 
@@ -55,7 +61,7 @@ bench: db
 	$(PY) -m bench
 
 stop-db:
-	$(PY) -c "from pathlib import Path; from mass.embedded_db import stop; stop(Path('var'))"
+	@test ! -x $(PY) || $(PY) -m mass.database.embedded stop
 
 clean: stop-db
 	rm -rf $(VENV) var

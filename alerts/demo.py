@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from dispensary.selectors import dispensing_list
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 
 K = Alert.Kind
 # kind, text, recorded by (role), hours ago; in the language of the demo (French).

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.triggers import ALERT_GUARD
-from mass.triggers import moved_only_by_a_merge
+from mass.database.triggers import moved_only_by_a_merge
 
 
 class Alert(models.Model):

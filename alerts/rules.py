@@ -17,7 +17,7 @@ Who may end an alert is who may record its kind.
 from dataclasses import dataclass
 
 from alerts.models import Alert
-from mass.roles import Role, user_roles
+from mass.accounts.roles import Role, user_roles
 
 K = Alert.Kind
 

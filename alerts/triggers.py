@@ -2,7 +2,7 @@
 
 import pgtrigger
 
-from mass.triggers import Rule
+from mass.database.triggers import Rule
 
 # An alert is history: no DELETE; an UPDATE may only write its end (ended_at, ended_by,
 # end_reason), once, and move it to another file (a merge of two files of one person). Its

@@ -220,7 +220,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("DEMO", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.settings_test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings_test")
     os.environ["TEST_DATABASE_NAME"] = "bench_dispensary"
     import django
     django.setup()

@@ -198,7 +198,7 @@ def main() -> None:
     options = parser.parse_args(sys.argv[1:])
 
     os.environ.setdefault("DEMO", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.settings_test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings_test")
     os.environ["TEST_DATABASE_NAME"] = "bench_import_search"
     import django
     django.setup()
@@ -212,7 +212,7 @@ def main() -> None:
     from patients import demo
     from patients.importer import import_records
 
-    urlpatterns[:] = [path("bench/trivial/", trivial), path("", include("mass.urls"))]
+    urlpatterns[:] = [path("bench/trivial/", trivial), path("", include("mass.config.urls"))]
     settings.ROOT_URLCONF = __name__
     settings.ALLOWED_HOSTS = ["*"]
     clear_url_caches()

@@ -8,7 +8,7 @@ Everything stays on this machine: a PostgreSQL cluster of its own (embedded-post
 under var/bench/pgdata, Unix socket only, so restarting it disturbs no one), gunicorn on a
 free port of 127.0.0.1, and client threads on the loopback. Both runs are bounded in time.
 
-Settings are production's (mass.settings through DATABASE_URL, DEBUG and DEMO off, a secret
+Settings are production's (mass.config.settings through DATABASE_URL, DEBUG and DEMO off, a secret
 key, two-factor authentication on) except SECURE_TRANSPORT, off because there is no TLS on
 the loopback. Each client session logs in through the login form and the second factor
 (the bench accounts get an authenticator whose key the bench knows), then loops:
@@ -93,7 +93,7 @@ def production_env(database_url: str) -> dict:
     env = {key: value for key, value in os.environ.items()
            if key not in ("DEMO", "DEBUG", "MASS_REQUIRE_2FA", "TEST_DATABASE_NAME")}
     env.update({
-        "DJANGO_SETTINGS_MODULE": "mass.settings", "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "mass.config.settings", "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_TRANSPORT": "0",
         "MASS_REQUIRE_2FA": "1", "LOG_LEVEL": "ERROR",
     })
@@ -401,8 +401,8 @@ def free_port() -> int:
 
 def start_gunicorn(env: dict, port: int, log: Path) -> subprocess.Popen:
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "mass.wsgi:application",
-         "--config", "mass/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+        [str(Path(sys.executable).parent / "gunicorn"), "mass.config.wsgi:application",
+         "--config", "mass/config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -570,7 +570,7 @@ def main(argv: list[str] | None = None) -> None:
         log = BENCH_DIR / "gunicorn.log"
         gunicorn = start_gunicorn(env, port, log)
         workers_before = worker_pids(gunicorn.pid)
-        print(f"gunicorn (mass/gunicorn.conf.py) on 127.0.0.1:{port}, {len(workers_before)} "
+        print(f"gunicorn (mass/config/gunicorn.conf.py) on 127.0.0.1:{port}, {len(workers_before)} "
               f"workers, log {log}")
 
         started = time.perf_counter()

@@ -580,7 +580,7 @@ def main() -> None:
                         help="measure on the database kept by a previous --keep run")
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.settings_test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings_test")
     os.environ["TEST_DATABASE_NAME"] = "bench_reporting"
     import django
     django.setup()

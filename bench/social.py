@@ -51,7 +51,7 @@ def populate(patients: int, records_per_patient: int, actions: int) -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.settings_test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings_test")
     os.environ["TEST_DATABASE_NAME"] = "bench_social"
     import django
     django.setup()

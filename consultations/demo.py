@@ -23,8 +23,8 @@ from consultations.models import (
     Referral,
     ScreeningTest,
 )
+from mass.accounts.roles import Role
 from mass.models import Site, User
-from mass.roles import Role
 from patients.models import Patient, Visit
 
 SEED = 4

@@ -11,8 +11,8 @@ from consultations.models import (
     ScreeningTest,
 )
 from consultations.selectors import writable_disciplines
+from mass.accounts.roles import CLINICAL_ROLES
 from mass.models import Site, User
-from mass.roles import CLINICAL_ROLES
 from patients.forms import PatientPickForm
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations.triggers import CONSULTATION_LOCK
+from mass.database.triggers import AppendOnly, moved_only_by_a_merge
 from mass.models import CancellableQuerySet, Cancellation
-from mass.triggers import AppendOnly, moved_only_by_a_merge
 from patients.triggers import (
     AFTER_ATTENDANCE_CANCELLATIONS,
     AFTER_CONTACTS,

@@ -34,8 +34,8 @@ from consultations.models import (
     ScreeningResultAmendment,
     ScreeningTest,
 )
+from mass.accounts.roles import CLINICAL_ROLES, Role, has_role, user_roles
 from mass.contributions import TIMELINE_KINDS, TimelineKind
-from mass.roles import CLINICAL_ROLES, Role, has_role, user_roles
 
 D = Consultation.Discipline
 

@@ -25,9 +25,9 @@ from consultations.models import (
     ScreeningTest,
     ScreeningTestCancellation,
 )
+from mass.accounts.roles import Role
 from mass.audit import Action, audit_record
 from mass.corrections import cancellation_check
-from mass.roles import Role
 
 
 def _refuse_merged(patient) -> None:

@@ -1,9 +1,9 @@
 """The consultations' rules in the database itself, declared in the models' ``Meta.triggers``
-(the append-only tables there too: mass.triggers.AppendOnly)."""
+(the append-only tables there too: mass.database.triggers.AppendOnly)."""
 
 import pgtrigger
 
-from mass.triggers import Rule
+from mass.database.triggers import Rule
 
 # A signed (or imported) consultation is locked: only its patient may change (a merge of two
 # files of one person moves it). No consultation is ever deleted. The Python rule

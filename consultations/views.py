@@ -25,12 +25,12 @@ from consultations.forms import (
 )
 from consultations.models import Partner
 from mass import contributions
+from mass.accounts.roles import Role
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.corrections import cancellation_page, may_cancel
 from mass.printing import document_context
 from mass.redirects import safe_next
 from mass.refusals import refusal_on_form, refusal_text
-from mass.roles import Role
 from patients.models import Patient
 from patients.selectors import patient_get_for_user, patient_return_lapse
 

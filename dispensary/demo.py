@@ -34,8 +34,8 @@ from dispensary.models import (
     RegisterEntry,
 )
 from dispensary.rules import HOLD_AFTER_MISSED_DAYS, STRONG_WARNING_MISSED_DAYS
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 from patients.models import Patient, Visit
 
 SEED = 5

@@ -33,7 +33,7 @@ from dispensary.triggers import (
     REGISTER_CHECK,
     dispensation_check,
 )
-from mass.triggers import AppendOnly, moved_only_by_a_merge
+from mass.database.triggers import AppendOnly, moved_only_by_a_merge
 from patients.triggers import AFTER_CANCELLATIONS, AFTER_CONTACTS, episode_refresh
 
 DOSE_DIGITS = {"max_digits": 8, "decimal_places": 2}

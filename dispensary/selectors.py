@@ -42,7 +42,7 @@ from dispensary.rules import (
     STRONG_WARNING_MISSED_DAYS,
 )
 from mass.contributions import TimelineKind
-from mass.selectors import site_calendar
+from mass.sites.selectors import site_calendar
 from patients.models import Patient
 from patients.selectors import identity_columns_sql
 
@@ -239,7 +239,7 @@ class DoseState:
     # reads).
     alerts: list = field(default_factory=list)
     # The days the centre is closed within CLOSED_DAY_NOTICE_DAYS after today while the
-    # prescription runs (mass.selectors.ClosedDay), in order.
+    # prescription runs (mass.sites.selectors.ClosedDay), in order.
     closed_ahead: list = field(default_factory=list)
     # The doctors' plans of the coming closed days: day -> ClosedDayDecision.
     closed_day_decisions: dict = field(default_factory=dict)
@@ -631,7 +631,7 @@ def _entries_with_state(sql: str, params: dict, products: dict) -> list[Dispensa
 
 
 def dispensary_calendar(*, today: datetime.date):
-    """The centre's calendar (mass.selectors.site_calendar) from today to the end of the
+    """The centre's calendar (mass.sites.selectors.site_calendar) from today to the end of the
     closed-day notice: one query."""
     return site_calendar(centre=True, start=today,
                          end=today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
@@ -851,7 +851,7 @@ class SheetDay:
     day: datetime.date
     is_today: bool
     rows: list[SheetRow]
-    # The centre closed that day (mass.selectors.ClosedDay): its doses go home the day before.
+    # The centre closed that day (mass.sites.selectors.ClosedDay): its doses go home the day before.
     closed: object = None
 
 

@@ -8,7 +8,7 @@ The services refuse first, with a sentence; these are the last line of defence.
 import pgtrigger
 
 from dispensary.rules import HOLD_AFTER_MISSED_DAYS
-from mass.triggers import Rule
+from mass.database.triggers import Rule
 
 # A dispensation must match an active prescription of the patient dispensed at the MASS, be
 # of the prescription in force on its day, use the prescription's dose parts, never exceed

@@ -9,7 +9,8 @@ class MassConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from mass import security, signals  # noqa: F401
+        from mass import signals  # noqa: F401
+        from mass.accounts import security  # noqa: F401
 
         post_migrate.connect(signals.grant_app_privileges_after_migrate, sender=self)
         post_migrate.connect(signals.apply_roles_after_migrate, sender=self)

@@ -1,7 +1,7 @@
 from django.conf import settings
 
+from mass.accounts.roles import user_roles
 from mass.navigation import sections_for
-from mass.roles import user_roles
 
 
 def navigation(request):

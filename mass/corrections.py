@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from mass.accounts.roles import Role, has_role
 from mass.forms import CancellationForm
 from mass.redirects import safe_next
 from mass.refusals import refusal_on_form
-from mass.roles import Role, has_role
 
 
 def may_cancel(user, *, author_id: int | None, overseer: Role = Role.COORDINATOR) -> bool:

@@ -74,7 +74,7 @@ class SessionLifetimeMiddleware:
         from django.contrib.auth import logout
         from django.utils.translation import gettext as _
 
-        from mass.security import SESSION_AUTH_AT
+        from mass.accounts.security import SESSION_AUTH_AT
 
         if request.user.is_authenticated:
             started = request.session.get(SESSION_AUTH_AT)
@@ -90,7 +90,7 @@ class SessionLifetimeMiddleware:
 
 class SecondFactorMiddleware:
     """Between the password and the second factor, only the pages marked
-    ``mass.security.second_factor_exempt`` (verification, enrolment, logout) open; every
+    ``mass.accounts.security.second_factor_exempt`` (verification, enrolment, logout) open; every
     other page sends the user to the verification page. Nothing happens when
     ``MASS_REQUIRE_2FA`` is off. Once decided, the session remembers the answer, so a
     verified session costs no query."""
@@ -107,7 +107,7 @@ class SecondFactorMiddleware:
         from django.http import HttpResponse, HttpResponseRedirect
         from django.urls import reverse
 
-        from mass import security
+        from mass.accounts import security
 
         if not security.second_factor_enforced():
             return None

@@ -11,11 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from mass.triggers import AppendOnly
+from mass.database.triggers import AppendOnly
 
 
 class User(AbstractUser):
-    """A member of staff. Roles are the Django groups of ``mass.roles.Role``."""
+    """A member of staff. Roles are the Django groups of ``mass.accounts.roles.Role``."""
 
     language = models.CharField(
         _("language"), max_length=2, choices=settings.LANGUAGES, blank=True,
@@ -57,7 +57,7 @@ class User(AbstractUser):
 
     @property
     def role_names(self) -> list[str]:
-        from mass.roles import user_roles
+        from mass.accounts.roles import user_roles
         return [role.label for role in user_roles(self)]
 
 
@@ -110,7 +110,7 @@ class Site(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # A shelter or the street may be reached on a holiday; the centre closes on them
-    # (mass.selectors.site_calendar).
+    # (mass.sites.selectors.site_calendar).
     closed_on_public_holidays = models.BooleanField(
         _("closed on Belgian public holidays"), default=True)
 
@@ -209,7 +209,7 @@ class SiteClosure(models.Model):
 class AuditEvent(models.Model):
     """Who did what, when, from where, to which patient. Append-only: the database refuses
     UPDATE and DELETE on this table (the ``AppendOnly`` rule in Meta), but for sealing a
-    row into the hash chain once (``mass.audit_chain``)."""
+    row into the hash chain once (``mass.audit.chain``)."""
 
     class Action(models.TextChoices):
         LOGIN = "login", _("Login")
@@ -237,11 +237,11 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     # The summary as a code and its parameters, rendered in the reader's language
-    # (mass.audit_summaries.summary_render); empty on rows written before (shown as stored).
+    # (mass.audit.summaries.summary_render); empty on rows written before (shown as stored).
     summary_code = models.CharField(_("summary code"), max_length=300, blank=True, default="")
     summary_params = models.JSONField(_("summary parameters"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
-    # Set once by the sealer (mass.audit_chain.audit_seal), never by the request that wrote
+    # Set once by the sealer (mass.audit.chain.audit_seal), never by the request that wrote
     # the row: its place in the hash chain and the chain's hash up to it. The append-only
     # rule (Meta.triggers) allows exactly this update, from empty, and nothing else.
     chain_position = models.BigIntegerField(_("chain position"), null=True, blank=True,
@@ -252,7 +252,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         # Append-only but for the one update that seals a row into the hash chain
-        # (mass.audit_chain): chain_position and chain_hash, both empty until then, filled; a
+        # (mass.audit.chain): chain_position and chain_hash, both empty until then, filled; a
         # sealed row is never changed again, not even its hash.
         triggers = [AppendOnly(updatable=["chain_position", "chain_hash"], update_only_if="""
             OLD.chain_position IS NULL AND OLD.chain_hash IS NULL
@@ -287,7 +287,7 @@ class AuditEvent(models.Model):
 
 class RecoveryCodeDevice(StaticDevice):
     """django-otp's static device (single-use codes, throttled after failures) whose tokens
-    are stored as keyed hashes (mass.security.recovery_code_digest), never the codes
+    are stored as keyed hashes (mass.accounts.security.recovery_code_digest), never the codes
     themselves: the codes are shown once, when made."""
 
     class Meta:
@@ -296,7 +296,7 @@ class RecoveryCodeDevice(StaticDevice):
     def verify_token(self, token):
         from django.utils.crypto import constant_time_compare
 
-        from mass.security import recovery_code_digests
+        from mass.accounts.security import recovery_code_digests
 
         verify_allowed, _ = self.verify_is_allowed()
         if not verify_allowed:
@@ -356,5 +356,5 @@ class RoleGrant(models.Model):
 
     @property
     def role_label(self):
-        from mass.roles import Role
+        from mass.accounts.roles import Role
         return Role(self.role).label

@@ -5,10 +5,10 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import connections
 from django.dispatch import receiver
 
+from mass.accounts.roles import apply_role_permissions
 from mass.audit import Action, audit_record
-from mass.db import grant_app_privileges
+from mass.database.roles import grant_app_privileges
 from mass.middleware import client_ip
-from mass.roles import apply_role_permissions
 
 
 @receiver(user_logged_in)
@@ -40,7 +40,7 @@ def grant_app_privileges_after_migrate(sender, using, verbosity=1, **kwargs):
 
 
 def apply_roles_after_migrate(sender, using, **kwargs):
-    """Each role gets exactly the permissions of mass.roles.ROLE_PERMISSIONS after every
+    """Each role gets exactly the permissions of mass.accounts.roles.ROLE_PERMISSIONS after every
     migrate (connected from MassConfig.ready, for the mass app only: once per migrate).
 
     The mass app is the first installed: Django has not yet created the permissions of the

@@ -10,26 +10,23 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from mass import selectors, services
+from mass.accounts.roles import Role, user_roles
+from mass.accounts.security_views import RETRY_AFTER_SECONDS
 from mass.audit import audit_list_read
-from mass.audit_summaries import summary_for_reader
+from mass.audit.summaries import summary_for_reader
 from mass.forms import (
     LanguageForm,
-    OpeningHoursForm,
-    SiteClosureForm,
-    SiteForm,
     StaffCreateForm,
     StaffPasswordForm,
     StaffUpdateForm,
 )
-from mass.models import RoleGrant, Site, SiteClosure, User
+from mass.models import RoleGrant, User
 from mass.navigation import sections_for
 from mass.redirects import safe_next
-from mass.refusals import refusal_on_form, refusal_text
-from mass.roles import Role, user_roles
-from mass.security_views import RETRY_AFTER_SECONDS
+from mass.refusals import refusal_text
 
 
 @login_not_required
@@ -39,7 +36,7 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:  # any failure to reach the database is the answer, not an error
-        # The same pause as the pages' 503 (mass.security_views): a load balancer or a
+        # The same pause as the pages' 503 (mass.accounts.security_views): a load balancer or a
         # monitor then knows when to ask again.
         return JsonResponse({"database": "unavailable"}, status=503,
                             headers={"Retry-After": RETRY_AFTER_SECONDS})
@@ -168,7 +165,7 @@ def audit_list(request):
     # For one patient, the page first answers "who read this file" (patient-rights law).
     patient = selectors.audit_patient(event_filter)
     readers = selectors.audit_readers_of_patient(patient=patient) if patient else None
-    # Each summary as this reader may read it (mass.audit_summaries): a coordinator reads
+    # Each summary as this reader may read it (mass.audit.summaries): a coordinator reads
     # "dispensing record", not the dose.
     for event in page.object_list:
         event.shown_summary = summary_for_reader(event, user=request.user)
@@ -178,67 +175,3 @@ def audit_list(request):
                               if event.patient_id])
     return render(request, "mass/audit_list.html", {"filter": event_filter, "page": page,
                                                     "patient": patient, "readers": readers})
-
-
-@permission_required("mass.view_site", raise_exception=True)
-def site_list(request):
-    return render(request, "mass/site_list.html", {"sites": selectors.site_list()})
-
-
-@permission_required("mass.change_site", raise_exception=True)
-def site_edit(request, pk=None):
-    site = get_object_or_404(Site, pk=pk) if pk else Site()
-    form = SiteForm(request.POST or None, instance=site)
-    if request.method == "POST" and form.is_valid():
-        services.site_save(site=form.save(commit=False), actor=request.user)
-        messages.success(request, _("Site saved."))
-        return redirect("site_list")
-    return render(request, "mass/site_form.html", {"form": form, "site": site})
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required("mass.change_site", raise_exception=True)
-def site_hours(request, pk):
-    """The weekly opening hours of a site: a weekday left empty is closed."""
-    site = get_object_or_404(Site, pk=pk)
-    form = OpeningHoursForm(request.POST if request.method == "POST" else None, site=site)
-    if request.method == "POST" and form.is_valid():
-        services.site_opening_hours_set(site=site, hours=form.cleaned_data["hours"],
-                                        actor=request.user)
-        messages.success(request, _("Opening hours of %(site)s saved.") % {"site": site})
-        return redirect("site_list")
-    return render(request, "mass/site_hours.html", {"form": form, "site": site})
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required("mass.change_site", raise_exception=True)
-def site_closures(request, pk):
-    """A site's one-off closures (the coming ones, and the form to add one)."""
-    site = get_object_or_404(Site, pk=pk)
-    form = SiteClosureForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.site_closure_create(site=site, first_day=data["first_day"],
-                                         last_day=data["last_day"], reason=data["reason"],
-                                         actor=request.user)
-        except ValidationError as exc:
-            refusal_on_form(form, exc)
-        else:
-            messages.success(request, _("Closure of %(site)s recorded.") % {"site": site})
-            return redirect("site_closures", pk=site.pk)
-    return render(request, "mass/site_closures.html", {
-        "form": form, "site": site, "closures": selectors.site_closures(site=site)})
-
-
-@require_POST
-@permission_required("mass.change_site", raise_exception=True)
-def site_closure_delete(request, pk):
-    closure = get_object_or_404(SiteClosure.objects.select_related("site"), pk=pk)
-    try:
-        services.site_closure_delete(closure=closure, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, refusal_text(exc))
-    else:
-        messages.success(request, _("Closure withdrawn."))
-    return redirect("site_closures", pk=closure.site_id)

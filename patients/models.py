@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mass.database.triggers import AppendOnly
 from mass.models import CancellableQuerySet, Cancellation
-from mass.triggers import AppendOnly
 from patients.triggers import (
     AFTER_CONTACTS,
     AFTER_PATIENTS,

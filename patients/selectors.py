@@ -25,8 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from mass import contributions
+from mass.accounts.roles import CLINICAL_ROLES, has_role
 from mass.models import Site
-from mass.roles import CLINICAL_ROLES, has_role
 from patients.models import (
     Episode,
     HarmReductionContact,

@@ -251,7 +251,7 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
     copied = _identity_fill_in(kept=kept, merged=merged)
 
     # The merged file becomes a stub first: the database lets a ledger row change file only
-    # towards the file its own was merged into (mass.triggers.AppendOnly).
+    # towards the file its own was merged into (mass.database.triggers.AppendOnly).
     merged.status = Patient.Status.MERGED
     merged.merged_into = kept
     if "niss" in copied:

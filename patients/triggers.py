@@ -8,7 +8,7 @@ table declares its rules in its model's ``Meta.triggers`` with ``episode_refresh
 
 import pgtrigger
 
-from mass.triggers import Rule
+from mass.database.triggers import Rule
 
 # A statement on a table of contacts, or on the episodes (opened, closed, moved by a merge).
 # The refresh's own update of the episodes (one trigger level down) is not followed.

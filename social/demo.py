@@ -11,8 +11,8 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 from patients.models import Patient
 from social.models import (
     AddressRecord,

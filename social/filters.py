@@ -3,8 +3,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consultations.models import Partner
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 from social.models import SocialAction
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

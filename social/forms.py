@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations.models import Partner
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 from social.models import (
     SITUATION_MODELS,
     CpasRecord,

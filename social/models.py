@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from mass.triggers import AppendOnly
+from mass.database.triggers import AppendOnly
 
 
 class SituationRecord(models.Model):

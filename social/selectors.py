@@ -11,8 +11,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mass.accounts.roles import Role, has_role
 from mass.contributions import TimelineKind
-from mass.roles import Role, has_role
 from patients.models import Patient
 from social.filters import SocialActionFilter
 from social.models import SITUATION_MODELS, IncomeRecord, SituationRecord, SocialAction

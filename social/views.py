@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
+from mass.accounts.roles import Role, has_role
 from mass.audit import Action, audit_list_read, audit_read, audit_record
 from mass.redirects import safe_next
 from mass.refusals import refusal_on_form
-from mass.roles import Role, has_role
 from social import selectors, services
 from social.forms import (
     AsOfForm,

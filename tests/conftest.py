@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.factories import UserFactory
 
 #: Request headers for a test that reads the English text of a page. A request's language
@@ -175,9 +175,9 @@ PROJECT_APPS = ["mass", "patients", "consultations", "dispensary", "social", "re
 
 
 def ensure_reference_data():
-    """Give the roles their permissions back (mass.roles) and re-run the data migrations of the
-    project (sites, products, starting-dose rules) when a transactional test emptied the
-    tables. All of it is idempotent."""
+    """Give the roles their permissions back (mass.accounts.roles) and re-run the data
+    migrations of the project (sites, products, starting-dose rules) when a transactional test
+    emptied the tables. All of it is idempotent."""
     from django.apps import apps
     from django.db import connection
     from django.db.migrations.loader import MigrationLoader

@@ -1,7 +1,7 @@
 """An alert is history (after 0001): no DELETE; an UPDATE may only write its end (ended_at,
 ended_by, end_reason), once, and move it to another file (a merge of two files of one
 person). Its kind and text are never edited: a different alert is a new one. The roles'
-permissions of the alert pages are in mass.roles; which kinds each role records and reads is
+permissions of the alert pages are in mass.accounts.roles; which kinds each role records and reads is
 alerts.rules.
 """
 
@@ -32,7 +32,7 @@ $$ LANGUAGE plpgsql;
 """
 
 # The roles' permissions were granted here once; they are now the one table
-# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# mass.accounts.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from mass.db import append_only
+from mass.database.roles import append_only
 
 # A signed (or imported) consultation is locked: only its patient may change (a merge of two
 # files of one person moves it). No consultation is ever deleted. The Python rule
@@ -25,7 +25,7 @@ $$ LANGUAGE plpgsql;
 """
 
 # The roles' permissions were granted here once; they are now the one table
-# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# mass.accounts.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):

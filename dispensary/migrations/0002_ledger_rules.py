@@ -13,7 +13,7 @@ script, a bulk import) can give a dose twice, give more than prescribed, or rewr
 
 from django.db import migrations
 
-from mass.db import append_only
+from mass.database.roles import append_only
 
 DISPENSATION_CHECK = """
 CREATE OR REPLACE FUNCTION dispensary_dispensation_check() RETURNS trigger AS $$

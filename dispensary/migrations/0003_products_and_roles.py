@@ -16,7 +16,7 @@ PRODUCTS = [
 ]
 
 # The roles' permissions were granted here once; they are now the one table
-# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# mass.accounts.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 def create_products(apps, schema_editor):

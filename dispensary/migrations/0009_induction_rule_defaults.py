@@ -34,7 +34,7 @@ DEFAULTS = {
 }
 
 # The roles' permissions were granted here once; they are now the one table
-# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# mass.accounts.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 def create_rules(apps, schema_editor):

@@ -4,10 +4,10 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from mass.db import append_only
+from mass.database.roles import append_only
 
 # The roles' permissions were granted here once; they are now the one table
-# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# mass.accounts.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):

@@ -330,7 +330,7 @@ def _prescription(rx, page: _Page, unit: str) -> str:
 
 def _closed_days(state: DoseState, page: _Page) -> str:
     """The days the centre is closed that concern the row: those whose doses go home with
-    today's dose, and those a doctor must plan (mass.selectors.site_calendar)."""
+    today's dose, and those a doctor must plan (mass.sites.selectors.site_calendar)."""
     if not state.closed_ahead:
         return ""
     # The eve of a closure every row has the same few markers: made once a page each.

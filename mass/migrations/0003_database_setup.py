@@ -1,7 +1,7 @@
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
 
-from mass.db import FORBID_CHANGE_EXCEPT_PATIENT_FUNCTION, FORBID_CHANGE_FUNCTION, append_only
+from mass.database.roles import FORBID_CHANGE_EXCEPT_PATIENT_FUNCTION, FORBID_CHANGE_FUNCTION, append_only
 
 # unaccent() is only STABLE (it reads a dictionary), so it cannot be used in an index or a
 # generated column; this wrapper names the dictionary and is safe to declare IMMUTABLE.

@@ -1,7 +1,7 @@
 from django.db import migrations
 
 # This migration used to create the role groups and give them the foundation's permissions.
-# The roles and all their permissions are now the one table mass.roles.ROLE_PERMISSIONS,
+# The roles and all their permissions are now the one table mass.accounts.roles.ROLE_PERMISSIONS,
 # applied after every migrate (mass.signals.apply_roles_after_migrate). The migration stays,
 # empty, so the history of existing databases and the dependencies on it hold.
 

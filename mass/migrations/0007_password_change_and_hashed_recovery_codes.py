@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 def hash_clear_recovery_codes(apps, schema_editor):
-    # The digest of mass.security.recovery_code_digest at the time of writing, copied so
+    # The digest of mass.accounts.security.recovery_code_digest at the time of writing, copied so
     # that a later change of that function does not change what this migration did.
     from django.utils.crypto import salted_hmac
 

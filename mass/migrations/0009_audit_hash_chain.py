@@ -1,9 +1,9 @@
 from django.db import migrations, models
 
-from mass.db import AUDIT_APPEND_ONLY_FUNCTION
+from mass.database.roles import AUDIT_APPEND_ONLY_FUNCTION
 
 # The audit table's trigger becomes mass_audit_append_only, which allows the one update that
-# seals a row into the hash chain (mass.audit_chain). Rows written before are sealed by the
+# seals a row into the hash chain (mass.audit.chain). Rows written before are sealed by the
 # first `manage.py seal_audit`.
 REPLACE_TRIGGER = """
 DROP TRIGGER IF EXISTS mass_auditevent_append_only ON mass_auditevent;

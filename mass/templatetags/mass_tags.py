@@ -16,5 +16,5 @@ def query_replace(context, **kwargs):
 def role_label(code):
     """A role's name in the reader's language, from its code (a group's name): "Social
     worker", never "social_worker"."""
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     return Role(code).label if code in Role.values else code

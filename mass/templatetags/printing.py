@@ -3,8 +3,8 @@ they are used, so inside ``{% language %}`` a role reads in the document's langu
 
 from django import template
 
-from mass.audit_summaries import ACTION_WORDS
-from mass.roles import Role, user_roles
+from mass.accounts.roles import Role, user_roles
+from mass.audit.summaries import ACTION_WORDS
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ import patients.validators
 from django.conf import settings
 from django.db import migrations, models
 
-from mass.db import append_only
+from mass.database.roles import append_only
 
 
 class Migration(migrations.Migration):

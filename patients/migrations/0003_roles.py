@@ -1,7 +1,7 @@
 from django.db import migrations
 
 # Used to give nurses the harm-reduction material and coordinators the merges; role
-# permissions are now the one table mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# permissions are now the one table mass.accounts.roles.ROLE_PERMISSIONS, applied after every migrate.
 # Kept, empty, for the history of existing databases.
 
 

@@ -1,7 +1,7 @@
 from django.db import migrations
 
 # Used to take the harm-reduction material back from nurses (the desk is reception's); role
-# permissions are now the one table mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# permissions are now the one table mass.accounts.roles.ROLE_PERMISSIONS, applied after every migrate.
 # Kept, empty, for the history of existing databases.
 
 

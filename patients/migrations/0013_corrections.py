@@ -11,7 +11,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from mass.db import append_only
+from mass.database.roles import append_only
 
 CONTACT_DAYS = r"""
 CREATE OR REPLACE FUNCTION patients_contact_days(patient_ids bigint[])

@@ -1,9 +1,9 @@
 from django.db import migrations
 
-from mass.db import append_only
+from mass.database.roles import append_only
 
 # The roles' permissions were granted here once; they are now the one table
-# mass.roles.ROLE_PERMISSIONS, applied after every migrate.
+# mass.accounts.roles.ROLE_PERMISSIONS, applied after every migrate.
 
 
 class Migration(migrations.Migration):

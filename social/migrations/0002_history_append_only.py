@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from mass.db import append_only
+from mass.database.roles import append_only
 
 # The situation history and the journal of actions are never changed or deleted: a mistake is
 # corrected by a new row (``corrects``, with a reason). A merge of two files may still move

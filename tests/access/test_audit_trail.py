@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.access.world import day
 
 
@@ -90,10 +90,10 @@ def test_audit_trail_shows_no_reason_for_ending_a_prescription(world):
 
 def test_every_kind_of_record_the_services_write_has_its_summary_readers(world):
     """The kinds the services write (the world, the writes above) are each in the table of
-    who reads their summaries (mass.audit_summaries): none falls back to the neutral label
+    who reads their summaries (mass.audit.summaries): none falls back to the neutral label
     for want of a decision. tests/mass/test_audit_summaries.py checks the table against
     every model."""
-    from mass.audit_summaries import SUMMARY_READERS
+    from mass.audit.summaries import SUMMARY_READERS
     from mass.models import AuditEvent
 
     confidential_writes(world)

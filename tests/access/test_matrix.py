@@ -29,7 +29,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from mass.roles import CLINICAL_ROLES, Role
+from mass.accounts.roles import CLINICAL_ROLES, Role
 from tests.access.world import ROLES, base_name, world_url
 from tests.security.test_headers import assert_keeps_to_csp, assert_strict_csp
 from tests.urlwalk import iter_url_patterns

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.conftest import make_staff
 
 #: The roles under test, in the order of the columns of the access matrix; ``None`` is a

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from alerts.models import Alert
 from alerts.rules import RULES, readable_kinds, recordable_kinds
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.conftest import EN, client_for, make_staff
 from tests.factories import AlertFactory, PatientFactory, SocialActionFactory
 

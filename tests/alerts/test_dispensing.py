@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from alerts.models import Alert
 from dispensary.models import Dispensation
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.conftest import EN, make_staff
 from tests.dispensary.conftest import add_stock, day, give, history, own_client
 from tests.factories import AlertFactory, DispensationFactory, PatientFactory, PrescriptionFactory

@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.factories import ConsultationAmendmentFactory, ConsultationFactory, PatientFactory
 
 ROLES = list(Role)

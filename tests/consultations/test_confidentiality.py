@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from consultations import selectors
 from consultations.models import Consultation
+from mass.accounts.roles import CLINICAL_ROLES, Role
 from mass.contributions import PATIENT_PANELS
-from mass.roles import CLINICAL_ROLES, Role
 from tests.consultations.conftest import DISCIPLINES, READERS, ROLES
 from tests.factories import (
     ConsultationFactory,

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations.models import Consultation, ConsultationAmendment
+from mass.accounts.roles import Role
 from mass.models import AuditEvent, Site
-from mass.roles import Role
 from patients.models import Patient
 from tests.conftest import EN
 from tests.consultations.conftest import days_ago

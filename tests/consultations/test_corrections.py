@@ -15,8 +15,8 @@ from consultations.models import (
     ScreeningTestCancellation,
 )
 from consultations.services import group_attendance_add
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from reporting.selectors import file_active_figures
 from tests.conftest import EN, make_staff
 from tests.factories import GroupSessionFactory, PatientFactory, ScreeningTestFactory

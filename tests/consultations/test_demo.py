@@ -6,7 +6,7 @@ from django.utils import timezone
 from consultations import demo
 from consultations.models import Consultation, GroupAttendance, Partner, Referral, ScreeningTest
 from consultations.selectors import contact_day_querysets
-from mass.demo import seed_staff
+from mass.accounts.demo import seed_staff
 from patients.models import Visit
 from tests.factories import PatientFactory, VisitFactory
 

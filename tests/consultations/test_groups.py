@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from consultations.models import GroupAttendance, GroupSession
 from consultations.selectors import contact_day_querysets
-from mass.roles import Role
+from mass.accounts.roles import Role
 from patients.models import Patient
 from tests.conftest import EN
 from tests.factories import (

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.factories import (
     ConsultationFactory,
     GroupSessionFactory,

@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations.models import Partner, Referral, ScreeningTest
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from patients.models import Patient
 from tests.conftest import EN
 from tests.factories import PartnerFactory, PatientFactory, ReferralFactory, ScreeningTestFactory

@@ -136,7 +136,7 @@ def consultation_form(client, patient):
 
 def test_the_consultation_form_shows_the_latest_notes_one_may_read(doctor_client, doctor_user,
                                                                    staff_factory):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     patient = PatientFactory()
     psychologist = staff_factory(Role.PSYCHOLOGIST)
     today = timezone.localdate()

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.conftest import EN, make_staff
 from tests.factories import PartnerFactory, PatientFactory, ReferralFactory
 

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from patients.models import HarmReductionContact
 from tests.consultations.conftest import days_ago
 from tests.factories import (
@@ -95,7 +95,7 @@ def test_timeline_of_unknown_patient_is_404(doctor_client):
 def test_timeline_constant_queries_with_1_and_50_of_each_kind(client, request, staff_factory,
                                                               django_assert_num_queries,
                                                               fixture, queries):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     reader = request.getfixturevalue(fixture)
     author = staff_factory(Role.DOCTOR)
     one, many = PatientFactory(), PatientFactory()

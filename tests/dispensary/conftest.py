@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dispensary import services
 from dispensary.models import Dispensation, RegisterEntry
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.conftest import EN, make_staff
 from tests.factories import (
     DispensationFactory,

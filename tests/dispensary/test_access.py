@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.conftest import EN, make_staff
 from tests.dispensary.conftest import day, give, history, reviewed
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory

@@ -10,7 +10,7 @@ from django.urls import reverse
 from dispensary.models import Dispensation
 from dispensary.selectors import MAX_TAKE_HOME_DAYS, dose_states
 from mass.models import SiteClosure
-from mass.selectors import site_calendar
+from mass.sites.selectors import site_calendar
 from tests.conftest import EN
 from tests.dispensary.conftest import centre_calendar, day, give, given_rows, history
 from tests.dispensary.test_access import ALERTS_QUERY, LIST_QUERIES
@@ -19,7 +19,7 @@ from tests.factories import DispensationFactory, PatientFactory, PrescriptionFac
 
 def close_centre(first: int, last: int | None = None, reason="Journée de formation"):
     """A closure of the centre from day ``first`` to ``last`` (relative to today)."""
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     from tests.conftest import make_staff
     coordinator = make_staff(Role.COORDINATOR, username=f"t_closing_{first}_{last}")
     return SiteClosure.objects.create(site=woeringen(), first_day=day(first),
@@ -340,7 +340,7 @@ PLAN_QUERIES = LIST_QUERIES + ALERTS_QUERY
 
 def test_list_announces_a_sunday_only_the_day_before(db):
     from dispensary.selectors import closed_days_notice
-    from mass.selectors import SiteCalendar
+    from mass.sites.selectors import SiteCalendar
     centre = SiteCalendar(site=None, open_weekdays=frozenset(range(6)), closures=(),
                           closed_on_public_holidays=True)
     wednesday, saturday = datetime.date(2027, 3, 24), datetime.date(2027, 3, 27)

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from dispensary.models import Dispensation, RegisterEntry
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.conftest import make_staff
 from tests.dispensary.conftest import CONFIRMED, OVERRIDE, add_stock, day, give, given_rows
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory

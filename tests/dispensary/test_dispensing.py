@@ -13,8 +13,8 @@ from dispensary.models import (
     Prescription,
     RegisterEntry,
 )
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.conftest import EN
 from tests.dispensary.conftest import (
     CONFIRMED,

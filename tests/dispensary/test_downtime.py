@@ -11,8 +11,8 @@ from django.utils.translation import override
 
 from dispensary import selectors, services
 from dispensary.models import Dispensation, DispensationCancellation, RegisterEntry
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.conftest import EN, make_staff
 from tests.dispensary.conftest import balance, day, history, own_client
 from tests.factories import PatientFactory, PrescriptionFactory

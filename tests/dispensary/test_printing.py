@@ -10,8 +10,8 @@ from django.urls import reverse
 from dispensary import services
 from dispensary.models import Dispensation, Pharmacy
 from dispensary.selectors import monthly_register
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.conftest import EN, make_staff
 from tests.dispensary.conftest import day, give, history
 from tests.factories import PatientFactory, PrescriptionFactory

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from mass.accounts.roles import Role
 from mass.navigation import sections_for
-from mass.roles import Role
 from tests.e2e.conftest import Steps, console_errors, csp_errors, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
-from mass.i18n_check import BASE_DIR, po_entries
-from mass.roles import Role
+from mass.accounts.roles import Role
+from mass.i18n.check import BASE_DIR, po_entries
 from tests.e2e.conftest import csp_errors, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),

@@ -6,7 +6,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_login_reaches_start_page_without_csp_errors(page, steps, staff_factory):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     staff_factory(Role.RECEPTION, username="e2e_reception")
     page.goto("/")
     steps.shot("login-page")

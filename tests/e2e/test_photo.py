@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.e2e.conftest import csp_errors, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),

@@ -39,8 +39,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent, User
-from mass.roles import Role
 from tests.access.test_matrix import MATRIX
 from tests.access.world import base_name, day, world_url
 from tests.fuzz.htmlforms import Field, form_posting_to

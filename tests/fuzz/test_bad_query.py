@@ -16,8 +16,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.access.test_matrix import MATRIX, READERS
 from tests.access.world import ROLES, day, world_url
 from tests.fuzz.htmlforms import get_fields

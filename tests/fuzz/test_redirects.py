@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.factories import ConsultationFactory
 
 NEXT = ["abc", "https://evil.example/", "//evil.example/", "/\\evil.example/",

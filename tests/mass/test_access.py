@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.urlwalk import iter_url_patterns
 
 PUBLIC = {"/accounts/login/", "/healthz", "/language/"}
@@ -41,7 +41,7 @@ def test_healthz_503_with_retry_after_when_database_unreachable():
     script = ("import django, json; django.setup(); from django.test import Client; "
               "r = Client().get('/healthz'); "
               "print(r.status_code, r.headers.get('Retry-After'), json.loads(r.content))")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": "1",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.config.settings", "DEMO": "1",
            "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none", "ALLOWED_HOSTS": "testserver"}
     result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
                             capture_output=True, text=True, timeout=60)

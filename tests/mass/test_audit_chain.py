@@ -1,4 +1,4 @@
-"""The audit trail's hash chain (mass.audit_chain): sealed rows that are later edited or
+"""The audit trail's hash chain (mass.audit.chain): sealed rows that are later edited or
 deleted, even by a database superuser with the trigger disabled, are named by verify_audit;
 sealing is idempotent and two sealers at once make one chain."""
 
@@ -12,9 +12,9 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from mass.audit import audit_record
-from mass.audit_chain import CHAIN_FIELDS, CHAINED_FIELDS, audit_seal, audit_verify
+from mass.audit.chain import CHAIN_FIELDS, CHAINED_FIELDS, audit_seal, audit_verify
+from mass.database.triggers import installed_name
 from mass.models import AuditEvent
-from mass.triggers import installed_name
 from tests.factories import PatientFactory, UserFactory
 
 # Tampering is done as the owner or a superuser would (trigger off); the application's role

@@ -1,5 +1,5 @@
 """Audit summaries are stored as a code and parameters (mass.audit) and read in the reader's
-language (mass.audit_summaries.summary_render): a consultation recorded by a Dutch-speaking
+language (mass.audit.summaries.summary_render): a consultation recorded by a Dutch-speaking
 psychiatrist no longer reads "consultation Psychiatrisch" to a French-speaking coordinator
 who is also a doctor. The discipline rule of the trail still holds."""
 
@@ -14,11 +14,11 @@ from django.utils import timezone, translation
 from consultations import services as consultations
 from consultations.models import Consultation, ScreeningTest
 from dispensary.models import Dispensation
+from mass.accounts.roles import Role
 from mass.audit import Action, audit_record, phrase
-from mass.audit_chain import audit_row_canonical, audit_seal, audit_verify
-from mass.audit_summaries import SUMMARY_READERS, summary_for_reader, summary_render
+from mass.audit.chain import audit_row_canonical, audit_seal, audit_verify
+from mass.audit.summaries import SUMMARY_READERS, summary_for_reader, summary_render
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.conftest import make_staff
 from tests.factories import PatientFactory
 
@@ -147,7 +147,7 @@ def test_role_parameters_read_as_role_names():
 
 def test_every_labelled_parameter_names_a_field_that_exists():
     """A renamed model or field would break the trail's page: each labeller answers."""
-    from mass.audit_summaries import PARAM_LABELS
+    from mass.audit.summaries import PARAM_LABELS
     for name, labeller in PARAM_LABELS.items():
         assert str(labeller("no-such-code")) == "no-such-code", name
 

@@ -1,4 +1,4 @@
-"""Audit summaries follow the discipline rule (mass.audit_summaries): the trail shows a reader
+"""Audit summaries follow the discipline rule (mass.audit.summaries): the trail shows a reader
 a summary only if they could read the record itself; else a neutral label of its kind. And
 "who read this file" tells an opening whose text was hidden from a real read."""
 
@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dispensary import services as dispensary
-from mass.audit_summaries import SUMMARY_READERS, summary_for_reader
+from mass.accounts.roles import Role
+from mass.audit.summaries import SUMMARY_READERS, summary_for_reader
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.conftest import make_staff
 from tests.dispensary.conftest import add_stock, history
 from tests.factories import ConsultationFactory, PatientFactory, PrescriptionFactory

@@ -1,5 +1,5 @@
 """Opening hours and one-off closures of a site, and the one place that says whether a site
-is open on a day (mass.selectors.site_calendar): weekdays without hours, Belgian public
+is open on a day (mass.sites.selectors.site_calendar): weekdays without hours, Belgian public
 holidays, closures."""
 
 import datetime
@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from mass import selectors, services
 from mass.models import AuditEvent, Site, SiteClosure
+from mass.sites import selectors, services
 from tests.conftest import EN
 from tests.factories import woeringen
 
@@ -119,7 +119,7 @@ def test_opening_hours_bad_input_changes_nothing(coordinator_client, data, messa
 
 @pytest.mark.parametrize("name", ["site_hours", "site_closures"])
 def test_other_roles_may_not_keep_hours_or_closures(client, role_users, name):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     centre = woeringen()
     for role, user in role_users.items():
         if role == Role.COORDINATOR:
@@ -232,7 +232,7 @@ CLOSURES_PAGE_QUERIES = 10
 
 
 def test_demo_closes_the_centre_once_on_a_coming_open_day(db):
-    from mass.demo import seed_closure, seed_staff
+    from mass.accounts.demo import seed_closure, seed_staff
     seed_staff()
     assert seed_closure() is not None
     closure = SiteClosure.objects.get()

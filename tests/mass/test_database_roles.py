@@ -14,9 +14,9 @@ from django.db import connection
 from psycopg import errors
 
 from mass.audit import Action, audit_record
-from mass.db import grant_app_privileges, owner_connection
+from mass.database.roles import grant_app_privileges, owner_connection
+from mass.database.triggers import installed_name
 from mass.models import AuditEvent
-from mass.triggers import installed_name
 from patients.services import patient_merge
 from tests.factories import DispensationFactory, PatientFactory
 
@@ -105,7 +105,7 @@ def test_the_suite_runs_as_the_application_role(db):
 
 
 def test_the_application_role_keeps_and_seals_the_trail(db):
-    # The sealer (mass.audit_chain) runs in the application's process: its one UPDATE of
+    # The sealer (mass.audit.chain) runs in the application's process: its one UPDATE of
     # the chain columns is granted.
     event = audit_record(actor=None, action=Action.LOGIN_FAILED, username="someone")
     call_command("seal_audit", verbosity=0)
@@ -166,7 +166,7 @@ def _current_user():
 
 
 def test_deploy_check_warns_when_the_application_owns_its_tables(settings):
-    from mass.security import check_database_roles
+    from mass.accounts.security import check_database_roles
     # (The test run renamed the database to its own; the owner's settings follow, as in
     # production where both URLs name one database.)
     settings.MASS_OWNER_DATABASE = {**settings.MASS_OWNER_DATABASE,

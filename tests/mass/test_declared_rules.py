@@ -1,4 +1,4 @@
-"""The database's rules are those declared in the models (mass.triggers): each installed
+"""The database's rules are those declared in the models (mass.database.triggers): each installed
 once, none switched off by a session, each reading the tables of ``public`` whatever the
 session's search path; the clinical constants are formatted into their SQL."""
 
@@ -9,8 +9,8 @@ from dispensary.models import Dispensation, Product
 from dispensary.rules import HOLD_AFTER_MISSED_DAYS
 from dispensary.triggers import dispensation_check
 from mass.audit import Action, audit_record
+from mass.database.triggers import append_only_tables, installed_name
 from mass.models import AuditEvent
-from mass.triggers import append_only_tables, installed_name
 from tests.factories import PrescriptionFactory
 
 INSTALLED_RULES = """

@@ -3,7 +3,7 @@ open in Dutch (the nurse and the psychiatrist), issue 14."""
 
 import pytest
 
-from mass.demo import DEMO_STAFF, accounts_text, seed_staff
+from mass.accounts.demo import DEMO_STAFF, accounts_text, seed_staff
 from mass.models import User
 
 pytestmark = pytest.mark.django_db

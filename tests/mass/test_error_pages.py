@@ -9,8 +9,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent, Site
-from mass.roles import Role
 
 CHARSETS = ["latin-1", "utf-16"]
 
@@ -129,7 +129,7 @@ def test_expected_refusal_is_logged_in_one_line(reception_user, caplog, path, st
 
 def test_server_error_page_renders_without_request_context_or_query():
     """No django_db mark: any query of the page would fail the test."""
-    from mass.security_views import server_error
+    from mass.accounts.security_views import server_error
     request = RequestFactory().get("/somewhere/")
     with translation.override("fr"):
         try:

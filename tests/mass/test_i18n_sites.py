@@ -122,7 +122,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DEMO", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update({
-        "DJANGO_SETTINGS_MODULE": "mass.settings",
+        "DJANGO_SETTINGS_MODULE": "mass.config.settings",
         "SECRET_KEY": "x" * 20 + "production-like-secret-key-9876543210-abcdefghij",
         "ALLOWED_HOSTS": "mass.example.org",
         "TDI_PSEUDONYM_KEY": "production-like-tdi-secret-0123456789",

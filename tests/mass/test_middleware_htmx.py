@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from dispensary.models import Dispensation
-from mass.security import SESSION_AUTH_AT
+from mass.accounts.security import SESSION_AUTH_AT
 
 # Mimi's running prescription and the stock it is given from, as the dispensary tests have them.
 from tests.conftest import EN
@@ -107,7 +107,7 @@ def test_refused_request_without_htmx_keeps_its_page(reception_client, rx):
 
 def test_server_error_of_an_htmx_action_answers_with_a_page_level_alert(
         nurse_client, settings, db):
-    from mass import urls
+    from mass.config import urls
 
     def broken(request):
         raise RuntimeError("a bug")
@@ -137,7 +137,7 @@ print(response.status_code, response.get("Retry-After"), response.get("HX-Retarg
 
 def test_database_outage_during_an_htmx_action_is_a_page_level_alert():
     """The alert needs no database either (a real unreachable server, not a mock)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": "1",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.config.settings", "DEMO": "1",
            "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none", "ALLOWED_HOSTS": "testserver"}
     result = subprocess.run([sys.executable, "-c", OUTAGE_PROBE],
                             cwd=Path(__file__).resolve().parents[2], env=env,

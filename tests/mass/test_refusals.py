@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
-from mass import services
 from mass.forms import CancellationForm
 from mass.models import AuditEvent, SiteClosure
 from mass.refusals import refusal_on_form, refusal_text
+from mass.sites import services
 from tests.factories import woeringen
 
 

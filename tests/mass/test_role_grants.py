@@ -4,8 +4,8 @@ takes effect only when a second coordinator approves."""
 import pytest
 from django.test import Client
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent, RoleGrant, User
-from mass.roles import Role
 from tests.conftest import make_staff
 
 NEW_DOCTOR = {"username": "xavier", "first_name": "Xavier", "last_name": "D", "email": "",

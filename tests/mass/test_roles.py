@@ -1,4 +1,4 @@
-"""The roles' permissions are one table (mass.roles.ROLE_PERMISSIONS), applied after every
+"""The roles' permissions are one table (mass.accounts.roles.ROLE_PERMISSIONS), applied after every
 migrate: each group holds exactly its row, applying again changes nothing, and a permission
 taken out of the table is taken from the group."""
 
@@ -7,7 +7,7 @@ import copy
 import pytest
 from django.contrib.auth.models import Group
 
-from mass.roles import ROLE_PERMISSIONS, Role, apply_role_permissions
+from mass.accounts.roles import ROLE_PERMISSIONS, Role, apply_role_permissions
 
 
 def group_permissions(role: Role) -> set[str]:

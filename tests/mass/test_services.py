@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from mass import services
 from mass.models import AuditEvent, SiteClosure
 from mass.refusals import refusal_text
+from mass.sites import services
 from tests.factories import woeringen
 
 pytestmark = pytest.mark.usefixtures("english")

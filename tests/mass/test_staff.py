@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 
 User = get_user_model()
 
@@ -92,7 +92,7 @@ STAFF_PAGE_QUERIES = 12
 
 def test_staff_list_query_count_is_constant(coordinator_client, staff_factory,
                                             django_assert_num_queries):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     coordinator_client.get("/staff/")
     # session, user, permissions (2), roles, pending role grants, staff, their groups,
     # their merge right,

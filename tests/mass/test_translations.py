@@ -4,7 +4,7 @@
 (Python marks and templates) that locale/fr or locale/nl lacks, leaves empty or marks fuzzy:
 a Dutch reader would read it in French (Django's fallback is LANGUAGE_CODE) or English. It
 fails on a branch that adds strings until the catalogues are regenerated and filled
-(`manage.py makemessages -l fr -l nl`, then the translations); `python -m mass.i18n_check`
+(`manage.py makemessages -l fr -l nl`, then the translations); `python -m mass.i18n.check`
 lists what is missing.
 """
 
@@ -15,8 +15,8 @@ import django
 import pytest
 from django.apps import apps
 
-from mass import i18n_check
-from mass.i18n_check import code_messages, missing_translations, po_entries
+from mass.i18n import check as i18n_check
+from mass.i18n.check import code_messages, missing_translations, po_entries
 
 # No test here reads the database; the suite's session fixture (reference data) needs it
 # set up when this file runs alone.
@@ -29,7 +29,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sdfr]|\{(\w*)\}")
 def test_every_message_has_a_french_and_a_dutch_translation():
     missing = missing_translations()
     assert missing == {"fr": [], "nl": []}, (
-        "messages without a translation (python -m mass.i18n_check lists them): "
+        "messages without a translation (python -m mass.i18n.check lists them): "
         + "; ".join(f"{language}: {len(lines)}, e.g. {lines[:5]}"
                     for language, lines in missing.items() if lines))
 
@@ -62,7 +62,7 @@ def _package_catalogues():
 
 def test_package_messages_translated_in_one_language_only_are_in_the_project_catalogue():
     """Django falls back to French for a message its Dutch catalogue lacks ("- Choisir une
-    option -" on a Dutch form): such messages are marked in mass/third_party_strings.py, so
+    option -" on a Dutch form): such messages are marked in mass/i18n/third_party_strings.py, so
     the project's catalogues (read first) give them in Dutch. A new Django version bringing
     new ones fails here."""
     marked = set(code_messages())

@@ -194,7 +194,7 @@ def test_reception_lands_on_the_desk(client, reception_user):
 
 
 def test_reception_signing_in_lands_on_the_desk(client, staff_factory):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     user = staff_factory(Role.RECEPTION)
     user.set_password("a long enough password 14")
     user.save()

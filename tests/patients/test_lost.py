@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dispensary.models import Pharmacy
+from mass.accounts.roles import Role
 from mass.models import AuditEvent, Site
-from mass.roles import Role
 from patients import selectors
 from patients.models import Episode, OutreachAttempt, Visit, WorklistThresholds
 from tests.conftest import make_staff

@@ -232,7 +232,7 @@ def test_database_keeps_the_merge_record_as_written(coordinator_client, files):
 @pytest.mark.parametrize("model_factory", ["consultation", "alert", "prescription"])
 def test_a_clinical_record_changes_file_only_by_a_merge(db, model_factory):
     # A signed note, an alert, a prescription: the database lets one change file only towards
-    # the file its own was merged into (mass.triggers.moved_only_by_a_merge).
+    # the file its own was merged into (mass.database.triggers.moved_only_by_a_merge).
     from django.db import DatabaseError, transaction
 
     from tests import factories

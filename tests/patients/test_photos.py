@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from patients.models import PatientPhoto, PhotoConsent
 from patients.photos import MAX_BYTES, PHOTO_SIZE, THUMB_SIZE
 from tests.conftest import EN

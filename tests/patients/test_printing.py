@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from mass.accounts.roles import Role
 from mass.audit import audit_list_read, audit_read
 from mass.models import AuditEvent
-from mass.roles import Role
 from social.models import IncomeRecord
 from tests.conftest import EN, make_staff
 from tests.factories import (

@@ -3,8 +3,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent, Site
-from mass.roles import Role
 from patients.models import HarmReductionContact, Patient, Visit
 from tests.conftest import EN, make_staff
 from tests.factories import PatientFactory, SiteFactory, VisitFactory, woeringen
@@ -300,7 +300,7 @@ def test_harm_reduction_form_keeps_what_was_typed_and_says_what_is_wrong(recepti
 def test_clinicians_open_a_consultation_from_the_board(client, staff_factory):
     """Issue 4: quick entry of a consultation from the reception board. Clinicians see who
     came today with a consultation link; logging arrivals stays at the desk."""
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     patient = PatientFactory(alias="Bibi")
     VisitFactory(patient=patient, date=timezone.localdate())
     client.force_login(staff_factory(Role.PSYCHOLOGIST))

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from patients.models import Episode
 from reporting import declaring, selectors, services
 from reporting.models import DeclaredYear

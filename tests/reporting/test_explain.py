@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.factories import PatientFactory, VisitFactory
 from tests.reporting.conftest import EXPECTED_2025
 

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from tests.factories import ConsultationFactory, EpisodeFactory, VisitFactory
 from tests.reporting.conftest import EXPECTED_2025
 

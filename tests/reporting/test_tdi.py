@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from reporting import exports
 from reporting.models import TdiRecord
 from tests.factories import EpisodeFactory, PatientFactory, TdiRecordFactory
@@ -265,8 +265,8 @@ def test_export_without_pseudonym_key_says_why_and_writes_nothing(settings, coor
     missing instead of failing (and ``check --deploy`` warns: mass.W003)."""
     import os
 
+    from mass.accounts.security import check_tdi_pseudonym_key
     from mass.models import AuditEvent
-    from mass.security import check_tdi_pseudonym_key
     settings.DEMO, settings.DEBUG = False, False
     settings.TDI_PSEUDONYM_KEY = ""
     key = os.environ.pop("TDI_PSEUDONYM_KEY", None)

@@ -2,7 +2,7 @@ import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mass import security_services
+from mass.accounts import security_services
 
 PASSWORD = "test-password-123"  # tests.factories.UserFactory
 

@@ -15,11 +15,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from psycopg import sql
 
-from mass import backups
+from mass.accounts.roles import Role
 from mass.audit import Action, audit_record
+from mass.database import backups
+from mass.database.triggers import installed_name
 from mass.models import AuditEvent
-from mass.roles import Role
-from mass.triggers import installed_name
 from tests.factories import EpisodeFactory, PatientFactory, VisitFactory
 from tests.security.conftest import enrol
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.urlwalk import iter_url_patterns
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,7 +153,7 @@ def production_env(**extra) -> dict:
            if k not in ("DEMO", "DEBUG", "SECURE_TRANSPORT", "MASS_REQUIRE_2FA",
                         # set by the browser tests for their own process only
                         "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    env.update({"DJANGO_SETTINGS_MODULE": "mass.settings",
+    env.update({"DJANGO_SETTINGS_MODULE": "mass.config.settings",
                 "SECRET_KEY": "x" * 20 + "production-like-secret-key-9876543210-abcdefghij",
                 "ALLOWED_HOSTS": "mass.example.org",
                 "TDI_PSEUDONYM_KEY": "production-like-tdi-secret-0123456789", **extra})

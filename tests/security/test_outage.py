@@ -23,7 +23,7 @@ print(response.status_code, response.get("Retry-After"), "Temporarily unavailabl
 
 def test_unreachable_database_answers_503_not_500():
     """A real unreachable server (a closed port), not a mock."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": "1",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mass.config.settings", "DEMO": "1",
            "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none", "ALLOWED_HOSTS": "testserver"}
     result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
@@ -37,7 +37,7 @@ def test_other_errors_stay_500(client, db, settings):
     def broken(request):
         raise RuntimeError("a bug")
 
-    from mass import urls
+    from mass.config import urls
     settings.ROOT_URLCONF = type("URLConf", (), {
         "urlpatterns": [path("broken/", broken)] + urls.urlpatterns,
         "handler500": urls.handler500})
@@ -55,7 +55,7 @@ def test_session_lost_to_an_outage_is_503_not_400(rf):
     from django.contrib.sessions.exceptions import SessionInterrupted
     from django.db import OperationalError
 
-    from mass.security_views import bad_request
+    from mass.accounts.security_views import bad_request
     try:
         try:
             try:

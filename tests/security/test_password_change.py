@@ -5,9 +5,9 @@ demo's published password is refused for a real one."""
 import pytest
 from django.test import Client
 
-from mass.demo import DEMO_PASSWORD, seed_staff
+from mass.accounts.demo import DEMO_PASSWORD, seed_staff
+from mass.accounts.roles import Role
 from mass.models import AuditEvent, User
-from mass.roles import Role
 from tests.security.conftest import PASSWORD, password_login
 
 CHANGE = "/accounts/password/"

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from mass.accounts.security import SESSION_AUTH_AT
 from mass.models import AuditEvent
-from mass.security import SESSION_AUTH_AT
 from tests.security.conftest import password_login
 
 User = get_user_model()

@@ -14,9 +14,9 @@ from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from mass.accounts.roles import Role
+from mass.accounts.security import SESSION_SECOND_FACTOR
 from mass.models import AuditEvent
-from mass.roles import Role
-from mass.security import SESSION_SECOND_FACTOR
 from tests.security.conftest import current_code, enrol, fresh_code, password_login
 
 SECOND_FACTOR_ROLES = [Role.RECEPTION, Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST,
@@ -78,7 +78,8 @@ def test_production_settings_ask_every_role_by_default():
     """The settings as production reads them (no DEMO, no test overrides)."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"MASS_REQUIRE_2FA", "MASS_2FA_ROLES", "DEBUG"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": "0", "SECRET_KEY": "x" * 50})
+    env.update({"DJANGO_SETTINGS_MODULE": "mass.config.settings", "DEMO": "0",
+                "SECRET_KEY": "x" * 50})
     script = "from django.conf import settings as s; print(s.MASS_REQUIRE_2FA, s.MASS_2FA_ROLES)"
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {script}"],
@@ -105,7 +106,7 @@ def test_reception_is_not_asked_when_only_clinical_roles_are(client, reception_u
 
 
 def test_unknown_role_in_the_second_factor_setting_stops_the_server(settings):
-    from mass.security import check_second_factor_roles
+    from mass.accounts.security import check_second_factor_roles
     settings.MASS_2FA_ROLES = ["clinical", "receptoin"]
     errors = check_second_factor_roles(None)
     assert [e.id for e in errors] == ["mass.E001"] and "receptoin" in errors[0].msg
@@ -249,7 +250,7 @@ def test_coordinator_removes_a_members_second_factor(client, coordinator_user, n
 
 def test_member_sets_up_a_new_authenticator_after_reset(client, coordinator_user, nurse_user,
                                                         two_factor_on):
-    from mass.security_services import second_factor_reset
+    from mass.accounts.security_services import second_factor_reset
     enrol(nurse_user)
     second_factor_reset(user=nurse_user, actor=coordinator_user)
     password_login(client, nurse_user)
@@ -324,7 +325,7 @@ def test_deploy_check_fails_when_second_factor_is_off_outside_the_demo():
     env = {k: v for k, v in os.environ.items()
            if k not in ("DEMO", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update({
-        "DJANGO_SETTINGS_MODULE": "mass.settings",
+        "DJANGO_SETTINGS_MODULE": "mass.config.settings",
         "SECRET_KEY": "x" * 20 + "production-like-secret-key-9876543210-abcdefghij",
         "ALLOWED_HOSTS": "mass.example.org", "MASS_REQUIRE_2FA": "0",
     })
@@ -342,7 +343,7 @@ def test_demo_switches_second_factor_off_by_default():
     outputs = {}
     for demo in ("1", "0"):
         env = {k: v for k, v in os.environ.items() if k not in ("MASS_REQUIRE_2FA",)}
-        env.update({"DJANGO_SETTINGS_MODULE": "mass.settings", "DEMO": demo,
+        env.update({"DJANGO_SETTINGS_MODULE": "mass.config.settings", "DEMO": demo,
                     "SECRET_KEY": "x" * 50})
         result = subprocess.run(
             [sys.executable, "-c", f"import django; django.setup(); {script}"],

@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from social.models import SocialAction, SocialActionUpdate
 from tests.conftest import EN
 from tests.factories import PartnerFactory, SocialActionFactory

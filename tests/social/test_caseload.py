@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from social.models import SocialAction
 from tests.conftest import EN
 from tests.factories import PartnerFactory, PatientFactory, SocialActionFactory

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from social.models import SocialActionUpdate
 from tests.conftest import EN
 from tests.factories import SocialActionFactory

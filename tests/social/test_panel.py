@@ -4,8 +4,8 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
+from mass.accounts.roles import Role
 from mass.contributions import PATIENT_PANELS
-from mass.roles import Role
 from social.models import IncomeRecord
 from social.panels import panel_context
 from tests.conftest import EN

@@ -5,8 +5,8 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from social.models import CpasRecord, HousingRecord, IncomeRecord, InsuranceRecord
 from tests.conftest import EN
 from tests.factories import HousingRecordFactory, IncomeRecordFactory, PatientFactory

@@ -4,7 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from mass.audit_chain import audit_digest
+from mass.audit.chain import audit_digest
 
 
 class Command(BaseCommand):

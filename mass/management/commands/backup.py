@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from mass import backups
+from mass.database import backups
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from mass import services
-from mass.roles import Role
+from mass.accounts.roles import Role
 
 
 class Command(BaseCommand):

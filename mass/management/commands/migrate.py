@@ -3,7 +3,7 @@ application's own role may not change the schema."""
 
 from django.core.management.commands import migrate
 
-from mass.db import owner_connection
+from mass.database.roles import owner_connection
 
 
 class Command(migrate.Command):

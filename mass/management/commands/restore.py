@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from mass import backups
-from mass.db import connection_settings, grant_app_privileges, owner_connection
+from mass.database import backups
+from mass.database.roles import connection_settings, grant_app_privileges, owner_connection
 
 
 class Command(BaseCommand):
@@ -31,52 +31,22 @@ class Command(BaseCommand):
 
     def restore(self, *, file, into=None, replace=False, interactive=True, **options):
         archive = Path(file).resolve()
-        if not archive.is_file():
-            raise CommandError(f"{archive}: no such file.")
-        if into and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", into):
-            raise CommandError("--into: letters, digits and _ only.")
-        if into and replace:
-            raise CommandError("--into makes a new database: --replace does not apply.")
+        self.check_arguments(archive, into=into, replace=replace)
         major = backups.server_major_version()
         pg_restore = backups.find_tool("pg_restore", minimum_major=major)
         env = backups.client_env()
         tables = backups.archive_table_count(pg_restore, archive, env)  # refuses a bad file
         target = into or backups.database_name()
-        created = False
         if into:
-            with backups.connect("postgres") as conn:
-                if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                [into]).fetchone():
-                    raise CommandError(f"Database {into} exists already: choose a new name.")
-                conn.execute(f'CREATE DATABASE "{into}" TEMPLATE template0 ENCODING \'UTF8\'')
-            created = True
-        elif backups.user_table_count(target) and not replace:
-            raise CommandError(
-                f"Database {target} is not empty. Restore into a new database with --into "
-                f"NAME, or give --replace to drop its objects first.")
-        elif replace and interactive:
-            answer = input(f"This deletes everything in database {target} and puts the backup "
-                           f"in its place. Type the database name to go on: ")
-            if answer.strip() != target:
-                raise CommandError("Restore cancelled.")
-        if not into:
+            self.create_database(into)
+        else:
+            self.check_target(target, replace=replace, interactive=interactive)
             # Our own connection would keep locks on what --clean drops.
             connections.close_all()
-        command = [pg_restore, "--single-transaction", "--exit-on-error", "--no-owner",
-                   "--no-privileges", "--no-password", f"--dbname={target}"]
-        if replace:
-            command += ["--clean", "--if-exists"]
         try:
-            with backups.connect(target) as conn:
-                # The extensions are made here, not from the archive: dropping or commenting
-                # one takes its owner, often the administrator who created it.
-                for extension in backups.EXTENSIONS:
-                    conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
-            with backups.archive_list_without_extensions(pg_restore, archive, env) as listing:
-                backups.run(command + [f"--use-list={listing}", str(archive)],
-                            env=backups.client_env(database=target))
+            self.load(pg_restore, archive, env, target=target, replace=replace)
         except CommandError:
-            if created:
+            if into:
                 with backups.connect("postgres") as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{into}"')
             raise
@@ -87,3 +57,51 @@ class Command(BaseCommand):
             with connection_settings(connection, NAME=target):
                 grant_app_privileges(connection, role)
         self.stdout.write(f"Restored {archive} ({tables} tables) into database {target}.")
+
+    @staticmethod
+    def check_arguments(archive: Path, *, into, replace) -> None:
+        if not archive.is_file():
+            raise CommandError(f"{archive}: no such file.")
+        if into and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", into):
+            raise CommandError("--into: letters, digits and _ only.")
+        if into and replace:
+            raise CommandError("--into makes a new database: --replace does not apply.")
+
+    @staticmethod
+    def create_database(name: str) -> None:
+        """A new database on the same server for --into; never one that exists."""
+        with backups.connect("postgres") as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                            [name]).fetchone():
+                raise CommandError(f"Database {name} exists already: choose a new name.")
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+
+    @staticmethod
+    def check_target(target: str, *, replace, interactive) -> None:
+        """The configured database is restored into only when empty, or with --replace (and
+        its name typed back, unless --no-input)."""
+        if backups.user_table_count(target) and not replace:
+            raise CommandError(
+                f"Database {target} is not empty. Restore into a new database with --into "
+                f"NAME, or give --replace to drop its objects first.")
+        if replace and interactive:
+            answer = input(f"This deletes everything in database {target} and puts the backup "
+                           f"in its place. Type the database name to go on: ")
+            if answer.strip() != target:
+                raise CommandError("Restore cancelled.")
+
+    @staticmethod
+    def load(pg_restore: str, archive: Path, env: dict, *, target: str, replace: bool) -> None:
+        """pg_restore in one transaction, the extensions made first."""
+        command = [pg_restore, "--single-transaction", "--exit-on-error", "--no-owner",
+                   "--no-privileges", "--no-password", f"--dbname={target}"]
+        if replace:
+            command += ["--clean", "--if-exists"]
+        with backups.connect(target) as conn:
+            # The extensions are made here, not from the archive: dropping or commenting
+            # one takes its owner, often the administrator who created it.
+            for extension in backups.EXTENSIONS:
+                conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+        with backups.archive_list_without_extensions(pg_restore, archive, env) as listing:
+            backups.run(command + [f"--use-list={listing}", str(archive)],
+                        env=backups.client_env(database=target))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from mass.audit_chain import audit_seal
+from mass.audit.chain import audit_seal
 
 
 class Command(BaseCommand):

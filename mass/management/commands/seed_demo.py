@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from mass.demo import DEMO_PASSWORD, accounts_text, seed_closure, seed_staff
+from mass.accounts.demo import DEMO_PASSWORD, accounts_text, seed_closure, seed_staff
 
 # Each app that has demo records provides ``<app>.demo.seed(*, years, scale, stdout)``;
 # they run in this order because later apps attach records to earlier ones.

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from mass.audit_chain import audit_chain_holds, audit_seal, audit_verify
+from mass.audit.chain import audit_chain_holds, audit_seal, audit_verify
 
 
 class Command(BaseCommand):

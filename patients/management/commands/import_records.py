@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mass.db import owner_connection
+from mass.database.roles import owner_connection
 from patients.importer import ImportFailed, import_records
 
 

@@ -216,7 +216,7 @@ def apply_role_permissions(*, using: str = DEFAULT_DB_ALIAS,
                 for codename in codenames:
                     permission = known.get((app_label, codename))
                     if permission is None:
-                        raise LookupError(f"mass.roles: role {role.value} is given "
+                        raise LookupError(f"mass.accounts.roles: role {role.value} is given "
                                           f"{app_label}.{codename}, which no model defines")
                     wanted.append(permission)
             group, _created = Group.objects.using(using).get_or_create(name=role.value)

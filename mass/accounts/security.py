@@ -1,7 +1,7 @@
 """Who must give a second factor, the breached-password check, the security notice of every
 page, the timestamps a session needs for its absolute lifetime, and the deployment checks
-of these settings. The views are in ``mass.security_views``, the writes in
-``mass.security_services``."""
+of these settings. The views are in ``mass.accounts.security_views``, the writes in
+``mass.accounts.security_services``."""
 
 import time
 
@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
-from mass.roles import CLINICAL_ROLES, Role, has_role
+from mass.accounts.roles import CLINICAL_ROLES, Role, has_role
 
 #: Roles that read health data or manage the accounts that do: ``MASS_2FA_ROLES=clinical``.
 SECOND_FACTOR_ROLES = frozenset(CLINICAL_ROLES | {Role.COORDINATOR})
@@ -84,7 +84,7 @@ def second_factor_exempt(view):
     return view
 
 
-@receiver(user_logged_in, dispatch_uid="mass.security.session_start")
+@receiver(user_logged_in, dispatch_uid="mass.accounts.security.session_start")
 def session_start(sender, request, user, **kwargs):
     # A new login starts the absolute lifetime and asks for the second factor again.
     if request is None or not hasattr(request, "session"):

@@ -6,11 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, migrations, transaction
 
-from mass.triggers import append_only_tables
+from mass.database.triggers import append_only_tables
 
 # FORBID_CHANGE_FUNCTION, FORBID_CHANGE_EXCEPT_PATIENT_FUNCTION, append_only() and
 # AUDIT_APPEND_ONLY_FUNCTION: what the migrations written before the rules moved to the
-# models' Meta.triggers (mass.triggers) still run; new rules are declared there.
+# models' Meta.triggers (mass.database.triggers) still run; new rules are declared there.
 FORBID_CHANGE_FUNCTION = """
 CREATE OR REPLACE FUNCTION mass_forbid_change() RETURNS trigger AS $$
 BEGIN
@@ -56,7 +56,7 @@ def append_only(table: str, *, allow_patient_reassignment: bool = False) -> migr
     )
 
 # The audit trail is append-only too, but for one update per row: the sealer
-# (mass.audit_chain) fills chain_position and chain_hash, both empty until then, and changes
+# (mass.audit.chain) fills chain_position and chain_hash, both empty until then, and changes
 # nothing else. A sealed row can never be changed again, not even its hash.
 AUDIT_APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION mass_audit_append_only() RETURNS trigger AS $$
@@ -136,9 +136,9 @@ REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
 REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {role};
 """
-# The append-only tables are those with an AppendOnly rule installed (mass.triggers: its
+# The append-only tables are those with an AppendOnly rule installed (mass.database.triggers: its
 # triggers are all named pgtrigger_append_only_<hash>); the columns each may still UPDATE
-# are in the models' declarations (mass.triggers.append_only_tables()).
+# are in the models' declarations (mass.database.triggers.append_only_tables()).
 APPEND_ONLY_TABLES = r"""
 SELECT DISTINCT c.relname FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid

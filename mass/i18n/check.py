@@ -8,11 +8,11 @@ Two questions, asked by ``tests/mass/test_translations.py``:
   and ``{% blocktranslate %}`` in the templates, the latter through Django's own
   ``templatize``, the function makemessages uses);
 - ``po_entries()``: each entry of a catalogue, translated or not, fuzzy or not (the compiler,
-  mass.i18n_compile, keeps only what is translated).
+  mass.i18n.compile, keeps only what is translated).
 
 A message of the code absent from a catalogue, present but empty, or fuzzy, is shown in the
 fallback language or in English: ``missing_translations()`` names them.
-Usage: ``python -m mass.i18n_check`` prints them, per language.
+Usage: ``python -m mass.i18n.check`` prints them, per language.
 """
 
 import ast
@@ -22,7 +22,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 #: The folders makemessages reads for the project's catalogue (the apps and the templates).
 SOURCE_DIRS = ("mass", "patients", "consultations", "dispensary", "social", "reporting",
                "alerts", "outreach", "templates")
@@ -114,41 +114,60 @@ def _marked(source: str) -> set[str]:
     writes it): a marker's name, "(", its literal strings. Tokens, not ``ast``: templatize's
     output is not Python."""
     found = set()
-    try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
-                  if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT,
-                                    tokenize.INDENT, tokenize.DEDENT)]
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return found
+    tokens = _tokens(source)
     for i, token in enumerate(tokens[:-2]):
-        if token.type != tokenize.NAME or token.string not in MARKERS:
+        if not _is_marker_call(tokens, i):
             continue
-        before = tokens[i - 1].string if i else ""
-        # a definition of the name, or a method called "_": not a marker
-        if before == "def" or (before == "." and token.string == "_"):
-            continue
-        if tokens[i + 1].string != "(":
-            continue
-        args, j = [], i + 2
-        while len(args) < 2 and j < len(tokens) and tokens[j].type == tokenize.STRING:
-            parts = []
-            while j < len(tokens) and tokens[j].type == tokenize.STRING:
-                parts.append(tokens[j].string)
-                j += 1
-            try:
-                args.append("".join(ast.literal_eval(part) for part in parts))
-            except (ValueError, SyntaxError):
-                break
-            if j < len(tokens) and tokens[j].string == ",":
-                j += 1
-            else:
-                break
-        context, message = MARKERS[token.string]
+        args = _string_arguments(tokens, i + 2)
+        context, _message = MARKERS[token.string]
         if context is None and args:
             found.add(args[0])
         elif context is not None and len(args) >= 2:
             found.add(f"{args[0]}\x04{args[1]}")
     return found
+
+
+def _tokens(source: str) -> list[tokenize.TokenInfo]:
+    """The tokens that carry meaning (no line ends, comments or indents); none when the
+    source does not tokenize."""
+    skipped = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT,
+               tokenize.DEDENT)
+    try:
+        return [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                if t.type not in skipped]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return []
+
+
+def _is_marker_call(tokens: list[tokenize.TokenInfo], i: int) -> bool:
+    """Whether tokens[i] is a marker's name followed by "(": not its definition, nor a
+    method called "_"."""
+    token = tokens[i]
+    if token.type != tokenize.NAME or token.string not in MARKERS:
+        return False
+    before = tokens[i - 1].string if i else ""
+    if before == "def" or (before == "." and token.string == "_"):
+        return False
+    return tokens[i + 1].string == "("
+
+
+def _string_arguments(tokens: list[tokenize.TokenInfo], j: int) -> list[str]:
+    """The first two arguments from tokens[j] on, as long as they are literal strings
+    (adjacent literals joined, as Python joins them)."""
+    args = []
+    while len(args) < 2 and j < len(tokens) and tokens[j].type == tokenize.STRING:
+        parts = []
+        while j < len(tokens) and tokens[j].type == tokenize.STRING:
+            parts.append(tokens[j].string)
+            j += 1
+        try:
+            args.append("".join(ast.literal_eval(part) for part in parts))
+        except (ValueError, SyntaxError):
+            break
+        if j >= len(tokens) or tokens[j].string != ",":
+            break
+        j += 1
+    return args
 
 
 def code_messages(base: Path = BASE_DIR) -> dict[str, str]:
@@ -192,7 +211,7 @@ if __name__ == "__main__":
 
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings")
     django.setup()
     result = missing_translations()
     for language, lacking in result.items():

@@ -1,9 +1,15 @@
-"""The audit trail: one call, ``audit_record``, used by every service and view that reads a
+"""The audit trail. This package holds the recorder itself (here, so that every service keeps
+importing ``mass.audit.audit_record``), the hash chain that shows tampering (``chain``) and
+the summaries read in each reader's language (``summaries``). The ``AuditEvent`` model stays
+in ``mass.models`` (app label ``mass``); the audit list and "who read this file" are in
+``mass.selectors``.
+
+One call, ``audit_record``, used by every service and view that reads a
 patient file or changes anything. It runs in the caller's transaction, so a change and its
 audit row are committed together or not at all.
 
 A summary is written as a code plus parameters, so that each reader reads it in their own
-language (``mass.audit_summaries.summary_render``): the code is the English sentence marked
+language (``mass.audit.summaries.summary_render``): the code is the English sentence marked
 with ``gettext_noop`` (``"walk-in %(purpose)s"``), the parameters are stored in the row's
 columns ``summary_code`` and ``summary_params``, choices as their codes (``"dispensing"``,
 not "Délivrance"). The row's ``summary`` column keeps the sentence rendered in English: the
@@ -13,7 +19,7 @@ trail stays readable in the database and in a backup, and older code that search
 
 from contextvars import ContextVar
 
-from mass.audit_summaries import summary_render
+from mass.audit.summaries import summary_render
 from mass.models import AuditEvent
 
 #: The client address of the request being served, set by ``AuditContextMiddleware`` so that
@@ -34,7 +40,7 @@ def audit_record(*, actor, action: str, patient=None, obj=None, summary: str = "
                  ip_address: str | None = None) -> AuditEvent:
     """``summary`` is a code (an English sentence marked with ``gettext_noop``) and
     ``params`` its parameters: JSON values, choices as their codes (see
-    ``mass.audit_summaries.PARAM_LABELS``)."""
+    ``mass.audit.summaries.PARAM_LABELS``)."""
     if actor is not None and not actor.is_authenticated:
         actor = None
     if obj is not None and patient is None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 os.environ.setdefault("DEMO", "1")
 
-from mass.settings import *  # noqa: E402,F403
-from mass.settings import DATABASES, MASS_OWNER_DATABASE, env  # noqa: E402
+from mass.config.settings import *  # noqa: E402,F403
+from mass.config.settings import DATABASES, MASS_OWNER_DATABASE, env  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Several test runs may share one server (a developer's and a helper's): TEST_DATABASE_NAME

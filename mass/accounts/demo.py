@@ -2,8 +2,8 @@
 
 from django.contrib.auth.models import Group
 
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 
 DEMO_PASSWORD = "mass-demo-1999"
 
@@ -64,8 +64,8 @@ def seed_closure() -> str | None:
     from django.utils import timezone
 
     from mass.models import Site, SiteClosure
-    from mass.selectors import site_calendar
-    from mass.services import site_closure_create
+    from mass.sites.selectors import site_calendar
+    from mass.sites.services import site_closure_create
 
     centre = Site.objects.filter(kind=Site.Kind.CENTRE, is_active=True).order_by("name").first()
     coordinator = User.objects.filter(username="coordinator").first()

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from mass.accounts.security import recovery_code_digest
 from mass.audit import Action, audit_record
 from mass.models import RecoveryCodeDevice, User
-from mass.security import recovery_code_digest
 
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "authenticator"

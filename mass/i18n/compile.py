@@ -3,7 +3,7 @@ polib (pure Python: a fresh machine with only Python runs `make run`; GNU gettex
 needed). Fuzzy and obsolete entries are left out, as msgfmt does; a catalogue is compiled
 again only when its .po is newer than its .mo.
 
-Usage: python -m mass.i18n_compile locale
+Usage: python -m mass.i18n.compile locale
 """
 
 import sys

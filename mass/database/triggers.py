@@ -71,13 +71,13 @@ class AppendOnly(Rule):
     """Rows of the table are history (audit trail, dispensing ledger, drug register): the
     database refuses UPDATE and DELETE; corrections are new rows. TRUNCATE stays possible
     for the owner (the test suite's flush); the application's role has no TRUNCATE
-    (``mass.db.grant_app_privileges``).
+    (``mass.database.roles.grant_app_privileges``).
 
     ``updatable``: the columns an UPDATE may still change, all others staying identical
     (``patient_id``: a merge of two files moves the rows to the kept file,
     patients.services.patient_merge). ``update_only_if``: a further condition (SQL on OLD
-    and NEW) for that update. ``mass.db.grant_app_privileges`` reads both declarations to
-    give the application's role UPDATE on those columns only.
+    and NEW) for that update. ``mass.database.roles.grant_app_privileges`` reads both
+    declarations to give the application's role UPDATE on those columns only.
     """
 
     name = "append_only"

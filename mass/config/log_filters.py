@@ -1,4 +1,4 @@
-"""Filters of the logging configuration (mass/settings.py, LOGGING)."""
+"""Filters of the logging configuration (mass/config/settings.py, LOGGING)."""
 
 import logging
 

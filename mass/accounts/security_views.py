@@ -18,8 +18,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from mass import security, security_services, services
-from mass.forms_auth import AuthenticatorConfirmForm, LockoutResetForm, SecondFactorForm
+from mass import services
+from mass.accounts import security, security_services
+from mass.accounts.forms_auth import AuthenticatorConfirmForm, LockoutResetForm, SecondFactorForm
 from mass.models import User
 from mass.redirects import safe_next
 from mass.refusals import refusal_text

@@ -2,13 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from mass import security_views, views
-from mass.forms_auth import LoginForm
-from mass.security import second_factor_exempt
+from mass import views
+from mass.accounts import security_views
+from mass.accounts.forms_auth import LoginForm
+from mass.accounts.security import second_factor_exempt
+from mass.sites import views as site_views
 
 # A database outage answers 503 with Retry-After rather than an opaque 500.
-handler500 = "mass.security_views.server_error"
-handler400 = "mass.security_views.bad_request"
+handler500 = "mass.accounts.security_views.server_error"
+handler400 = "mass.accounts.security_views.bad_request"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -41,12 +43,12 @@ urlpatterns = [
     path("staff/grants/<int:pk>/refuse/", views.role_grant_refuse, name="role_grant_refuse"),
     path("staff/<int:pk>/password/", views.staff_password, name="staff_password"),
     path("audit/", views.audit_list, name="audit_list"),
-    path("sites/", views.site_list, name="site_list"),
-    path("sites/new/", views.site_edit, name="site_create"),
-    path("sites/<int:pk>/", views.site_edit, name="site_update"),
-    path("sites/<int:pk>/hours/", views.site_hours, name="site_hours"),
-    path("sites/<int:pk>/closures/", views.site_closures, name="site_closures"),
-    path("sites/closures/<int:pk>/withdraw/", views.site_closure_delete,
+    path("sites/", site_views.site_list, name="site_list"),
+    path("sites/new/", site_views.site_edit, name="site_create"),
+    path("sites/<int:pk>/", site_views.site_edit, name="site_update"),
+    path("sites/<int:pk>/hours/", site_views.site_hours, name="site_hours"),
+    path("sites/<int:pk>/closures/", site_views.site_closures, name="site_closures"),
+    path("sites/closures/<int:pk>/withdraw/", site_views.site_closure_delete,
          name="site_closure_delete"),
     path("reception/", include("patients.reception_urls")),
     path("patients/", include("patients.urls")),

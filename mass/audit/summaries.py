@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from mass.roles import CLINICAL_ROLES, Role, user_roles
+from mass.accounts.roles import CLINICAL_ROLES, Role, user_roles
 
 ALL = frozenset(Role)
 #: The roles that read the dispensing record, prescriptions and medical results
