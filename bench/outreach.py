@@ -124,7 +124,7 @@ def grown(before: dict, after: dict) -> dict:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.settings_test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings_test")
     os.environ["TEST_DATABASE_NAME"] = "bench_outreach"
     import django
     django.setup()

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from consultations.models import ScreeningTest
 from labs.models import Genotype, LabResult, LabTest, Reading, Substance, Treatment
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 
 SEED = 17
 LABORATORY = "LHUB-ULB (fictif)"

@@ -13,8 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mass.database.triggers import AppendOnly
 from mass.models import CancellableQuerySet, Cancellation
-from mass.triggers import AppendOnly
 
 
 class LabTest(models.TextChoices):

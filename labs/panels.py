@@ -2,7 +2,7 @@
 labs/apps.py): the read rule of labs.selectors, a fixed number of queries."""
 
 from labs import selectors, summary
-from mass.roles import Role, has_role
+from mass.accounts.roles import Role, has_role
 
 
 def labs_context(request, patient):

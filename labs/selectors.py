@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy
 from consultations.models import ScreeningResultAmendment, ScreeningTest
 from consultations.selectors import screening_visible
 from labs.models import LabResult, LabTest, Reading, Treatment
+from mass.accounts.roles import Role, has_role
 from mass.contributions import TimelineKind
-from mass.roles import Role, has_role
 
 #: SVR12: the HCV RNA not detected at least 12 weeks after the end of the treatment.
 SVR12_WEEKS = 12

@@ -26,9 +26,9 @@ from labs.models import (
     Treatment,
     TreatmentCancellation,
 )
+from mass.accounts.roles import Role
 from mass.audit import Action, audit_record
 from mass.corrections import cancellation_check
-from mass.roles import Role
 from patients.models import Patient
 
 

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from labs import figures, selectors, services
 from labs.forms import LabImportForm, LabResultForm, TreatmentEndForm, TreatmentForm
+from mass.accounts.roles import Role, has_role
 from mass.audit import audit_list_read, audit_read
 from mass.corrections import cancellation_page
 from mass.refusals import refusal_on_form
-from mass.roles import Role, has_role
 from patients.models import Patient
 from patients.selectors import patient_get_for_user
 

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from mass.triggers import AppendOnly
+from mass.database.triggers import AppendOnly
 
 
 class OutreachDevice(models.Model):

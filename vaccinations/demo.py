@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from consultations.models import ScreeningTest
+from mass.accounts.roles import Role
 from mass.models import User
-from mass.roles import Role
 from vaccinations.models import (
     SCHEDULE_OFFSETS,
     Schedule,

@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mass.database.triggers import AppendOnly
 from mass.models import CancellableQuerySet, Cancellation
-from mass.triggers import AppendOnly
 
 
 class Vaccine(models.TextChoices):

@@ -12,8 +12,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from mass.accounts.roles import Role, has_role
 from mass.contributions import TimelineKind
-from mass.roles import Role, has_role
 from patients.models import Patient
 from vaccinations.models import (
     SCHEDULE_OFFSETS,

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mass.accounts.roles import Role
 from mass.audit import Action, audit_record
 from mass.corrections import cancellation_check
-from mass.roles import Role
 from vaccinations.models import (
     VACCINE_SCHEDULES,
     VaccinationCourse,

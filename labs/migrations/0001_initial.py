@@ -3,7 +3,7 @@
 import django.contrib.postgres.fields
 import django.db.models.deletion
 import django.utils.timezone
-import mass.triggers
+import mass.database.triggers
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.conf import settings
@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='labimport',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='39d29e836b757738c50b4a54fd83be3a85691be2', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_226d2', table='labs_labimport', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='39d29e836b757738c50b4a54fd83be3a85691be2', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_226d2', table='labs_labimport', when='BEFORE')),
         ),
         migrations.AddIndex(
             model_name='labresult',
@@ -143,7 +143,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='labresult',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'patient_id') = (to_jsonb(OLD) - 'patient_id') AND (NEW.patient_id = OLD.patient_id OR EXISTS (SELECT 1 FROM patients_patient p WHERE p.id = OLD.patient_id AND p.merged_into_id = NEW.patient_id)) THEN\n    RETURN NEW;\nEND IF;\nRAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='178e1eacb1e15261f7c4c4e4fdfb38a8a4af7710', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_57d9f', table='labs_labresult', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'patient_id') = (to_jsonb(OLD) - 'patient_id') AND (NEW.patient_id = OLD.patient_id OR EXISTS (SELECT 1 FROM patients_patient p WHERE p.id = OLD.patient_id AND p.merged_into_id = NEW.patient_id)) THEN\n    RETURN NEW;\nEND IF;\nRAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='178e1eacb1e15261f7c4c4e4fdfb38a8a4af7710', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_57d9f', table='labs_labresult', when='BEFORE')),
         ),
         migrations.AddConstraint(
             model_name='labresultcancellation',
@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='labresultcancellation',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='8148a46a8e47a1ba9cbc9c814c886b5dba983864', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_f1a56', table='labs_labresultcancellation', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='8148a46a8e47a1ba9cbc9c814c886b5dba983864', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_f1a56', table='labs_labresultcancellation', when='BEFORE')),
         ),
         migrations.AddConstraint(
             model_name='treatment',
@@ -167,7 +167,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='treatment',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'patient_id' - 'ended_on') = (to_jsonb(OLD) - 'patient_id' - 'ended_on') AND (NEW.patient_id = OLD.patient_id OR EXISTS (SELECT 1 FROM patients_patient p WHERE p.id = OLD.patient_id AND p.merged_into_id = NEW.patient_id)) AND (OLD.ended_on IS NULL OR NEW.ended_on IS NOT DISTINCT FROM OLD.ended_on) THEN\n    RETURN NEW;\nEND IF;\nRAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='9dc6007fd2016dff24814ae054f451185483f19e', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_29331', table='labs_treatment', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'patient_id' - 'ended_on') = (to_jsonb(OLD) - 'patient_id' - 'ended_on') AND (NEW.patient_id = OLD.patient_id OR EXISTS (SELECT 1 FROM patients_patient p WHERE p.id = OLD.patient_id AND p.merged_into_id = NEW.patient_id)) AND (OLD.ended_on IS NULL OR NEW.ended_on IS NOT DISTINCT FROM OLD.ended_on) THEN\n    RETURN NEW;\nEND IF;\nRAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='9dc6007fd2016dff24814ae054f451185483f19e', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_29331', table='labs_treatment', when='BEFORE')),
         ),
         migrations.AddConstraint(
             model_name='treatmentcancellation',
@@ -175,6 +175,6 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='treatmentcancellation',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='bedb02dd60a36382aeaba67a5add32080bf089a8', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_c8875', table='labs_treatmentcancellation', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='bedb02dd60a36382aeaba67a5add32080bf089a8', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_c8875', table='labs_treatmentcancellation', when='BEFORE')),
         ),
     ]

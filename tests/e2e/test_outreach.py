@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.e2e.conftest import csp_errors, login
 from tests.e2e.test_accessibility import PHONE, axe_check, sideways_scroll
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from labs import demo
 from labs.models import LabResult, Treatment
 from labs.selectors import cascades
-from mass.demo import seed_staff
+from mass.accounts.demo import seed_staff
 from tests.factories import PatientFactory, ScreeningTestFactory
 from vaccinations import demo as vaccination_demo
 from vaccinations.models import VaccinationCourse

@@ -109,7 +109,7 @@ def test_results_are_append_only_in_the_database():
 
 
 def test_lab_results_are_medical(client, role_users):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     result = LabResultFactory(sample_date=days_ago(1))
     for role, user in role_users.items():
         client.force_login(user)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from outreach.models import OutreachDevice
 from tests.conftest import make_staff
 from tests.factories import SiteFactory

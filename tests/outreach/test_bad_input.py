@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from consultations.models import Consultation
+from mass.accounts.roles import Role
 from mass.models import AuditEvent
-from mass.roles import Role
 from outreach.models import OutreachDevice, SyncedRecord
 from outreach.services import NOTE_MAX_CHARS
 from patients.models import Patient, Visit

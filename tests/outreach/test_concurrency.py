@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from consultations.models import Consultation
-from mass.roles import Role
+from mass.accounts.roles import Role
 from outreach.models import OutreachDevice, SyncedRecord
 from patients.models import HarmReductionContact, Visit
 from tests.conftest import make_staff

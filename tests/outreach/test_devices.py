@@ -111,7 +111,7 @@ def test_device_list_queries_do_not_grow_with_devices(coordinator_client, staff_
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from mass.roles import Role
+    from mass.accounts.roles import Role
 
     OutreachDevice.objects.create(user=staff_factory(Role.NURSE), name="One")
     with CaptureQueriesContext(connection) as queries:

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 
-from mass.roles import Role
+from mass.accounts.roles import Role
 from tests.conftest import make_staff
 from tests.factories import PatientFactory, SiteFactory, VisitFactory
 from tests.security.test_headers import assert_keeps_to_csp, assert_strict_csp, parse_csp

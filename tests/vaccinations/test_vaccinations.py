@@ -191,7 +191,7 @@ QUERIES_DUE_PAGE = 11
 
 
 def test_vaccinations_are_medical(client, role_users):
-    from mass.roles import Role
+    from mass.accounts.roles import Role
     course = course_with_doses(today() - datetime.timedelta(days=3))
     for role, user in role_users.items():
         client.force_login(user)

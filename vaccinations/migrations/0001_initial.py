@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import mass.triggers
+import mass.database.triggers
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.conf import settings
@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='vaccinationcourse',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'patient_id') = (to_jsonb(OLD) - 'patient_id') AND (NEW.patient_id = OLD.patient_id OR EXISTS (SELECT 1 FROM patients_patient p WHERE p.id = OLD.patient_id AND p.merged_into_id = NEW.patient_id)) THEN\n    RETURN NEW;\nEND IF;\nRAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='a19636719411dabeb43c6aa7765f010dcc742681', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_07c3b', table='vaccinations_vaccinationcourse', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'patient_id') = (to_jsonb(OLD) - 'patient_id') AND (NEW.patient_id = OLD.patient_id OR EXISTS (SELECT 1 FROM patients_patient p WHERE p.id = OLD.patient_id AND p.merged_into_id = NEW.patient_id)) THEN\n    RETURN NEW;\nEND IF;\nRAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='a19636719411dabeb43c6aa7765f010dcc742681', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_07c3b', table='vaccinations_vaccinationcourse', when='BEFORE')),
         ),
         migrations.AddIndex(
             model_name='vaccinationdose',
@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='vaccinationdose',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='953c16ed440d6c2ab8aec8cdb057af428fe3e491', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_23ea3', table='vaccinations_vaccinationdose', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='953c16ed440d6c2ab8aec8cdb057af428fe3e491', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_23ea3', table='vaccinations_vaccinationdose', when='BEFORE')),
         ),
         migrations.AddConstraint(
             model_name='vaccinationdosecancellation',
@@ -103,6 +103,6 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='vaccinationdosecancellation',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='12525b311104b700c39cdab32223f83942b40cd9', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_7137c', table='vaccinations_vaccinationdosecancellation', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='12525b311104b700c39cdab32223f83942b40cd9', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_7137c', table='vaccinations_vaccinationdosecancellation', when='BEFORE')),
         ),
     ]
