@@ -82,7 +82,7 @@ INITIATION_DISCIPLINES = (Consultation.Discipline.MEDICAL, Consultation.Discipli
 def device_register(*, name: str, actor) -> OutreachDevice:
     name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
-        raise ValidationError(_("Give the device a name (e.g. \u201cteam phone 2\u201d)."),
+        raise ValidationError(_("Give the device a name (e.g. “team phone 2”)."),
                               code="name")
     if len(name) > DEVICE_NAME_MAX:
         raise ValidationError(_("The device's name is too long (at most %(max)s characters).")
