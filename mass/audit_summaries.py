@@ -104,6 +104,12 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     # An alert's kind (allergy, violence) is read by the disciplines of the kind; the
     # summaries name no kind, but the coordinator meets nobody at the counter.
     "alerts.alert": (CARERS, _("alert")),
+    # The problem list and the measures: their summaries name no code nor value; a
+    # psychiatric problem's readers are narrower still (clinical.rules), so its kind is
+    # shown to the medical roles and psychologists, who read one discipline of problems.
+    "clinical.problem": (MEDICAL | {Role.PSYCHOLOGIST}, _("problem list")),
+    "clinical.problemversion": (MEDICAL | {Role.PSYCHOLOGIST}, _("problem list")),
+    "clinical.measurement": (MEDICAL, _("measures")),
 }
 
 #: A row of a kind not in the table, that names a patient.

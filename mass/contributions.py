@@ -122,6 +122,12 @@ PATIENT_PANELS = Panels("patient file panels")
 #: without the buttons.
 SUMMARY_SECTIONS = Panels("patient summary sections")
 
+#: The sections of the clinical summary (clinical.views.clinical_summary): the problem list,
+#: the alerts, the treatment in force, the last measures, and what other apps add (due
+#: vaccinations, latest tests) without the clinical app knowing them. Each applies its own
+#: read rules and a bounded number of queries, as a panel does.
+CLINICAL_SUMMARY_SECTIONS = Panels("clinical summary sections")
+
 
 @dataclass
 class TimelineKind:

@@ -100,6 +100,13 @@ _SITUATION_MODELS = ["incomerecord", "insurancerecord", "cpasrecord", "housingre
 _SEE_SITUATION = [f"view_{model}" for model in _SITUATION_MODELS]
 _SEE_SOCIAL_FILE = [*_SEE_SITUATION, "view_socialaction", "view_socialactionupdate"]
 
+# The problem list and the measures (clinical.rules): doctors diagnose and correct; nurses,
+# doctors and psychiatrists measure and read the measures; psychologists read the problems of
+# their discipline (psychiatric diagnoses, as the psychiatric notes).
+_READ_PROBLEMS = ["view_problem", "view_problemversion"]
+_DIAGNOSE = [*_READ_PROBLEMS, "add_problem", "add_problemversion"]
+_MEASURE = ["view_measurement", "add_measurement"]
+
 _PRESCRIBING_DOCTOR = {
     "mass": ["view_site"],
     "patients": [*_CLINICAL_PATIENTS, *_SEE_PHOTO],
@@ -108,6 +115,7 @@ _PRESCRIBING_DOCTOR = {
     "social": _SEE_SOCIAL_FILE,
     "reporting": _TDI,
     "alerts": _ALERTS,
+    "clinical": [*_DIAGNOSE, *_MEASURE],
 }
 
 ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
@@ -134,6 +142,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
         "social": _SEE_SITUATION,
         "reporting": _TDI,
         "alerts": _ALERTS,
+        "clinical": [*_READ_PROBLEMS, *_MEASURE],
     },
     Role.DOCTOR: _PRESCRIBING_DOCTOR,
     Role.PSYCHIATRIST: _PRESCRIBING_DOCTOR,
@@ -144,6 +153,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
         "social": _SEE_SITUATION,
         "reporting": _TDI,
         "alerts": _ALERTS,
+        "clinical": _READ_PROBLEMS,
     },
     Role.SOCIAL_WORKER: {
         "mass": ["view_site"],

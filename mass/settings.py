@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "social",
     "reporting",
     "alerts",
+    "clinical",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
