@@ -5,6 +5,7 @@ a name already taken."""
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from clinical import panels as clinical_panels
 from consultations import panels as consultation_panels
 from consultations import selectors as consultation_selectors
 from dispensary import panels as dispensary_panels
@@ -46,6 +47,7 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "dispensary": dispensary_panels.panel_context,
         "social": social_panels.panel_context,
         "tdi": reporting_panels.tdi_context,
+        "clinical": clinical_panels.clinical_panel_context,
     }
     sections = {key: section.context for key, section in contributions.SUMMARY_SECTIONS.items()}
     assert sections == {
@@ -54,6 +56,14 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "screening": consultation_panels.screening_context,
         "dispensary": dispensary_panels.summary_context,
         "social": social_panels.summary_context,
+    }
+    clinical_sections = {key: section.context
+                         for key, section in contributions.CLINICAL_SUMMARY_SECTIONS.items()}
+    assert clinical_sections == {
+        "problems": clinical_panels.problems_section,
+        "alerts": clinical_panels.alerts_section,
+        "treatment": clinical_panels.prescription_section,
+        "measures": clinical_panels.measures_section,
     }
 
 
