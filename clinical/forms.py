@@ -11,18 +11,18 @@ class ProblemForm(forms.Form):
     """A problem of the list: an ICD-10 code (checked by the service) or words, or both."""
 
     code = forms.CharField(
-        label=V._meta.get_field("code").verbose_name, max_length=8, required=False,
+        label=_("ICD-10 code"), max_length=8, required=False,
         help_text=_("E.g. F11.2. Search above by code or English words; leave empty for a "
                     "problem in words only."))
     label = forms.CharField(
-        label=V._meta.get_field("label").verbose_name, max_length=200, required=False,
+        label=_("Label"), max_length=200, required=False,
         help_text=_("In your words and language (the ICD-10 labels are in English). Required "
                     "without a code."))
-    onset = forms.DateField(label=V._meta.get_field("onset").verbose_name, required=False,
+    onset = forms.DateField(label=_("Onset"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
-    status = forms.ChoiceField(label=V._meta.get_field("status").verbose_name,
+    status = forms.ChoiceField(label=_("Status"),
                                choices=V.Status.choices, initial=V.Status.ACTIVE)
-    certainty = forms.ChoiceField(label=V._meta.get_field("certainty").verbose_name,
+    certainty = forms.ChoiceField(label=_("Certainty"),
                                   choices=V.Certainty.choices, initial=V.Certainty.CONFIRMED)
     psychiatric = forms.BooleanField(
         label=_("Psychiatric (read by psychiatrists and psychologists only)"), required=False,
@@ -31,7 +31,7 @@ class ProblemForm(forms.Form):
 
 
 class ProblemCorrectForm(ProblemForm):
-    reason = forms.CharField(label=V._meta.get_field("reason").verbose_name, max_length=300,
+    reason = forms.CharField(label=_("Reason for the correction"), max_length=300,
                              error_messages={"required": _("Say why the problem is corrected.")})
 
     def __init__(self, *args, **kwargs):

@@ -8,7 +8,8 @@ from mass.demo import DEMO_PASSWORD, accounts_text, seed_closure, seed_staff
 
 # Each app that has demo records provides ``<app>.demo.seed(*, years, scale, stdout)``;
 # they run in this order because later apps attach records to earlier ones.
-DEMO_APPS = ["patients", "consultations", "dispensary", "alerts", "social", "reporting"]
+DEMO_APPS = ["patients", "consultations", "dispensary", "alerts", "clinical", "social",
+             "reporting"]
 
 
 class Command(BaseCommand):
