@@ -8,9 +8,11 @@ class ClinicalConfig(AppConfig):
 
     def ready(self):
         # What this app contributes to the others (mass.contributions).
-        from clinical import panels
+        from clinical import panels, selectors
         from mass import contributions as c
 
+        # "ECG due" in the banner of every page of the patient, derived when read.
+        c.derived_alerts.provide(selectors.derived_alerts)
         c.PATIENT_PANELS.register_panel(c.Panel(
             key="clinical", title=_("Problems and measures"),
             template="clinical/panel.html", context=panels.clinical_panel_context, order=25))

@@ -38,7 +38,6 @@ def clinical_panel_context(request, patient):
         "problems": selectors.problem_list(user=user, patient=patient),
         "last_measures": selectors.last_measures(_recent_measurements(user, patient))
         if sees_measures else [],
-        "ecg_due": _ecg_due(request, patient),
         "can_add_problem": user.has_perm("clinical.add_problem") and not patient.is_merged,
         "can_add_measure": user.has_perm("clinical.add_measurement") and not patient.is_merged,
     }

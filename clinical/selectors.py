@@ -4,10 +4,14 @@ the QTc/dose rule's "ECG due", derived when it is read."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
 
+from alerts.models import Alert
+from alerts.rules import readable_kinds
 from clinical import rules
 from clinical.models import Measurement, Problem, ProblemVersion
 from dispensary.models import Prescription
@@ -17,6 +21,7 @@ from dispensary.rules import (
     QT_RULE_SUBSTANCE,
     QTC_DOCTOR_FIRST_MS,
 )
+from mass.contributions import DerivedAlert
 
 # --- problems -------------------------------------------------------------------------------
 
@@ -158,21 +163,45 @@ def ecg_due(*, patient, today: datetime.date | None = None) -> EcgDue | None:
     """The "ECG due" of the QTc/dose rule (dispensary.rules), derived from the data when it is
     read rather than recorded as an alert: it appears the day the dose goes above the
     threshold or the last QTc turns 12 months old, and goes the moment a QTc is recorded or
-    the dose comes down, with no job to run and nothing to end by hand. Two queries."""
+    the dose comes down, with no job to run and nothing to end by hand. One query (it is in
+    the banner of every page of the patient)."""
     today = today or timezone.localdate()
     running = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
-    dose = (Prescription.objects.filter(running, patient=patient,
-                                        product__substance=QT_RULE_SUBSTANCE)
-            .order_by("-start_date", "-id").values_list("daily_dose", flat=True).first())
-    if dose is None or dose <= QT_ECG_DAILY_DOSE_MG:
+    last_qtc = (Measurement.objects.filter(patient=OuterRef("patient"), qtc_ms__isnull=False)
+                .order_by("-taken_at").values("taken_at")[:1])
+    # The prescription in force: the newest running one of the substance.
+    row = (Prescription.objects.filter(running, patient=patient,
+                                       product__substance=QT_RULE_SUBSTANCE)
+           .annotate(last_qtc=Subquery(last_qtc)).order_by("-start_date", "-id")
+           .values_list("daily_dose", "last_qtc").first())
+    if row is None or row[0] <= QT_ECG_DAILY_DOSE_MG:
         return None
-    last_qtc = (Measurement.objects.filter(patient=patient, qtc_ms__isnull=False)
-                .order_by("-taken_at").values_list("taken_at", flat=True).first())
+    dose, last_qtc_at = row
     since = today - datetime.timedelta(days=ECG_VALID_DAYS)
-    last_on = timezone.localtime(last_qtc).date() if last_qtc else None
+    last_on = timezone.localtime(last_qtc_at).date() if last_qtc_at else None
     if last_on is not None and last_on > since:
         return None
     return EcgDue(daily_dose=dose, last_qtc_on=last_on)
+
+
+def derived_alerts(*, user, patient) -> list[DerivedAlert]:
+    """"ECG due" for the banner (mass.contributions.derived_alerts), to the readers of its
+    alert kind (alerts.rules: nurses, doctors, psychiatrists); no query for the others."""
+    if Alert.Kind.QT_ECG not in readable_kinds(user):
+        return []
+    due = ecg_due(patient=patient)
+    if due is None:
+        return []
+    return [DerivedAlert(kind=Alert.Kind.QT_ECG, text=ecg_due_text(due))]
+
+
+def ecg_due_text(due: EcgDue) -> str:
+    text = _("Methadone %(dose)s mg a day and no ECG QTc in the last 12 months: an ECG is "
+             "due.") % {"dose": number_format(due.daily_dose.normalize())}
+    if due.last_qtc_on:
+        text += " " + _("Last QTc on %(date)s.") % {
+            "date": date_format(due.last_qtc_on, "SHORT_DATE_FORMAT")}
+    return text
 
 
 def qtc_needs_doctor(qtc_ms) -> bool:

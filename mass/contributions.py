@@ -190,6 +190,23 @@ prescriptions_in_force: Provided[Callable[..., list | None]] = Provided(
     "prescriptions_in_force", lambda *, user, patient: None)
 
 
+@dataclass(frozen=True)
+class DerivedAlert:
+    """An alert that follows from the records when they are read (the clinical app's "ECG
+    due"), shown in the banner beside the recorded ones; nobody records or ends it, it goes
+    when the records no longer call for it. ``kind`` is an alerts kind (its label and its
+    readers, alerts.rules)."""
+
+    kind: str
+    text: str | Promise
+
+
+#: ``derived_alerts(*, user, patient) -> [DerivedAlert]``: those this user reads, in a bounded
+#: number of queries (the banner of every page of the patient).
+derived_alerts: Provided[Callable[..., list[DerivedAlert]]] = Provided(
+    "derived_alerts", lambda *, user, patient: [])
+
+
 # --- merging two files of one person ------------------------------------------------------
 
 #: Why two files cannot be merged yet, by app: ``check(*, kept, merged) -> [str]`` (the

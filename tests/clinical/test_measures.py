@@ -119,8 +119,12 @@ def test_ecg_due_above_the_dose_without_a_recent_qtc(doctor, patient):
     methadone(patient, QT_ECG_DAILY_DOSE_MG + 20)
     assert selectors.ecg_due(patient=patient) is not None
     assert "data-ecg-due" in summary_of(doctor, patient)
-    assert "data-ecg-due" in doctor.get(reverse("patients:detail", args=[patient.pk]),
-                                        **EN).content.decode()
+    # In the banner of every page of the patient, for the readers of QT alerts.
+    for url in (reverse("patients:detail", args=[patient.pk]),
+                reverse("dispensary:patient", args=[patient.pk])):
+        banner = doctor.get(url, **EN).content.decode().split("data-alert-banner", 1)[1]
+        assert 'data-alert="qt_ecg" data-derived-alert' in banner.split("</div>", 1)[0]
+        assert "an ECG is due" in banner
     # A QTc older than 12 months does not count ...
     qtc(patient, 440, days_ago=ECG_VALID_DAYS + 1)
     assert selectors.ecg_due(patient=patient).last_qtc_on is not None
@@ -128,6 +132,8 @@ def test_ecg_due_above_the_dose_without_a_recent_qtc(doctor, patient):
     measure(doctor, patient, qtc_ms="450")
     assert selectors.ecg_due(patient=patient) is None
     assert "data-ecg-due" not in summary_of(doctor, patient)
+    file = doctor.get(reverse("patients:detail", args=[patient.pk]), **EN).content.decode()
+    assert "data-derived-alert" not in file
 
 
 def test_no_ecg_due_at_or_below_the_dose(doctor, patient):
@@ -140,6 +146,8 @@ def test_ecg_due_is_not_shown_to_who_reads_no_qt_alert(client, patient):
     methadone(patient, QT_ECG_DAILY_DOSE_MG + 20)
     client.force_login(make_staff(Role.PSYCHOLOGIST, username="t_psy_ecg"))
     assert "data-ecg-due" not in summary_of(client, patient)
+    file = client.get(reverse("patients:detail", args=[patient.pk]), **EN).content.decode()
+    assert "data-derived-alert" not in file and "an ECG is due" not in file
 
 
 def test_qtc_above_500_stops_the_dose_until_a_doctor_ends_the_alert(nurse, doctor, patient):

@@ -37,8 +37,9 @@ def test_doctor_records_a_diagnosis_and_a_qtc_and_sees_them_on_the_summary(page,
 
     login(page, "e2e_doctor")
     page.goto(f"/patients/{patient.pk}/")
+    expect(page.locator("[data-alert-banner] [data-derived-alert]")).to_contain_text(
+        "an ECG is due")
     panel = page.locator("[data-panel=clinical]")
-    expect(panel.locator("[data-ecg-due]")).to_contain_text("an ECG is due")
     steps.shot("file-ecg-due")
 
     # A diagnosis, found by English words, its code filled in by the chosen match.
@@ -72,6 +73,8 @@ def test_doctor_records_a_diagnosis_and_a_qtc_and_sees_them_on_the_summary(page,
     expect(page.locator("[data-summary-section=problems]")).to_contain_text("F11.2")
     expect(page.locator("[data-summary-section=treatment]")).to_contain_text("120")
     expect(page.locator("[data-ecg-due]")).to_have_count(0)
+    page.goto(f"/patients/{patient.pk}/")
+    expect(page.locator("[data-derived-alert]")).to_have_count(0)
     expect(page.locator("[data-print]")).to_be_visible()
     steps.shot("summary")
     assert not csp_errors(page)
