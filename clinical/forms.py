@@ -66,3 +66,10 @@ class MeasurementForm(forms.Form):
 class Icd10SearchForm(forms.Form):
     q = forms.CharField(label=_("Search ICD-10 by code or English words"), max_length=100,
                         required=False)
+
+
+class MeasurementWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it is withdrawn"), max_length=300,
+        help_text=_("E.g. “QTc mistyped: 420, not 520”, “another patient's weight”."),
+        error_messages={"required": _("Say why the measurement is withdrawn.")})

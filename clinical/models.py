@@ -173,3 +173,30 @@ class Measurement(models.Model):
 
     def __str__(self):
         return f"{_('measurement')} {self.pk}"
+
+
+class MeasurementWithdrawal(models.Model):
+    """A measurement entered in error (a mistyped QTc, the wrong patient), withdrawn with why:
+    it stays on the measures' list, struck through, and counts nowhere else (charts, last
+    values, the QTc/dose rule). The right figures are a new measurement. Append-only."""
+
+    measurement = models.OneToOneField(Measurement, on_delete=models.PROTECT,
+                                       related_name="withdrawal",
+                                       verbose_name=_("measurement"))
+    reason = models.CharField(_("why it is withdrawn"), max_length=300)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), default=timezone.now)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("withdrawn by"))
+
+    class Meta:
+        triggers = [AppendOnly()]
+        verbose_name = _("withdrawn measurement")
+        verbose_name_plural = _("withdrawn measurements")
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""),
+                                   name="clinical_measurementwithdrawal_reason_set"),
+        ]
+
+    def __str__(self):
+        return f"{_('withdrawn measurement')} {self.measurement_id}"

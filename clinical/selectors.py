@@ -72,11 +72,26 @@ def problem_get_for_user(*, user, pk: int) -> Problem:
 # --- measures -------------------------------------------------------------------------------
 
 
-def measurements_for_user(*, user, patient) -> QuerySet:
+def measurements_for_user(*, user, patient, withdrawn: bool = False) -> QuerySet:
+    """The patient's measurements, newest first; those withdrawn (entered in error) only
+    with ``withdrawn`` (the list of measures shows them struck through)."""
     if not rules.may_read_measures(user):
         return Measurement.objects.none()
-    return (Measurement.objects.filter(patient=patient).select_related("recorded_by")
+    rows = Measurement.objects.filter(patient=patient)
+    if not withdrawn:
+        rows = rows.filter(withdrawal__isnull=True)
+    return (rows.select_related("recorded_by", "withdrawal__withdrawn_by")
             .order_by("-taken_at", "-id"))
+
+
+def measurement_get_for_user(*, user, pk: int) -> Measurement:
+    if not rules.may_read_measures(user):
+        raise Http404
+    try:
+        return (Measurement.objects.select_related("patient", "recorded_by",
+                                                   "withdrawal__withdrawn_by").get(pk=pk))
+    except Measurement.DoesNotExist:
+        raise Http404 from None
 
 
 @dataclass
@@ -167,7 +182,8 @@ def ecg_due(*, patient, today: datetime.date | None = None) -> EcgDue | None:
     the banner of every page of the patient)."""
     today = today or timezone.localdate()
     running = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
-    last_qtc = (Measurement.objects.filter(patient=OuterRef("patient"), qtc_ms__isnull=False)
+    last_qtc = (Measurement.objects.filter(patient=OuterRef("patient"), qtc_ms__isnull=False,
+                                           withdrawal__isnull=True)
                 .order_by("-taken_at").values("taken_at")[:1])
     # The prescription in force: the newest running one of the substance.
     row = (Prescription.objects.filter(running, patient=patient,

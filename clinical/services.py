@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from alerts.models import Alert
 from clinical import icd10, rules
-from clinical.models import Measurement, Problem, ProblemVersion
+from clinical.models import Measurement, MeasurementWithdrawal, Problem, ProblemVersion
 from clinical.selectors import qtc_needs_doctor
 from mass.audit import Action, audit_record
 from patients.services import patient_check_open
@@ -154,3 +154,26 @@ def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measur
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=alert,
                      summary=gettext_noop("alert recorded"))
     return measurement
+
+
+@transaction.atomic
+def measurement_withdraw(*, measurement: Measurement, reason: str, actor) -> MeasurementWithdrawal:
+    """A measurement entered in error, withdrawn with why: it counts nowhere after (charts,
+    last values, the QTc/dose rule). An alert it raised is not ended by this: a doctor ends
+    "doctor before any dose" after checking, with a reason of their own."""
+    if not rules.may_record_measures(actor):
+        raise ValidationError(_("Your role does not record measures."), code="role")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError(_("Reason: say why the measurement is withdrawn. Nothing was "
+                                "recorded."), code="reason")
+    measurement = (Measurement.objects.select_for_update().select_related("patient")
+                   .get(pk=measurement.pk))
+    if MeasurementWithdrawal.objects.filter(measurement=measurement).exists():
+        raise ValidationError(_("This measurement was already withdrawn."), code="withdrawn")
+    withdrawal = MeasurementWithdrawal.objects.create(
+        measurement=measurement, reason=reason[:300], withdrawn_at=timezone.now(),
+        withdrawn_by=actor)
+    audit_record(actor=actor, action=Action.UPDATE, patient=measurement.patient,
+                 obj=measurement, summary=gettext_noop("measurement withdrawn"))
+    return withdrawal

@@ -12,4 +12,6 @@ urlpatterns = [
     path("problems/<int:pk>/correct/", views.problem_correct, name="problem_correct"),
     path("<int:pk>/measures/", views.measurement_list, name="measurements"),
     path("<int:pk>/measures/new/", views.measurement_create, name="measurement_create"),
+    path("measures/<int:pk>/withdraw/", views.measurement_withdraw,
+         name="measurement_withdraw"),
 ]

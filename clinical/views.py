@@ -12,7 +12,13 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinical import icd10, selectors, services
-from clinical.forms import Icd10SearchForm, MeasurementForm, ProblemCorrectForm, ProblemForm
+from clinical.forms import (
+    Icd10SearchForm,
+    MeasurementForm,
+    MeasurementWithdrawForm,
+    ProblemCorrectForm,
+    ProblemForm,
+)
 from mass.audit import audit_read
 from mass.contributions import CLINICAL_SUMMARY_SECTIONS
 from mass.printing import document_context
@@ -97,12 +103,14 @@ def problem_correct(request, pk):
 def measurement_list(request, pk):
     """Every measure of the patient, a small chart per measure."""
     patient = patient_get_for_user(user=request.user, pk=pk)
-    measurements = list(selectors.measurements_for_user(user=request.user, patient=patient))
+    measurements = list(selectors.measurements_for_user(user=request.user, patient=patient,
+                                                        withdrawn=True))
     audit_read(actor=request.user, obj=patient, summary=gettext_noop("measures of %(file)s"),
                params={"file": patient.file_number})
     return render(request, "clinical/measurement_list.html", {
         "patient": patient, "measurements": measurements,
-        "charts": selectors.measure_charts(measurements),
+        "charts": selectors.measure_charts([m for m in measurements
+                                            if not hasattr(m, "withdrawal")]),
         "can_add": request.user.has_perm("clinical.add_measurement") and not patient.is_merged})
 
 
@@ -155,3 +163,28 @@ def clinical_summary(request, pk):
                     in CLINICAL_SUMMARY_SECTIONS.shown(request, patient)]
     return render(request, "clinical/summary.html",
                   {"patient": patient, "sections": sections, **context})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("clinical.add_measurementwithdrawal", raise_exception=True)
+def measurement_withdraw(request, pk):
+    """Withdraw a measurement entered in error, with why."""
+    measurement = selectors.measurement_get_for_user(user=request.user, pk=pk)
+    patient = measurement.patient
+    form = MeasurementWithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.measurement_withdraw(measurement=measurement,
+                                          reason=form.cleaned_data["reason"],
+                                          actor=request.user)
+        except ValidationError as error:
+            _refuse(form, error)
+        else:
+            messages.success(request, _("Measurement withdrawn: it stays on the list, struck "
+                                        "through."))
+            return redirect("clinical:measurements", patient.pk)
+    audit_read(actor=request.user, obj=measurement,
+               summary=gettext_noop("measurement %(measurement)s of %(file)s (withdrawal form)"),
+               params={"measurement": measurement.pk, "file": patient.file_number})
+    return render(request, "clinical/measurement_withdraw.html",
+                  {"form": form, "measurement": measurement, "patient": patient})

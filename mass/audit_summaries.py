@@ -110,6 +110,7 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     "clinical.problem": (MEDICAL | {Role.PSYCHOLOGIST}, _("problem list")),
     "clinical.problemversion": (MEDICAL | {Role.PSYCHOLOGIST}, _("problem list")),
     "clinical.measurement": (MEDICAL, _("measures")),
+    "clinical.measurementwithdrawal": (MEDICAL, _("measures")),
 }
 
 #: A row of a kind not in the table, that names a patient.

@@ -105,7 +105,8 @@ _SEE_SOCIAL_FILE = [*_SEE_SITUATION, "view_socialaction", "view_socialactionupda
 # their discipline (psychiatric diagnoses, as the psychiatric notes).
 _READ_PROBLEMS = ["view_problem", "view_problemversion"]
 _DIAGNOSE = [*_READ_PROBLEMS, "add_problem", "add_problemversion"]
-_MEASURE = ["view_measurement", "add_measurement"]
+_MEASURE = ["view_measurement", "add_measurement", "view_measurementwithdrawal",
+            "add_measurementwithdrawal"]
 
 _PRESCRIBING_DOCTOR = {
     "mass": ["view_site"],

@@ -170,8 +170,8 @@ def build_world() -> World:
         patient=patient, code="F11.2", label=marker("problem_medical"), actor=author).problem
     psychiatric_problem = clinical_services.problem_record(
         patient=patient, code="F32.1", label=marker("problem_psychiatric"), actor=author).problem
-    clinical_services.measurement_record(patient=patient, values={"weight_kg": Decimal(70)},
-                                         actor=author)
+    measurement = clinical_services.measurement_record(
+        patient=patient, values={"weight_kg": Decimal(70)}, actor=author)
 
     # A draft of the author's (to edit and sign), and the neighbour's prescription held after
     # five days without a dose (to review).
@@ -202,6 +202,7 @@ def build_world() -> World:
                  pharmacy_prescription=pharmacy_prescription,
                  income=income, social_action=social_action, site=site, tdi=tdi, photo=photo,
                  alert=alert, problem=problem, psychiatric_problem=psychiatric_problem,
+                 measurement=measurement,
                  markers=markers)
 
 
@@ -274,6 +275,7 @@ URL_ARGS = {
     "clinical:problem_correct[psychiatric]": lambda w: [w.psychiatric_problem.pk],
     "clinical:measurements": lambda w: [w.patient.pk],
     "clinical:measurement_create": lambda w: [w.patient.pk],
+    "clinical:measurement_withdraw": lambda w: [w.measurement.pk],
     "reporting:file_active": lambda w: [day().year],
     "reporting:file_active_explain": lambda w: [day().year, "annual_active_patients"],
     "reporting:file_active_declare": lambda w: [day().year - 1],

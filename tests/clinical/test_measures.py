@@ -188,3 +188,46 @@ def test_measures_queries_do_not_grow(nurse, patient, django_assert_num_queries)
     with django_assert_num_queries(len(one.captured_queries)):
         page = nurse.get(url).content.decode()
     assert page.count("data-measurement=") == 3
+
+
+# --- a measurement entered in error ---------------------------------------------------------
+
+
+def test_withdrawn_measurement_counts_nowhere_but_stays_listed(nurse, doctor, patient):
+    methadone(patient, QT_ECG_DAILY_DOSE_MG + 20)
+    measure(nurse, patient, qtc_ms="452", weight_kg="61")
+    row = Measurement.objects.get(patient=patient)
+    assert selectors.ecg_due(patient=patient) is None
+    url = reverse("clinical:measurement_withdraw", args=[row.pk])
+    response = nurse.post(url, {"reason": "Another patient's ECG"}, **EN)
+    assert response.status_code == 302
+    assert row.__class__.objects.get(pk=row.pk).withdrawal.reason == "Another patient's ECG"
+    assert AuditEvent.objects.filter(summary="measurement withdrawn").count() == 1
+    # The rule no longer counts its QTc; the charts and last values skip it.
+    assert selectors.ecg_due(patient=patient) is not None
+    page = nurse.get(reverse("clinical:measurements", args=[patient.pk]), **EN).content.decode()
+    assert "data-withdrawn" in page and "Another patient&#x27;s ECG" in page
+    assert "data-measure-chart=" not in page
+    assert "452 ms" not in summary_of(doctor, patient)
+
+
+def test_withdrawal_needs_a_reason_and_happens_once(nurse, patient):
+    measure(nurse, patient, pulse_bpm="80")
+    row = Measurement.objects.get(patient=patient)
+    url = reverse("clinical:measurement_withdraw", args=[row.pk])
+    response = nurse.post(url, {"reason": "  "}, **EN)
+    assert "reason" in response.context["form"].errors
+    assert not hasattr(Measurement.objects.get(pk=row.pk), "withdrawal")
+    nurse.post(url, {"reason": "Typo"}, **EN)
+    response = nurse.post(url, {"reason": "Again"}, **EN)
+    assert "already withdrawn" in " ".join(response.context["form"].non_field_errors())
+    assert Measurement.objects.get(pk=row.pk).withdrawal.reason == "Typo"
+
+
+def test_withdrawal_is_for_who_measures(client, patient):
+    row = services.measurement_record(patient=patient, values={"pulse_bpm": 80},
+                                      actor=make_staff(Role.NURSE, username="t_w_n"))
+    client.force_login(make_staff(Role.PSYCHOLOGIST, username="t_w_psy"))
+    url = reverse("clinical:measurement_withdraw", args=[row.pk])
+    assert client.post(url, {"reason": "No"}).status_code == 403
+    assert not hasattr(Measurement.objects.get(pk=row.pk), "withdrawal")
