@@ -191,6 +191,13 @@ FORMS = [
     # alerts on a patient (the world's alert is an allergy)
     FuzzForm("alerts:create", D, shows=("alerts:list", "patients:detail")),
     FuzzForm("alerts:end", D, shows=("alerts:list",)),
+    # clinical
+    FuzzForm("clinical:problem_create", D, shows=("clinical:summary", "patients:detail")),
+    FuzzForm("clinical:problem_correct", D,
+             shows=("clinical:problem_detail", "clinical:summary")),
+    FuzzForm("clinical:measurement_create", N,
+             shows=("clinical:measurements", "clinical:summary", "patients:detail")),
+    FuzzForm("clinical:measurement_withdraw", N, shows=("clinical:measurements",)),
     # reporting
     FuzzForm("reporting:tdi", R, shows=("reporting:tdi",)),
     FuzzForm("reporting:file_active_declare", C, shows=("reporting:file_active",),
