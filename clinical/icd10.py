@@ -82,29 +82,37 @@ def _folded(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+_WORD = re.compile(r"\w+")
+
+
 @functools.cache
-def _index() -> list[tuple[str, str, str]]:
+def _index() -> list[tuple[str, str, tuple[str, ...]]]:
     icd = _icd()
     codes = [code for code in icd.get_all_codes(with_dots=True)
              if icd.is_category_or_subcategory(code)]
-    return [(code, icd.get_description(code), _folded(icd.get_description(code)))
-            for code in codes]
+    return [(code, icd.get_description(code),
+             tuple(_WORD.findall(_folded(icd.get_description(code))))) for code in codes]
 
 
 def search(query: str, *, limit: int = 25) -> list[tuple[str, str]]:
-    """Codes whose code starts with ``query``, or whose label holds every word of it
-    (accents and case ignored), as (code, label), codes first."""
+    """Codes that start with ``query``, or whose label has a word starting with each word of
+    it ("hepatitis c", "opioid depend"; accents and case ignored), as (code, label): codes
+    first, then the labels with the most words typed in full ("hepatitis c" finds "chronic
+    viral hepatitis C" before "hepatitis A with hepatic coma")."""
     query = (query or "").strip()
     if not query:
         return []
-    as_code = normalise(query)
-    words = _folded(query).split()
+    as_code = normalise(query).replace(".", "")
+    words = _WORD.findall(_folded(query))
     by_code, by_words = [], []
-    for code, text, folded in _index():
-        if code.startswith(as_code) or code.replace(".", "").startswith(as_code.replace(".", "")):
+    for code, text, label_words in _index():
+        if code.replace(".", "").startswith(as_code):
             by_code.append((code, text))
-        elif all(word in folded for word in words):
-            by_words.append((code, text))
+        elif words and all(any(label_word.startswith(word) for label_word in label_words)
+                           for word in words):
+            whole = sum(word in label_words for word in words)
+            by_words.append((-whole, len(by_words), code, text))
         if len(by_code) >= limit:
             break
-    return (by_code + by_words)[:limit]
+    by_words.sort()
+    return (by_code + [(code, text) for _whole, _order, code, text in by_words])[:limit]

@@ -34,6 +34,8 @@ def test_icd10_search_by_code_and_by_words():
     codes = [code for code, _label in icd10.search("opioids dependence")]
     assert "F11.2" in codes
     assert icd10.is_known("f11.2") and not icd10.is_known("F99.9") and not icd10.is_known("V")
+    # Words typed in full come first; accents and case do not matter.
+    assert [code for code, _label in icd10.search("Hépatitis C")[:2]] == ["B17.1", "B18.2"]
 
 
 def test_doctor_records_a_coded_problem_with_its_substance(client, patient):
