@@ -91,7 +91,9 @@ def problem_correct(*, problem: Problem, code: str = "", label: str = "", onset=
     if not reason:
         raise ValidationError(_("Reason: say why the problem is corrected. Nothing was "
                                 "recorded."), code="reason")
-    problem = Problem.objects.select_for_update().select_related("patient").get(pk=problem.pk)
+    # Locked: two corrections at once are taken one after the other, each a version.
+    problem = (Problem.objects.select_for_update(of=("self",)).select_related("patient")
+               .get(pk=problem.pk))
     if fields["code"] and _discipline(code=fields["code"], psychiatric=False) != problem.discipline:
         raise ValidationError(
             _("ICD-10 code: %(code)s belongs to the other discipline (psychiatric or medical), "
@@ -108,9 +110,10 @@ def problem_correct(*, problem: Problem, code: str = "", label: str = "", onset=
 
 @transaction.atomic
 def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measurement:
-    """Measures taken at one time. A QTc above the threshold (dispensary.rules) records the
-    alert "doctor before any dose" in the same transaction, unless one is already active:
-    the counter then gives no dose until a doctor has seen the person and ends it."""
+    """Measures taken at one time. A QTc above the threshold (dispensary.rules), the latest
+    of the patient, records the alert "doctor before any dose" in the same transaction,
+    unless one is already active: the counter then gives no dose until a doctor has seen the
+    person and ends it."""
     if not rules.may_record_measures(actor):
         raise ValidationError(_("Your role does not record measures."), code="role")
     now = timezone.now()
@@ -144,7 +147,12 @@ def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measur
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=measurement,
                  summary=gettext_noop("measures recorded"))
     qtc = values.get("qtc_ms")
-    if qtc_needs_doctor(qtc) and not Alert.objects.filter(
+    # Only the patient's latest QTc calls a doctor: an old ECG entered after a newer one
+    # says nothing of today.
+    latest = not Measurement.objects.filter(patient=patient, qtc_ms__isnull=False,
+                                            taken_at__gt=taken_at,
+                                            withdrawal__isnull=True).exists()
+    if qtc_needs_doctor(qtc) and latest and not Alert.objects.filter(
             patient=patient, kind=Alert.Kind.DOCTOR_FIRST, ended_at__isnull=True).exists():
         alert = Alert.objects.create(
             patient=patient, kind=Alert.Kind.DOCTOR_FIRST, recorded_by=actor, recorded_at=now,
@@ -167,8 +175,8 @@ def measurement_withdraw(*, measurement: Measurement, reason: str, actor) -> Mea
     if not reason:
         raise ValidationError(_("Reason: say why the measurement is withdrawn. Nothing was "
                                 "recorded."), code="reason")
-    measurement = (Measurement.objects.select_for_update().select_related("patient")
-                   .get(pk=measurement.pk))
+    measurement = (Measurement.objects.select_for_update(of=("self",))
+                   .select_related("patient").get(pk=measurement.pk))
     if MeasurementWithdrawal.objects.filter(measurement=measurement).exists():
         raise ValidationError(_("This measurement was already withdrawn."), code="withdrawn")
     withdrawal = MeasurementWithdrawal.objects.create(

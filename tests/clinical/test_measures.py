@@ -231,3 +231,12 @@ def test_withdrawal_is_for_who_measures(client, patient):
     url = reverse("clinical:measurement_withdraw", args=[row.pk])
     assert client.post(url, {"reason": "No"}).status_code == 403
     assert not hasattr(Measurement.objects.get(pk=row.pk), "withdrawal")
+
+
+def test_an_old_high_qtc_entered_after_a_newer_one_records_no_alert(nurse, patient):
+    qtc(patient, 440, days_ago=10)
+    response = measure(nurse, patient, qtc_ms=str(QTC_DOCTOR_FIRST_MS + 20),
+                       taken_on=str(day(-200)))
+    assert response.status_code == 302
+    assert Measurement.objects.filter(patient=patient).count() == 2
+    assert not Alert.objects.filter(patient=patient).exists()
