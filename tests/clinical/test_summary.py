@@ -101,3 +101,19 @@ def test_merged_file_has_no_clinical_summary(patient, doctor_user):
     Patient.objects.filter(pk=patient.pk).update(status="merged", merged_into=kept)
     response = own_client(doctor_user).get(reverse("clinical:summary", args=[patient.pk]))
     assert response.status_code == 404
+
+
+def test_a_merge_moves_the_problems_and_measures_to_the_kept_file(patient, doctor_user):
+    from patients.services import patient_merge
+    coordinator = make_staff(Role.COORDINATOR, username="t_merge_coord")
+    kept = PatientFactory(alias="Kept")
+    version = services.problem_record(patient=patient, code="B18.2", actor=doctor_user)
+    measurement = services.measurement_record(patient=patient, values={"pulse_bpm": 72},
+                                              actor=doctor_user)
+    patient_merge(kept=kept, merged=patient, reason="Same person", actor=coordinator)
+    version.problem.refresh_from_db()
+    measurement.refresh_from_db()
+    assert version.problem.patient_id == kept.pk and measurement.patient_id == kept.pk
+    html = own_client(doctor_user).get(reverse("clinical:summary", args=[kept.pk]),
+                                       **EN).content.decode()
+    assert "B18.2" in html and "72 /min" in html
