@@ -65,6 +65,7 @@ def test_doctor_records_a_diagnosis_and_a_qtc_and_sees_them_on_the_summary(page,
     steps.shot("measures-form")
     page.get_by_role("button", name="Record the measures").click()
     expect(page.locator("[data-measure-chart=qtc_ms]")).to_be_visible()
+    steps.shot("measures-charts")
     assert Measurement.objects.get(patient=patient).qtc_ms == 468
 
     # The clinical summary: the diagnosis, the QTc, the treatment; no longer "ECG due".
