@@ -122,6 +122,12 @@ PATIENT_PANELS = Panels("patient file panels")
 #: without the buttons.
 SUMMARY_SECTIONS = Panels("patient summary sections")
 
+#: The sections of the clinical summary (clinical.views.clinical_summary): the problem list,
+#: the alerts, the treatment in force, the last measures, and what other apps add (due
+#: vaccinations, latest tests) without the clinical app knowing them. Each applies its own
+#: read rules and a bounded number of queries, as a panel does.
+CLINICAL_SUMMARY_SECTIONS = Panels("clinical summary sections")
+
 
 @dataclass
 class TimelineKind:
@@ -182,6 +188,23 @@ readable_disciplines: Provided[Callable[[Any], set[str]]] = Provided(
 #: a clinician sees before writing a note (None: not theirs to see).
 prescriptions_in_force: Provided[Callable[..., list | None]] = Provided(
     "prescriptions_in_force", lambda *, user, patient: None)
+
+
+@dataclass(frozen=True)
+class DerivedAlert:
+    """An alert that follows from the records when they are read (the clinical app's "ECG
+    due"), shown in the banner beside the recorded ones; nobody records or ends it, it goes
+    when the records no longer call for it. ``kind`` is an alerts kind (its label and its
+    readers, alerts.rules)."""
+
+    kind: str
+    text: str | Promise
+
+
+#: ``derived_alerts(*, user, patient) -> [DerivedAlert]``: those this user reads, in a bounded
+#: number of queries (the banner of every page of the patient).
+derived_alerts: Provided[Callable[..., list[DerivedAlert]]] = Provided(
+    "derived_alerts", lambda *, user, patient: [])
 
 
 # --- merging two files of one person ------------------------------------------------------

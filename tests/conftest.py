@@ -171,7 +171,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 PROJECT_APPS = ["mass", "patients", "consultations", "dispensary", "social", "reporting",
-                "alerts", "outreach"]
+                "alerts", "outreach", "clinical", "vaccinations", "labs"]
 
 
 def ensure_reference_data():

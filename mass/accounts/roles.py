@@ -117,6 +117,13 @@ _LAB_SAMPLES = ["view_labresult", "add_labresult", "view_labresultcancellation",
 _LABS_DOCTOR = [*_LAB_SAMPLES, "add_treatment", "change_treatment",
                 "add_treatmentcancellation", "view_labimport", "add_labimport",
                 "view_care_figures"]
+# The problem list and the measures (clinical.rules): doctors diagnose and correct; nurses,
+# doctors and psychiatrists measure and read the measures; psychologists read the problems of
+# their discipline (psychiatric diagnoses, as the psychiatric notes).
+_READ_PROBLEMS = ["view_problem", "view_problemversion"]
+_DIAGNOSE = [*_READ_PROBLEMS, "add_problem", "add_problemversion"]
+_MEASURE = ["view_measurement", "add_measurement", "view_measurementwithdrawal",
+            "add_measurementwithdrawal"]
 
 _PRESCRIBING_DOCTOR = {
     "mass": ["view_site"],
@@ -129,6 +136,7 @@ _PRESCRIBING_DOCTOR = {
     "vaccinations": _VACCINATIONS,
     "labs": _LABS_DOCTOR,
     **_OUTREACH,
+    "clinical": [*_DIAGNOSE, *_MEASURE],
 }
 
 ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
@@ -158,6 +166,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
         "vaccinations": _VACCINATIONS,
         "labs": _LAB_SAMPLES,
         **_OUTREACH,
+        "clinical": [*_READ_PROBLEMS, *_MEASURE],
     },
     Role.DOCTOR: _PRESCRIBING_DOCTOR,
     Role.PSYCHIATRIST: _PRESCRIBING_DOCTOR,
@@ -169,6 +178,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
         "reporting": _TDI,
         "alerts": _ALERTS,
         **_OUTREACH,
+        "clinical": _READ_PROBLEMS,
     },
     Role.SOCIAL_WORKER: {
         "mass": ["view_site"],

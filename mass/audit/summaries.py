@@ -110,6 +110,13 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     "outreach.outreachdevice": (ALL, _("outreach device")),
     "outreach.syncedrecord": (ALL, _("outreach record")),
     "outreach.possibleduplicate": (ALL, _("possible duplicate")),
+    # The problem list and the measures: their summaries name no code nor value; a
+    # psychiatric problem's readers are narrower still (clinical.rules), so its kind is
+    # shown to the medical roles and psychologists, who read one discipline of problems.
+    "clinical.problem": (MEDICAL | {Role.PSYCHOLOGIST}, _("problem list")),
+    "clinical.problemversion": (MEDICAL | {Role.PSYCHOLOGIST}, _("problem list")),
+    "clinical.measurement": (MEDICAL, _("measures")),
+    "clinical.measurementwithdrawal": (MEDICAL, _("measures")),
 }
 
 #: A row of a kind not in the table, that names a patient.

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "vaccinations",
     "labs",
     "outreach",
+    "clinical",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

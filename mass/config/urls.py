@@ -53,6 +53,7 @@ urlpatterns = [
     path("reception/", include("patients.reception_urls")),
     path("patients/", include("patients.urls")),
     path("patients/", include("alerts.urls")),
+    path("patients/", include("clinical.urls")),
     path("consultations/", include("consultations.urls")),
     path("dispensary/", include("dispensary.urls")),
     path("social/", include("social.urls")),

@@ -163,6 +163,29 @@ MATRIX = {
     "alerts:end":                {"GET":  (404, 200, 200, 200, 404, 404, 403, 403),
                                   "POST": (404, 200, 200, 200, 404, 404, 403, 403)},
 
+    # --- problems and measures (clinical.rules) ----------------------------------------------
+    # The clinical summary: whoever reads some problems (each section under its own rule).
+    "clinical:summary":          {"GET":  (403, 200, 200, 200, 200, 403, 403, 403)},
+    # Doctors and psychiatrists diagnose; an empty form is redisplayed.
+    "clinical:problem_create":   {"GET":  (403, 403, 200, 200, 403, 403, 403, 403),
+                                  "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
+    # A medical problem (F11.2): the medical notes' readers; a psychiatric one (F32.1): the
+    # psychiatric notes' readers; who may not read it does not learn it exists.
+    "clinical:problem_detail":   {"GET":  (403, 200, 200, 200, 404, 403, 403, 403)},
+    "clinical:problem_detail[psychiatric]":
+                                 {"GET":  (403, 404, 404, 200, 200, 403, 403, 403)},
+    "clinical:problem_correct":  {"GET":  (403, 403, 200, 200, 403, 403, 403, 403),
+                                  "POST": (403, 403, 200, 200, 403, 403, 403, 403)},
+    "clinical:problem_correct[psychiatric]":
+                                 {"GET":  (403, 403, 404, 200, 403, 403, 403, 403),
+                                  "POST": (403, 403, 404, 200, 403, 403, 403, 403)},
+    # Measures: nurses, doctors, psychiatrists; an empty form is redisplayed (no measure).
+    "clinical:measurements":     {"GET":  (403, 200, 200, 200, 403, 403, 403, 403)},
+    "clinical:measurement_create": {"GET": (403, 200, 200, 200, 403, 403, 403, 403),
+                                    "POST": (403, 200, 200, 200, 403, 403, 403, 403)},
+    "clinical:measurement_withdraw": {"GET": (403, 200, 200, 200, 403, 403, 403, 403),
+                                      "POST": (403, 200, 200, 200, 403, 403, 403, 403)},
+
     # --- consultations ----------------------------------------------------------------------
     "consultations:list":        {"GET":  (403, 200, 200, 200, 200, 200, 403, 403)},
     "consultations:create":      {"GET":  (403, 200, 200, 200, 200, 200, 403, 403),
@@ -382,6 +405,8 @@ READERS = {
     "social_action_notes": SOCIAL_NOTES,
     "social_update_note": SOCIAL_NOTES,
     "alert_allergy": MEDICAL,
+    "problem_medical": MEDICAL,
+    "problem_psychiatric": PSY,
     "alert_behaviour": ALL - {C},
     "vaccination_batch": MEDICAL,
     "lab_laboratory": MEDICAL,

@@ -164,6 +164,15 @@ def build_world() -> World:
     Alert.objects.create(patient=patient, kind="behaviour", recorded_by=author,
                          text=marker("alert_behaviour"))
 
+    # The problem list: a medical problem and a psychiatric one (clinical.rules), and measures.
+    from clinical import services as clinical_services
+    problem = clinical_services.problem_record(
+        patient=patient, code="F11.2", label=marker("problem_medical"), actor=author).problem
+    psychiatric_problem = clinical_services.problem_record(
+        patient=patient, code="F32.1", label=marker("problem_psychiatric"), actor=author).problem
+    measurement = clinical_services.measurement_record(
+        patient=patient, values={"weight_kg": Decimal(70)}, actor=author)
+
     # A draft of the author's (to edit and sign), and the neighbour's prescription held after
     # five days without a dose (to review).
     draft = ConsultationFactory(patient=patient, author=author, discipline="medical",
@@ -213,7 +222,8 @@ def build_world() -> World:
                  prescription=prescription, dispensation=dispensation, receipt=receipt,
                  pharmacy_prescription=pharmacy_prescription,
                  income=income, social_action=social_action, site=site, tdi=tdi, photo=photo,
-                 alert=alert,
+                 alert=alert, problem=problem, psychiatric_problem=psychiatric_problem,
+                 measurement=measurement,
                  markers=markers)
 
 
@@ -279,6 +289,15 @@ URL_ARGS = {
     "alerts:list": lambda w: [w.patient.pk],
     "alerts:create": lambda w: [w.patient.pk],
     "alerts:end": lambda w: [w.alert.pk],
+    "clinical:summary": lambda w: [w.patient.pk],
+    "clinical:problem_create": lambda w: [w.patient.pk],
+    "clinical:problem_detail": lambda w: [w.problem.pk],
+    "clinical:problem_detail[psychiatric]": lambda w: [w.psychiatric_problem.pk],
+    "clinical:problem_correct": lambda w: [w.problem.pk],
+    "clinical:problem_correct[psychiatric]": lambda w: [w.psychiatric_problem.pk],
+    "clinical:measurements": lambda w: [w.patient.pk],
+    "clinical:measurement_create": lambda w: [w.patient.pk],
+    "clinical:measurement_withdraw": lambda w: [w.measurement.pk],
     "reporting:file_active": lambda w: [day().year],
     "reporting:file_active_explain": lambda w: [day().year, "annual_active_patients"],
     "reporting:outreach_arrivals": lambda w: [day().year],

@@ -400,7 +400,8 @@ def test_consultation_page_constant_queries_with_its_amendments(
     url = consultation.get_absolute_url()
     doctor_client.get(url)
     # Session, user, permissions (2), roles; the consultation, its amendments with their
-    # authors; the patient's alerts (the banner); the audit row; session save (3).
-    with django_assert_num_queries(12):
+    # authors; the patient's alerts (the banner) and the clinical app's "ECG due" beside
+    # them; the audit row; session save (3).
+    with django_assert_num_queries(13):
         response = doctor_client.get(url)
     assert response.content.decode().count("Amendment text") == amendments

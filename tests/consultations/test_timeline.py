@@ -87,10 +87,11 @@ def test_timeline_of_unknown_patient_is_404(doctor_client):
     assert doctor_client.get(reverse("consultations:timeline", args=[999999])).status_code == 404
 
 
-# The patient's alerts for the banner: one query, none for the coordinator who reads none.
+# The patient's alerts for the banner: one query, none for the coordinator who reads none;
+# one more for the readers of QT alerts (nurses, doctors): the clinical app's "ECG due".
 @pytest.mark.parametrize("fixture,queries", [
-    ("doctor_user", 20), ("reception_user", 20), ("psychologist_user", 20),
-    ("social_worker_user", 20), ("nurse_user", 20), ("coordinator_user", 19),
+    ("doctor_user", 21), ("reception_user", 20), ("psychologist_user", 20),
+    ("social_worker_user", 20), ("nurse_user", 21), ("coordinator_user", 19),
 ])
 def test_timeline_constant_queries_with_1_and_50_of_each_kind(client, request, staff_factory,
                                                               django_assert_num_queries,

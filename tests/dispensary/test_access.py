@@ -250,8 +250,9 @@ def long_record(patient, count, *, doctor):
 #: the page of entries and their count, the prescriptions, the day's rules (three, with the
 #: centre's calendar), the reviews, the patient's episodes (a return after a lapse is said
 #: at the counter), the audit row (with its savepoint) and the session's save; the patient's
-#: active alerts for the day's rules and for the banner (two).
-RECORD_QUERIES = 20
+#: active alerts for the day's rules and for the banner (two), and the clinical app's "ECG
+#: due" in the banner.
+RECORD_QUERIES = 21
 
 
 @pytest.mark.parametrize("count", [1, 12])

@@ -203,6 +203,13 @@ FORMS = [
     FuzzForm("labs:treatment_end", D, shows=PATIENT_PAGES),
     FuzzForm("labs:treatment_cancel", D, shows=PATIENT_PAGES),
     FuzzForm("labs:import", D),
+    # clinical
+    FuzzForm("clinical:problem_create", D, shows=("clinical:summary", "patients:detail")),
+    FuzzForm("clinical:problem_correct", D,
+             shows=("clinical:problem_detail", "clinical:summary")),
+    FuzzForm("clinical:measurement_create", N,
+             shows=("clinical:measurements", "clinical:summary", "patients:detail")),
+    FuzzForm("clinical:measurement_withdraw", N, shows=("clinical:measurements",)),
     # reporting
     FuzzForm("reporting:tdi", R, shows=("reporting:tdi",)),
     FuzzForm("reporting:file_active_declare", C, shows=("reporting:file_active",),

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 #: The apps whose records the audit trail names.
 PROJECT_APPS = ("mass", "patients", "consultations", "dispensary", "social", "reporting",
-                "alerts", "outreach")
+                "alerts", "outreach", "clinical", "vaccinations", "labs")
 
 
 def en_client(user) -> Client:

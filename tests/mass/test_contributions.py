@@ -5,6 +5,7 @@ a name already taken."""
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from clinical import panels as clinical_panels
 from consultations import panels as consultation_panels
 from consultations import selectors as consultation_selectors
 from dispensary import panels as dispensary_panels
@@ -52,6 +53,7 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "tdi": reporting_panels.tdi_context,
         "vaccinations": vaccination_panels.vaccinations_context,
         "labs": labs_panels.labs_context,
+        "clinical": clinical_panels.clinical_panel_context,
     }
     sections = {key: section.context for key, section in contributions.SUMMARY_SECTIONS.items()}
     assert sections == {
@@ -62,6 +64,14 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "social": social_panels.summary_context,
         "vaccinations_due": vaccination_panels.vaccinations_due_context,
         "latest_tests": labs_panels.latest_tests_context,
+    }
+    clinical_sections = {key: section.context
+                         for key, section in contributions.CLINICAL_SUMMARY_SECTIONS.items()}
+    assert clinical_sections == {
+        "problems": clinical_panels.problems_section,
+        "alerts": clinical_panels.alerts_section,
+        "treatment": clinical_panels.prescription_section,
+        "measures": clinical_panels.measures_section,
     }
 
 

@@ -8,8 +8,8 @@ from mass.accounts.demo import DEMO_PASSWORD, accounts_text, seed_closure, seed_
 
 # Each app that has demo records provides ``<app>.demo.seed(*, years, scale, stdout)``;
 # they run in this order because later apps attach records to earlier ones.
-DEMO_APPS = ["patients", "consultations", "dispensary", "alerts", "social", "reporting",
-             "vaccinations", "labs"]
+DEMO_APPS = ["patients", "consultations", "dispensary", "alerts", "clinical", "social",
+             "reporting", "vaccinations", "labs"]
 
 
 class Command(BaseCommand):
