@@ -15,10 +15,11 @@ class VaccinationsConfig(AppConfig):
             key="vaccinations", title=_("Vaccinations"),
             template="vaccinations/panel_vaccinations.html",
             context=panels.vaccinations_context, order=72))
-        # The printed summary (until the clinical summary's registry exists on this branch):
-        # the doses due, with the same read rule.
-        c.SUMMARY_SECTIONS.register_panel(c.Panel(
-            key="vaccinations_due", title=_("Vaccinations due"),
-            template=summary.TEMPLATE,
-            context=panels.vaccinations_due_context, order=72))
+        # "Vaccinations due" on the clinical summary and on the printed summary of the file,
+        # with the same read rule.
+        due = c.Panel(key="vaccinations_due", title=_("Vaccinations due"),
+                      template=summary.TEMPLATE,
+                      context=panels.vaccinations_due_context, order=50)
+        c.CLINICAL_SUMMARY_SECTIONS.register_panel(due)
+        c.SUMMARY_SECTIONS.register_panel(due)
         c.TIMELINE_KINDS.register(self.name, selectors.doses_timeline_kind)

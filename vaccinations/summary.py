@@ -1,7 +1,7 @@
 """The section "Vaccinations due" of the clinical summary (issue 17 part 6), as a plain
-provider ``(patient, request) -> context | None`` with its template, for the lead to register
-on the clinical summary's registry at the merge. Until then it is registered on the printed
-summary (``SUMMARY_SECTIONS``, through vaccinations.panels.vaccinations_due_context)."""
+provider ``(patient, request) -> context | None`` with its template, registered on the clinical
+summary and on the printed summary (vaccinations.apps, through
+vaccinations.panels.vaccinations_due_context)."""
 
 from vaccinations import selectors
 

@@ -16,7 +16,13 @@ from mass.accounts.roles import Role
 from mass.models import AuditEvent
 from tests.conftest import EN, make_staff
 from tests.dispensary.conftest import own_client
-from tests.factories import PatientFactory, PrescriptionFactory
+from tests.factories import (
+    LabResultFactory,
+    PatientFactory,
+    PrescriptionFactory,
+    VaccinationCourseFactory,
+    VaccinationDoseFactory,
+)
 
 
 @pytest.fixture
@@ -30,9 +36,12 @@ def doctor_user(db):
 
 
 def records(patient, actor, count):
-    """``count`` problems, measures and alerts."""
+    """``count`` problems, measures, alerts, hepatitis B courses begun and lab results."""
     codes = ["F11.2", "J45.9", "B18.2", "I10", "E11.9"]
     for index in range(count):
+        course = VaccinationCourseFactory(patient=patient, started_by=actor)
+        VaccinationDoseFactory(course=course, given_by=actor)
+        LabResultFactory(patient=patient, recorded_by=actor)
         services.problem_record(patient=patient, code=codes[index], actor=actor)
         services.measurement_record(patient=patient, actor=actor, values={
             "weight_kg": Decimal(60 + index), "systolic_mmhg": 120, "diastolic_mmhg": 80,
@@ -47,7 +56,9 @@ def test_summary_shows_problems_alerts_treatment_and_measures(patient, doctor_us
     client = own_client(doctor_user)
     response = client.get(reverse("clinical:summary", args=[patient.pk]), **EN)
     html = response.content.decode()
-    for key in ("problems", "alerts", "treatment", "measures"):
+    # The clinical app's own sections, and those vaccinations and labs add.
+    for key in ("problems", "alerts", "treatment", "measures", "vaccinations_due",
+                "latest_tests"):
         assert f'data-summary-section="{key}"' in html
     assert "F11.2" in html and "J45.9" in html and "Allergy 1" in html and "431 ms" in html
     assert 'data-prescription="' in html and "70" in html
@@ -90,6 +101,9 @@ def test_queries_do_not_grow_with_the_records(patient, doctor_user, url_name,
     for _index in range(4):
         services.measurement_record(patient=patient, values={"pulse_bpm": 70, "qtc_ms": 440},
                                     actor=doctor_user)
+        LabResultFactory(patient=patient, recorded_by=doctor_user)
+        course = VaccinationCourseFactory(patient=patient, started_by=doctor_user)
+        VaccinationDoseFactory(course=course, given_by=doctor_user)
     with django_assert_num_queries(len(one.captured_queries)):
         html = client.get(url).content.decode()
     assert html.count("data-problem=") == 5
