@@ -6,6 +6,7 @@ from django.urls import reverse
 from mass.models import AuditEvent
 from outreach.models import OutreachDevice, SyncedRecord
 from patients.models import Visit
+from tests.conftest import EN
 from tests.factories import PatientFactory
 from tests.outreach.conftest import record, sync
 
@@ -43,7 +44,7 @@ def test_device_register_for_reception_is_403(reception_client):
 
 def test_coordinator_lists_devices_and_disables_a_lost_one(coordinator_client, coordinator_user,
                                                           device):
-    page = coordinator_client.get(reverse("outreach:devices"))
+    page = coordinator_client.get(reverse("outreach:devices"), **EN)
     assert device.name in page.content.decode() and "Disable (lost)" in page.content.decode()
 
     response = coordinator_client.post(reverse("outreach:device_disable", args=[device.pk]))

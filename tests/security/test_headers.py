@@ -78,6 +78,10 @@ NOT_A_PAGE = {
     "/accounts/login/": 302,  # already signed in
     "/accounts/two-factor/verify/": 302,  # no second factor waiting
     "/consultations/screening/new/": 404,  # no ?patient=
+    "/labs/results/new/": 404,  # no ?patient=
+    "/labs/treatments/new/": 404,  # no ?patient=
+    "/vaccinations/new/": 404,  # no ?patient=
+    "/labs/figures/": 302,  # to the current year's figures
     **{url: 405 for url in ["/accounts/logout/", "/accounts/two-factor/recovery-codes/",
                             "/language/", "/reception/arrivals/", "/reception/harm-reduction/",
                             "/staff/security/unlock/", "/outreach/api/devices/",
