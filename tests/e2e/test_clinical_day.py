@@ -1,8 +1,7 @@
 """A doctor's day with the clinical record (issue 17), in a real browser: on the file of a
 patient on 120 mg of methadone without a recent ECG, "ECG due" shows; the doctor records a
-diagnosis found by English words, then the QTc of today's ECG, and sees both on the clinical
-summary, where "ECG due" is gone. (The vaccination and the HCV RNA result of the issue's
-scenario come with the vaccinations and labs apps.)"""
+diagnosis found by English words, the QTc of today's ECG, a first dose of hepatitis B vaccine
+and an HCV RNA result, and sees them all on the clinical summary, where "ECG due" is gone."""
 
 from decimal import Decimal
 
@@ -33,6 +32,8 @@ def ibis(staff_factory, _reference_data_for_transactional_test):
 
 def test_doctor_records_a_diagnosis_and_a_qtc_and_sees_them_on_the_summary(page, steps, ibis):
     from clinical.models import Measurement, ProblemVersion
+    from labs.models import LabResult
+    from vaccinations.models import VaccinationDose
     patient = ibis.patient
 
     login(page, "e2e_doctor")
@@ -68,8 +69,38 @@ def test_doctor_records_a_diagnosis_and_a_qtc_and_sees_them_on_the_summary(page,
     steps.shot("measures-charts")
     assert Measurement.objects.get(patient=patient).qtc_ms == 468
 
-    # The clinical summary: the diagnosis, the QTc, the treatment; no longer "ECG due".
+    # A first dose of hepatitis B vaccine, on the schedule for people hard to reach.
+    page.goto(f"/patients/{patient.pk}/")
+    page.locator("[data-panel=vaccinations]").get_by_role(
+        "link", name="New vaccination course").click()
+    page.select_option("select[name=vaccine]", "hbv")
+    page.select_option("select[name=schedule]", "accelerated")
+    page.fill("input[name=batch]", "HBV-E2E-7")
+    page.get_by_role("button", name="Save").click()
+    dose = VaccinationDose.objects.get(course__patient=patient)
+    assert (dose.number, dose.batch, dose.course.schedule) == (1, "HBV-E2E-7", "accelerated")
+
+    # The HCV viral load from the lab.
+    page.goto(f"/patients/{patient.pk}/")
+    page.locator("[data-panel=labs]").get_by_role("link", name="New lab result").click()
+    page.select_option("select[name=test]", "hcv_rna")
+    page.select_option("select[name=reading]", "positive")
+    page.fill("input[name=value]", "520000")
+    page.fill("input[name=unit]", "IU/mL")
+    page.fill("input[name=laboratory]", "LHUB-ULB")
+    steps.shot("lab-result-form")
+    page.get_by_role("button", name="Save").click()
+    result = LabResult.objects.get(patient=patient)
+    assert (result.test, result.value, result.unit) == ("hcv_rna", Decimal("520000"), "IU/mL")
+
+    # The clinical summary: the diagnosis, the QTc, the treatment, the vaccine due next and
+    # the cascade's step; no longer "ECG due".
+    page.goto(f"/patients/{patient.pk}/")
     page.get_by_role("link", name="Clinical summary").click()
+    due = page.locator("[data-summary-section=vaccinations_due] [data-summary-vaccinations-due]")
+    expect(due).to_be_visible()
+    expect(page.locator(f"[data-summary-section=latest_tests] "
+                        f"[data-summary-result='{result.pk}']")).to_be_visible()
     expect(page.locator("[data-summary-section=measures]")).to_contain_text("468 ms")
     expect(page.locator("[data-summary-section=problems]")).to_contain_text("F11.2")
     expect(page.locator("[data-summary-section=treatment]")).to_contain_text("120")
