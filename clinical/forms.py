@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from clinical.models import ProblemVersion
@@ -51,7 +52,7 @@ class MeasurementForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for measure in MEASURES:
-            label = f"{str(measure.label).capitalize()} ({measure.unit})"
+            label = f"{capfirst(measure.label)} ({measure.unit})"
             if measure.field in ("weight_kg", "temperature_c"):
                 field = forms.DecimalField(label=label, decimal_places=1, required=False)
             else:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -132,7 +133,7 @@ def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measur
             raise ValidationError(
                 _("%(measure)s: %(value)s %(unit)s is outside the plausible range "
                   "(%(low)s–%(high)s %(unit)s); check the figure. Nothing was recorded.")
-                % {"measure": str(measure.label).capitalize(), "value": value,
+                % {"measure": capfirst(measure.label), "value": value,
                    "unit": measure.unit, "low": measure.low, "high": measure.high},
                 code=field)
     if ("systolic_mmhg" in values) != ("diastolic_mmhg" in values):
