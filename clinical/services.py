@@ -16,6 +16,7 @@ from alerts.models import Alert
 from clinical import icd10, rules
 from clinical.models import Measurement, MeasurementWithdrawal, Problem, ProblemVersion
 from clinical.selectors import qtc_needs_doctor
+from dispensary.rules import QTC_DOCTOR_FIRST_MS
 from mass.audit import Action, audit_record
 from patients.services import patient_check_open
 
@@ -153,8 +154,7 @@ def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measur
     latest = not Measurement.objects.filter(patient=patient, qtc_ms__isnull=False,
                                             taken_at__gt=taken_at,
                                             withdrawal__isnull=True).exists()
-    if qtc_needs_doctor(qtc) and latest and not Alert.objects.filter(
-            patient=patient, kind=Alert.Kind.DOCTOR_FIRST, ended_at__isnull=True).exists():
+    if qtc_needs_doctor(qtc) and latest and not _qtc_alert_standing(patient):
         alert = Alert.objects.create(
             patient=patient, kind=Alert.Kind.DOCTOR_FIRST, recorded_by=actor, recorded_at=now,
             text=(_("QTc %(qtc)s ms on %(date)s: a doctor sees the person before any dose")
@@ -163,6 +163,20 @@ def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measur
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=alert,
                      summary=gettext_noop("alert recorded"))
     return measurement
+
+
+def _qtc_alert_standing(patient) -> bool:
+    """Whether a "doctor before any dose" raised by an earlier high QTc still stands, so that
+    a second high QTc does not pile up another alert to end. Only one raised by a QTc counts:
+    one for another reason (drowsiness) would be ended by a doctor who never saw the ECG.
+    Such an alert is the one written with its measurement, at the same ``recorded_at``. Its
+    row is locked: a doctor ending it at this moment makes this read wait and find it ended,
+    and the new QTc then raises an alert of its own."""
+    high_qtcs = Measurement.objects.filter(patient=patient, qtc_ms__gt=QTC_DOCTOR_FIRST_MS)
+    return (Alert.objects.select_for_update(of=("self",))
+            .filter(patient=patient, kind=Alert.Kind.DOCTOR_FIRST, ended_at__isnull=True,
+                    recorded_at__in=high_qtcs.values("recorded_at"))
+            .exists())
 
 
 @transaction.atomic

@@ -171,6 +171,21 @@ def test_qtc_above_500_stops_the_dose_until_a_doctor_ends_the_alert(nurse, docto
     assert Dispensation.objects.filter(prescription=rx, date=day(), status="given").exists()
 
 
+def test_high_qtc_is_not_swallowed_by_an_alert_for_another_reason(nurse, doctor, patient):
+    rx = methadone(patient, 80)
+    drowsy = Alert.objects.create(patient=patient, kind="doctor_first", text="Very drowsy",
+                                  recorded_by=make_staff(Role.DOCTOR, username="t_m_doc2"))
+    measure(nurse, patient, qtc_ms=str(QTC_DOCTOR_FIRST_MS + 60))
+    qtc_alert = Alert.objects.get(patient=patient, kind="doctor_first", ended_at__isnull=True,
+                                  text__contains=str(QTC_DOCTOR_FIRST_MS + 60))
+    # The doctor ends the drowsiness alert: the ECG's still stops the dose.
+    doctor.post(reverse("alerts:end", args=[drowsy.pk]), {"reason": "Not drowsy today"})
+    assert "A doctor must see this person before any dose" in give(nurse, rx).content.decode()
+    assert not Dispensation.objects.filter(prescription=rx, date=day()).exists()
+    doctor.post(reverse("alerts:end", args=[qtc_alert.pk]), {"reason": "ECG seen, dose kept"})
+    assert give(nurse, rx).status_code == 302
+
+
 def test_qtc_at_500_records_no_alert(nurse, patient):
     measure(nurse, patient, qtc_ms=str(QTC_DOCTOR_FIRST_MS))
     assert not Alert.objects.filter(patient=patient).exists()
