@@ -250,8 +250,17 @@ def _record_write(raw: dict, *, record_uuid, batch: Batch) -> Made:
     return made
 
 
+def _is_id(value) -> bool:
+    """A database id as JSON sends it: an int (not a bool, which is one in Python). Checked
+    before the value is a key of the batch's caches: a list or an object is not hashable."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _made_at(value, *, now) -> datetime.datetime:
-    made_at = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        made_at = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but no such time: 30 February, an offset of 99 hours
+        made_at = None
     if made_at is None or timezone.is_naive(made_at):
         _refuse(_("The record has no valid time (ISO 8601 with its offset)."), "made_at")
     if made_at > now + CLOCK_MARGIN:
@@ -266,11 +275,10 @@ def _made_at(value, *, now) -> datetime.datetime:
 
 
 def _site(value, batch: Batch) -> Site:
+    if not _is_id(value):
+        _refuse(_("Unknown or closed site."), "site")
     if value not in batch.sites:
-        site = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            site = Site.objects.filter(pk=value, is_active=True).first()
-        batch.sites[value] = site
+        batch.sites[value] = Site.objects.filter(pk=value, is_active=True).first()
     site = batch.sites[value]
     if site is None:
         _refuse(_("Unknown or closed site."), "site")
@@ -289,7 +297,9 @@ def _patient(raw: dict, batch: Batch) -> Patient | None:
         _refuse(_("A record is about a file or a new person, not both."), "patient")
     if person is not None:
         try:
-            person_uuid = uuid.UUID(str(person))
+            if not isinstance(person, str):
+                raise ValueError(person)
+            person_uuid = uuid.UUID(person)
         except ValueError:
             _refuse(_("Unknown person."), "person")
         registered = SyncedRecord.objects.filter(uuid=person_uuid, user=batch.actor,
@@ -300,7 +310,7 @@ def _patient(raw: dict, batch: Batch) -> Patient | None:
         patient_id = registered.patient_id
     if patient_id is None:
         return None
-    if not isinstance(patient_id, int) or isinstance(patient_id, bool):
+    if not _is_id(patient_id):
         _refuse(_("Unknown patient file."), "patient")
     if not batch.actor.has_perm("patients.view_patient"):
         _refuse(_("Your role may not record on patient files."), "role")
