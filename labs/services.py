@@ -81,10 +81,16 @@ def lab_result_build(*, patient, test: str, sample_date: datetime.date | None,
         errors["substances"] = _("Substances are the result of a urine drug screen only.")
     if errors:
         raise ValidationError(errors, code="invalid")
-    return LabResult(patient=patient, test=test, sample_date=sample_date,
-                     laboratory=laboratory.strip(), reading=reading, value=value, unit=unit,
-                     reference_low=reference_low, reference_high=reference_high,
-                     genotype=genotype, substances=substances, recorded_by=actor)
+    result = LabResult(patient=patient, test=test, sample_date=sample_date,
+                       laboratory=laboratory.strip(), reading=reading, value=value, unit=unit,
+                       reference_low=reference_low, reference_high=reference_high,
+                       genotype=genotype, substances=substances, recorded_by=actor)
+    # The fields' own limits (a unit of at most 20 characters, a value of at most 3 decimal
+    # places...), which a lab's file does not know: refused here, by field, rather than by
+    # the database as a server error. Without the foreign keys, which are objects already
+    # read, and without the constraints, whose rules are the ones above (one query each).
+    result.clean_fields(exclude=["patient", "recorded_by", "imported_from"])
+    return result
 
 
 @transaction.atomic

@@ -274,6 +274,30 @@ def test_import_with_errors_writes_nothing_and_names_file_line_column(doctor_cli
     assert not LabImport.objects.exists()
 
 
+def test_import_of_values_too_long_for_their_fields_writes_nothing_and_says_where(
+        doctor_client):
+    """What the database would refuse (a DataError, a server error) is refused as every other
+    error of the file: where, and why, and nothing written."""
+    patient = PatientFactory()
+    number = patient.file_number
+    text = HEADER + (
+        f"{number};hcv_rna;{days_ago(3)};positive;250000;IU/mL;;;LHUB\n"
+        f"{number};hcv_rna;{days_ago(3)};positive;250000;{'u' * 21};;;LHUB\n"
+        f"{number};hcv_rna;{days_ago(3)};positive;;;;;{'L' * 121}\n"
+        f"{number};hcv_rna;{days_ago(3)};positive;1.23456;IU/mL;;;LHUB\n"
+        f"{number};hcv_rna;{days_ago(3)};positive;;;0.0001;;LHUB\n")
+    before = writes()
+    response = doctor_client.post(reverse("labs:import"), {"file": upload(text)}, **EN)
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "lhub-2026-12.csv, line 3, column unit: " in errors and "at most 20" in errors
+    assert "line 4, column laboratory: " in errors and "at most 120" in errors
+    assert "line 5, column value: " in errors and "3 decimal places" in errors
+    assert "line 6, column reference_low: " in errors
+    assert writes() == before
+    assert not LabImport.objects.exists()
+
+
 def test_import_is_for_doctors(client, role_users):
     for role, user in role_users.items():
         client.force_login(user)
