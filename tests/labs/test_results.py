@@ -298,6 +298,28 @@ def test_import_of_values_too_long_for_their_fields_writes_nothing_and_says_wher
     assert not LabImport.objects.exists()
 
 
+def test_same_file_imported_twice_is_refused_naming_the_first_import(doctor_client,
+                                                                    doctor_user):
+    patient = PatientFactory()
+    text = HEADER + f"{patient.file_number};hbsag;{days_ago(1)};negative;;;;;LHUB\n"
+    doctor_client.post(reverse("labs:import"), {"file": upload(text)})
+    first = LabImport.objects.get()
+    before = writes()
+
+    # The same bytes under another name: the lab sent it twice, or it was saved twice.
+    response = doctor_client.post(reverse("labs:import"),
+                                  {"file": upload(text, name="copy.csv")}, **EN)
+
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "already imported" in errors and first.file_name in errors
+    assert (doctor_user.get_full_name() or doctor_user.get_username()) in errors
+    assert timezone.localtime(first.imported_at).strftime("%Y") in errors
+    assert writes() == before
+    assert LabImport.objects.count() == 1
+    assert LabResult.objects.filter(patient=patient).count() == 1
+
+
 def test_import_is_for_doctors(client, role_users):
     for role, user in role_users.items():
         client.force_login(user)
