@@ -136,5 +136,6 @@ def test_duplicates_page_queries_do_not_grow(coordinator_client, coordinator_use
     duplicate()
     duplicate()
     with django_assert_num_queries(len(one)):
-        response = coordinator_client.get(reverse("outreach:duplicates"))
+        response = coordinator_client.get(reverse("outreach:duplicates"),
+                                          HTTP_ACCEPT_LANGUAGE="en")
     assert response.content.decode().count("similar alias") == 3
