@@ -166,16 +166,23 @@ def record_sync(*, raw, batch: Batch) -> dict:
         return _answer(raw_uuid, REFUSED, _("This device is not registered for you: register "
                                             "it again from the outreach page."))
     if batch.device.is_disabled:
-        device_refusal_record(device=batch.device, actor=actor, what="sync",
-                              record_uuid=record_uuid)
-        return _answer(raw_uuid, REFUSED, _("Device disabled: it was reported lost. Nothing "
-                                            "from it is accepted; record this at the desk."))
+        return _disabled_device_refusal(batch, record_uuid=record_uuid, raw_uuid=raw_uuid)
     earlier = _earlier(record_uuid, actor, raw_uuid=raw_uuid)
     if earlier is not None:
         return earlier
     try:
         with transaction.atomic():
+            # The device was read once for the request; a coordinator may disable it while
+            # a long batch is received: read again in each record's transaction, so what
+            # comes after the disable is refused. Without a lock: a record whose check ran
+            # before the disable committed is one made before it.
+            if not OutreachDevice.objects.filter(pk=batch.device.pk,
+                                                 disabled_at__isnull=True).exists():
+                raise _DisabledMeanwhile
             made = _record_write(raw, record_uuid=record_uuid, batch=batch)
+    except _DisabledMeanwhile:
+        batch.device.refresh_from_db()
+        return _disabled_device_refusal(batch, record_uuid=record_uuid, raw_uuid=raw_uuid)
     except ValidationError as refusal:
         return _answer(raw_uuid, REFUSED, " ".join(refusal.messages))
     except IntegrityError:
@@ -187,6 +194,18 @@ def record_sync(*, raw, batch: Batch) -> dict:
         return _answer(raw_uuid, REFUSED, _("The database refused this record: record it at "
                                             "the desk."))
     return _answer(raw_uuid, ACCEPTED, made.reason, made.patient_id)
+
+
+class _DisabledMeanwhile(Exception):
+    """The device was disabled after the sync request read it: leaves the record's
+    transaction, which writes nothing."""
+
+
+def _disabled_device_refusal(batch: Batch, *, record_uuid, raw_uuid) -> dict:
+    device_refusal_record(device=batch.device, actor=batch.actor, what="sync",
+                          record_uuid=record_uuid)
+    return _answer(raw_uuid, REFUSED, _("Device disabled: it was reported lost. Nothing "
+                                        "from it is accepted; record this at the desk."))
 
 
 def _earlier(record_uuid, actor, *, raw_uuid) -> dict | None:

@@ -43,7 +43,7 @@ def test_device_register_for_reception_is_403(reception_client):
 
 def test_coordinator_lists_devices_and_disables_a_lost_one(coordinator_client, coordinator_user,
                                                           device):
-    page = coordinator_client.get(reverse("outreach:devices"))
+    page = coordinator_client.get(reverse("outreach:devices"), HTTP_ACCEPT_LANGUAGE="en")
     assert device.name in page.content.decode() and "Disable (lost)" in page.content.decode()
 
     response = coordinator_client.post(reverse("outreach:device_disable", args=[device.pk]))
@@ -94,6 +94,42 @@ def test_lost_device_pending_records_are_refused_each_audited(
                                          action=AuditEvent.Action.LOGIN_FAILED)
     assert sorted(event.details["uuid"] for event in refusals) == sorted(
         record["uuid"] for record in pending)
+
+
+def test_records_after_a_disable_during_the_sync_are_refused(
+        nurse_api, device, shelter, coordinator_user):
+    """The coordinator disables the device while its batch is being received: the records
+    after the disable are refused. The disable is made, through its service on the same
+    database, right after the first record is written (a hook on the connection, so the
+    moment is the same on every run)."""
+    from django.db import connection
+
+    from outreach.services import device_disable
+    patient = PatientFactory()
+    batch = [record("contact", site=shelter, patient=patient, purpose=purpose)
+             for purpose in ("social", "consultation", "other")]
+    disabled = []
+
+    def disable_after_first_record(execute, sql, params, many, context):
+        answer = execute(sql, params, many, context)
+        if not disabled and sql.startswith('INSERT INTO "outreach_syncedrecord"'):
+            disabled.append(True)
+            device_disable(device=device, actor=coordinator_user)
+        return answer
+
+    with connection.execute_wrapper(disable_after_first_record):
+        answers = sync(nurse_api, device, batch).json()["results"]
+
+    assert [a["status"] for a in answers] == ["accepted", "refused", "refused"]
+    assert all("Device disabled" in a["reason"] for a in answers[1:])
+    assert [str(u) for u in SyncedRecord.objects.values_list("uuid", flat=True)] == [
+        batch[0]["uuid"]]
+    assert Visit.objects.filter(patient=patient).count() == 1
+    refusals = AuditEvent.objects.filter(object_type="outreach.outreachdevice",
+                                         object_id=str(device.pk),
+                                         action=AuditEvent.Action.LOGIN_FAILED)
+    assert sorted(event.details["uuid"] for event in refusals) == sorted(
+        r["uuid"] for r in batch[1:])
 
 
 def test_lost_device_gets_no_round(nurse_api, device, shelter, coordinator_user):
