@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -45,6 +46,10 @@ NOTE_MAX_CHARS = 2000
 #: Records in one sync request (a round is a few dozen; the device sends in chunks).
 SYNC_MAX_RECORDS = 500
 DEVICE_NAME_MAX = 100
+#: After a device of a member is disabled (lost), no new device for that member for this
+#: long: the lost phone may keep the password and the authenticator, and its page registers
+#: itself again when refused. By then whatever round the lost phone held has expired.
+DISABLED_DEVICE_WAIT = datetime.timedelta(hours=ROUND_HOURS)
 
 ACCEPTED, ALREADY, REFUSED = "accepted", "already", "refused"
 K = SyncedRecord.Kind
@@ -78,7 +83,6 @@ INITIATION_DISCIPLINES = (Consultation.Discipline.MEDICAL, Consultation.Discipli
 # --- devices ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def device_register(*, name: str, actor) -> OutreachDevice:
     name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
@@ -87,22 +91,52 @@ def device_register(*, name: str, actor) -> OutreachDevice:
     if len(name) > DEVICE_NAME_MAX:
         raise ValidationError(_("The device's name is too long (at most %(max)s characters).")
                               % {"max": DEVICE_NAME_MAX}, code="name")
-    device = OutreachDevice.objects.create(user=actor, name=name)
-    audit_record(actor=actor, action=Action.CREATE, obj=device,
-                 summary=gettext_noop("outreach device %(name)s registered"),
-                 params={"name": name})
+    lost = (OutreachDevice.objects
+            .filter(user=actor, disabled_at__gt=timezone.now() - DISABLED_DEVICE_WAIT)
+            .order_by("-disabled_at").first())
+    if lost is not None:
+        # Audited in its own transaction, as a refused sync of a disabled device: it may be
+        # whoever holds the lost phone.
+        with transaction.atomic():
+            audit_record(actor=actor, action=Action.LOGIN_FAILED, obj=lost,
+                         summary=gettext_noop("new outreach device refused: %(name)s was "
+                                              "disabled (lost) recently"),
+                         params={"name": lost.name},
+                         details={"disabled_at": lost.disabled_at.isoformat()})
+        raise ValidationError(
+            _("Your device %(name)s was disabled as lost at %(when)s: a new device can be "
+              "registered for you from %(until)s. Meanwhile, record at the desk.")
+            % {"name": lost.name,
+               "when": date_format(timezone.localtime(lost.disabled_at),
+                                   "SHORT_DATETIME_FORMAT"),
+               "until": date_format(timezone.localtime(lost.disabled_at
+                                                       + DISABLED_DEVICE_WAIT),
+                                    "SHORT_DATETIME_FORMAT")},
+            code="disabled_recently")
+    with transaction.atomic():
+        device = OutreachDevice.objects.create(user=actor, name=name)
+        audit_record(actor=actor, action=Action.CREATE, obj=device,
+                     summary=gettext_noop("outreach device %(name)s registered"),
+                     params={"name": name})
     return device
 
 
 @transaction.atomic
 def device_disable(*, device: OutreachDevice, actor) -> OutreachDevice:
     """A lost or stolen device: from now on the server refuses what it sends (each record,
-    audited) and prepares no round for it. Once, for good."""
+    audited) and prepares no round for it. Once, for good. Its owner is logged out
+    everywhere (whoever holds the phone holds its session, and the page would register the
+    phone again as a new device), and may register no new device for
+    ``DISABLED_DEVICE_WAIT``."""
     device = OutreachDevice.objects.select_for_update().get(pk=device.pk)
     if device.is_disabled:
         raise ValidationError(_("This device was already disabled."), code="disabled")
     device.disabled_at, device.disabled_by = timezone.now(), actor
     device.save(update_fields=["disabled_at", "disabled_by"])
+    # The sessions' hash includes the stamp (mass.models.User.get_session_auth_hash): every
+    # open session of the owner ends, as at a second factor reset.
+    type(device.user).objects.filter(pk=device.user_id).update(
+        security_stamp=F("security_stamp") + 1)
     audit_record(actor=actor, action=Action.UPDATE, obj=device,
                  summary=gettext_noop("outreach device %(name)s of %(owner)s disabled (lost)"),
                  params={"name": device.name, "owner": device.user.get_username()})

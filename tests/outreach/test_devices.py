@@ -76,12 +76,15 @@ def test_nurse_may_not_disable_a_device(nurse_client, device):
 
 
 def test_lost_device_pending_records_are_refused_each_audited(
-        nurse_api, device, shelter, coordinator_user):
+        nurse_api, team_nurse, device, shelter, coordinator_user):
     from outreach.services import device_disable
     patient = PatientFactory()
     pending = [record("contact", site=shelter, patient=patient),
                record("material", site=shelter, lines=[{"code": "condom", "handed_out": 3}])]
     device_disable(device=device, actor=coordinator_user)
+    # The disable ended the owner's sessions; a new login, and the page still has the id.
+    team_nurse.refresh_from_db()
+    nurse_api.force_login(team_nurse)
 
     answers = sync(nurse_api, device, pending).json()["results"]
 
@@ -132,14 +135,70 @@ def test_records_after_a_disable_during_the_sync_are_refused(
         r["uuid"] for r in batch[1:])
 
 
-def test_lost_device_gets_no_round(nurse_api, device, shelter, coordinator_user):
+def test_lost_device_gets_no_round(nurse_api, team_nurse, device, shelter, coordinator_user):
     from outreach.services import device_disable
     device_disable(device=device, actor=coordinator_user)
+    team_nurse.refresh_from_db()  # its sessions ended: a new login
+    nurse_api.force_login(team_nurse)
 
     response = nurse_api.get(reverse("outreach:api_round"),
                              {"site": shelter.pk, "device": str(device.pk)})
 
     assert response.status_code == 403 and "people" not in response.json()
+
+
+def test_disabling_a_device_logs_its_owner_out_everywhere(nurse_api, team_nurse, device,
+                                                         shelter, coordinator_client):
+    """Whoever holds the lost phone holds its session: the disable ends it, so the page
+    cannot register the phone again as a new device without a new login."""
+    coordinator_client.post(reverse("outreach:device_disable", args=[device.pk]))
+
+    response = _register(nurse_api, {"name": "Team phone"})
+    round_response = nurse_api.get(reverse("outreach:api_round"),
+                                    {"site": shelter.pk, "device": str(device.pk)})
+
+    # Logged out: a nurse works on rounds, the anonymous request that is left does not.
+    assert response.status_code == round_response.status_code == 403
+    assert "people" not in round_response.json()
+    assert OutreachDevice.objects.filter(user=team_nurse).count() == 1
+    # The coordinator who disabled it stays logged in.
+    assert coordinator_client.get(reverse("outreach:devices")).status_code == 200
+
+
+def test_new_device_within_a_round_of_a_disable_is_refused_and_audited(
+        client, team_nurse, device, coordinator_user):
+    """Even after a new login (the lost phone may keep the password and the authenticator),
+    no new device for that member while a round of the lost one could still be held."""
+    from outreach.services import device_disable
+    device_disable(device=device, actor=coordinator_user)
+    team_nurse.refresh_from_db()  # its sessions ended: a new login
+    client.force_login(team_nurse)
+
+    response = _register(client, {"name": "Found phone"})
+
+    assert response.status_code == 400 and "disabled" in response.json()["error"]
+    assert OutreachDevice.objects.filter(user=team_nurse).count() == 1
+    assert AuditEvent.objects.filter(object_type="outreach.outreachdevice",
+                                     object_id=str(device.pk), actor=team_nurse,
+                                     action=AuditEvent.Action.LOGIN_FAILED).exists()
+
+
+def test_new_device_after_the_wait_is_registered(client, team_nurse, coordinator_user):
+    import datetime
+
+    from django.utils import timezone
+
+    from outreach.services import DISABLED_DEVICE_WAIT
+    # A phone lost long ago (written disabled at once: the table takes no backdated update).
+    OutreachDevice.objects.create(
+        user=team_nurse, name="Lost phone", disabled_by=coordinator_user,
+        disabled_at=timezone.now() - DISABLED_DEVICE_WAIT - datetime.timedelta(minutes=1))
+    client.force_login(team_nurse)
+
+    response = _register(client, {"name": "New phone"})
+
+    assert response.status_code == 201
+    assert OutreachDevice.objects.get(pk=response.json()["device"]).name == "New phone"
 
 
 def test_device_list_queries_do_not_grow_with_devices(coordinator_client, staff_factory,
