@@ -80,6 +80,9 @@ class LabImport(models.Model):
         verbose_name = _("lab file import")
         verbose_name_plural = _("lab file imports")
         ordering = ["-imported_at", "-id"]
+        # A file imported twice would record every result twice (labs.services).
+        constraints = [models.UniqueConstraint(fields=["sha256"],
+                                               name="labs_labimport_sha256_unique")]
 
     def __str__(self):
         return self.file_name

@@ -9,8 +9,9 @@ import io
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -81,10 +82,16 @@ def lab_result_build(*, patient, test: str, sample_date: datetime.date | None,
         errors["substances"] = _("Substances are the result of a urine drug screen only.")
     if errors:
         raise ValidationError(errors, code="invalid")
-    return LabResult(patient=patient, test=test, sample_date=sample_date,
-                     laboratory=laboratory.strip(), reading=reading, value=value, unit=unit,
-                     reference_low=reference_low, reference_high=reference_high,
-                     genotype=genotype, substances=substances, recorded_by=actor)
+    result = LabResult(patient=patient, test=test, sample_date=sample_date,
+                       laboratory=laboratory.strip(), reading=reading, value=value, unit=unit,
+                       reference_low=reference_low, reference_high=reference_high,
+                       genotype=genotype, substances=substances, recorded_by=actor)
+    # The fields' own limits (a unit of at most 20 characters, a value of at most 3 decimal
+    # places...), which a lab's file does not know: refused here, by field, rather than by
+    # the database as a server error. Without the foreign keys, which are objects already
+    # read, and without the constraints, whose rules are the ones above (one query each).
+    result.clean_fields(exclude=["patient", "recorded_by", "imported_from"])
+    return result
 
 
 @transaction.atomic
@@ -238,6 +245,23 @@ def _row_fields(row: dict) -> tuple[dict, dict]:
     return fields, errors
 
 
+def _already_imported_check(*, sha256: str, file_name: str) -> None:
+    """The same file (the same bytes, whatever its name) imported again would record every
+    result twice: refused, naming the earlier import so the doctor can find it."""
+    earlier = LabImport.objects.select_related("imported_by").filter(sha256=sha256).first()
+    if earlier is None:
+        return
+    by = earlier.imported_by
+    raise ValidationError(
+        _("%(file)s: this file was already imported on %(date)s by %(user)s (as %(earlier)s); "
+          "nothing imported again.")
+        % {"file": file_name, "earlier": earlier.file_name,
+           "date": date_format(timezone.localtime(earlier.imported_at),
+                               "SHORT_DATETIME_FORMAT"),
+           "user": by.get_full_name() or by.get_username()},
+        code="already_imported")
+
+
 @transaction.atomic
 def lab_results_import(*, file_name: str, content: bytes, actor) -> LabImport:
     """Import a lab's CSV file: every line or none. The refusal lists each error as "file,
@@ -247,6 +271,8 @@ def lab_results_import(*, file_name: str, content: bytes, actor) -> LabImport:
         return _("%(file)s, line %(line)s, column %(column)s: %(message)s") % {
             "file": file_name, "line": line, "column": column, "message": message}
 
+    sha256 = hashlib.sha256(content).hexdigest()
+    _already_imported_check(sha256=sha256, file_name=file_name)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -306,9 +332,13 @@ def lab_results_import(*, file_name: str, content: bytes, actor) -> LabImport:
                               for message in messages)
     if errors:
         raise ValidationError(errors, code="import")
-    imported = LabImport.objects.create(file_name=file_name[:200], rows=len(results),
-                                        sha256=hashlib.sha256(content).hexdigest(),
-                                        imported_by=actor)
+    try:
+        with transaction.atomic():
+            imported = LabImport.objects.create(file_name=file_name[:200], rows=len(results),
+                                                sha256=sha256, imported_by=actor)
+    except IntegrityError:  # the same file imported at the same moment by someone else
+        _already_imported_check(sha256=sha256, file_name=file_name)
+        raise
     for result in results:
         result.imported_from = imported
     LabResult.objects.bulk_create(results)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -45,6 +46,10 @@ NOTE_MAX_CHARS = 2000
 #: Records in one sync request (a round is a few dozen; the device sends in chunks).
 SYNC_MAX_RECORDS = 500
 DEVICE_NAME_MAX = 100
+#: After a device of a member is disabled (lost), no new device for that member for this
+#: long: the lost phone may keep the password and the authenticator, and its page registers
+#: itself again when refused. By then whatever round the lost phone held has expired.
+DISABLED_DEVICE_WAIT = datetime.timedelta(hours=ROUND_HOURS)
 
 ACCEPTED, ALREADY, REFUSED = "accepted", "already", "refused"
 K = SyncedRecord.Kind
@@ -78,7 +83,6 @@ INITIATION_DISCIPLINES = (Consultation.Discipline.MEDICAL, Consultation.Discipli
 # --- devices ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def device_register(*, name: str, actor) -> OutreachDevice:
     name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
@@ -87,22 +91,52 @@ def device_register(*, name: str, actor) -> OutreachDevice:
     if len(name) > DEVICE_NAME_MAX:
         raise ValidationError(_("The device's name is too long (at most %(max)s characters).")
                               % {"max": DEVICE_NAME_MAX}, code="name")
-    device = OutreachDevice.objects.create(user=actor, name=name)
-    audit_record(actor=actor, action=Action.CREATE, obj=device,
-                 summary=gettext_noop("outreach device %(name)s registered"),
-                 params={"name": name})
+    lost = (OutreachDevice.objects
+            .filter(user=actor, disabled_at__gt=timezone.now() - DISABLED_DEVICE_WAIT)
+            .order_by("-disabled_at").first())
+    if lost is not None:
+        # Audited in its own transaction, as a refused sync of a disabled device: it may be
+        # whoever holds the lost phone.
+        with transaction.atomic():
+            audit_record(actor=actor, action=Action.LOGIN_FAILED, obj=lost,
+                         summary=gettext_noop("new outreach device refused: %(name)s was "
+                                              "disabled (lost) recently"),
+                         params={"name": lost.name},
+                         details={"disabled_at": lost.disabled_at.isoformat()})
+        raise ValidationError(
+            _("Your device %(name)s was disabled as lost at %(when)s: a new device can be "
+              "registered for you from %(until)s. Meanwhile, record at the desk.")
+            % {"name": lost.name,
+               "when": date_format(timezone.localtime(lost.disabled_at),
+                                   "SHORT_DATETIME_FORMAT"),
+               "until": date_format(timezone.localtime(lost.disabled_at
+                                                       + DISABLED_DEVICE_WAIT),
+                                    "SHORT_DATETIME_FORMAT")},
+            code="disabled_recently")
+    with transaction.atomic():
+        device = OutreachDevice.objects.create(user=actor, name=name)
+        audit_record(actor=actor, action=Action.CREATE, obj=device,
+                     summary=gettext_noop("outreach device %(name)s registered"),
+                     params={"name": name})
     return device
 
 
 @transaction.atomic
 def device_disable(*, device: OutreachDevice, actor) -> OutreachDevice:
     """A lost or stolen device: from now on the server refuses what it sends (each record,
-    audited) and prepares no round for it. Once, for good."""
+    audited) and prepares no round for it. Once, for good. Its owner is logged out
+    everywhere (whoever holds the phone holds its session, and the page would register the
+    phone again as a new device), and may register no new device for
+    ``DISABLED_DEVICE_WAIT``."""
     device = OutreachDevice.objects.select_for_update().get(pk=device.pk)
     if device.is_disabled:
         raise ValidationError(_("This device was already disabled."), code="disabled")
     device.disabled_at, device.disabled_by = timezone.now(), actor
     device.save(update_fields=["disabled_at", "disabled_by"])
+    # The sessions' hash includes the stamp (mass.models.User.get_session_auth_hash): every
+    # open session of the owner ends, as at a second factor reset.
+    type(device.user).objects.filter(pk=device.user_id).update(
+        security_stamp=F("security_stamp") + 1)
     audit_record(actor=actor, action=Action.UPDATE, obj=device,
                  summary=gettext_noop("outreach device %(name)s of %(owner)s disabled (lost)"),
                  params={"name": device.name, "owner": device.user.get_username()})
@@ -166,16 +200,23 @@ def record_sync(*, raw, batch: Batch) -> dict:
         return _answer(raw_uuid, REFUSED, _("This device is not registered for you: register "
                                             "it again from the outreach page."))
     if batch.device.is_disabled:
-        device_refusal_record(device=batch.device, actor=actor, what="sync",
-                              record_uuid=record_uuid)
-        return _answer(raw_uuid, REFUSED, _("Device disabled: it was reported lost. Nothing "
-                                            "from it is accepted; record this at the desk."))
+        return _disabled_device_refusal(batch, record_uuid=record_uuid, raw_uuid=raw_uuid)
     earlier = _earlier(record_uuid, actor, raw_uuid=raw_uuid)
     if earlier is not None:
         return earlier
     try:
         with transaction.atomic():
+            # The device was read once for the request; a coordinator may disable it while
+            # a long batch is received: read again in each record's transaction, so what
+            # comes after the disable is refused. Without a lock: a record whose check ran
+            # before the disable committed is one made before it.
+            if not OutreachDevice.objects.filter(pk=batch.device.pk,
+                                                 disabled_at__isnull=True).exists():
+                raise _DisabledMeanwhile
             made = _record_write(raw, record_uuid=record_uuid, batch=batch)
+    except _DisabledMeanwhile:
+        batch.device.refresh_from_db()
+        return _disabled_device_refusal(batch, record_uuid=record_uuid, raw_uuid=raw_uuid)
     except ValidationError as refusal:
         return _answer(raw_uuid, REFUSED, " ".join(refusal.messages))
     except IntegrityError:
@@ -187,6 +228,18 @@ def record_sync(*, raw, batch: Batch) -> dict:
         return _answer(raw_uuid, REFUSED, _("The database refused this record: record it at "
                                             "the desk."))
     return _answer(raw_uuid, ACCEPTED, made.reason, made.patient_id)
+
+
+class _DisabledMeanwhile(Exception):
+    """The device was disabled after the sync request read it: leaves the record's
+    transaction, which writes nothing."""
+
+
+def _disabled_device_refusal(batch: Batch, *, record_uuid, raw_uuid) -> dict:
+    device_refusal_record(device=batch.device, actor=batch.actor, what="sync",
+                          record_uuid=record_uuid)
+    return _answer(raw_uuid, REFUSED, _("Device disabled: it was reported lost. Nothing "
+                                        "from it is accepted; record this at the desk."))
 
 
 def _earlier(record_uuid, actor, *, raw_uuid) -> dict | None:
@@ -250,8 +303,17 @@ def _record_write(raw: dict, *, record_uuid, batch: Batch) -> Made:
     return made
 
 
+def _is_id(value) -> bool:
+    """A database id as JSON sends it: an int (not a bool, which is one in Python). Checked
+    before the value is a key of the batch's caches: a list or an object is not hashable."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _made_at(value, *, now) -> datetime.datetime:
-    made_at = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        made_at = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but no such time: 30 February, an offset of 99 hours
+        made_at = None
     if made_at is None or timezone.is_naive(made_at):
         _refuse(_("The record has no valid time (ISO 8601 with its offset)."), "made_at")
     if made_at > now + CLOCK_MARGIN:
@@ -266,11 +328,10 @@ def _made_at(value, *, now) -> datetime.datetime:
 
 
 def _site(value, batch: Batch) -> Site:
+    if not _is_id(value):
+        _refuse(_("Unknown or closed site."), "site")
     if value not in batch.sites:
-        site = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            site = Site.objects.filter(pk=value, is_active=True).first()
-        batch.sites[value] = site
+        batch.sites[value] = Site.objects.filter(pk=value, is_active=True).first()
     site = batch.sites[value]
     if site is None:
         _refuse(_("Unknown or closed site."), "site")
@@ -289,7 +350,9 @@ def _patient(raw: dict, batch: Batch) -> Patient | None:
         _refuse(_("A record is about a file or a new person, not both."), "patient")
     if person is not None:
         try:
-            person_uuid = uuid.UUID(str(person))
+            if not isinstance(person, str):
+                raise ValueError(person)
+            person_uuid = uuid.UUID(person)
         except ValueError:
             _refuse(_("Unknown person."), "person")
         registered = SyncedRecord.objects.filter(uuid=person_uuid, user=batch.actor,
@@ -300,7 +363,7 @@ def _patient(raw: dict, batch: Batch) -> Patient | None:
         patient_id = registered.patient_id
     if patient_id is None:
         return None
-    if not isinstance(patient_id, int) or isinstance(patient_id, bool):
+    if not _is_id(patient_id):
         _refuse(_("Unknown patient file."), "patient")
     if not batch.actor.has_perm("patients.view_patient"):
         _refuse(_("Your role may not record on patient files."), "role")

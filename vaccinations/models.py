@@ -44,6 +44,25 @@ SCHEDULE_OFFSETS: dict[str, tuple[tuple[int, int], ...]] = {
     Schedule.SINGLE: ((0, 0),),
 }
 
+#: The shortest time between two doses of a schedule, below which the later dose does not
+#: count: {dose number: ((earlier dose number, months, days), ...)}. A dose is refused before
+#: the latest of its minimums, and a dose given late moves the next one's due day (see
+#: ``dose_earliest_on``). Hepatitis B, standard schedule: 4 weeks between doses 1 and 2,
+#: 8 weeks between 2 and 3, 16 weeks between 1 and 3 (CDC, "Epidemiology and Prevention of
+#: Vaccine-Preventable Diseases" (the Pink Book), chapter Hepatitis B, and its table of
+#: minimum intervals; the Belgian Superior Health Council's advice on hepatitis B
+#: vaccination follows it). The accelerated schedule: its own 7 and 14 days between doses 1,
+#: 2 and 3 (Engerix-B product information, 0-7-21 days); its booster at 12 months has no
+#: minimum of its own beyond its due day. Hepatitis A: 6 months between the two doses (CDC
+#: Pink Book, chapter Hepatitis A; Havrix product information). The Pink Book's 4-day grace
+#: period is not applied: a dose early by a day is refused and given on the right day.
+SCHEDULE_MIN_INTERVALS: dict[str, dict[int, tuple[tuple[int, int, int], ...]]] = {
+    Schedule.STANDARD: {2: ((1, 0, 28),), 3: ((2, 0, 56), (1, 0, 112))},
+    Schedule.ACCELERATED: {2: ((1, 0, 7),), 3: ((2, 0, 14),)},
+    Schedule.TWO_DOSES: {2: ((1, 6, 0),)},
+    Schedule.SINGLE: {},
+}
+
 #: The schedules each vaccine may follow (the accelerated one is hepatitis B's).
 VACCINE_SCHEDULES: dict[str, tuple[str, ...]] = {
     Vaccine.HEPATITIS_B: (Schedule.STANDARD, Schedule.ACCELERATED),
@@ -62,6 +81,21 @@ def dose_due_on(schedule: str, number: int, first_dose: datetime.date) -> dateti
     from patients.selectors import months_after
     months, days = SCHEDULE_OFFSETS[schedule][number - 1]
     return months_after(first_dose, months) + datetime.timedelta(days=days)
+
+
+def dose_earliest_on(schedule: str, number: int, given: dict[int, datetime.date]
+                     ) -> tuple[datetime.date, int] | None:
+    """The first day dose ``number`` of ``schedule`` may be given after the doses ``given``
+    ({number: date}), and the earlier dose that sets it; ``None`` when no minimum applies."""
+    from patients.selectors import months_after
+    earliest = None
+    for earlier, months, days in SCHEDULE_MIN_INTERVALS[schedule].get(number, ()):
+        if earlier not in given:
+            continue
+        day = months_after(given[earlier], months) + datetime.timedelta(days=days)
+        if earliest is None or day > earliest[0]:
+            earliest = (day, earlier)
+    return earliest
 
 
 class VaccinationCourse(models.Model):

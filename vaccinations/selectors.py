@@ -21,6 +21,7 @@ from vaccinations.models import (
     VaccinationDose,
     Vaccine,
     dose_due_on,
+    dose_earliest_on,
 )
 
 #: Who reads and records vaccinations (the medical readers, as screening).
@@ -52,15 +53,20 @@ class CourseState:
 
 def course_state(course: VaccinationCourse, doses: list) -> CourseState:
     """The state of ``course`` from its doses (prefetched: no query). The next dose is due
-    on the schedule's day counted from the first dose given; a course whose doses were all
-    cancelled waits for its first dose since it was opened."""
+    on the schedule's day counted from the first dose given, or later when a dose given late
+    puts its minimum interval after that day (``dose_earliest_on``); a course whose doses
+    were all cancelled waits for its first dose since it was opened."""
     standing = [dose for dose in doses if not _cancelled(dose)]
     given = len(standing)
     if given >= course.doses_planned:
         return CourseState(course, doses, given, None, None)
     first = standing[0].date if standing else timezone.localtime(course.created_at).date()
-    return CourseState(course, doses, given, given + 1,
-                       dose_due_on(course.schedule, given + 1, first))
+    due_on = dose_due_on(course.schedule, given + 1, first)
+    earliest = dose_earliest_on(course.schedule, given + 1,
+                                {dose.number: dose.date for dose in standing})
+    if earliest is not None:
+        due_on = max(due_on, earliest[0])
+    return CourseState(course, doses, given, given + 1, due_on)
 
 
 def _cancelled(dose) -> bool:

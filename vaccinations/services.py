@@ -6,6 +6,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -17,6 +18,7 @@ from vaccinations.models import (
     VaccinationCourse,
     VaccinationDose,
     VaccinationDoseCancellation,
+    dose_earliest_on,
 )
 from vaccinations.selectors import course_state
 
@@ -43,7 +45,7 @@ def vaccination_course_start(*, patient, vaccine: str, schedule: str, date: date
     audit_record(actor=actor, action=Action.CREATE, obj=course,
                  summary=gettext_noop("vaccination course %(vaccine)s started"),
                  params={"vaccine": vaccine})
-    _dose_add(course=course, number=1, date=date, product=product, batch=batch, previous=None,
+    _dose_add(course=course, number=1, date=date, product=product, batch=batch, given={},
               actor=actor)
     return course
 
@@ -67,21 +69,32 @@ def vaccination_dose_record(*, course: VaccinationCourse, number: int, date: dat
             "The next dose of this course is dose %(next)s: dose %(number)s cannot be "
             "recorded before it.") % {"next": state.next_number, "number": number}},
             code="order")
-    previous = next(dose for dose in reversed(doses) if dose.number == number - 1
-                    and not hasattr(dose, "cancellation")) if number > 1 else None
+    given = {dose.number: dose.date for dose in doses if not hasattr(dose, "cancellation")}
     return _dose_add(course=course, number=number, date=date, product=product, batch=batch,
-                     previous=previous, actor=actor)
+                     given=given, actor=actor)
 
 
-def _dose_add(*, course, number, date, product, batch, previous, actor) -> VaccinationDose:
+def _dose_add(*, course, number, date, product, batch, given, actor) -> VaccinationDose:
+    """``given``: the course's standing doses, {number: date}."""
     if date > timezone.localdate():
         raise ValidationError({"date": _("The date given cannot be later than today.")},
                               code="future")
-    if previous is not None and date <= previous.date:
+    previous = given.get(number - 1)
+    if previous is not None and date <= previous:
         raise ValidationError({"date": _(
             "Dose %(number)s cannot be given on or before dose %(previous)s (%(day)s).") % {
-            "number": number, "previous": previous.number, "day": previous.date}},
+            "number": number, "previous": number - 1, "day": previous}},
             code="order")
+    # Given too soon, a dose does not count (models.SCHEDULE_MIN_INTERVALS).
+    earliest = dose_earliest_on(course.schedule, number, given)
+    if earliest is not None and date < earliest[0]:
+        day, earlier = earliest
+        raise ValidationError({"date": _(
+            "Dose %(number)s may be given on %(earliest)s at the earliest: the minimum "
+            "interval after dose %(earlier)s (%(day)s) of this schedule has not passed.") % {
+            "number": number, "earliest": date_format(day, "SHORT_DATE_FORMAT"),
+            "earlier": earlier, "day": date_format(given[earlier], "SHORT_DATE_FORMAT")}},
+            code="interval")
     dose = VaccinationDose(course=course, number=number, date=date, product=product.strip(),
                            batch=batch.strip(), given_by=actor)
     dose.full_clean()

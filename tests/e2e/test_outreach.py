@@ -276,7 +276,17 @@ def test_lost_device_has_its_pending_batch_refused(page, new_page, steps, round_
         "Disabled on")
     assert OutreachDevice.objects.get(name="Phone lost on the tram").is_disabled
 
+    # The disable ended the nurse's sessions: whoever holds the phone is asked to log in.
     page.context.set_offline(False)
+    expect(page.locator("[data-message]")).to_contain_text("Your session has ended")
+    expect(page.locator("[data-queue] li[data-status=pending]")).to_have_count(1)
+    page.locator("[data-message] a", has_text="Log in").click()
+    page.fill("input[name=username]", "e2e_outreach_nurse")
+    page.fill("input[name=password]", "test-password-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/outreach/")
+    unlock(page)
+    page.get_by_role("button", name="Send now").click()
     refused = page.locator("[data-queue] li[data-status=refused]")
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text("Device disabled")
@@ -286,6 +296,7 @@ def test_lost_device_has_its_pending_batch_refused(page, new_page, steps, round_
     assert not SyncedRecord.objects.exists()
     assert AuditEvent.objects.filter(actor=nurse,
                                      summary__contains="disabled outreach device").count() == 1
+    assert OutreachDevice.objects.filter(user=nurse).count() == 1
     assert csp_errors(page, coordinator) == []
 
 

@@ -274,6 +274,52 @@ def test_import_with_errors_writes_nothing_and_names_file_line_column(doctor_cli
     assert not LabImport.objects.exists()
 
 
+def test_import_of_values_too_long_for_their_fields_writes_nothing_and_says_where(
+        doctor_client):
+    """What the database would refuse (a DataError, a server error) is refused as every other
+    error of the file: where, and why, and nothing written."""
+    patient = PatientFactory()
+    number = patient.file_number
+    text = HEADER + (
+        f"{number};hcv_rna;{days_ago(3)};positive;250000;IU/mL;;;LHUB\n"
+        f"{number};hcv_rna;{days_ago(3)};positive;250000;{'u' * 21};;;LHUB\n"
+        f"{number};hcv_rna;{days_ago(3)};positive;;;;;{'L' * 121}\n"
+        f"{number};hcv_rna;{days_ago(3)};positive;1.23456;IU/mL;;;LHUB\n"
+        f"{number};hcv_rna;{days_ago(3)};positive;;;0.0001;;LHUB\n")
+    before = writes()
+    response = doctor_client.post(reverse("labs:import"), {"file": upload(text)}, **EN)
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "lhub-2026-12.csv, line 3, column unit: " in errors and "at most 20" in errors
+    assert "line 4, column laboratory: " in errors and "at most 120" in errors
+    assert "line 5, column value: " in errors and "3 decimal places" in errors
+    assert "line 6, column reference_low: " in errors
+    assert writes() == before
+    assert not LabImport.objects.exists()
+
+
+def test_same_file_imported_twice_is_refused_naming_the_first_import(doctor_client,
+                                                                    doctor_user):
+    patient = PatientFactory()
+    text = HEADER + f"{patient.file_number};hbsag;{days_ago(1)};negative;;;;;LHUB\n"
+    doctor_client.post(reverse("labs:import"), {"file": upload(text)})
+    first = LabImport.objects.get()
+    before = writes()
+
+    # The same bytes under another name: the lab sent it twice, or it was saved twice.
+    response = doctor_client.post(reverse("labs:import"),
+                                  {"file": upload(text, name="copy.csv")}, **EN)
+
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "already imported" in errors and first.file_name in errors
+    assert (doctor_user.get_full_name() or doctor_user.get_username()) in errors
+    assert timezone.localtime(first.imported_at).strftime("%Y") in errors
+    assert writes() == before
+    assert LabImport.objects.count() == 1
+    assert LabResult.objects.filter(patient=patient).count() == 1
+
+
 def test_import_is_for_doctors(client, role_users):
     for role, user in role_users.items():
         client.force_login(user)
@@ -289,7 +335,7 @@ def test_import_command_shares_the_rules(tmp_path, doctor_user):
     call_command("import_lab_results", str(path), "--user", doctor_user.username)
     assert LabResult.objects.get(patient=patient).test == "hbsag"
     path.write_text(HEADER + f"NOPE;hbsag;{days_ago(1)};negative;;;;;LHUB\n")
-    # The command speaks the site's language (French here); the message read in English.
+    # The command speaks the site's language (French); the message is looked for in English.
     with translation.override("en"), pytest.raises(CommandError,
                                                    match="unknown file number NOPE"):
         call_command("import_lab_results", str(path), "--user", doctor_user.username)

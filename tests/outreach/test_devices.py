@@ -6,7 +6,6 @@ from django.urls import reverse
 from mass.models import AuditEvent
 from outreach.models import OutreachDevice, SyncedRecord
 from patients.models import Visit
-from tests.conftest import EN
 from tests.factories import PatientFactory
 from tests.outreach.conftest import record, sync
 
@@ -44,7 +43,7 @@ def test_device_register_for_reception_is_403(reception_client):
 
 def test_coordinator_lists_devices_and_disables_a_lost_one(coordinator_client, coordinator_user,
                                                           device):
-    page = coordinator_client.get(reverse("outreach:devices"), **EN)
+    page = coordinator_client.get(reverse("outreach:devices"), HTTP_ACCEPT_LANGUAGE="en")
     assert device.name in page.content.decode() and "Disable (lost)" in page.content.decode()
 
     response = coordinator_client.post(reverse("outreach:device_disable", args=[device.pk]))
@@ -77,12 +76,15 @@ def test_nurse_may_not_disable_a_device(nurse_client, device):
 
 
 def test_lost_device_pending_records_are_refused_each_audited(
-        nurse_api, device, shelter, coordinator_user):
+        nurse_api, team_nurse, device, shelter, coordinator_user):
     from outreach.services import device_disable
     patient = PatientFactory()
     pending = [record("contact", site=shelter, patient=patient),
                record("material", site=shelter, lines=[{"code": "condom", "handed_out": 3}])]
     device_disable(device=device, actor=coordinator_user)
+    # The disable ended the owner's sessions; a new login, and the page still has the id.
+    team_nurse.refresh_from_db()
+    nurse_api.force_login(team_nurse)
 
     answers = sync(nurse_api, device, pending).json()["results"]
 
@@ -97,14 +99,110 @@ def test_lost_device_pending_records_are_refused_each_audited(
         record["uuid"] for record in pending)
 
 
-def test_lost_device_gets_no_round(nurse_api, device, shelter, coordinator_user):
+def test_records_after_a_disable_during_the_sync_are_refused(
+        nurse_api, device, shelter, coordinator_user):
+    """The coordinator disables the device while its batch is being received: the records
+    after the disable are refused. The disable is made, through its service on the same
+    database, right after the first record is written (a hook on the connection, so the
+    moment is the same on every run)."""
+    from django.db import connection
+
+    from outreach.services import device_disable
+    patient = PatientFactory()
+    batch = [record("contact", site=shelter, patient=patient, purpose=purpose)
+             for purpose in ("social", "consultation", "other")]
+    disabled = []
+
+    def disable_after_first_record(execute, sql, params, many, context):
+        answer = execute(sql, params, many, context)
+        if not disabled and sql.startswith('INSERT INTO "outreach_syncedrecord"'):
+            disabled.append(True)
+            device_disable(device=device, actor=coordinator_user)
+        return answer
+
+    with connection.execute_wrapper(disable_after_first_record):
+        answers = sync(nurse_api, device, batch).json()["results"]
+
+    assert [a["status"] for a in answers] == ["accepted", "refused", "refused"]
+    assert all("Device disabled" in a["reason"] for a in answers[1:])
+    assert [str(u) for u in SyncedRecord.objects.values_list("uuid", flat=True)] == [
+        batch[0]["uuid"]]
+    assert Visit.objects.filter(patient=patient).count() == 1
+    refusals = AuditEvent.objects.filter(object_type="outreach.outreachdevice",
+                                         object_id=str(device.pk),
+                                         action=AuditEvent.Action.LOGIN_FAILED)
+    assert sorted(event.details["uuid"] for event in refusals) == sorted(
+        r["uuid"] for r in batch[1:])
+
+
+def test_lost_device_gets_no_round(nurse_api, team_nurse, device, shelter, coordinator_user):
     from outreach.services import device_disable
     device_disable(device=device, actor=coordinator_user)
+    team_nurse.refresh_from_db()  # its sessions ended: a new login
+    nurse_api.force_login(team_nurse)
 
     response = nurse_api.get(reverse("outreach:api_round"),
                              {"site": shelter.pk, "device": str(device.pk)})
 
     assert response.status_code == 403 and "people" not in response.json()
+
+
+def test_disabling_a_device_logs_its_owner_out_everywhere(nurse_api, team_nurse, device,
+                                                         shelter, coordinator_user):
+    """Whoever holds the lost phone holds its session: the disable ends it, so the page
+    cannot register the phone again as a new device without a new login."""
+    from django.test import Client
+    coordinator_client = Client()
+    coordinator_client.force_login(coordinator_user)
+    coordinator_client.post(reverse("outreach:device_disable", args=[device.pk]))
+
+    response = _register(nurse_api, {"name": "Team phone"})
+    round_response = nurse_api.get(reverse("outreach:api_round"),
+                                    {"site": shelter.pk, "device": str(device.pk)})
+
+    # Logged out: sent to the login page (the page says so), never a 403, which would make
+    # it forget the id and register again.
+    for answer in (response, round_response):
+        assert answer.status_code == 302 and answer.url.startswith(reverse("login"))
+    assert OutreachDevice.objects.filter(user=team_nurse).count() == 1
+    # The coordinator who disabled it stays logged in.
+    assert coordinator_client.get(reverse("outreach:devices")).status_code == 200
+
+
+def test_new_device_within_a_round_of_a_disable_is_refused_and_audited(
+        client, team_nurse, device, coordinator_user):
+    """Even after a new login (the lost phone may keep the password and the authenticator),
+    no new device for that member while a round of the lost one could still be held."""
+    from outreach.services import device_disable
+    device_disable(device=device, actor=coordinator_user)
+    team_nurse.refresh_from_db()  # its sessions ended: a new login
+    client.force_login(team_nurse)
+
+    response = _register(client, {"name": "Found phone"})
+
+    assert response.status_code == 400 and "disabled" in response.json()["error"]
+    assert OutreachDevice.objects.filter(user=team_nurse).count() == 1
+    assert AuditEvent.objects.filter(object_type="outreach.outreachdevice",
+                                     object_id=str(device.pk), actor=team_nurse,
+                                     action=AuditEvent.Action.LOGIN_FAILED).exists()
+
+
+def test_new_device_after_the_wait_is_registered(client, team_nurse, coordinator_user):
+    import datetime
+
+    from django.utils import timezone
+
+    from outreach.services import DISABLED_DEVICE_WAIT
+    # A phone lost long ago (written disabled at once: the table takes no backdated update).
+    OutreachDevice.objects.create(
+        user=team_nurse, name="Lost phone", disabled_by=coordinator_user,
+        disabled_at=timezone.now() - DISABLED_DEVICE_WAIT - datetime.timedelta(minutes=1))
+    client.force_login(team_nurse)
+
+    response = _register(client, {"name": "New phone"})
+
+    assert response.status_code == 201
+    assert OutreachDevice.objects.get(pk=response.json()["device"]).name == "New phone"
 
 
 def test_device_list_queries_do_not_grow_with_devices(coordinator_client, staff_factory,

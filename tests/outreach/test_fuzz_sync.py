@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from mass.models import AuditEvent
 from outreach.models import OutreachDevice, SyncedRecord
 from patients.models import Patient, Visit
+from tests.outreach.conftest import made_at
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +37,26 @@ RECORD = st.one_of(
                                     "outcome": SCALARS, "partner": SCALARS,
                                     "birth_year": SCALARS}),
     JSON)
+#: A record with a valid kind and time, so that it reaches the checks of site, patient,
+#: person and lines with values of any JSON type (a list or an object is not hashable). No
+#: small int as a site: it could be a real outreach site.
+NOT_AN_ID = st.one_of(st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=5),
+                                                                     SCALARS, max_size=3),
+                      st.text(max_size=10), st.floats(allow_nan=True), st.booleans(),
+                      st.integers(min_value=10 ** 9))
+RECORD_REACHING_FIELDS = st.fixed_dictionaries(
+    {"uuid": st.uuids().map(str),
+     "kind": st.sampled_from(["person", "contact", "material", "note", "screening",
+                              "referral", "attempt", "initiation"]),
+     "made_at": st.builds(made_at), "site": NOT_AN_ID,
+     "patient": st.one_of(st.none(), NOT_AN_ID), "person": st.one_of(st.none(), JSON)},
+    optional={"lines": JSON, "purpose": JSON, "discipline": JSON, "text": SCALARS})
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(records=st.lists(RECORD, max_size=5), device=st.one_of(st.just("mine"), SCALARS))
+@given(records=st.lists(st.one_of(RECORD, RECORD_REACHING_FIELDS), max_size=5),
+       device=st.one_of(st.just("mine"), SCALARS))
 def test_hostile_records_are_refused_one_by_one(nurse_api, team_nurse, records, device):
     own = OutreachDevice.objects.get_or_create(user=team_nurse, name="Team phone")[0]
     body = {"device": str(own.pk) if device == "mine" else device, "records": records}

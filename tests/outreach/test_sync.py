@@ -9,7 +9,6 @@ from consultations.models import Consultation, Referral, ScreeningTest
 from mass.models import AuditEvent
 from outreach.models import PossibleDuplicate, SyncedRecord
 from patients.models import HarmReductionContact, OutreachAttempt, Patient, Visit
-from tests.conftest import EN
 from tests.factories import PartnerFactory, PatientFactory
 from tests.outreach.conftest import made_at, record, sync
 
@@ -137,5 +136,6 @@ def test_duplicates_page_queries_do_not_grow(coordinator_client, coordinator_use
     duplicate()
     duplicate()
     with django_assert_num_queries(len(one)):
-        response = coordinator_client.get(reverse("outreach:duplicates"), **EN)
+        response = coordinator_client.get(reverse("outreach:duplicates"),
+                                          HTTP_ACCEPT_LANGUAGE="en")
     assert response.content.decode().count("similar alias") == 3

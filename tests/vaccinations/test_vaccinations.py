@@ -96,6 +96,81 @@ def test_bad_dose_refused_on_its_field_and_nothing_written(nurse_client, number,
     assert AuditEvent.objects.exclude(action="view").count() == audits
 
 
+# --- minimum intervals between doses (vaccinations.models.SCHEDULE_MIN_INTERVALS) ---------
+
+
+def _days(n: int) -> datetime.timedelta:
+    return datetime.timedelta(days=n)
+
+
+@pytest.mark.parametrize(("schedule", "vaccine", "given", "number", "too_soon", "earlier"), [
+    # Standard hepatitis B: 4 weeks between doses 1 and 2...
+    ("standard", "hbv", [0], 2, 27, 1),
+    # ... 8 weeks between 2 and 3 ...
+    ("standard", "hbv", [0, 60], 3, 60 + 55, 2),
+    # ... and 16 weeks between 1 and 3, even with 8 weeks between 2 and 3.
+    ("standard", "hbv", [0, 28], 3, 111, 1),
+    # The accelerated schedule's own 7 and 14 days.
+    ("accelerated", "hbv", [0], 2, 6, 1),
+    ("accelerated", "hbv", [0, 7], 3, 7 + 13, 2),
+])
+def test_dose_before_its_minimum_interval_is_refused_on_the_date(
+        nurse_client, schedule, vaccine, given, number, too_soon, earlier):
+    start = today() - _days(too_soon + 1)
+    course = course_with_doses(*[start + _days(n) for n in given], schedule=schedule,
+                               vaccine=vaccine)
+    earliest = start + _days(too_soon + 1)
+    doses, audits = VaccinationDose.objects.count(), AuditEvent.objects.exclude(
+        action="view").count()
+
+    response = nurse_client.post(reverse("vaccinations:dose_create", args=[course.pk]),
+                                 {"number": number,
+                                  "date": (start + _days(too_soon)).isoformat()}, **EN)
+
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["date"])
+    assert f"minimum interval after dose {earlier}" in errors
+    assert earliest.strftime("%Y") in errors
+    assert VaccinationDose.objects.count() == doses
+    assert AuditEvent.objects.exclude(action="view").count() == audits
+    # The day after, the dose is recorded.
+    nurse_client.post(reverse("vaccinations:dose_create", args=[course.pk]),
+                      {"number": number, "date": earliest.isoformat()})
+    assert course.doses.filter(number=number, date=earliest).exists()
+
+
+def test_hepatitis_a_second_dose_before_six_months_is_refused(nurse_client):
+    start = months_after(today(), -7)
+    course = course_with_doses(start, schedule="two_doses", vaccine="hav")
+    too_soon = months_after(start, 6) - _days(1)
+
+    response = nurse_client.post(reverse("vaccinations:dose_create", args=[course.pk]),
+                                 {"number": 2, "date": too_soon.isoformat()}, **EN)
+
+    assert "minimum interval after dose 1" in " ".join(response.context["form"].errors["date"])
+    assert course.doses.count() == 1
+
+
+@pytest.mark.parametrize(("schedule", "given", "due"), [
+    # Dose 2 given late (day 150 of a 0-1-6 months course): dose 3 is due 8 weeks after it,
+    # after the 6 months counted from dose 1.
+    ("standard", [0, 150], 150 + 56),
+    # On time, the schedule's day from dose 1 stands (6 months, after day 28 + 8 weeks).
+    ("standard", [0, 28], None),
+    # Accelerated, dose 2 given on day 20 instead of 7: dose 3 on day 34, not 21.
+    ("accelerated", [0, 20], 20 + 14),
+])
+def test_next_dose_is_due_after_the_minimum_interval_from_a_late_dose(nurse_client, schedule,
+                                                                      given, due):
+    start = today() - _days(given[-1] + 1)
+    course = course_with_doses(*[start + _days(n) for n in given], schedule=schedule)
+    expected = (start + _days(due)) if due is not None else dose_due_on(schedule, 3, start)
+
+    page = nurse_client.get(reverse("patients:detail", args=[course.patient.pk]), **EN)
+
+    assert f'data-due="{expected.isoformat()}"' in page.content.decode()
+
+
 def test_schedule_not_of_the_vaccine_refused(nurse_client):
     patient = PatientFactory()
     response = nurse_client.post(

@@ -233,7 +233,8 @@
         if (loggedOut(response)) { sessionEnded(); throw new Error("session"); }
         if (!response.ok) {
           // A device disabled as lost, then found: it is registered again (a new id) at the
-          // next round, and the coordinator sees the new registration.
+          // next round, and the coordinator sees the new registration. The server allows it
+          // only after a new login and 12 hours after the disable (outreach.services).
           if (response.status === 403) forgetDeviceId();
           return refusal(response, S.server_refused).then(function () { throw new Error("round"); });
         }
