@@ -14,7 +14,7 @@ from alerts.models import Alert
 from alerts.rules import readable_kinds
 from clinical import rules
 from clinical.models import Measurement, Problem, ProblemVersion
-from dispensary.models import Prescription
+from dispensary.models import Prescription, Product
 from dispensary.rules import (
     ECG_VALID_DAYS,
     QT_ECG_DAILY_DOSE_MG,
@@ -185,9 +185,11 @@ def ecg_due(*, patient, today: datetime.date | None = None) -> EcgDue | None:
     last_qtc = (Measurement.objects.filter(patient=OuterRef("patient"), qtc_ms__isnull=False,
                                            withdrawal__isnull=True)
                 .order_by("-taken_at").values("taken_at")[:1])
-    # The prescription in force: the newest running one of the substance.
+    # The prescription in force: the newest running one of the substance, in mg (a product
+    # measured in ml has no strength recorded to give its dose in mg: docs/domain.md).
     row = (Prescription.objects.filter(running, patient=patient,
-                                       product__substance=QT_RULE_SUBSTANCE)
+                                       product__substance=QT_RULE_SUBSTANCE,
+                                       product__unit=Product.Unit.MG)
            .annotate(last_qtc=Subquery(last_qtc)).order_by("-start_date", "-id")
            .values_list("daily_dose", "last_qtc").first())
     if row is None or row[0] <= QT_ECG_DAILY_DOSE_MG:
