@@ -208,6 +208,32 @@ def populate(*, patients: int, years: int, nurse_id: int, doctor_id: int) -> dic
             "refresh_seconds": refresh_seconds}
 
 
+def one_click_doses(client, states, repeat: int) -> None:
+    """A dose given with one click (htmx): the row and the counts above the list, read from
+    the whole list (last, as it writes: each to a patient still due)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    due = [state.prescription for state in states if state.desk_state == "due"
+           and state.next_part() is not None][:repeat]
+    times, queries_per_click = [], set()
+    for rx in due:
+        began = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                f"/dispensary/prescriptions/{rx.pk}/dispense/",
+                {"part": rx.parts()[0], "intoxication": "none", "action": "give",
+                 "hand_take_home": "on", "next": "/dispensary/"},
+                HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/dispensary/")
+        times.append((time.perf_counter() - began) * 1000)
+        queries_per_click.add(len(queries))
+        assert response.status_code == 200 and b"hx-swap-oob" in response.content, rx.pk
+    if times:
+        print(f"POST one-click dose (htmx: row + counts)        "
+              f"{statistics.median(times):7.1f} ms median over {len(times)} doses, "
+              f"{sorted(queries_per_click)} queries")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench dispensary")
     parser.add_argument("--patients", type=int, default=300)
@@ -325,26 +351,7 @@ def main() -> None:
         median, _, _ = timed(lambda: selectors.dose_states(today=today), args.repeat)
         print(f"selectors.dose_states (the list's four queries and the rules): "
               f"{median:.1f} ms median")
-        # A dose given with one click (htmx): the row and the counts above the list, read
-        # from the whole list (last, as it writes: each to a patient still due).
-        due = [state.prescription for state in states if state.desk_state == "due"
-               and state.next_part() is not None][:args.repeat]
-        times, queries_per_click = [], set()
-        for rx in due:
-            began = time.perf_counter()
-            with CaptureQueriesContext(connection) as queries:
-                response = client.post(
-                    f"/dispensary/prescriptions/{rx.pk}/dispense/",
-                    {"part": rx.parts()[0], "intoxication": "none", "action": "give",
-                     "hand_take_home": "on", "next": "/dispensary/"},
-                    HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/dispensary/")
-            times.append((time.perf_counter() - began) * 1000)
-            queries_per_click.add(len(queries))
-            assert response.status_code == 200 and b"hx-swap-oob" in response.content, rx.pk
-        if times:
-            print(f"POST one-click dose (htmx: row + counts)        "
-                  f"{statistics.median(times):7.1f} ms median over {len(times)} doses, "
-                  f"{sorted(queries_per_click)} queries")
+        one_click_doses(client, states, args.repeat)
 
         def refresh_one():
             with connection.cursor() as cursor:

@@ -185,6 +185,7 @@ def search_queries(data, rng, count: int) -> list[str]:
     return queries
 
 
+# Complexity 16, kept: the benchmark's script, step after step as its docstring lists them.
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench import_search")
     parser.add_argument("--scale", type=float, default=10.0,

@@ -454,6 +454,7 @@ def run(fixture: Fixture, sessions: list[Session], doses: list, duration: float,
     return results, ledger, timeline
 
 
+# Complexity 20, kept: a report, one line per figure, each with its own "none measured" case.
 def summarise(title: str, results: list[Result], elapsed: float) -> None:
     print(f"\n{title}")
     print(f"  {'kind':<22}{'requests':>9}{'req/s':>8}{'median ms':>11}{'p95 ms':>9}"
@@ -535,6 +536,7 @@ def check_database(ledger: Ledger, since) -> list[str]:
     return problems
 
 
+# Complexity 32, kept: the run's script in the order it happens; its branches are options.
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench load", description=__doc__.split(
         "\n\n")[0])

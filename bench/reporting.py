@@ -109,6 +109,7 @@ class Copier:
         self.counts[table] = self.counts.get(table, 0) + count
 
 
+# Complexity 62, kept: a data generator, one straight recipe; its branches: its cases.
 def generate(*, years: list[int], scale: float, seed: int = 2016):
     """The history, as rows per model (generated in Python, deterministic)."""
     rng = random.Random(seed)
@@ -257,6 +258,7 @@ def generate(*, years: list[int], scale: float, seed: int = 2016):
     return rows
 
 
+# Complexity 21, kept: one COPY per table, in the order of loading, in one place.
 def load(rows) -> dict[str, int]:
     from django.db import connection
     from django.utils import timezone
@@ -570,6 +572,7 @@ def same_figures(ours: dict, theirs: dict) -> list[str]:
 # --- the run --------------------------------------------------------------------------------
 
 
+# Complexity 24, kept: the benchmark's script, its steps in the docstring's order.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--years", type=int, default=10)

@@ -644,6 +644,38 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
     in four queries whatever the number of patients (the prescriptions, the day's entries,
     the centre's calendar unless ``calendar`` is given, and the patients' active alerts)."""
     params = {"today": today, "patient": patient_id}
+    rx_where, entries_where = _dose_states_where(params, patient_id=patient_id, query=query)
+    products: dict[int, Product] = {}
+    prescriptions = _prescriptions_with_state(_prescriptions_sql(rx_where), params, products)
+    if not prescriptions:
+        return []
+    if calendar is None:
+        calendar = dispensary_calendar(today=today)
+    closed_ahead = calendar.closed_days(
+        today + datetime.timedelta(days=1),
+        today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
+    if query and patient_id is None:  # a few patients: not the entries of everyone
+        params["patients"] = sorted({rx.patient_id for rx in prescriptions})
+        entries_where += " AND d.patient_id = ANY(%(patients)s)"
+    by_patient = _entries_by_patient(_entries_sql(entries_where), params, products)
+    # Worked out once for the list, not for each row.
+    closed_days = frozenset(c.day for c in closed_ahead)
+    part_labels = {part.value: str(part.label) for part in Dispensation.Part}
+    # One pass over the prescriptions, one call per row: the list has hundreds of rows.
+    states = [_dose_state(rx, today=today, entries=by_patient.get(rx.patient_id, []),
+                          closed_ahead=closed_ahead, closed_days=closed_days,
+                          part_labels=part_labels)
+              for rx in prescriptions]
+    # The patients' active alerts, in one query for the whole list.
+    alerts = active_alerts_by_patient(patient_ids={rx.patient_id for rx in prescriptions})
+    for state in states:
+        state.alerts = alerts.get(state.prescription.patient_id, [])
+    return states
+
+
+def _dose_states_where(params: dict, *, patient_id: int | None, query: str) -> tuple[str, str]:
+    """The WHERE additions of the prescriptions' and the entries' queries for one patient or
+    a search (the search's pattern put in ``params``)."""
     rx_where, entries_where = "", ""
     if patient_id is not None:
         rx_where += " AND rx.patient_id = %(patient)s"
@@ -658,88 +690,89 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
         rx_where += (" AND (lower(mass_unaccent(p.alias)) LIKE lower(mass_unaccent(%(like)s))"
                      " OR lower(mass_unaccent(p.file_number))"
                      " LIKE lower(mass_unaccent(%(like)s)))")
-    products: dict[int, Product] = {}
-    prescriptions = _prescriptions_with_state(_prescriptions_sql(rx_where), params, products)
-    if not prescriptions:
-        return []
-    if calendar is None:
-        calendar = dispensary_calendar(today=today)
-    closed_ahead = calendar.closed_days(
-        today + datetime.timedelta(days=1),
-        today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
-    closed_days = frozenset(c.day for c in closed_ahead)
-    if query and patient_id is None:  # a few patients: not the entries of everyone
-        params["patients"] = sorted({rx.patient_id for rx in prescriptions})
-        entries_where += " AND d.patient_id = ANY(%(patients)s)"
-    # Today's entries of these patients: doses for today (some handed earlier to take home)
-    # and take-home doses handed today for later days.
+    return rx_where, entries_where
+
+
+def _entries_by_patient(sql: str, params: dict, products: dict) -> dict[int, list]:
+    """Today's entries of the patients, by patient, ordered by id: doses for today (some
+    handed earlier to take home) and take-home doses handed today for later days."""
     by_patient: dict[int, list[Dispensation]] = {}
-    for entry in _entries_with_state(_entries_sql(entries_where), params, products):
+    for entry in _entries_with_state(sql, params, products):
         by_patient.setdefault(entry.patient_id, []).append(entry)
-    part_labels = {part.value: str(part.label) for part in Dispensation.Part}
-    states = []
-    for rx in prescriptions:
-        mine = by_patient.get(rx.patient_id, [])
-        substance_today = [e for e in mine if e.dose_date == today
-                           and e.product.substance == rx.product.substance]
-        given_today = sum((e.quantity for e in substance_today
-                           if e.status == Dispensation.Status.GIVEN
-                           and not _is_cancelled(e)), Decimal(0))
-        # Doses for today handed to take home under another prescription of the substance
-        # (replaced since): they cover today's parts of this one that have no entry.
-        cover = next((e for e in substance_today
-                      if e.prescription_id != rx.pk and e.is_take_home
-                      and e.status == Dispensation.Status.GIVEN and not _is_cancelled(e)),
-                     None)
-        # Given today under other prescriptions of the substance (replaced today): the
-        # daily dose counts them, whatever the prescription (one daily dose per substance).
-        others = [e for e in substance_today if e.prescription_id != rx.pk
-                  and e.status == Dispensation.Status.GIVEN and not _is_cancelled(e)]
-        given_before = sum((e.quantity for e in others), Decimal(0))
-        remaining = max(Decimal(0), rx.daily_dose - given_today)
-        planned = frozenset(day for day, plan in rx.closed_day_decisions.items()
-                            if plan.decision == ClosedDayPlan.Decision.TAKE_HOME)
-        parts = []
-        for part in rx.parts():
-            prescribed = rx.part_dose(part)
-            state = PartState(part=part, label=part_labels[part], prescribed=prescribed,
-                              dose=min(prescribed, remaining), given_before=given_before)
-            for entry in substance_today:
-                if entry.prescription_id != rx.pk or entry.part != part:
-                    continue
-                if _is_cancelled(entry):
-                    state.cancelled.append(entry)
-                state.head = entry  # ordered by id, and a chain only grows: the last is head
-            if state.entry is None:
-                state.covered_by = cover
-                if cover is None and others and state.dose <= 0:
-                    # The daily dose was reached under the replaced prescription: nothing
-                    # is left to give of this part today.
-                    state.covered_by = others[-1]
-            parts.append(state)
-        take_home_days = take_home_days_after(
-            rx, today,
-            # In the supervised first days a closed day goes home on a doctor's plan only.
-            frozenset(day for day in closed_days
-                      if rx.supervised_until is None or day >= rx.supervised_until
-                      or day in planned),
-            planned)
-        states.append(DoseState(
-            prescription=rx, today=today, last_dose_date=rx.last_dose_date,
-            reviewed_today=rx.reviewed_today, given_today=given_today, parts=parts,
-            take_home_days=take_home_days,
-            handed_today=[e for e in mine if e.date == today and e.dose_date > today
-                          and e.prescription_id == rx.pk and not _is_cancelled(e)],
-            intoxication_withheld=_intoxication_withheld(substance_today),
-            closed_ahead=[c for c in closed_ahead if rx.is_active_on(c.day)],
-            closed_day_decisions=rx.closed_day_decisions,
-            supervised_until=rx.supervised_until, planned_take_home=planned,
-        ))
-    # The patients' active alerts, in one query for the whole list.
-    alerts = active_alerts_by_patient(patient_ids={rx.patient_id for rx in prescriptions})
-    for state in states:
-        state.alerts = alerts.get(state.prescription.patient_id, [])
-    return states
+    return by_patient
+
+
+def _dose_state(rx: Prescription, *, today: datetime.date, entries: list,
+                closed_ahead: list, closed_days: frozenset, part_labels: dict) -> DoseState:
+    """One prescription's state today from the patient's ``entries`` of the day."""
+    substance_today = [e for e in entries if e.dose_date == today
+                       and e.product.substance == rx.product.substance]
+    given = [e for e in substance_today
+             if e.status == Dispensation.Status.GIVEN and not _is_cancelled(e)]
+    given_today = sum((e.quantity for e in given), Decimal(0))
+    planned = frozenset(day for day, plan in rx.closed_day_decisions.items()
+                        if plan.decision == ClosedDayPlan.Decision.TAKE_HOME)
+    return DoseState(
+        prescription=rx, today=today, last_dose_date=rx.last_dose_date,
+        reviewed_today=rx.reviewed_today, given_today=given_today,
+        parts=_part_states(rx, substance_today, given, given_today, part_labels),
+        take_home_days=_take_home_days(rx, today=today, closed_days=closed_days,
+                                       planned=planned),
+        handed_today=_handed_today(rx, today=today, entries=entries),
+        intoxication_withheld=_intoxication_withheld(substance_today),
+        closed_ahead=[c for c in closed_ahead if rx.is_active_on(c.day)],
+        closed_day_decisions=rx.closed_day_decisions,
+        supervised_until=rx.supervised_until, planned_take_home=planned,
+    )
+
+
+def _take_home_days(rx: Prescription, *, today: datetime.date, closed_days: frozenset,
+                    planned: frozenset) -> list[datetime.date]:
+    """``take_home_days_after`` today, the centre's closed days ahead going home too."""
+    until = rx.supervised_until
+    # In the supervised first days a closed day goes home on a doctor's plan only.
+    closed = frozenset(day for day in closed_days
+                       if until is None or day >= until or day in planned)
+    return take_home_days_after(rx, today, closed, planned)
+
+
+def _handed_today(rx: Prescription, *, today: datetime.date, entries: list) -> list:
+    """The take-home doses of the prescription for later days handed today."""
+    return [e for e in entries if e.date == today and e.dose_date > today
+            and e.prescription_id == rx.pk and not _is_cancelled(e)]
+
+
+def _part_states(rx: Prescription, substance_today: list, given: list,
+                 given_today: Decimal, part_labels: dict) -> list[PartState]:
+    """Each part of the prescription's dose today, from the entries of its substance for
+    today (``given``: those given and not cancelled)."""
+    # Given today under other prescriptions of the substance (replaced today): the daily
+    # dose counts them, whatever the prescription (one daily dose per substance).
+    others = [e for e in given if e.prescription_id != rx.pk]
+    # Doses for today handed to take home under another prescription of the substance
+    # (replaced since): they cover today's parts of this one that have no entry.
+    cover = next((e for e in others if e.is_take_home), None)
+    given_before = sum((e.quantity for e in others), Decimal(0))
+    remaining = max(Decimal(0), rx.daily_dose - given_today)
+    parts = []
+    for part in rx.parts():
+        prescribed = rx.part_dose(part)
+        state = PartState(part=part, label=part_labels[part], prescribed=prescribed,
+                          dose=min(prescribed, remaining), given_before=given_before)
+        for entry in substance_today:
+            if entry.prescription_id != rx.pk or entry.part != part:
+                continue
+            if _is_cancelled(entry):
+                state.cancelled.append(entry)
+            state.head = entry  # ordered by id, and a chain only grows: the last is head
+        if state.entry is None:
+            state.covered_by = cover
+            if cover is None and others and state.dose <= 0:
+                # The daily dose was reached under the replaced prescription: nothing
+                # is left to give of this part today.
+                state.covered_by = others[-1]
+        parts.append(state)
+    return parts
 
 
 def _intoxication_withheld(entries: list[Dispensation]) -> Dispensation | None:
@@ -1043,97 +1076,125 @@ def induction_assessment(*, patient, product: Product, daily_dose: Decimal,
     assessment = InductionAssessment(rule=rule)
     if rule is None:
         return assessment
-    unit = product.unit
     window = max(rule.induction_days, rule.supervised_days)
-    same_substance = Prescription.objects.filter(patient=patient,
-                                                 product__substance=product.substance)
     # The prescription in force before this one (or replaced the day it starts): the dose
     # an increase is measured from.
-    latest = (same_substance.filter(start_date__lte=start_date)
+    latest = (Prescription.objects
+              .filter(patient=patient, product__substance=product.substance,
+                      start_date__lte=start_date)
               .order_by("-start_date", "-id").first())
-    before = start_date - datetime.timedelta(days=1)
-    running_before = (latest is not None
-                      and (latest.end_date is None or latest.end_date >= before))
-    if pharmacy is not None:
-        if running_before:
-            return assessment
-        missed = 0
-        started_on, context = start_date, _("a first prescription of %(substance)s "
-                                            "(or one after a break)")
-    else:
-        # One more day than the window: a run of doses longer than that started before it.
-        missed = 0
-        days = _dose_days_of_substance(patient=patient, substance=product.substance,
-                                       until=start_date, limit=window + 1)
-        if not days:
-            if running_before and not latest.is_at_mass:
-                return assessment  # taken over from a partner pharmacy without a break
-            # Never dosed here: the first dose is still to come, at the earliest on the
-            # first day of this prescription (an earlier one not collected changes nothing).
-            started_on = start_date
-            context = _("a first prescription of %(substance)s for this patient")
-        else:
-            missed = (start_date - days[0]).days - 1
-            if missed >= HOLD_AFTER_MISSED_DAYS:
-                started_on = start_date
-                context = _("a restart after %(missed)s days without a dose of "
-                            "%(substance)s (the missed-day hold)")
-            else:
-                # The first day of the current run of doses: the latest day after a gap as
-                # long as the hold.
-                started_on = days[0]
-                for earlier in days[1:]:
-                    if (started_on - earlier).days - 1 >= HOLD_AFTER_MISSED_DAYS:
-                        break
-                    started_on = earlier
-                context = _("day %(day)s of the treatment of %(substance)s begun on "
-                            "%(date)s")
+    start = _induction_start(patient=patient, product=product, start_date=start_date,
+                             latest=latest, window=window, pharmacy=pharmacy)
+    if start is None:
+        return assessment
+    started_on, context, missed = start
     day_in = (start_date - started_on).days
     if day_in >= window:
         return assessment  # established treatment: the induction is over
     assessment.started_on = started_on
     assessment.context = context % {"substance": product.substance, "day": day_in + 1,
                                     "date": date_format(started_on), "missed": missed}
-    warnings = assessment.warnings
-
-    def amount(value: Decimal) -> str:
-        return f"{value.normalize():f} {unit}"
-
     restart = started_on == start_date
+    assessment.warnings += _dose_warnings(
+        rule=rule, product=product, daily_dose=daily_dose, start_date=start_date,
+        latest=latest if not restart and day_in < rule.induction_days else None,
+        restart=restart)
+    assessment.warnings += _take_home_warnings(
+        rule=rule, start_date=start_date, end_date=end_date,
+        supervised_until=started_on + datetime.timedelta(days=rule.supervised_days),
+        weekdays=set(take_home_weekdays))
+    return assessment
+
+
+def _induction_start(*, patient, product: Product, start_date: datetime.date,
+                     latest: Prescription | None, window: int, pharmacy) -> tuple | None:
+    """(The first day of the patient's (re)start of the substance, why it is an induction,
+    the days missed before it), or None when this prescription is no induction."""
+    before = start_date - datetime.timedelta(days=1)
+    running_before = (latest is not None
+                      and (latest.end_date is None or latest.end_date >= before))
+    if pharmacy is not None:
+        if running_before:
+            return None
+        return start_date, _("a first prescription of %(substance)s "
+                             "(or one after a break)"), 0
+    # One more day than the window: a run of doses longer than that started before it.
+    days = _dose_days_of_substance(patient=patient, substance=product.substance,
+                                   until=start_date, limit=window + 1)
+    if not days:
+        if running_before and not latest.is_at_mass:
+            return None  # taken over from a partner pharmacy without a break
+        # Never dosed here: the first dose is still to come, at the earliest on the first
+        # day of this prescription (an earlier one not collected changes nothing).
+        return start_date, _("a first prescription of %(substance)s for this patient"), 0
+    missed = (start_date - days[0]).days - 1
+    if missed >= HOLD_AFTER_MISSED_DAYS:
+        return start_date, _("a restart after %(missed)s days without a dose of "
+                             "%(substance)s (the missed-day hold)"), missed
+    return (_run_started_on(days),
+            _("day %(day)s of the treatment of %(substance)s begun on %(date)s"), missed)
+
+
+def _run_started_on(days: list[datetime.date]) -> datetime.date:
+    """The first day of the current run of doses (``days`` newest first): the latest day
+    after a gap as long as the hold."""
+    started_on = days[0]
+    for earlier in days[1:]:
+        if (started_on - earlier).days - 1 >= HOLD_AFTER_MISSED_DAYS:
+            break
+        started_on = earlier
+    return started_on
+
+
+def _dose_warnings(*, rule: InductionRule, product: Product, daily_dose: Decimal,
+                   start_date: datetime.date, latest: Prescription | None,
+                   restart: bool) -> list[InductionWarning]:
+    """The starting dose above the ceiling on a (re)start; during the induction days
+    (``latest``: the prescription before, None after them), an increase above one step or
+    sooner than the rule's days after the last change."""
+    def amount(value: Decimal) -> str:
+        return f"{value.normalize():f} {product.unit}"
+
+    warnings = []
     if restart and daily_dose > rule.max_starting_dose:
         warnings.append(InductionWarning(InductionCheck.STARTING_DOSE, _(
             "Starting dose %(dose)s: above the induction ceiling of %(max)s for %(product)s.")
             % {"dose": amount(daily_dose), "max": amount(rule.max_starting_dose),
                "product": product}))
-    if not restart and day_in < rule.induction_days and latest is not None:
-        step = daily_dose - latest.daily_dose
-        if step > rule.max_increase:
-            warnings.append(InductionWarning(InductionCheck.INCREASE, _(
-                "An increase of %(step)s (from %(from)s) during the first %(days)s days: the "
-                "induction rule allows at most %(max)s per step.")
-                % {"step": amount(step), "from": amount(latest.daily_dose),
-                   "days": rule.induction_days, "max": amount(rule.max_increase)}))
-        since_change = (start_date - latest.start_date).days
-        if step > 0 and since_change < rule.min_days_between_increases:
-            warnings.append(InductionWarning(InductionCheck.INCREASE_INTERVAL, _(
-                "An increase %(days)s days after the last change (%(date)s): the induction "
-                "rule asks for at least %(min)s days between increases.")
-                % {"days": since_change, "date": date_format(latest.start_date),
-                   "min": rule.min_days_between_increases}))
-    supervised_until = started_on + datetime.timedelta(days=rule.supervised_days)
-    weekdays = set(take_home_weekdays)
+    if restart or latest is None:
+        return warnings
+    step = daily_dose - latest.daily_dose
+    if step > rule.max_increase:
+        warnings.append(InductionWarning(InductionCheck.INCREASE, _(
+            "An increase of %(step)s (from %(from)s) during the first %(days)s days: the "
+            "induction rule allows at most %(max)s per step.")
+            % {"step": amount(step), "from": amount(latest.daily_dose),
+               "days": rule.induction_days, "max": amount(rule.max_increase)}))
+    since_change = (start_date - latest.start_date).days
+    if step > 0 and since_change < rule.min_days_between_increases:
+        warnings.append(InductionWarning(InductionCheck.INCREASE_INTERVAL, _(
+            "An increase %(days)s days after the last change (%(date)s): the induction "
+            "rule asks for at least %(min)s days between increases.")
+            % {"days": since_change, "date": date_format(latest.start_date),
+               "min": rule.min_days_between_increases}))
+    return warnings
+
+
+def _take_home_warnings(*, rule: InductionRule, start_date: datetime.date,
+                        end_date: datetime.date | None, supervised_until: datetime.date,
+                        weekdays: set) -> list[InductionWarning]:
+    """A take-home day within the supervised first days of the (re)start."""
     day = start_date
     while weekdays and day < supervised_until and (end_date is None or day <= end_date):
         # The first day's dose is given on site; a take-home day is a later day.
         if day > start_date and day.weekday() in weekdays:
-            warnings.append(InductionWarning(InductionCheck.TAKE_HOME, _(
+            return [InductionWarning(InductionCheck.TAKE_HOME, _(
                 "Take-home doses from %(date)s, within the first %(days)s days of the "
                 "(re)start (until %(until)s every dose is taken under supervision).")
                 % {"date": date_format(day), "days": rule.supervised_days,
-                   "until": date_format(supervised_until - datetime.timedelta(days=1))}))
-            break
+                   "until": date_format(supervised_until - datetime.timedelta(days=1))})]
         day += datetime.timedelta(days=1)
-    return assessment
+    return []
 
 
 def dispensation_history(*, patient) -> QuerySet:
@@ -1196,13 +1257,7 @@ def dose_plot(*, prescriptions: list[Prescription], today: datetime.date,
     for rx in sorted(rxs, key=lambda r: (r.start_date, r.pk)):
         by_substance.setdefault(rx.product.substance, []).append(rx)
     for index, (substance, items) in enumerate(sorted(by_substance.items())):
-        segments = []
-        for rx in items:
-            rx_end = min(rx.end_date or end, end) + datetime.timedelta(days=1)
-            rx_end = min(rx_end, end)
-            segments.append(f"{x(rx.start_date)},{y(rx.daily_dose)} "
-                            f"{x(rx_end)},{y(rx.daily_dose)}")
-        plot.series.append({"label": substance, "segments": segments,
+        plot.series.append({"label": substance, "segments": _steps(items, x, y, end),
                             "css": f"dose-line dose-line-{index % 4}",
                             "last": items[-1].daily_dose, "unit": items[-1].product.unit})
     for fraction in (0, 0.5, 1):
@@ -1212,6 +1267,17 @@ def dose_plot(*, prescriptions: list[Prescription], today: datetime.date,
         day = start + datetime.timedelta(days=round(span_days * fraction))
         plot.x_ticks.append((str(x(day)), day))
     return plot
+
+
+def _steps(prescriptions: list[Prescription], x, y, end: datetime.date) -> list[str]:
+    """One horizontal segment per prescription, from its start to the day after its end
+    (within the plot), as SVG points."""
+    segments = []
+    for rx in prescriptions:
+        rx_end = min(min(rx.end_date or end, end) + datetime.timedelta(days=1), end)
+        segments.append(f"{x(rx.start_date)},{y(rx.daily_dose)} "
+                        f"{x(rx_end)},{y(rx.daily_dose)}")
+    return segments
 
 
 # --- products -------------------------------------------------------------------------------
