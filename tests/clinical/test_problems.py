@@ -4,6 +4,8 @@ who reads psychiatric diagnoses (the psychiatric notes' rule)."""
 import pytest
 from django.db import DatabaseError, transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from clinical import icd10, services
 from clinical.models import Problem, ProblemVersion
@@ -114,8 +116,10 @@ def test_correction_is_a_new_version_and_the_history_shows_both(client, patient)
     page = doctor.get(reverse("clinical:problem_detail", args=[problem.pk]), **EN)
     html = page.content.decode()
     assert "Abstinent 12 months" in html and "Provisional" in html and "In remission" in html
+    # The summary is a document in the patient's language (French here).
     summary = doctor.get(reverse("clinical:summary", args=[patient.pk]), **EN).content.decode()
-    assert "In remission" in summary and "Provisional" not in summary
+    with translation.override("fr"):
+        assert gettext("In remission") in summary and gettext("Provisional") not in summary
 
 
 def test_correction_without_reason_or_to_the_other_discipline_writes_nothing(client, patient):
