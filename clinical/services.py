@@ -110,19 +110,9 @@ def problem_correct(*, problem: Problem, code: str = "", label: str = "", onset=
     return version
 
 
-@transaction.atomic
-def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measurement:
-    """Measures taken at one time. A QTc above the threshold (dispensary.rules), the latest
-    of the patient, records the alert "doctor before any dose" in the same transaction,
-    unless one is already active: the counter then gives no dose until a doctor has seen the
-    person and ends it."""
-    if not rules.may_record_measures(actor):
-        raise ValidationError(_("Your role does not record measures."), code="role")
-    now = timezone.now()
-    taken_at = taken_at or now
-    if taken_at > now:
-        raise ValidationError(_("Taken at: the measure cannot be in the future. Nothing was "
-                                "recorded."), code="taken_at")
+def _measures_check(values: dict) -> dict:
+    """The measures given (the known fields with a figure), each in its plausible range and
+    the blood pressure whole, or the refusal naming the first that is not."""
     values = {field: value for field, value in values.items()
               if field in rules.MEASURE_BY_FIELD and value is not None}
     if not values:
@@ -143,12 +133,37 @@ def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measur
     if "systolic_mmhg" in values and values["diastolic_mmhg"] >= values["systolic_mmhg"]:
         raise ValidationError(_("Blood pressure, diastolic: it must be below the systolic. "
                                 "Nothing was recorded."), code="diastolic_mmhg")
+    return values
+
+
+@transaction.atomic
+def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measurement:
+    """Measures taken at one time. A QTc above the threshold (dispensary.rules), the latest
+    of the patient, records the alert "doctor before any dose" in the same transaction,
+    unless one is already active: the counter then gives no dose until a doctor has seen the
+    person and ends it."""
+    if not rules.may_record_measures(actor):
+        raise ValidationError(_("Your role does not record measures."), code="role")
+    now = timezone.now()
+    taken_at = taken_at or now
+    if taken_at > now:
+        raise ValidationError(_("Taken at: the measure cannot be in the future. Nothing was "
+                                "recorded."), code="taken_at")
+    values = _measures_check(values)
     patient_check_open(patient)
     measurement = Measurement.objects.create(patient=patient, taken_at=taken_at,
                                              recorded_at=now, recorded_by=actor, **values)
     audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=measurement,
                  summary=gettext_noop("measures recorded"))
-    qtc = values.get("qtc_ms")
+    _qtc_alert_raise(measurement=measurement, actor=actor)
+    return measurement
+
+
+def _qtc_alert_raise(*, measurement: Measurement, actor) -> None:
+    """The alert "doctor before any dose" for a high QTc, recorded with its measurement (the
+    same ``recorded_at``, which is how :func:`_qtc_alert_standing` knows it), unless one
+    already stands."""
+    patient, qtc, taken_at = measurement.patient, measurement.qtc_ms, measurement.taken_at
     # Only the patient's latest QTc calls a doctor: an old ECG entered after a newer one
     # says nothing of today.
     latest = not Measurement.objects.filter(patient=patient, qtc_ms__isnull=False,
@@ -156,13 +171,13 @@ def measurement_record(*, patient, values: dict, taken_at=None, actor) -> Measur
                                             withdrawal__isnull=True).exists()
     if qtc_needs_doctor(qtc) and latest and not _qtc_alert_standing(patient):
         alert = Alert.objects.create(
-            patient=patient, kind=Alert.Kind.DOCTOR_FIRST, recorded_by=actor, recorded_at=now,
+            patient=patient, kind=Alert.Kind.DOCTOR_FIRST, recorded_by=actor,
+            recorded_at=measurement.recorded_at,
             text=(_("QTc %(qtc)s ms on %(date)s: a doctor sees the person before any dose")
                   % {"qtc": qtc, "date": date_format(timezone.localtime(taken_at).date(),
                                                       "SHORT_DATE_FORMAT")})[:200])
         audit_record(actor=actor, action=Action.CREATE, patient=patient, obj=alert,
                      summary=gettext_noop("alert recorded"))
-    return measurement
 
 
 def _qtc_alert_standing(patient) -> bool:
