@@ -39,6 +39,84 @@ def _refuse_merged(patient) -> None:
                               % {"kept": patient.merged_into}, code="merged")
 
 
+# The rules of a result, one function each: given the result's fields (as passed to
+# lab_result_build, the unit stripped), the message of what is wrong, or "" when right.
+def _test_known(f: dict) -> str:
+    return _("Unknown test.") if f["test"] not in LabTest.values else ""
+
+
+def _sample_date_check(f: dict) -> str:
+    if f["sample_date"] is None:
+        return _("Give the sample date.")
+    if f["sample_date"] > timezone.localdate():
+        return _("The sample date cannot be later than today.")
+    return ""
+
+
+def _laboratory_named(f: dict) -> str:
+    return _("Name the laboratory.") if not (f["laboratory"] or "").strip() else ""
+
+
+def _reading_known(f: dict) -> str:
+    if f["reading"] and f["reading"] not in Reading.values:
+        return _("The result is positive, negative or indeterminate.")
+    return ""
+
+
+def _unit_given(f: dict) -> str:
+    if f["value"] is not None and not f["unit"]:
+        return _("Give the unit of the value.")
+    return ""
+
+
+def _reference_range_check(f: dict) -> str:
+    low, high = f["reference_low"], f["reference_high"]
+    if low is not None and high is not None and low > high:
+        return _("The reference range ends below its start.")
+    return ""
+
+
+def _reading_given(f: dict) -> str:
+    # The tests read positive / negative / indeterminate (not the genotype nor the screen).
+    if f["test"] in READ_TESTS and not f["reading"]:
+        return _("Give the result: positive, negative or indeterminate.")
+    return ""
+
+
+def _genotype_check(f: dict) -> str:
+    if f["test"] == LabTest.HCV_GENOTYPE:
+        return _("Give the genotype.") if f["genotype"] not in Genotype.values else ""
+    if f["genotype"]:
+        return _("A genotype is the result of the HCV genotype test only.")
+    return ""
+
+
+def _substances_check(f: dict) -> str:
+    if f["test"] == LabTest.URINE_DRUG_SCREEN:
+        unknown = [s for s in f["substances"] if s not in Substance.values]
+        if unknown:
+            return _("Unknown substance: %(names)s.") % {"names": ", ".join(unknown)}
+        return ""
+    if f["substances"]:
+        return _("Substances are the result of a urine drug screen only.")
+    return ""
+
+
+# Walked in this order: a field named twice keeps its first place among the messages (the
+# order in which an import lists a line's errors).
+RESULT_RULES = (
+    ("test", _test_known),
+    ("sample_date", _sample_date_check),
+    ("laboratory", _laboratory_named),
+    ("reading", _reading_known),
+    ("unit", _unit_given),
+    ("reference_high", _reference_range_check),
+    ("reading", _reading_given),
+    ("genotype", _genotype_check),
+    ("substances", _substances_check),
+)
+
+
 def lab_result_build(*, patient, test: str, sample_date: datetime.date | None,
                      laboratory: str, reading: str = "", value: Decimal | None = None,
                      unit: str = "", reference_low: Decimal | None = None,
@@ -46,42 +124,22 @@ def lab_result_build(*, patient, test: str, sample_date: datetime.date | None,
                      substances: list[str] | None = None, actor) -> LabResult:
     """A result checked and ready to save, or ``ValidationError({field: message})`` naming
     every field that is wrong: the rules of a result, whether typed or imported."""
-    errors: dict[str, str] = {}
     substances = list(substances or [])
     unit = (unit or "").strip()
-    if test not in LabTest.values:
-        errors["test"] = _("Unknown test.")
-    if sample_date is None:
-        errors["sample_date"] = _("Give the sample date.")
-    elif sample_date > timezone.localdate():
-        errors["sample_date"] = _("The sample date cannot be later than today.")
-    if not (laboratory or "").strip():
-        errors["laboratory"] = _("Name the laboratory.")
-    if reading and reading not in Reading.values:
-        errors["reading"] = _("The result is positive, negative or indeterminate.")
-    if value is not None and not unit:
-        errors["unit"] = _("Give the unit of the value.")
-    if (reference_low is not None and reference_high is not None
-            and reference_low > reference_high):
-        errors["reference_high"] = _("The reference range ends below its start.")
-    if test in READ_TESTS and not reading:
-        errors["reading"] = _("Give the result: positive, negative or indeterminate.")
-    if test == LabTest.HCV_GENOTYPE:
-        if genotype not in Genotype.values:
-            errors["genotype"] = _("Give the genotype.")
-    elif genotype:
-        errors["genotype"] = _("A genotype is the result of the HCV genotype test only.")
-    if test == LabTest.URINE_DRUG_SCREEN:
-        unknown = [s for s in substances if s not in Substance.values]
-        if unknown:
-            errors["substances"] = _("Unknown substance: %(names)s.") % {
-                "names": ", ".join(unknown)}
-        # The screen's reading is what it found.
-        reading = Reading.POSITIVE if substances else Reading.NEGATIVE
-    elif substances:
-        errors["substances"] = _("Substances are the result of a urine drug screen only.")
+    fields = {"test": test, "sample_date": sample_date, "laboratory": laboratory,
+              "reading": reading, "value": value, "unit": unit,
+              "reference_low": reference_low, "reference_high": reference_high,
+              "genotype": genotype, "substances": substances}
+    errors: dict[str, str] = {}
+    for field, rule in RESULT_RULES:
+        message = rule(fields)
+        if message:
+            errors[field] = message
     if errors:
         raise ValidationError(errors, code="invalid")
+    if test == LabTest.URINE_DRUG_SCREEN:
+        # The screen's reading is what it found.
+        reading = Reading.POSITIVE if substances else Reading.NEGATIVE
     result = LabResult(patient=patient, test=test, sample_date=sample_date,
                        laboratory=laboratory.strip(), reading=reading, value=value, unit=unit,
                        reference_low=reference_low, reference_high=reference_high,
