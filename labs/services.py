@@ -320,17 +320,15 @@ def _already_imported_check(*, sha256: str, file_name: str) -> None:
         code="already_imported")
 
 
-@transaction.atomic
-def lab_results_import(*, file_name: str, content: bytes, actor) -> LabImport:
-    """Import a lab's CSV file: every line or none. The refusal lists each error as "file,
-    line N, column C: message" (line 1 is the header)."""
+def _where(file_name: str, line: int, column: str, message: str) -> str:
+    """An import's error, placed: "file, line N, column C: message"."""
+    return _("%(file)s, line %(line)s, column %(column)s: %(message)s") % {
+        "file": file_name, "line": line, "column": column, "message": message}
 
-    def where(line: int, column: str, message: str) -> str:
-        return _("%(file)s, line %(line)s, column %(column)s: %(message)s") % {
-            "file": file_name, "line": line, "column": column, "message": message}
 
-    sha256 = hashlib.sha256(content).hexdigest()
-    _already_imported_check(sha256=sha256, file_name=file_name)
+def _csv_reader(*, file_name: str, content: bytes) -> csv.DictReader:
+    """The file's lines as dictionaries by column, its header in lower case with every
+    required column, the delimiter guessed (";", "," or tab)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -347,6 +345,13 @@ def lab_results_import(*, file_name: str, content: bytes, actor) -> LabImport:
         raise ValidationError(_("%(file)s, line 1: missing columns %(columns)s.") % {
             "file": file_name, "columns": ", ".join(missing)}, code="columns")
     reader.fieldnames = header
+    return reader
+
+
+def _csv_rows(*, file_name: str, content: bytes) -> list[tuple[int, dict]]:
+    """Reading: the file's lines as (line number, {column: text}), at least one and at most
+    MAX_IMPORT_LINES."""
+    reader = _csv_reader(file_name=file_name, content=content)
     rows = []
     try:
         for row in reader:
@@ -357,39 +362,66 @@ def lab_results_import(*, file_name: str, content: bytes, actor) -> LabImport:
                                       % {"file": file_name, "max": MAX_IMPORT_LINES},
                                       code="too_long")
     except csv.Error as error:
-        raise ValidationError(where(reader.line_num, "-", str(error)), code="csv") from None
+        raise ValidationError(_where(file_name, reader.line_num, "-", str(error)),
+                              code="csv") from None
     if not rows:
         raise ValidationError(_("%(file)s: no result in the file.") % {"file": file_name},
                               code="empty")
+    return rows
+
+
+def _row_patient_check(*, patient, number: str) -> str:
+    """Whose result a line is: the message when its file number names no file one may
+    record on, or ""."""
+    if patient is None:
+        return _("unknown file number %(number)s.") % {"number": number or "—"}
+    if patient.merged_into_id is not None:
+        return _("file %(number)s was merged into another file: use that file's number.") % {
+            "number": number}
+    return ""
+
+
+def _row_result(*, file_name: str, line: int, row: dict, patients: dict,
+                actor) -> tuple[LabResult | None, list[str]]:
+    """One line checked: its result ready to save, or None and the line's errors."""
+    number = row.get("file_number", "").strip()
+    patient = patients.get(number)
+    refused = _row_patient_check(patient=patient, number=number)
+    if refused:
+        return None, [_where(file_name, line, "file_number", refused)]
+    fields, unreadable = _row_fields(row)
+    if unreadable:
+        return None, [_where(file_name, line, column, message)
+                      for column, message in unreadable.items()]
+    try:
+        return lab_result_build(patient=patient, actor=actor, **fields), []
+    except ValidationError as error:
+        return None, [_where(file_name, line, FIELD_COLUMNS.get(name, name), message)
+                      for name, messages in error.message_dict.items()
+                      for message in messages]
+
+
+def _import_results(*, file_name: str, rows: list[tuple[int, dict]], actor) -> list[LabResult]:
+    """Checking: every line's result, or the refusal listing every line's errors (the
+    patients read in one query)."""
     numbers = {row.get("file_number", "").strip() for _line, row in rows}
     patients = {patient.file_number: patient
                 for patient in Patient.objects.filter(file_number__in=numbers)}
     errors, results = [], []
     for line, row in rows:
-        number = row.get("file_number", "").strip()
-        patient = patients.get(number)
-        if patient is None:
-            errors.append(where(line, "file_number", _("unknown file number %(number)s.")
-                                % {"number": number or "—"}))
-            continue
-        if patient.merged_into_id is not None:
-            errors.append(where(line, "file_number", _(
-                "file %(number)s was merged into another file: use that file's number.")
-                % {"number": number}))
-            continue
-        fields, unreadable = _row_fields(row)
-        for column, message in unreadable.items():
-            errors.append(where(line, column, message))
-        if unreadable:
-            continue
-        try:
-            results.append(lab_result_build(patient=patient, actor=actor, **fields))
-        except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                errors.extend(where(line, FIELD_COLUMNS.get(name, name), message)
-                              for message in messages)
+        result, line_errors = _row_result(file_name=file_name, line=line, row=row,
+                                          patients=patients, actor=actor)
+        errors.extend(line_errors)
+        if result is not None:
+            results.append(result)
     if errors:
         raise ValidationError(errors, code="import")
+    return results
+
+
+def _import_write(*, file_name: str, sha256: str, results: list[LabResult],
+                  actor) -> LabImport:
+    """Writing: the import, its results and its audit row."""
     try:
         with transaction.atomic():
             imported = LabImport.objects.create(file_name=file_name[:200], rows=len(results),
@@ -405,3 +437,15 @@ def lab_results_import(*, file_name: str, content: bytes, actor) -> LabImport:
                  params={"file": file_name[:200], "count": len(results)},
                  details={"patients": sorted({result.patient_id for result in results})})
     return imported
+
+
+@transaction.atomic
+def lab_results_import(*, file_name: str, content: bytes, actor) -> LabImport:
+    """Import a lab's CSV file: every line or none (one transaction: reading, checking,
+    writing). The refusal lists each error as "file, line N, column C: message" (line 1 is
+    the header)."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    _already_imported_check(sha256=sha256, file_name=file_name)
+    rows = _csv_rows(file_name=file_name, content=content)
+    results = _import_results(file_name=file_name, rows=rows, actor=actor)
+    return _import_write(file_name=file_name, sha256=sha256, results=results, actor=actor)
