@@ -120,6 +120,87 @@ def _latest(items, key):
     return max(items, key=key, default=None)
 
 
+def _latest_test(screenings, results, screening_test, lab_test) -> Step:
+    # A screening test (consultations) or a lab result of that test, the latest one.
+    # (The results of both share their codes: positive, negative, indeterminate.)
+    readings = dict(Reading.choices)
+    screening_labels = dict(ScreeningTest.Result.choices)
+    candidates = [(s.date, s.current, screening_labels[s.current], s) for s in screenings
+                  if s.test == screening_test and s.current != "pending"]
+    candidates += [(r.sample_date, r.reading, readings.get(r.reading, ""), r)
+                   for r in results if r.test == lab_test]
+    if not candidates:
+        return Step(lab_test)
+    date, reading, says, record = max(candidates, key=lambda c: (c[0], c[3].created_at))
+    return Step(lab_test, record, str(says), date, reading)
+
+
+def _latest_result(results, test) -> Step:
+    result = _latest([r for r in results if r.test == test], key=lambda r: r.sample_date)
+    if result is None:
+        return Step(test)
+    says = result.get_genotype_display() if test == LabTest.HCV_GENOTYPE else \
+        dict(Reading.choices).get(result.reading, "")
+    return Step(test, result, str(says), result.sample_date, result.reading)
+
+
+def _latest_treatment(treatments, condition) -> Step:
+    treatment = _latest([t for t in treatments if t.condition == condition],
+                        key=lambda t: t.started_on)
+    if treatment is None:
+        return Step(f"{condition}_treatment")
+    return Step(f"{condition}_treatment", treatment, treatment.get_regimen_display(),
+                treatment.started_on)
+
+
+def _svr12_follow(hcv: Cascade, results) -> None:
+    """The SVR12 step of an ended treatment: the latest RNA from 12 weeks after
+    its end, or when that RNA is due."""
+    treatment = hcv.step("hcv_treatment").record
+    if treatment is None or treatment.ended_on is None:
+        return
+    due = treatment.ended_on + datetime.timedelta(weeks=SVR12_WEEKS)
+    after = _latest([r for r in results if r.test == LabTest.HCV_RNA
+                     and r.sample_date >= due], key=lambda r: r.sample_date)
+    svr = hcv.step("svr12")
+    if after is not None:
+        svr.record, svr.date = after, after.sample_date
+        svr.says = _("cured") if after.reading == Reading.NEGATIVE else _("not cured")
+    else:
+        svr.says = _("RNA due from %(day)s") % {
+            "day": date_format(due, "SHORT_DATE_FORMAT")}
+
+
+def _hcv_where(hcv: Cascade) -> str:
+    """The HCV step reached, the furthest along the cascade first."""
+    treatment = hcv.step("hcv_treatment").record
+    rna = hcv.step(LabTest.HCV_RNA)
+    if hcv.step("svr12").record is not None:
+        return _("SVR12: %(says)s") % {"says": hcv.step("svr12").says}
+    if treatment is not None:
+        return _("treated, SVR12 to check") if treatment.ended_on else _("on treatment")
+    if rna.reading == Reading.POSITIVE:
+        return _("RNA positive: treatment to start")
+    if rna.record is not None:
+        return _("RNA %(says)s") % {"says": rna.says}
+    if hcv.steps[0].record is not None:
+        return (_("antibody positive: RNA to test")
+                if hcv.steps[0].reading == Reading.POSITIVE
+                else _("screened: %(says)s") % {"says": hcv.steps[0].says})
+    return _("not screened")
+
+
+def _hiv_where(hiv: Cascade) -> str:
+    """The HIV step reached, the furthest along the cascade first."""
+    if hiv.steps[2].record is not None:
+        return _("in care")
+    if hiv.steps[1].record is not None:
+        return _("confirmation: %(says)s") % {"says": hiv.steps[1].says}
+    if hiv.steps[0].record is not None:
+        return _("tested: %(says)s") % {"says": hiv.steps[0].says}
+    return _("not tested")
+
+
 def cascades(*, patient) -> dict[str, Cascade]:
     """The HCV and HIV cascades of a patient, from the standing screening tests, results and
     treatments (three queries). Each step shows its latest record."""
@@ -127,81 +208,19 @@ def cascades(*, patient) -> dict[str, Cascade]:
                       .annotate(current=screening_current_result()))
     results = list(LabResult.objects.standing().filter(patient=patient))
     treatments = list(Treatment.objects.standing().filter(patient=patient))
-    readings = dict(Reading.choices)
-    screening_labels = dict(ScreeningTest.Result.choices)
 
-    def latest_test(screening_test, lab_test) -> Step:
-        # A screening test (consultations) or a lab result of that test, the latest one.
-        # (The results of both share their codes: positive, negative, indeterminate.)
-        candidates = [(s.date, s.current, screening_labels[s.current], s) for s in screenings
-                      if s.test == screening_test and s.current != "pending"]
-        candidates += [(r.sample_date, r.reading, readings.get(r.reading, ""), r)
-                       for r in results if r.test == lab_test]
-        if not candidates:
-            return Step(lab_test)
-        date, reading, says, record = max(candidates, key=lambda c: (c[0], c[3].created_at))
-        return Step(lab_test, record, str(says), date, reading)
+    hcv = Cascade([_latest_test(screenings, results, "hcv", LabTest.HCV_ANTIBODY),
+                   _latest_result(results, LabTest.HCV_RNA),
+                   _latest_result(results, LabTest.HCV_GENOTYPE),
+                   _latest_treatment(treatments, "hcv"), Step("svr12")])
+    _svr12_follow(hcv, results)
+    hcv.where = _hcv_where(hcv)
 
-    def latest_result(test) -> Step:
-        result = _latest([r for r in results if r.test == test], key=lambda r: r.sample_date)
-        if result is None:
-            return Step(test)
-        says = result.get_genotype_display() if test == LabTest.HCV_GENOTYPE else \
-            readings.get(result.reading, "")
-        return Step(test, result, str(says), result.sample_date, result.reading)
-
-    def latest_treatment(condition) -> Step:
-        treatment = _latest([t for t in treatments if t.condition == condition],
-                            key=lambda t: t.started_on)
-        if treatment is None:
-            return Step(f"{condition}_treatment")
-        return Step(f"{condition}_treatment", treatment, treatment.get_regimen_display(),
-                    treatment.started_on)
-
-    hcv = Cascade([latest_test("hcv", LabTest.HCV_ANTIBODY), latest_result(LabTest.HCV_RNA),
-                   latest_result(LabTest.HCV_GENOTYPE), latest_treatment("hcv"),
-                   Step("svr12")])
-    treatment = hcv.step("hcv_treatment").record
-    rna = hcv.step(LabTest.HCV_RNA)
-    if treatment is not None and treatment.ended_on is not None:
-        due = treatment.ended_on + datetime.timedelta(weeks=SVR12_WEEKS)
-        after = _latest([r for r in results if r.test == LabTest.HCV_RNA
-                         and r.sample_date >= due], key=lambda r: r.sample_date)
-        svr = hcv.step("svr12")
-        if after is not None:
-            svr.record, svr.date = after, after.sample_date
-            svr.says = _("cured") if after.reading == Reading.NEGATIVE else _("not cured")
-        else:
-            svr.says = _("RNA due from %(day)s") % {
-                "day": date_format(due, "SHORT_DATE_FORMAT")}
-    if hcv.step("svr12").record is not None:
-        hcv.where = _("SVR12: %(says)s") % {"says": hcv.step("svr12").says}
-    elif treatment is not None:
-        hcv.where = (_("treated, SVR12 to check") if treatment.ended_on
-                     else _("on treatment"))
-    elif rna.reading == Reading.POSITIVE:
-        hcv.where = _("RNA positive: treatment to start")
-    elif rna.record is not None:
-        hcv.where = _("RNA %(says)s") % {"says": rna.says}
-    elif hcv.steps[0].record is not None:
-        hcv.where = (_("antibody positive: RNA to test")
-                     if hcv.steps[0].reading == Reading.POSITIVE
-                     else _("screened: %(says)s") % {"says": hcv.steps[0].says})
-    else:
-        hcv.where = _("not screened")
-
-    hiv = Cascade([latest_test("hiv", LabTest.HIV_TEST),
-                   latest_result(LabTest.HIV_CONFIRMATION), latest_treatment("hiv")])
-    if hiv.steps[2].record is not None:
-        hiv.where = _("in care")
-    elif hiv.steps[1].record is not None:
-        hiv.where = _("confirmation: %(says)s") % {"says": hiv.steps[1].says}
-    elif hiv.steps[0].record is not None:
-        hiv.where = _("tested: %(says)s") % {"says": hiv.steps[0].says}
-    else:
-        hiv.where = _("not tested")
+    hiv = Cascade([_latest_test(screenings, results, "hiv", LabTest.HIV_TEST),
+                   _latest_result(results, LabTest.HIV_CONFIRMATION),
+                   _latest_treatment(treatments, "hiv")])
+    hiv.where = _hiv_where(hiv)
     return {"hcv": hcv, "hiv": hiv}
-
 
 
 def results_timeline_kind(user) -> TimelineKind | None:
