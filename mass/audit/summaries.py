@@ -117,6 +117,16 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     "clinical.problemversion": (MEDICAL | {Role.PSYCHOLOGIST}, _("problem list")),
     "clinical.measurement": (MEDICAL, _("measures")),
     "clinical.measurementwithdrawal": (MEDICAL, _("measures")),
+    # Vaccinations and lab results are medical (vaccinations.selectors, labs.selectors): the
+    # same readers as the records; a lab file's import names no patient.
+    "vaccinations.vaccinationcourse": (MEDICAL, _("vaccinations")),
+    "vaccinations.vaccinationdose": (MEDICAL, _("vaccinations")),
+    "vaccinations.vaccinationdosecancellation": (MEDICAL, _("vaccinations")),
+    "labs.labresult": (MEDICAL, _("lab results")),
+    "labs.labresultcancellation": (MEDICAL, _("lab results")),
+    "labs.treatment": (MEDICAL, _("lab results")),
+    "labs.treatmentcancellation": (MEDICAL, _("lab results")),
+    "labs.labimport": (MEDICAL, _("lab results")),
 }
 
 #: A row of a kind not in the table, that names a patient.

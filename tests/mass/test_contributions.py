@@ -72,6 +72,8 @@ def test_every_app_registers_its_panels_and_summary_sections():
         "alerts": clinical_panels.alerts_section,
         "treatment": clinical_panels.prescription_section,
         "measures": clinical_panels.measures_section,
+        "vaccinations_due": vaccination_panels.vaccinations_due_context,
+        "latest_tests": labs_panels.latest_tests_context,
     }
 
 
