@@ -32,7 +32,7 @@ from mass.printing import document_context
 from mass.redirects import safe_next
 from mass.refusals import refusal_on_form, refusal_text
 from patients.models import Patient
-from patients.selectors import patient_get_for_user, patient_return_lapse
+from patients.selectors import patient_get_for_user, patient_named_by_form, patient_return_lapse
 
 PER_PAGE = 50
 
@@ -43,10 +43,6 @@ def _patient_or_404(user, pk) -> Patient:
     except (TypeError, ValueError):
         raise Http404 from None
     return patient_get_for_user(user=user, pk=pk)
-
-
-def _patient_from_query(request) -> Patient:
-    return _patient_or_404(request.user, request.GET.get("patient") or request.POST.get("patient"))
 
 
 def _audit_candidates(request, form, *, summary: str, params: dict | None = None) -> None:
@@ -105,7 +101,7 @@ def consultation_create(request):
         return _pick_patient(request, url_name="consultations:create",
                              summary=gettext_noop('consultation form, person picker: '
                                                   '"%(query)s" (%(count)s files)'))
-    patient = _patient_from_query(request)
+    patient = patient_named_by_form(request)
     form = ConsultationForm(request.POST or None, user=request.user)
     if patient.is_merged:
         messages.error(request, _("This file was merged into %(kept)s: record it on that file.")
@@ -391,7 +387,7 @@ def referral_create(request):
         return _pick_patient(request, url_name="consultations:referral_create",
                              summary=gettext_noop('referral form, person picker: '
                                                   '"%(query)s" (%(count)s files)'))
-    patient = _patient_from_query(request)
+    patient = patient_named_by_form(request)
     form = ReferralForm(request.POST or None)
     if patient.is_merged:
         messages.error(request, _("This file was merged into %(kept)s: record it on that file.")
@@ -462,7 +458,7 @@ def referral_letter(request, pk):
 def screening_create(request):
     if not selectors.screening_visible(request.user):
         raise Http404
-    patient = _patient_from_query(request)
+    patient = patient_named_by_form(request)
     form = ScreeningTestForm(request.POST or None)
     if patient.is_merged:
         messages.error(request, _("This file was merged into %(kept)s: record it on that file.")

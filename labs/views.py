@@ -15,25 +15,17 @@ from mass.accounts.roles import Role, has_role
 from mass.audit import audit_list_read, audit_read
 from mass.corrections import cancellation_page
 from mass.refusals import refusal_on_form
-from patients.models import Patient
-from patients.selectors import patient_get_for_user
+from patients.selectors import patient_get_for_user, patient_named_by_form
 
 #: The first year of the figures' pages (the screening records began with issue 14).
 FIRST_YEAR = 1990
 
 
-def _patient_from_query(request) -> Patient:
-    try:
-        pk = int(request.GET.get("patient") or request.POST.get("patient"))
-    except (TypeError, ValueError):
-        raise Http404 from None
-    return patient_get_for_user(user=request.user, pk=pk)
-
 
 def _patient_for_entry(request):
     if not selectors.labs_visible(request.user):
         raise Http404
-    patient = _patient_from_query(request)
+    patient = patient_named_by_form(request)
     if patient.is_merged:
         messages.error(request, _("This file was merged into %(kept)s: record it on that file.")
                        % {"kept": patient.merged_into})

@@ -58,6 +58,17 @@ def patient_get_for_user(*, user, pk: int) -> Patient:
         raise Http404 from None
 
 
+def patient_named_by_form(request) -> Patient:
+    """The patient a record's form names in ``?patient=`` (or its posted ``patient``), as this
+    user may read it: 404 when the value is not a file's number, or names a file the user may
+    not read (a consultation, a lab result, a vaccination started from the file)."""
+    try:
+        pk = int(request.GET.get("patient") or request.POST.get("patient"))
+    except (TypeError, ValueError):
+        raise Http404 from None
+    return patient_get_for_user(user=request.user, pk=pk)
+
+
 def patient_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
     """Files matching what reception typed, best first.
 

@@ -12,18 +12,9 @@ from mass.accounts.roles import Role, has_role
 from mass.audit import audit_list_read, audit_read
 from mass.corrections import cancellation_page
 from mass.refusals import refusal_on_form
-from patients.models import Patient
-from patients.selectors import patient_get_for_user
+from patients.selectors import patient_named_by_form
 from vaccinations import selectors, services
 from vaccinations.forms import CourseStartForm, DoseForm
-
-
-def _patient_from_query(request) -> Patient:
-    try:
-        pk = int(request.GET.get("patient") or request.POST.get("patient"))
-    except (TypeError, ValueError):
-        raise Http404 from None
-    return patient_get_for_user(user=request.user, pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,7 +23,7 @@ def course_create(request):
     """Start a course: the vaccine, its schedule, and the first dose given."""
     if not selectors.vaccinations_visible(request.user):
         raise Http404
-    patient = _patient_from_query(request)
+    patient = patient_named_by_form(request)
     form = CourseStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
