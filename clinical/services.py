@@ -187,7 +187,9 @@ def _qtc_alert_standing(patient) -> bool:
     Such an alert is the one written with its measurement, at the same ``recorded_at``. Its
     row is locked: a doctor ending it at this moment makes this read wait and find it ended,
     and the new QTc then raises an alert of its own."""
-    high_qtcs = Measurement.objects.filter(patient=patient, qtc_ms__gt=QTC_DOCTOR_FIRST_MS)
+    # A withdrawn measurement's alert stands for nothing: it was typed in error.
+    high_qtcs = Measurement.objects.filter(patient=patient, qtc_ms__gt=QTC_DOCTOR_FIRST_MS,
+                                           withdrawal__isnull=True)
     return (Alert.objects.select_for_update(of=("self",))
             .filter(patient=patient, kind=Alert.Kind.DOCTOR_FIRST, ended_at__isnull=True,
                     recorded_at__in=high_qtcs.values("recorded_at"))

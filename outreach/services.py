@@ -317,10 +317,12 @@ def _made_at(value, *, now) -> datetime.datetime:
     if made_at is None or timezone.is_naive(made_at):
         _refuse(_("The record has no valid time (ISO 8601 with its offset)."), "made_at")
     if made_at > now + CLOCK_MARGIN:
+        try:
+            when = date_format(timezone.localtime(made_at), "SHORT_DATETIME_FORMAT")
+        except OverflowError:  # the last day of year 9999 in a zone west of Brussels
+            when = value
         _refuse(_("The record is dated in the future (%(when)s): check the device's clock, "
-                  "and record it at the desk.")
-                % {"when": date_format(timezone.localtime(made_at), "SHORT_DATETIME_FORMAT")},
-                "future")
+                  "and record it at the desk.") % {"when": when}, "future")
     if made_at < now - datetime.timedelta(hours=ROUND_HOURS) - ROUND_MARGIN:
         _refuse(_("The record is older than a round (%(hours)s hours): record it at the "
                   "desk.") % {"hours": ROUND_HOURS}, "expired")

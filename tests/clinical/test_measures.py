@@ -186,6 +186,22 @@ def test_high_qtc_is_not_swallowed_by_an_alert_for_another_reason(nurse, doctor,
     assert give(nurse, rx).status_code == 302
 
 
+def test_the_alert_of_a_withdrawn_qtc_does_not_stand_for_a_real_one(nurse, doctor, patient):
+    rx = methadone(patient, 80)
+    measure(nurse, patient, qtc_ms=str(QTC_DOCTOR_FIRST_MS + 20))
+    typo = Measurement.objects.get(patient=patient)
+    nurse.post(reverse("clinical:measurement_withdraw", args=[typo.pk]),
+               {"reason": "Typed 520 for 420"})
+    assert typo.withdrawal is not None
+    measure(nurse, patient, qtc_ms=str(QTC_DOCTOR_FIRST_MS + 40))
+    first = Alert.objects.get(patient=patient, text__contains=str(QTC_DOCTOR_FIRST_MS + 20))
+    doctor.post(reverse("alerts:end", args=[first.pk]), {"reason": "The 520 was a typo"})
+    assert Alert.objects.filter(patient=patient, kind="doctor_first", ended_at__isnull=True,
+                                text__contains=str(QTC_DOCTOR_FIRST_MS + 40)).exists()
+    assert not Dispensation.objects.filter(prescription=rx, date=day()).exists()
+    assert "A doctor must see this person before any dose" in give(nurse, rx).content.decode()
+
+
 def test_qtc_at_500_records_no_alert(nurse, patient):
     measure(nurse, patient, qtc_ms=str(QTC_DOCTOR_FIRST_MS))
     assert not Alert.objects.filter(patient=patient).exists()

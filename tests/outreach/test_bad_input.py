@@ -73,6 +73,11 @@ def _statuses(response):
      "no valid time"),
     (lambda s, p: record("contact", site=s, patient=p, when="2026-01-01T10:00:00+99:00"),
      "no valid time"),
+    # The calendar's edges: the future one cannot even be shown in Brussels time.
+    (lambda s, p: record("contact", site=s, patient=p, when="9999-12-31T23:00:00-05:00"),
+     "dated in the future"),
+    (lambda s, p: record("contact", site=s, patient=p, when="0001-01-01T00:00:00+05:00"),
+     "older than a round"),
     # A tampered ciphertext reaches the server as a record it cannot read.
     (lambda s, p: {"uuid": str(uuid.uuid4()), "ciphertext": "AAAA"}, "Unknown kind"),
 ])
