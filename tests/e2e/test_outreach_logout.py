@@ -11,10 +11,20 @@ from tests.e2e.test_outreach import (  # noqa: F401  (round_world is a fixture)
     record_note,
     round_world,
     start_round,
+    unlock,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.locale("en")]
+
+
+def asked(page, questions):
+    """Wait for the question: the guard counts the queue before it asks."""
+    for _tick in range(100):
+        if questions:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("the logout asked nothing")
 
 
 def test_logout_asks_before_erasing_records_not_sent(page, steps, round_world):
@@ -30,9 +40,22 @@ def test_logout_asks_before_erasing_records_not_sent(page, steps, round_world):
     questions = []
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Log out").click()
+    asked(page, questions)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    assert questions and "not sent yet (1)" in questions[0]
+    assert "not sent yet (1)" in questions[0]
     assert len(device_contents(page)["stores"]["queue"]) == 1
+
+    # On the outreach page itself, a record made after the page was loaded is counted too.
+    page.goto("/outreach/")
+    unlock(page)
+    choose(page, "Kéké", "Kéké Lasso")
+    record_note(page, "Gave a leaflet about the night shelter.")
+    questions.clear()
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Log out").click()
+    asked(page, questions)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert "not sent yet (2)" in questions[0]
 
     # "OK" logs out, and the store goes with the session.
     page.once("dialog", lambda dialog: dialog.accept())
