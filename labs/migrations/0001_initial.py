@@ -177,4 +177,10 @@ class Migration(migrations.Migration):
             model_name='treatmentcancellation',
             trigger=pgtrigger.compiler.Trigger(name='append_only', sql=mass.database.triggers.RuleSql(func="RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',\n    TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege';\n", hash='bedb02dd60a36382aeaba67a5add32080bf089a8', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_c8875', table='labs_treatmentcancellation', when='BEFORE')),
         ),
+        # A lab's file is imported once (folded in from a second migration before the app was
+        # ever deployed, so no database can hold a file imported twice when it is created).
+        migrations.AddConstraint(
+            model_name='labimport',
+            constraint=models.UniqueConstraint(fields=('sha256',), name='labs_labimport_sha256_unique'),
+        ),
     ]
