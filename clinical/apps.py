@@ -13,6 +13,7 @@ class ClinicalConfig(AppConfig):
 
         # "ECG due" in the banner of every page of the patient, derived when read.
         c.derived_alerts.provide(selectors.derived_alerts)
+        c.derived_alerts_by_patient.provide(selectors.derived_alerts_by_patient)
         c.PATIENT_PANELS.register_panel(c.Panel(
             key="clinical", title=_("Problems and measures"),
             template="clinical/panel.html", context=panels.clinical_panel_context, order=25))

@@ -41,6 +41,7 @@ from dispensary.rules import (
     PAPER_RECORD_DAYS,
     STRONG_WARNING_MISSED_DAYS,
 )
+from mass import contributions
 from mass.contributions import TimelineKind
 from mass.sites.selectors import site_calendar
 from patients.models import Patient
@@ -666,10 +667,13 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
                           closed_ahead=closed_ahead, closed_days=closed_days,
                           part_labels=part_labels)
               for rx in prescriptions]
-    # The patients' active alerts, in one query for the whole list.
+    # The patients' active alerts, in one query for the whole list, and those that follow
+    # from the records ("ECG due": mass.contributions.derived_alerts_by_patient).
     alerts = active_alerts_by_patient(patient_ids={rx.patient_id for rx in prescriptions})
+    derived = contributions.derived_alerts_by_patient(prescriptions=prescriptions)
     for state in states:
-        state.alerts = alerts.get(state.prescription.patient_id, [])
+        patient_id = state.prescription.patient_id
+        state.alerts = [*alerts.get(patient_id, []), *derived.get(patient_id, [])]
     return states
 
 

@@ -206,6 +206,12 @@ class DerivedAlert:
 derived_alerts: Provided[Callable[..., list[DerivedAlert]]] = Provided(
     "derived_alerts", lambda *, user, patient: [])
 
+#: ``derived_alerts_by_patient(*, prescriptions) -> {patient id: [DerivedAlert]}``: the same
+#: alerts for the dispensing list's rows (the prescriptions in force it shows, their product
+#: loaded), in at most one query for the whole list; the rows show the kinds their reader reads.
+derived_alerts_by_patient: Provided[Callable[..., dict[int, list[DerivedAlert]]]] = Provided(
+    "derived_alerts_by_patient", lambda *, prescriptions: {})
+
 
 # --- merging two files of one person ------------------------------------------------------
 

@@ -136,6 +136,29 @@ def test_ecg_due_above_the_dose_without_a_recent_qtc(doctor, patient):
     assert "data-derived-alert" not in file
 
 
+def test_ecg_due_on_the_dispensing_list_where_the_dose_is_given(nurse, patient,
+                                                                django_assert_num_queries):
+    above = methadone(patient, QT_ECG_DAILY_DOSE_MG + 20)
+    below = methadone(PatientFactory(alias="Below the dose"), QT_ECG_DAILY_DOSE_MG)
+    url = reverse("dispensary:today")
+
+    def row_of(page, rx):
+        return page.split(f'id="rx-{rx.pk}"', 1)[1].split("</tr>", 1)[0]
+
+    page = nurse.get(url, **EN).content.decode()
+    assert 'data-alert="qt_ecg"' in row_of(page, above) and "an ECG is due" in page
+    assert 'data-alert="qt_ecg"' not in row_of(page, below)
+    # A QTc today: gone from the row; the list reads the QTcs in one query whatever the rows.
+    with CaptureQueriesContext(connection) as before:
+        nurse.get(url)
+    qtc(patient, 450)
+    other = methadone(PatientFactory(alias="Also above"), QT_ECG_DAILY_DOSE_MG + 50)
+    with django_assert_num_queries(len(before.captured_queries)):
+        page = nurse.get(url, **EN).content.decode()
+    assert 'data-alert="qt_ecg"' not in row_of(page, above)
+    assert 'data-alert="qt_ecg"' in row_of(page, other)
+
+
 def test_no_ecg_due_at_or_below_the_dose(doctor, patient):
     methadone(patient, QT_ECG_DAILY_DOSE_MG)
     assert selectors.ecg_due(patient=patient) is None
