@@ -216,17 +216,19 @@ def derived_alerts(*, user, patient) -> list[DerivedAlert]:
 def derived_alerts_by_patient(*, prescriptions) -> dict[int, list[DerivedAlert]]:
     """"ECG due" on the dispensing list's rows (and the downtime sheet), where the nurse gives
     the dose: among the prescriptions in force the list shows, those of methadone in mg above
-    the threshold, and their patients' last QTc read in one query (none when no row is above
-    it). The same rule as :func:`ecg_due`, for many patients at once."""
+    the threshold, with their patients' last QTc. One query whenever the list has rows (the
+    last QTc of every listed patient: the same count for a list of 300 and a search of one).
+    The same rule as :func:`ecg_due`, for many patients at once."""
+    if not prescriptions:
+        return {}
+    last_qtc = dict(Measurement.objects
+                    .filter(patient_id__in={rx.patient_id for rx in prescriptions},
+                            qtc_ms__isnull=False, withdrawal__isnull=True)
+                    .values("patient_id").annotate(last=Max("taken_at"))
+                    .values_list("patient_id", "last"))
     above = {rx.patient_id: rx for rx in prescriptions
              if rx.product.substance == QT_RULE_SUBSTANCE and rx.product.unit == Product.Unit.MG
              and rx.daily_dose > QT_ECG_DAILY_DOSE_MG}
-    if not above:
-        return {}
-    last_qtc = dict(Measurement.objects
-                    .filter(patient_id__in=above, qtc_ms__isnull=False, withdrawal__isnull=True)
-                    .values("patient_id").annotate(last=Max("taken_at"))
-                    .values_list("patient_id", "last"))
     since = timezone.localdate() - datetime.timedelta(days=ECG_VALID_DAYS)
     derived = {}
     for patient_id, rx in above.items():

@@ -19,8 +19,9 @@ from tests.factories import DispensationFactory, PatientFactory, PrescriptionFac
 #: saving the session (three, with its savepoint); the read row naming the listed patients
 #: (one INSERT, mass.audit.audit_list_read).
 LIST_QUERIES = 12
-#: The pages that show the day's rows also read the patients' active alerts (one query).
-ALERTS_QUERY = 1
+#: The pages that show the day's rows also read the patients' active alerts (one query) and
+#: their last QTc for "ECG due" (one query: clinical.selectors.derived_alerts_by_patient).
+ALERTS_QUERY = 2
 #: The register page: as the list without the calendar, prescriptions and entries, with
 #: the balances and the recent entries.
 REGISTER_QUERIES = 10
@@ -251,8 +252,8 @@ def long_record(patient, count, *, doctor):
 #: centre's calendar), the reviews, the patient's episodes (a return after a lapse is said
 #: at the counter), the audit row (with its savepoint) and the session's save; the patient's
 #: active alerts for the day's rules and for the banner (two), and the clinical app's "ECG
-#: due" in the banner.
-RECORD_QUERIES = 21
+#: due" in the banner and on the day's row (two).
+RECORD_QUERIES = 22
 
 
 @pytest.mark.parametrize("count", [1, 12])

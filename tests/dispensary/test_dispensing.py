@@ -28,9 +28,9 @@ from tests.dispensary.conftest import (
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 #: Queries of a dose given from the list with htmx, whatever the length of the list (the
-#: patients' active alerts and the centre's calendar, each read twice: by the service's rules
-#: and by the row sent back).
-GIVE_HTMX_QUERIES = 30
+#: patients' active alerts, their last QTc ("ECG due") and the centre's calendar, each read
+#: twice: by the service's rules and by the row sent back).
+GIVE_HTMX_QUERIES = 32
 
 
 def dispense_url(rx):

@@ -19,10 +19,10 @@ from tests.factories import PatientFactory, PrescriptionFactory
 
 #: The sheet's queries, whatever the number of patients: session, user, permissions (two)
 #: and roles (navigation); the centre's calendar (once for both days); for today and for
-#: tomorrow the prescriptions with their last dose and review, the day's entries and the
-#: patients' active alerts; the patients' birth years; the audit row; saving the session
-#: (three, with its savepoint).
-SHEET_QUERIES = 17
+#: tomorrow the prescriptions with their last dose and review, the day's entries, the
+#: patients' active alerts and their last QTc ("ECG due"); the patients' birth years; the
+#: audit row; saving the session (three, with its savepoint).
+SHEET_QUERIES = 19
 
 
 def sections(page: str) -> tuple[str, str]:
