@@ -221,23 +221,32 @@ def derived_alerts_by_patient(*, prescriptions) -> dict[int, list[DerivedAlert]]
     The same rule as :func:`ecg_due`, for many patients at once."""
     if not prescriptions:
         return {}
-    last_qtc = dict(Measurement.objects
-                    .filter(patient_id__in={rx.patient_id for rx in prescriptions},
-                            qtc_ms__isnull=False, withdrawal__isnull=True)
-                    .values("patient_id").annotate(last=Max("taken_at"))
-                    .values_list("patient_id", "last"))
-    above = {rx.patient_id: rx for rx in prescriptions
-             if rx.product.substance == QT_RULE_SUBSTANCE and rx.product.unit == Product.Unit.MG
-             and rx.daily_dose > QT_ECG_DAILY_DOSE_MG}
+    last_qtc = _last_qtc_by_patient({rx.patient_id for rx in prescriptions})
     since = timezone.localdate() - datetime.timedelta(days=ECG_VALID_DAYS)
+    texts = {}  # the same dose and last QTc say the same words: made once a list
     derived = {}
-    for patient_id, rx in above.items():
-        last_at = last_qtc.get(patient_id)
+    for rx in prescriptions:
+        if not (rx.product.substance == QT_RULE_SUBSTANCE and rx.product.unit == Product.Unit.MG
+                and rx.daily_dose > QT_ECG_DAILY_DOSE_MG):
+            continue
+        last_at = last_qtc.get(rx.patient_id)
         last_on = timezone.localtime(last_at).date() if last_at else None
-        if last_on is None or last_on <= since:
-            due = EcgDue(daily_dose=rx.daily_dose, last_qtc_on=last_on)
-            derived[patient_id] = [DerivedAlert(kind=Alert.Kind.QT_ECG, text=ecg_due_text(due))]
+        if last_on is not None and last_on > since:
+            continue
+        key = (rx.daily_dose, last_on)
+        if key not in texts:
+            texts[key] = ecg_due_text(EcgDue(daily_dose=rx.daily_dose, last_qtc_on=last_on))
+        derived[rx.patient_id] = [DerivedAlert(kind=Alert.Kind.QT_ECG, text=texts[key])]
     return derived
+
+
+def _last_qtc_by_patient(patient_ids) -> dict[int, datetime.datetime]:
+    """The time of each patient's last QTc not withdrawn, in one query."""
+    return dict(Measurement.objects
+                .filter(patient_id__in=patient_ids, qtc_ms__isnull=False,
+                        withdrawal__isnull=True)
+                .values("patient_id").annotate(last=Max("taken_at"))
+                .values_list("patient_id", "last"))
 
 
 def ecg_due_text(due: EcgDue) -> str:
