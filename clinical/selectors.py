@@ -166,7 +166,7 @@ def measure_charts(measurements: list[Measurement]) -> list[Chart]:
 # --- the QTc / dose rule --------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class EcgDue:
     """A methadone daily dose above the threshold without a QTc in the last 12 months."""
 
@@ -192,14 +192,18 @@ def ecg_due(*, patient, today: datetime.date | None = None) -> EcgDue | None:
                                        product__unit=Product.Unit.MG)
            .annotate(last_qtc=Subquery(last_qtc)).order_by("-start_date", "-id")
            .values_list("daily_dose", "last_qtc").first())
-    if row is None or row[0] <= QT_ECG_DAILY_DOSE_MG:
+    return None if row is None else _ecg_due_at(*row, today=today)
+
+
+def _ecg_due_at(daily_dose, last_qtc_at, *, today: datetime.date) -> EcgDue | None:
+    """The rule itself, for a methadone daily dose in mg and the time of the last QTc (or
+    None): one place for the single file's banner and the dispensing list's rows."""
+    if daily_dose <= QT_ECG_DAILY_DOSE_MG:
         return None
-    dose, last_qtc_at = row
-    since = today - datetime.timedelta(days=ECG_VALID_DAYS)
     last_on = timezone.localtime(last_qtc_at).date() if last_qtc_at else None
-    if last_on is not None and last_on > since:
+    if last_on is not None and last_on > today - datetime.timedelta(days=ECG_VALID_DAYS):
         return None
-    return EcgDue(daily_dose=dose, last_qtc_on=last_on)
+    return EcgDue(daily_dose=daily_dose, last_qtc_on=last_on)
 
 
 def derived_alerts(*, user, patient) -> list[DerivedAlert]:
@@ -222,21 +226,18 @@ def derived_alerts_by_patient(*, prescriptions) -> dict[int, list[DerivedAlert]]
     if not prescriptions:
         return {}
     last_qtc = _last_qtc_by_patient({rx.patient_id for rx in prescriptions})
-    since = timezone.localdate() - datetime.timedelta(days=ECG_VALID_DAYS)
+    today = timezone.localdate()
     texts = {}  # the same dose and last QTc say the same words: made once a list
     derived = {}
     for rx in prescriptions:
-        if not (rx.product.substance == QT_RULE_SUBSTANCE and rx.product.unit == Product.Unit.MG
-                and rx.daily_dose > QT_ECG_DAILY_DOSE_MG):
+        if not (rx.product.substance == QT_RULE_SUBSTANCE and rx.product.unit == Product.Unit.MG):
             continue
-        last_at = last_qtc.get(rx.patient_id)
-        last_on = timezone.localtime(last_at).date() if last_at else None
-        if last_on is not None and last_on > since:
+        due = _ecg_due_at(rx.daily_dose, last_qtc.get(rx.patient_id), today=today)
+        if due is None:
             continue
-        key = (rx.daily_dose, last_on)
-        if key not in texts:
-            texts[key] = ecg_due_text(EcgDue(daily_dose=rx.daily_dose, last_qtc_on=last_on))
-        derived[rx.patient_id] = [DerivedAlert(kind=Alert.Kind.QT_ECG, text=texts[key])]
+        if due not in texts:
+            texts[due] = ecg_due_text(due)
+        derived[rx.patient_id] = [DerivedAlert(kind=Alert.Kind.QT_ECG, text=texts[due])]
     return derived
 
 
