@@ -1,27 +1,31 @@
-"""Active alerts as small red lines under a person's name, for the rows rendered in Python
-(the dispensing list: dispensary_rows; the reception board and search: reception_rows)."""
+"""Active alerts as small red lines under a person's name, on the busy lists (the dispensing
+list: dispensary/rows.py; the reception board and search: patients/rows.py), rendered by
+templates/jinja2/alerts/lines.html."""
+
+from django.utils.safestring import SafeString
 
 from alerts.models import Alert
-from mass.html import e
+from mass.rows import as_django_escapes, macros
 
 
 class AlertLines:
-    """One per page: the kinds' labels, escaped once; called with a person's alerts."""
+    """One per page: the kinds' labels; called with a person's alerts."""
 
     def __init__(self):
-        self.labels = {kind: e(label) for kind, label in Alert.Kind.choices}
+        self.labels = dict(Alert.Kind.choices)
+        self.template = macros("alerts/lines.html")
         # A line made once a page: many rows say the same ("ECG due" at the same dose).
-        self.lines: dict[tuple[str, str], str] = {}
+        self.lines: dict[tuple[str, str], SafeString] = {}
 
-    def __call__(self, alerts, kinds=None) -> str:
+    def __call__(self, alerts, kinds=None) -> SafeString:
         """The lines of ``alerts`` (of ``kinds`` only, when given), "" when none."""
-        return "".join(self._line(alert.kind, str(alert.text))
-                       for alert in alerts or () if kinds is None or alert.kind in kinds)
+        return SafeString("".join(self._line(alert.kind, str(alert.text))
+                                  for alert in alerts or ()
+                                  if kinds is None or alert.kind in kinds))
 
-    def _line(self, kind: str, text: str) -> str:
+    def _line(self, kind: str, text: str) -> SafeString:
         key = (kind, text)
         if key not in self.lines:
-            self.lines[key] = (
-                f'<div class="small" data-alert="{e(kind)}"><span class="badge '
-                f'text-bg-danger">{self.labels.get(kind, e(kind))}</span> {e(text)}</div>')
+            self.lines[key] = as_django_escapes(self.template.line(
+                kind, self.labels.get(kind, kind), text))
         return self.lines[key]
