@@ -1,5 +1,7 @@
 """The rows of today's dispensing list, rendered by templates/jinja2/dispensary/rows.html
-(mass/rows.py), for the list, the patient's row an htmx action replaces, and the counts.
+(mass/rows.py), for the list and the row an htmx action replaces; and their cells (missed
+days, dose parts, buttons) on the pages of one patient (the dispensing record, the dispense
+form, the prescriptions page: dispensary/templatetags/dispensary_rows.py).
 
 The list is the busiest page of the dispensary, one row per patient due today (300 in the
 benchmark, bench/dispensary.py). Most of what a row shows repeats from row to row (the same
@@ -9,12 +11,11 @@ templates/jinja2/dispensary/cells.html, and keeps it under a key of what it show
 row mostly places ready cells. The templates escape every value (autoescape); nothing here
 writes HTML.
 
-A row shows what ``dispensary/_missed.html``, ``_parts.html`` and ``_dose_actions.html`` show
-on the patient file; the tests assert the same markers on both.
 """
 
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -22,8 +23,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from markupsafe import Markup
 
 from alerts.models import Alert
@@ -33,8 +34,16 @@ from dispensary.selectors import DoseState
 from mass.rows import macros, render, url_with_pk
 from patients.identity import Identity
 
-#: Stands for the prescription's id in the buttons made once a page (:meth:`actions`).
-_PK = "\x00"
+#: Stand for the prescription's id and the page's CSRF token in the buttons made once for
+#: many rows (:meth:`DispensingPage.actions`).
+_PK, _CSRF = "\x00", "\x01"
+
+#: The cells that hold nothing of a patient (a prescription's product and doses, a count of
+#: missed days, a part due, the buttons without their id and token), made once per process
+#: for each content, language and right, and kept for the next pages: the list is reloaded
+#: all day with the same few. Emptied when it reaches _SHARED_MAX cells.
+_shared: dict = {}
+_SHARED_MAX = 20_000
 
 
 def _time(moment) -> str:
@@ -43,14 +52,17 @@ def _time(moment) -> str:
 
 class DispensingPage:
     """What every row of one page shares: URL patterns, the user's rights, the CSRF token,
-    translated sentences, and the cells made once a page for each content."""
+    translated sentences, and the cells made once a page for each content. ``next``: where
+    the buttons come back to (the list by default); ``hx``: the one-click form swaps its row
+    (the list) or loads the page again (a patient's page)."""
 
-    def __init__(self, request):
+    def __init__(self, request, *, next: str | None = None, hx: bool = True):
         self.patient_url = url_with_pk("dispensary:patient")
         self.dispense_url = url_with_pk("dispensary:dispense")
         self.review_url = url_with_pk("dispensary:review")
         self.alerts_url = url_with_pk("alerts:list")
-        self.next = reverse("dispensary:today")
+        self.next = next or reverse("dispensary:today")
+        self.hx = hx
         self.csrf = get_token(request)
         self.can_review = request.user.has_perm("dispensary.add_holdreview")
         self.ends_doctor_first = Alert.Kind.DOCTOR_FIRST in recordable_kinds(request.user)
@@ -79,7 +91,7 @@ class DispensingPage:
         self.split = _("split: %(morning)s morning + %(evening)s evening")
         self.withheld_at = _("Withheld at %(time)s: signs of intoxication.")
         self.top_up = _("top-up: %(given)s %(unit)s already given today under the replaced "
-                        "prescription")
+                        "prescription, daily dose %(daily)s %(unit)s")
         # Who is this: the photo, or birth year, sex, last visit (patients.identity).
         self.identity = Identity(show_photos=request.user.has_perm("patients.view_patientphoto"))
         # Alerts (alerts app): the kinds this user reads, their lines, once per page.
@@ -87,6 +99,9 @@ class DispensingPage:
         self.alert_lines = AlertLines()
         self.cells = macros("dispensary/cells.html")
         self._cache: dict = {}
+        self._shared_key = (get_language(), self.can_review, self.ends_doctor_first,
+                            self.next, hx)
+        self._debug = settings.DEBUG
 
     def cached(self, key, compute):
         """``compute()``, once per page for each ``key``."""
@@ -94,6 +109,21 @@ class DispensingPage:
             return self._cache[key]
         except KeyError:
             value = self._cache[key] = compute()
+            return value
+
+    def shared(self, key, compute):
+        """``compute()``, once per process for each ``key``, language and right: for the
+        cells that hold nothing of a patient (:data:`_shared`). Not with DEBUG on, where an
+        edited template shows on the next page."""
+        if self._debug:
+            return self.cached(key, compute)
+        key = (self._shared_key, key)
+        try:
+            return _shared[key]
+        except KeyError:
+            if len(_shared) >= _SHARED_MAX:
+                _shared.clear()
+            value = _shared[key] = compute()
             return value
 
     # --- values repeated from row to row ----------------------------------------------------
@@ -130,7 +160,9 @@ class DispensingPage:
         thumbnail, facts = self.identity.of_patient(patient)
         return Row(
             pk=rx.pk, desk_state=state.desk_state, alias=patient.alias,
-            file_number=patient.file_number, patient_url=self.patient_url(patient.pk),
+            file_number=patient.file_number,
+            filter_text=f"{patient.alias.lower()} {patient.file_number.lower()}",
+            patient_url=self.patient_url(patient.pk),
             thumbnail=thumbnail, facts=facts, alerts=self.alerts(state),
             prescription=self.prescription(rx), instructions=rx.instructions,
             missed=self.missed(state), parts=self.parts(state),
@@ -144,18 +176,19 @@ class DispensingPage:
 
     def prescription(self, rx) -> Markup:
         """Product, daily dose, split, take-home days (instructions apart: free text)."""
-        return self.cached(
-            ("prescription", rx.product_id, rx.daily_dose, rx.evening_dose,
+        product = self.cached(("product", rx.product_id), lambda: str(rx.product))
+        return self.shared(
+            ("prescription", product, rx.product.unit, rx.daily_dose, rx.evening_dose,
              tuple(rx.take_home_weekdays)),
             lambda: self.cells.prescription(
-                str(rx.product), self.amount(rx.daily_dose), rx.product.unit,
+                product, self.amount(rx.daily_dose), rx.product.unit,
                 self.split % {"morning": self.amount(rx.morning_dose),
                               "evening": self.amount(rx.evening_dose)} if rx.is_split else "",
                 rx.take_home_label() if rx.take_home_weekdays else "", self.text))
 
     def missed(self, state: DoseState) -> Markup:
         days = state.missed_days
-        return self.cached(("missed", days, state.is_held, state.reviewed_today),
+        return self.shared(("missed", days, state.is_held, state.reviewed_today),
                            lambda: self._missed(state))
 
     def _missed(self, state: DoseState) -> Markup:
@@ -177,20 +210,25 @@ class DispensingPage:
         for part in state.parts:
             if part.state == "due" and not part.cancelled and not part.is_top_up:
                 # most rows: the same few cells
-                html.append(self.cached(("due", part.part, part.label, part.dose, unit, split),
-                                        lambda part=part: self._part(part, unit, split)))
+                html.append(self.shared(("due", part.part, part.label, part.dose, unit, split),
+                                        lambda part=part: self._part(rx, part, unit, split)))
             else:
-                html.append(self._part(part, unit, split))
+                html.append(self._part(rx, part, unit, split))
         withheld = state.intoxication_withheld
         if withheld is not None or state.handed_today:
             html.append(self.cells.after_parts(
                 self.withheld_at % {"time": _time(withheld.dispensed_at)} if withheld else "",
-                ", ".join(self.day(entry.dose_date) for entry in state.handed_today),
+                ", ".join(self._handed(entry, split) for entry in state.handed_today),
                 self.text))
         # Markup's own join escapes each item again (a copy each): the items are safe.
         return Markup("".join(html))
 
-    def _part(self, part, unit: str, split: bool) -> Markup:
+    def _handed(self, entry, split: bool) -> str:
+        """A take-home dose handed today: its day, and its part for a split dose."""
+        day = self.day(entry.dose_date)
+        return f"{day} ({entry.get_part_display()})" if split else day
+
+    def _part(self, rx, part, unit: str, split: bool) -> Markup:
         entry, state = part.shown, part.state
         amount = detail = top_up = ""
         if state == "given":
@@ -206,7 +244,8 @@ class DispensingPage:
         else:
             amount = self.amount(part.dose)
             if part.is_top_up:  # a same-day change of dose: what was given counts
-                top_up = self.top_up % {"given": self.amount(part.given_before), "unit": unit}
+                top_up = self.top_up % {"given": self.amount(part.given_before), "unit": unit,
+                                        "daily": self.amount(rx.daily_dose)}
         return self.cells.part(part.part, state, part.label if split else "", amount, unit,
                                detail, top_up,
                                self.cancelled(len(part.cancelled)) if part.cancelled else "",
@@ -243,7 +282,8 @@ class DispensingPage:
         else:
             key = ("give", part.part, part.label, part.dose, state.prescription.product.unit,
                    len(state.take_home_to_hand))
-        pieces = self.cached(key, lambda: self._actions(state, part).split(_PK))
+        pieces = self.cached(key, lambda: str(self.shared(
+            key, lambda: self._actions(state, part))).replace(_CSRF, self.csrf).split(_PK))
         return Markup(str(state.prescription.pk).join(pieces))
 
     def _actions(self, state: DoseState, part) -> Markup:
@@ -264,7 +304,7 @@ class DispensingPage:
             label += " " + ngettext("+ %(days)s take-home day", "+ %(days)s take-home days",
                                     days) % {"days": days}
         return self.cells.give(_PK, part.part, label, dispense_url, self.query(part.part),
-                               self.csrf, self.next, self.text)
+                               _CSRF, self.next, self.hx, self.text)
 
     def _doctor_first(self, state: DoseState, part) -> Markup:
         """An active "doctor before any dose" alert: no dose offered (dispensary.services
