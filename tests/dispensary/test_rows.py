@@ -1,0 +1,45 @@
+"""The dispensing list's rows and the pages of one patient show a dose's cells from the
+same macros (dispensary/rows.py, templates/jinja2/dispensary/cells.html): the same HTML on
+both, escaped."""
+
+import re
+
+from django.urls import reverse
+
+from tests.conftest import EN
+from tests.dispensary.conftest import day, give, history
+from tests.factories import PatientFactory, PrescriptionFactory
+
+
+def _cell(html: str, marker: str) -> str:
+    """The element that carries ``marker`` (its opening tag to its closing one)."""
+    match = re.search(rf'<(span|div) [^>]*{marker}[^>]*>.*?</\1>', html)
+    assert match, marker
+    return match.group(0)
+
+
+def test_the_list_and_the_patient_page_show_the_same_cells(nurse_client, stock):
+    rx = PrescriptionFactory(daily_dose=60, start_date=day(-5))
+    history(rx, days_ago=[2])  # one day missed
+    listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    record = nurse_client.get(reverse("dispensary:patient", args=[rx.patient_id]),
+                              **EN).content.decode()
+    for marker in ('data-missed="1"', 'data-part-state="due"'):
+        assert _cell(listing, marker) == _cell(record, marker)
+    assert "1 day missed" in _cell(record, 'data-missed="1"')
+    # Given: the same line on both, with who gave it.
+    assert give(nurse_client, rx).status_code == 302
+    listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    record = nurse_client.get(reverse("dispensary:patient", args=[rx.patient_id]),
+                              **EN).content.decode()
+    assert _cell(listing, 'data-part-state="given"') == _cell(record, 'data-part-state="given"')
+
+
+def test_values_in_the_rows_are_escaped(nurse_client, stock):
+    patient = PatientFactory(alias='<b>"Jo" & l\'autre</b>')
+    PrescriptionFactory(patient=patient, instructions="<script>x</script>")
+    listing = nurse_client.get(reverse("dispensary:today"), **EN).content.decode()
+    assert "<b>" not in listing and "<script>x" not in listing
+    # As Django escapes (&quot; and &#x27;, not MarkupSafe's &#34; and &#39;).
+    assert "&lt;b&gt;&quot;Jo&quot; &amp; l&#x27;autre&lt;/b&gt;" in listing
+    assert "&lt;script&gt;x&lt;/script&gt;" in listing
