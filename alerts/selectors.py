@@ -53,13 +53,10 @@ def active_alerts_by_patient(*, patient_ids) -> dict[int, list[Alert]]:
     by_patient: dict[int, list[Alert]] = {}
     if not patient_ids:
         return by_patient
-    # One array parameter rather than an IN list of 300 placeholders, and only the columns
-    # the rows and the dose rules read: a third of the time of the equivalent filter()
-    # (bench/dispensary.py).
-    rows = Alert.objects.raw(
-        f"SELECT id, patient_id, kind, text, recorded_at FROM {Alert._meta.db_table}"
-        " WHERE ended_at IS NULL AND patient_id = ANY(%s) ORDER BY recorded_at, id",
-        [sorted(patient_ids)])
+    # Only the columns the rows and the dose rules read; the ids as one array parameter
+    # (mass/database/lookups.py).
+    rows = (Alert.objects.filter(ended_at__isnull=True, patient_id__any=sorted(patient_ids))
+            .only("patient_id", "kind", "text", "recorded_at").order_by("recorded_at", "id"))
     for alert in rows:
         by_patient.setdefault(alert.patient_id, []).append(alert)
     return by_patient

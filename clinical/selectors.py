@@ -244,7 +244,7 @@ def derived_alerts_by_patient(*, prescriptions) -> dict[int, list[DerivedAlert]]
 def _last_qtc_by_patient(patient_ids) -> dict[int, datetime.datetime]:
     """The time of each patient's last QTc not withdrawn, in one query."""
     return dict(Measurement.objects
-                .filter(patient_id__in=patient_ids, qtc_ms__isnull=False,
+                .filter(patient_id__any=patient_ids, qtc_ms__isnull=False,
                         withdrawal__isnull=True)
                 .values("patient_id").annotate(last=Max("taken_at"))
                 .values_list("patient_id", "last"))

@@ -11,6 +11,9 @@ class MassConfig(AppConfig):
 
         from mass import signals  # noqa: F401
         from mass.accounts import security  # noqa: F401
+        from mass.database import lookups
+
+        lookups.register()
 
         post_migrate.connect(signals.grant_app_privileges_after_migrate, sender=self)
         post_migrate.connect(signals.apply_roles_after_migrate, sender=self)

@@ -4,8 +4,12 @@ both, escaped."""
 
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dispensary.models import Prescription
+from patients.models import Patient
 from tests.conftest import EN
 from tests.dispensary.conftest import day, give, history
 from tests.factories import PatientFactory, PrescriptionFactory
@@ -43,3 +47,16 @@ def test_values_in_the_rows_are_escaped(nurse_client, stock):
     # As Django escapes (&quot; and &#x27;, not MarkupSafe's &#34; and &#39;).
     assert "&lt;b&gt;&quot;Jo&quot; &amp; l&#x27;autre&lt;/b&gt;" in listing
     assert "&lt;script&gt;x&lt;/script&gt;" in listing
+
+
+def test_the_any_lookup_reads_the_rows_of_the_ids_given(stock):
+    """``field__any=ids`` (mass/database/lookups.py): the same rows as ``field__in``, with
+    the ids as one array parameter, on a field and on a foreign key."""
+    first, second, third = (PrescriptionFactory(start_date=day(-1)) for _ in range(3))
+    ids = [first.patient_id, third.patient_id]
+    assert set(Patient.objects.filter(pk__any=ids)) == {first.patient, third.patient}
+    with CaptureQueriesContext(connection) as queries:
+        found = set(Prescription.objects.filter(patient__any=ids))
+    assert found == set(Prescription.objects.filter(patient__in=ids)) == {first, third}
+    assert "= ANY(" in queries[0]["sql"] and second.patient_id not in ids
+    assert not Patient.objects.filter(pk__any=[])
