@@ -1,0 +1,178 @@
+"""The repeated rows of the reception desk, rendered by templates/jinja2/patients/ (mass/rows.py):
+the board's walk-ins, the desk's search results with their purpose buttons, the patient
+search's results and the harm-reduction form's inputs. The Django pages call them through the
+tags of patients/templatetags/reception_rows.py.
+
+The board is reloaded after every arrival and its search answers every pause in typing: with
+Django's template engine these rows cost more than the rest of the page (about 4 µs a
+variable, some 600 of them). Here each list is one Jinja2 loop (autoescaped); what repeats
+from row to row (translated sentences, URL patterns, the purpose buttons) is made once per
+page, and a row is an object of ready values. Nothing here writes HTML.
+"""
+
+from types import SimpleNamespace
+
+from django.urls import reverse
+from django.utils import formats
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from alerts.rows import AlertLines
+from mass.corrections import may_cancel
+from mass.rows import render, url_with_pk
+from patients.identity import Identity
+
+
+class Row(SimpleNamespace):
+    """The values of one row (attributes: Jinja2 reads them faster than a dict's keys)."""
+
+
+def _shown(value) -> str:
+    """What ``{{ value }}`` shows in a Django template: a number or a date localized."""
+    return value if isinstance(value, str) else str(formats.localize(value))
+
+
+# --- the board's walk-ins ---------------------------------------------------------------------
+
+
+def visit_rows(visits, *, can_consult=False, show_photos=False, alerts=None,
+               user=None) -> SafeString:
+    """The board's walk-ins (selectors.BoardVisit); for clinicians (``can_consult``), a link
+    to record a consultation with the person. Who is who: the photo (``show_photos``: the
+    user may see them), or birth year, sex, last visit (patients.identity), and the person's
+    alerts the user reads (``alerts``: patient id -> alerts). A cancelled walk-in is struck
+    through with who cancelled it, when and why; the others offer ``user`` to cancel those
+    they may (mass.corrections)."""
+    identity = Identity(show_photos=show_photos)
+    lines, alerts = AlertLines(), alerts or {}
+    patient_url = url_with_pk("patients:detail")
+    cancel_url = url_with_pk("patients:visit_cancel")
+    back = "?next=" + reverse("reception:board")
+    cancelled_note = _("cancelled: %(reason)s — %(who)s, %(when)s")
+    overseer = user is not None and may_cancel(user, author_id=None)
+
+    def row(visit) -> Row:
+        birth_year, sex, note, has_photo, last_visit = visit.identity
+        if visit.cancelled:
+            cancelled = cancelled_note % {
+                "reason": visit.cancelled["reason"], "who": visit.cancelled["by"],
+                "when": formats.date_format(visit.cancelled["at"], "SHORT_DATETIME_FORMAT")}
+            cancel = ""
+        else:
+            cancelled = ""
+            cancel = (cancel_url(visit.visit_id) + back
+                      if user is not None and (overseer or visit.logged_by_id == user.pk)
+                      else "")
+        return Row(
+            patient_id=visit.patient_id, patient_url=patient_url(visit.patient_id),
+            alias=visit.alias, file_number=visit.file_number, time=visit.time,
+            purpose=visit.purpose_label, site=visit.site, logged_by=visit.logged_by,
+            cancelled=cancelled, cancel_url=cancel,
+            thumbnail=identity.photo(visit.patient_id, visit.alias, has_photo),
+            facts=identity.facts(has_photo=has_photo, birth_year=birth_year, sex=sex,
+                                 last_visit=last_visit, note=note)
+            + lines(alerts.get(visit.patient_id)))
+
+    return render(
+        "patients/visit_rows.html", rows=[row(visit) for visit in visits],
+        consult_url=reverse("consultations:create") + "?patient=" if can_consult else "",
+        text=Row(cancel=_("Cancel…"), consult=_("Consultation")))
+
+
+# --- the harm-reduction form ------------------------------------------------------------------
+
+
+def material_input_rows(rows) -> SafeString:
+    """The harm-reduction form's table rows (HarmReductionForm.rows()): per material, the
+    quantity handed out and returned, with their errors."""
+    return render("patients/material_rows.html", rows=[
+        Row(label=label, inputs=[
+            Row(html_name=field["html_name"], auto_id=field["auto_id"],
+                value="" if field["value"] is None else _shown(field["value"]),
+                label=field["label"], errors=field["errors"])
+            for field in fields])
+        for label, fields in rows])
+
+
+# --- the search results -----------------------------------------------------------------------
+
+
+def arrival_rows(results, purposes, *, csrf_token=None, episodes=None, show_photos=False,
+                 alerts=None, usual=None) -> SafeString:
+    """The reception search's results (Patient, with merged_into): who it is, and for each
+    person who may arrive, a button per purpose (numbered for the keyboard) that logs it.
+    ``episodes`` (selectors.patients_desk_episodes) marks an ended episode or a TDI
+    questionnaire due. ``usual`` (selectors.UsualPurposes): the button of what the person
+    usually comes for is the highlighted one, which Enter presses (static/js/app.js); the
+    numbers stay in the same order for everyone, so that a digit always means one purpose."""
+    episodes = episodes or {}
+    patient_url = url_with_pk("patients:detail")
+    first = purposes[0][0] if purposes else ""
+    # Said to screen readers: the highlighted button is the usual purpose.
+    usually = _("usually")
+    buttons: dict[str, SafeString] = {}  # one rendering per usual purpose, shared by the rows
+
+    def buttons_for(patient_id: int) -> SafeString:
+        default = usual.of(patient_id) if usual is not None else first
+        if default not in buttons:
+            buttons[default] = render("patients/purpose_buttons.html", purposes=purposes,
+                                      usual=default, usually=usually)
+        return buttons[default]
+
+    ended = _("Episode ended %(date)s")
+    ended_by_rule = _("Episode ended %(date)s by the 6-month rule")
+
+    def episode_ended(episode) -> str:
+        if episode is None or episode.ended_on is None:
+            return ""
+        date = formats.date_format(episode.ended_on, "SHORT_DATE_FORMAT")
+        return (ended_by_rule if episode.ended_by_rule else ended) % {"date": date}
+
+    merged_into = _("merged into %(file)s")
+    identity = Identity(show_photos=show_photos)
+    lines, alerts = AlertLines(), alerts or {}
+    rows = []
+    for patient in results:
+        thumbnail, facts = identity.of_patient(patient)
+        kept = patient.merged_into
+        # What the desk should know of the latest episode before logging the arrival: it
+        # has ended (a treatment request would open a resumption), or its TDI questionnaire
+        # is due. Nothing for a running episode with its questionnaire, or no episode.
+        episode = None if kept else episodes.get(patient.pk)
+        arrives = not kept and patient.status in ("active", "inactive")
+        rows.append(Row(
+            pk=patient.pk, patient_url=patient_url(patient.pk), alias=patient.alias,
+            file_number=patient.file_number, last_name=patient.last_name,
+            first_name=patient.first_name,
+            year=_shown(patient.birth_year) if patient.birth_year else "",
+            status=patient.get_status_display() if patient.status != "active" else "",
+            episode_ended=episode_ended(episode),
+            tdi_due=episode is not None and episode.ended_on is None
+            and not episode.tdi_filled,
+            thumbnail=thumbnail, facts=facts + lines(alerts.get(patient.pk)),
+            merged_url=patient_url(kept.pk) if kept else "",
+            merged=merged_into % {"file": kept.file_number} if kept else "",
+            arrives=arrives, buttons=buttons_for(patient.pk) if arrives else ""))
+    csrf_token = str(csrf_token) if csrf_token and csrf_token != "NOTPROVIDED" else ""
+    return render("patients/arrival_rows.html", rows=rows, arrival_url=reverse(
+        "reception:arrival"), csrf_token=csrf_token, text=Row(tdi_due=_("TDI questionnaire due")))
+
+
+def search_rows(results, *, show_photos=False) -> SafeString:
+    """The patient search's results (Patient, with merged_into, has_photo, last_visit), one
+    table row each."""
+    patient_url = url_with_pk("patients:detail")
+    merged_into = _("merged into %(file)s")
+    identity = Identity(show_photos=show_photos)
+    rows = []
+    for patient in results:
+        thumbnail, facts = identity.of_patient(patient)
+        rows.append(Row(
+            patient_url=patient_url(patient.pk), alias=patient.alias,
+            file_number=patient.file_number, last_name=patient.last_name,
+            first_name=patient.first_name,
+            year=_shown(patient.birth_year) if patient.birth_year else "",
+            status=merged_into % {"file": patient.merged_into.file_number}
+            if patient.merged_into else patient.get_status_display(),
+            thumbnail=thumbnail, facts=facts))
+    return render("patients/search_rows.html", rows=rows)
