@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from markupsafe import Markup
 
 from alerts.rows import AlertLines
 from mass.corrections import may_cancel
-from mass.rows import render, url_with_pk
+from mass.rows import macros, render, url_with_pk
 from patients.identity import Identity
 
 
@@ -51,6 +52,8 @@ def visit_rows(visits, *, can_consult=False, show_photos=False, alerts=None,
     cancelled_note = _("cancelled: %(reason)s — %(who)s, %(when)s")
     overseer = user is not None and may_cancel(user, author_id=None)
 
+    consult_url = reverse("consultations:create") + "?patient=" if can_consult else ""
+
     def row(visit) -> Row:
         birth_year, sex, note, has_photo, last_visit = visit.identity
         if visit.cancelled:
@@ -64,19 +67,17 @@ def visit_rows(visits, *, can_consult=False, show_photos=False, alerts=None,
                       if user is not None and (overseer or visit.logged_by_id == user.pk)
                       else "")
         return Row(
-            patient_id=visit.patient_id, patient_url=patient_url(visit.patient_id),
-            alias=visit.alias, file_number=visit.file_number, time=visit.time,
-            purpose=visit.purpose_label, site=visit.site, logged_by=visit.logged_by,
-            cancelled=cancelled, cancel_url=cancel,
+            patient_url=patient_url(visit.patient_id), alias=visit.alias,
+            file_number=visit.file_number, time=visit.time, purpose=visit.purpose_label,
+            site=visit.site, logged_by=visit.logged_by, cancelled=cancelled, cancel_url=cancel,
+            consult_url=f"{consult_url}{visit.patient_id}" if consult_url else "",
             thumbnail=identity.photo(visit.patient_id, visit.alias, has_photo),
             facts=identity.facts(has_photo=has_photo, birth_year=birth_year, sex=sex,
-                                 last_visit=last_visit, note=note)
-            + lines(alerts.get(visit.patient_id)))
+                                 last_visit=last_visit, note=note),
+            alerts=lines(alerts[visit.patient_id]) if visit.patient_id in alerts else "")
 
-    return render(
-        "patients/visit_rows.html", rows=[row(visit) for visit in visits],
-        consult_url=reverse("consultations:create") + "?patient=" if can_consult else "",
-        text=Row(cancel=_("Cancel…"), consult=_("Consultation")))
+    return render("patients/visit_rows.html", rows=[row(visit) for visit in visits],
+                  text=Row(cancel=_("Cancel…"), consult=_("Consultation")))
 
 
 # --- the harm-reduction form ------------------------------------------------------------------
@@ -110,13 +111,13 @@ def arrival_rows(results, purposes, *, csrf_token=None, episodes=None, show_phot
     first = purposes[0][0] if purposes else ""
     # Said to screen readers: the highlighted button is the usual purpose.
     usually = _("usually")
-    buttons: dict[str, SafeString] = {}  # one rendering per usual purpose, shared by the rows
+    purpose_buttons = macros("patients/purpose_buttons.html").buttons
+    buttons: dict[str, Markup] = {}  # one rendering per usual purpose, shared by the rows
 
-    def buttons_for(patient_id: int) -> SafeString:
+    def buttons_for(patient_id: int) -> Markup:
         default = usual.of(patient_id) if usual is not None else first
         if default not in buttons:
-            buttons[default] = render("patients/purpose_buttons.html", purposes=purposes,
-                                      usual=default, usually=usually)
+            buttons[default] = purpose_buttons(purposes, default, usually)
         return buttons[default]
 
     ended = _("Episode ended %(date)s")
@@ -149,7 +150,8 @@ def arrival_rows(results, purposes, *, csrf_token=None, episodes=None, show_phot
             episode_ended=episode_ended(episode),
             tdi_due=episode is not None and episode.ended_on is None
             and not episode.tdi_filled,
-            thumbnail=thumbnail, facts=facts + lines(alerts.get(patient.pk)),
+            thumbnail=thumbnail, facts=facts,
+            alerts=lines(alerts[patient.pk]) if patient.pk in alerts else "",
             merged_url=patient_url(kept.pk) if kept else "",
             merged=merged_into % {"file": kept.file_number} if kept else "",
             arrives=arrives, buttons=buttons_for(patient.pk) if arrives else ""))
