@@ -22,10 +22,17 @@ from alerts.rows import AlertLines
 from mass.corrections import may_cancel
 from mass.rows import macros, render, url_with_pk
 from patients.identity import Identity
+from patients.models import Patient
 
 
 class Row(SimpleNamespace):
     """The values of one row (attributes: Jinja2 reads them faster than a dict's keys)."""
+
+
+def _statuses() -> dict[str, str]:
+    """The statuses' labels, translated once a page (``get_status_display()`` looks them up
+    again for every row)."""
+    return {value: str(label) for value, label in Patient.Status.choices}
 
 
 def _shown(value) -> str:
@@ -123,13 +130,17 @@ def arrival_rows(results, purposes, *, csrf_token=None, episodes=None, show_phot
     ended = _("Episode ended %(date)s")
     ended_by_rule = _("Episode ended %(date)s by the 6-month rule")
 
+    dates: dict = {}  # formatted once a page: many episodes ended the same day
+
     def episode_ended(episode) -> str:
         if episode is None or episode.ended_on is None:
             return ""
-        date = formats.date_format(episode.ended_on, "SHORT_DATE_FORMAT")
-        return (ended_by_rule if episode.ended_by_rule else ended) % {"date": date}
+        if episode.ended_on not in dates:
+            dates[episode.ended_on] = formats.date_format(episode.ended_on, "SHORT_DATE_FORMAT")
+        return (ended_by_rule if episode.ended_by_rule else ended) % {
+            "date": dates[episode.ended_on]}
 
-    merged_into = _("merged into %(file)s")
+    merged_into, statuses = _("merged into %(file)s"), _statuses()
     identity = Identity(show_photos=show_photos)
     lines, alerts = AlertLines(), alerts or {}
     rows = []
@@ -146,7 +157,8 @@ def arrival_rows(results, purposes, *, csrf_token=None, episodes=None, show_phot
             file_number=patient.file_number, last_name=patient.last_name,
             first_name=patient.first_name,
             year=_shown(patient.birth_year) if patient.birth_year else "",
-            status=patient.get_status_display() if patient.status != "active" else "",
+            status=statuses.get(patient.status, patient.status)
+            if patient.status != "active" else "",
             episode_ended=episode_ended(episode),
             tdi_due=episode is not None and episode.ended_on is None
             and not episode.tdi_filled,
@@ -164,7 +176,7 @@ def search_rows(results, *, show_photos=False) -> SafeString:
     """The patient search's results (Patient, with merged_into, has_photo, last_visit), one
     table row each."""
     patient_url = url_with_pk("patients:detail")
-    merged_into = _("merged into %(file)s")
+    merged_into, statuses = _("merged into %(file)s"), _statuses()
     identity = Identity(show_photos=show_photos)
     rows = []
     for patient in results:
@@ -175,6 +187,6 @@ def search_rows(results, *, show_photos=False) -> SafeString:
             first_name=patient.first_name,
             year=_shown(patient.birth_year) if patient.birth_year else "",
             status=merged_into % {"file": patient.merged_into.file_number}
-            if patient.merged_into else patient.get_status_display(),
+            if patient.merged_into else statuses.get(patient.status, patient.status),
             thumbnail=thumbnail, facts=facts))
     return render("patients/search_rows.html", rows=rows)
