@@ -93,8 +93,10 @@ def visit_rows(visits, *, can_consult=False, show_photos=False, alerts=None,
 def material_input_rows(rows) -> SafeString:
     """The harm-reduction form's table rows (HarmReductionForm.rows()): per material, the
     quantity handed out and returned, with their errors."""
+    # Labels as text once (escaping a lazy translation goes through its proxy every time);
+    # the errors' loop only where there are some.
     return render("patients/material_rows.html", rows=[
-        Row(label=label, inputs=[
+        Row(label=str(label), inputs=[
             Row(html_name=field["html_name"], auto_id=field["auto_id"],
                 value="" if field["value"] is None else _shown(field["value"]),
                 label=field["label"], errors=field["errors"])
