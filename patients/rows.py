@@ -58,7 +58,6 @@ def visit_rows(visits, *, can_consult=False, show_photos=False, alerts=None,
     back = "?next=" + reverse("reception:board")
     cancelled_note = _("cancelled: %(reason)s — %(who)s, %(when)s")
     overseer = user is not None and may_cancel(user, author_id=None)
-
     consult_url = reverse("consultations:create") + "?patient=" if can_consult else ""
 
     def row(visit) -> Row:
@@ -107,41 +106,62 @@ def material_input_rows(rows) -> SafeString:
 # --- the search results -----------------------------------------------------------------------
 
 
+class _PurposeButtons:
+    """The purpose buttons of the desk's search, numbered for the keyboard; the button of
+    what the person usually comes for (``usual``: selectors.UsualPurposes) is the
+    highlighted one, which Enter presses (static/js/app.js). The numbers stay in the same
+    order for everyone, so that a digit always means one purpose. Made once a page for
+    each usual purpose, shared by the rows."""
+
+    def __init__(self, purposes, usual):
+        self.purposes, self.usual = purposes, usual
+        self.first = purposes[0][0] if purposes else ""
+        self.usually = _("usually")  # said to screen readers on the highlighted button
+        self.macro = macros("patients/purpose_buttons.html").buttons
+        self.made: dict[str, Markup] = {}
+
+    def __call__(self, patient_id: int) -> Markup:
+        default = self.usual.of(patient_id) if self.usual is not None else self.first
+        if default not in self.made:
+            self.made[default] = self.macro(self.purposes, default, self.usually)
+        return self.made[default]
+
+
+class _EpisodeMarks:
+    """What the desk should know of a person's latest episode before logging the arrival
+    (``episodes``: selectors.patients_desk_episodes): it has ended (a treatment request
+    would open a resumption), or its TDI questionnaire is due. Nothing for a running episode
+    with its questionnaire, or no episode."""
+
+    def __init__(self, episodes):
+        self.episodes = episodes or {}
+        self.ended = _("Episode ended %(date)s")
+        self.ended_by_rule = _("Episode ended %(date)s by the 6-month rule")
+        self.dates: dict = {}  # formatted once a page: many episodes ended the same day
+
+    def ended_on(self, patient_id: int) -> str:
+        episode = self.episodes.get(patient_id)
+        if episode is None or episode.ended_on is None:
+            return ""
+        day = episode.ended_on
+        if day not in self.dates:
+            self.dates[day] = formats.date_format(day, "SHORT_DATE_FORMAT")
+        return (self.ended_by_rule if episode.ended_by_rule else self.ended) % {
+            "date": self.dates[day]}
+
+    def tdi_due(self, patient_id: int) -> bool:
+        episode = self.episodes.get(patient_id)
+        return episode is not None and episode.ended_on is None and not episode.tdi_filled
+
+
 def arrival_rows(results, purposes, *, csrf_token=None, episodes=None, show_photos=False,
                  alerts=None, usual=None) -> SafeString:
     """The reception search's results (Patient, with merged_into): who it is, and for each
-    person who may arrive, a button per purpose (numbered for the keyboard) that logs it.
-    ``episodes`` (selectors.patients_desk_episodes) marks an ended episode or a TDI
-    questionnaire due. ``usual`` (selectors.UsualPurposes): the button of what the person
-    usually comes for is the highlighted one, which Enter presses (static/js/app.js); the
-    numbers stay in the same order for everyone, so that a digit always means one purpose."""
-    episodes = episodes or {}
+    person who may arrive, a button per purpose that logs it (:class:`_PurposeButtons`);
+    the marks of the latest episode (:class:`_EpisodeMarks`), the file a merged one went
+    into."""
     patient_url = url_with_pk("patients:detail")
-    first = purposes[0][0] if purposes else ""
-    # Said to screen readers: the highlighted button is the usual purpose.
-    usually = _("usually")
-    purpose_buttons = macros("patients/purpose_buttons.html").buttons
-    buttons: dict[str, Markup] = {}  # one rendering per usual purpose, shared by the rows
-
-    def buttons_for(patient_id: int) -> Markup:
-        default = usual.of(patient_id) if usual is not None else first
-        if default not in buttons:
-            buttons[default] = purpose_buttons(purposes, default, usually)
-        return buttons[default]
-
-    ended = _("Episode ended %(date)s")
-    ended_by_rule = _("Episode ended %(date)s by the 6-month rule")
-
-    dates: dict = {}  # formatted once a page: many episodes ended the same day
-
-    def episode_ended(episode) -> str:
-        if episode is None or episode.ended_on is None:
-            return ""
-        if episode.ended_on not in dates:
-            dates[episode.ended_on] = formats.date_format(episode.ended_on, "SHORT_DATE_FORMAT")
-        return (ended_by_rule if episode.ended_by_rule else ended) % {
-            "date": dates[episode.ended_on]}
-
+    buttons, marks = _PurposeButtons(purposes, usual), _EpisodeMarks(episodes)
     merged_into, statuses = _("merged into %(file)s"), _statuses()
     identity = Identity(show_photos=show_photos)
     lines, alerts = AlertLines(), alerts or {}
@@ -149,10 +169,6 @@ def arrival_rows(results, purposes, *, csrf_token=None, episodes=None, show_phot
     for patient in results:
         thumbnail, facts = identity.of_patient(patient)
         kept = patient.merged_into
-        # What the desk should know of the latest episode before logging the arrival: it
-        # has ended (a treatment request would open a resumption), or its TDI questionnaire
-        # is due. Nothing for a running episode with its questionnaire, or no episode.
-        episode = None if kept else episodes.get(patient.pk)
         arrives = not kept and patient.status in ("active", "inactive")
         rows.append(Row(
             pk=patient.pk, patient_url=patient_url(patient.pk), alias=patient.alias,
@@ -161,17 +177,17 @@ def arrival_rows(results, purposes, *, csrf_token=None, episodes=None, show_phot
             year=_shown(patient.birth_year) if patient.birth_year else "",
             status=statuses.get(patient.status, patient.status)
             if patient.status != "active" else "",
-            episode_ended=episode_ended(episode),
-            tdi_due=episode is not None and episode.ended_on is None
-            and not episode.tdi_filled,
+            episode_ended=marks.ended_on(patient.pk) if not kept else "",
+            tdi_due=not kept and marks.tdi_due(patient.pk),
             thumbnail=thumbnail, facts=facts,
             alerts=lines(alerts[patient.pk]) if patient.pk in alerts else "",
             merged_url=patient_url(kept.pk) if kept else "",
             merged=merged_into % {"file": kept.file_number} if kept else "",
-            arrives=arrives, buttons=buttons_for(patient.pk) if arrives else ""))
+            arrives=arrives, buttons=buttons(patient.pk) if arrives else ""))
     csrf_token = str(csrf_token) if csrf_token and csrf_token != "NOTPROVIDED" else ""
-    return render("patients/arrival_rows.html", rows=rows, arrival_url=reverse(
-        "reception:arrival"), csrf_token=csrf_token, text=Row(tdi_due=_("TDI questionnaire due")))
+    return render("patients/arrival_rows.html", rows=rows,
+                  arrival_url=reverse("reception:arrival"), csrf_token=csrf_token,
+                  text=Row(tdi_due=_("TDI questionnaire due")))
 
 
 def search_rows(results, *, show_photos=False) -> SafeString:
