@@ -234,7 +234,7 @@ class HarmReductionForm(forms.Form):
 
     def rows(self):
         """(label, [handed-out field, returned field]) per kind of material, each field as
-        the board's table shows it (reception_rows.material_input_rows): its html_name,
+        the board's table shows it (patients/rows.py material_input_rows): its html_name,
         auto_id, value, label and errors."""
         return [(label, [self._row_field(f"{prefix}_{value}") for prefix in ("out", "ret")])
                 for value, label in HarmReductionContact.Material.choices]

@@ -52,8 +52,21 @@ class Identity:
               last_visit: datetime.date | str | None, note: str) -> SafeString:
         """The facts line: without a photo (or one this user may not see), birth year, sex
         and last walk-in; the distinguishing feature always. "" when there is nothing."""
+        shown = not (has_photo and self.show_photos)
+        # Made once a page for each line: on a busy day many people say the same (born the
+        # same year, last came yesterday), and the template costs more than the lookup.
+        key = ("facts", birth_year, sex, last_visit, note) if shown else ("facts", note)
+        try:
+            return self._formatted[key]
+        except KeyError:
+            line = self._formatted[key] = self._facts(
+                birth_year=birth_year, sex=sex, last_visit=last_visit, note=note, shown=shown)
+            return line
+
+    def _facts(self, *, birth_year, sex: str, last_visit: datetime.date | str | None,
+               note: str, shown: bool) -> SafeString:
         parts = []
-        if not (has_photo and self.show_photos):
+        if shown:
             if birth_year:
                 parts.append(self._once(("born", birth_year),
                                         lambda: self.born % {"year": birth_year}))

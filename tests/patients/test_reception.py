@@ -241,8 +241,8 @@ def test_board_shows_the_latest_walk_ins_and_counts_the_rest(reception_client):
     assert "and 3 earlier walk-ins today" in content
 
 
-# The board's walk-ins, the search results and the harm-reduction inputs are rendered in
-# Python (patients/templatetags/reception_rows.py): what they show, escaped.
+# The board's walk-ins, the search results and the harm-reduction inputs are rendered by
+# Jinja2 templates (patients/rows.py): what they show, escaped.
 
 
 def test_board_rows_show_who_when_what_where_and_by_whom_escaped(reception_client):
