@@ -31,7 +31,7 @@ from alerts.models import Alert
 from alerts.rows import AlertLines
 from alerts.rules import readable_kinds, recordable_kinds
 from dispensary.selectors import DoseState
-from mass.rows import macros, render, url_with_pk
+from mass.rows import Row, macros, render, url_with_pk
 from patients.identity import Identity
 
 #: Stand for the prescription's id and the page's CSRF token in the buttons made once for
@@ -313,10 +313,6 @@ class DispensingPage:
         alerts_url = self.alerts_url(state.patient.pk) if self.ends_doctor_first else ""
         return self.cells.doctor_first(alerts_url, self.dispense_url(state.prescription.pk),
                                        self.query(part.part, "withhold"), self.text)
-
-
-class Row(SimpleNamespace):
-    """The values of one row (attributes: Jinja2 reads them faster than a dict's keys)."""
 
 
 def dispensing_rows(request, states, *, message=None, level="info") -> SafeString:

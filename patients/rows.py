@@ -10,7 +10,6 @@ from row to row (translated sentences, URL patterns, the purpose buttons) is mad
 page, and a row is an object of ready values. Nothing here writes HTML.
 """
 
-from types import SimpleNamespace
 
 from django.urls import reverse
 from django.utils import formats
@@ -20,13 +19,9 @@ from markupsafe import Markup
 
 from alerts.rows import AlertLines
 from mass.corrections import may_cancel
-from mass.rows import macros, render, url_with_pk
+from mass.rows import Row, macros, render, url_with_pk
 from patients.identity import Identity
 from patients.models import Patient
-
-
-class Row(SimpleNamespace):
-    """The values of one row (attributes: Jinja2 reads them faster than a dict's keys)."""
 
 
 def _statuses() -> dict[str, str]:
