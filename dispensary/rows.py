@@ -38,10 +38,11 @@ from patients.identity import Identity
 #: many rows (:meth:`DispensingPage.actions`).
 _PK, _CSRF = "\x00", "\x01"
 
-#: The cells that hold nothing of a patient (a prescription's product and doses, a count of
-#: missed days, a part due, the buttons without their id and token), made once per process
-#: for each content, language and right, and kept for the next pages: the list is reloaded
-#: all day with the same few. Emptied when it reaches _SHARED_MAX cells.
+#: The cells and values that hold nothing of a patient (a prescription's product and doses,
+#: a count of missed days, a part due, a formatted dose or day, the buttons without their id
+#: and token), made once per process for each content, language and right, and kept for the
+#: next pages: the list is reloaded all day with the same few. Emptied when it reaches
+#: _SHARED_MAX entries.
 _shared: dict = {}
 _SHARED_MAX = 20_000
 
@@ -130,17 +131,17 @@ class DispensingPage:
 
     def amount(self, value) -> str:
         """A dose for the language of the page (60 -> "60", 0.4 -> "0,40" in French)."""
-        return self.cached(("amount", value), lambda: floatformat(value, "-2"))
+        return self.shared(("amount", value), lambda: floatformat(value, "-2"))
 
     def day(self, value) -> str:
-        return self.cached(("day", value), lambda: date_format(value, "D d/m"))
+        return self.shared(("day", value), lambda: date_format(value, "D d/m"))
 
     def missed_label(self, days: int) -> str:
-        return self.cached(("missed", days), lambda: ngettext(
+        return self.shared(("missed_label", days), lambda: ngettext(
             "%(days)s day missed", "%(days)s days missed", days) % {"days": days})
 
     def cancelled(self, count: int) -> str:
-        return self.cached(("cancelled", count), lambda: ngettext(
+        return self.shared(("cancelled", count), lambda: ngettext(
             "%(n)s cancelled entry", "%(n)s cancelled entries", count) % {"n": count})
 
     def query(self, part: str, action: str | None = None) -> str:
@@ -150,7 +151,7 @@ class DispensingPage:
             if action is None:
                 del values["action"]
             return urlencode(values)
-        return self.cached(("query", part, action), compute)
+        return self.shared(("query", part, action), compute)
 
     # --- the rows ----------------------------------------------------------------------------
 
@@ -319,5 +320,6 @@ def dispensing_rows(request, states, *, message=None, level="info") -> SafeStrin
     """The rows of ``states`` (all the list's, or the one an htmx action replaces), with
     ``message`` under the parts."""
     page = DispensingPage(request)
-    return render("dispensary/rows.html", rows=[page.row(state) for state in states],
+    # A generator: each row's values live only while the template writes that row.
+    return render("dispensary/rows.html", rows=(page.row(state) for state in states),
                   message=message, level=level)
