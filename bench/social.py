@@ -27,9 +27,10 @@ def populate(patients: int, records_per_patient: int, actions: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO patients_patient (file_number, alias, last_name, first_name, sex, "
-            "language, nationality, niss, phone, address, status, notes, created_at, "
-            "updated_at) SELECT 'B' || lpad(i::text, 7, '0'), 'Alias ' || i, '', '', 'U', '', "
-            "'', '', '', '', 'active', '', now(), now() FROM generate_series(1, %s) i",
+            "language, nationality, niss, phone, address, status, notes, distinguishing_note, "
+            "created_at, updated_at) SELECT 'B' || lpad(i::text, 7, '0'), 'Alias ' || i, '', "
+            "'', 'U', '', '', '', '', '', 'active', '', '', now(), now() "
+            "FROM generate_series(1, %s) i",
             [patients])
         sources = ["pension", "salary", "sickness_benefit", "unemployment", "cpas", "none",
                    "other"]
