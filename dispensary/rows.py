@@ -16,6 +16,8 @@ writes HTML.
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -45,6 +47,12 @@ _PK, _CSRF = "\x00", "\x01"
 #: _SHARED_MAX entries.
 _shared: dict = {}
 _SHARED_MAX = 20_000
+
+
+@receiver(setting_changed)
+def _forget_shared(**kwargs) -> None:
+    """A changed setting (a test's language, formats or DEBUG) may change every cell."""
+    _shared.clear()
 
 
 def _time(moment) -> str:
@@ -100,9 +108,11 @@ class DispensingPage:
         self.alert_lines = AlertLines()
         self.cells = macros("dispensary/cells.html")
         self._cache: dict = {}
-        self._shared_key = (get_language(), self.can_review, self.ends_doctor_first,
-                            self.next, hx)
-        self._debug = settings.DEBUG
+        self._shared_key = (get_language(), self.can_review, self.ends_doctor_first)
+        # Kept for the next pages: the list's cells only. A patient's page comes back to its
+        # own address, which names the patient; with DEBUG on, an edited template shows on
+        # the next page.
+        self._share = next is None and hx and not settings.DEBUG
 
     def cached(self, key, compute):
         """``compute()``, once per page for each ``key``."""
@@ -114,9 +124,9 @@ class DispensingPage:
 
     def shared(self, key, compute):
         """``compute()``, once per process for each ``key``, language and right: for the
-        cells that hold nothing of a patient (:data:`_shared`). Not with DEBUG on, where an
-        edited template shows on the next page."""
-        if self._debug:
+        list's cells that hold nothing of a patient (:data:`_shared`); once a page
+        otherwise."""
+        if not self._share:
             return self.cached(key, compute)
         key = (self._shared_key, key)
         try:

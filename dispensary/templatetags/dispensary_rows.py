@@ -4,6 +4,7 @@ of one patient (``{% dose_missed state %}``, ``{% dose_parts state %}``,
 ``{% dose_actions state next %}``), the same HTML as the list's."""
 
 from django import template
+from django.utils.translation import get_language
 
 from dispensary import rows
 from mass.rows import as_django_escapes
@@ -18,8 +19,9 @@ def dispensing_rows(context, states, message=None, level="info"):
 
 
 def _page(context, next: str | None = None) -> rows.DispensingPage:
-    """One DispensingPage for the cells of a page (its translations, links, rights)."""
-    key = (rows.DispensingPage, next)
+    """One DispensingPage for the cells of a page (its translations, links, rights), and
+    another under ``{% language %}``."""
+    key = (rows.DispensingPage, next, get_language())
     if key not in context.render_context:
         context.render_context[key] = rows.DispensingPage(context["request"], next=next,
                                                           hx=False)

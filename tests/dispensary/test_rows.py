@@ -4,10 +4,12 @@ both, escaped."""
 
 import re
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dispensary import rows
 from dispensary.models import Prescription
 from patients.models import Patient
 from tests.conftest import EN
@@ -60,3 +62,25 @@ def test_the_any_lookup_reads_the_rows_of_the_ids_given(stock):
     assert found == set(Prescription.objects.filter(patient__in=ids)) == {first, third}
     assert "= ANY(" in queries[0]["sql"] and second.patient_id not in ids
     assert not Patient.objects.filter(pk__any=[])
+
+
+def test_the_any_lookup_takes_values_as_in_does(stock):
+    first, second = (PrescriptionFactory(start_date=day(-1)) for _ in range(2))
+    # Instances stand for their key; None matches nothing, also when excluded.
+    assert set(Prescription.objects.filter(patient__any=[first.patient])) == {first}
+    assert set(Prescription.objects.exclude(pk__any=[first.pk, None])) == {second}
+    assert set(Prescription.objects.exclude(pk__in=[first.pk, None])) == {second}
+    with pytest.raises(TypeError):
+        list(Prescription.objects.filter(patient__any=Patient.objects.all()))
+
+
+def test_a_patients_page_leaves_nothing_in_the_cells_kept_for_the_list(nurse_client, stock):
+    """The cells kept from page to page (dispensary.rows._shared) are the list's only: a
+    patient's page comes back to its own address, which names the patient."""
+    rx = PrescriptionFactory(daily_dose=60, start_date=day(-5))
+    history(rx, days_ago=[1])
+    rows._shared.clear()
+    page = nurse_client.get(reverse("dispensary:patient", args=[rx.patient_id]), **EN)
+    assert "data-give" in page.content.decode() and rows._shared == {}
+    nurse_client.get(reverse("dispensary:today"), **EN)
+    assert rows._shared and "/patients/" not in repr(list(rows._shared.items()))
