@@ -77,6 +77,7 @@ def test_downtime_sheet_is_get_only(nurse_client, rx):
     assert not AuditEvent.objects.filter(action="export").exists()
 
 
+# Complexity 18, kept: one scenario asserted step by step (each `and` counts).
 def test_downtime_sheet_shows_holds_take_home_and_withheld_doses(nurse_client, nurse_user,
                                                                  stock):
     tomorrow = day(1)
@@ -188,6 +189,7 @@ def second_nurse(db):
                       last_name="Lopes")
 
 
+# Complexity 19, kept: one scenario asserted step by step (each `and` counts).
 def test_paper_dose_is_recorded_after_the_fact(nurse_client, nurse_user, second_nurse,
                                                patient, stock):
     rx = PrescriptionFactory(patient=patient, start_date=day(-30))

@@ -156,6 +156,7 @@ def device_contents(page) -> dict:
     return page.evaluate(DEVICE_CONTENTS)
 
 
+# Complexity 20, kept: one browser walk asserted step by step.
 def test_offline_round_is_encrypted_on_the_device_and_reaches_the_server_once(
         page, steps, round_world):
     from consultations.models import Consultation

@@ -276,6 +276,7 @@ def _number(text: str | None, default: float) -> float:
         return default
 
 
+# Complexity 27, kept: one plausible value per kind of form field, a table of cases.
 def plausible(f: Field) -> st.SearchStrategy:
     """A value a person could have typed or picked in this field, within the limits the
     browser would apply (required, min, max, step, maxlength)."""
@@ -361,6 +362,7 @@ def plausible_or_good(f: Field, good: dict) -> st.SearchStrategy:
     return plausible(f)
 
 
+# Complexity 16, kept: one bad value per kind of form field, a table of cases.
 def draw_body(data, fields: dict[str, Field], good: dict) -> dict:
     mode = data.draw(st.sampled_from(MODES), label="mode")
     names = sorted(fields)
@@ -519,6 +521,7 @@ def test_bad_input(world, form, data):
     post_and_check(world, form, client, body, htmx=htmx)
 
 
+# Complexity 17, kept: each way a form may answer bad input, checked in turn.
 def post_and_check(world, form: FuzzForm, client, body: dict, *, htmx: bool = False) -> None:
     """Post ``body`` to the form and check the rules of the campaign; the database is left
     as it was."""

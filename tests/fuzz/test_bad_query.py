@@ -71,6 +71,7 @@ def page_url(world, key: str) -> str:
 _FIELDS = {}
 
 
+# Complexity 21, kept: each kind of bad query string, checked in turn on every page.
 @pytest.mark.parametrize("key,role", PAGES, ids=[key for key, _role in PAGES])
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,

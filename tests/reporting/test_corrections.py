@@ -17,6 +17,7 @@ D = datetime.date
 PAGE = "/reporting/file-active/2025/"
 
 
+# Complexity 18, kept: one scenario asserted step by step (each `and` counts).
 def test_a_correction_of_a_declared_year_shows_in_its_reconciliation(coordinator_client,
                                                                      coordinator_user,
                                                                      history):

@@ -201,6 +201,7 @@ def test_the_declared_page_shows_the_declaration_without_reconciliation(coordina
     assert "data-reconciliation" not in page
 
 
+# Complexity 23, kept: one scenario asserted step by step (each `and` counts).
 def test_reconciliation_lists_a_backdated_record_a_merge_and_closures(coordinator_client,
                                                                       history,
                                                                       coordinator_user):
