@@ -14,6 +14,7 @@ from labs.forms import LabImportForm, LabResultForm, TreatmentEndForm, Treatment
 from mass.accounts.roles import Role, has_role
 from mass.audit import audit_list_read, audit_read
 from mass.corrections import cancellation_page
+from mass.record_pages import record_form_page
 from mass.refusals import refusal_on_form
 from patients.selectors import patient_get_for_user, patient_named_by_form
 
@@ -36,20 +37,13 @@ def _patient_for_entry(request):
 @permission_required("labs.add_labresult", raise_exception=True)
 def result_create(request):
     patient = _patient_for_entry(request)
-    form = LabResultForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and not patient.is_merged:
-        try:
-            services.lab_result_create(patient=patient, actor=request.user,
-                                       **form.cleaned_data)
-        except ValidationError as error:
-            refusal_on_form(form, error)
-        else:
-            messages.success(request, _("Lab result recorded."))
-            return redirect(patient.get_absolute_url())
-    audit_read(actor=request.user, obj=patient,
-               summary=gettext_noop("patient file %(file)s (lab result form)"),
-               params={"file": patient.file_number})
-    return render(request, "labs/result_form.html", {"form": form, "patient": patient})
+    return record_form_page(
+        request, patient=patient, form=LabResultForm(request.POST or None),
+        save=lambda data: services.lab_result_create(patient=patient, actor=request.user,
+                                                     **data),
+        done=_("Lab result recorded."), title=_("New lab result"),
+        read=gettext_noop("patient file %(file)s (lab result form)"),
+        may_save=not patient.is_merged)
 
 
 #: Results per page of a patient's results.
@@ -95,19 +89,13 @@ def result_cancel(request, pk):
 @permission_required("labs.add_treatment", raise_exception=True)
 def treatment_create(request):
     patient = _patient_for_entry(request)
-    form = TreatmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and not patient.is_merged:
-        try:
-            services.treatment_start(patient=patient, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            refusal_on_form(form, error)
-        else:
-            messages.success(request, _("Treatment recorded."))
-            return redirect(patient.get_absolute_url())
-    audit_read(actor=request.user, obj=patient,
-               summary=gettext_noop("patient file %(file)s (treatment form)"),
-               params={"file": patient.file_number})
-    return render(request, "labs/treatment_form.html", {"form": form, "patient": patient})
+    return record_form_page(
+        request, patient=patient, form=TreatmentForm(request.POST or None),
+        save=lambda data: services.treatment_start(patient=patient, actor=request.user,
+                                                   **data),
+        done=_("Treatment recorded."), title=_("New treatment"),
+        read=gettext_noop("patient file %(file)s (treatment form)"),
+        may_save=not patient.is_merged)
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mass.accounts.roles import Role, has_role
 from mass.audit import audit_list_read, audit_read
 from mass.corrections import cancellation_page
+from mass.record_pages import record_form_page
 from mass.refusals import refusal_on_form
 from patients.selectors import patient_named_by_form
 from vaccinations import selectors, services
@@ -24,23 +25,17 @@ def course_create(request):
     if not selectors.vaccinations_visible(request.user):
         raise Http404
     patient = patient_named_by_form(request)
-    form = CourseStartForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.vaccination_course_start(
-                patient=patient, vaccine=data["vaccine"], schedule=data["schedule"],
-                date=data["date"], product=data["product"], batch=data["batch"],
-                actor=request.user)
-        except ValidationError as error:
-            refusal_on_form(form, error)
-        else:
-            messages.success(request, _("Vaccination course started with its first dose."))
-            return redirect(patient.get_absolute_url())
-    audit_read(actor=request.user, obj=patient,
-               summary=gettext_noop("patient file %(file)s (vaccination form)"),
-               params={"file": patient.file_number})
-    return render(request, "vaccinations/course_form.html", {"form": form, "patient": patient})
+
+    def save(data):
+        services.vaccination_course_start(
+            patient=patient, vaccine=data["vaccine"], schedule=data["schedule"],
+            date=data["date"], product=data["product"], batch=data["batch"],
+            actor=request.user)
+    return record_form_page(
+        request, patient=patient, form=CourseStartForm(request.POST or None), save=save,
+        done=_("Vaccination course started with its first dose."),
+        title=_("New vaccination course"),
+        read=gettext_noop("patient file %(file)s (vaccination form)"))
 
 
 @require_http_methods(["GET", "POST"])
