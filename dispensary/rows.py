@@ -33,7 +33,7 @@ from alerts.models import Alert
 from alerts.rows import AlertLines
 from alerts.rules import readable_kinds, recordable_kinds
 from dispensary.selectors import DoseState
-from mass.rows import Row, macros, render, url_with_pk
+from mass.rows import Row, macros, once, render, url_with_pk
 from patients.identity import Identity
 
 #: Stand for the prescription's id and the page's CSRF token in the buttons made once for
@@ -116,11 +116,7 @@ class DispensingPage:
 
     def cached(self, key, compute):
         """``compute()``, once per page for each ``key``."""
-        try:
-            return self._cache[key]
-        except KeyError:
-            value = self._cache[key] = compute()
-            return value
+        return once(self._cache, key, compute)
 
     def shared(self, key, compute):
         """``compute()``, once per process for each ``key``, language and right: for the
@@ -128,14 +124,9 @@ class DispensingPage:
         otherwise."""
         if not self._share:
             return self.cached(key, compute)
-        key = (self._shared_key, key)
-        try:
-            return _shared[key]
-        except KeyError:
-            if len(_shared) >= _SHARED_MAX:
-                _shared.clear()
-            value = _shared[key] = compute()
-            return value
+        if len(_shared) >= _SHARED_MAX:
+            _shared.clear()
+        return once(_shared, (self._shared_key, key), compute)
 
     # --- values repeated from row to row ----------------------------------------------------
 
@@ -293,7 +284,7 @@ class DispensingPage:
         else:
             key = ("give", part.part, part.label, part.dose, state.prescription.product.unit,
                    len(state.take_home_to_hand))
-        pieces = self.cached(key, lambda: str(self.shared(
+        pieces = self.cached(("pieces", key), lambda: str(self.shared(
             key, lambda: self._actions(state, part))).replace(_CSRF, self.csrf).split(_PK))
         return Markup(str(state.prescription.pk).join(pieces))
 

@@ -23,6 +23,16 @@ class Row(SimpleNamespace):
     """The values of one row (attributes: Jinja2 reads them faster than a dict's keys)."""
 
 
+def once(store: dict, key, compute):
+    """``store[key]``, made by ``compute()`` the first time: what repeats from row to row is
+    made once a page (or once a process)."""
+    try:
+        return store[key]
+    except KeyError:
+        value = store[key] = compute()
+        return value
+
+
 def _join(pieces) -> str:
     """A template's output pieces joined as plain text. Autoescape yields each value as a new
     Markup, which the garbage collector tracks; joined as they come, the thousands of a

@@ -14,7 +14,7 @@ from django.utils import formats
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from mass.rows import as_django_escapes, macros, url_with_pk
+from mass.rows import as_django_escapes, macros, once, url_with_pk
 from patients.models import Patient
 from patients.photos import THUMB_SIZE
 
@@ -36,11 +36,7 @@ class Identity:
 
     def _once(self, key, compute) -> str:
         """A sentence repeated from row to row (a birth year, a date), made once a page."""
-        try:
-            return self._formatted[key]
-        except KeyError:
-            value = self._formatted[key] = compute()
-            return value
+        return once(self._formatted, key, compute)
 
     def thumbnail(self, patient_id: int, alias: str) -> SafeString:
         """The thumbnail, fetched by the browser when the row shows (lazy)."""
@@ -56,12 +52,8 @@ class Identity:
         # Made once a page for each line: on a busy day many people say the same (born the
         # same year, last came yesterday), and the template costs more than the lookup.
         key = ("facts", birth_year, sex, last_visit, note) if shown else ("facts", note)
-        try:
-            return self._formatted[key]
-        except KeyError:
-            line = self._formatted[key] = self._facts(
-                birth_year=birth_year, sex=sex, last_visit=last_visit, note=note, shown=shown)
-            return line
+        return self._once(key, lambda: self._facts(
+            birth_year=birth_year, sex=sex, last_visit=last_visit, note=note, shown=shown))
 
     def _facts(self, *, birth_year, sex: str, last_visit: datetime.date | str | None,
                note: str, shown: bool) -> SafeString:
