@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
-from django.db import connection
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.base import ModelState
-from django.db.models.functions import TruncTime
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import JSONArray, TruncTime
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -44,8 +45,8 @@ from dispensary.rules import (
 from mass import contributions
 from mass.contributions import TimelineKind
 from mass.sites.selectors import site_calendar
-from patients.models import Patient
-from patients.selectors import identity_columns_sql
+from patients.models import Patient, unaccent_lower
+from patients.selectors import identity_annotations
 
 DISPENSING_ROLES_PERMISSION = "dispensary.view_prescription"
 
@@ -433,166 +434,94 @@ PATIENT_FIELDS_SHOWN = ["alias", "file_number", "status", "merged_into", "birth_
 
 # --- loading the list's rows ----------------------------------------------------------------
 #
-# The list reads 300 prescriptions with their patient and product, their last dose and
-# today's review, and today's entries with who gave them. With the ORM (select_related and
-# subqueries), building the two queries (4 ms) and some 1,200 model instances, field by
-# field through Model.__init__ and its signals (11 µs each), took longer than PostgreSQL
-# took to answer. So the two queries are written in SQL and the instances made directly
-# (``_instance``), the few products and nurses shared between the rows. Products and
-# dispensations are complete; of prescriptions, patients and nurses only what the desk and
-# the dose rules read is (the other fields are deferred: loaded on access, as with only()).
-# A prescription's record-keeping fields are left out on purpose: its ``created_at`` alone,
-# a timestamp with time zone, cost 2 ms to convert for 300 rows.
+# The list reads 300 prescriptions with their patient and product, their last dose, today's
+# review, the closed-day plans and who-is-this facts in one query, and today's entries with
+# their product, nurse and cancellation in another. Of prescriptions and patients only what
+# the desk and the dose rules read is loaded (only(); the rest loads on access). A
+# prescription's record-keeping fields are left out on purpose: its ``created_at`` alone, a
+# timestamp with time zone, cost 2 ms to convert for 300 rows.
 
-_PRESCRIPTION_FIELDS = [f.attname for f in Prescription._meta.concrete_fields
+_PRESCRIPTION_FIELDS = [f.name for f in Prescription._meta.concrete_fields
                         if f.name not in ("replaces", "end_reason", "prescribed_by",
                                           "created_at", "ended_by")
                         # the prescriber's record of an induction override: not the desk's
                         and not f.name.startswith("induction_")]
-_PRODUCT_FIELDS = [f.attname for f in Product._meta.concrete_fields]
-_DISPENSATION_FIELDS = [f.attname for f in Dispensation._meta.concrete_fields]
-_PATIENT_FIELDS = [f.attname for f in Patient._meta.concrete_fields
-                   if f.name in ("id", *PATIENT_FIELDS_SHOWN)]
-_USER = Dispensation._meta.get_field("dispensed_by").related_model
-_USER_FIELDS = [f.attname for f in _USER._meta.concrete_fields
-                if f.name in ("id", "username", "first_name", "last_name")]  # str(user)
+_ENTRY_USER_FIELDS = ["username", "first_name", "last_name"]  # str(user)
 
 
-def _columns(alias: str, model, fields: list[str]) -> str:
-    """The columns of ``fields`` (attribute names) of ``model`` in the table ``alias``."""
-    return ", ".join(f'{alias}."{model._meta.get_field(name).column}"' for name in fields)
+def _running_on(today: datetime.date) -> Q:
+    return Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
 
 
-#: A newer prescription of the same patient and substance runs on ``%(today)s`` (``rx``, with
-#: ``pr`` its product): ``rx`` is not the one in force. A prescription replaced today ends
-#: today (doses may have been given under it), so two run that day; the newer one, by start
-#: then by id, is in force (the same rule as ``dispensation_check``, dispensary/triggers.py).
-_REPLACED_ON_SQL = f"""
-    SELECT 1 FROM {Prescription._meta.db_table} newer
-      JOIN {Product._meta.db_table} np ON np.id = newer.product_id
-     WHERE newer.patient_id = rx.patient_id AND np.substance = pr.substance
-       AND newer.start_date <= %(today)s
-       AND (newer.end_date IS NULL OR newer.end_date >= %(today)s)
-       AND (newer.start_date, newer.id) > (rx.start_date, rx.id)"""
+def _replaced_on(today: datetime.date) -> Exists:
+    """A newer prescription of the same patient and substance runs on ``today``: this one is
+    not in force. A prescription replaced today ends today (doses may have been given under
+    it), so two run that day; the newer one, by start then by id, is in force (the same rule
+    as ``dispensation_check``, dispensary/triggers.py)."""
+    return Exists(Prescription.objects.filter(
+        _running_on(today), Q(start_date__gt=OuterRef("start_date"))
+        | Q(start_date=OuterRef("start_date"), id__gt=OuterRef("id")),
+        patient=OuterRef("patient"), product__substance=OuterRef("product__substance")))
 
 
-def _prescriptions_sql(where: str) -> str:
-    """The prescriptions dispensed at the MASS on ``%(today)s`` (running that day, with no
-    partner pharmacy, of a file not merged; and ``where``, on ``p`` the patient and ``rx``
-    the prescription), with their patient, product, last dose before today (the last dose
-    of the substance given and not cancelled: as ``given_dispensations()``), whether a
-    doctor reviewed the patient's hold today, the doctors' plans of the coming closed
-    days (ClosedDayPlan, oldest first), the last hold review (a restart after missed days)
-    and the product's InductionRule.supervised_days (null without a rule)."""
-    rx, patient = Prescription._meta.db_table, Patient._meta.db_table
-    product, dispensation = Product._meta.db_table, Dispensation._meta.db_table
-    cancellation, review = DispensationCancellation._meta.db_table, HoldReview._meta.db_table
-    return f"""
-        SELECT {_columns("rx", Prescription, _PRESCRIPTION_FIELDS)},
-               {_columns("p", Patient, _PATIENT_FIELDS[1:])},
-               {_columns("pr", Product, _PRODUCT_FIELDS)},
-               (SELECT d.dose_date FROM {dispensation} d
-                  JOIN {product} dp ON dp.id = d.product_id
-                 WHERE d.patient_id = rx.patient_id AND dp.substance = pr.substance
-                   AND d.dose_date < %(today)s AND d.status = '{Dispensation.Status.GIVEN}'
-                   AND NOT EXISTS (SELECT 1 FROM {cancellation} c
-                                    WHERE c.dispensation_id = d.id)
-                 ORDER BY d.dose_date DESC LIMIT 1) AS last_dose_date,
-               EXISTS (SELECT 1 FROM {review} h
-                        WHERE h.patient_id = rx.patient_id AND h.substance = pr.substance
-                          AND h.reviewed_on = %(today)s) AS reviewed_today,
-               {identity_columns_sql("%(today)s")},
-               ARRAY(SELECT json_build_array(cp.first_day, cp.last_day, cp.decision, cp.note)
-                       FROM {ClosedDayPlan._meta.db_table} cp
-                      WHERE cp.patient_id = rx.patient_id AND cp.substance = pr.substance
-                        AND cp.last_day > %(today)s
-                      ORDER BY cp.id) AS closed_day_plans,
-               (SELECT max(h.reviewed_on) FROM {review} h
-                 WHERE h.patient_id = rx.patient_id AND h.substance = pr.substance
-                   AND h.reviewed_on <= %(today)s) AS restarted_on,
-               (SELECT ir.supervised_days FROM {InductionRule._meta.db_table} ir
-                 WHERE ir.product_id = rx.product_id) AS supervised_days
-          FROM {rx} rx
-          JOIN {patient} p ON p.id = rx.patient_id
-          JOIN {product} pr ON pr.id = rx.product_id
-         WHERE rx.start_date <= %(today)s AND rx.pharmacy_id IS NULL
-           AND (rx.end_date IS NULL OR rx.end_date >= %(today)s)
-           AND NOT EXISTS ({_REPLACED_ON_SQL})
-           AND p.merged_into_id IS NULL {where}
-         ORDER BY rx.start_date DESC, rx.id DESC"""
+def _dispensed_here_on(today: datetime.date) -> QuerySet:
+    """The prescriptions dispensed at the MASS on ``today`` (running that day, with no partner
+    pharmacy, of a file not merged), with their patient and product, the last dose of the
+    substance before today (given and not cancelled: ``given_dispensations()``), whether a
+    doctor reviewed the patient's hold today, the doctors' plans of the coming closed days
+    (ClosedDayPlan as [first day, last day, decision, note], oldest first), the last hold
+    review (a restart after missed days), the product's InductionRule.supervised_days (null
+    without a rule), and who the patient is (patients.identity)."""
+    same = {"patient": OuterRef("patient"), "substance": OuterRef("product__substance")}
+    reviews = HoldReview.objects.filter(**same).order_by()
+    return (
+        Prescription.objects
+        .filter(_running_on(today), ~_replaced_on(today), pharmacy__isnull=True,
+                patient__merged_into__isnull=True)
+        .select_related("patient", "product")
+        .only(*_PRESCRIPTION_FIELDS, "product",
+              *(f"patient__{name}" for name in PATIENT_FIELDS_SHOWN))
+        .annotate(
+            last_dose_date=Subquery(
+                given_dispensations().filter(patient=OuterRef("patient"),
+                                             product__substance=OuterRef("product__substance"),
+                                             dose_date__lt=today)
+                .order_by("-dose_date").values("dose_date")[:1]),
+            reviewed_today=Exists(reviews.filter(reviewed_on=today)),
+            plans_ahead=ArraySubquery(
+                ClosedDayPlan.objects.filter(**same, last_day__gt=today).order_by("id")
+                .values(plan=JSONArray("first_day", "last_day", "decision", "note"))),
+            restarted_on=Subquery(reviews.filter(reviewed_on__lte=today)
+                                  .order_by("-reviewed_on").values("reviewed_on")[:1]),
+            supervised_days=Subquery(InductionRule.objects.filter(product=OuterRef("product"))
+                                     .order_by().values("supervised_days")),
+            **{f"patient_{name}": value for name, value
+               in identity_annotations("patient", day=today).items()})
+        .order_by("-start_date", "-id"))
 
 
-def _entries_sql(where: str) -> str:
-    """The ledger entries for ``%(today)s`` or handed on it (and ``where``, on ``d``), with
-    their product, who recorded them and their cancellation's id."""
-    dispensation, product = Dispensation._meta.db_table, Product._meta.db_table
-    user, cancellation = _USER._meta.db_table, DispensationCancellation._meta.db_table
-    return f"""
-        SELECT {_columns("d", Dispensation, _DISPENSATION_FIELDS)},
-               {_columns("pr", Product, _PRODUCT_FIELDS)},
-               {_columns("u", _USER, _USER_FIELDS)}, c.id
-          FROM {dispensation} d
-          JOIN {product} pr ON pr.id = d.product_id
-          LEFT JOIN {user} u ON u.id = d.dispensed_by_id
-          LEFT JOIN {cancellation} c ON c.dispensation_id = d.id
-         WHERE (d.dose_date = %(today)s OR d.date = %(today)s) {where}
-         ORDER BY d.id"""
+def _entries_on(today: datetime.date) -> QuerySet:
+    """The ledger entries for ``today`` or handed on it, with their product, who recorded
+    them and whether they were cancelled, ordered by id."""
+    return (Dispensation.objects.filter(Q(dose_date=today) | Q(date=today))
+            .select_related("product", "dispensed_by")
+            .only(*(f.name for f in Dispensation._meta.concrete_fields), "product",
+                  *(f"dispensed_by__{name}" for name in _ENTRY_USER_FIELDS))
+            .annotate(cancelled=Exists(DispensationCancellation.objects.filter(
+                dispensation=OuterRef("pk"))))
+            .order_by("id"))
 
 
-def _instance(model, db: str, fields: list[str], values, related: dict | None = None):
-    """The instance ``model.from_db(db, fields, values)`` would return (the fields not in
-    ``fields`` deferred), with the ``related`` objects of its foreign keys as select_related
-    caches them, for a third of the cost: the values go straight into the instance's
-    ``__dict__``, where Model.__init__ and the foreign keys' descriptors would put them one
-    by one. None of these models has pre_init/post_init receivers or field descriptors that
-    would need it."""
-    instance = model.__new__(model)
-    instance.__dict__.update(zip(fields, values, strict=False))
-    state = instance._state = ModelState()
-    state.adding, state.db = False, db
-    if related:
-        state.fields_cache = related
-    return instance
-
-
-def _shared(cache: dict, model, db: str, fields: list[str], values: tuple):
-    """The one instance of ``model`` whose id is ``values[0]`` (None for a null key)."""
-    pk = values[0]
-    if pk is None:
-        return None
-    instance = cache.get(pk)
-    if instance is None:
-        instance = cache[pk] = _instance(model, db, fields, values)
-    return instance
-
-
-def _fetch(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _prescriptions_with_state(sql: str, params: dict, products: dict) -> list[Prescription]:
-    """The prescriptions with their patient and product, last dose and review of today."""
-    rx_end, patient_id = len(_PRESCRIPTION_FIELDS), _PRESCRIPTION_FIELDS.index("patient_id")
-    patient_end = rx_end + len(_PATIENT_FIELDS) - 1
-    product_end = patient_end + len(_PRODUCT_FIELDS)
-    db, result = connection.alias, []
-    for row in _fetch(sql, params):
-        patient = _instance(Patient, db, _PATIENT_FIELDS,
-                            (row[patient_id], *row[rx_end:patient_end]))
-        product = _shared(products, Product, db, _PRODUCT_FIELDS, row[patient_end:product_end])
-        rx = _instance(Prescription, db, _PRESCRIPTION_FIELDS, row[:rx_end],
-                       {"patient": patient, "product": product})
-        rx.last_dose_date, rx.reviewed_today = row[product_end:product_end + 2]
+def _with_state(prescriptions: QuerySet) -> list[Prescription]:
+    """The prescriptions, each with its annotations put where the dose rules read them."""
+    result = list(prescriptions)
+    for rx in result:
         # Who is this (patients.identity): a photo on file, the last walk-in before today.
-        patient.has_photo, patient.last_visit = row[product_end + 2:product_end + 4]
-        rx.closed_day_decisions = _closed_day_decisions(row[product_end + 4])
-        rx.restarted_on, supervised_days = row[product_end + 5:product_end + 7]
+        rx.patient.has_photo, rx.patient.last_visit = rx.patient_has_photo, rx.patient_last_visit
+        rx.closed_day_decisions = _closed_day_decisions(rx.plans_ahead)
         start = max(filter(None, (rx.course_started_on, rx.restarted_on)))
-        rx.supervised_until = (None if supervised_days is None
-                               else start + datetime.timedelta(days=supervised_days))
-        result.append(rx)
+        rx.supervised_until = (None if rx.supervised_days is None
+                               else start + datetime.timedelta(days=rx.supervised_days))
     return result
 
 
@@ -614,23 +543,6 @@ def _closed_day_decisions(plans: list) -> dict:
     return decisions
 
 
-def _entries_with_state(sql: str, params: dict, products: dict) -> list[Dispensation]:
-    """Ledger entries with their product and nurse, and whether they were cancelled."""
-    entry_end = len(_DISPENSATION_FIELDS)
-    product_end = entry_end + len(_PRODUCT_FIELDS)
-    user_end = product_end + len(_USER_FIELDS)
-    db, users, result = connection.alias, {}, []
-    for row in _fetch(sql, params):
-        entry = _instance(Dispensation, db, _DISPENSATION_FIELDS, row[:entry_end], {
-            "product": _shared(products, Product, db, _PRODUCT_FIELDS,
-                               row[entry_end:product_end]),
-            "dispensed_by": _shared(users, _USER, db, _USER_FIELDS,
-                                    row[product_end:user_end])})
-        entry._is_cancelled = row[user_end] is not None
-        result.append(entry)
-    return result
-
-
 def dispensary_calendar(*, today: datetime.date):
     """The centre's calendar (mass.sites.selectors.site_calendar) from today to the end of the
     closed-day notice: one query."""
@@ -644,10 +556,13 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
     of the patients whose alias or file number contains ``query``, accents and case aside),
     in four queries whatever the number of patients (the prescriptions, the day's entries,
     the centre's calendar unless ``calendar`` is given, and the patients' active alerts)."""
-    params = {"today": today, "patient": patient_id}
-    rx_where, entries_where = _dose_states_where(params, patient_id=patient_id, query=query)
-    products: dict[int, Product] = {}
-    prescriptions = _prescriptions_with_state(_prescriptions_sql(rx_where), params, products)
+    prescriptions, entries = _dispensed_here_on(today), _entries_on(today)
+    if patient_id is not None:
+        prescriptions = prescriptions.filter(patient=patient_id)
+        entries = entries.filter(patient=patient_id)
+    if query:
+        prescriptions = _matching(prescriptions, query)
+    prescriptions = _with_state(prescriptions)
     if not prescriptions:
         return []
     if calendar is None:
@@ -656,9 +571,8 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
         today + datetime.timedelta(days=1),
         today + datetime.timedelta(days=CLOSED_DAY_NOTICE_DAYS))
     if query and patient_id is None:  # a few patients: not the entries of everyone
-        params["patients"] = sorted({rx.patient_id for rx in prescriptions})
-        entries_where += " AND d.patient_id = ANY(%(patients)s)"
-    by_patient = _entries_by_patient(_entries_sql(entries_where), params, products)
+        entries = entries.filter(patient__any=sorted({rx.patient_id for rx in prescriptions}))
+    by_patient = _entries_by_patient(entries)
     # Worked out once for the list, not for each row.
     closed_days = frozenset(c.day for c in closed_ahead)
     part_labels = {part.value: str(part.label) for part in Dispensation.Part}
@@ -677,31 +591,26 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
     return states
 
 
-def _dose_states_where(params: dict, *, patient_id: int | None, query: str) -> tuple[str, str]:
-    """The WHERE additions of the prescriptions' and the entries' queries for one patient or
-    a search (the search's pattern put in ``params``)."""
-    rx_where, entries_where = "", ""
-    if patient_id is not None:
-        rx_where += " AND rx.patient_id = %(patient)s"
-        entries_where += " AND d.patient_id = %(patient)s"
-    if query:
-        # Accents and case aside, as the patient search: both sides in the form
-        # Patient.search_text holds them (patients.models.unaccent_lower); anywhere in the
-        # alias or file number, LIKE's wildcards in the text escaped. Not search_text itself:
-        # the list's filter reads what its rows show, not the legal names. No index needed:
-        # only the patients with a prescription running today are compared.
-        params["like"] = f"%{connection.ops.prep_for_like_query(query)}%"
-        rx_where += (" AND (lower(mass_unaccent(p.alias)) LIKE lower(mass_unaccent(%(like)s))"
-                     " OR lower(mass_unaccent(p.file_number))"
-                     " LIKE lower(mass_unaccent(%(like)s)))")
-    return rx_where, entries_where
+def _matching(prescriptions: QuerySet, query: str) -> QuerySet:
+    """The prescriptions of the patients whose alias or file number contains ``query``."""
+    # Accents and case aside, as the patient search: both sides in the form Patient.search_text
+    # holds them (patients.models.unaccent_lower); anywhere in the alias or file number,
+    # LIKE's wildcards in the text escaped (contains). Not search_text itself: the list's
+    # filter reads what its rows show, not the legal names. No index needed: only the
+    # patients with a prescription running today are compared.
+    typed = unaccent_lower(Value(query))
+    return (prescriptions
+            .alias(alias_typed=unaccent_lower("patient__alias"),
+                   file_number_typed=unaccent_lower("patient__file_number"))
+            .filter(Q(alias_typed__contains=typed) | Q(file_number_typed__contains=typed)))
 
 
-def _entries_by_patient(sql: str, params: dict, products: dict) -> dict[int, list]:
+def _entries_by_patient(entries: QuerySet) -> dict[int, list]:
     """Today's entries of the patients, by patient, ordered by id: doses for today (some
     handed earlier to take home) and take-home doses handed today for later days."""
     by_patient: dict[int, list[Dispensation]] = {}
-    for entry in _entries_with_state(sql, params, products):
+    for entry in entries:
+        entry._is_cancelled = entry.cancelled
         by_patient.setdefault(entry.patient_id, []).append(entry)
     return by_patient
 
@@ -937,10 +846,9 @@ def paper_record_prescriptions(*, patient, today: datetime.date) -> QuerySet:
 
 def dispensing_nurses() -> QuerySet:
     """The active staff who may dispense (who gave a dose recorded from paper)."""
-    from django.contrib.auth.models import Permission
     permission = Permission.objects.filter(content_type__app_label="dispensary",
                                            codename="add_dispensation")
-    return (_USER.objects.filter(is_active=True)
+    return (get_user_model().objects.filter(is_active=True)
             .filter(Q(groups__permissions__in=permission)
                     | Q(user_permissions__in=permission))
             .distinct().order_by("last_name", "first_name", "username"))

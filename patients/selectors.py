@@ -10,7 +10,6 @@ from django.db.models import (
     Case,
     Exists,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -111,7 +110,7 @@ def _file_typed_in_full(q: str) -> list[Patient]:
     if " " in q or not any(ch.isdigit() for ch in q) or YEAR.match(q):
         return []
     return list(Patient.objects.select_related("merged_into")
-                .filter(file_number__iexact=q).annotate(**_identity_annotations()))
+                .filter(file_number__iexact=q).annotate(**identity_annotations()))
 
 
 def _name_conditions(words: list[str]) -> tuple[list[str], list, list[str]]:
@@ -169,13 +168,18 @@ def _patients_with_kept_file(where_order_limit: str, params: list) -> list[Patie
     return patients
 
 
-def _identity_annotations() -> dict:
-    """``has_photo`` and ``last_visit`` (before today) as identity_columns_sql gives them,
-    for a queryset of patients."""
-    last = (Visit.objects.standing().filter(patient=OuterRef("pk"),
-                                            date__lt=timezone.localdate())
-            .order_by().values("patient").annotate(last=Max("date")).values("last"))
-    return {"has_photo": Exists(PatientPhoto.objects.filter(patient=OuterRef("pk"))),
+def identity_annotations(patient: str = "pk", *, day: datetime.date | None = None) -> dict:
+    """``has_photo`` and ``last_visit`` (the last walk-in standing before ``day``, today by
+    default) of the patient ``patient`` names (``"pk"`` on a queryset of patients,
+    ``"patient"`` on one of their records), as identity_columns_sql gives them: what tells
+    same-alias files apart (patients.identity), in the list's own query."""
+    # ORDER BY ... LIMIT 1, not max(), and NOT EXISTS, not standing()'s LEFT JOIN: this walks
+    # the (patient, date) index backwards and stops at the first walk-in standing; the others
+    # read every walk-in of the person (4 ms more on the dispensing list's 300 rows).
+    last = (Visit.objects.filter(~Exists(VisitCancellation.objects.filter(visit=OuterRef("pk"))),
+                                 patient=OuterRef(patient), date__lt=day or timezone.localdate())
+            .order_by("-date").values("date")[:1])
+    return {"has_photo": Exists(PatientPhoto.objects.filter(patient=OuterRef(patient))),
             "last_visit": Subquery(last)}
 
 
@@ -210,7 +214,7 @@ def patient_duplicates(*, alias: str, last_name: str = "", first_name: str = "",
                           same_niss=Case(When(Q(niss=niss) & ~Q(niss=""), then=Value(1)),
                                          default=Value(0), output_field=IntegerField()),
                           # what tells the files shown apart (patients.identity)
-                          **_identity_annotations())
+                          **identity_annotations())
                 .order_by("-same_niss", "-score", "alias"))
     if exclude_pk:
         queryset = queryset.exclude(pk=exclude_pk)
