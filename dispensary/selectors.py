@@ -468,12 +468,12 @@ def _dispensed_here_on(today: datetime.date) -> QuerySet:
     """The prescriptions dispensed at the MASS on ``today`` (running that day, with no partner
     pharmacy, of a file not merged), with their patient and product, the last dose of the
     substance before today (given and not cancelled: ``given_dispensations()``), whether a
-    doctor reviewed the patient's hold today, the doctors' plans of the coming closed days
-    (ClosedDayPlan as [first day, last day, decision, note], oldest first), the last hold
-    review (a restart after missed days), the product's InductionRule.supervised_days (null
-    without a rule), and who the patient is (patients.identity)."""
+    doctor reviewed the patient's hold (the last review, a restart after missed days: today's
+    if it is today), the doctors' plans of the coming closed days (ClosedDayPlan as [first
+    day, last day, decision, note], oldest first), the product's
+    InductionRule.supervised_days (null without a rule), and who the patient is
+    (patients.identity)."""
     same = {"patient": OuterRef("patient"), "substance": OuterRef("product__substance")}
-    reviews = HoldReview.objects.filter(**same).order_by()
     return (
         Prescription.objects
         .filter(_running_on(today), ~_replaced_on(today), pharmacy__isnull=True,
@@ -487,11 +487,10 @@ def _dispensed_here_on(today: datetime.date) -> QuerySet:
                                              product__substance=OuterRef("product__substance"),
                                              dose_date__lt=today)
                 .order_by("-dose_date").values("dose_date")[:1]),
-            reviewed_today=Exists(reviews.filter(reviewed_on=today)),
             plans_ahead=ArraySubquery(
                 ClosedDayPlan.objects.filter(**same, last_day__gt=today).order_by("id")
                 .values(plan=JSONArray("first_day", "last_day", "decision", "note"))),
-            restarted_on=Subquery(reviews.filter(reviewed_on__lte=today)
+            restarted_on=Subquery(HoldReview.objects.filter(**same, reviewed_on__lte=today)
                                   .order_by("-reviewed_on").values("reviewed_on")[:1]),
             supervised_days=Subquery(InductionRule.objects.filter(product=OuterRef("product"))
                                      .order_by().values("supervised_days")),
@@ -512,10 +511,11 @@ def _entries_on(today: datetime.date) -> QuerySet:
             .order_by("id"))
 
 
-def _with_state(prescriptions: QuerySet) -> list[Prescription]:
+def _with_state(prescriptions: QuerySet, today: datetime.date) -> list[Prescription]:
     """The prescriptions, each with its annotations put where the dose rules read them."""
     result = list(prescriptions)
     for rx in result:
+        rx.reviewed_today = rx.restarted_on == today
         # Who is this (patients.identity): a photo on file, the last walk-in before today.
         rx.patient.has_photo, rx.patient.last_visit = rx.patient_has_photo, rx.patient_last_visit
         rx.closed_day_decisions = _closed_day_decisions(rx.plans_ahead)
@@ -562,7 +562,7 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
         entries = entries.filter(patient=patient_id)
     if query:
         prescriptions = _matching(prescriptions, query)
-    prescriptions = _with_state(prescriptions)
+    prescriptions = _with_state(prescriptions, today)
     if not prescriptions:
         return []
     if calendar is None:
