@@ -17,10 +17,10 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from reporting import explain, queries
+from reporting import explain, sql
 from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGURES
 from reporting.models import DeclaredYear, TdiRecord
-from reporting.queries import year_bounds
+from reporting.sql import year_bounds
 
 # --- the snapshot ---------------------------------------------------------------------------
 
@@ -135,15 +135,15 @@ def checks_counts_sql(year: int) -> tuple[str, dict]:
     """Patients in treatment without a contact in the year, and contacts dated after the
     person's death (the earliest closure of an episode with reason "deceased": the patient file
     records no date of death). One query."""
-    sources = queries.contact_sources()
+    sources = sql.contact_sources()
     start, end = year_bounds(year)
-    union, params = queries.positional_to_named(
-        *queries.contacts_union_sql(sources, start, end), "u")
+    union, params = sql.positional_to_named(
+        *sql.contacts_union_sql(sources, start, end), "u")
     # No contacts CTE grouped by (patient, date): the anti-join reads the records once and
     # stops at a patient's first one; only the contacts of the dead are grouped (half the
     # time of the grouped CTE at ten times seed 000's volumes).
-    sql = f"""
-WITH {queries.check_ctes_sql()}
+    statement = f"""
+WITH {sql.check_ctes_sql()}
 SELECT (SELECT count(*) FROM check_cohort AS c WHERE NOT EXISTS (
             SELECT 1 FROM ({union}) AS k WHERE k.patient_id = c.patient_id))
            AS in_treatment_without_contact,
@@ -151,7 +151,7 @@ SELECT (SELECT count(*) FROM check_cohort AS c WHERE NOT EXISTS (
                               JOIN deaths AS d ON d.patient_id = k.patient_id
                               WHERE k.date > d.died_on) AS after_death)
            AS contacts_after_death"""
-    return sql, {**params, "start": start, "end": end, "today": explain._today()}
+    return statement, {**params, "start": start, "end": end, "today": explain._today()}
 
 
 def year_checks(year: int, figures: dict, counts: dict | None = None) -> list[dict]:
@@ -162,7 +162,7 @@ def year_checks(year: int, figures: dict, counts: dict | None = None) -> list[di
     from reporting.selectors import tdi_year_counts
     tdi = tdi_year_counts(year)
     if counts is None:
-        counts = queries.fetch_one(*checks_counts_sql(year))
+        counts = sql.fetch_one(*checks_counts_sql(year))
     requests = figures["new_requests"] + figures["resumption_requests"]
     tdi_url = reverse("reporting:tdi_year", args=[year])
     found = [

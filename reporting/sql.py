@@ -526,3 +526,17 @@ def positional_to_named(sql: str, params: list, prefix: str) -> tuple[str, dict]
     named = {f"{prefix}{i}": value for i, value in enumerate(params)}
     sql = sql.replace("%%", "%%%%")
     return sql % tuple(f"%({prefix}{i})s" for i in range(len(params))), named
+
+
+# --- declaring a year -----------------------------------------------------------------------
+
+#: First key of the advisory lock taken while declaring a year (the second is the year).
+DECLARE_LOCK = 1106
+
+
+def year_declare_lock(*, year: int) -> None:
+    """Wait for any other declaration of ``year`` to commit, until this transaction ends.
+    SQL: an advisory lock is a function call, and there is no row to lock with
+    ``select_for_update`` (the first version of a year has no row yet)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [DECLARE_LOCK, year])
