@@ -9,7 +9,6 @@ years and its breakdown by site come from one query of the first kind
 (:func:`file_active_years`).
 """
 
-import datetime
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -18,7 +17,7 @@ from django.http import Http404
 from patients.models import Episode
 from reporting import sql
 from reporting.models import TdiRecord
-from reporting.sql import table, year_bounds
+from reporting.sql import year_bounds
 
 #: The keys of the ``file_active`` JSON, in order: those of docs/interfaces.md, then the other
 #: figures of the issue.
@@ -208,12 +207,7 @@ def site_breakdown(year: int) -> list[dict]:
     (``several_sites`` true) when they name more than one, under "no site recorded"
     (``site_id`` None) when none names one. A patient may be in several rows. One query (the
     page and the spreadsheet have it from the query of their figures)."""
-    sources = sql.contact_sources()
-    start, end = year_bounds(year)
-    union, params = sql.positional_to_named(
-        *sql.contacts_union_sql(sources, start, end, site=True), "u")
-    statement = f"WITH {sql.contacts_with_site_cte(union)}{sql.sites_sql()}"
-    return sql.fetch_all(statement, params)
+    return sql.site_breakdown_rows(year=year)
 
 
 def file_active_report(year: int) -> tuple[YearFigures, dict]:
@@ -239,13 +233,7 @@ def years_with_data() -> list[int]:
     each source's earliest date is read from its date index)."""
     from django.utils import timezone
 
-    sources = sql.contact_sources()
-    parts, params = [f"(SELECT min(opened_on) FROM {table('patients.Episode')})"], []
-    for source in sources:
-        statement, source_params = source.queryset.order_by().query.sql_with_params()
-        parts.append(f"(SELECT min(s.date) FROM ({statement}) AS s)")
-        params += source_params
-    first = sql.fetch_one(f"SELECT least({', '.join(parts)}) AS first", params)["first"]
+    first = sql.first_record_day()
     this_year = timezone.localdate().year
     first_year = min(first.year, this_year) if first else this_year
     return list(range(this_year, first_year - 1, -1))
@@ -382,38 +370,5 @@ def outreach_arrivals(year: int) -> OutreachArrivals:
     with the days in between. Counted in the year they came, so a finished year does not
     change when someone met on outreach long ago comes later. One query over the contacts
     up to the end of the year (a person's first contact may be years before)."""
-    from mass.models import Site
-
-    sources = sql.contact_sources()
-    start, end = year_bounds(year)
-    union, params = sql.positional_to_named(
-        *sql.contacts_union_sql(sources, datetime.date(1900, 1, 1), end, site=True), "u")
-    statement = f"""
-WITH c AS MATERIALIZED (
-    SELECT u.patient_id, u.date, coalesce(s.kind = %(centre)s, false) AS at_centre,
-           coalesce(s.kind <> %(centre)s, false) AS on_outreach
-    FROM ({union}) AS u LEFT JOIN {table("mass.Site")} AS s ON s.id = u.site_id
-),
-first_days AS (
-    SELECT patient_id, min(date) AS first_day FROM c GROUP BY patient_id
-),
-first_on_outreach AS (
-    SELECT f.patient_id, f.first_day FROM first_days AS f
-    JOIN c ON c.patient_id = f.patient_id AND c.date = f.first_day
-    GROUP BY f.patient_id, f.first_day
-    HAVING bool_or(c.on_outreach) AND NOT bool_or(c.at_centre)
-),
-arrivals AS (
-    SELECT o.patient_id, o.first_day, min(c.date) AS centre_day
-    FROM first_on_outreach AS o
-    JOIN c ON c.patient_id = o.patient_id AND c.at_centre AND c.date > o.first_day
-    GROUP BY o.patient_id, o.first_day
-)
-SELECT a.patient_id, p.alias, p.file_number, a.first_day, a.centre_day,
-       (a.centre_day - a.first_day) AS days
-FROM arrivals AS a JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id
-WHERE a.centre_day BETWEEN %(start)s AND %(end)s AND p.merged_into_id IS NULL
-ORDER BY days, p.alias, p.id"""
-    rows = sql.fetch_all(statement, {**params, "centre": Site.Kind.CENTRE, "start": start,
-                                   "end": end})
+    rows = sql.outreach_arrival_rows(year=year)
     return OutreachArrivals(year=year, rows=rows)

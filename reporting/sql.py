@@ -528,6 +528,94 @@ def positional_to_named(sql: str, params: list, prefix: str) -> tuple[str, dict]
     return sql % tuple(f"%({prefix}{i})s" for i in range(len(params))), named
 
 
+# --- what the figures' pages read besides the figures ---------------------------------------
+#
+# SQL: each is built on the contacts' union above, so that it counts what the figures count.
+
+
+def site_breakdown_rows(*, year: int) -> list[dict]:
+    """Distinct patients and contacts per site in ``year`` (reporting.selectors.site_breakdown
+    says how a contact is placed). One query."""
+    start, end = year_bounds(year)
+    union, params = positional_to_named(
+        *contacts_union_sql(contact_sources(), start, end, site=True), "u")
+    return fetch_all(f"WITH {contacts_with_site_cte(union)}{sites_sql()}", params)
+
+
+def first_record_day() -> datetime.date | None:
+    """The earliest day of an episode's opening or of a contact of any app, None when there
+    is none. One query: each source's earliest date is read from its date index."""
+    parts, params = [f"(SELECT min(opened_on) FROM {table('patients.Episode')})"], []
+    for source in contact_sources():
+        statement, source_params = source.queryset.order_by().query.sql_with_params()
+        parts.append(f"(SELECT min(s.date) FROM ({statement}) AS s)")
+        params += source_params
+    return fetch_one(f"SELECT least({', '.join(parts)}) AS first", params)["first"]
+
+
+def outreach_arrival_rows(*, year: int) -> list[dict]:
+    """The people whose first contact ever was on outreach and whose first contact at the
+    centre after it falls in ``year`` (reporting.selectors.outreach_arrivals), with the
+    days in between, the quickest first. One query over the contacts up to the end of the
+    year (a person's first contact may be years before)."""
+    from mass.models import Site
+
+    start, end = year_bounds(year)
+    union, params = positional_to_named(
+        *contacts_union_sql(contact_sources(), datetime.date(1900, 1, 1), end, site=True), "u")
+    statement = f"""
+WITH c AS MATERIALIZED (
+    SELECT u.patient_id, u.date, coalesce(s.kind = %(centre)s, false) AS at_centre,
+           coalesce(s.kind <> %(centre)s, false) AS on_outreach
+    FROM ({union}) AS u LEFT JOIN {table("mass.Site")} AS s ON s.id = u.site_id
+),
+first_days AS (
+    SELECT patient_id, min(date) AS first_day FROM c GROUP BY patient_id
+),
+first_on_outreach AS (
+    SELECT f.patient_id, f.first_day FROM first_days AS f
+    JOIN c ON c.patient_id = f.patient_id AND c.date = f.first_day
+    GROUP BY f.patient_id, f.first_day
+    HAVING bool_or(c.on_outreach) AND NOT bool_or(c.at_centre)
+),
+arrivals AS (
+    SELECT o.patient_id, o.first_day, min(c.date) AS centre_day
+    FROM first_on_outreach AS o
+    JOIN c ON c.patient_id = o.patient_id AND c.at_centre AND c.date > o.first_day
+    GROUP BY o.patient_id, o.first_day
+)
+SELECT a.patient_id, p.alias, p.file_number, a.first_day, a.centre_day,
+       (a.centre_day - a.first_day) AS days
+FROM arrivals AS a JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id
+WHERE a.centre_day BETWEEN %(start)s AND %(end)s AND p.merged_into_id IS NULL
+ORDER BY days, p.alias, p.id"""
+    return fetch_all(statement, {**params, "centre": Site.Kind.CENTRE, "start": start,
+                                 "end": end})
+
+
+def check_counts(*, year: int, today: datetime.date) -> dict:
+    """``in_treatment_without_contact`` (patients in treatment without a contact in the
+    year) and ``contacts_after_death`` (contacts dated after the person's death: the
+    earliest closure of an episode with reason "deceased", the patient file records no date
+    of death), the 6-month rule applied as of ``today``. One query."""
+    start, end = year_bounds(year)
+    union, params = positional_to_named(
+        *contacts_union_sql(contact_sources(), start, end), "u")
+    # No contacts CTE grouped by (patient, date): the anti-join reads the records once and
+    # stops at a patient's first one; only the contacts of the dead are grouped (half the
+    # time of the grouped CTE at ten times seed 000's volumes).
+    statement = f"""
+WITH {check_ctes_sql()}
+SELECT (SELECT count(*) FROM check_cohort AS c WHERE NOT EXISTS (
+            SELECT 1 FROM ({union}) AS k WHERE k.patient_id = c.patient_id))
+           AS in_treatment_without_contact,
+       (SELECT count(*) FROM (SELECT DISTINCT k.patient_id, k.date FROM ({union}) AS k
+                              JOIN deaths AS d ON d.patient_id = k.patient_id
+                              WHERE k.date > d.died_on) AS after_death)
+           AS contacts_after_death"""
+    return fetch_one(statement, {**params, "start": start, "end": end, "today": today})
+
+
 # --- declaring a year -----------------------------------------------------------------------
 
 #: First key of the advisory lock taken while declaring a year (the second is the year).
