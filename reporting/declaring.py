@@ -26,8 +26,8 @@ from reporting.sql import year_bounds
 
 
 def _all(rows) -> list[dict]:
-    """Every row of an explanation list (an SqlListing or a values() queryset)."""
-    return list(rows[0:None]) if isinstance(rows, explain.SqlListing) else list(rows)
+    """Every row of an explanation list (an sql.SqlListing or a values() queryset)."""
+    return list(rows[0:None]) if isinstance(rows, sql.SqlListing) else list(rows)
 
 
 def snapshot_lists(year: int) -> dict:
