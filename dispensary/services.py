@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dispensary import selectors
+from dispensary import selectors, sql
 from dispensary.models import (
     ClosedDayPlan,
     Dispensation,
@@ -808,9 +808,7 @@ def _lock_product(product: Product) -> None:
 def _share_product(product: Product) -> None:
     """FOR SHARE: other prescriptions and dispensations go on, a change of the product waits
     (and waits for it)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {Product._meta.db_table} WHERE id = %s FOR SHARE",
-                       [product.pk])
+    sql.product_share_lock(product_id=product.pk)
 
 
 def _register_append(*, product: Product, kind: str, quantity: Decimal, actor, today=None,

@@ -159,7 +159,7 @@ TIMELINE_KINDS: Registry[Callable[[Any], TimelineKind | None]] = Registry("timel
 CONTACT_SOURCES: Registry[Callable[[], list[QuerySet]]] = Registry("contact sources")
 
 #: The SQL condition "this episode counts in the figures" on an episode table alias
-#: (reporting.queries.episode_counted_sql); every episode counts when reporting is absent.
+#: (reporting.sql.episode_counted_sql); every episode counts when reporting is absent.
 episode_counted_sql: Provided[Callable[[str], str]] = Provided(
     "episode_counted_sql", lambda alias: "true")
 

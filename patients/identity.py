@@ -5,7 +5,7 @@ or without one their birth year, sex, last walk-in and distinguishing feature.
 Rendered by templates/jinja2/patients/identity.html, for the busy lists (dispensary/rows.py,
 patients/rows.py) as for the pages of one person; the sentences are translated once per page
 (:class:`Identity`). The lists load "has a photo" and the last walk-in in their own query
-(selectors.identity_columns_sql): no query per row.
+(patients.sql.identity_columns_sql): no query per row.
 """
 
 import datetime

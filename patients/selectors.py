@@ -26,16 +26,15 @@ from django.utils.translation import ngettext_lazy
 from mass import contributions
 from mass.accounts.roles import CLINICAL_ROLES, has_role
 from mass.models import Site
+from patients import sql
 from patients.models import (
     Episode,
     HarmReductionContact,
-    HarmReductionContactCancellation,
     OutreachAttempt,
     Patient,
     PatientPhoto,
     PhotoConsent,
     Visit,
-    VisitCancellation,
     WorklistThresholds,
     unaccent_lower,
 )
@@ -86,22 +85,10 @@ def patient_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
         return exact
     tokens = q.split()
     years = [int(t) for t in tokens if YEAR.match(t)]
-    match, params, words = _name_conditions([t for t in tokens if not YEAR.match(t)][:5])
-    if years:
-        match.append("p.birth_year = ANY(%s)")
-        params.append(years)
-    match.append("p.status <> %s")
-    params.append(Patient.Status.MERGED.value)
-    # The file typed in full first, then the best matching names (the sum of each word's
-    # similarity), then by alias.
-    order = ["(upper(p.file_number) = upper(%s)) DESC"]
-    if words:
-        order.append("(" + " + ".join([f"word_similarity({_TYPED}, p.search_text)"]
-                                      * len(words)) + ") DESC")
-    return _patients_with_kept_file(
-        f"WHERE upper(p.file_number) = upper(%s) OR ({' AND '.join(match)}) "
-        f"ORDER BY {', '.join(order)}, p.alias, p.id LIMIT %s",
-        [q, *params, q, *words, limit + 1])
+    rows = sql.patient_search_rows(
+        typed=q, words=[t for t in tokens if not YEAR.match(t)][:5], years=years,
+        limit=limit + 1, day=timezone.localdate())
+    return [_patient_with_kept_file(row) for row in rows]
 
 
 def _file_typed_in_full(q: str) -> list[Patient]:
@@ -113,59 +100,16 @@ def _file_typed_in_full(q: str) -> list[Patient]:
                 .filter(file_number__iexact=q).annotate(**identity_annotations()))
 
 
-def _name_conditions(words: list[str]) -> tuple[list[str], list, list[str]]:
-    """The SQL conditions (on ``p``) and their parameters for the typed words, and the
-    words whose similarity ranks the results."""
-    if len(words) == 1 and len(words[0]) == 1:
-        # One letter: only a whole alias, not every name that contains it.
-        return ["upper(p.alias) = upper(%s)"], [words[0]], []
-    match, params = [], []
-    for word in words:
-        # Every word must be found (misspelt or not) somewhere in the file's names: "jean
-        # dupont" finds Jean Dupont, not every Jean and every Dupont. A word of 3 letters or
-        # more may also be a substring of a file number or a name ("1004", "dup").
-        if len(word) >= 3:
-            match.append(f"(p.search_text %%> {_TYPED} OR p.search_text LIKE {_SUBSTRING})")
-            params += [word, word]
-        else:
-            match.append(f"p.search_text %%> {_TYPED}")
-            params.append(word)
-    return match, params, words
-
-
-# The search runs at every pause in typing at the desk. It is written in SQL: the ORM took
-# longer to build it (Q objects, trigram lookups and similarity expressions: about 3 ms)
-# than PostgreSQL takes to answer most searches. The SQL is the one the ORM wrote (the
-# same operators, so the same trigram index), as tests/patients/test_search.py checks.
-#: A typed word as ``Patient.search_text`` holds it (models.unaccent_lower).
-_TYPED = "lower(mass_unaccent(%s))"
-#: ... anywhere in the text, with LIKE's wildcards in it escaped (as Django's "contains").
-_SUBSTRING = ("'%%' || replace(replace(replace(" + _TYPED + r", E'\\', E'\\\\'), "
-              r"E'%%', E'\\%%'), E'_', E'\\_') || '%%'")
-_SEARCH_FIELDS = [f.attname for f in Patient._meta.concrete_fields if not f.generated]
-
-
-def _patients_with_kept_file(where_order_limit: str, params: list) -> list[Patient]:
-    """The files selected by ``where_order_limit`` (on ``p``), each with ``merged_into``
-    (the kept file of a merged stub, or None) as select_related would give it."""
-    table = Patient._meta.db_table
-    columns = ", ".join(f'{alias}."{Patient._meta.get_field(name).column}"'
-                        for alias in ("p", "m") for name in _SEARCH_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}, {identity_columns_sql('%s')} FROM {table} p "
-                       f"LEFT JOIN {table} m ON m.id = p.merged_into_id {where_order_limit}",
-                       [timezone.localdate(), *params])
-        rows = cursor.fetchall()
-    count, patients = len(_SEARCH_FIELDS), []
-    for row in rows:
-        patient = Patient.from_db(connection.alias, _SEARCH_FIELDS, row[:count])
-        patient.merged_into = (Patient.from_db(connection.alias, _SEARCH_FIELDS,
-                                               row[count:2 * count])
-                               if row[count] is not None else None)
-        # What tells same-alias files apart on the results (patients.identity).
-        patient.has_photo, patient.last_visit = row[2 * count:]
-        patients.append(patient)
-    return patients
+def _patient_with_kept_file(row: tuple) -> Patient:
+    """A row of ``sql.patient_search_rows`` as the file, with ``merged_into`` (the kept file
+    of a merged stub, or None) as select_related would give it."""
+    fields, count = sql.SEARCH_FIELDS, len(sql.SEARCH_FIELDS)
+    patient = Patient.from_db(connection.alias, fields, row[:count])
+    patient.merged_into = (Patient.from_db(connection.alias, fields, row[count:2 * count])
+                           if row[count] is not None else None)
+    # What tells same-alias files apart on the results (patients.identity).
+    patient.has_photo, patient.last_visit = row[2 * count:]
+    return patient
 
 
 def identity_annotations(patient: str = "pk", *, day: datetime.date | None = None) -> dict:
@@ -252,11 +196,7 @@ def patient_last_contact(*, patient_id: int, before: datetime.date | None = None
     """The latest day with a contact of any kind, strictly before ``before`` when given. One
     query: ``patients_contact_days``, the contacts as the 6-month rule reads them (patients
     migration 0008; tests/patients/test_six_month_rule.py checks they are the apps')."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT max(date) FROM patients_contact_days(ARRAY[%s]::bigint[]) "
-                       "WHERE %s::date IS NULL OR date < %s::date",
-                       [patient_id, before, before])
-        return cursor.fetchone()[0]
+    return sql.last_contact_day(patient_id=patient_id, before=before)
 
 
 def months_before(day: datetime.date, months: int) -> datetime.date:
@@ -525,10 +465,7 @@ def merge_episodes(*, kept: Patient, merged: Patient, today: datetime.date | Non
     year") that holds episodes of both files becomes one stay. Episodes that overlap nothing
     of the other file are moved as they are."""
     today = today or timezone.localdate()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT DISTINCT date FROM patients_contact_days(%s) ORDER BY date",
-                       [[kept.pk, merged.pk]])
-        days = [row[0] for row in cursor.fetchall()]
+    days = sql.contact_days(patient_ids=[kept.pk, merged.pk])
     episodes = sorted(Episode.objects.counted().filter(patient__in=[kept.pk, merged.pk])
                       .select_related("patient"),
                       key=lambda e: (e.opened_on, e.patient_id != kept.pk, e.pk))
@@ -627,47 +564,15 @@ def episode_get_for_user(*, user, pk: int) -> Episode:
         raise Http404 from None
 
 
-#: SQL (on ``p``, a patient row; ``%(day)s`` or the given parameter the day of the page) of
-#: what the lists show next to an alias besides the patient's own columns: whether they have
-#: a photo, and their last walk-in before today. In the lists' own queries, so that a list
-#: of 300 people makes no query more (the index patients_visit_patient_date answers it).
-def identity_columns_sql(day_param: str = "%(day)s", *, named: bool = True) -> str:
-    photo, visit = PatientPhoto._meta.db_table, Visit._meta.db_table
-    cancelled = VisitCancellation._meta.db_table
-    has_photo, last_visit = (" AS has_photo", " AS last_visit") if named else ("", "")
-    return (f"EXISTS (SELECT 1 FROM {photo} ph WHERE ph.patient_id = p.id){has_photo}, "
-            # ORDER BY ... LIMIT 1, not max(): with the cancellations left out, max() reads
-            # every walk-in of the person; this walks the (patient, date) index backwards and
-            # stops at the first one standing (5x faster on the dispensing list's 300 rows).
-            f"(SELECT lv.date FROM {visit} lv WHERE lv.patient_id = p.id "
-            f"AND lv.date < {day_param} AND NOT EXISTS (SELECT 1 FROM {cancelled} lx "
-            f"WHERE lx.visit_id = lv.id) ORDER BY lv.date DESC LIMIT 1){last_visit}")
+#: The identity columns of the lists' own queries (patients.sql); the dispensary reads it
+#: from here.
+identity_columns_sql = sql.identity_columns_sql
 
 
 # --- the reception board --------------------------------------------------------------------
 
 #: How far back "what this person usually comes for" looks.
 USUAL_PURPOSE_DAYS = 90
-
-#: The walk-ins since ``%(since)s`` not cancelled (``v``: a caller may add ``AND ...`` on it).
-_RECENT_VISITS = f"""
-    SELECT patient_id, purpose, date FROM {Visit._meta.db_table} v
-     WHERE date > %(since)s AND NOT EXISTS (
-           SELECT 1 FROM {VisitCancellation._meta.db_table} x WHERE x.visit_id = v.id)"""
-# The two halves read the walk-ins each for itself: a CTE shared by both was computed whole
-# (every walk-in of the 90 days) before the people's half kept its few (17 ms against 8 ms
-# at ten times seed 000, the desk's search waiting on it).
-_USUAL_PURPOSE_SQL = f"""
-    (SELECT DISTINCT ON (patient_id) patient_id, purpose
-       FROM (SELECT patient_id, purpose, count(*) AS n, max(date) AS latest
-               FROM ({_RECENT_VISITS} AND v.patient_id = ANY(%(ids)s)) AS mine
-              GROUP BY patient_id, purpose) AS counted
-      ORDER BY patient_id, n DESC, latest DESC, purpose)
-    UNION ALL
-    (SELECT NULL, purpose FROM ({_RECENT_VISITS}) AS everyone
-      GROUP BY purpose ORDER BY count(*) DESC, purpose LIMIT 1)
-"""
-
 
 @dataclass(frozen=True)
 class UsualPurposes:
@@ -689,9 +594,7 @@ def usual_purposes(*, patient_ids=(), today: datetime.date | None = None) -> Usu
     that Enter logs what the person usually comes for."""
     today = today or timezone.localdate()
     since = today - datetime.timedelta(days=USUAL_PURPOSE_DAYS)
-    with connection.cursor() as cursor:
-        cursor.execute(_USUAL_PURPOSE_SQL, {"since": since, "ids": list(patient_ids)})
-        rows = cursor.fetchall()
+    rows = sql.usual_purpose_rows(patient_ids=list(patient_ids), since=since)
     centre = next((purpose for patient_id, purpose in rows if patient_id is None),
                   Visit.Purpose.DISPENSING.value)
     return UsualPurposes(by_patient={patient_id: purpose for patient_id, purpose in rows
@@ -725,59 +628,6 @@ class BoardVisit:
     cancelled: dict | None = None
 
 
-def _board_sql(*, by_site: bool) -> str:
-    """Today's counts, latest walk-ins and harm-reduction material, and the active sites,
-    in one statement (one row, whatever the day holds), the lists as JSON arrays."""
-    visit, patient = Visit._meta.db_table, Patient._meta.db_table
-    site, contact = Site._meta.db_table, HarmReductionContact._meta.db_table
-    user = Visit._meta.get_field("logged_by").related_model._meta.db_table
-    visit_x = VisitCancellation._meta.db_table
-    contact_x = HarmReductionContactCancellation._meta.db_table
-    where = "date = %(day)s" + (" AND site_id = %(site)s" if by_site else "")
-    # Counted: what was not cancelled. Listed: the latest walk-ins, a cancelled one too
-    # (struck through, with who cancelled it and why), so the desk sees what happened.
-    standing = f"NOT EXISTS (SELECT 1 FROM {visit_x} x WHERE x.visit_id = {visit}.id)"
-    standing_contact = (f"NOT EXISTS (SELECT 1 FROM {contact_x} x "
-                        f"WHERE x.contact_id = {contact}.id)")
-    purposes = ", ".join(f"count(*) FILTER (WHERE purpose = '{value}')"
-                         for value in Visit.Purpose.values)
-    return f"""
-        SELECT counts.*, latest.visits, material.rows,
-               (SELECT coalesce(json_agg(json_build_array(id, name, kind)
-                                         ORDER BY kind DESC, name), '[]')
-                  FROM {site} WHERE is_active) AS sites,
-               (SELECT count(*) FROM {visit} WHERE {where}) AS logged
-          FROM (SELECT count(*), count(DISTINCT patient_id), {purposes}
-                  FROM {visit} WHERE {where} AND {standing}) AS counts,
-               (SELECT coalesce(json_agg(json_build_array(
-                           v.patient_id, p.alias, p.file_number,
-                           json_build_array(p.birth_year, p.sex, p.distinguishing_note,
-                                            {identity_columns_sql(named=False)}),
-                           to_char(v.time, 'HH24:MI'),
-                           v.purpose, s.name, u.id, u.username, u.first_name, u.last_name,
-                           v.id, x.reason, x.cancelled_at, xu.id, xu.username, xu.first_name,
-                           xu.last_name)
-                           ORDER BY v.time DESC, v.id DESC), '[]')
-                  FROM (SELECT * FROM {visit} WHERE {where}
-                         ORDER BY time DESC, id DESC LIMIT %(rows)s) AS v
-                  JOIN {patient} p ON p.id = v.patient_id
-                  LEFT JOIN {site} s ON s.id = v.site_id
-                  LEFT JOIN {user} u ON u.id = v.logged_by_id
-                  LEFT JOIN {visit_x} x ON x.visit_id = v.id
-                  LEFT JOIN {user} xu ON xu.id = x.cancelled_by_id) AS latest(visits),
-               (SELECT coalesce(json_agg(json_build_array(
-                           material, handed_out, returned, contacts) ORDER BY material), '[]')
-                  FROM (SELECT material, sum(handed_out) AS handed_out,
-                               sum(returned) AS returned, count(*) AS contacts
-                          FROM {contact} WHERE {where} AND {standing_contact}
-                         GROUP BY material) AS m
-               ) AS material(rows)
-    """
-
-
-_BOARD_SQL = {by_site: _board_sql(by_site=by_site) for by_site in (False, True)}
-
-
 def board_today(*, day: datetime.date, site: Site | None = None, rows: int = BOARD_ROWS
                 ) -> dict:
     """Today's walk-ins, newest first (the last ``rows``), with counts per purpose and the
@@ -788,10 +638,8 @@ def board_today(*, day: datetime.date, site: Site | None = None, rows: int = BOA
     The board is the desk's page, reloaded after every arrival: the ORM took longer to
     build its three queries (and 30 walk-ins with their patient, site and staff member as
     model instances) than PostgreSQL took to answer them, hence one SQL statement."""
-    params = {"day": day, "rows": rows, "site": site.pk if site is not None else None}
-    with connection.cursor() as cursor:
-        cursor.execute(_BOARD_SQL[site is not None], params)
-        total, people, *counts, visits, material, sites, logged = cursor.fetchone()
+    total, people, *counts, visits, material, sites, logged = sql.board_row(
+        day=day, site_id=site.pk if site is not None else None, rows=rows)
     purposes = {value: str(label) for value, label in Visit.Purpose.choices}
     staff: dict[int, str] = {}
     latest = []
@@ -901,165 +749,6 @@ USUAL_KINDS = {**dict(Visit.Purpose.choices), "group": _("Group")}
 
 WORKLIST_ROWS = 300
 
-_TEAM_SQL = {
-    Team.SUBSTITUTION: "coalesce(listed.is_substitution, false)",
-    Team.MEDICAL: """EXISTS (SELECT 1 FROM consultations_consultation c
-                      WHERE c.patient_id = listed.patient_id AND c.date >= listed.opened_on
-                        AND c.discipline IN ('medical', 'nursing'))""",
-    Team.PSY: """EXISTS (SELECT 1 FROM consultations_consultation c
-                  WHERE c.patient_id = listed.patient_id AND c.date >= listed.opened_on
-                    AND c.discipline IN ('psychological', 'psychiatric'))""",
-    Team.SOCIAL: """(EXISTS (SELECT 1 FROM social_socialaction a
-                      WHERE a.patient_id = listed.patient_id
-                        AND a.status IN ('open', 'in_progress'))
-                  OR EXISTS (SELECT 1 FROM consultations_consultation c
-                      WHERE c.patient_id = listed.patient_id AND c.date >= listed.opened_on
-                        AND c.discipline = 'social'))""",
-}
-
-#: A staff member's name as ``str(user)`` gives it (mass.User: full name, else username).
-_NAME = "coalesce(nullif(trim({u}.first_name || ' ' || {u}.last_name), ''), {u}.username)"
-
-
-def _worklist_sql(running_sql: str, *, counted_sql: str, team: str | None, site: bool,
-                  one: bool) -> str:
-    """The worklist on the running episodes of ``running_sql`` (``Episode.objects.running()``
-    as SQL, so the 6-month rule is read in one place). Parameters: see ``worklist``.
-
-    The people listed (``page``: the thresholds, the filters, the order and the limit) are
-    chosen first, with only what that needs; the other columns are read for those rows only.
-    """
-    return f"""
-    WITH running AS ({running_sql}),
-    due AS (
-        SELECT r.patient_id, r.opened_on,
-               coalesce(r.last_contact_on, r.opened_on) AS last_contact,
-               rx.is_substitution, rx.at_mass, rx.prescribed_by_id
-          FROM running r
-          -- (nobody reaches out to a merged stub or to someone who has died)
-          JOIN patients_patient p ON p.id = r.patient_id
-                                 AND p.status NOT IN ('merged', 'deceased')
-          -- The running prescription: substitution first, then the one dispensed here.
-          LEFT JOIN LATERAL (
-              SELECT pr.is_substitution, x.pharmacy_id IS NULL AS at_mass, x.prescribed_by_id
-                FROM dispensary_prescription x
-                JOIN dispensary_product pr ON pr.id = x.product_id
-               WHERE x.patient_id = r.patient_id AND x.start_date <= %s
-                 AND (x.end_date IS NULL OR x.end_date >= %s)
-               ORDER BY pr.is_substitution DESC, x.pharmacy_id IS NULL DESC,
-                        x.start_date DESC, x.id DESC
-               LIMIT 1) rx ON true
-         -- A treatment episode, as the yearly figures count it (reporting's own rule): a
-         -- harm-reduction-only or outreach-only episode is nobody's to reach out to here.
-         WHERE {counted_sql}
-    ),
-    listed AS (
-        SELECT due.*,
-               CASE WHEN due.is_substitution AND due.at_mass THEN %s ELSE %s END AS threshold
-          FROM due
-    ),
-    page AS (
-        SELECT listed.*, p.alias, p.file_number, place.id AS place_id, place.name AS place,
-               patients_six_months_after(listed.last_contact) AS rule_ends_on
-          FROM listed
-          JOIN patients_patient p ON p.id = listed.patient_id
-          -- The last known place: the site of the latest contact that names one (the
-          -- latest of each kind first, by the (patient, date) indexes).
-          LEFT JOIN LATERAL (
-              SELECT s.id, s.name FROM (
-                  (SELECT v.site_id, v.date, v.time, 1 AS kind FROM patients_visit v
-                    WHERE v.patient_id = listed.patient_id AND v.site_id IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM patients_visitcancellation x
-                                       WHERE x.visit_id = v.id)
-                    ORDER BY v.date DESC, v.time DESC NULLS LAST LIMIT 1)
-                  UNION ALL
-                  (SELECT c.site_id, c.date, c.time, 2 FROM consultations_consultation c
-                    WHERE c.patient_id = listed.patient_id AND c.site_id IS NOT NULL
-                    ORDER BY c.date DESC, c.time DESC NULLS LAST LIMIT 1)
-                  UNION ALL
-                  (SELECT g.site_id, g.date, g.time, 3 FROM consultations_groupattendance a
-                     JOIN consultations_groupsession g ON g.id = a.session_id
-                    WHERE a.patient_id = listed.patient_id AND g.site_id IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM consultations_groupattendancecancellation x
-                                       WHERE x.attendance_id = a.id)
-                    ORDER BY g.date DESC, g.time DESC NULLS LAST LIMIT 1)
-              ) AS seen JOIN mass_site s ON s.id = seen.site_id
-              ORDER BY seen.date DESC, seen.time DESC NULLS LAST, seen.kind
-              LIMIT 1) place ON true
-         WHERE {"listed.patient_id = %s" if one else
-                "%s::date - listed.last_contact >= coalesce(%s, listed.threshold)"}
-           {"AND place.id = %s" if site else ""}
-           {"AND " + _TEAM_SQL[team] if team else ""}
-         ORDER BY rule_ends_on, p.alias, p.id
-         LIMIT %s
-    )
-    SELECT page.patient_id, page.alias, page.file_number, page.last_contact,
-           %s::date - page.last_contact AS days_since, page.rule_ends_on, page.threshold,
-           coalesce(page.is_substitution AND page.at_mass, false), page.place_id, page.place,
-           usual.kind,
-           CASE WHEN %s THEN coalesce({_NAME.format(u="prescriber")},
-                                      {_NAME.format(u="doctor")}, doctor_visit.author_name)
-                ELSE coalesce({_NAME.format(u="doctor")}, doctor_visit.author_name) END,
-           coalesce({_NAME.format(u="worker")}, {_NAME.format(u="social")},
-                    social_visit.author_name),
-           attempt.date, attempt.result
-      FROM page
-      -- What they usually come for: the kind with the most contact days in the six months
-      -- before today (the latest on a tie). Without the dispensary (dispensations and
-      -- walk-ins for it) for those who may not see it; not read for coordinators.
-      LEFT JOIN LATERAL (
-          SELECT kinds.kind FROM (
-              SELECT v.purpose AS kind, v.date FROM patients_visit v
-               WHERE v.patient_id = page.patient_id AND v.date > %s
-                 AND (%s OR v.purpose <> 'dispensing')
-                 AND NOT EXISTS (SELECT 1 FROM patients_visitcancellation x
-                                  WHERE x.visit_id = v.id)
-              UNION
-              SELECT CASE WHEN c.discipline = 'social' THEN 'social' ELSE 'consultation' END,
-                     c.date FROM consultations_consultation c
-               WHERE c.patient_id = page.patient_id AND c.date > %s
-              UNION
-              SELECT 'group', g.date FROM consultations_groupattendance a
-                JOIN consultations_groupsession g ON g.id = a.session_id
-               WHERE a.patient_id = page.patient_id AND g.date > %s
-                 AND NOT EXISTS (SELECT 1 FROM consultations_groupattendancecancellation x
-                                  WHERE x.attendance_id = a.id)
-              UNION
-              SELECT 'dispensing', d.date FROM dispensary_dispensation d
-               WHERE %s AND d.patient_id = page.patient_id AND d.date > %s
-                 AND NOT EXISTS (SELECT 1 FROM dispensary_dispensationcancellation x
-                                  WHERE x.dispensation_id = d.id)
-          ) AS kinds GROUP BY kinds.kind ORDER BY count(*) DESC, max(kinds.date) DESC,
-                                                  kinds.kind LIMIT 1) usual ON %s
-      -- Their doctor: who prescribed the running prescription (for those who see the
-      -- dispensary), else the author of the latest consultation of the disciplines the user
-      -- may see as the doctor's (none for coordinators).
-      LEFT JOIN mass_user prescriber ON prescriber.id = page.prescribed_by_id
-      LEFT JOIN LATERAL (
-          SELECT c.author_id, c.author_name FROM consultations_consultation c
-           WHERE c.patient_id = page.patient_id AND c.discipline = ANY(%s)
-           ORDER BY c.date DESC, c.time DESC NULLS LAST, c.id DESC LIMIT 1) doctor_visit ON true
-      LEFT JOIN mass_user doctor ON doctor.id = doctor_visit.author_id
-      -- Their social worker: the worker of their open social action (the latest opened),
-      -- else the author of the latest social consultation.
-      LEFT JOIN LATERAL (
-          SELECT a.social_worker_id FROM social_socialaction a
-           WHERE a.patient_id = page.patient_id AND a.status IN ('open', 'in_progress')
-           ORDER BY a.opened_on DESC, a.id DESC LIMIT 1) action ON true
-      LEFT JOIN mass_user worker ON worker.id = action.social_worker_id
-      LEFT JOIN LATERAL (
-          SELECT c.author_id, c.author_name FROM consultations_consultation c
-           WHERE c.patient_id = page.patient_id AND c.discipline = 'social'
-           ORDER BY c.date DESC, c.time DESC NULLS LAST, c.id DESC LIMIT 1) social_visit ON true
-      LEFT JOIN mass_user social ON social.id = social_visit.author_id
-      LEFT JOIN LATERAL (
-          SELECT o.date, o.result FROM patients_outreachattempt o
-           WHERE o.patient_id = page.patient_id ORDER BY o.date DESC, o.id DESC LIMIT 1
-      ) attempt ON true
-     ORDER BY page.rule_ends_on, page.alias, page.patient_id
-    """
-
-
 def worklist_thresholds() -> WorklistThresholds:
     """The coordinators' thresholds, or the defaults (7 and 30 days) before anyone set them."""
     return WorklistThresholds.objects.filter(pk=WorklistThresholds.ROW).first() or \
@@ -1109,26 +798,14 @@ def worklist(*, thresholds: WorklistThresholds, sight: WorklistSight, days: int 
     if team and team not in sight.teams:
         raise ValueError(f"team {team!r} is not offered to this user")
     today = today or timezone.localdate()
-    running_sql, running_params = (
-        Episode.objects.running(today=today).order_by()
-        .values("id", "patient_id", "opened_on", "last_contact_on", "joined_into_id")
-        .query.sql_with_params())
-    since = months_before(today, CONTACT_GAP_MONTHS)
-    params = [*running_params, today, today, thresholds.substitution_days,
-              thresholds.other_days]
-    params += [patient_id] if patient_id is not None else [today, days]
-    if site_id is not None:
-        params.append(site_id)
-    params += [rows + 1, today, sight.dispensing,
-               since, sight.dispensing, since, since, sight.dispensing, since, sight.clinical,
-               list(sight.doctor_disciplines)]
-    sql = _worklist_sql(running_sql,
-                        counted_sql=contributions.episode_counted_sql("r"),
-                        team=team or None, site=site_id is not None,
-                        one=patient_id is not None)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
+    found = sql.worklist_rows(
+        running=(Episode.objects.running(today=today).order_by()
+                 .values("id", "patient_id", "opened_on", "last_contact_on", "joined_into_id")),
+        today=today, since=months_before(today, CONTACT_GAP_MONTHS),
+        substitution_days=thresholds.substitution_days, other_days=thresholds.other_days,
+        days=days, patient_id=patient_id, site_id=site_id, team=team, limit=rows + 1,
+        dispensing=sight.dispensing, clinical=sight.clinical,
+        doctor_disciplines=list(sight.doctor_disciplines))
     results = dict(OutreachAttempt.Result.choices)
     return [
         LostPerson(patient_id=pk, alias=alias, file_number=file_number,

@@ -8,7 +8,7 @@ what depends on the database, such as a file that was merged meanwhile).
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 from mass import contributions
 from mass.audit import Action, audit_record, phrase
 from mass.corrections import cancellation_check
-from patients import photos, selectors
+from patients import photos, selectors, sql
 from patients.models import (
     WORKLIST_DAYS_MAX,
     WORKLIST_DAYS_MIN,
@@ -61,12 +61,10 @@ def patient_check_open(patient: Patient, *, for_contact: bool = False) -> None:
 def patient_file_number_next() -> str:
     """The next free file number from the database sequence. Imported numbers may be plain
     numbers too, so a number already taken is skipped."""
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT nextval('patients_file_number_seq')")
-            number = str(cursor.fetchone()[0])
-            if not Patient.objects.filter(file_number=number).exists():
-                return number
+    while True:
+        number = str(sql.file_number_sequence_next())
+        if not Patient.objects.filter(file_number=number).exists():
+            return number
 
 
 def _birth_year(data: dict):

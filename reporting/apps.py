@@ -9,9 +9,9 @@ class ReportingConfig(AppConfig):
     def ready(self):
         # What this app contributes to the others (mass.contributions).
         from mass import contributions as c
-        from reporting import panels, queries, selectors
+        from reporting import panels, selectors, sql
 
-        c.episode_counted_sql.provide(queries.episode_counted_sql)
+        c.episode_counted_sql.provide(sql.episode_counted_sql)
         c.tdi_filled.provide(selectors.tdi_filled)
         c.tdi_record_ids.provide(selectors.tdi_record_ids)
         c.PATIENT_PANELS.register_panel(c.Panel(

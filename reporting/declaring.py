@@ -17,17 +17,17 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from reporting import explain, queries
+from reporting import explain, sql
 from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGURES
 from reporting.models import DeclaredYear, TdiRecord
-from reporting.queries import year_bounds
+from reporting.sql import year_bounds
 
 # --- the snapshot ---------------------------------------------------------------------------
 
 
 def _all(rows) -> list[dict]:
-    """Every row of an explanation list (an SqlListing or a values() queryset)."""
-    return list(rows[0:None]) if isinstance(rows, explain.SqlListing) else list(rows)
+    """Every row of an explanation list (an sql.SqlListing or a values() queryset)."""
+    return list(rows[0:None]) if isinstance(rows, sql.SqlListing) else list(rows)
 
 
 def snapshot_lists(year: int) -> dict:
@@ -131,29 +131,6 @@ CHECK_KINDS = {kind.key: kind for kind in [
 ]}
 
 
-def checks_counts_sql(year: int) -> tuple[str, dict]:
-    """Patients in treatment without a contact in the year, and contacts dated after the
-    person's death (the earliest closure of an episode with reason "deceased": the patient file
-    records no date of death). One query."""
-    sources = queries.contact_sources()
-    start, end = year_bounds(year)
-    union, params = queries.positional_to_named(
-        *queries.contacts_union_sql(sources, start, end), "u")
-    # No contacts CTE grouped by (patient, date): the anti-join reads the records once and
-    # stops at a patient's first one; only the contacts of the dead are grouped (half the
-    # time of the grouped CTE at ten times seed 000's volumes).
-    sql = f"""
-WITH {queries.check_ctes_sql()}
-SELECT (SELECT count(*) FROM check_cohort AS c WHERE NOT EXISTS (
-            SELECT 1 FROM ({union}) AS k WHERE k.patient_id = c.patient_id))
-           AS in_treatment_without_contact,
-       (SELECT count(*) FROM (SELECT DISTINCT k.patient_id, k.date FROM ({union}) AS k
-                              JOIN deaths AS d ON d.patient_id = k.patient_id
-                              WHERE k.date > d.died_on) AS after_death)
-           AS contacts_after_death"""
-    return sql, {**params, "start": start, "end": end, "today": explain._today()}
-
-
 def year_checks(year: int, figures: dict, counts: dict | None = None) -> list[dict]:
     """The consistency checks of ``year`` given its (today's) ``figures``: for each, its key
     and count (what a declaration stores) and, for the page, label, explanation and the link
@@ -162,7 +139,7 @@ def year_checks(year: int, figures: dict, counts: dict | None = None) -> list[di
     from reporting.selectors import tdi_year_counts
     tdi = tdi_year_counts(year)
     if counts is None:
-        counts = queries.fetch_one(*checks_counts_sql(year))
+        counts = sql.check_counts(year=year, today=explain._today())
     requests = figures["new_requests"] + figures["resumption_requests"]
     tdi_url = reverse("reporting:tdi_year", args=[year])
     found = [

@@ -2,7 +2,8 @@
 can be checked by hand (e.g. the 162 new requests, one row each).
 
 Each list is computed by the same SQL as its figure (the same contact sources, the same
-episode rule) and paged by the database: one count and one page query.
+episode rule; the statements are in reporting/sql.py, next to the figures') and paged by the
+database: one count and one page query. This module says what each list shows.
 """
 
 import datetime
@@ -12,9 +13,9 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from reporting import queries
+from reporting import sql
 from reporting.catalogue import CHECK_LISTS, FIGURES, Figure
-from reporting.queries import table, year_bounds
+from reporting.sql import year_bounds
 
 
 @dataclass(frozen=True)
@@ -29,39 +30,17 @@ class Explanation:
     key: str
     figure: Figure
     columns: list[Column]
-    rows: object  # a SqlListing or a values() QuerySet: rows are dicts
+    rows: object  # an sql.SqlListing or a values() QuerySet: rows are dicts
     filters_used: list[str] = field(default_factory=list)
     #: For a row's drill-down link: (explain key, filter name, row key of the value).
     drill: tuple[str, str, str] | None = None
-
-
-class SqlListing:
-    """Rows of an SQL query (named parameters), counted and sliced by PostgreSQL, so that
-    ``django.core.paginator.Paginator`` pages it like a queryset."""
-
-    def __init__(self, sql: str, params: dict):
-        self.sql, self.params = sql, params
-
-    def count(self) -> int:
-        return queries.fetch_one(f"SELECT count(*) AS n FROM ({self.sql}) AS listing",
-                                 self.params)["n"]
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, key):
-        if not isinstance(key, slice):
-            raise TypeError("SqlListing supports slices only")
-        start = key.start or 0
-        limit = "" if key.stop is None else f" LIMIT {int(key.stop) - int(start)}"
-        return queries.fetch_all(f"{self.sql}{limit} OFFSET {int(start)}", self.params)
 
 
 PATIENT = Column("patient", _("Patient"), "patient")
 
 
 def _today() -> datetime.date:
-    """The day as of which the 6-month rule is applied (``queries.episode_end_sql``)."""
+    """The day as of which the 6-month rule is applied (``sql.episode_end_sql``)."""
     from django.utils import timezone
     return timezone.localdate()
 
@@ -96,57 +75,26 @@ class Filters:
                 if getattr(self, name)]
 
 
-def _contacts(year: int, filters: Filters, *, route: bool = False) -> tuple[str, dict]:
-    sources = queries.contact_sources()
-    start, end = filters.range(year)
-    union, params = queries.positional_to_named(
-        *queries.contacts_union_sql(sources, start, end, route=route), "u")
-    routes = ", array_agg(DISTINCT u.route ORDER BY u.route) AS routes" if route else ""
-    return (f"contacts AS MATERIALIZED (SELECT u.patient_id, u.date{routes} "
-            f"FROM ({union}) AS u GROUP BY u.patient_id, u.date)", params)
-
-
-def _patient_join(alias: str = "c") -> str:
-    return f"JOIN {table('patients.Patient')} AS p ON p.id = {alias}.patient_id"
-
-
 # --- one builder per list -------------------------------------------------------------------
 
 
 def _active_patients(year, filters):
-    cte, params = _contacts(year, filters)
-    sql = f"""WITH {cte}
-SELECT c.patient_id, p.file_number, p.alias, count(*) AS days, min(c.date) AS first_contact,
-       max(c.date) AS last_contact
-FROM contacts AS c {_patient_join()}
-GROUP BY c.patient_id, p.file_number, p.alias ORDER BY p.alias, c.patient_id"""
-    return SqlListing(sql, params), [
+    start, end = filters.range(year)
+    return sql.active_patients_listing(start=start, end=end), [
         PATIENT, Column("days", _("Contact days"), "number"),
         Column("first_contact", _("First contact"), "date"),
         Column("last_contact", _("Last contact"), "date")]
 
 
 def _months(year, filters):
-    cte, params = _contacts(year, Filters())
-    sql = f"""WITH {cte}
-SELECT extract(month FROM date)::int AS month, count(DISTINCT patient_id) AS patients,
-       count(DISTINCT date) AS activity_days, count(*) AS contacts
-FROM contacts GROUP BY 1 ORDER BY 1"""
-    return SqlListing(sql, params), [
+    return sql.months_listing(year=year), [
         Column("month", _("Month"), "month"), Column("patients", _("Active patients"), "link"),
         Column("activity_days", _("Activity days"), "number"),
         Column("contacts", _("Patient contacts"), "number")]
 
 
 def _weeks(year, filters):
-    cte, params = _contacts(year, Filters())
-    sql = f"""WITH {cte}
-SELECT date_trunc('week', date::timestamp)::date AS week,
-       to_char(date_trunc('week', date::timestamp), 'IYYY-"W"IW') AS iso_week,
-       min(date) AS first_day, max(date) AS last_day, count(DISTINCT date) AS activity_days,
-       count(DISTINCT patient_id) AS patients
-FROM contacts GROUP BY 1, 2 ORDER BY 1"""
-    return SqlListing(sql, params), [
+    return sql.weeks_listing(year=year), [
         Column("iso_week", _("ISO week")), Column("first_day", _("First activity day"), "date"),
         Column("last_day", _("Last activity day"), "date"),
         Column("activity_days", _("Activity days"), "number"),
@@ -154,27 +102,15 @@ FROM contacts GROUP BY 1, 2 ORDER BY 1"""
 
 
 def _days(year, filters):
-    cte, params = _contacts(year, filters)
-    sql = f"""WITH {cte},
-consulted AS (
-    SELECT date, count(*) AS n FROM {table("consultations.Consultation")}
-    WHERE date BETWEEN %(start)s AND %(end)s GROUP BY date
-)
-SELECT c.date AS day, count(*) AS patients, coalesce(k.n, 0) AS consultations
-FROM contacts AS c LEFT JOIN consulted AS k ON k.date = c.date
-GROUP BY c.date, k.n ORDER BY c.date"""
     start, end = filters.range(year)
-    return SqlListing(sql, {**params, "start": start, "end": end}), [
+    return sql.days_listing(start=start, end=end), [
         Column("day", _("Day"), "date"), Column("patients", _("Distinct patients"), "link"),
         Column("consultations", _("Consultations"), "number")]
 
 
 def _contact_pairs(year, filters):
-    cte, params = _contacts(year, filters, route=True)
-    sql = f"""WITH {cte}
-SELECT c.date AS day, c.patient_id, p.file_number, p.alias, c.routes
-FROM contacts AS c {_patient_join()} ORDER BY c.date, p.alias, c.patient_id"""
-    return SqlListing(sql, params), [
+    start, end = filters.range(year)
+    return sql.contact_pairs_listing(start=start, end=end), [
         Column("day", _("Day"), "date"), PATIENT, Column("routes", _("Recorded as"), "routes")]
 
 
@@ -196,20 +132,7 @@ def _consultations(year, filters) -> tuple[QuerySet, list]:
 def _episodes(new: bool):
     def build(year, filters):
         start, end = filters.range(year)
-        episode = table("patients.Episode")
-        earlier = (f"prev.patient_id = e.patient_id AND {queries.episode_counted_sql('prev')} "
-                   "AND (prev.opened_on < e.opened_on "
-                   "OR (prev.opened_on = e.opened_on AND prev.id < e.id))")
-        sql = f"""
-SELECT e.id, e.opened_on, e.patient_id, p.file_number, p.alias, e.kind,
-       {queries.episode_end_sql("e")} AS closed_on,
-       (SELECT max(prev.opened_on) FROM {episode} AS prev WHERE {earlier})
-           AS previous_opened_on
-FROM {episode} AS e {_patient_join("e")}
-WHERE e.opened_on BETWEEN %(start)s AND %(end)s AND {queries.episode_counted_sql("e")}
-  AND {"NOT " if new else ""}EXISTS (SELECT 1 FROM {episode} AS prev WHERE {earlier})
-ORDER BY e.opened_on, e.id"""
-        return SqlListing(sql, {"start": start, "end": end, "today": _today()}), [
+        return sql.episodes_listing(start=start, end=end, new=new, today=_today()), [
             Column("opened_on", _("Opened on"), "date"), PATIENT,
             Column("previous_opened_on", _("Previous episode opened on"), "date"),
             Column("kind", _("Kind recorded at opening"), "kind"),
@@ -218,48 +141,14 @@ ORDER BY e.opened_on, e.id"""
 
 
 def _in_treatment(year, filters):
-    start, end = year_bounds(year)
-    sql = f"""
-SELECT e.patient_id, p.file_number, p.alias, count(*) AS episodes,
-       min(e.opened_on) AS opened_on,
-       CASE WHEN bool_or(e.ended_on IS NULL) THEN NULL ELSE max(e.ended_on) END AS closed_on
-FROM (SELECT e.*, {queries.episode_end_sql("e")} AS ended_on
-      FROM {table("patients.Episode")} AS e
-      WHERE {queries.episode_overlaps_sql("e")} AND {queries.episode_counted_sql("e")}) AS e
-     {_patient_join("e")}
-GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
-    return SqlListing(sql, {"start": start, "end": end, "today": _today()}), [
+    return sql.in_treatment_listing(year=year, today=_today()), [
         PATIENT, Column("episodes", _("Episodes overlapping the year"), "number"),
         Column("opened_on", _("Opened on"), "date"),
         Column("closed_on", _("Ended on (empty: runs; 6-month rule applied)"), "date")]
 
 
 def _income(year, filters):
-    """The same rule as ``social.selectors.income_distribution``: the latest income record
-    on or before 31 December that no later record corrects."""
-    start, end = year_bounds(year)
-    episode, income = table("patients.Episode"), table("social.IncomeRecord")
-    only = "WHERE coalesce(latest.source, 'unknown') = %(source)s" if filters.source else ""
-    sql = f"""
-WITH cohort AS (
-    SELECT DISTINCT e.patient_id AS id FROM {episode} AS e
-    WHERE {queries.episode_overlaps_sql("e")} AND {queries.episode_counted_sql("e")}
-),
-latest AS (
-    SELECT DISTINCT ON (r.patient_id) r.patient_id, r.source, r.date
-    FROM {income} AS r
-    WHERE r.patient_id IN (SELECT id FROM cohort) AND r.date <= %(end)s
-      AND NOT EXISTS (SELECT 1 FROM {income} AS c WHERE c.corrects_id = r.id)
-    ORDER BY r.patient_id, r.date DESC, r.id DESC
-)
-SELECT cohort.id AS patient_id, p.file_number, p.alias,
-       coalesce(latest.source, 'unknown') AS source, latest.date AS since
-FROM cohort JOIN {table("patients.Patient")} AS p ON p.id = cohort.id
-LEFT JOIN latest ON latest.patient_id = cohort.id
-{only}
-ORDER BY p.alias, cohort.id"""
-    return SqlListing(sql, {"start": start, "end": end, "source": filters.source,
-                            "today": _today()}), [
+    return sql.income_listing(year=year, source=filters.source, today=_today()), [
         PATIENT, Column("source", _("Income source"), "income"),
         Column("since", _("Recorded as of"), "date")]
 
@@ -307,22 +196,7 @@ def _group_attendances(year, filters):
 
 def _harm_reduction(year, filters):
     start, end = filters.range(year)
-    hr = table("patients.HarmReductionContact")
-    sql = f"""
-SELECT h.date AS day, s.name AS site_name, h.patient_id, p.file_number, p.alias,
-       array_agg(h.material || ':' || h.handed_out || ':' || h.returned ORDER BY h.material)
-           AS material,
-       sum(h.handed_out) AS handed_out, sum(h.returned) AS returned
-FROM {hr} AS h
-LEFT JOIN {table("mass.Site")} AS s ON s.id = h.site_id
-LEFT JOIN {table("patients.Patient")} AS p ON p.id = h.patient_id
-WHERE h.date BETWEEN %(start)s AND %(end)s
-  AND NOT EXISTS (SELECT 1 FROM {table("patients.HarmReductionContactCancellation")} AS x
-                   WHERE x.contact_id = h.id)
-GROUP BY h.date, h.site_id, s.name, h.patient_id, p.file_number, p.alias, h.logged_by_id,
-         date_trunc('second', h.created_at)
-ORDER BY h.date, min(h.id)"""
-    return SqlListing(sql, {"start": start, "end": end}), [
+    return sql.harm_reduction_listing(start=start, end=end), [
         Column("day", _("Day"), "date"), Column("site_name", _("Site")), PATIENT,
         Column("material", _("Material (handed out / returned)"), "material"),
         Column("handed_out", _("Handed out"), "number"),
@@ -331,16 +205,7 @@ ORDER BY h.date, min(h.id)"""
 
 def _in_treatment_without_contact(year, filters):
     """A consistency check (``reporting.declaring``): in treatment, yet no contact."""
-    start, end = year_bounds(year)
-    cte, params = _contacts(year, Filters())
-    sql = f"""WITH {cte}
-SELECT e.patient_id, p.file_number, p.alias, min(e.opened_on) AS opened_on,
-       max(e.last_contact_on) AS last_contact
-FROM {table("patients.Episode")} AS e {_patient_join("e")}
-WHERE {queries.episode_overlaps_sql("e")} AND {queries.episode_counted_sql("e")}
-  AND NOT EXISTS (SELECT 1 FROM contacts AS k WHERE k.patient_id = e.patient_id)
-GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
-    return SqlListing(sql, {**params, "start": start, "end": end, "today": _today()}), [
+    return sql.in_treatment_without_contact_listing(year=year, today=_today()), [
         PATIENT, Column("opened_on", _("Opened on"), "date"),
         Column("last_contact", _("Last contact in the episode"), "date")]
 
@@ -348,13 +213,8 @@ GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
 def _contacts_after_death(year, filters):
     """A consistency check (``reporting.declaring``): contacts after the closure of an
     episode for death."""
-    cte, params = _contacts(year, filters, route=True)
-    sql = f"""WITH {cte},
-{queries.deaths_cte_sql()}
-SELECT c.date AS day, c.patient_id, p.file_number, p.alias, c.routes, d.died_on
-FROM contacts AS c JOIN deaths AS d ON d.patient_id = c.patient_id {_patient_join()}
-WHERE c.date > d.died_on ORDER BY c.date, p.alias, c.patient_id"""
-    return SqlListing(sql, params), [
+    start, end = filters.range(year)
+    return sql.contacts_after_death_listing(start=start, end=end), [
         Column("day", _("Day"), "date"), PATIENT, Column("routes", _("Recorded as"), "routes"),
         Column("died_on", _("Episode closed for death on"), "date")]
 

@@ -2,23 +2,22 @@
 and the TDI questionnaires of episodes.
 
 The figures follow docs/domain.md ("Definitions (binding)") word for word; the SQL is in
-:mod:`reporting.queries`. A year's figures take two queries: one for everything counted from
+:mod:`reporting.sql`. A year's figures take two queries: one for everything counted from
 the contacts, episodes, consultations, dispensations, groups and harm-reduction contacts, and
 one for the income distribution (``social.selectors.income_distribution``). The page's two
 years and its breakdown by site come from one query of the first kind
 (:func:`file_active_years`).
 """
 
-import datetime
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from patients.models import Episode
-from reporting import queries
+from reporting import sql
 from reporting.models import TdiRecord
-from reporting.queries import table, year_bounds
+from reporting.sql import year_bounds
 
 #: The keys of the ``file_active`` JSON, in order: those of docs/interfaces.md, then the other
 #: figures of the issue.
@@ -54,7 +53,7 @@ class YearFigures:
 
 
 def treatment_episodes() -> QuerySet:
-    """Episodes that are treatment episodes: the ORM twin of ``queries.treatment_episode_sql``
+    """Episodes that are treatment episodes: the ORM twin of ``sql.treatment_episode_sql``
     (harm-reduction-only and outreach-only episodes, by their current TDI questionnaire, are
     not)."""
     from django.db.models import Subquery
@@ -86,8 +85,8 @@ def file_active_figures(year: int, *, breakdowns: bool = False) -> YearFigures:
     With ``breakdowns``, the same first query also returns, per month, the active patients
     and the consultations; per discipline, the consultations and their patients; the active
     patients per sex and per age group (age reached in the year)."""
-    sources = queries.contact_sources()
-    row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=breakdowns))
+    sources = sql.contact_sources()
+    row = sql.fetch_one(*sql.figures_sql(sources, year, breakdowns=breakdowns))
     return _year_figures(row, breakdowns=breakdowns)
 
 
@@ -98,16 +97,16 @@ def file_active_years(year: int, *, year_before: bool = True
     (``current.breakdowns["sites"]``, as :func:`site_breakdown`) and the consistency checks
     that read the contacts (``current.check_counts``): what the yearly figures page shows, in
     four queries. The contacts of both years are read and aggregated once, in
-    one query (its settings, ``queries.PAGE_SETTINGS``, are one more); each year's income
+    one query (its settings, ``sql.PAGE_SETTINGS``, are one more); each year's income
     distribution is one more.
 
     Without ``year_before`` (the year before is read elsewhere, e.g. from what was declared),
     the year alone: ``before`` is None, three queries, half the contacts to read."""
-    sources = queries.contact_sources()
-    rows = queries.fetch_all_with_settings(
-        *queries.figures_sql(sources, year, breakdowns=True, year_before=year_before,
+    sources = sql.contact_sources()
+    rows = sql.fetch_all_with_settings(
+        *sql.figures_sql(sources, year, breakdowns=True, year_before=year_before,
                              sites=True, checks=True),
-        queries.PAGE_SETTINGS)
+        sql.PAGE_SETTINGS)
     current = _year_figures(rows[0], breakdowns=True)
     current.breakdowns["sites"] = rows[0]["sites"] or []
     current.check_counts = {key: rows[0][key] for key in ("in_treatment_without_contact",
@@ -120,7 +119,7 @@ def file_active_years(year: int, *, year_before: bool = True
 
 
 def _year_figures(row: dict, *, breakdowns: bool) -> YearFigures:
-    """A row of ``queries.figures_sql`` as the figures of its year (the income distribution:
+    """A row of ``sql.figures_sql`` as the figures of its year (the income distribution:
     one more query)."""
     from social.selectors import largest_remainder_percent
     year, days = row["year"], row["activity_days"]
@@ -204,23 +203,18 @@ def monthly_series(current: YearFigures, before: YearFigures) -> list[dict]:
 def site_breakdown(year: int) -> list[dict]:
     """Distinct patients and contacts (patient-days) per site. Each contact counts once, so
     that the contacts of the rows add up to ``patient_contacts``: under the site its records
-    name (dispensations: the centre, ``queries.AT_THE_CENTRE``), under "several sites"
+    name (dispensations: the centre, ``sql.AT_THE_CENTRE``), under "several sites"
     (``several_sites`` true) when they name more than one, under "no site recorded"
     (``site_id`` None) when none names one. A patient may be in several rows. One query (the
     page and the spreadsheet have it from the query of their figures)."""
-    sources = queries.contact_sources()
-    start, end = year_bounds(year)
-    union, params = queries.positional_to_named(
-        *queries.contacts_union_sql(sources, start, end, site=True), "u")
-    sql = f"WITH {queries.contacts_with_site_cte(union)}{queries.sites_sql()}"
-    return queries.fetch_all(sql, params)
+    return sql.site_breakdown_rows(year=year)
 
 
 def file_active_report(year: int) -> tuple[YearFigures, dict]:
     """The figures of ``year`` and its breakdowns (months, disciplines, people, sites), for
     the spreadsheet: two queries."""
-    sources = queries.contact_sources()
-    row = queries.fetch_one(*queries.figures_sql(sources, year, breakdowns=True, sites=True))
+    sources = sql.contact_sources()
+    row = sql.fetch_one(*sql.figures_sql(sources, year, breakdowns=True, sites=True))
     current = _year_figures(row, breakdowns=True)
     return current, {**current.breakdowns, "sites": row["sites"] or []}
 
@@ -239,13 +233,7 @@ def years_with_data() -> list[int]:
     each source's earliest date is read from its date index)."""
     from django.utils import timezone
 
-    sources = queries.contact_sources()
-    parts, params = [f"(SELECT min(opened_on) FROM {table('patients.Episode')})"], []
-    for source in sources:
-        sql, source_params = source.queryset.order_by().query.sql_with_params()
-        parts.append(f"(SELECT min(s.date) FROM ({sql}) AS s)")
-        params += source_params
-    first = queries.fetch_one(f"SELECT least({', '.join(parts)}) AS first", params)["first"]
+    first = sql.first_record_day()
     this_year = timezone.localdate().year
     first_year = min(first.year, this_year) if first else this_year
     return list(range(this_year, first_year - 1, -1))
@@ -382,38 +370,5 @@ def outreach_arrivals(year: int) -> OutreachArrivals:
     with the days in between. Counted in the year they came, so a finished year does not
     change when someone met on outreach long ago comes later. One query over the contacts
     up to the end of the year (a person's first contact may be years before)."""
-    from mass.models import Site
-
-    sources = queries.contact_sources()
-    start, end = year_bounds(year)
-    union, params = queries.positional_to_named(
-        *queries.contacts_union_sql(sources, datetime.date(1900, 1, 1), end, site=True), "u")
-    sql = f"""
-WITH c AS MATERIALIZED (
-    SELECT u.patient_id, u.date, coalesce(s.kind = %(centre)s, false) AS at_centre,
-           coalesce(s.kind <> %(centre)s, false) AS on_outreach
-    FROM ({union}) AS u LEFT JOIN {table("mass.Site")} AS s ON s.id = u.site_id
-),
-first_days AS (
-    SELECT patient_id, min(date) AS first_day FROM c GROUP BY patient_id
-),
-first_on_outreach AS (
-    SELECT f.patient_id, f.first_day FROM first_days AS f
-    JOIN c ON c.patient_id = f.patient_id AND c.date = f.first_day
-    GROUP BY f.patient_id, f.first_day
-    HAVING bool_or(c.on_outreach) AND NOT bool_or(c.at_centre)
-),
-arrivals AS (
-    SELECT o.patient_id, o.first_day, min(c.date) AS centre_day
-    FROM first_on_outreach AS o
-    JOIN c ON c.patient_id = o.patient_id AND c.at_centre AND c.date > o.first_day
-    GROUP BY o.patient_id, o.first_day
-)
-SELECT a.patient_id, p.alias, p.file_number, a.first_day, a.centre_day,
-       (a.centre_day - a.first_day) AS days
-FROM arrivals AS a JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id
-WHERE a.centre_day BETWEEN %(start)s AND %(end)s AND p.merged_into_id IS NULL
-ORDER BY days, p.alias, p.id"""
-    rows = queries.fetch_all(sql, {**params, "centre": Site.Kind.CENTRE, "start": start,
-                                   "end": end})
+    rows = sql.outreach_arrival_rows(year=year)
     return OutreachArrivals(year=year, rows=rows)

@@ -5,13 +5,13 @@ import getpass
 import hashlib
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from mass.audit import Action, audit_record
 from patients.models import Episode
-from reporting import exports, selectors
+from reporting import exports, selectors, sql
 from reporting.models import DeclaredYear, TdiRecord
 
 
@@ -80,9 +80,7 @@ def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
                               % {"year": year})
     with transaction.atomic():
         # Two coordinators declaring at once: the second waits, then takes the next version.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
-                           [DECLARE_LOCK, year])
+        sql.year_declare_lock(year=year)
         previous = (DeclaredYear.objects.filter(year=year).order_by("-version")
                     .values_list("version", flat=True).first())
         if previous and not reason:
@@ -109,10 +107,6 @@ def year_declare(*, year: int, reason: str, actor) -> DeclaredYear:
                               "sha256": declaration.sha256,
                               "warnings": sum(1 for check in checks if check["count"])})
     return declaration
-
-
-#: First key of the advisory lock taken while declaring a year (the second is the year).
-DECLARE_LOCK = 1106
 
 
 def patient_list_view_record(*, summary: str, details: dict, actor,

@@ -215,7 +215,7 @@ def _figure_rows(figures, shown: dict, before) -> list[dict]:
 
 
 def _age_rows(ages: dict) -> list[dict]:
-    from reporting.queries import AGE_GROUPS
+    from reporting.sql import AGE_GROUPS
     order = [label for label, _low, _high in AGE_GROUPS] + ["unknown"]
     return [{"label": label if label != "unknown" else _("Unknown"), "patients": ages[label]}
             for label in order if label in ages]

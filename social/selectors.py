@@ -4,8 +4,6 @@ the income figures of the yearly report."""
 import datetime
 from collections.abc import Iterable
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -14,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from mass.accounts.roles import Role, has_role
 from mass.contributions import TimelineKind
 from patients.models import Patient
+from social import sql
 from social.filters import SocialActionFilter
 from social.models import SITUATION_MODELS, IncomeRecord, SituationRecord, SocialAction
 
@@ -149,21 +148,6 @@ def situation_record_get(*, user, patient, dimension: str, pk: int) -> Situation
 INCOME_KEYS = [choice.value for choice in IncomeRecord.Source]
 
 
-def _cohort_sql(patient_ids) -> tuple[str, list]:
-    """SQL selecting the distinct patient ids of ``patient_ids`` (a queryset or ids)."""
-    if isinstance(patient_ids, QuerySet):
-        queryset = patient_ids
-        if queryset.model is Patient and not queryset.query.values_select:
-            queryset = queryset.values("pk")
-        try:
-            sql, params = queryset.order_by().query.sql_with_params()
-        except EmptyResultSet:  # e.g. .none() or pk__in=[]: nobody
-            return "SELECT NULL::bigint AS id WHERE false", []
-        return f"SELECT DISTINCT cohort_source.id FROM ({sql}) AS cohort_source(id)", list(params)
-    ids = sorted({int(pk) for pk in patient_ids})
-    return "SELECT DISTINCT unnest(%s::bigint[]) AS id", [ids]
-
-
 def income_counts(*, patient_ids: QuerySet | Iterable[int],
                   as_of: datetime.date) -> dict[str, int]:
     """How many of the given patients are under each income source on ``as_of``.
@@ -174,24 +158,7 @@ def income_counts(*, patient_ids: QuerySet | Iterable[int],
     list of ids. One query: PostgreSQL picks the latest row per patient (DISTINCT ON) and
     counts.
     """
-    cohort_sql, cohort_params = _cohort_sql(patient_ids)
-    table = IncomeRecord._meta.db_table
-    sql = f"""
-        WITH cohort AS ({cohort_sql}),
-        latest AS (
-            SELECT DISTINCT ON (r.patient_id) r.patient_id, r.source
-            FROM {table} r
-            WHERE r.patient_id IN (SELECT id FROM cohort) AND r.date <= %s
-              AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.corrects_id = r.id)
-            ORDER BY r.patient_id, r.date DESC, r.id DESC
-        )
-        SELECT COALESCE(latest.source, 'unknown') AS source, count(*) AS n
-        FROM cohort LEFT JOIN latest ON latest.patient_id = cohort.id
-        GROUP BY 1
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*cohort_params, as_of])
-        rows = cursor.fetchall()
+    rows = sql.income_sources_as_of(patient_ids=patient_ids, as_of=as_of)
     counts = dict.fromkeys(INCOME_KEYS, 0)
     counts.update({source: int(n) for source, n in rows})
     return counts

@@ -3,7 +3,7 @@
 A prescription replaced the day it is in force now ends that day (doses may have been given
 under it); the newer of two prescriptions of a substance running the same day is the one in
 force. ``dispensary_dispensation_check`` is replaced with its full text, kept in
-``dispensary/sql/dispensation_check_0005.sql`` (read once, here; 0004's text is the reverse):
+``dispensary/migrations/sql/dispensation_check_0005.sql`` (read once, here; 0004's text is the reverse):
 
 - the patient's row is locked first, so that concurrent inserts by any route are served one
   after the other and each sum sees the doses committed before it;
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.db import migrations
 
-DISPENSATION_CHECK = (Path(__file__).resolve().parent.parent / "sql"
+DISPENSATION_CHECK = (Path(__file__).resolve().parent / "sql"
                       / "dispensation_check_0005.sql").read_text()
 
 

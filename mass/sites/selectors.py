@@ -95,27 +95,10 @@ def site_calendar(*, site=None, start: datetime.date, end: datetime.date,
     that touch ``start``..``end``: one query, the site with its open weekdays and closures."""
     from django.db import connection
 
-    from mass.models import OpeningHours, Site, SiteClosure
-    # Written in SQL: read on every page of the dispensing list, where building the same
-    # query with the ORM (two array subqueries) took four times as long as running it.
-    if centre:
-        where, params = "s.kind = %(centre)s AND s.is_active", {"centre": Site.Kind.CENTRE}
-    else:
-        where, params = "s.id = %(site)s", {"site": site.pk}
-    with connection.cursor() as cursor:
-        cursor.execute(f"""
-            SELECT s.id, s.name, s.kind, s.closed_on_public_holidays,
-                   ARRAY(SELECT h.weekday FROM {OpeningHours._meta.db_table} h
-                          WHERE h.site_id = s.id),
-                   ARRAY(SELECT json_build_array(c.first_day, c.last_day, c.reason)
-                           FROM {SiteClosure._meta.db_table} c
-                          WHERE c.site_id = s.id AND c.last_day >= %(start)s
-                            AND c.first_day <= %(end)s
-                          ORDER BY c.first_day)
-              FROM {Site._meta.db_table} s
-             WHERE {where}
-             ORDER BY s.name, s.id LIMIT 1""", {**params, "start": start, "end": end})
-        row = cursor.fetchone()
+    from mass.models import Site
+    from mass.sites import sql
+    row = sql.site_calendar_row(site_id=None if centre else site.pk, centre=centre,
+                                start=start, end=end)
     if row is None:
         return ALWAYS_OPEN
     site_id, name, kind, on_holidays, weekdays, closure_rows = row

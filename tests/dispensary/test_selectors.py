@@ -30,8 +30,8 @@ def test_take_home_counts_as_contact_on_the_day_it_was_handed(patient):
 
 
 def test_contact_querysets_reach_the_yearly_contacts(rx):
-    from reporting import queries
-    sources = queries.contact_sources()
+    from reporting import sql
+    sources = sql.contact_sources()
     assert "dispensary.dispensation" in {source.key for source in sources}
 
 

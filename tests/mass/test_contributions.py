@@ -18,8 +18,8 @@ from mass.contributions import Provided, Registry
 from patients import panels as patient_panels
 from patients import selectors as patient_selectors
 from reporting import panels as reporting_panels
-from reporting import queries as reporting_queries
 from reporting import selectors as reporting_selectors
+from reporting import sql as reporting_sql
 from social import panels as social_panels
 from social import selectors as social_selectors
 from vaccinations import panels as vaccination_panels
@@ -96,7 +96,7 @@ def test_every_provided_function_comes_from_its_app():
         "can_see_dispensing": dispensary_selectors.can_see_dispensing,
         "prescriptions_in_force": dispensary_selectors.prescriptions_in_force,
         "readable_disciplines": consultation_selectors.readable_disciplines,
-        "episode_counted_sql": reporting_queries.episode_counted_sql,
+        "episode_counted_sql": reporting_sql.episode_counted_sql,
         "tdi_filled": reporting_selectors.tdi_filled,
         "tdi_record_ids": reporting_selectors.tdi_record_ids,
     }

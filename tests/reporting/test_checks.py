@@ -3,7 +3,7 @@ reduction or outreach only), and the income percentages (largest remainder)."""
 
 import datetime
 
-from reporting import declaring, explain, selectors
+from reporting import declaring, explain, selectors, sql
 from tests.factories import (
     EpisodeFactory,
     IncomeRecordFactory,
@@ -19,7 +19,7 @@ PAGE = "/reporting/file-active/2025/"
 
 def _explained_ids(key: str, year: int = 2025) -> list[int]:
     rows = explain.explanation(year=year, key=key, filters=explain.Filters(), user=None).rows
-    rows = rows[0:None] if isinstance(rows, explain.SqlListing) else list(rows)
+    rows = rows[0:None] if isinstance(rows, sql.SqlListing) else list(rows)
     return sorted(row["patient_id"] for row in rows)
 
 

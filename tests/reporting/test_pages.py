@@ -183,7 +183,7 @@ def test_xlsx_export_has_figures_and_breakdowns(coordinator_client, history):
 
 def test_xlsx_export_lists_sexes_and_age_groups_in_a_fixed_order(coordinator_client, history):
     from patients.models import Patient
-    from reporting.queries import AGE_GROUPS
+    from reporting.sql import AGE_GROUPS
     response = coordinator_client.get(PAGE + "?format=xlsx")
     rows = list(load_workbook(io.BytesIO(response.content)).worksheets[1]
                 .iter_rows(min_row=2, values_only=True))

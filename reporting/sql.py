@@ -8,6 +8,12 @@ explanation list.
 
 Table names come from the models' ``_meta`` rather than being typed, so that the SQL follows
 the models.
+
+Every hand-written statement of the reporting app is here (docs/style.md, "Where SQL lives"):
+the figures, the lists behind them (reporting.explain), the consistency checks, the lock of a
+declaration. Why SQL: a year's figures are one statement over the union of every app's
+contacts (CTEs, GROUPING, JSON aggregates, per-transaction settings), which the ORM cannot
+say; docs/benchmarks.md measures the page against hand-written SQL (0.95x for a year).
 """
 
 import datetime
@@ -526,3 +532,317 @@ def positional_to_named(sql: str, params: list, prefix: str) -> tuple[str, dict]
     named = {f"{prefix}{i}": value for i, value in enumerate(params)}
     sql = sql.replace("%%", "%%%%")
     return sql % tuple(f"%({prefix}{i})s" for i in range(len(params))), named
+
+
+# --- what the figures' pages read besides the figures ---------------------------------------
+#
+# SQL: each is built on the contacts' union above, so that it counts what the figures count.
+
+
+def site_breakdown_rows(*, year: int) -> list[dict]:
+    """Distinct patients and contacts per site in ``year`` (reporting.selectors.site_breakdown
+    says how a contact is placed). One query."""
+    start, end = year_bounds(year)
+    union, params = positional_to_named(
+        *contacts_union_sql(contact_sources(), start, end, site=True), "u")
+    return fetch_all(f"WITH {contacts_with_site_cte(union)}{sites_sql()}", params)
+
+
+def first_record_day() -> datetime.date | None:
+    """The earliest day of an episode's opening or of a contact of any app, None when there
+    is none. One query: each source's earliest date is read from its date index."""
+    parts, params = [f"(SELECT min(opened_on) FROM {table('patients.Episode')})"], []
+    for source in contact_sources():
+        statement, source_params = source.queryset.order_by().query.sql_with_params()
+        parts.append(f"(SELECT min(s.date) FROM ({statement}) AS s)")
+        params += source_params
+    return fetch_one(f"SELECT least({', '.join(parts)}) AS first", params)["first"]
+
+
+def outreach_arrival_rows(*, year: int) -> list[dict]:
+    """The people whose first contact ever was on outreach and whose first contact at the
+    centre after it falls in ``year`` (reporting.selectors.outreach_arrivals), with the
+    days in between, the quickest first. One query over the contacts up to the end of the
+    year (a person's first contact may be years before)."""
+    from mass.models import Site
+
+    start, end = year_bounds(year)
+    union, params = positional_to_named(
+        *contacts_union_sql(contact_sources(), datetime.date(1900, 1, 1), end, site=True), "u")
+    statement = f"""
+WITH c AS MATERIALIZED (
+    SELECT u.patient_id, u.date, coalesce(s.kind = %(centre)s, false) AS at_centre,
+           coalesce(s.kind <> %(centre)s, false) AS on_outreach
+    FROM ({union}) AS u LEFT JOIN {table("mass.Site")} AS s ON s.id = u.site_id
+),
+first_days AS (
+    SELECT patient_id, min(date) AS first_day FROM c GROUP BY patient_id
+),
+first_on_outreach AS (
+    SELECT f.patient_id, f.first_day FROM first_days AS f
+    JOIN c ON c.patient_id = f.patient_id AND c.date = f.first_day
+    GROUP BY f.patient_id, f.first_day
+    HAVING bool_or(c.on_outreach) AND NOT bool_or(c.at_centre)
+),
+arrivals AS (
+    SELECT o.patient_id, o.first_day, min(c.date) AS centre_day
+    FROM first_on_outreach AS o
+    JOIN c ON c.patient_id = o.patient_id AND c.at_centre AND c.date > o.first_day
+    GROUP BY o.patient_id, o.first_day
+)
+SELECT a.patient_id, p.alias, p.file_number, a.first_day, a.centre_day,
+       (a.centre_day - a.first_day) AS days
+FROM arrivals AS a JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id
+WHERE a.centre_day BETWEEN %(start)s AND %(end)s AND p.merged_into_id IS NULL
+ORDER BY days, p.alias, p.id"""
+    return fetch_all(statement, {**params, "centre": Site.Kind.CENTRE, "start": start,
+                                 "end": end})
+
+
+def check_counts(*, year: int, today: datetime.date) -> dict:
+    """``in_treatment_without_contact`` (patients in treatment without a contact in the
+    year) and ``contacts_after_death`` (contacts dated after the person's death: the
+    earliest closure of an episode with reason "deceased", the patient file records no date
+    of death), the 6-month rule applied as of ``today``. One query."""
+    start, end = year_bounds(year)
+    union, params = positional_to_named(
+        *contacts_union_sql(contact_sources(), start, end), "u")
+    # No contacts CTE grouped by (patient, date): the anti-join reads the records once and
+    # stops at a patient's first one; only the contacts of the dead are grouped (half the
+    # time of the grouped CTE at ten times seed 000's volumes).
+    statement = f"""
+WITH {check_ctes_sql()}
+SELECT (SELECT count(*) FROM check_cohort AS c WHERE NOT EXISTS (
+            SELECT 1 FROM ({union}) AS k WHERE k.patient_id = c.patient_id))
+           AS in_treatment_without_contact,
+       (SELECT count(*) FROM (SELECT DISTINCT k.patient_id, k.date FROM ({union}) AS k
+                              JOIN deaths AS d ON d.patient_id = k.patient_id
+                              WHERE k.date > d.died_on) AS after_death)
+           AS contacts_after_death"""
+    return fetch_one(statement, {**params, "start": start, "end": end, "today": today})
+
+
+# --- the lists behind the figures (reporting.explain) ---------------------------------------
+#
+# SQL: each list is computed by the same SQL as its figure (the same contacts' union, the same
+# episode rule), so that a questioned number can be checked row by row.
+
+
+class SqlListing:
+    """Rows of an SQL query (named parameters), counted and sliced by PostgreSQL, so that
+    ``django.core.paginator.Paginator`` pages it like a queryset."""
+
+    def __init__(self, statement: str, params: dict):
+        self.sql, self.params = statement, params
+
+    def count(self) -> int:
+        return fetch_one(f"SELECT count(*) AS n FROM ({self.sql}) AS listing",
+                         self.params)["n"]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            raise TypeError("SqlListing supports slices only")
+        start = key.start or 0
+        limit = "" if key.stop is None else f" LIMIT {int(key.stop) - int(start)}"
+        return fetch_all(f"{self.sql}{limit} OFFSET {int(start)}", self.params)
+
+
+def _contacts_cte(start: datetime.date, end: datetime.date, *, route: bool = False
+                  ) -> tuple[str, dict]:
+    union, params = positional_to_named(
+        *contacts_union_sql(contact_sources(), start, end, route=route), "u")
+    routes = ", array_agg(DISTINCT u.route ORDER BY u.route) AS routes" if route else ""
+    return (f"contacts AS MATERIALIZED (SELECT u.patient_id, u.date{routes} "
+            f"FROM ({union}) AS u GROUP BY u.patient_id, u.date)", params)
+
+
+def _patient_join(alias: str = "c") -> str:
+    return f"JOIN {table('patients.Patient')} AS p ON p.id = {alias}.patient_id"
+
+
+def active_patients_listing(*, start: datetime.date, end: datetime.date) -> SqlListing:
+    """One row per patient with a contact from ``start`` to ``end``."""
+    cte, params = _contacts_cte(start, end)
+    statement = f"""WITH {cte}
+SELECT c.patient_id, p.file_number, p.alias, count(*) AS days, min(c.date) AS first_contact,
+       max(c.date) AS last_contact
+FROM contacts AS c {_patient_join()}
+GROUP BY c.patient_id, p.file_number, p.alias ORDER BY p.alias, c.patient_id"""
+    return SqlListing(statement, params)
+
+
+def months_listing(*, year: int) -> SqlListing:
+    """One row per month of ``year`` with a contact."""
+    cte, params = _contacts_cte(*year_bounds(year))
+    statement = f"""WITH {cte}
+SELECT extract(month FROM date)::int AS month, count(DISTINCT patient_id) AS patients,
+       count(DISTINCT date) AS activity_days, count(*) AS contacts
+FROM contacts GROUP BY 1 ORDER BY 1"""
+    return SqlListing(statement, params)
+
+
+def weeks_listing(*, year: int) -> SqlListing:
+    """One row per ISO week with a contact in ``year``."""
+    cte, params = _contacts_cte(*year_bounds(year))
+    statement = f"""WITH {cte}
+SELECT date_trunc('week', date::timestamp)::date AS week,
+       to_char(date_trunc('week', date::timestamp), 'IYYY-"W"IW') AS iso_week,
+       min(date) AS first_day, max(date) AS last_day, count(DISTINCT date) AS activity_days,
+       count(DISTINCT patient_id) AS patients
+FROM contacts GROUP BY 1, 2 ORDER BY 1"""
+    return SqlListing(statement, params)
+
+
+def days_listing(*, start: datetime.date, end: datetime.date) -> SqlListing:
+    """One row per day with a contact from ``start`` to ``end``, with its consultations."""
+    cte, params = _contacts_cte(start, end)
+    statement = f"""WITH {cte},
+consulted AS (
+    SELECT date, count(*) AS n FROM {table("consultations.Consultation")}
+    WHERE date BETWEEN %(start)s AND %(end)s GROUP BY date
+)
+SELECT c.date AS day, count(*) AS patients, coalesce(k.n, 0) AS consultations
+FROM contacts AS c LEFT JOIN consulted AS k ON k.date = c.date
+GROUP BY c.date, k.n ORDER BY c.date"""
+    return SqlListing(statement, {**params, "start": start, "end": end})
+
+
+def contact_pairs_listing(*, start: datetime.date, end: datetime.date) -> SqlListing:
+    """One row per contact (patient and day) from ``start`` to ``end``, with what recorded it."""
+    cte, params = _contacts_cte(start, end, route=True)
+    statement = f"""WITH {cte}
+SELECT c.date AS day, c.patient_id, p.file_number, p.alias, c.routes
+FROM contacts AS c {_patient_join()} ORDER BY c.date, p.alias, c.patient_id"""
+    return SqlListing(statement, params)
+
+
+def episodes_listing(*, start: datetime.date, end: datetime.date, new: bool,
+                     today: datetime.date) -> SqlListing:
+    """The treatment episodes opened from ``start`` to ``end``: new requests (``new``: no
+    earlier counted episode of the person) or resumptions, the 6-month rule applied as of
+    ``today``."""
+    episode = table("patients.Episode")
+    earlier = (f"prev.patient_id = e.patient_id AND {episode_counted_sql('prev')} "
+               "AND (prev.opened_on < e.opened_on "
+               "OR (prev.opened_on = e.opened_on AND prev.id < e.id))")
+    statement = f"""
+SELECT e.id, e.opened_on, e.patient_id, p.file_number, p.alias, e.kind,
+       {episode_end_sql("e")} AS closed_on,
+       (SELECT max(prev.opened_on) FROM {episode} AS prev WHERE {earlier})
+           AS previous_opened_on
+FROM {episode} AS e {_patient_join("e")}
+WHERE e.opened_on BETWEEN %(start)s AND %(end)s AND {episode_counted_sql("e")}
+  AND {"NOT " if new else ""}EXISTS (SELECT 1 FROM {episode} AS prev WHERE {earlier})
+ORDER BY e.opened_on, e.id"""
+    return SqlListing(statement, {"start": start, "end": end, "today": today})
+
+
+def in_treatment_listing(*, year: int, today: datetime.date) -> SqlListing:
+    """One row per patient in treatment in ``year`` (the 6-month rule applied as of
+    ``today``)."""
+    start, end = year_bounds(year)
+    statement = f"""
+SELECT e.patient_id, p.file_number, p.alias, count(*) AS episodes,
+       min(e.opened_on) AS opened_on,
+       CASE WHEN bool_or(e.ended_on IS NULL) THEN NULL ELSE max(e.ended_on) END AS closed_on
+FROM (SELECT e.*, {episode_end_sql("e")} AS ended_on
+      FROM {table("patients.Episode")} AS e
+      WHERE {episode_overlaps_sql("e")} AND {episode_counted_sql("e")}) AS e
+     {_patient_join("e")}
+GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
+    return SqlListing(statement, {"start": start, "end": end, "today": today})
+
+
+def income_listing(*, year: int, source: str, today: datetime.date) -> SqlListing:
+    """The patients in treatment in ``year`` with their income source on 31 December (only
+    those under ``source`` when given). The same rule as
+    ``social.selectors.income_distribution``: the latest income record on or before 31
+    December that no later record corrects."""
+    start, end = year_bounds(year)
+    episode, income = table("patients.Episode"), table("social.IncomeRecord")
+    only = "WHERE coalesce(latest.source, 'unknown') = %(source)s" if source else ""
+    statement = f"""
+WITH cohort AS (
+    SELECT DISTINCT e.patient_id AS id FROM {episode} AS e
+    WHERE {episode_overlaps_sql("e")} AND {episode_counted_sql("e")}
+),
+latest AS (
+    SELECT DISTINCT ON (r.patient_id) r.patient_id, r.source, r.date
+    FROM {income} AS r
+    WHERE r.patient_id IN (SELECT id FROM cohort) AND r.date <= %(end)s
+      AND NOT EXISTS (SELECT 1 FROM {income} AS c WHERE c.corrects_id = r.id)
+    ORDER BY r.patient_id, r.date DESC, r.id DESC
+)
+SELECT cohort.id AS patient_id, p.file_number, p.alias,
+       coalesce(latest.source, 'unknown') AS source, latest.date AS since
+FROM cohort JOIN {table("patients.Patient")} AS p ON p.id = cohort.id
+LEFT JOIN latest ON latest.patient_id = cohort.id
+{only}
+ORDER BY p.alias, cohort.id"""
+    return SqlListing(statement, {"start": start, "end": end, "source": source,
+                                  "today": today})
+
+
+def harm_reduction_listing(*, start: datetime.date, end: datetime.date) -> SqlListing:
+    """The harm-reduction entries from ``start`` to ``end`` not cancelled, one row per
+    entry as the form recorded it (its materials together)."""
+    hr = table("patients.HarmReductionContact")
+    statement = f"""
+SELECT h.date AS day, s.name AS site_name, h.patient_id, p.file_number, p.alias,
+       array_agg(h.material || ':' || h.handed_out || ':' || h.returned ORDER BY h.material)
+           AS material,
+       sum(h.handed_out) AS handed_out, sum(h.returned) AS returned
+FROM {hr} AS h
+LEFT JOIN {table("mass.Site")} AS s ON s.id = h.site_id
+LEFT JOIN {table("patients.Patient")} AS p ON p.id = h.patient_id
+WHERE h.date BETWEEN %(start)s AND %(end)s
+  AND NOT EXISTS (SELECT 1 FROM {table("patients.HarmReductionContactCancellation")} AS x
+                   WHERE x.contact_id = h.id)
+GROUP BY h.date, h.site_id, s.name, h.patient_id, p.file_number, p.alias, h.logged_by_id,
+         date_trunc('second', h.created_at)
+ORDER BY h.date, min(h.id)"""
+    return SqlListing(statement, {"start": start, "end": end})
+
+
+def in_treatment_without_contact_listing(*, year: int, today: datetime.date) -> SqlListing:
+    """A consistency check (``reporting.declaring``): in treatment in ``year``, yet no
+    contact in it."""
+    start, end = year_bounds(year)
+    cte, params = _contacts_cte(start, end)
+    statement = f"""WITH {cte}
+SELECT e.patient_id, p.file_number, p.alias, min(e.opened_on) AS opened_on,
+       max(e.last_contact_on) AS last_contact
+FROM {table("patients.Episode")} AS e {_patient_join("e")}
+WHERE {episode_overlaps_sql("e")} AND {episode_counted_sql("e")}
+  AND NOT EXISTS (SELECT 1 FROM contacts AS k WHERE k.patient_id = e.patient_id)
+GROUP BY e.patient_id, p.file_number, p.alias ORDER BY p.alias, e.patient_id"""
+    return SqlListing(statement, {**params, "start": start, "end": end, "today": today})
+
+
+def contacts_after_death_listing(*, start: datetime.date, end: datetime.date) -> SqlListing:
+    """A consistency check (``reporting.declaring``): contacts from ``start`` to ``end``
+    after the closure of an episode for death."""
+    cte, params = _contacts_cte(start, end, route=True)
+    statement = f"""WITH {cte},
+{deaths_cte_sql()}
+SELECT c.date AS day, c.patient_id, p.file_number, p.alias, c.routes, d.died_on
+FROM contacts AS c JOIN deaths AS d ON d.patient_id = c.patient_id {_patient_join()}
+WHERE c.date > d.died_on ORDER BY c.date, p.alias, c.patient_id"""
+    return SqlListing(statement, params)
+
+
+# --- declaring a year -----------------------------------------------------------------------
+
+#: First key of the advisory lock taken while declaring a year (the second is the year).
+DECLARE_LOCK = 1106
+
+
+def year_declare_lock(*, year: int) -> None:
+    """Wait for any other declaration of ``year`` to commit, until this transaction ends.
+    SQL: an advisory lock is a function call, and there is no row to lock with
+    ``select_for_update`` (the first version of a year has no row yet)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [DECLARE_LOCK, year])
