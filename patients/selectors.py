@@ -35,6 +35,7 @@ from patients.models import (
     PatientPhoto,
     PhotoConsent,
     Visit,
+    VisitCancellation,
     WorklistThresholds,
     unaccent_lower,
 )
@@ -115,8 +116,8 @@ def _patient_with_kept_file(row: tuple) -> Patient:
 def identity_annotations(patient: str = "pk", *, day: datetime.date | None = None) -> dict:
     """``has_photo`` and ``last_visit`` (the last walk-in standing before ``day``, today by
     default) of the patient ``patient`` names (``"pk"`` on a queryset of patients,
-    ``"patient"`` on one of their records), as identity_columns_sql gives them: what tells
-    same-alias files apart (patients.identity), in the list's own query."""
+    ``"patient"`` on one of their records), as patients.sql.identity_columns_sql gives them:
+    what tells same-alias files apart (patients.identity), in the list's own query."""
     # ORDER BY ... LIMIT 1, not max(), and NOT EXISTS, not standing()'s LEFT JOIN: this walks
     # the (patient, date) index backwards and stops at the first walk-in standing; the others
     # read every walk-in of the person (4 ms more on the dispensing list's 300 rows).
@@ -562,11 +563,6 @@ def episode_get_for_user(*, user, pk: int) -> Episode:
         return Episode.objects.select_related("patient").get(pk=pk)
     except Episode.DoesNotExist:
         raise Http404 from None
-
-
-#: The identity columns of the lists' own queries (patients.sql); the dispensary reads it
-#: from here.
-identity_columns_sql = sql.identity_columns_sql
 
 
 # --- the reception board --------------------------------------------------------------------
