@@ -56,6 +56,8 @@ SUMMARY_READERS: dict[str, tuple[frozenset, object]] = {
     "patients.patientmerge": (ALL, _("merge of two files")),
     "patients.outreachattempt": (ALL, _("outreach attempt")),
     "patients.worklistthresholds": (ALL, _("worklist thresholds")),
+    # Walk-ins counted by day and purpose: kept by the database, no one's in particular.
+    "patients.purposecount": (ALL, _("walk-ins of a day")),
     "patients.patientphoto": (ALL, _("identification photo")),
     "patients.photoconsent": (ALL, _("photo consent")),
     # The material handed (syringes, pipes) says what the person uses: those who meet them.

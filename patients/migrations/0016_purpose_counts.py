@@ -1,0 +1,53 @@
+"""Walk-ins counted by day and purpose, kept by the database (patients/triggers.py), for what
+the centre usually comes for; the counts of the walk-ins already recorded written once."""
+
+import mass.database.triggers
+import pgtrigger.compiler
+import pgtrigger.migrations
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('patients', '0015_ledger_rows_move_only_by_a_merge'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='PurposeCount',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('date', models.DateField()),
+                ('purpose', models.CharField(choices=[('consultation', 'Consultation'), ('dispensing', 'Dispensing'), ('social', 'Social'), ('harm_reduction', 'Harm-reduction material'), ('hygiene', 'Shower, laundry, rest'), ('other', 'Other')], max_length=20)),
+                ('walk_ins', models.IntegerField()),
+            ],
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='visit',
+            trigger=pgtrigger.compiler.Trigger(name='purpose_count_insert', sql=mass.database.triggers.RuleSql(func='\nINSERT INTO patients_purposecount AS pc (date, purpose, walk_ins)\nSELECT date, purpose, sum(n) FROM (SELECT date, purpose, 1 FROM new_rows AS t WHERE NOT EXISTS (SELECT 1 FROM patients_visitcancellation AS x WHERE x.visit_id = t.id)) AS delta(date, purpose, n)\n GROUP BY date, purpose HAVING sum(n) <> 0 ORDER BY date, purpose\n    ON CONFLICT (date, purpose) DO UPDATE SET walk_ins = pc.walk_ins + excluded.walk_ins;\nRETURN NULL;\n', hash='7f1405be275dbe2c433c498acfb0126f7c44a810', level='STATEMENT', operation='INSERT', pgid='pgtrigger_purpose_count_insert_281fb', referencing='REFERENCING NEW TABLE AS new_rows ', table='patients_visit', when='AFTER')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='visit',
+            trigger=pgtrigger.compiler.Trigger(name='purpose_count_update', sql=mass.database.triggers.RuleSql(func='\nINSERT INTO patients_purposecount AS pc (date, purpose, walk_ins)\nSELECT date, purpose, sum(n) FROM (SELECT date, purpose, 1 FROM new_rows AS t WHERE NOT EXISTS (SELECT 1 FROM patients_visitcancellation AS x WHERE x.visit_id = t.id) UNION ALL SELECT date, purpose, -1 FROM old_rows AS t WHERE NOT EXISTS (SELECT 1 FROM patients_visitcancellation AS x WHERE x.visit_id = t.id)) AS delta(date, purpose, n)\n GROUP BY date, purpose HAVING sum(n) <> 0 ORDER BY date, purpose\n    ON CONFLICT (date, purpose) DO UPDATE SET walk_ins = pc.walk_ins + excluded.walk_ins;\nRETURN NULL;\n', hash='c7685125d82237e5ec89916165bc15143a4ad696', level='STATEMENT', operation='UPDATE', pgid='pgtrigger_purpose_count_update_98c02', referencing='REFERENCING OLD TABLE AS old_rows  NEW TABLE AS new_rows ', table='patients_visit', when='AFTER')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='visit',
+            trigger=pgtrigger.compiler.Trigger(name='purpose_count_delete', sql=mass.database.triggers.RuleSql(func='\nINSERT INTO patients_purposecount AS pc (date, purpose, walk_ins)\nSELECT date, purpose, sum(n) FROM (SELECT date, purpose, -1 FROM old_rows AS t WHERE NOT EXISTS (SELECT 1 FROM patients_visitcancellation AS x WHERE x.visit_id = t.id)) AS delta(date, purpose, n)\n GROUP BY date, purpose HAVING sum(n) <> 0 ORDER BY date, purpose\n    ON CONFLICT (date, purpose) DO UPDATE SET walk_ins = pc.walk_ins + excluded.walk_ins;\nRETURN NULL;\n', hash='28a5ce20bb9883d2988246dcbe77deff306ab0e5', level='STATEMENT', operation='DELETE', pgid='pgtrigger_purpose_count_delete_c83b2', referencing='REFERENCING OLD TABLE AS old_rows ', table='patients_visit', when='AFTER')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='visitcancellation',
+            trigger=pgtrigger.compiler.Trigger(name='purpose_count_insert', sql=mass.database.triggers.RuleSql(func='\nINSERT INTO patients_purposecount AS pc (date, purpose, walk_ins)\nSELECT date, purpose, sum(n) FROM (SELECT v.date, v.purpose, -1 FROM new_rows AS x JOIN patients_visit AS v ON v.id = x.visit_id) AS delta(date, purpose, n)\n GROUP BY date, purpose HAVING sum(n) <> 0 ORDER BY date, purpose\n    ON CONFLICT (date, purpose) DO UPDATE SET walk_ins = pc.walk_ins + excluded.walk_ins;\nRETURN NULL;\n', hash='3e7b106bd7014684aaba85bfc5ff54dffe25f3b3', level='STATEMENT', operation='INSERT', pgid='pgtrigger_purpose_count_insert_86c3c', referencing='REFERENCING NEW TABLE AS new_rows ', table='patients_visitcancellation', when='AFTER')),
+        ),
+        migrations.AddConstraint(
+            model_name='purposecount',
+            constraint=models.UniqueConstraint(fields=('date', 'purpose'), name='patients_purposecount_day_purpose'),
+        ),
+        migrations.RunSQL(
+            """INSERT INTO patients_purposecount (date, purpose, walk_ins)
+               SELECT date, purpose, count(*) FROM patients_visit AS v
+                WHERE NOT EXISTS (SELECT 1 FROM patients_visitcancellation AS x
+                                   WHERE x.visit_id = v.id)
+                GROUP BY date, purpose""",
+            reverse_sql=migrations.RunSQL.noop),
+    ]
