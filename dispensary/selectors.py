@@ -7,7 +7,6 @@ The rules that decide whether a dose may be given are computed here once, by
 
 import datetime
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -45,6 +44,7 @@ from dispensary.rules import (
 )
 from mass import contributions
 from mass.contributions import TimelineKind
+from mass.database.querysets import built_once_a_day
 from mass.sites.selectors import site_calendar
 from patients.models import Patient, unaccent_lower
 from patients.selectors import identity_annotations
@@ -465,21 +465,7 @@ def _replaced_on(today: datetime.date) -> Exists:
         patient=OuterRef("patient"), product__substance=OuterRef("product__substance")))
 
 
-#: The list's two querysets, built once a day in each thread (building their subqueries
-#: takes 2.7 ms, a twentieth of the list's time) and copied for each use (``all()``): the
-#: copy is evaluated, never the kept one, so no rows are kept between pages.
-_built = threading.local()
-
-
-def _list_querysets(today: datetime.date) -> tuple[QuerySet, QuerySet]:
-    """The prescriptions dispensed on ``today`` and the day's entries (below), fresh
-    copies."""
-    if getattr(_built, "day", None) != today:
-        _built.day, _built.querysets = today, (_dispensed_here_on(today), _entries_on(today))
-    prescriptions, entries = _built.querysets
-    return prescriptions.all(), entries.all()
-
-
+@built_once_a_day  # 2.7 ms to build its subqueries: a twentieth of the list's time
 def _dispensed_here_on(today: datetime.date) -> QuerySet:
     """The prescriptions dispensed at the MASS on ``today`` (running that day, with no partner
     pharmacy, of a file not merged), with their patient and product, the last dose of the
@@ -515,6 +501,7 @@ def _dispensed_here_on(today: datetime.date) -> QuerySet:
         .order_by("-start_date", "-id"))
 
 
+@built_once_a_day
 def _entries_on(today: datetime.date) -> QuerySet:
     """The ledger entries for ``today`` or handed on it, with their product, who recorded
     them and whether they were cancelled, ordered by id."""
@@ -572,7 +559,7 @@ def dose_states(*, today: datetime.date, patient_id: int | None = None,
     of the patients whose alias or file number contains ``query``, accents and case aside),
     in four queries whatever the number of patients (the prescriptions, the day's entries,
     the centre's calendar unless ``calendar`` is given, and the patients' active alerts)."""
-    prescriptions, entries = _list_querysets(today)
+    prescriptions, entries = _dispensed_here_on(today), _entries_on(today)
     if patient_id is not None:
         prescriptions = prescriptions.filter(patient=patient_id)
         entries = entries.filter(patient=patient_id)
