@@ -41,6 +41,17 @@ def test_search_finds(reception_client, people, q, expected):
     assert f"/patients/{people[expected].pk}/" in content
 
 
+def test_a_short_word_beside_longer_ones_must_still_match(reception_client):
+    """Beside a longer word, a word of one or two letters is checked on the files the longer
+    words found rather than looked up in the index: the same files are found."""
+    gare = PatientFactory(alias="L'Ardennais de la gare", last_name="", first_name="")
+    alone = PatientFactory(alias="L'Ardennais", last_name="", first_name="")
+    content = search(reception_client, "ardennais de la")
+    assert f"/patients/{gare.pk}/" in content and f"/patients/{alone.pk}/" not in content
+    # Short words alone still use the index, and still find.
+    assert f"/patients/{gare.pk}/" in search(reception_client, "de la")
+
+
 def test_search_by_birth_year(reception_client, people):
     content = search(reception_client, "1982")
     assert f"/patients/{people['dupont'].pk}/" in content
