@@ -353,6 +353,9 @@ def load(rows) -> dict[str, int]:
         cursor.execute("SELECT patients_episode_refresh("
                        "ARRAY(SELECT DISTINCT patient_id FROM patients_episode))")
         refresh_seconds = time.perf_counter() - started
+        # And the walk-ins counted by day and purpose (docs/operations.md, "Monitoring").
+        cursor.execute("INSERT INTO patients_purposecount (date, purpose, walk_ins) "
+                       "SELECT date, purpose, count(*) FROM patients_visit GROUP BY 1, 2")
         cursor.execute("ANALYZE")
     copier.counts["dispensary_prescription"] = len(prescriptions)
     return copier.counts, refresh_seconds

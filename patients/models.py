@@ -330,8 +330,11 @@ class Visit(models.Model):
 class PurposeCount(models.Model):
     """How many walk-ins of a purpose a day had, cancelled ones left out: kept by the
     database after each write of walk-ins and of their cancellations (patients/triggers.py),
-    never written by the application. What people usually come for over 90 days reads these
-    few hundred rows, not every walk-in (patients.selectors.usual_purposes)."""
+    never written by the application (its role may only read it). What people usually come
+    for over 90 days reads these few hundred rows, not every walk-in
+    (patients.selectors.usual_purposes)."""
+
+    kept_by_database = True  # mass.database.triggers.database_kept_tables
 
     date = models.DateField()
     purpose = models.CharField(max_length=20, choices=Visit.Purpose.choices)

@@ -49,8 +49,10 @@ def _name_conditions(words: list[str]) -> tuple[list[str], list, list[str]]:
     # longer word, it is checked on the files the longer words found, not looked up in the
     # trigram index (`|| ''` is not the indexed expression), which would return those
     # thousands to be compared one by one ("L'Ardennais de la gare" at ten times seed 000:
-    # 80 ms, against 9 ms; the same files found, tests/patients/test_search.py).
-    short = "(p.search_text || '')" if any(len(word) >= 3 for word in words) else "p.search_text"
+    # 80 ms, against 9 ms; the same files found, tests/patients/test_search.py). Only when
+    # a longer word has a letter or a digit: "..." has no trigram to look up.
+    indexed = any(len(word) >= 3 and any(c.isalnum() for c in word) for word in words)
+    short = "(p.search_text || '')" if indexed else "p.search_text"
     for word in words:
         # Every word must be found (misspelt or not) somewhere in the file's names: "jean
         # dupont" finds Jean Dupont, not every Jean and every Dupont. A word of 3 letters or

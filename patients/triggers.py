@@ -11,7 +11,7 @@ table declares its rules in its model's ``Meta.triggers`` with ``episode_refresh
 
 import pgtrigger
 
-from mass.database.triggers import Rule
+from mass.database.triggers import OwnerRule, Rule
 
 # A statement on a table of contacts, or on the episodes (opened, closed, moved by a merge).
 # The refresh's own update of the episodes (one trigger level down) is not followed.
@@ -125,9 +125,10 @@ COUNT_VISIT_CANCELLATIONS = _ADD_COUNTS.format(
          "JOIN patients_visit AS v ON v.id = x.visit_id")
 
 
-def purpose_counts(funcs: dict[str, str]) -> list[Rule]:
-    """The rules that keep the walk-in counts after each statement of ``funcs``' events."""
-    return [Rule(name=f"purpose_count_{event}", level=pgtrigger.Statement,
+def purpose_counts(funcs: dict[str, str]) -> list[OwnerRule]:
+    """The rules that keep the walk-in counts after each statement of ``funcs``' events, with
+    the rights of their owner: the application's role only reads the counts."""
+    return [OwnerRule(name=f"purpose_count_{event}", level=pgtrigger.Statement,
                  when=pgtrigger.After, operation=_EVENTS[event][0],
                  referencing=_EVENTS[event][1], func=func)
             for event, func in funcs.items()]

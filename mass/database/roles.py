@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, migrations, transaction
 
-from mass.database.triggers import append_only_tables
+from mass.database.triggers import append_only_tables, database_kept_tables
 
 # FORBID_CHANGE_FUNCTION, FORBID_CHANGE_EXCEPT_PATIENT_FUNCTION, append_only() and
 # AUDIT_APPEND_ONLY_FUNCTION: what the migrations written before the rules moved to the
@@ -119,7 +119,8 @@ OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
 # The rights of the application's role, renewed after every migrate (mass.apps) and restore:
 # rows of every table, the sequences, and no UPDATE or DELETE at all on the append-only tables
 # but the one column change each may see (a merge moves a ledger row to the kept file; the
-# sealer writes an audit row's place in the chain). The triggers refuse the rest anyway; the
+# sealer writes an audit row's place in the chain), and only SELECT on the tables the rules
+# keep (mass.database.triggers.OwnerRule). The triggers refuse the rest anyway; the
 # privileges say it a second time, and the role can neither drop nor disable the triggers
 # (not the owner), nor TRUNCATE, nor set session_replication_role (not a superuser).
 APP_PRIVILEGES = """
@@ -190,6 +191,12 @@ SELECT 'the application role may ' || p.privilege || ' on the append-only ' || t
   CROSS JOIN (VALUES ('UPDATE'), ('DELETE')) AS p(privilege)
  WHERE has_table_privilege(%(role)s, t.table_name, p.privilege)
 UNION ALL
+SELECT 'the application role may ' || p.privilege || ' ' || t.table_name || ', which only '
+       'the database writes'
+  FROM unnest(%(kept)s::text[]) AS t(table_name)
+  CROSS JOIN (VALUES ('INSERT'), ('UPDATE'), ('DELETE')) AS p(privilege)
+ WHERE has_table_privilege(%(role)s, t.table_name, p.privilege)
+UNION ALL
 SELECT 'the application role may create temporary tables'
  WHERE has_database_privilege(%(role)s, current_database(), 'TEMPORARY')
 UNION ALL
@@ -210,7 +217,8 @@ def grant_app_privileges(connection, role: str) -> list[str]:
         tables = _grant(connection, role)
         with connection.cursor() as cursor:
             cursor.execute(APP_PRIVILEGE_PROBLEMS,
-                           {"role": role, "append_only": tables})
+                           {"role": role, "append_only": tables,
+                            "kept": kept_tables(connection)})
             problems = [problem for (problem,) in cursor.fetchall()]
     if problems:
         raise ImproperlyConfigured(
@@ -218,6 +226,15 @@ def grant_app_privileges(connection, role: str) -> list[str]:
             + "; ".join(problems[:10]) + "). Run migrate as the tables' owner "
             "(MIGRATE_DATABASE_URL): docs/security.md, \"Two database roles\".")
     return sorted(tables)
+
+
+def kept_tables(connection) -> list[str]:
+    """The tables only the database writes (database_kept_tables) that exist in this
+    database: not yet, or no longer, after a migration back."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL",
+                       [database_kept_tables()])
+        return [table for (table,) in cursor.fetchall()]
 
 
 def _grant(connection, role: str) -> list[str]:
@@ -228,6 +245,9 @@ def _grant(connection, role: str) -> list[str]:
         cursor.execute(PIN_TRIGGER_SEARCH_PATH)
         if connection.pg_version >= 170000:  # VACUUM, ANALYZE, REFRESH, LOCK: owner's work
             cursor.execute(f"REVOKE MAINTAIN ON ALL TABLES IN SCHEMA public FROM {quoted}")
+        for table in kept_tables(connection):  # written by the rules only (OwnerRule)
+            cursor.execute(f"REVOKE INSERT, UPDATE, DELETE ON "
+                           f"{connection.ops.quote_name(table)} FROM {quoted}")
         cursor.execute(APPEND_ONLY_TABLES)
         tables = [table for (table,) in cursor.fetchall()]
         updatable = append_only_tables()

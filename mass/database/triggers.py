@@ -60,6 +60,55 @@ class Rule(pgtrigger.Trigger):
         return compiler.Trigger(name=self.name, sql=RuleSql(**kwargs))
 
 
+class OwnerRuleSql(compiler.UpsertTriggerSql):
+    """The SQL that installs an ``OwnerRule``: as RuleSql, the function running with its
+    owner's rights (SECURITY DEFINER). Never edited, as RuleSql."""
+
+    def get_template(self) -> str:
+        return """
+            CREATE OR REPLACE FUNCTION {pgid}()
+            RETURNS TRIGGER
+            LANGUAGE plpgsql
+            SECURITY DEFINER
+            SET search_path = public, pg_temp
+            AS $$
+                {declare}
+                BEGIN
+                    {func}
+                END;
+            $$;
+
+            DROP TRIGGER IF EXISTS {pgid} ON {table};
+            CREATE {constraint} TRIGGER {pgid}
+                {when} {operation} ON {table}
+                {timing}
+                {referencing}
+                FOR EACH {level} {condition}
+                EXECUTE PROCEDURE {execute};
+
+            COMMENT ON TRIGGER {pgid} ON {table} IS '{hash}';
+        """
+
+
+class OwnerRule(Rule):
+    """A rule that writes a table the application only reads (a model with
+    ``kept_by_database = True``, :func:`database_kept_tables`): its function runs with the
+    rights of its owner, the role that ran the migrations, so the application's role needs
+    none on that table but SELECT (mass.database.roles). Its search path is pinned, as every
+    rule's."""
+
+    def compile(self, model) -> compiler.Trigger:
+        compiled = super().compile(model)
+        return compiler.Trigger(name=self.name, sql=OwnerRuleSql(**compiled.sql.kwargs))
+
+
+def database_kept_tables() -> list[str]:
+    """The tables only the database writes (their models say ``kept_by_database = True``):
+    the application's role reads them and may not write them."""
+    return sorted(model._meta.db_table for model in apps.get_models()
+                  if getattr(model, "kept_by_database", False))
+
+
 APPEND_ONLY_REFUSAL = """\
 RAISE EXCEPTION '% on %.% is forbidden: this table is append-only',
     TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME

@@ -7,7 +7,7 @@ statement). What the centre usually comes for reads them (patients.selectors.usu
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
@@ -102,9 +102,35 @@ def test_imported_walk_ins_are_counted(db, tmp_path, english):
                                         (datetime.date(2016, 1, 3), "other"): 1}
 
 
-def test_the_centre_s_usual_purpose_reads_the_counts_of_the_90_days(reception_user):
-    for day, purpose in ((1, "social"), (2, "social"), (3, "hygiene"), (91, "hygiene"),
-                         (92, "hygiene"), (93, "hygiene")):
+def test_the_application_only_reads_the_counts(reception_user):
+    """The rules write the counts with their owner's rights; the application's role (that
+    of every test not marked database_owner) may read them, not write them."""
+    VisitFactory(date=TODAY(), purpose="social")
+    assert counted() == {(TODAY(), "social"): 1}
+    for write in (lambda: PurposeCount.objects.create(date=TODAY(), purpose="other",
+                                                      walk_ins=5),
+                  lambda: PurposeCount.objects.update(walk_ins=999),
+                  lambda: PurposeCount.objects.all().delete()):
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            write()
+    assert counted() == {(TODAY(), "social"): 1}
+
+
+@pytest.mark.database_owner
+def test_the_centre_s_usual_purpose_is_read_from_the_counts(db):
+    """What the centre usually comes for follows the counts, not the walk-ins themselves
+    (a count written here by the owner, with no walk-in behind it)."""
+    VisitFactory(date=TODAY() - datetime.timedelta(days=1), purpose="social")
+    assert usual_purposes().centre == "social"
+    PurposeCount.objects.create(date=TODAY() - datetime.timedelta(days=2), purpose="other",
+                                walk_ins=2)
+    assert usual_purposes().centre == "other"
+
+
+def test_the_centre_s_usual_purpose_counts_the_90_days(reception_user):
+    # 89 days ago is inside the 90 days, 90 days ago is not.
+    for day, purpose in ((1, "social"), (89, "social"), (3, "hygiene"), (90, "hygiene"),
+                         (91, "hygiene"), (92, "hygiene")):
         VisitFactory(date=TODAY() - datetime.timedelta(days=day), purpose=purpose)
     # Beyond the 90 days, three hygiene walk-ins do not count: social wins, 2 against 1.
     assert usual_purposes().centre == "social"
