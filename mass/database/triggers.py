@@ -60,34 +60,13 @@ class Rule(pgtrigger.Trigger):
         return compiler.Trigger(name=self.name, sql=RuleSql(**kwargs))
 
 
-class OwnerRuleSql(compiler.UpsertTriggerSql):
-    """The SQL that installs an ``OwnerRule``: as RuleSql, the function running with its
+class OwnerRuleSql(RuleSql):
+    """The SQL that installs an ``OwnerRule``: RuleSql's, the function running with its
     owner's rights (SECURITY DEFINER). Never edited, as RuleSql."""
 
     def get_template(self) -> str:
-        return """
-            CREATE OR REPLACE FUNCTION {pgid}()
-            RETURNS TRIGGER
-            LANGUAGE plpgsql
-            SECURITY DEFINER
-            SET search_path = public, pg_temp
-            AS $$
-                {declare}
-                BEGIN
-                    {func}
-                END;
-            $$;
-
-            DROP TRIGGER IF EXISTS {pgid} ON {table};
-            CREATE {constraint} TRIGGER {pgid}
-                {when} {operation} ON {table}
-                {timing}
-                {referencing}
-                FOR EACH {level} {condition}
-                EXECUTE PROCEDURE {execute};
-
-            COMMENT ON TRIGGER {pgid} ON {table} IS '{hash}';
-        """
+        return super().get_template().replace("LANGUAGE plpgsql", "LANGUAGE plpgsql "
+                                              "SECURITY DEFINER", 1)
 
 
 class OwnerRule(Rule):
