@@ -354,8 +354,8 @@ def load(rows) -> dict[str, int]:
                        "ARRAY(SELECT DISTINCT patient_id FROM patients_episode))")
         refresh_seconds = time.perf_counter() - started
         # And the walk-ins counted by day and purpose (docs/operations.md, "Monitoring").
-        cursor.execute("INSERT INTO patients_purposecount (date, purpose, walk_ins) "
-                       "SELECT date, purpose, count(*) FROM patients_visit GROUP BY 1, 2")
+        from patients.sql import PURPOSE_COUNTS_REBUILD
+        cursor.execute(PURPOSE_COUNTS_REBUILD)
         cursor.execute("ANALYZE")
     copier.counts["dispensary_prescription"] = len(prescriptions)
     return copier.counts, refresh_seconds

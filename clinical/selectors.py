@@ -181,15 +181,14 @@ def ecg_due(*, patient, today: datetime.date | None = None) -> EcgDue | None:
     the dose comes down, with no job to run and nothing to end by hand. One query (it is in
     the banner of every page of the patient)."""
     today = today or timezone.localdate()
-    running = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
     last_qtc = (Measurement.objects.filter(patient=OuterRef("patient"), qtc_ms__isnull=False,
                                            withdrawal__isnull=True)
                 .order_by("-taken_at").values("taken_at")[:1])
     # The prescription in force: the newest running one of the substance, in mg (a product
     # measured in ml has no strength recorded to give its dose in mg: docs/domain.md).
-    row = (Prescription.objects.filter(running, patient=patient,
-                                       product__substance=QT_RULE_SUBSTANCE,
-                                       product__unit=Product.Unit.MG)
+    row = (Prescription.objects.running_on(today)
+           .filter(patient=patient, product__substance=QT_RULE_SUBSTANCE,
+                   product__unit=Product.Unit.MG)
            .annotate(last_qtc=Subquery(last_qtc)).order_by("-start_date", "-id")
            .values_list("daily_dose", "last_qtc").first())
     return None if row is None else _ecg_due_at(*row, today=today)

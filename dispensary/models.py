@@ -210,6 +210,24 @@ class InductionCheck(models.TextChoices):
     TAKE_HOME = "take_home", _("Take-home doses in the first days")
 
 
+class PrescriptionQuerySet(models.QuerySet):
+    def running_on(self, day: datetime.date):
+        """The prescriptions running on ``day`` (started, not ended before it)."""
+        return self.filter(Q(start_date__lte=day)
+                           & (Q(end_date__isnull=True) | Q(end_date__gte=day)))
+
+    def in_force_on(self, day: datetime.date):
+        """The prescriptions in force on ``day``: running, and no newer one of the same
+        patient and substance (by start, then id) runs that day (see Prescription; the same
+        rule as ``dispensation_check``, dispensary/triggers.py)."""
+        newer = Prescription.objects.running_on(day).filter(
+            Q(start_date__gt=models.OuterRef("start_date"))
+            | Q(start_date=models.OuterRef("start_date"), id__gt=models.OuterRef("id")),
+            patient=models.OuterRef("patient"),
+            product__substance=models.OuterRef("product__substance"))
+        return self.running_on(day).filter(~models.Exists(newer))
+
+
 class Prescription(models.Model):
     """A doctor's substitution (or other) prescription. A change of dose is a new
     prescription that ends the previous one (``replaces``); history is never rewritten.
@@ -263,6 +281,8 @@ class Prescription(models.Model):
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  null=True, blank=True, related_name="+",
                                  verbose_name=_("ended by"))
+
+    objects = PrescriptionQuerySet.as_manager()
 
     class Meta:
         triggers = [PRESCRIPTION_GUARD, moved_only_by_a_merge()]

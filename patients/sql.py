@@ -172,6 +172,18 @@ _USUAL_PURPOSE_SQL = f"""
 """
 
 
+#: The walk-ins counted by day and purpose from the walk-ins themselves: what the rules keep
+#: (patients/triggers.py), counted whole again after the owner's bulk work
+#: (docs/operations.md). The owner's only: the application's role may not write the table.
+PURPOSE_COUNTS_REBUILD = f"""
+    DELETE FROM {PurposeCount._meta.db_table};
+    INSERT INTO {PurposeCount._meta.db_table} (date, purpose, walk_ins)
+    SELECT date, purpose, count(*) FROM {Visit._meta.db_table} AS v
+     WHERE NOT EXISTS (SELECT 1 FROM {VisitCancellation._meta.db_table} AS x
+                        WHERE x.visit_id = v.id)
+     GROUP BY date, purpose"""
+
+
 def usual_purpose_rows(*, patient_ids: list[int], since: datetime.date) -> list[tuple]:
     """(patient_id, purpose) of each of these people's most frequent walk-in purpose since
     ``since`` (the latest on a tie), and (None, purpose) of everyone's (none when nobody

@@ -214,11 +214,12 @@ def grant_app_privileges(connection, role: str) -> list[str]:
     the log. Raises ImproperlyConfigured if the role still has rights it should not (the
     connection is not the tables' owner: docs/security.md, "Two database roles")."""
     with transaction.atomic(using=connection.alias):
-        tables = _grant(connection, role)
+        kept = kept_tables(connection)
+        tables = _grant(connection, role, kept=kept)
         with connection.cursor() as cursor:
             cursor.execute(APP_PRIVILEGE_PROBLEMS,
                            {"role": role, "append_only": tables,
-                            "kept": kept_tables(connection)})
+                            "kept": kept})
             problems = [problem for (problem,) in cursor.fetchall()]
     if problems:
         raise ImproperlyConfigured(
@@ -237,7 +238,7 @@ def kept_tables(connection) -> list[str]:
         return [table for (table,) in cursor.fetchall()]
 
 
-def _grant(connection, role: str) -> list[str]:
+def _grant(connection, role: str, *, kept: list[str]) -> list[str]:
     quoted = connection.ops.quote_name(role)
     with connection.cursor() as cursor:
         cursor.execute(APP_PRIVILEGES.format(
@@ -245,7 +246,7 @@ def _grant(connection, role: str) -> list[str]:
         cursor.execute(PIN_TRIGGER_SEARCH_PATH)
         if connection.pg_version >= 170000:  # VACUUM, ANALYZE, REFRESH, LOCK: owner's work
             cursor.execute(f"REVOKE MAINTAIN ON ALL TABLES IN SCHEMA public FROM {quoted}")
-        for table in kept_tables(connection):  # written by the rules only (OwnerRule)
+        for table in kept:  # written by the rules only (OwnerRule)
             cursor.execute(f"REVOKE INSERT, UPDATE, DELETE ON "
                            f"{connection.ops.quote_name(table)} FROM {quoted}")
         cursor.execute(APPEND_ONLY_TABLES)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from patients.importer import import_records
 from patients.models import PurposeCount, Visit, VisitCancellation
 from patients.selectors import usual_purposes
+from patients.sql import PURPOSE_COUNTS_REBUILD
 from tests.conftest import EN
 from tests.factories import PatientFactory, VisitFactory
 
@@ -142,3 +143,18 @@ def test_the_centre_s_usual_purpose_counts_the_90_days(reception_user):
     assert usual_purposes().centre == "hygiene"
     assert PurposeCount.objects.filter(purpose="social").values_list(
         "walk_ins", flat=True).distinct().get() == 0
+
+
+@pytest.mark.database_owner
+def test_the_owner_counts_them_again_after_bulk_work(reception_user):
+    """After work that went around the rules (here a count written by hand), the statement
+    of docs/operations.md gives back the counts of the walk-ins."""
+    VisitFactory.create_batch(2, date=TODAY(), purpose="social")
+    cancelled = VisitFactory(date=TODAY(), purpose="hygiene")
+    VisitCancellation.objects.create(visit=cancelled, reason="wrong file",
+                                     cancelled_by=reception_user)
+    PurposeCount.objects.create(date=TODAY() - datetime.timedelta(days=1), purpose="other",
+                                walk_ins=7)
+    with connection.cursor() as cursor:
+        cursor.execute(PURPOSE_COUNTS_REBUILD)
+    assert counted() == recounted() == {(TODAY(), "social"): 2}
