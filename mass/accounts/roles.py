@@ -28,15 +28,21 @@ CLINICAL_ROLES = frozenset({Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST, Role.PSY
 
 
 def user_roles(user) -> list[Role]:
-    """The roles of a user, in the order of :class:`Role`, from one cached query."""
+    """The roles of a user, in the order of :class:`Role`: read with the user when a request
+    loads them (mass.accounts.backends), else from one query, cached on the user."""
     if not user.is_authenticated:
         return []
     cached = getattr(user, "_mass_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = [role for role in Role if role.value in names]
-        user._mass_roles = cached
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def remember_roles(user, group_names) -> list[Role]:
+    """Keep on ``user`` the roles its groups ``group_names`` give, for :func:`user_roles`."""
+    names = set(group_names)
+    user._mass_roles = [role for role in Role if role.value in names]
+    return user._mass_roles
 
 
 def has_role(user, *roles: Role) -> bool:

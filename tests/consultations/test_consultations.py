@@ -373,11 +373,11 @@ def test_my_consultations_page_constant_queries(doctor_client, doctor_user,
     url = reverse("consultations:list")
     ConsultationFactory(author=doctor_user)
     doctor_client.get(url)  # warm the session and permission caches as every other page does
-    # 12 with the read row naming the patients of the page (one INSERT, audit_list_read).
-    with django_assert_num_queries(12):
+    # 10 with the read row naming the patients of the page (one INSERT, audit_list_read).
+    with django_assert_num_queries(10):
         doctor_client.get(url)
     ConsultationFactory.create_batch(30, author=doctor_user)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = doctor_client.get(url)
     assert len(response.context["page"].object_list) == 31
 
@@ -399,9 +399,9 @@ def test_consultation_page_constant_queries_with_its_amendments(
                                      author=staff_factory(Role.DOCTOR))
     url = consultation.get_absolute_url()
     doctor_client.get(url)
-    # Session, user, permissions (2), roles; the consultation, its amendments with their
+    # Session, user, permissions and roles (one); the consultation, its amendments with their
     # authors; the patient's alerts (the banner) and the clinical app's "ECG due" beside
     # them; the audit row; session save (3).
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = doctor_client.get(url)
     assert response.content.decode().count("Amendment text") == amendments

@@ -123,7 +123,7 @@ def test_the_group_session_page_query_count_is_constant(nurse_client, nurse_user
 
 #: The same whatever the rows: the attendances come with their person and cancellation in
 #: one query (consultations.selectors.group_session_get).
-GROUP_PAGE_QUERIES = 12
+GROUP_PAGE_QUERIES = 10
 
 
 # --- screening: no default, amended like notes, cancelled -----------------------------------

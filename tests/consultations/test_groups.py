@@ -118,13 +118,13 @@ def test_group_list_constant_queries(psychologist_client, staff_factory,
     facilitator = staff_factory(Role.NURSE)
     GroupAttendanceFactory(session=GroupSessionFactory(date=timezone.localdate()))
     psychologist_client.get(url)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         psychologist_client.get(url)
     for _ in range(3):
         session = GroupSessionFactory()
         session.facilitators.add(facilitator)
         GroupAttendanceFactory.create_batch(2, session=session)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = psychologist_client.get(url)
     assert len(response.context["page"].object_list) == 4
     assert response.context["page"].object_list[0].attendance_count in (1, 2)
@@ -155,10 +155,10 @@ def test_group_session_page_constant_queries(psychologist_client, staff_factory,
         GroupAttendanceFactory(session=session)
     url = reverse("consultations:group_detail", args=[session.pk])
     psychologist_client.get(url)  # session and permission caches, as every other page warms
-    # Session, user, permissions (2), roles; the session with its site, its facilitators and
+    # Session, user, permissions and roles (one); the session with its site, its facilitators and
     # its attendances with their patients; session save (3); the read row naming who
     # attended (one INSERT, mass.audit.audit_list_read).
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = psychologist_client.get(url)
     content = response.content.decode()
     assert content.count("data-attendance=") == participants

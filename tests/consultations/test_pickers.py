@@ -197,11 +197,11 @@ def test_the_consultation_form_query_count_does_not_grow_with_the_notes(
     assert response.content.decode().count("data-context-note=") == notes
 
 
-# session, user, permissions (2), the patient, roles, the centre (the form's default site),
+# session, user, permissions and roles (one), the patient, the centre (the form's default site),
 # the notes one may read and their amendments (2), the prescriptions in force, the audit
 # row, the lapse (episodes), the alerts and the clinical app's "ECG due", the form's sites,
 # session save (3): the same for 1 note or 3.
-QUERIES_CONSULTATION_FORM = 18
+QUERIES_CONSULTATION_FORM = 16
 
 
 def test_a_refused_note_comes_back_with_the_notes_and_the_treatment(doctor_client):

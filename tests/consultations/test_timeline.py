@@ -90,8 +90,8 @@ def test_timeline_of_unknown_patient_is_404(doctor_client):
 # The patient's alerts for the banner: one query, none for the coordinator who reads none;
 # one more for the readers of QT alerts (nurses, doctors): the clinical app's "ECG due".
 @pytest.mark.parametrize("fixture,queries", [
-    ("doctor_user", 21), ("reception_user", 20), ("psychologist_user", 20),
-    ("social_worker_user", 20), ("nurse_user", 21), ("coordinator_user", 19),
+    ("doctor_user", 19), ("reception_user", 18), ("psychologist_user", 18),
+    ("social_worker_user", 18), ("nurse_user", 19), ("coordinator_user", 17),
 ])
 def test_timeline_constant_queries_with_1_and_50_of_each_kind(client, request, staff_factory,
                                                               django_assert_num_queries,

@@ -14,17 +14,18 @@ from tests.dispensary.conftest import day, give, history, reviewed
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
 
 #: Queries of the dispensing list, whatever the number of patients: session, user, the
-#: user's permissions (two) and roles (navigation), the centre's calendar (opening hours
-#: and closures), the prescriptions with their last dose and review, today's entries;
-#: saving the session (three, with its savepoint); the read row naming the listed patients
-#: (one INSERT, mass.audit.audit_list_read).
-LIST_QUERIES = 12
+#: user's permissions and roles (one query: mass.accounts.backends), the centre's calendar
+#: (opening hours and closures), the prescriptions with their last dose and review, today's
+#: entries, their products and the prescriptions' (one); saving the session (three, with
+#: its savepoint); the read row naming the listed patients (one INSERT,
+#: mass.audit.audit_list_read).
+LIST_QUERIES = 11
 #: The pages that show the day's rows also read the patients' active alerts (one query) and
 #: their last QTc for "ECG due" (one query: clinical.selectors.derived_alerts_by_patient).
 ALERTS_QUERY = 2
-#: The register page: as the list without the calendar, prescriptions and entries, with
-#: the balances and the recent entries.
-REGISTER_QUERIES = 10
+#: The register page: as the list without the calendar, prescriptions, entries and
+#: products, with the balances and the recent entries.
+REGISTER_QUERIES = 8
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -103,7 +104,7 @@ def test_monthly_register_constant_queries(nurse_client, entries, stock, patient
         counts[detail] = len(queries)
     # Per day or entry by entry, with 1 or 40 entries; the read is audited; the letterhead
     # is read from the centre's site (one query; the grouped doses take one query, not two).
-    assert counts == {"": 15, "1": 14}
+    assert counts == {"": 13, "1": 12}
 
 
 @pytest.mark.parametrize("role", [Role.RECEPTION, Role.PSYCHOLOGIST, Role.SOCIAL_WORKER,
@@ -247,13 +248,13 @@ def long_record(patient, count, *, doctor):
     DispensationFactory(prescription=rx, date=day(-1), review=reviewed(rx, -1, missed=9))
 
 
-#: The patient's dispensing record: session, user, permissions (two) and roles, the patient,
-#: the page of entries and their count, the prescriptions, the day's rules (three, with the
-#: centre's calendar), the reviews, the patient's episodes (a return after a lapse is said
-#: at the counter), the audit row (with its savepoint) and the session's save; the patient's
-#: active alerts for the day's rules and for the banner (two), and the clinical app's "ECG
-#: due" in the banner and on the day's row (two).
-RECORD_QUERIES = 22
+#: The patient's dispensing record: session, user, permissions and roles (one), the patient, the
+#: page of entries and their count, the prescriptions, the day's rules (four, with the centre's
+#: calendar and the products), the reviews, the patient's episodes (a return after a lapse is said
+#: at the counter), the audit row (with its savepoint) and the session's save; the patient's active
+#: alerts for the day's rules and for the banner (two), and the clinical app's "ECG due" in the
+#: banner and on the day's row (two).
+RECORD_QUERIES = 21
 
 
 @pytest.mark.parametrize("count", [1, 12])
@@ -283,6 +284,6 @@ def test_products_page_constant_queries(coordinator_client, django_assert_num_qu
     assert content.count("<tr") == 1 + Product.objects.count() + 1 + count
 
 
-#: The products page: session, user, permissions (two) and roles, the products, the
+#: The products page: session, user, permissions and roles (one), the products, the
 #: partner pharmacies, the session's save (three).
-PRODUCTS_QUERIES = 10
+PRODUCTS_QUERIES = 8

@@ -333,7 +333,7 @@ def test_closed_day_plan_constant_queries(doctor_client, django_assert_num_queri
     assert response.content.decode().count("data-plan=") == count
 
 
-#: session, user, permissions (two), roles, the centre's calendar, the prescriptions, the
+#: session, user, permissions and roles (one), the centre's calendar, the prescriptions, the
 #: day's entries, the patients' active alerts, saving the session (three).
 PLAN_QUERIES = LIST_QUERIES + ALERTS_QUERY
 

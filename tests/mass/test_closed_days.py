@@ -226,9 +226,9 @@ def test_closures_page_query_count_is_constant(coordinator_client, coordinator_u
     assert response.content.decode().count("data-closure=") == extra
 
 
-# session, user, permissions (2), roles, the site, its closures with who recorded them,
-# session save (3)
-CLOSURES_PAGE_QUERIES = 10
+# session, user, permissions and roles (one), the site, its closures with who recorded
+# them, session save (3)
+CLOSURES_PAGE_QUERIES = 8
 
 
 def test_demo_closes_the_centre_once_on_a_coming_open_day(db):

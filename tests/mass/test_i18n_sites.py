@@ -103,9 +103,9 @@ def test_site_list_query_count_is_constant(coordinator_client, django_assert_num
     assert response.content.decode().count("/sites/") >= Site.objects.count()
 
 
-# session, user, permissions (2), roles, sites, their opening hours and coming closures,
-# session save (3)
-SITE_PAGE_QUERIES = 11
+# session, user, permissions and roles (one), sites, their opening hours and coming
+# closures, session save (3)
+SITE_PAGE_QUERIES = 9
 
 
 def test_belgian_date_format(client, coordinator_user):

@@ -196,7 +196,7 @@ def test_create_staff_command_gives_clinical_roles_at_once(db, monkeypatch):
     assert not lead.role_grants.exists()
 
 
-PAGE_QUERIES_WITH_GRANTS = 12
+PAGE_QUERIES_WITH_GRANTS = 10
 
 
 def test_staff_page_query_count_does_not_grow_with_pending_grants(

@@ -87,14 +87,14 @@ def test_password_reset_mismatch_writes_nothing(coordinator_client, nurse_user):
     assert nurse_user.check_password("test-password-123")
 
 
-STAFF_PAGE_QUERIES = 12
+STAFF_PAGE_QUERIES = 10
 
 
 def test_staff_list_query_count_is_constant(coordinator_client, staff_factory,
                                             django_assert_num_queries):
     from mass.accounts.roles import Role
     coordinator_client.get("/staff/")
-    # session, user, permissions (2), roles, pending role grants, staff, their groups,
+    # session, user, permissions and roles (one), pending role grants, staff, their groups,
     # their merge right,
     # session save (3)
     with django_assert_num_queries(STAFF_PAGE_QUERIES):

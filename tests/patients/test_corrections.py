@@ -253,10 +253,10 @@ def test_the_day_harm_reduction_list_query_count_is_constant(reception_client,
     assert response.content.decode().count("data-hr-entry=") == rows
 
 
-#: The session and the user, their permissions (two), the entries (with their person, site,
-#: staff and cancellation), the list's audit row, the user's roles, the session saved
+#: The session and the user, their permissions and roles (one query), the entries (with
+#: their person, site, staff and cancellation), the list's audit row, the session saved
 #: (savepoint, update, release).
-HR_TODAY_QUERIES = 10
+HR_TODAY_QUERIES = 8
 
 
 def test_harm_reduction_entries_of_the_day_are_the_desk_s_and_the_coordinator_s(client, db):

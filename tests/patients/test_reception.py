@@ -195,11 +195,11 @@ def test_clinicians_log_a_walk_in_from_the_patient_file(nurse_client):
     assert response.status_code == 302 and Visit.objects.get().patient == patient
 
 
-# session, user, permissions (2), the day's walk-ins with their counts and material and the
-# sites (one statement), roles (navigation), session save (3); the read row naming the
-# patients of the board (one INSERT, mass.audit.audit_list_read); the alerts the desk reads
-# of those patients (one).
-BOARD_QUERIES = 11
+# session, user, permissions and roles (one query: mass.accounts.backends), the day's
+# walk-ins with their counts and material and the sites (one statement), session save (3);
+# the read row naming the patients of the board (one INSERT, mass.audit.audit_list_read);
+# the alerts the desk reads of those patients (one).
+BOARD_QUERIES = 9
 
 
 @pytest.mark.parametrize("rows", [1, 30])
@@ -223,10 +223,11 @@ def test_board_search_query_count_is_constant(reception_client, django_assert_nu
         PatientFactory(alias=f"Dupont {n}")
     reception_client.get("/reception/search/", {"q": "dupont"})
     # As the patient search (tests/patients/test_search.py), plus one for the latest
-    # episode of every person shown (ended, or its TDI questionnaire due), and two for the
-    # alerts the desk reads of them (the user's roles, which decide the kinds; the alerts),
-    # and one for what each usually comes for (and the centre's most frequent purpose).
-    with django_assert_num_queries(13):
+    # episode of every person shown (ended, or its TDI questionnaire due), one for the alerts
+    # the desk reads of them (the user's roles, which decide the kinds, come with the
+    # permissions), and one for what each usually comes for (and the centre's most frequent
+    # purpose).
+    with django_assert_num_queries(11):
         response = reception_client.get("/reception/search/", {"q": "dupont"})
     assert response.content.decode().count("data-arrival-row") == rows
 

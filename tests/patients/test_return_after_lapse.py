@@ -152,6 +152,6 @@ def test_desk_search_marks_cost_one_query_whatever_the_rows(reception_client,
         patient = PatientFactory(alias=f"Dupont {n}")
         EpisodeFactory(patient=patient, opened_on=months_before(TODAY(), 10 + n))
     reception_client.get("/reception/search/", {"q": "dupont"})
-    with django_assert_num_queries(13):  # as tests/patients/test_reception.py
+    with django_assert_num_queries(11):  # as tests/patients/test_reception.py
         response = reception_client.get("/reception/search/", {"q": "dupont"})
     assert response.content.decode().count("data-episode-ended") == rows

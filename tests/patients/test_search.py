@@ -119,9 +119,9 @@ def test_search_needs_a_role(client, staff_factory):
     assert client.get("/patients/", {"q": "a"}).status_code == 403
 
 
-# session, user, permissions (user + group), search, its audit row, session save (3): a
-# fragment needs no navigation.
-SEARCH_QUERIES = 9
+# session, user, permissions (the user's and their groups', one query), search, its audit
+# row, session save (3): a fragment needs no navigation.
+SEARCH_QUERIES = 8
 
 
 @pytest.mark.parametrize("rows", [1, 15])

@@ -99,17 +99,17 @@ def test_page_post_not_allowed(coordinator_client, db):
 def test_page_query_count_constant(coordinator_client, history, django_assert_num_queries):
     import datetime
     coordinator_client.get(PAGE)  # warm caches (session, permissions, content types)
-    # Session, user, permissions (2), roles, saving the session (3); the figures and
+    # Session, user, permissions and roles (one), saving the session (3); the figures and
     # breakdowns of both years and the sites in one query (the contacts aggregated once, its
     # settings one more; the consistency checks that read the contacts too), the income
     # distribution of each year (2); whether the year before was declared; the year's
     # declarations (2: the one shown, the list) and the TDI counts of its checks.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         coordinator_client.get(PAGE)
     for day in range(1, 28):
         ConsultationFactory(date=datetime.date(2025, 2, day), discipline="other")
         EpisodeFactory(opened_on=datetime.date(2025, 3, day))
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         coordinator_client.get(PAGE)
 
 
@@ -128,7 +128,7 @@ def test_page_reads_the_contacts_of_both_years_once(coordinator_client, history)
     reading_contacts = [q["sql"] for q in captured.captured_queries
                         if '"patients_visit"' in q["sql"] or "patients_visit " in q["sql"]]
     assert len(reading_contacts) == 1 and "contacts_after_death" in reading_contacts[0]
-    assert len(captured) == 16
+    assert len(captured) == 14
     # And it gives what the figures of each year, their breakdowns and the sites give alone.
     current, before = response.context["current"], response.context["before"]
     alone = selectors.file_active_figures(2025, breakdowns=True)

@@ -236,11 +236,11 @@ def test_tdi_year_page_counts_missing_questionnaires(coordinator_client, tdi_yea
 def test_tdi_year_page_query_count_constant(coordinator_client, tdi_year,
                                             django_assert_num_queries):
     coordinator_client.get("/reporting/tdi/year/2025/")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         coordinator_client.get("/reporting/tdi/year/2025/")
     for day in range(1, 10):
         TdiRecordFactory(episode=EpisodeFactory(opened_on=D(2025, 9, day)))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         coordinator_client.get("/reporting/tdi/year/2025/")
 
 

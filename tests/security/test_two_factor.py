@@ -289,9 +289,9 @@ def test_staff_security_page_shows_who_has_a_second_factor(coordinator_client, n
     assert "<td>yes</td>\n      <td>no</td>\n      <td>0</td>" in reception_row
 
 
-# session, user, permissions (2), roles, staff with their second-factor state, lockouts,
-# session save (3).
-STAFF_SECURITY_QUERIES = 10
+# session, user, permissions and roles (one), staff with their second-factor state,
+# lockouts, session save (3).
+STAFF_SECURITY_QUERIES = 8
 
 
 def test_staff_security_page_query_count_is_constant(coordinator_client, staff_factory,

@@ -302,9 +302,9 @@ def test_action_journal_constant_queries(social_worker_client, staff_factory,
                                           note=f"Journal entry {i}")
     url = action.get_absolute_url()
     social_worker_client.get(url)
-    # Session, user, permissions (2), roles; the action with its patient, partner and workers;
+    # Session, user, permissions and roles (one); the action with its patient, partner and workers;
     # the journal with its authors; the patient's alerts (the banner); the audit row; session
     # save (3).
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = social_worker_client.get(url)
     assert response.content.decode().count("Journal entry") == entries

@@ -319,9 +319,9 @@ def test_situation_page_constant_queries(social_worker_client, staff_factory,
         HousingRecordFactory(patient=patient, date=days_ago(10 + i), recorded_by=worker)
     url = situation_url(patient)
     social_worker_client.get(url)
-    # Session, user, permissions (2), roles; the patient; one query per dimension (6), each
+    # Session, user, permissions and roles (one); the patient; one query per dimension (6), each
     # with who recorded it; the patient's alerts (the banner); the audit row; session save (3).
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(15):
         response = social_worker_client.get(url)
     content = response.content.decode()
     assert content.count('data-history="income-') == 2 * rows
