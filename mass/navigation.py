@@ -2,8 +2,11 @@
 and on the start page of the users holding its permission; the view checks the same one."""
 
 from dataclasses import dataclass
+from functools import cache
 
-from django.urls import NoReverseMatch, reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -22,10 +25,23 @@ class Section:
 
     @property
     def url(self) -> str | None:
-        try:
-            return reverse(self.url_name)
-        except NoReverseMatch:  # the app that serves it is not installed yet
-            return None
+        return _url(self.url_name, get_urlconf(), get_script_prefix())
+
+
+@cache
+def _url(url_name: str, urlconf, prefix: str) -> str | None:
+    """The section's address, reversed once: the menu shows it on every page, two or three
+    times each (a reverse costs about as much as rendering the link)."""
+    try:
+        return reverse(url_name, urlconf=urlconf)
+    except NoReverseMatch:  # the app that serves it is not installed yet
+        return None
+
+
+@receiver(setting_changed)
+def _forget_urls(*, setting, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _url.cache_clear()
 
 
 SECTIONS = [
@@ -84,9 +100,11 @@ def sections_for(user) -> list[Section]:
         return []
     shown, urls = [], set()
     for section in SECTIONS:
+        if not user.has_perm(section.permission):
+            continue
         url = section.url
         # one entry per page: the desk's staff see the board once, as "Reception"
-        if url is not None and url not in urls and user.has_perm(section.permission):
+        if url is not None and url not in urls:
             shown.append(section)
             urls.add(url)
     return shown
