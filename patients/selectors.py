@@ -305,15 +305,16 @@ def patients_desk_episodes(*, patient_ids) -> dict[int, Episode]:
     (the 6-month rule applied) and ``tdi_filled`` (its TDI questionnaire exists; True when
     no app records questionnaires): the desk's search results mark a person whose episode
     has ended, or whose questionnaire is due. One query, whatever the number of patients."""
-    latest = _latest_episodes(timezone.localdate()).filter(patient_id__in=list(patient_ids))
+    latest = _latest_episodes(timezone.localdate()).filter(patient_id__any=list(patient_ids))
     return {episode.patient_id: episode for episode in latest}
 
 
 @built_once_a_day  # the 6-month rule's expressions: 1.5 ms to build, 0.03 ms to run
 def _latest_episodes(today: datetime.date) -> QuerySet:
+    # Only what the marks read (patients.rows): the rule's expressions and whose episode.
     return (Episode.objects.counted().with_end(today=today)
             .order_by("patient_id", "-opened_on", "-id").distinct("patient_id")
-            .annotate(tdi_filled=contributions.tdi_filled()))
+            .only("patient_id").annotate(tdi_filled=contributions.tdi_filled()))
 
 
 def patient_contact_timeline(*, patient, months: int = 12) -> dict:

@@ -56,9 +56,12 @@ def _name_conditions(words: list[str]) -> tuple[list[str], list, list[str]]:
     for word in words:
         # Every word must be found (misspelt or not) somewhere in the file's names: "jean
         # dupont" finds Jean Dupont, not every Jean and every Dupont. A word of 3 letters or
-        # more may also be a substring of a file number or a name ("1004", "dup").
+        # more may also be a substring of a file number or a name ("1004", "dup"). The
+        # substring first: PostgreSQL checks again each file the index found, and a file
+        # holding the word as typed then skips the similarity, which it computes once more to
+        # rank the results (a common alias, 1,400 files found: 11 -> 7.5 ms).
         if len(word) >= 3:
-            match.append(f"(p.search_text %%> {_TYPED} OR p.search_text LIKE {_SUBSTRING})")
+            match.append(f"(p.search_text LIKE {_SUBSTRING} OR p.search_text %%> {_TYPED})")
             params += [word, word]
         else:
             match.append(f"{short} %%> {_TYPED}")
