@@ -349,7 +349,7 @@ def main() -> None:
               f"{results['dispensing list, search matching 1'][2]} with 1: "
               f"{'constant' if same else 'NOT CONSTANT'}")
         median, _, _ = timed(lambda: selectors.dose_states(today=today), args.repeat)
-        print(f"selectors.dose_states (the list's four queries and the rules): "
+        print(f"selectors.dose_states (the list's six queries and the rules): "
               f"{median:.1f} ms median")
         one_click_doses(client, states, args.repeat)
 
