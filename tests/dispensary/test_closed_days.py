@@ -334,7 +334,8 @@ def test_closed_day_plan_constant_queries(doctor_client, django_assert_num_queri
 
 
 #: session, user, permissions and roles (one), the centre's calendar, the prescriptions, the
-#: day's entries, the patients' active alerts, saving the session (three).
+#: day's entries and their products, the patients' active alerts and their last QTc, the
+#: audit row, saving the session (three).
 PLAN_QUERIES = LIST_QUERIES + ALERTS_QUERY
 
 

@@ -20,9 +20,8 @@ from tests.factories import PatientFactory, PrescriptionFactory
 #: The sheet's queries, whatever the number of patients: session, user, permissions and roles (one
 #: query); the centre's calendar (once for both days); for today and for tomorrow the prescriptions
 #: with their last dose and review, the day's entries, their products, the patients' active alerts
-#: and their last QTc ("ECG due"); the patients' birth years; the audit row; saving the session
-#: (three, with its savepoint).
-SHEET_QUERIES = 19
+#: and their last QTc ("ECG due"); the audit row; saving the session (three, with its savepoint).
+SHEET_QUERIES = 18
 
 
 def sections(page: str) -> tuple[str, str]:

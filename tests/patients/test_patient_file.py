@@ -94,9 +94,9 @@ def test_unknown_patient_is_404(reception_client):
     assert reception_client.get("/patients/999999/").status_code == 404
 
 
-# session, user, permissions (2), patient, audit insert, episodes, walk-ins, merges,
-# contact days (walk-ins + each other app's contact querysets), roles (navigation),
-# session save (3), plus what each registered panel needs.
+# session, user, permissions and roles (one), patient, audit insert, episodes, walk-ins,
+# merges, contact days (walk-ins + each other app's contact querysets), session save (3),
+# plus what each registered panel needs.
 @pytest.mark.parametrize("rows", [1, 4])
 def test_patient_file_query_count_is_constant(reception_client, django_assert_num_queries,
                                               rows):
