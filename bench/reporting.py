@@ -621,7 +621,7 @@ def same_figures(ours: dict, theirs: dict) -> list[str]:
 # --- the run --------------------------------------------------------------------------------
 
 
-# Complexity 24, kept: the benchmark's script, its steps in the docstring's order.
+# Complexity 26, kept: the benchmark's script, its steps in the docstring's order.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--years", type=int, default=10)
