@@ -597,8 +597,9 @@ def _matching(prescriptions: QuerySet, query: str) -> QuerySet:
 def _with_products(prescriptions: list[Prescription], entries: list[Dispensation]) -> None:
     """Each prescription's and entry's product, from one query: the list's hundreds of rows
     share a few products, each made once rather than once a row (2.5 ms for 300 rows)."""
-    products = Product.objects.in_bulk({row.product_id for row in (*prescriptions, *entries)})
-    for row in (*prescriptions, *entries):
+    rows = [*prescriptions, *entries]
+    products = Product.objects.in_bulk({row.product_id for row in rows})
+    for row in rows:
         row.product = products[row.product_id]
 
 

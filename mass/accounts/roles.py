@@ -28,8 +28,9 @@ CLINICAL_ROLES = frozenset({Role.NURSE, Role.DOCTOR, Role.PSYCHIATRIST, Role.PSY
 
 
 def user_roles(user) -> list[Role]:
-    """The roles of a user, in the order of :class:`Role`: read with the user when a request
-    loads them (mass.accounts.backends), else from one query, cached on the user."""
+    """The roles of a user, in the order of :class:`Role`: read with their permissions at a
+    request's first permission check (mass.accounts.backends), else from one query of their
+    own; cached on the user."""
     if not user.is_authenticated:
         return []
     cached = getattr(user, "_mass_roles", None)
