@@ -318,7 +318,9 @@ class Prescription(models.Model):
         ]
         indexes = [
             # Today's dispensing list: prescriptions active today (start <= today <= end).
-            models.Index(fields=["start_date", "end_date"],
+            # The end first: "no end, or not ended yet" finds the running few, where the
+            # start (all of ten years' prescriptions started before today) finds them all.
+            models.Index(fields=["end_date", "start_date"],
                          name="dispensary_rx_active"),
             # A patient's prescription history (panel, dose plot), newest first.
             models.Index(fields=["patient", "-start_date"], name="dispensary_rx_patient"),

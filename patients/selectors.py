@@ -3,6 +3,7 @@
 import datetime
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection, models
@@ -300,21 +301,30 @@ def patient_return_lapse(*, patient, today: datetime.date | None = None) -> Laps
     return patient_lapse(patient=patient, episodes=episodes)
 
 
-def patients_desk_episodes(*, patient_ids) -> dict[int, Episode]:
-    """The latest episode of each of these patients, with ``ended_on`` and ``ended_by_rule``
-    (the 6-month rule applied) and ``tdi_filled`` (its TDI questionnaire exists; True when
-    no app records questionnaires): the desk's search results mark a person whose episode
-    has ended, or whose questionnaire is due. One query, whatever the number of patients."""
-    latest = _latest_episodes(timezone.localdate()).filter(patient_id__any=list(patient_ids))
-    return {episode.patient_id: episode for episode in latest}
+class EpisodeMark(NamedTuple):
+    """What the desk's marks read of a person's latest episode (patients.rows)."""
+
+    ended_on: datetime.date | None
+    ended_by_rule: bool
+    tdi_filled: bool
+
+
+def patients_desk_episodes(*, patient_ids) -> dict[int, EpisodeMark]:
+    """The latest episode of each of these patients: ``ended_on`` and ``ended_by_rule`` (the
+    6-month rule applied) and ``tdi_filled`` (its TDI questionnaire exists; True when no app
+    records questionnaires): the desk's search results mark a person whose episode has
+    ended, or whose questionnaire is due. One query, whatever the number of patients; three
+    values each, not the episodes (a search shows up to 30)."""
+    latest = (_latest_episodes(timezone.localdate()).filter(patient_id__any=list(patient_ids))
+              .values_list("patient_id", *EpisodeMark._fields))
+    return {patient_id: EpisodeMark(*mark) for patient_id, *mark in latest}
 
 
 @built_once_a_day  # the 6-month rule's expressions: 1.5 ms to build, 0.03 ms to run
 def _latest_episodes(today: datetime.date) -> QuerySet:
-    # Only what the marks read (patients.rows): the rule's expressions and whose episode.
     return (Episode.objects.counted().with_end(today=today)
             .order_by("patient_id", "-opened_on", "-id").distinct("patient_id")
-            .only("patient_id").annotate(tdi_filled=contributions.tdi_filled()))
+            .annotate(tdi_filled=contributions.tdi_filled()))
 
 
 def patient_contact_timeline(*, patient, months: int = 12) -> dict:
