@@ -562,18 +562,29 @@ def first_record_day() -> datetime.date | None:
 def outreach_arrival_rows(*, year: int) -> list[dict]:
     """The people whose first contact ever was on outreach and whose first contact at the
     centre after it falls in ``year`` (reporting.selectors.outreach_arrivals), with the
-    days in between, the quickest first. One query over the contacts up to the end of the
-    year (a person's first contact may be years before)."""
+    days in between, the quickest first. Two queries: the outreach sites, then the contacts
+    up to the end of the year (a person's first contact may be years before) of the people
+    with a record at one of them, the only ones who can have been met there first.
+
+    The sites' ids are given as values, not as a subquery, so that PostgreSQL sees how few
+    records name them and finds them by the site's index; with a subquery it read every
+    contact of ten years (2 s at ten times seed 000's volumes, 0.05 s so: docs/benchmarks.md).
+    """
     from mass.models import Site
 
     start, end = year_bounds(year)
     union, params = positional_to_named(
         *contacts_union_sql(contact_sources(), datetime.date(1900, 1, 1), end, site=True), "u")
+    outside = list(Site.objects.exclude(kind=Site.Kind.CENTRE).values_list("id", flat=True))
     statement = f"""
-WITH c AS MATERIALIZED (
+WITH met_outside AS (
+    SELECT DISTINCT u.patient_id FROM ({union}) AS u WHERE u.site_id = ANY(%(outside)s)
+),
+c AS MATERIALIZED (
     SELECT u.patient_id, u.date, coalesce(s.kind = %(centre)s, false) AS at_centre,
            coalesce(s.kind <> %(centre)s, false) AS on_outreach
     FROM ({union}) AS u LEFT JOIN {table("mass.Site")} AS s ON s.id = u.site_id
+    WHERE u.patient_id = ANY(ARRAY(SELECT patient_id FROM met_outside))
 ),
 first_days AS (
     SELECT patient_id, min(date) AS first_day FROM c GROUP BY patient_id
@@ -595,8 +606,8 @@ SELECT a.patient_id, p.alias, p.file_number, a.first_day, a.centre_day,
 FROM arrivals AS a JOIN {table("patients.Patient")} AS p ON p.id = a.patient_id
 WHERE a.centre_day BETWEEN %(start)s AND %(end)s AND p.merged_into_id IS NULL
 ORDER BY days, p.alias, p.id"""
-    return fetch_all(statement, {**params, "centre": Site.Kind.CENTRE, "start": start,
-                                 "end": end})
+    return fetch_all(statement, {**params, "outside": outside, "centre": Site.Kind.CENTRE,
+                                 "start": start, "end": end})
 
 
 def check_counts(*, year: int, today: datetime.date) -> dict:

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from mass.models import AuditEvent
 from reporting import selectors
-from tests.factories import ConsultationFactory, PatientFactory, VisitFactory, woeringen
+from tests.factories import (
+    ConsultationFactory,
+    GroupAttendanceFactory,
+    GroupSessionFactory,
+    PatientFactory,
+    VisitFactory,
+    woeringen,
+)
 from tests.outreach.conftest import made_at, record, sync
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +80,26 @@ def test_outreach_arrivals_of_a_year(shelter):
     assert {row["alias"]: row["days"] for row in arrivals.rows} == expected
     assert arrivals.median_days == statistics.median(expected.values())
     assert [row["alias"] for row in selectors.outreach_arrivals(year + 1).rows] == ["Next year"]
+
+
+def test_outreach_arrivals_met_at_a_group_session_outside(shelter):
+    """Only the people with a record at an outreach site are read again (reporting.sql): a
+    group session held at the shelter is such a record, as a walk-in there is; a first day
+    whose only record names no site is neither on outreach nor at the centre."""
+    year = timezone.localdate().year - 1
+    centre = woeringen()
+    at_group = PatientFactory(alias="Group outside")
+    GroupAttendanceFactory(patient=at_group,
+                           session=GroupSessionFactory(site=shelter, date=_day(year, 2, 3)))
+    VisitFactory(patient=at_group, site=centre, date=_day(year, 2, 10))
+    no_site_first = PatientFactory(alias="No site first")
+    VisitFactory(patient=no_site_first, site=None, date=_day(year, 3, 1))
+    VisitFactory(patient=no_site_first, site=shelter, date=_day(year, 3, 2))
+    VisitFactory(patient=no_site_first, site=centre, date=_day(year, 3, 9))
+
+    rows = selectors.outreach_arrivals(year).rows
+
+    assert [(row["alias"], row["days"]) for row in rows] == [("Group outside", 7)]
 
 
 def test_outreach_arrivals_page_shows_median_and_list_audited(coordinator_client,
