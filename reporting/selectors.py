@@ -368,7 +368,8 @@ def outreach_arrivals(year: int) -> OutreachArrivals:
     outreach (a contact at an outreach site that day, none at the centre) and whose first
     contact at the centre after it falls in ``year``,
     with the days in between. Counted in the year they came, so a finished year does not
-    change when someone met on outreach long ago comes later. One query over the contacts
-    up to the end of the year (a person's first contact may be years before)."""
+    change when someone met on outreach long ago comes later. Two queries (the outreach
+    sites, then the contacts up to the end of the year of the people with a record at one:
+    reporting.sql.outreach_arrival_rows)."""
     rows = sql.outreach_arrival_rows(year=year)
     return OutreachArrivals(year=year, rows=rows)
