@@ -17,6 +17,7 @@ from reporting.catalogue import FIGURES, INCOME_LABELS, OTHER_FIGURES, SEED_FIGU
 from reporting.forms import ExplainFilterForm, TdiForm
 from reporting.labels import discipline_label, route_label, sex_label, site_label
 from reporting.models import DeclaredYear, TdiRecord
+from reporting.sql import ListingPaginator
 
 #: The MASS opened in 1999; earlier history may have been imported from older systems.
 FIRST_YEAR = 1990
@@ -238,7 +239,8 @@ def file_active_explain(request, year: int, figure: str):
     form = ExplainFilterForm(request.GET, year=year)
     explanation = explain.explanation(year=year, key=figure, filters=form.filters(),
                                       user=request.user)
-    page = Paginator(explanation.rows, EXPLAIN_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListingPaginator(explanation.rows, EXPLAIN_PAGE_SIZE).get_page(
+        request.GET.get("page"))
     services.patient_list_view_record(
         summary=gettext_noop("file active %(year)s: list of %(figure)s (page %(page)s)"),
         params={"year": year, "figure": figure, "page": page.number},

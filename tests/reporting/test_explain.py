@@ -130,14 +130,41 @@ def test_list_is_refused_to_other_roles(client, staff_factory, history):
 def test_list_pages_in_constant_queries(coordinator_client, db, django_assert_num_queries):
     VisitFactory(date=datetime.date(2025, 3, 1))
     coordinator_client.get(URL.format("patient_contacts"))
-    # Session, user, permissions and roles (one), session save (3); count, page; audit row.
-    with django_assert_num_queries(9):
+    # Session, user, permissions and roles (one), session save (3); the page with its count
+    # (one statement: reporting.sql.ListingPaginator); audit row.
+    with django_assert_num_queries(8):
         coordinator_client.get(URL.format("patient_contacts"))
     for patient in PatientFactory.create_batch(150):
         VisitFactory(patient=patient, date=datetime.date(2025, 3, 2))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = coordinator_client.get(URL.format("patient_contacts") + "?page=2")
     assert len(response.context["rows"]) == 51
+    assert response.context["page"].paginator.count == 151
+    # Past the last page: the empty page, then the count and the last page, as Paginator.
+    with django_assert_num_queries(10):
+        response = coordinator_client.get(URL.format("patient_contacts") + "?page=9")
+    assert response.context["page"].number == 2 and len(response.context["rows"]) == 51
+
+
+@pytest.mark.parametrize("number", ["1", "2", "3", "4", "99", "0", "-1", "x", None])
+def test_listing_pages_are_the_slices_paginator_would_read(db, number):
+    """A page and its count read in one statement hold the rows, in the order, of the count
+    and slice Django's Paginator reads in two."""
+    from django.core.paginator import Paginator
+
+    from reporting.sql import ListingPaginator, active_patients_listing
+
+    for n, patient in enumerate(PatientFactory.create_batch(250)):
+        VisitFactory(patient=patient, date=datetime.date(2025, 1 + n % 12, 1 + n % 28))
+    listing = active_patients_listing(start=datetime.date(2025, 1, 1),
+                                      end=datetime.date(2025, 12, 31))
+
+    ours = ListingPaginator(listing, 100).get_page(number)
+    theirs = Paginator(listing, 100).get_page(number)
+
+    assert ours.number == theirs.number and ours.paginator.count == theirs.paginator.count
+    assert list(ours.object_list) == list(theirs.object_list)
+    assert len(ours.object_list) == (100 if theirs.number < 3 else 50)
 
 
 # --- the dispensations list follows the dispensary's read rule ------------------------------
