@@ -669,12 +669,13 @@ class SqlListing:
         The rows keep the listing's order: PostgreSQL reads the subquery in its order, as
         the window without ORDER BY needs no sort (tests/reporting/test_explain.py compares
         the pages with Paginator's slices)."""
-        rows = fetch_all(f"SELECT listing.*, count(*) OVER () AS listing_count "
+        # A column name with a space: none of the listings' columns can take it.
+        rows = fetch_all(f'SELECT listing.*, count(*) OVER () AS "listing count" '
                          f"FROM ({self.sql}) AS listing LIMIT {int(limit)} OFFSET {int(offset)}",
                          self.params)
-        count = rows[0]["listing_count"] if rows else 0
+        count = rows[0]["listing count"] if rows else 0
         for row in rows:
-            del row["listing_count"]
+            del row["listing count"]
         return rows, count
 
 
@@ -688,7 +689,9 @@ class ListingPaginator(Paginator):
             wanted = int(number)
         except (TypeError, ValueError):
             wanted = 1
-        if isinstance(self.object_list, SqlListing) and wanted >= 1 and not self.orphans:
+        # PostgreSQL's OFFSET is a bigint: a page beyond it is past the end anyway.
+        if (isinstance(self.object_list, SqlListing) and not self.orphans
+                and wanted >= 1 and (wanted - 1) * self.per_page < 2**63):
             rows, count = self.object_list.rows_and_count((wanted - 1) * self.per_page,
                                                           self.per_page)
             if rows:

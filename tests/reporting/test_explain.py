@@ -146,10 +146,12 @@ def test_list_pages_in_constant_queries(coordinator_client, db, django_assert_nu
     assert response.context["page"].number == 2 and len(response.context["rows"]) == 51
 
 
-@pytest.mark.parametrize("number", ["1", "2", "3", "4", "99", "0", "-1", "x", None])
+@pytest.mark.parametrize("number", ["1", "2", "3", "4", "99", "9" * 20, "0", "-1", "x", None])
 def test_listing_pages_are_the_slices_paginator_would_read(db, number):
     """A page and its count read in one statement hold the rows, in the order, of the count
-    and slice Django's Paginator reads in two."""
+    and slice Django's Paginator reads in two ("1" to "4", "x", None, and "99" first); a
+    page past the end or before the first is the one Paginator gives (the last), a page
+    past PostgreSQL's bigint OFFSET too."""
     from django.core.paginator import Paginator
 
     from reporting.sql import ListingPaginator, active_patients_listing
@@ -165,6 +167,13 @@ def test_listing_pages_are_the_slices_paginator_would_read(db, number):
     assert ours.number == theirs.number and ours.paginator.count == theirs.paginator.count
     assert list(ours.object_list) == list(theirs.object_list)
     assert len(ours.object_list) == (100 if theirs.number < 3 else 50)
+
+
+def test_listing_count_column_is_not_a_listing_column(db):
+    from reporting.sql import SqlListing
+
+    assert SqlListing("SELECT 5 AS listing_count", {}).rows_and_count(0, 10) == (
+        [{"listing_count": 5}], 1)
 
 
 # --- the dispensations list follows the dispensary's read rule ------------------------------
