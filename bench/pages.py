@@ -14,7 +14,9 @@ end; the requests run with the application's database role, each in a savepoint 
 The history never ends a prescription; here those of the people given no dose in the last 30
 days of the history are ended, which leaves about 1,900 running (a dispensing list of that
 size: the list at the daily volume is bench/dispensary.py's). The history ends with its last
-year, so the pages of today (the desk's board, today's material) read little.
+year, so the pages of today (the desk's board, today's material) read little, and every
+running prescription is held (its last dose months ago): the dispensary's pages show their
+worst case, a held list as long as the list.
 
 Printed: each page slower than ``--slow`` ms, the slowest first (median of three requests
 after one, the number of queries, the time of its slowest statement); the pages of a file
