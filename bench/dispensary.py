@@ -23,9 +23,10 @@ from the list (the row and the counts above the list, as htmx swaps them).
 
 import argparse
 import datetime
-import os
 import statistics
 import time
+
+from bench import _database
 
 
 def timed(function, repeat: int) -> tuple[float, float, object]:
@@ -239,17 +240,10 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=300)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the database bench_dispensary at the end")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure on the database kept by a previous --keep run")
+    _database.add_options(parser)
     args = parser.parse_args()
 
-    os.environ.setdefault("DEMO", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings_test")
-    os.environ["TEST_DATABASE_NAME"] = "bench_dispensary"
-    import django
-    django.setup()
+    _database.setup("bench_dispensary")
     from django.conf import settings
     from django.contrib.auth.models import Group
     from django.db import connection
@@ -257,14 +251,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    settings.ALLOWED_HOSTS = ["*"]
     settings.DEBUG = False
-    if args.reuse:
-        old_name = connection.settings_dict["NAME"]
-        connection.close()
-        connection.settings_dict["NAME"] = "bench_dispensary"
-    else:
-        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = _database.open_database("bench_dispensary", reuse=args.reuse)
     # As in production (DATABASE_URL): connections are kept between requests.
     connection.settings_dict["CONN_MAX_AGE"] = 60
     try:
@@ -362,12 +350,7 @@ def main() -> None:
               f"with {args.years} years of daily doses): {median:.1f} ms median, "
               f"{p95:.1f} ms p95")
     finally:
-        connection.close()
-        if args.keep or args.reuse:
-            print("database bench_dispensary kept (drop it with --reuse not given and "
-                  "without --keep, or DROP DATABASE bench_dispensary)")
-        else:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        _database.close_database("bench_dispensary", old_name, keep=args.keep or args.reuse)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,10 @@ an income record of another file: 404) are left out.
 import argparse
 import datetime
 import logging
-import os
 import statistics
 import time
+
+from bench import _database
 
 YEAR = 2025
 #: The running prescriptions kept: given a dose in the last days of the history.
@@ -171,23 +172,13 @@ def pages(world, files: dict) -> list[tuple[str, str, str, list]]:
                     for label, key, url in [*searches, *year_pages()]]
 
 
-def open_database(args) -> str:
-    """Create and fill ``bench_pages`` (or take the kept one): the name to go back to."""
-    from django.db import connection
-
+def load_history(args) -> None:
     from bench.reporting import generate, load
     started = time.perf_counter()
-    if args.reuse:
-        old_name = connection.settings_dict["NAME"]
-        connection.close()
-        connection.settings_dict["NAME"] = "bench_pages"
-        return old_name
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     years = list(range(YEAR - args.years + 1, YEAR + 1))
     load(generate(years=years, scale=args.scale))
     print(f"bench_pages: {years[0]}-{years[-1]} at {args.scale:g}x seed 000 loaded in "
           f"{time.perf_counter() - started:.0f} s")
-    return old_name
 
 
 def report(results: list[dict], slow_ms: float) -> None:
@@ -219,31 +210,24 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--only", default="", help="only the pages whose label holds this")
     parser.add_argument("--slow", type=float, default=500.0, help="print pages above (ms)")
-    parser.add_argument("--keep", action="store_true", help="keep the bench database")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure on the database kept by a previous --keep run")
+    _database.add_options(parser)
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings_test")
-    os.environ["TEST_DATABASE_NAME"] = "bench_pages"
-    import django
-    django.setup()
+    _database.setup("bench_pages")
     from django.conf import settings
-    from django.core import signals
-    from django.db import close_old_connections, connection, reset_queries, transaction
+    from django.db import connection, transaction
     from django.test import Client
 
     from bench.reporting import D
     from tests.access.world import ROLES, World, build_world
 
-    settings.ALLOWED_HOSTS = ["*"]
     logging.getLogger("django.request").setLevel(logging.ERROR)  # the 404s below, said apart
     started = time.perf_counter()
-    old_name = open_database(args)
+    old_name = _database.open_database("bench_pages", reuse=args.reuse)
+    if not args.reuse:
+        load_history(args)
     # One connection and one transaction for every request: the world is rolled back.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_started.disconnect(reset_queries)
-    signals.request_finished.disconnect(close_old_connections)
+    _database.one_connection()
     outer = transaction.atomic()
     outer.__enter__()
     try:
@@ -274,11 +258,7 @@ def main() -> None:
     finally:
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
-        connection.close()
-        if args.keep or args.reuse:
-            print("kept the database bench_pages")
-        else:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        _database.close_database("bench_pages", old_name, keep=args.keep or args.reuse)
 
 
 if __name__ == "__main__":

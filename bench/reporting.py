@@ -32,10 +32,11 @@ it for EXPLAIN ANALYZE; ``--reuse`` measures again on the kept one without loadi
 import argparse
 import bisect
 import datetime
-import os
 import random
 import statistics
 import time
+
+from bench import _database
 
 D = datetime.date
 
@@ -731,31 +732,20 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the bench database")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure on the database kept by a previous --keep run")
+    _database.add_options(parser)
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mass.config.settings_test")
-    os.environ["TEST_DATABASE_NAME"] = "bench_reporting"
-    import django
-    django.setup()
-    from django.conf import settings
+    _database.setup("bench_reporting")
     from django.contrib.auth.models import Group
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    settings.ALLOWED_HOSTS = ["*"]
     last = 2025
     years = list(range(last - args.years + 1, last + 1))
     started = time.perf_counter()
-    if args.reuse:
-        old_name = connection.settings_dict["NAME"]
-        connection.close()
-        connection.settings_dict["NAME"] = "bench_reporting"
-    else:
-        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = _database.open_database("bench_reporting", reuse=args.reuse)
+    if not args.reuse:
         print(f"database bench_reporting migrated in {time.perf_counter() - started:.0f} s")
     try:
         from mass.models import User
@@ -851,13 +841,7 @@ def main() -> None:
 
         user = User.objects.get_or_create(username="bench_coordinator")[0]
         user.groups.set(Group.objects.filter(name="coordinator"))
-        # Keep one connection across requests, as a production server does (CONN_MAX_AGE),
-        # so that the queries of a request can be counted.
-        from django.core import signals
-        from django.db import close_old_connections, reset_queries
-        signals.request_started.disconnect(close_old_connections)
-        signals.request_started.disconnect(reset_queries)
-        signals.request_finished.disconnect(close_old_connections)
+        _database.one_connection()
         client = Client()
         client.force_login(user)
         # The page shows the year and the year before, and the year's breakdown by site:
@@ -913,11 +897,7 @@ def main() -> None:
         print(f"  page of the declared {last - 1} (declared figures, reconciliation with "
               f"today's records)  {own_ms:8.1f} ms  {len(page_queries)} queries")
     finally:
-        connection.close()
-        if args.keep or args.reuse:
-            print("kept the database bench_reporting")
-        else:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        _database.close_database("bench_reporting", old_name, keep=args.keep or args.reuse)
 
 
 if __name__ == "__main__":
