@@ -111,7 +111,7 @@ class Copier:
         self.counts[table] = self.counts.get(table, 0) + count
 
 
-# Complexity 62, kept: a data generator, one straight recipe; its branches: its cases.
+# Complexity 65, kept: a data generator, one straight recipe; its branches: its cases.
 def generate(*, years: list[int], scale: float, seed: int = 2016):
     """The history, as rows per model (generated in Python, deterministic)."""
     rng = random.Random(seed)
@@ -270,7 +270,7 @@ def generate(*, years: list[int], scale: float, seed: int = 2016):
     return rows
 
 
-# Complexity 21, kept: one COPY per table, in the order of loading, in one place.
+# Complexity 22, kept: one COPY per table, in the order of loading, in one place.
 def load(rows) -> dict[str, int]:
     from django.db import connection
     from django.utils import timezone
@@ -726,7 +726,7 @@ def same_figures(ours: dict, theirs: dict) -> list[str]:
 # --- the run --------------------------------------------------------------------------------
 
 
-# Complexity 26, kept: the benchmark's script, its steps in the docstring's order.
+# Complexity 25, kept: the benchmark's script, its steps in the docstring's order.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--years", type=int, default=10)
