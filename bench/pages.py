@@ -1,7 +1,8 @@
 """Every page at the scale users will reach: each address of the access matrix
 (tests/access/test_matrix.py) a role may open, as each such role, on ten years at ten times
-seed 000 (the history of bench/reporting.py), the heaviest person's file in place of the
-access tests' small one, and the last year's figures and lists.
+seed 000 (the history of bench/reporting.py), a file's pages again with the heaviest file
+and with one of a tenth of its records in place of the access tests' small one, and the last
+year's figures and lists.
 
     DEMO=1 .venv/bin/python -m bench pages [--scale 10] [--years 10] [--only TEXT]
                                            [--slow 500] [--keep] [--reuse]
@@ -60,7 +61,7 @@ def one_request(client, url) -> tuple[int, float, list]:
 
 def measure(client, url) -> dict:
     try:
-        status, first, _ = one_request(client, url)
+        _status, first, _queries = one_request(client, url)
         runs = [one_request(client, url) for _ in range(1 if first > LONG_MS else 3)]
     except Exception as error:  # noqa: BLE001 (a page that fails is reported, not fatal)
         return {"status": 500, "ms": 0.0, "queries": 0, "slowest_sql_ms": 0.0,
