@@ -15,7 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultations.triggers import CONSULTATION_LOCK
+from consultations.triggers import (
+    ATTENDANCE_MOVES_WITH_WHAT_IT_REPLACES,
+    ATTENDANCE_REPLACES_A_CANCELLED_ONE,
+    CONSULTATION_LOCK,
+)
 from mass.database.triggers import AppendOnly, moved_only_by_a_merge
 from mass.models import CancellableQuerySet, Cancellation
 from patients.triggers import (
@@ -217,6 +221,10 @@ class GroupSession(models.Model):
 
 
 class GroupAttendance(models.Model):
+    """A person at a group session. One standing attendance per person and session: one
+    cancelled by mistake is recorded again by a row that ``replaces`` it (the rules in
+    consultations/triggers.py), so the session keeps both, the first struck through."""
+
     session = models.ForeignKey(GroupSession, on_delete=models.PROTECT,
                                 related_name="attendances", verbose_name=_("session"))
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
@@ -224,18 +232,25 @@ class GroupAttendance(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="replaced_by",
+                                    verbose_name=_("replaces the cancelled attendance"))
 
     objects = CancellableQuerySet.as_manager()
 
     class Meta:
         triggers = [AppendOnly(updatable=["patient_id"]),
+                    ATTENDANCE_REPLACES_A_CANCELLED_ONE, ATTENDANCE_MOVES_WITH_WHAT_IT_REPLACES,
                     *episode_refresh(AFTER_CONTACTS)]
         verbose_name = _("group attendance")
         verbose_name_plural = _("group attendances")
         ordering = ["session", "id"]
         constraints = [
+            # The first attendance of a person at a session; any later one replaces the one
+            # before it, each replaced once (``replaces`` is one-to-one).
             models.UniqueConstraint(fields=["session", "patient"],
-                                    name="consultations_groupattendance_once_per_session"),
+                                    condition=Q(replaces__isnull=True),
+                                    name="consultations_groupattendance_first_per_session"),
         ]
         indexes = [
             # The timeline: a patient's attendances.

@@ -268,7 +268,9 @@ def group_session_get(*, pk: int) -> GroupSession:
             Prefetch("attendances",
                      # cancelled ones too: struck through, with who, when and why
                      queryset=GroupAttendance.objects.select_related(
-                         "patient", "cancellation__cancelled_by").order_by("patient__alias")),
+                         "patient", "cancellation__cancelled_by")
+                     # a person recorded again: the cancelled attendance first
+                     .order_by("patient__alias", "id")),
         ).get(pk=pk)
     except GroupSession.DoesNotExist:
         raise Http404 from None

@@ -7,7 +7,8 @@ read clinical notes.
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -175,16 +176,28 @@ def group_session_create(*, date: datetime.date, kind: str, theme: str = "",
 
 @transaction.atomic
 def group_attendance_add(*, session: GroupSession, patient, actor) -> GroupAttendance:
+    """Record that ``patient`` attended ``session``. Once per person and session; an
+    attendance cancelled by mistake is recorded again by a new row that replaces it."""
     _refuse_merged(patient)
-    if GroupAttendance.objects.filter(session=session, patient=patient).exists():
-        # (cancelled too: one attendance per person and session, struck through or not)
-        raise ValidationError(_("%(patient)s is already recorded in this session.")
-                              % {"patient": patient.alias})
-    attendance = GroupAttendance.objects.create(session=session, patient=patient,
-                                                recorded_by=actor)
+    last = (GroupAttendance.objects.filter(session=session, patient=patient,
+                                           replaced_by__isnull=True)
+            .annotate(cancelled=Exists(GroupAttendanceCancellation.objects.filter(
+                attendance=OuterRef("pk"))))
+            .first())
+    already = _("%(patient)s is already recorded in this session.") % {"patient": patient.alias}
+    if last is not None and not last.cancelled:
+        raise ValidationError(already)
+    try:
+        with transaction.atomic():
+            attendance = GroupAttendance.objects.create(session=session, patient=patient,
+                                                        recorded_by=actor, replaces=last)
+    except IntegrityError as exc:
+        # Recorded by someone else since the check above (the database's constraints).
+        raise ValidationError(already) from exc
     audit_record(actor=actor, action=Action.CREATE, obj=attendance,
                  summary=gettext_noop("group attendance %(group_kind)s %(date)s"),
-                 params={"group_kind": session.kind, "date": str(session.date)})
+                 params={"group_kind": session.kind, "date": str(session.date)},
+                 details={"replaces": last.pk} if last is not None else None)
     return attendance
 
 

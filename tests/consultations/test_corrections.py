@@ -3,12 +3,16 @@ mistake is cancelled with a reason (who recorded it, or a coordinator; a doctor 
 screening test), once; a screening result is amended like a note, the history kept."""
 
 import datetime
+import threading
+import time
 
 import pytest
-from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone, translation
 
 from consultations.models import (
+    GroupAttendance,
     GroupAttendanceCancellation,
     ScreeningResultAmendment,
     ScreeningTest,
@@ -102,6 +106,121 @@ def test_attendance_cancellations_are_append_only(nurse_user):
     with pytest.raises(IntegrityError), transaction.atomic():
         GroupAttendanceCancellation.objects.create(attendance=attendance, reason="Again",
                                                    cancelled_by=nurse_user)
+
+
+def test_an_attendance_cancelled_by_mistake_is_recorded_again(nurse_client, nurse_user):
+    session = GroupSessionFactory(date=TODAY())
+    patient = PatientFactory(alias="Sébastien", file_number="G-1")
+    url = f"/consultations/groups/{session.pk}/"
+    nurse_client.post(url, {"patient": "G-1"})
+    first = GroupAttendance.objects.get()
+    nurse_client.post(attendance_cancel_url(first), {"reason": "Thought it was another"})
+    before = figures()
+
+    response = nurse_client.post(url, {"patient": "G-1"}, **EN)
+
+    assert response.status_code == 302
+    again = GroupAttendance.objects.exclude(pk=first.pk).get()
+    assert (again.patient, again.replaces, again.recorded_by) == (patient, first, nurse_user)
+    assert not GroupAttendance.objects.standing().filter(pk=first.pk).exists()
+    after = figures()
+    assert after["group_attendances"] == before["group_attendances"] + 1
+    assert after["patient_contacts"] == before["patient_contacts"] + 1
+    event = AuditEvent.objects.filter(action="create", object_type="consultations.groupattendance"
+                                      ).latest("id")
+    assert (event.object_id, event.details) == (str(again.pk), {"replaces": first.pk})
+    page = nurse_client.get(url, **EN).content.decode()
+    assert 'data-participants="1"' in page
+    rows = page.split(f'data-attendance="{patient.pk}"')[1:]
+    assert ["data-cancelled" in row.split("</li>")[0] for row in rows] == [True, False]
+    # Standing again: a third time is refused, and nothing is written.
+    refused = nurse_client.post(url, {"patient": "G-1"}, **EN)
+    assert "Sébastien is already recorded in this session." in refused.content.decode()
+    assert GroupAttendance.objects.count() == 2
+
+
+def test_the_database_keeps_one_standing_attendance_per_person_and_session(nurse_user):
+    session, patient = GroupSessionFactory(), PatientFactory()
+    first = group_attendance_add(session=session, patient=patient, actor=nurse_user)
+    # A second first attendance, or one replacing an attendance still standing, another
+    # person's or another session's.
+    for fields in ({}, {"replaces": first}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            GroupAttendance.objects.create(session=session, patient=patient, **fields)
+    GroupAttendanceCancellation.objects.create(attendance=first, reason="Mistake",
+                                               cancelled_by=nurse_user)
+    for fields in ({"session": GroupSessionFactory(), "patient": patient},
+                   {"session": session, "patient": PatientFactory()}):
+        with pytest.raises(IntegrityError, match="replaces no cancelled attendance"), \
+                transaction.atomic():
+            GroupAttendance.objects.create(replaces=first, **fields)
+    second = GroupAttendance.objects.create(session=session, patient=patient, replaces=first)
+    # Replaced once: two people recording the same person again at once.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GroupAttendance.objects.create(session=session, patient=patient, replaces=first)
+    # What it replaces is kept, and stays replaced.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        GroupAttendance.objects.filter(pk=second.pk).update(replaces=None)
+    assert list(GroupAttendance.objects.standing().values_list("pk", flat=True)) == [second.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recorded_again_by_someone_else_meanwhile_is_refused_in_words():
+    """The service's own guard: another worker records the person again between its check
+    and its insert. The database refuses the second replacement (one-to-one), the service
+    says so in a sentence, and nothing more is written. Real threads, two connections."""
+    nurse = make_staff(Role.NURSE, username="t_nurse")
+    session, patient = GroupSessionFactory(), PatientFactory(alias="Zora")
+    first = group_attendance_add(session=session, patient=patient, actor=nurse)
+    GroupAttendanceCancellation.objects.create(attendance=first, reason="Mistake",
+                                               cancelled_by=nurse)
+    inserted, release, results = threading.Event(), threading.Event(), {}
+
+    def other_worker():  # records Zora again, and commits only when told
+        try:
+            with transaction.atomic():
+                GroupAttendance.objects.create(session=session, patient=patient,
+                                               replaces=first)
+                inserted.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def service():  # its check cannot see the uncommitted row; its insert waits for it
+        try:
+            with translation.override("en"):
+                results["added"] = group_attendance_add(session=session, patient=patient,
+                                                        actor=nurse)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results["refused"] = exc
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_worker)
+    other.start()
+    assert inserted.wait(30)
+    adding = threading.Thread(target=service)
+    adding.start()
+    deadline = time.monotonic() + 30
+    while not _a_backend_waits_on_a_lock():
+        assert time.monotonic() < deadline, "the service's insert never waited"
+        time.sleep(0.02)
+    release.set()
+    other.join(30)
+    adding.join(30)
+
+    refused = results.get("refused")
+    assert isinstance(refused, ValidationError), results
+    assert refused.messages == ["Zora is already recorded in this session."]
+    assert GroupAttendance.objects.count() == 2
+    assert GroupAttendance.objects.standing().get().replaces == first
+
+
+def _a_backend_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = "
+                       "current_database() AND wait_event_type = 'Lock')")
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.parametrize("rows", [1, 3])

@@ -4,7 +4,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from consultations.models import Consultation, GroupAttendance, GroupSession
+from consultations.models import (
+    Consultation,
+    GroupAttendance,
+    GroupAttendanceCancellation,
+    GroupSession,
+)
 from mass.models import AuditEvent
 from patients.models import Episode, HarmReductionContact, Patient, PatientMerge, Visit
 from patients.services import patient_relations
@@ -118,6 +123,54 @@ def test_merge_of_files_at_the_same_group_session(coordinator_client, files):
     figures = file_active_figures(TODAY().year).figures
     assert figures["group_attendances"] == 1
     assert figures["annual_active_patients"] == 1 and figures["patient_contacts"] == 1
+
+
+def recorded_again(session, patient, coordinator):
+    """An attendance of ``patient`` at ``session``, cancelled and recorded again."""
+    first = GroupAttendance.objects.create(session=session, patient=patient)
+    GroupAttendanceCancellation.objects.create(attendance=first, reason="Mistake",
+                                               cancelled_by=coordinator)
+    return first, GroupAttendance.objects.create(session=session, patient=patient,
+                                                 replaces=first)
+
+
+def test_merge_moves_an_attendance_recorded_again_with_the_one_it_replaces(
+        coordinator_client, coordinator_user, files):
+    kept, other = files
+    session = GroupSession.objects.create(date=TODAY(), kind="relaxation")
+    recorded_again(session, other, coordinator_user)
+
+    merge(coordinator_client, kept, other)
+
+    assert PatientMerge.objects.get().moved == {"consultations.groupattendance": 2}
+    assert set(GroupAttendance.objects.values_list("patient", flat=True)) == {kept.pk}
+
+
+def test_merge_leaves_a_recorded_again_attendance_with_the_one_it_replaces(
+        coordinator_client, coordinator_user, files):
+    """Both files at the same session, the merged one's attendance recorded again: the
+    kept file keeps its own and only it, the merged file's two rows stay on it. A row
+    moved without the one it replaces would be a second standing attendance."""
+    from reporting.selectors import file_active_figures
+    kept, other = files
+    session = GroupSession.objects.create(date=TODAY(), kind="relaxation")
+    own = GroupAttendance.objects.create(session=session, patient=kept)
+    first, again = recorded_again(session, other, coordinator_user)
+    # At a session the kept file did not attend, the chain moves, row by row after the
+    # conflict above: what is replaced first (ids ascend along a chain).
+    elsewhere = recorded_again(GroupSession.objects.create(date=TODAY(), kind="other"), other,
+                               coordinator_user)
+
+    assert merge(coordinator_client, kept, other).status_code == 302
+
+    record = PatientMerge.objects.get()
+    assert record.left == {"consultations.groupattendance": 2}
+    assert record.moved == {"consultations.groupattendance": 2}
+    assert set(GroupAttendance.objects.filter(patient=kept)) == {own, *elsewhere}
+    assert set(GroupAttendance.objects.filter(patient=other)) == {first, again}
+    assert GroupAttendance.objects.standing().filter(patient=kept).count() == 2
+    figures = file_active_figures(TODAY().year).figures
+    assert figures["group_attendances"] == 2 and figures["patient_contacts"] == 1
 
 
 def test_every_relation_to_a_patient_is_moved_except_history():
