@@ -28,6 +28,10 @@ class User(AbstractUser):
     # know it, so it is changed at the next login (mass.middleware.PasswordChangeRequired...).
     must_change_password = models.BooleanField(
         _("must change password"), default=False, editable=False)
+    # When a coordinator last reset the password: a lost outreach device's holder no longer
+    # knows it, so the member may register a new device at once (outreach.services).
+    password_reset_at = models.DateTimeField(_("password reset at"), null=True, blank=True,
+                                             editable=False)
 
     class Meta:
         verbose_name = _("staff member")

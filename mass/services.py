@@ -138,8 +138,10 @@ def staff_set_password(*, user: User, password: str, actor) -> None:
     member ends, and the member changes it at the next login."""
     user.set_password(password)
     user.must_change_password = True
+    user.password_reset_at = timezone.now()
     user.security_stamp = F("security_stamp") + 1
-    user.save(update_fields=["password", "must_change_password", "security_stamp"])
+    user.save(update_fields=["password", "must_change_password", "password_reset_at",
+                             "security_stamp"])
     user.refresh_from_db(fields=["security_stamp"])
     audit_record(actor=actor, action=Action.UPDATE, obj=user,
                  summary=gettext_noop("password reset for %(username)s"),

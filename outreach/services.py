@@ -48,7 +48,9 @@ SYNC_MAX_RECORDS = 500
 DEVICE_NAME_MAX = 100
 #: After a device of a member is disabled (lost), no new device for that member for this
 #: long: the lost phone may keep the password and the authenticator, and its page registers
-#: itself again when refused. By then whatever round the lost phone held has expired.
+#: itself again when refused. By then whatever round the lost phone held has expired. A
+#: coordinator's reset of the member's password ends the wait: the phone's holder no longer
+#: knows it.
 DISABLED_DEVICE_WAIT = datetime.timedelta(hours=ROUND_HOURS)
 
 ACCEPTED, ALREADY, REFUSED = "accepted", "already", "refused"
@@ -91,8 +93,10 @@ def device_register(*, name: str, actor) -> OutreachDevice:
     if len(name) > DEVICE_NAME_MAX:
         raise ValidationError(_("The device's name is too long (at most %(max)s characters).")
                               % {"max": DEVICE_NAME_MAX}, code="name")
-    lost = (OutreachDevice.objects
-            .filter(user=actor, disabled_at__gt=timezone.now() - DISABLED_DEVICE_WAIT)
+    since = timezone.now() - DISABLED_DEVICE_WAIT
+    if actor.password_reset_at is not None:
+        since = max(since, actor.password_reset_at)
+    lost = (OutreachDevice.objects.filter(user=actor, disabled_at__gt=since)
             .order_by("-disabled_at").first())
     if lost is not None:
         # Audited in its own transaction, as a refused sync of a disabled device: it may be
@@ -105,7 +109,8 @@ def device_register(*, name: str, actor) -> OutreachDevice:
                          details={"disabled_at": lost.disabled_at.isoformat()})
         raise ValidationError(
             _("Your device %(name)s was disabled as lost at %(when)s: a new device can be "
-              "registered for you from %(until)s. Meanwhile, record at the desk.")
+              "registered for you from %(until)s, or as soon as a coordinator has reset your "
+              "password. Meanwhile, record at the desk.")
             % {"name": lost.name,
                "when": date_format(timezone.localtime(lost.disabled_at),
                                    "SHORT_DATETIME_FORMAT"),

@@ -115,7 +115,9 @@ def device_disable(request, pk):
         messages.error(request, refusal_text(refusal))
     else:
         messages.success(request, _("Device %(name)s of %(owner)s disabled: what it sends "
-                                    "from now on is refused.")
+                                    "from now on is refused. Reset their password (and their "
+                                    "second factor if the authenticator was on it): they may "
+                                    "then register a new device at once.")
                          % {"name": device.name, "owner": device.user})
     return redirect("outreach:devices")
 

@@ -187,6 +187,40 @@ def test_new_device_within_a_round_of_a_disable_is_refused_and_audited(
                                      action=AuditEvent.Action.LOGIN_FAILED).exists()
 
 
+def test_a_coordinators_password_reset_after_the_disable_ends_the_wait(
+        client, team_nurse, device, coordinator_user):
+    """The lost phone's holder no longer knows the password a coordinator set after the
+    disable: the member registers a new device at once. A reset before the loss, or the
+    member's own change (the phone's holder could make it), ends nothing."""
+    from django.test import Client
+
+    from mass.services import password_change, staff_set_password
+    from outreach.services import device_disable
+    staff_set_password(user=team_nurse, password="Earlier-long-pass-42", actor=coordinator_user)
+    device_disable(device=device, actor=coordinator_user)
+    team_nurse.refresh_from_db()
+    password_change(user=team_nurse, password="Own-long-pass-4242", actor=team_nurse)
+    client.force_login(team_nurse)
+    refused = _register(client, {"name": "Spare phone"})
+    assert refused.status_code == 400
+    assert "or as soon as a coordinator has reset your password" in refused.json()["error"]
+
+    coordinator = Client()
+    coordinator.force_login(coordinator_user)
+    assert coordinator.post(f"/staff/{team_nurse.pk}/password/", {
+        "new_password1": "Another-long-pass-42",
+        "new_password2": "Another-long-pass-42"}).status_code == 302
+    team_nurse.refresh_from_db()
+    password_change(user=team_nurse, password="Mine-long-pass-4242", actor=team_nurse)
+    client.force_login(team_nurse)
+
+    response = _register(client, {"name": "Spare phone"})
+
+    assert response.status_code == 201
+    assert list(OutreachDevice.objects.filter(user=team_nurse, disabled_at__isnull=True)
+                .values_list("name", flat=True)) == ["Spare phone"]
+
+
 def test_new_device_after_the_wait_is_registered(client, team_nurse, coordinator_user):
     import datetime
 
