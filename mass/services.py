@@ -135,7 +135,11 @@ def role_grant_decide(*, grant: RoleGrant, approve: bool, actor) -> RoleGrant:
 @transaction.atomic
 def staff_set_password(*, user: User, password: str, actor) -> None:
     """A coordinator sets a member's password (forgotten one): every open session of the
-    member ends, and the member changes it at the next login."""
+    member ends, and the member changes it at the next login. Never one's own: that is a
+    change, the old password asked (the reset also ends a lost outreach device's wait)."""
+    if user.pk == actor.pk:
+        raise ValidationError(_("Change your own password from your account: the current "
+                                "one is asked there."), code="own")
     user.set_password(password)
     user.must_change_password = True
     user.password_reset_at = timezone.now()

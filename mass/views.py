@@ -149,6 +149,9 @@ def staff_update(request, pk):
 @permission_required("mass.manage_staff", raise_exception=True)
 def staff_password(request, pk):
     user = get_object_or_404(User, pk=pk)
+    if user.pk == request.user.pk:
+        # One's own password is changed with the current one (services.staff_set_password).
+        return redirect("password_change")
     form = StaffPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.staff_set_password(user=user, password=form.cleaned_data["new_password1"],

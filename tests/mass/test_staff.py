@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
@@ -87,6 +88,23 @@ def test_password_reset_mismatch_writes_nothing(coordinator_client, nurse_user):
     assert nurse_user.check_password("test-password-123")
 
 
+def test_own_password_is_changed_not_reset(coordinator_client, coordinator_user):
+    """Without the current password, a reset of one's own would let whoever holds an open
+    session choose it (and end a lost outreach device's wait: outreach.services)."""
+    from mass.services import staff_set_password
+    url = f"/staff/{coordinator_user.pk}/password/"
+    assert coordinator_client.get(url).url == "/accounts/password/"
+    response = coordinator_client.post(url, {"new_password1": "Another-long-pass-42",
+                                             "new_password2": "Another-long-pass-42"})
+    assert response.url == "/accounts/password/"
+    with pytest.raises(ValidationError, match="Change your own password from your account"):
+        staff_set_password(user=coordinator_user, password="Another-long-pass-42",
+                           actor=coordinator_user)
+    coordinator_user.refresh_from_db()
+    assert coordinator_user.check_password("test-password-123")
+    assert coordinator_user.password_reset_at is None
+
+
 STAFF_PAGE_QUERIES = 10
 
 
@@ -103,8 +121,8 @@ def test_staff_list_query_count_is_constant(coordinator_client, staff_factory,
         staff_factory(Role.NURSE, Role.DOCTOR)
     with django_assert_num_queries(STAFF_PAGE_QUERIES):
         response = coordinator_client.get("/staff/")
-    # One reset link per member (the menu's own-password link is not one).
-    assert len(re.findall(r'/staff/\d+/password/"', response.content.decode())) == 6
+    # One reset link per other member; one's own password is changed, not reset.
+    assert len(re.findall(r'/staff/\d+/password/"', response.content.decode())) == 5
 
 
 def test_create_staff_command_creates_coordinator(db, monkeypatch):
