@@ -8,10 +8,11 @@ class ConsultationsConfig(AppConfig):
 
     def ready(self):
         # What this app contributes to the others (mass.contributions).
-        from consultations import panels, selectors
+        from consultations import panels, selectors, services
         from mass import contributions as c
 
         c.CONTACT_SOURCES.register(self.name, selectors.contact_day_querysets)
+        c.MERGE_STEPS.register(self.name, services.attendances_after_merge)
         c.readable_disciplines.provide(selectors.readable_disciplines)
         for key, title, order, context in [
                 ("consultations", _("Consultations"), 30, panels.consultations_context),

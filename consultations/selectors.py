@@ -261,14 +261,16 @@ def group_sessions() -> QuerySet:
 def group_session_get(*, pk: int) -> GroupSession:
     try:
         return GroupSession.objects.select_related("site").annotate(
+            # as the groups list: a row left on a merged file is counted on the kept file
             standing_count=Count("attendances",
-                                 filter=Q(attendances__cancellation__isnull=True)),
+                                 filter=Q(attendances__cancellation__isnull=True,
+                                          attendances__patient__merged_into__isnull=True)),
         ).prefetch_related(
             "facilitators",
             Prefetch("attendances",
                      # cancelled ones too: struck through, with who, when and why
                      queryset=GroupAttendance.objects.select_related(
-                         "patient", "cancellation__cancelled_by")
+                         "patient__merged_into", "cancellation__cancelled_by")
                      # a person recorded again: the cancelled attendance first
                      .order_by("patient__alias", "id")),
         ).get(pk=pk)

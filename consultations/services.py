@@ -29,6 +29,7 @@ from consultations.models import (
 from mass.accounts.roles import Role
 from mass.audit import Action, audit_record
 from mass.corrections import cancellation_check
+from patients.models import Patient
 
 
 def _refuse_merged(patient) -> None:
@@ -178,6 +179,9 @@ def group_session_create(*, date: datetime.date, kind: str, theme: str = "",
 def group_attendance_add(*, session: GroupSession, patient, actor) -> GroupAttendance:
     """Record that ``patient`` attended ``session``. Once per person and session; an
     attendance cancelled by mistake is recorded again by a new row that replaces it."""
+    # Locked, and read afresh: a merge of this file at the same moment (which locks it
+    # first) makes it a stub, whose rows would no longer be where this one expects them.
+    patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
     _refuse_merged(patient)
     last = (GroupAttendance.objects.filter(session=session, patient=patient,
                                            replaced_by__isnull=True)
@@ -199,6 +203,31 @@ def group_attendance_add(*, session: GroupSession, patient, actor) -> GroupAtten
                  params={"group_kind": session.kind, "date": str(session.date)},
                  details={"replaces": last.pk} if last is not None else None)
     return attendance
+
+
+def attendances_after_merge(*, kept, merged, actor) -> dict[str, int]:
+    """Once ``merged``'s records have moved (patients.services.patient_merge): its standing
+    attendances left on it, at sessions where ``kept``'s own attendance was cancelled, are
+    recorded again on ``kept``, replacing the cancelled one. Rows left on a merged file count
+    nowhere; the person did attend. Each is audited; the counts go in the merge record."""
+    kept_standing = GroupAttendance.objects.standing().filter(patient=kept)
+    left = (GroupAttendance.objects.standing().filter(patient=merged)
+            .exclude(session__in=kept_standing.values("session"))
+            .select_related("session").order_by("id"))
+    for attendance in left:
+        # The kept file was at the session (its first attendance kept this one on the stub)
+        # and none of its rows there stands: its last one is cancelled.
+        last = GroupAttendance.objects.get(session=attendance.session, patient=kept,
+                                           replaced_by__isnull=True)
+        again = GroupAttendance.objects.create(session=attendance.session, patient=kept,
+                                               recorded_by_id=attendance.recorded_by_id,
+                                               replaces=last)
+        audit_record(actor=actor, action=Action.CREATE, obj=again,
+                     summary=gettext_noop("group attendance %(group_kind)s %(date)s"),
+                     params={"group_kind": attendance.session.kind,
+                             "date": str(attendance.session.date)},
+                     details={"replaces": last.pk, "merged_attendance": attendance.pk})
+    return {"consultations.groupattendance": len(left)} if left else {}
 
 
 @transaction.atomic

@@ -218,3 +218,9 @@ derived_alerts_by_patient: Provided[Callable[..., dict[int, list[DerivedAlert]]]
 #: Why two files cannot be merged yet, by app: ``check(*, kept, merged) -> [str]`` (the
 #: reasons, translated). patients.services.patient_merge refuses while any reason stands.
 MERGE_CHECKS: Registry[Callable[..., list[str]]] = Registry("merge checks")
+
+#: What an app writes once the records have moved, ``step(*, kept, merged, actor) ->
+#: {"app_label.model": rows}``: records of the kept file without which something left on the
+#: stub would count nowhere (a group attendance standing on the stub where the kept file's own
+#: was cancelled). The merge record keeps the counts (PatientMerge.recorded).
+MERGE_STEPS: Registry[Callable[..., dict[str, int]]] = Registry("merge steps")

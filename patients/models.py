@@ -441,6 +441,10 @@ class PatientMerge(models.Model):
     # Records that stayed on the merged file because the kept file already has the same one
     # (the same person at the same group session, say): {"app_label.model": rows}.
     left = models.JSONField(_("records left on the merged file"), default=dict, blank=True)
+    # Records written on the kept file so that one left on the merged file still counts (its
+    # own was cancelled: mass.contributions.MERGE_STEPS): {"app_label.model": rows}.
+    recorded = models.JSONField(_("records written on the kept file"), default=dict,
+                                blank=True)
     # Identity fields that were empty on the kept file and were taken from the merged one.
     copied_fields = models.JSONField(_("details copied"), default=dict)
     # Overlapping episodes of the two files joined into one stay, with what the kept episode

@@ -257,6 +257,8 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
     merged.save(update_fields=["status", "merged_into", "niss", "updated_at"])
 
     moved, left = _move_records(kept=kept, merged=merged)
+    recorded = {label: rows for step in contributions.MERGE_STEPS
+                for label, rows in step(kept=kept, merged=merged, actor=actor).items()}
     if joined_left := sum(e.patient_id == merged.pk for j in joins for e in j.joined):
         left["patients.episode"] = left.get("patients.episode", 0) + joined_left
     joined_episodes = [_episode_kind_after_join(join, kept=kept) for join in joins]
@@ -264,13 +266,13 @@ def patient_merge(*, kept: Patient, merged: Patient, reason: str, actor) -> Pati
     if copied:
         kept.save(update_fields=[*copied, "updated_at"])
     record = PatientMerge.objects.create(kept=kept, merged=merged, reason=reason, moved=moved,
-                                         left=left, copied_fields=copied, merged_by=actor,
-                                         joined_episodes=joined_episodes)
+                                         left=left, recorded=recorded, copied_fields=copied,
+                                         merged_by=actor, joined_episodes=joined_episodes)
     audit_record(actor=actor, action=Action.MERGE, patient=kept, obj=record,
                  summary=gettext_noop("file %(merged)s merged into %(kept)s"),
                  params={"merged": merged.file_number, "kept": kept.file_number},
                  details={"merged_patient_id": merged.pk, "moved": moved, "left": left,
-                          "copied": sorted(copied), "reason": reason[:200],
+                          "recorded": recorded, "copied": sorted(copied), "reason": reason[:200],
                           "joined_episodes": joined_episodes})
     return record
 

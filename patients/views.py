@@ -167,7 +167,8 @@ def patient_detail(request, pk):
         return render(request, "patients/merged_stub.html", {
             "patient": patient, "merge": merge,
             "moved": selectors.records_in_words(merge.moved) if merge else [],
-            "left": selectors.records_in_words(merge.left or {}) if merge else []})
+            "left": selectors.records_in_words(merge.left or {}) if merge else [],
+            "recorded": selectors.records_in_words(merge.recorded or {}) if merge else []})
     panels = [(panel, render_to_string(panel.template, {"patient": patient, **panel_context},
                                        request=request))
               for panel, panel_context in PATIENT_PANELS.shown(request, patient)]

@@ -21,6 +21,7 @@ from consultations.models import (
 from consultations.services import group_attendance_add
 from mass.accounts.roles import Role
 from mass.models import AuditEvent
+from patients.models import Patient
 from reporting.selectors import file_active_figures
 from tests.conftest import EN, make_staff
 from tests.factories import GroupSessionFactory, PatientFactory, ScreeningTestFactory
@@ -162,6 +163,14 @@ def test_the_database_keeps_one_standing_attendance_per_person_and_session(nurse
     with pytest.raises(DatabaseError), transaction.atomic():
         GroupAttendance.objects.filter(pk=second.pk).update(replaces=None)
     assert list(GroupAttendance.objects.standing().values_list("pk", flat=True)) == [second.pk]
+    # A merge moves the replacing row with the row it replaces, in one statement (the rule
+    # reads the rows after the statement), never alone.
+    kept = PatientFactory()
+    Patient.objects.filter(pk=patient.pk).update(status=Patient.Status.MERGED, merged_into=kept)
+    with pytest.raises(IntegrityError, match="moves without the attendance it replaces"), \
+            transaction.atomic():
+        GroupAttendance.objects.filter(pk=second.pk).update(patient=kept)
+    assert GroupAttendance.objects.filter(pk__in=[first.pk, second.pk]).update(patient=kept) == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -214,6 +223,56 @@ def test_recorded_again_by_someone_else_meanwhile_is_refused_in_words():
     assert refused.messages == ["Zora is already recorded in this session."]
     assert GroupAttendance.objects.count() == 2
     assert GroupAttendance.objects.standing().get().replaces == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_attendance_recorded_while_the_file_is_merged_waits_and_is_refused():
+    """A merge locks the file and makes it a stub; an attendance recorded on it at that
+    moment waits for the merge, reads the file again and is refused in words, rather than
+    writing a row on the stub that the merge did not move."""
+    nurse = make_staff(Role.NURSE, username="t_nurse")
+    session, kept = GroupSessionFactory(), PatientFactory(alias="Kept")
+    merged = PatientFactory(alias="Zora")
+    locked, release, results = threading.Event(), threading.Event(), {}
+
+    def merge():  # the merge's first steps (patients.services.patient_merge), held open
+        try:
+            with transaction.atomic():
+                Patient.objects.select_for_update().get(pk=merged.pk)
+                Patient.objects.filter(pk=merged.pk).update(status=Patient.Status.MERGED,
+                                                            merged_into=kept)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def service():
+        try:
+            with translation.override("en"):
+                results["added"] = group_attendance_add(session=session, patient=merged,
+                                                        actor=nurse)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results["refused"] = exc
+        finally:
+            connection.close()
+
+    merging = threading.Thread(target=merge)
+    merging.start()
+    assert locked.wait(30)
+    adding = threading.Thread(target=service)
+    adding.start()
+    deadline = time.monotonic() + 30
+    while not _a_backend_waits_on_a_lock():
+        assert time.monotonic() < deadline, "the service never waited for the merge"
+        time.sleep(0.02)
+    release.set()
+    merging.join(30)
+    adding.join(30)
+
+    refused = results.get("refused")
+    assert isinstance(refused, ValidationError), results
+    assert refused.messages == [f"This file was merged into {kept}: record it on that file."]
+    assert not GroupAttendance.objects.exists()
 
 
 def _a_backend_waits_on_a_lock() -> bool:

@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from clinical import panels as clinical_panels
 from consultations import panels as consultation_panels
 from consultations import selectors as consultation_selectors
+from consultations import services as consultation_services
 from dispensary import panels as dispensary_panels
 from dispensary import selectors as dispensary_selectors
 from dispensary import services as dispensary_services
@@ -80,6 +81,8 @@ def test_every_app_registers_its_panels_and_summary_sections():
 def test_every_app_registers_its_merge_checks_and_timeline_entries():
     assert contributions.MERGE_CHECKS.items() == [("dispensary",
                                                    dispensary_services.merge_conflicts)]
+    assert contributions.MERGE_STEPS.items() == [
+        ("consultations", consultation_services.attendances_after_merge)]
     assert contributions.TIMELINE_KINDS.items() == [
         ("dispensary", dispensary_selectors.dispensations_timeline_kind),
         ("social", social_selectors.social_actions_timeline_kind),

@@ -173,6 +173,45 @@ def test_merge_leaves_a_recorded_again_attendance_with_the_one_it_replaces(
     assert figures["group_attendances"] == 2 and figures["patient_contacts"] == 1
 
 
+@pytest.mark.parametrize("again", [False, True], ids=["standing", "recorded again"])
+def test_merge_records_again_an_attendance_whose_kept_copy_was_cancelled(
+        coordinator_client, coordinator_user, files, again):
+    """The worker picked the wrong file at a session (cancelled it) and recorded the person on
+    the other one; the two files are then merged. The kept file's first attendance keeps the
+    merged file's on the stub, where nothing counts: the merge records it again on the kept
+    file, replacing its cancelled one, and says so."""
+    from consultations.services import group_attendance_add
+    from reporting.selectors import file_active_figures
+    kept, other = files
+    session = GroupSession.objects.create(date=TODAY(), kind="relaxation")
+    mistake = GroupAttendance.objects.create(session=session, patient=kept)
+    GroupAttendanceCancellation.objects.create(attendance=mistake, reason="Wrong file",
+                                               cancelled_by=coordinator_user)
+    if again:
+        recorded_again(session, other, coordinator_user)
+    else:
+        group_attendance_add(session=session, patient=other, actor=coordinator_user)
+
+    assert merge(coordinator_client, kept, other).status_code == 302
+
+    record = PatientMerge.objects.get()
+    assert record.left == {"consultations.groupattendance": 2 if again else 1}
+    assert record.recorded == {"consultations.groupattendance": 1}
+    standing = GroupAttendance.objects.standing().get(patient=kept)
+    assert (standing.session, standing.replaces) == (session, mistake)
+    figures = file_active_figures(TODAY().year).figures
+    assert figures["group_attendances"] == 1 and figures["patient_contacts"] == 1
+    event = AuditEvent.objects.get(action=AuditEvent.Action.MERGE)
+    assert event.details["recorded"] == {"consultations.groupattendance": 1}
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.CREATE, patient=kept,
+                                     object_id=str(standing.pk)).exists()
+    stub = coordinator_client.get(f"/patients/{other.pk}/", **EN).content.decode()
+    assert "Recorded again on the kept file" in stub and "1 group attendance" in stub
+    page = coordinator_client.get(f"/consultations/groups/{session.pk}/", **EN).content.decode()
+    assert 'data-participants="1"' in page
+    assert "file merged into K1: counted there" in page
+
+
 def test_every_relation_to_a_patient_is_moved_except_history():
     labels = {model._meta.label_lower for model, field in patient_relations()}
     assert {"patients.visit", "patients.episode", "patients.harmreductioncontact",
