@@ -183,43 +183,13 @@ def test_recorded_again_by_someone_else_meanwhile_is_refused_in_words():
     first = group_attendance_add(session=session, patient=patient, actor=nurse)
     GroupAttendanceCancellation.objects.create(attendance=first, reason="Mistake",
                                                cancelled_by=nurse)
-    inserted, release, results = threading.Event(), threading.Event(), {}
 
-    def other_worker():  # records Zora again, and commits only when told
-        try:
-            with transaction.atomic():
-                GroupAttendance.objects.create(session=session, patient=patient,
-                                               replaces=first)
-                inserted.set()
-                release.wait(30)
-        finally:
-            connection.close()
+    # Its check cannot see the other worker's uncommitted row; its insert waits for it.
+    refused = _add_while_another_transaction_holds(
+        lambda: GroupAttendance.objects.create(session=session, patient=patient,
+                                               replaces=first),
+        session=session, patient=patient, actor=nurse)
 
-    def service():  # its check cannot see the uncommitted row; its insert waits for it
-        try:
-            with translation.override("en"):
-                results["added"] = group_attendance_add(session=session, patient=patient,
-                                                        actor=nurse)
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results["refused"] = exc
-        finally:
-            connection.close()
-
-    other = threading.Thread(target=other_worker)
-    other.start()
-    assert inserted.wait(30)
-    adding = threading.Thread(target=service)
-    adding.start()
-    deadline = time.monotonic() + 30
-    while not _a_backend_waits_on_a_lock():
-        assert time.monotonic() < deadline, "the service's insert never waited"
-        time.sleep(0.02)
-    release.set()
-    other.join(30)
-    adding.join(30)
-
-    refused = results.get("refused")
-    assert isinstance(refused, ValidationError), results
     assert refused.messages == ["Zora is already recorded in this session."]
     assert GroupAttendance.objects.count() == 2
     assert GroupAttendance.objects.standing().get().replaces == first
@@ -233,15 +203,30 @@ def test_an_attendance_recorded_while_the_file_is_merged_waits_and_is_refused():
     nurse = make_staff(Role.NURSE, username="t_nurse")
     session, kept = GroupSessionFactory(), PatientFactory(alias="Kept")
     merged = PatientFactory(alias="Zora")
-    locked, release, results = threading.Event(), threading.Event(), {}
 
-    def merge():  # the merge's first steps (patients.services.patient_merge), held open
+    def merge():  # the merge's first steps (patients.services.patient_merge)
+        Patient.objects.select_for_update().get(pk=merged.pk)
+        Patient.objects.filter(pk=merged.pk).update(status=Patient.Status.MERGED,
+                                                    merged_into=kept)
+
+    refused = _add_while_another_transaction_holds(merge, session=session, patient=merged,
+                                                   actor=nurse)
+
+    assert refused.messages == [f"This file was merged into {kept}: record it on that file."]
+    assert not GroupAttendance.objects.exists()
+
+
+def _add_while_another_transaction_holds(hold, *, session, patient, actor):
+    """Run ``hold`` in a transaction of another connection and keep it open; record
+    ``patient`` at ``session`` on a third, wait until that one waits on a lock, let the first
+    commit; return the service's refusal (a test failure if it wrote instead)."""
+    held, release, results = threading.Event(), threading.Event(), {}
+
+    def holder():
         try:
             with transaction.atomic():
-                Patient.objects.select_for_update().get(pk=merged.pk)
-                Patient.objects.filter(pk=merged.pk).update(status=Patient.Status.MERGED,
-                                                            merged_into=kept)
-                locked.set()
+                hold()
+                held.set()
                 release.wait(30)
         finally:
             connection.close()
@@ -249,30 +234,27 @@ def test_an_attendance_recorded_while_the_file_is_merged_waits_and_is_refused():
     def service():
         try:
             with translation.override("en"):
-                results["added"] = group_attendance_add(session=session, patient=merged,
-                                                        actor=nurse)
+                results["added"] = group_attendance_add(session=session, patient=patient,
+                                                        actor=actor)
         except Exception as exc:  # noqa: BLE001 - reported to the test
             results["refused"] = exc
         finally:
             connection.close()
 
-    merging = threading.Thread(target=merge)
-    merging.start()
-    assert locked.wait(30)
+    holding = threading.Thread(target=holder)
+    holding.start()
+    assert held.wait(30)
     adding = threading.Thread(target=service)
     adding.start()
     deadline = time.monotonic() + 30
     while not _a_backend_waits_on_a_lock():
-        assert time.monotonic() < deadline, "the service never waited for the merge"
+        assert time.monotonic() < deadline, "the service never waited"
         time.sleep(0.02)
     release.set()
-    merging.join(30)
+    holding.join(30)
     adding.join(30)
-
-    refused = results.get("refused")
-    assert isinstance(refused, ValidationError), results
-    assert refused.messages == [f"This file was merged into {kept}: record it on that file."]
-    assert not GroupAttendance.objects.exists()
+    assert isinstance(results.get("refused"), ValidationError), results
+    return results["refused"]
 
 
 def _a_backend_waits_on_a_lock() -> bool:
