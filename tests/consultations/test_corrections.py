@@ -3,12 +3,10 @@ mistake is cancelled with a reason (who recorded it, or a coordinator; a doctor 
 screening test), once; a screening result is amended like a note, the history kept."""
 
 import datetime
-import threading
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone, translation
 
 from consultations.models import (
@@ -23,6 +21,7 @@ from mass.accounts.roles import Role
 from mass.models import AuditEvent
 from patients.models import Patient
 from reporting.selectors import file_active_figures
+from tests.concurrency import while_held
 from tests.conftest import EN, make_staff
 from tests.factories import GroupSessionFactory, PatientFactory, ScreeningTestFactory
 
@@ -217,51 +216,15 @@ def test_an_attendance_recorded_while_the_file_is_merged_waits_and_is_refused():
 
 
 def _add_while_another_transaction_holds(hold, *, session, patient, actor):
-    """Run ``hold`` in a transaction of another connection and keep it open; record
-    ``patient`` at ``session`` on a third, wait until that one waits on a lock, let the first
-    commit; return the service's refusal (a test failure if it wrote instead)."""
-    held, release, results = threading.Event(), threading.Event(), {}
+    """Record ``patient`` at ``session`` while another transaction holds what ``hold`` did;
+    return the service's refusal (a test failure if it wrote instead)."""
+    def add():
+        with translation.override("en"):
+            return group_attendance_add(session=session, patient=patient, actor=actor)
 
-    def holder():
-        try:
-            with transaction.atomic():
-                hold()
-                held.set()
-                release.wait(30)
-        finally:
-            connection.close()
-
-    def service():
-        try:
-            with translation.override("en"):
-                results["added"] = group_attendance_add(session=session, patient=patient,
-                                                        actor=actor)
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results["refused"] = exc
-        finally:
-            connection.close()
-
-    holding = threading.Thread(target=holder)
-    holding.start()
-    assert held.wait(30)
-    adding = threading.Thread(target=service)
-    adding.start()
-    deadline = time.monotonic() + 30
-    while not _a_backend_waits_on_a_lock():
-        assert time.monotonic() < deadline, "the service never waited"
-        time.sleep(0.02)
-    release.set()
-    holding.join(30)
-    adding.join(30)
-    assert isinstance(results.get("refused"), ValidationError), results
-    return results["refused"]
-
-
-def _a_backend_waits_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = "
-                       "current_database() AND wait_event_type = 'Lock')")
-        return cursor.fetchone()[0]
+    refused = while_held(hold, add)
+    assert isinstance(refused, ValidationError), refused
+    return refused
 
 
 @pytest.mark.parametrize("rows", [1, 3])

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dispensary.models import Dispensation, RegisterEntry
 from mass.accounts.roles import Role
+from tests.concurrency import while_held
 from tests.conftest import make_staff
 from tests.dispensary.conftest import CONFIRMED, OVERRIDE, add_stock, day, give, given_rows
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
@@ -57,40 +58,37 @@ def test_two_nurses_clicking_at_once_give_exactly_one_dose():
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 302]
     refused = next(r for r in responses if r.status_code == 200).content.decode()
-    # Two outcomes by design: which guard refuses the second nurse depends on the race (the
-    # service's check after the first committed, or the database's unique index while it
-    # had not); both say the dose is given, and one dose is given.
-    assert ("Already dispensed today at" in refused
-            or "This dose has just been recorded by someone else" in refused)
+    # The service locks the prescription before its checks: the second request waits for the
+    # first to commit, then its check sees the dose (the database's unique index stays the
+    # last line, for a writer without the lock: the test below).
+    assert "Already dispensed today at" in refused
     assert given_rows(rx, dose_date=day()).count() == 1
     assert RegisterEntry.objects.filter(kind="dispensed").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_database_alone_refuses_a_concurrent_second_dose():
-    """Without the service's lock (a script, a future bug), the unique constraint still
-    stops the second insert of the same prescription, day and part."""
+    """Without the service's lock (a script, a future bug), the database still stops the
+    second insert of the same prescription, day and part. Its rule locks the patient: the
+    second waits for the first to commit. Half a dose each, so that the daily dose allows
+    both and the unique index is what refuses (a whole dose each: the rule, "already given",
+    as one after the other in tests/dispensary/test_database_rules.py)."""
     rx = PrescriptionFactory(patient=PatientFactory(alias="Mimi"), start_date=day(-10))
 
-    def insert(hold_seconds):
-        def work():
-            with transaction.atomic():
-                entry = Dispensation.objects.create(
-                    patient=rx.patient, prescription=rx, product=rx.product, date=day(),
-                    dose_date=day(), part="day", status="given", quantity=60,
-                    intoxication_signs=False, dispensed_at=timezone.now())
-                time.sleep(hold_seconds)  # the other insert waits on the index meanwhile
-            return entry
-        return work
+    def insert():
+        return Dispensation.objects.create(
+            patient=rx.patient, prescription=rx, product=rx.product, date=day(),
+            dose_date=day(), part="day", status="given", quantity=30,
+            intoxication_signs=False, dispensed_at=timezone.now())
 
-    results = run_together(insert(1.5), insert(0.0))
+    def second():
+        with transaction.atomic():
+            return insert()
 
-    errors = [r for r in results if isinstance(r, Exception)]
-    assert len(errors) == 1 and isinstance(errors[0], IntegrityError)
-    # Usually the unique index (the second insert waited for the first to commit); on a
-    # slow machine the second may start after that commit, and the trigger refuses it.
-    assert ("dispensary_dispensation_once_per_day_part" in str(errors[0])
-            or "already given" in str(errors[0]))
+    error = while_held(insert, second)
+
+    assert isinstance(error, IntegrityError), error
+    assert "dispensary_dispensation_once_per_day_part" in str(error)
     assert Dispensation.objects.filter(dose_date=day()).count() == 1
 
 
@@ -133,9 +131,9 @@ def test_two_nurses_giving_at_once_after_a_same_day_re_prescription(stale_page):
     assert not any(isinstance(r, Exception) for r in responses), responses
     assert sorted(r.status_code for r in responses) == [200, 302]
     refused = next(r for r in responses if r.status_code == 200).content.decode()
-    # Which guard speaks depends on the race, by design (see the test above).
-    assert ("Already dispensed today at" in refused or "was replaced today" in refused
-            or "This dose has just been recorded by someone else" in refused)
+    # Who is refused does not depend on the race: the replaced row refuses whatever the
+    # order; on the new row the second waits for the first (the test above).
+    assert ("was replaced today" if stale_page else "Already dispensed today at") in refused
     today_given = given_rows(dose_date=day())
     assert sorted(e.quantity for e in today_given) == [30, 60]
     assert given_rows(new).get().quantity == 60
