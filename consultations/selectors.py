@@ -260,7 +260,7 @@ def group_sessions() -> QuerySet:
 
 def group_session_get(*, pk: int) -> GroupSession:
     try:
-        return GroupSession.objects.select_related("site").annotate(
+        session = GroupSession.objects.select_related("site").annotate(
             # as the groups list: a row left on a merged file is counted on the kept file
             standing_count=Count("attendances",
                                  filter=Q(attendances__cancellation__isnull=True,
@@ -276,6 +276,12 @@ def group_session_get(*, pk: int) -> GroupSession:
         ).get(pk=pk)
     except GroupSession.DoesNotExist:
         raise Http404 from None
+    # A row left on a merged file counts when the kept file's own stands (the page says
+    # which): the files with a standing attendance here.
+    session.standing_patient_ids = {
+        attendance.patient_id for attendance in session.attendances.all()
+        if not hasattr(attendance, "cancellation")}
+    return session
 
 
 def group_attendance_get_for_user(*, user, pk: int) -> GroupAttendance:

@@ -220,8 +220,7 @@ def attendances_after_merge(*, kept, merged, actor) -> dict[str, int]:
         last = GroupAttendance.objects.get(session=attendance.session, patient=kept,
                                            replaced_by__isnull=True)
         again = GroupAttendance.objects.create(session=attendance.session, patient=kept,
-                                               recorded_by_id=attendance.recorded_by_id,
-                                               replaces=last)
+                                               recorded_by=actor, replaces=last)
         audit_record(actor=actor, action=Action.CREATE, obj=again,
                      summary=gettext_noop("group attendance %(group_kind)s %(date)s"),
                      params={"group_kind": attendance.session.kind,

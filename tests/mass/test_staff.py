@@ -97,7 +97,8 @@ def test_own_password_is_changed_not_reset(coordinator_client, coordinator_user)
     response = coordinator_client.post(url, {"new_password1": "Another-long-pass-42",
                                              "new_password2": "Another-long-pass-42"})
     assert response.url == "/accounts/password/"
-    with pytest.raises(ValidationError, match="Change your own password from your account"):
+    with pytest.raises(ValidationError, match="Change your own password from your account"), \
+            translation.override("en"):
         staff_set_password(user=coordinator_user, password="Another-long-pass-42",
                            actor=coordinator_user)
     coordinator_user.refresh_from_db()

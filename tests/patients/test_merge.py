@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from consultations.models import (
@@ -199,6 +200,7 @@ def test_merge_records_again_an_attendance_whose_kept_copy_was_cancelled(
     assert record.recorded == {"consultations.groupattendance": 1}
     standing = GroupAttendance.objects.standing().get(patient=kept)
     assert (standing.session, standing.replaces) == (session, mistake)
+    assert standing.recorded_by == coordinator_user  # who merged: the row is the merge's
     figures = file_active_figures(TODAY().year).figures
     assert figures["group_attendances"] == 1 and figures["patient_contacts"] == 1
     event = AuditEvent.objects.get(action=AuditEvent.Action.MERGE)
@@ -210,6 +212,37 @@ def test_merge_records_again_an_attendance_whose_kept_copy_was_cancelled(
     page = coordinator_client.get(f"/consultations/groups/{session.pk}/", **EN).content.decode()
     assert 'data-participants="1"' in page
     assert "file merged into K1: counted there" in page
+
+
+def test_a_kept_attendance_cancelled_after_the_merge_is_said_not_counted(
+        coordinator_client, coordinator_user, nurse_user, files):
+    """Both files at a session: the merged file's row stays on the stub, counted on the kept
+    file's. Cancelled afterwards, the kept file's no longer counts the person; the session's
+    page says so beside the stub's row, and adding the kept file again counts them once."""
+    from consultations.services import group_attendance_cancel
+    from reporting.selectors import file_active_figures
+    kept, other = files
+    session = GroupSession.objects.create(date=TODAY(), kind="relaxation")
+    own = GroupAttendance.objects.create(session=session, patient=kept)
+    GroupAttendance.objects.create(session=session, patient=other)
+    merge(coordinator_client, kept, other)
+    url = f"/consultations/groups/{session.pk}/"
+    counted = "file merged into K1: counted there"
+    assert counted in coordinator_client.get(url, **EN).content.decode()
+
+    group_attendance_cancel(attendance=own, reason="Pressed the wrong line",
+                            actor=coordinator_user)
+
+    page = coordinator_client.get(url, **EN).content.decode()
+    assert 'data-participants="0"' in page
+    assert ("file merged into K1, whose attendance here is cancelled: not counted (add K1 if "
+            "the person was here)") in page
+    assert file_active_figures(TODAY().year).figures["group_attendances"] == 0
+    nurse = Client()
+    nurse.force_login(nurse_user)
+    assert nurse.post(url, {"patient": "K1"}).status_code == 302
+    assert counted in coordinator_client.get(url, **EN).content.decode()
+    assert file_active_figures(TODAY().year).figures["group_attendances"] == 1
 
 
 def test_every_relation_to_a_patient_is_moved_except_history():
