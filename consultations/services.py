@@ -183,26 +183,17 @@ def group_attendance_add(*, session: GroupSession, patient, actor) -> GroupAtten
     # first) makes it a stub, whose rows would no longer be where this one expects them.
     patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
     _refuse_merged(patient)
-    last = (GroupAttendance.objects.filter(session=session, patient=patient,
-                                           replaced_by__isnull=True)
-            .annotate(cancelled=Exists(GroupAttendanceCancellation.objects.filter(
-                attendance=OuterRef("pk"))))
-            .first())
+    last = _last_attendance(session=session, patient=patient)
     already = _("%(patient)s is already recorded in this session.") % {"patient": patient.alias}
     if last is not None and not last.cancelled:
         raise ValidationError(already)
     try:
         with transaction.atomic():
-            attendance = GroupAttendance.objects.create(session=session, patient=patient,
-                                                        recorded_by=actor, replaces=last)
+            return _attendance_create(session=session, patient=patient, replaces=last,
+                                      actor=actor)
     except IntegrityError as exc:
         # Recorded by someone else since the check above (the database's constraints).
         raise ValidationError(already) from exc
-    audit_record(actor=actor, action=Action.CREATE, obj=attendance,
-                 summary=gettext_noop("group attendance %(group_kind)s %(date)s"),
-                 params={"group_kind": session.kind, "date": str(session.date)},
-                 details={"replaces": last.pk} if last is not None else None)
-    return attendance
 
 
 def attendances_after_merge(*, kept, merged, actor) -> dict[str, int]:
@@ -217,16 +208,34 @@ def attendances_after_merge(*, kept, merged, actor) -> dict[str, int]:
     for attendance in left:
         # The kept file was at the session (its first attendance kept this one on the stub)
         # and none of its rows there stands: its last one is cancelled.
-        last = GroupAttendance.objects.get(session=attendance.session, patient=kept,
-                                           replaced_by__isnull=True)
-        again = GroupAttendance.objects.create(session=attendance.session, patient=kept,
-                                               recorded_by=actor, replaces=last)
-        audit_record(actor=actor, action=Action.CREATE, obj=again,
-                     summary=gettext_noop("group attendance %(group_kind)s %(date)s"),
-                     params={"group_kind": attendance.session.kind,
-                             "date": str(attendance.session.date)},
-                     details={"replaces": last.pk, "merged_attendance": attendance.pk})
+        _attendance_create(session=attendance.session, patient=kept, actor=actor,
+                           replaces=_last_attendance(session=attendance.session, patient=kept),
+                           details={"merged_attendance": attendance.pk})
     return {"consultations.groupattendance": len(left)} if left else {}
+
+
+def _last_attendance(*, session: GroupSession, patient) -> GroupAttendance | None:
+    """The patient's attendance at the session that no other replaces (``cancelled``
+    annotated), None when never recorded there."""
+    return (GroupAttendance.objects.filter(session=session, patient=patient,
+                                           replaced_by__isnull=True)
+            .annotate(cancelled=Exists(GroupAttendanceCancellation.objects.filter(
+                attendance=OuterRef("pk"))))
+            .first())
+
+
+def _attendance_create(*, session: GroupSession, patient, replaces: GroupAttendance | None,
+                       actor, details: dict | None = None) -> GroupAttendance:
+    """A new attendance, audited; ``replaces``: the cancelled one it records again."""
+    attendance = GroupAttendance.objects.create(session=session, patient=patient,
+                                                recorded_by=actor, replaces=replaces)
+    if replaces is not None:
+        details = {"replaces": replaces.pk, **(details or {})}
+    audit_record(actor=actor, action=Action.CREATE, obj=attendance,
+                 summary=gettext_noop("group attendance %(group_kind)s %(date)s"),
+                 params={"group_kind": session.kind, "date": str(session.date)},
+                 details=details)
+    return attendance
 
 
 @transaction.atomic
