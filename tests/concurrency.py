@@ -1,6 +1,7 @@
-"""Races made to happen in one order: a transaction of another connection holds its locks
-while a second one runs into them, and lets go only once that one waits (PostgreSQL says
-so). The outcome is then one, not "either of two"."""
+"""Races on real connections. ``run_together`` releases functions at the same instant (the
+invariant must hold whatever the order); ``while_held`` makes a race happen in one order: a
+transaction of another connection holds its locks while a second one runs into them, and lets
+go only once that one waits (PostgreSQL says so), so the outcome is one, not "either of two"."""
 
 import threading
 import time
@@ -54,3 +55,26 @@ def a_backend_waits_on_a_lock() -> bool:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = "
                        "current_database() AND wait_event_type = 'Lock')")
         return cursor.fetchone()[0]
+
+
+def run_together(*functions, timeout=30):
+    """Run the functions in threads released at the same instant; return their results."""
+    barrier = threading.Barrier(len(functions))
+    results: list = [None] * len(functions)
+
+    def runner(index, function):
+        try:
+            barrier.wait()
+            results[index] = function()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+        assert not thread.is_alive(), "a request did not finish"
+    return results

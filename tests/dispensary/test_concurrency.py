@@ -1,43 +1,19 @@
 """Two nurses give the same dose at the same moment: real threads, each with its own
 database connection, on PostgreSQL (no mock). Exactly one dose is recorded."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
 from dispensary.models import Dispensation, RegisterEntry
 from mass.accounts.roles import Role
-from tests.concurrency import while_held
+from tests.concurrency import run_together, while_held
 from tests.conftest import make_staff
 from tests.dispensary.conftest import CONFIRMED, OVERRIDE, add_stock, day, give, given_rows
 from tests.factories import DispensationFactory, PatientFactory, PrescriptionFactory
-
-
-def run_together(*functions, timeout=30):
-    """Run the functions in threads released at the same instant; return their results."""
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait()
-            results[index] = function()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-        assert not thread.is_alive(), "a request did not finish"
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,8 +12,8 @@ from consultations.models import Consultation
 from mass.accounts.roles import Role
 from outreach.models import OutreachDevice, SyncedRecord
 from patients.models import HarmReductionContact, Visit
+from tests.concurrency import run_together
 from tests.conftest import make_staff
-from tests.dispensary.test_concurrency import run_together
 from tests.factories import PatientFactory, SiteFactory
 from tests.outreach.conftest import record
 
